@@ -1,0 +1,414 @@
+"""The configuration: YAML files validated by pydantic models.
+
+Unknown keys are errors, so a typo never passes silently. Every error names the file, the line
+and the field, and says what was expected. ``include:`` pulls top-level sections from other files.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .yamlsrc import Located, SourceMap, YamlError, load_yaml
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "ForumSource",
+    "FeedSource",
+    "TranscriptSource",
+    "Product",
+    "BurstRule",
+    "load_config",
+    "parse_duration",
+]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def parse_duration(value: Any) -> float:
+    """``30`` or ``"30s"``, ``"5m"``, ``"2h"``, ``"7d"`` -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 30s, 5m, 2h or 7d")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        m = _DURATION.match(str(value))
+        if not m:
+            raise ValueError(f"invalid duration {value!r}: expected a number of seconds or 30s, 5m, 2h, 7d")
+        seconds = float(m.group(1)) * _UNIT[m.group(2)]
+    if seconds <= 0:
+        raise ValueError("a duration must be greater than zero")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# ---------------------------------------------------------------- sources
+
+
+class SourceBase(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    interval: Duration = 300.0
+    enabled: bool = True
+
+
+class ListSelectors(Strict):
+    """Where the list page keeps its links to posts (CSS, or XPath when it starts with / or ()."""
+
+    link: str
+    next: str | None = None
+
+
+class DetailSelectors(Strict):
+    title: str
+    text: str
+    author: str | None = None
+    published: str | None = None
+    views: str | None = None
+    comments: str | None = None
+    reposts: str | None = None
+
+
+class ForumSource(SourceBase):
+    type: Literal["forum"]
+    url: str
+    list: ListSelectors
+    detail: DetailSelectors
+    max_pages: int = Field(default=3, ge=1)
+    encoding: str | None = None  # for sites that lie about their charset
+
+
+class FeedSource(SourceBase):
+    type: Literal["feed"]
+    url: str
+
+
+class TranscriptSource(SourceBase):
+    type: Literal["transcripts"]
+    path: Path
+    interval: Duration = 10.0
+
+
+Source = Annotated[ForumSource | FeedSource | TranscriptSource, Field(discriminator="type")]
+
+
+# ---------------------------------------------------------------- products and detection
+
+
+class Product(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str
+    aliases: list[str] = []
+    company: str | None = None
+
+    def terms(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+
+class BurstRule(Strict):
+    """A burst: at least ``min_count`` posts in ``window`` and ``ratio`` times the usual rate."""
+
+    window: Duration = 3600.0
+    baseline: Duration = 7 * 86400.0
+    min_count: int = Field(default=5, ge=1)
+    ratio: float = Field(default=3.0, gt=1.0)
+
+
+class BurstOverride(Strict):
+    window: Duration | None = None
+    baseline: Duration | None = None
+    min_count: int | None = Field(default=None, ge=1)
+    ratio: float | None = Field(default=None, gt=1.0)
+
+
+class Detection(Strict):
+    evaluate_every: Duration = 60.0
+    burst: BurstRule = BurstRule()
+    products: dict[str, BurstOverride] = {}
+
+    def rule_for(self, product: str) -> BurstRule:
+        override = self.products.get(product)
+        if override is None:
+            return self.burst
+        return self.burst.model_copy(update=override.model_dump(exclude_none=True))
+
+
+# ---------------------------------------------------------------- notification
+
+
+class LogReceiver(Strict):
+    name: str
+    type: Literal["log"]
+
+
+class FileReceiver(Strict):
+    name: str
+    type: Literal["file"]
+    path: Path
+
+
+class SlackReceiver(Strict):
+    name: str
+    type: Literal["slack"]
+    token: str = Field(min_length=1)
+    channel: str
+    base_url: str | None = None  # only to point at a test server
+
+
+class ElasticsearchReceiver(Strict):
+    """Writes alerts to the alerts index of the cluster configured under ``elasticsearch``."""
+
+    name: str
+    type: Literal["elasticsearch"]
+
+
+Receiver = Annotated[
+    LogReceiver | FileReceiver | SlackReceiver | ElasticsearchReceiver,
+    Field(discriminator="type"),
+]
+
+
+class Route(Strict):
+    receiver: str | None = None
+    matchers: list[str] = []  # label=value, label!=value, label=~regex
+    continue_: bool = Field(default=False, alias="continue")
+    routes: list[Route] = []
+
+    @field_validator("matchers")
+    @classmethod
+    def _matchers_parse(cls, value: list[str]) -> list[str]:
+        for m in value:
+            if not re.match(r"^\s*[A-Za-z_]\w*\s*(=~|!=|=)\s*.*$", m):
+                raise ValueError(f"matcher {m!r} should look like severity=red, product!=x or product=~a|b")
+        return value
+
+
+class Notify(Strict):
+    receivers: list[Receiver] = [LogReceiver(name="log", type="log")]
+    route: Route = Route(receiver="log")
+    retry_max: Duration = 3600.0
+
+    @model_validator(mode="after")
+    def _receivers_exist(self) -> Notify:
+        names = [r.name for r in self.receivers]
+        dupes = {n for n in names if names.count(n) > 1}
+        if dupes:
+            raise ValueError(f"receiver names must be unique; repeated: {', '.join(sorted(dupes))}")
+
+        def walk(route: Route) -> None:
+            if route.receiver is not None and route.receiver not in names:
+                raise ValueError(
+                    f"route names receiver {route.receiver!r}, which is not defined "
+                    f"(defined: {', '.join(names) or 'none'})"
+                )
+            for child in route.routes:
+                walk(child)
+
+        walk(self.route)
+        return self
+
+
+class Elasticsearch(Strict):
+    hosts: list[str] = Field(min_length=1)
+    api_key: str | None = None
+    username: str | None = None
+    password: str | None = None
+    ca_certs: Path | None = None
+    verify_certs: bool = True
+    index_prefix: str = Field(default="yujing", pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    request_timeout: Duration = 10.0
+
+
+# ---------------------------------------------------------------- the whole
+
+
+class Storage(Strict):
+    path: Path = Path("var/yujing.db")
+
+
+class Privacy(Strict):
+    # Salt for hashing complainants' names. Keep it stable: changing it splits every complainant in two.
+    salt: str = Field(default="yujing-default-salt", min_length=8)
+
+
+class Config(Strict):
+    include: list[str] = []
+    timezone: str = "Asia/Shanghai"
+    storage: Storage = Storage()
+    privacy: Privacy = Privacy()
+    alerts_file: Path | None = Path("var/alerts.jsonl")
+    sources: list[Source] = []
+    products: list[Product] = []
+    detection: Detection = Detection()
+    notify: Notify = Notify()
+    elasticsearch: Elasticsearch | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai") from None
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        for kind, names in (
+            ("source", [s.name for s in self.sources]),
+            ("product", [p.id for p in self.products]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"{kind} names must be unique; repeated: {', '.join(dupes)}")
+        known = {p.id for p in self.products}
+        unknown = sorted(set(self.detection.products) - known)
+        if unknown:
+            raise ValueError(f"detection.products names unknown products: {', '.join(unknown)}")
+        if any(r.type == "elasticsearch" for r in self.notify.receivers) and self.elasticsearch is None:
+            raise ValueError("an elasticsearch receiver needs the top-level elasticsearch: section")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+# ---------------------------------------------------------------- loading and errors
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used. ``problems`` lists each as 'file:line: field: message'."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+def _all_field_names(model: type[BaseModel], seen: set[type] | None = None) -> set[str]:
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return set()
+    seen.add(model)
+    names: set[str] = set()
+    for name, info in model.model_fields.items():
+        names.add(info.alias or name)
+        for arg in _types_in(info.annotation):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                names |= _all_field_names(arg, seen)
+    return names
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    out = [annotation]
+    for arg in getattr(annotation, "__args__", ()) or ():
+        out.extend(_types_in(arg))
+    for meta in getattr(annotation, "__metadata__", ()) or ():
+        out.extend(_types_in(meta))
+    return out
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the parts of a pydantic location that are not in the data (union tags, validators)."""
+    path: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            path.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and not isinstance(part, int) and part not in node:
+            # A missing key, or a tag pydantic adds for a union member; keep a field-like name.
+            if part not in ("forum", "feed", "transcripts", "log", "file", "slack", "elasticsearch"):
+                path.append(part)
+                node = None
+    return tuple(path)
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _explain(err: dict[str, Any], field: str) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = field.rsplit(".", 1)[-1]
+        guess = difflib.get_close_matches(key, sorted(_all_field_names(Config)), n=1)
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        return f"unknown key {key!r}{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "union_tag_invalid":
+        return f"unknown type; expected one of {err['ctx'].get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return "missing 'type:' (which kind of entry is this?)"
+    msg = err["msg"]
+    return msg.removeprefix("Value error, ")
+
+
+def format_validation(exc: ValidationError, data: Any, smap: SourceMap, file: Path) -> list[str]:
+    problems = []
+    for err in exc.errors():
+        path = _data_path(data, tuple(err["loc"]))
+        where = smap.find(path) or Located(file, 1)
+        field = _dotted(path)
+        problems.append(f"{where}: {field}: {_explain(err, field)}")
+    return problems
+
+
+def load_config(path: str | Path) -> Config:
+    """Load and validate a config file (and what it includes). Raises ConfigError."""
+    path = Path(path)
+    try:
+        data, smap = load_yaml(path)
+    except YamlError as exc:
+        raise ConfigError([str(exc)]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([f"{path}:1: the file must be a mapping of sections (storage:, sources:, ...)"])
+    includes = data.get("include") or []
+    if not isinstance(includes, list):
+        raise ConfigError([f"{smap.find(('include',))}: include: expected a list of file names"])
+    for i, name in enumerate(includes):
+        sub = path.parent / str(name)
+        try:
+            sub_data, sub_map = load_yaml(sub)
+        except YamlError as exc:
+            raise ConfigError([f"{smap.find(('include', i))}: include[{i}]: {exc}"]) from None
+        if not isinstance(sub_data, dict):
+            raise ConfigError([f"{sub}:1: an included file must be a mapping of sections"])
+        for key, value in sub_data.items():
+            if key in data:
+                raise ConfigError(
+                    [f"{sub_map.find((key,))}: {key}: section already set in {smap.find((key,))}"]
+                )
+            data[key] = value
+        smap.update({k: v for k, v in sub_map.items() if k})
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation(exc, data, smap, path)) from None

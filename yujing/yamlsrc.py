@@ -1,0 +1,106 @@
+"""YAML loading that remembers where every value came from, so errors can name file and line.
+
+Strings may reference environment variables as ``${NAME}`` or ``${NAME:-default}``; secrets
+live in the environment, never in the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["Located", "SourceMap", "load_yaml", "YamlError"]
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass(frozen=True)
+class Located:
+    file: Path
+    line: int  # 1-based
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class YamlError(Exception):
+    """A problem in a YAML file, with its location."""
+
+    def __init__(self, where: Located | Path, message: str):
+        self.where = where
+        self.message = message
+        super().__init__(f"{where}: {message}")
+
+
+class SourceMap(dict[tuple[Any, ...], Located]):
+    """Maps a path of keys/indexes inside the document to the line it was written on."""
+
+    def find(self, path: tuple[Any, ...]) -> Located | None:
+        # The deepest known prefix: a missing field is reported at its parent mapping.
+        for n in range(len(path), -1, -1):
+            hit = self.get(tuple(path[:n]))
+            if hit is not None:
+                return hit
+        return None
+
+
+def _expand_env(value: str, where: Located) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise YamlError(
+            where,
+            f"environment variable {name} is not set "
+            f"(export it, or write ${{{name}:-default}} to give a default)",
+        )
+
+    return _ENV_REF.sub(sub, value)
+
+
+def _build(node: yaml.Node, path: tuple[Any, ...], file: Path, smap: SourceMap) -> Any:
+    where = Located(file, node.start_mark.line + 1)
+    smap[path] = where
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = yaml.safe_load(yaml.serialize(key_node)) if key_node.tag else key_node.value
+            if key in out:
+                raise YamlError(Located(file, key_node.start_mark.line + 1), f"duplicate key {key!r}")
+            out[key] = _build(value_node, (*path, key), file, smap)
+            # Point the key itself at the line of the key, which is what a reader looks for.
+            smap[(*path, key)] = Located(file, key_node.start_mark.line + 1)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(v, (*path, i), file, smap) for i, v in enumerate(node.value)]
+    value = yaml.safe_load(yaml.serialize(node))
+    if isinstance(value, str):
+        value = _expand_env(value, where)
+    return value
+
+
+def load_yaml(file: Path) -> tuple[Any, SourceMap]:
+    """Load one YAML document; return its data and where each part of it was written."""
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise YamlError(file, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise YamlError(file, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise YamlError(Located(file, line), f"invalid YAML: {exc.problem or exc}") from None
+    smap = SourceMap()
+    if node is None:
+        return {}, smap
+    return _build(node, (), file, smap), smap

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from .yamlsrc import Located, SourceMap, YamlError, load_yaml
+from .yamlsrc import Located, SourceMap, YamlError, dotted, load_yaml
 
 __all__ = [
     "Config",
@@ -32,6 +32,10 @@ __all__ = [
     "TranscriptSource",
     "Product",
     "BurstRule",
+    "BurstOverride",
+    "Detection",
+    "Notify",
+    "Route",
     "load_config",
     "parse_duration",
 ]
@@ -49,7 +53,9 @@ def parse_duration(value: Any) -> float:
     else:
         m = _DURATION.match(str(value))
         if not m:
-            raise ValueError(f"invalid duration {value!r}: expected a number of seconds or 30s, 5m, 2h, 7d")
+            raise ValueError(
+                f"invalid duration {value!r}: expected a number of seconds or 30s, 5m, 2h, 7d"
+            )
         seconds = float(m.group(1)) * _UNIT[m.group(2)]
     if seconds <= 0:
         raise ValueError("a duration must be greater than zero")
@@ -199,7 +205,9 @@ class Route(Strict):
     def _matchers_parse(cls, value: list[str]) -> list[str]:
         for m in value:
             if not re.match(r"^\s*[A-Za-z_]\w*\s*(=~|!=|=)\s*.*$", m):
-                raise ValueError(f"matcher {m!r} should look like severity=red, product!=x or product=~a|b")
+                raise ValueError(
+                    f"matcher {m!r} should look like severity=red, product!=x or product=~a|b"
+                )
         return value
 
 
@@ -269,23 +277,32 @@ class Config(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai") from None
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai"
+            ) from None
+        return value
+
+    @field_validator("sources", "products")
+    @classmethod
+    def _unique(cls, value: list[Any]) -> list[Any]:
+        names = [
+            getattr(item, "name", None) if hasattr(item, "type") else item.id for item in value
+        ]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"names must be unique; repeated: {', '.join(dupes)}")
         return value
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Config:
-        for kind, names in (
-            ("source", [s.name for s in self.sources]),
-            ("product", [p.id for p in self.products]),
-        ):
-            dupes = sorted({n for n in names if names.count(n) > 1})
-            if dupes:
-                raise ValueError(f"{kind} names must be unique; repeated: {', '.join(dupes)}")
         known = {p.id for p in self.products}
         unknown = sorted(set(self.detection.products) - known)
         if unknown:
             raise ValueError(f"detection.products names unknown products: {', '.join(unknown)}")
-        if any(r.type == "elasticsearch" for r in self.notify.receivers) and self.elasticsearch is None:
+        if (
+            any(r.type == "elasticsearch" for r in self.notify.receivers)
+            and self.elasticsearch is None
+        ):
             raise ValueError("an elasticsearch receiver needs the top-level elasticsearch: section")
         return self
 
@@ -328,30 +345,24 @@ def _types_in(annotation: Any) -> list[Any]:
     return out
 
 
+_UNION_TAGS = {"forum", "feed", "transcripts", "log", "file", "slack", "elasticsearch"}
+
+
 def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop the parts of a pydantic location that are not in the data (union tags, validators)."""
     path: list[Any] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if in_dict or in_list:
             path.append(part)
             node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        elif isinstance(node, dict) and not isinstance(part, int) and part not in _UNION_TAGS:
+            # A missing key: keep its name so the message says which field is absent.
             path.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and not isinstance(part, int) and part not in node:
-            # A missing key, or a tag pydantic adds for a union member; keep a field-like name.
-            if part not in ("forum", "feed", "transcripts", "log", "file", "slack", "elasticsearch"):
-                path.append(part)
-                node = None
+            node = None
     return tuple(path)
-
-
-def _dotted(path: tuple[Any, ...]) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "(top level)"
 
 
 def _explain(err: dict[str, Any], field: str) -> str:
@@ -364,7 +375,8 @@ def _explain(err: dict[str, Any], field: str) -> str:
     if kind == "missing":
         return "required field is missing"
     if kind == "union_tag_invalid":
-        return f"unknown type; expected one of {err['ctx'].get('expected_tags')}"
+        ctx = err["ctx"]
+        return f"unknown type {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         return "missing 'type:' (which kind of entry is this?)"
     msg = err["msg"]
@@ -375,8 +387,10 @@ def format_validation(exc: ValidationError, data: Any, smap: SourceMap, file: Pa
     problems = []
     for err in exc.errors():
         path = _data_path(data, tuple(err["loc"]))
+        if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            path = (*path, "type")  # the problem is the entry's type: key, point there
         where = smap.find(path) or Located(file, 1)
-        field = _dotted(path)
+        field = dotted(path)
         problems.append(f"{where}: {field}: {_explain(err, field)}")
     return problems
 
@@ -389,7 +403,9 @@ def load_config(path: str | Path) -> Config:
     except YamlError as exc:
         raise ConfigError([str(exc)]) from None
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}:1: the file must be a mapping of sections (storage:, sources:, ...)"])
+        raise ConfigError(
+            [f"{path}:1: the file must be a mapping of sections (storage:, sources:, ...)"]
+        )
     includes = data.get("include") or []
     if not isinstance(includes, list):
         raise ConfigError([f"{smap.find(('include',))}: include: expected a list of file names"])

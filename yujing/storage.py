@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .records import Alert, AlertState, Post, ScoredPost, format_time, parse_time, utcnow
+from .records import Alert, AlertState, ScoredPost, format_time, parse_time, utcnow
 
 __all__ = ["Store", "SourceRun", "OutboxItem"]
 
@@ -180,7 +180,7 @@ class Store:
     def window_stats(self, product: str, start: datetime, end: datetime) -> dict[str, Any]:
         """Counts the burst rule needs for one product in [start, end)."""
         row = self.db.execute(
-            "SELECT count(*), count(DISTINCT p.author), count(DISTINCT p.source),"
+            "SELECT count(*), count(DISTINCT coalesce(p.author, p.id)), count(DISTINCT p.source),"
             " sum(p.collective), sum(p.sentiment < 0.4), coalesce(sum(p.reach), 0)"
             " FROM post_products pp JOIN posts p ON p.id = pp.post_id"
             " WHERE pp.product=? AND pp.published_at >= ? AND pp.published_at < ?",
@@ -201,7 +201,9 @@ class Store:
             (product, format_time(start), format_time(end)),
         ).fetchone()[0]
 
-    def sample_posts(self, product: str, start: datetime, end: datetime, limit: int = 5) -> list[dict]:
+    def sample_posts(
+        self, product: str, start: datetime, end: datetime, limit: int = 5
+    ) -> list[dict]:
         rows = self.db.execute(
             "SELECT p.doc FROM post_products pp JOIN posts p ON p.id = pp.post_id"
             " WHERE pp.product=? AND pp.published_at >= ? AND pp.published_at < ?"
@@ -218,7 +220,8 @@ class Store:
 
     def start_run(self, source: str) -> int:
         cur = self.db.execute(
-            "INSERT INTO source_runs(source, started_at) VALUES (?, ?)", (source, format_time(utcnow()))
+            "INSERT INTO source_runs(source, started_at) VALUES (?, ?)",
+            (source, format_time(utcnow())),
         )
         return int(cur.lastrowid or 0)
 

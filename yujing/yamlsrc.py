@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Located", "SourceMap", "load_yaml", "YamlError"]
+__all__ = ["Located", "SourceMap", "load_yaml", "YamlError", "dotted"]
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -49,7 +49,15 @@ class SourceMap(dict[tuple[Any, ...], Located]):
         return None
 
 
-def _expand_env(value: str, where: Located) -> str:
+def dotted(path: tuple[Any, ...]) -> str:
+    """('sources', 0, 'url') -> 'sources[0].url'"""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _expand_env(value: str, where: Located, path: tuple[Any, ...]) -> str:
     def sub(m: re.Match[str]) -> str:
         name, default = m.group(1), m.group(2)
         if name in os.environ:
@@ -58,7 +66,7 @@ def _expand_env(value: str, where: Located) -> str:
             return default
         raise YamlError(
             where,
-            f"environment variable {name} is not set "
+            f"{dotted(path)}: environment variable {name} is not set "
             f"(export it, or write ${{{name}:-default}} to give a default)",
         )
 
@@ -73,7 +81,9 @@ def _build(node: yaml.Node, path: tuple[Any, ...], file: Path, smap: SourceMap) 
         for key_node, value_node in node.value:
             key = yaml.safe_load(yaml.serialize(key_node)) if key_node.tag else key_node.value
             if key in out:
-                raise YamlError(Located(file, key_node.start_mark.line + 1), f"duplicate key {key!r}")
+                raise YamlError(
+                    Located(file, key_node.start_mark.line + 1), f"duplicate key {key!r}"
+                )
             out[key] = _build(value_node, (*path, key), file, smap)
             # Point the key itself at the line of the key, which is what a reader looks for.
             smap[(*path, key)] = Located(file, key_node.start_mark.line + 1)
@@ -82,7 +92,7 @@ def _build(node: yaml.Node, path: tuple[Any, ...], file: Path, smap: SourceMap) 
         return [_build(v, (*path, i), file, smap) for i, v in enumerate(node.value)]
     value = yaml.safe_load(yaml.serialize(node))
     if isinstance(value, str):
-        value = _expand_env(value, where)
+        value = _expand_env(value, where, path)
     return value
 
 

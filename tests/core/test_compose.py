@@ -1,0 +1,44 @@
+"""docker-compose.yml cannot run here: check that it parses and wires yujing to its cluster."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from yujing.config import load_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_compose_file_wires_elasticsearch_kibana_and_yujing() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert set(services) == {"elasticsearch", "kibana", "yujing"}
+    es_image = services["elasticsearch"]["image"]
+    kibana_image = services["kibana"]["image"]
+    # Kibana must be the same version as the cluster it reads.
+    assert es_image.rsplit(":", 1)[1] == kibana_image.rsplit(":", 1)[1]
+    assert "discovery.type=single-node" in services["elasticsearch"]["environment"]
+    assert "ELASTICSEARCH_HOSTS=http://elasticsearch:9200" in services["kibana"]["environment"]
+    yujing = services["yujing"]
+    assert yujing["depends_on"]["elasticsearch"]["condition"] == "service_healthy"
+    assert "YUJING_ES_URL=http://elasticsearch:9200" in yujing["environment"]
+    config_in_container = yujing["command"][yujing["command"].index("--config") + 1]
+    assert config_in_container == "/app/config/docker.yaml"
+    assert "./config:/app/config:ro" in yujing["volumes"]
+
+
+def test_compose_yujing_config_passes_check(monkeypatch) -> None:
+    monkeypatch.setenv("YUJING_ES_URL", "http://elasticsearch:9200")
+    config = load_config(ROOT / "config" / "docker.yaml")
+    assert config.elasticsearch is not None
+    assert config.elasticsearch.hosts == ["http://elasticsearch:9200"]
+    assert {r.type for r in config.notify.receivers} >= {"log", "elasticsearch"}
+
+
+def test_dockerfile_installs_the_package_with_its_config() -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    for folder in ("yujing", "crawlers", "detector", "notifier", "config"):
+        assert f"COPY {folder} ./{folder}" in text
+    assert "pip install --no-cache-dir ." in text

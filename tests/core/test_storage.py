@@ -1,0 +1,139 @@
+"""The embedded SQLite store: accepted posts are committed; dedup; outbox; alerts."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from yujing.records import (
+    Alert,
+    AlertState,
+    Post,
+    Reach,
+    ScoredPost,
+    Severity,
+    hash_author,
+    post_id,
+)
+from yujing.storage import Store
+
+T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+
+
+def scored(
+    n: int, *, product: str = "anxin-e", author: str = "王先生", source: str = "forum"
+) -> ScoredPost:
+    post = Post(
+        source=source,
+        url=f"http://127.0.0.1/t/{n}",
+        id=post_id(source, str(n)),
+        author=hash_author(author, "salt-for-tests"),
+        title=f"安心e生理赔被拒 {n}",
+        text=f"第{n}次申请理赔都被拒绝了",
+        published_at=T0 + timedelta(minutes=n),
+        fetched_at=T0 + timedelta(hours=1),
+        reach=Reach(views=100 * n, comments=n),
+    )
+    return ScoredPost(post, (product,), (), 0.1, collective=n % 2 == 0)
+
+
+def test_accept_commits_and_survives_a_new_connection(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    assert store.accept(scored(1), "k1") is True
+    # Seen from another connection right away: the post is committed, not buffered.
+    other = sqlite3.connect(tmp_path / "y.db")
+    assert other.execute("SELECT count(*) FROM posts").fetchone()[0] == 1
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    other.close()
+    store.close()
+    again = Store(tmp_path / "y.db")
+    doc = again.get_post(scored(1).post.id)
+    assert doc["title"] == "安心e生理赔被拒 1"
+    assert doc["products"] == ["anxin-e"]
+
+
+def test_duplicates_by_text_key_and_by_id(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    assert store.accept(scored(1), "same-text")
+    assert not store.accept(scored(2), "same-text"), "same text from elsewhere is one post"
+    assert not store.accept(scored(1), "other-key"), "same post id is one post"
+    assert store.count_posts() == 1
+    assert store.find_duplicate("same-text") == scored(1).post.id
+    assert store.find_duplicate("other-key") is None, "a refused post leaves no dedup key"
+
+
+def test_window_stats_count_people_sources_and_language(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    for n in range(1, 7):
+        store.accept(scored(n, author=f"用户{n % 3}", source="forum" if n < 4 else "feed"), f"k{n}")
+    store.accept(scored(50, product="fumantang"), "k50")
+    stats = store.window_stats("anxin-e", T0, T0 + timedelta(hours=1))
+    assert stats == {
+        "count": 6,
+        "complainants": 3,
+        "sources": 2,
+        "collective": 3,
+        "negative": 6,
+        "reach": sum(101 * n for n in range(1, 7)),
+    }
+    assert store.count_between("anxin-e", T0 + timedelta(minutes=3), T0 + timedelta(hours=1)) == 4
+    assert store.product_counts() == {"anxin-e": 6, "fumantang": 1}
+    samples = store.sample_posts("anxin-e", T0, T0 + timedelta(hours=1), limit=2)
+    assert [s["title"] for s in samples] == ["安心e生理赔被拒 6", "安心e生理赔被拒 5"]
+
+
+def test_outbox_retries_until_delivered(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    item = store.enqueue("slack", {"id": "a1", "text": "告警"})
+    [due] = store.due()
+    assert due.id == item and due.payload == {"id": "a1", "text": "告警"}
+    later = datetime.now(UTC) + timedelta(minutes=5)
+    store.failed(item, "connection refused", later)
+    assert store.due() == []
+    assert store.pending() == [("slack", 1, "connection refused")]
+    store.close()
+    reopened = Store(tmp_path / "y.db")
+    [retry] = reopened.due(later + timedelta(seconds=1))
+    assert retry.attempts == 1
+    reopened.delivered(item)
+    assert reopened.due(later + timedelta(days=1)) == []
+    assert reopened.pending() == []
+
+
+def test_alert_round_trip_and_firing_lookup(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    alert = Alert(
+        key="burst:anxin-e",
+        id="burst:anxin-e@20261120T060000Z",
+        kind="burst",
+        product="anxin-e",
+        category=None,
+        severity=Severity.ORANGE,
+        state=AlertState.FIRING,
+        window_start=T0,
+        window_end=T0 + timedelta(hours=1),
+        count=12,
+        baseline=0.4,
+        complainants=9,
+        started_at=T0,
+        updated_at=T0,
+        reasons=("12 posts in 1 h against a usual 0.4",),
+        samples=({"id": "x", "title": "理赔难", "url": "http://x", "source": "forum"},),
+    )
+    store.save_alert(alert)
+    assert store.firing_alert("burst:anxin-e") == alert
+    resolved = Alert.from_dict(
+        {**alert.to_dict(), "state": "resolved", "resolved_at": "2026-11-20T08:00:00+00:00"}
+    )
+    store.save_alert(resolved)
+    assert store.firing_alert("burst:anxin-e") is None
+    assert store.alerts() == [resolved]
+
+
+def test_author_hash_is_salted_and_stable() -> None:
+    a = hash_author("13800001234", "salt-one")
+    assert a == hash_author(" 13800001234 ", "salt-one")
+    assert a != hash_author("13800001234", "salt-two")
+    assert "13800001234" not in a
+    assert hash_author("", "salt-one") is None

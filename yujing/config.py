@@ -95,7 +95,12 @@ class DetailSelectors(Strict):
     reposts: str | None = None
 
 
-class ForumSource(SourceBase):
+class HttpSourceBase(SourceBase):
+    # Seconds between requests to the site (AutoThrottle adapts it); be polite to public sites.
+    delay: float = Field(default=1.0, ge=0)
+
+
+class ForumSource(HttpSourceBase):
     type: Literal["forum"]
     url: str
     list: ListSelectors
@@ -104,7 +109,7 @@ class ForumSource(SourceBase):
     encoding: str | None = None  # for sites that lie about their charset
 
 
-class FeedSource(SourceBase):
+class FeedSource(HttpSourceBase):
     type: Literal["feed"]
     url: str
 

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS source_runs (
     items INTEGER NOT NULL DEFAULT 0,
     accepted INTEGER NOT NULL DEFAULT 0,
     errors INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT
+    last_error TEXT,
+    complete INTEGER NOT NULL DEFAULT 1  -- 0: cut short by shutdown, not a verdict on the source
 );
 CREATE INDEX IF NOT EXISTS source_runs_by_source ON source_runs(source, id);
 CREATE TABLE IF NOT EXISTS state (
@@ -226,18 +227,27 @@ class Store:
         return int(cur.lastrowid or 0)
 
     def finish_run(
-        self, run_id: int, items: int, accepted: int, errors: int, last_error: str | None
+        self,
+        run_id: int,
+        items: int,
+        accepted: int,
+        errors: int,
+        last_error: str | None,
+        *,
+        complete: bool = True,
     ) -> None:
         self.db.execute(
-            "UPDATE source_runs SET finished_at=?, items=?, accepted=?, errors=?, last_error=?"
-            " WHERE id=?",
-            (format_time(utcnow()), items, accepted, errors, last_error, run_id),
+            "UPDATE source_runs SET finished_at=?, items=?, accepted=?, errors=?, last_error=?,"
+            " complete=? WHERE id=?",
+            (format_time(utcnow()), items, accepted, errors, last_error, int(complete), run_id),
         )
 
     def last_runs(self) -> dict[str, SourceRun]:
+        """Each source's latest run that was not cut short by a shutdown."""
         rows = self.db.execute(
             "SELECT source, started_at, finished_at, items, accepted, errors, last_error"
-            " FROM source_runs WHERE id IN (SELECT max(id) FROM source_runs GROUP BY source)"
+            " FROM source_runs WHERE id IN"
+            " (SELECT max(id) FROM source_runs WHERE complete=1 GROUP BY source)"
         ).fetchall()
         return {
             r[0]: SourceRun(

@@ -1,0 +1,52 @@
+"""`yujing ingest`: transcripts once, outside the daemon; bad files are named with line and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from yujing.cli import main
+from yujing.storage import Store
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "yujing.yaml"
+    path.write_text(
+        f"storage: {{path: {tmp_path / 'y.db'}}}\n"
+        f"alerts_file: {tmp_path / 'alerts.jsonl'}\n"
+        "products:\n  - {id: anxin-e, name: 安心e生医疗险, aliases: [安心e生]}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_ingest_good_gbk_file_then_again(tmp_path: Path, config: Path, capsys) -> None:
+    calls = tmp_path / "calls.jsonl"
+    rows = [
+        {"id": "c1", "caller": "13800001111", "text": "安心e生医疗险理赔被拒，材料都交齐了"},
+        {"id": "c2", "caller": "13800002222", "text": "想退保安心e生，扣费太多"},
+    ]
+    calls.write_bytes("\n".join(json.dumps(r, ensure_ascii=False) for r in rows).encode("gbk"))
+    assert main(["ingest", "-c", str(config), str(calls)]) == 0
+    out = capsys.readouterr().out
+    assert "ingested 1 file(s): 2 transcripts, 2 new, 0 already known" in out
+    assert calls.exists(), "ingest leaves the user's file where it is"
+    store = Store(tmp_path / "y.db")
+    assert store.product_counts() == {"anxin-e": 2}
+    store.close()
+    assert main(["ingest", "-c", str(config), str(calls)]) == 0
+    assert "2 transcripts, 0 new, 2 already known" in capsys.readouterr().out
+
+
+def test_ingest_bad_file_names_file_line_and_field(tmp_path: Path, config: Path, capsys) -> None:
+    bad = tmp_path / "calls-1120.jsonl"
+    bad.write_text('{"text": "安心e生理赔难"}\n{"caller": "138"}\n', encoding="utf-8")
+    assert main(["ingest", "-c", str(config), str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert 'calls-1120.jsonl line 2: field "text": missing' in err
+    store = Store(tmp_path / "y.db")
+    assert store.count_posts() == 0, "nothing from a bad file is half-ingested"
+    store.close()

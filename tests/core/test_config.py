@@ -1,0 +1,160 @@
+"""Config loading: every error names file, line and field; unknown keys never pass."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from yujing.config import ConfigError, load_config, parse_duration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def write(tmp_path: Path, text: str, name: str = "yujing.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return info.value.problems
+
+
+@pytest.mark.parametrize("name", ["yujing.yaml", "demo.yaml", "docker.yaml"])
+def test_shipped_configs_are_valid(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    config = load_config(ROOT / "config" / name)
+    assert config.products, "every shipped config watches some products"
+    assert config.timezone == "Asia/Shanghai"
+
+
+def test_unknown_key_is_an_error_with_a_suggestion(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        sources:
+          - name: hotline
+            type: transcripts
+            path: inbox
+            intervall: 10s
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:5: sources[0].intervall: unknown key 'intervall'; did you mean 'interval'?"
+    ]
+
+
+def test_bad_value_missing_field_and_unknown_type(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        sources:
+          - name: forum
+            type: forum
+            url: http://127.0.0.1/list
+            interval: soon
+            list: {link: "a::attr(href)"}
+          - name: f2
+            type: rss
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:5: sources[0].interval: invalid duration 'soon': "
+        "expected a number of seconds or 30s, 5m, 2h, 7d",
+        f"{path}:2: sources[0].detail: required field is missing",
+        f"{path}:8: sources[1].type: unknown type 'rss'; "
+        "expected one of 'forum', 'feed', 'transcripts'",
+    ]
+
+
+def test_route_to_undefined_receiver(tmp_path: Path) -> None:
+    path = write(tmp_path, "notify:\n  route:\n    receiver: slack\n")
+    [problem] = problems(path)
+    assert (
+        problem
+        == f"{path}:1: notify: route names receiver 'slack', which is not defined (defined: log)"
+    )
+
+
+def test_secret_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = """\
+    notify:
+      receivers:
+        - name: s
+          type: slack
+          token: ${YUJING_TEST_TOKEN}
+          channel: "#a"
+      route: {receiver: s}
+    """
+    path = write(tmp_path, text)
+    monkeypatch.delenv("YUJING_TEST_TOKEN", raising=False)
+    assert problems(path) == [
+        f"{path}:5: notify.receivers[0].token: environment variable YUJING_TEST_TOKEN is not set "
+        "(export it, or write ${YUJING_TEST_TOKEN:-default} to give a default)"
+    ]
+    monkeypatch.setenv("YUJING_TEST_TOKEN", "xoxb-1")
+    assert load_config(path).notify.receivers[0].token == "xoxb-1"
+
+
+def test_include_merges_sections_and_reports_included_file_lines(tmp_path: Path) -> None:
+    write(tmp_path, "products:\n  - id: a\n    name: 甲产品\n    alias: [x]\n", "products.yaml")
+    path = write(tmp_path, "include: [products.yaml]\ntimezone: Asia/Shanghai\n")
+    [problem] = problems(path)
+    assert problem.startswith(
+        f"{tmp_path / 'products.yaml'}:4: products[0].alias: unknown key 'alias'"
+    )
+
+
+def test_invalid_yaml_and_missing_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "timezone: [\n")
+    [problem] = problems(path)
+    assert problem.startswith(f"{path}:2: invalid YAML:")
+    assert problems(tmp_path / "nope.yaml") == [f"{tmp_path / 'nope.yaml'}: file not found"]
+
+
+def test_duplicate_names_and_unknown_timezone(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        timezone: Mars/Olympus
+        products:
+          - {id: a, name: 甲}
+          - {id: a, name: 乙}
+        """,
+    )
+    found = problems(path)
+    assert (
+        f"{path}:1: timezone: unknown time zone 'Mars/Olympus'; use an IANA name like Asia/Shanghai"
+        in found
+    )
+    assert f"{path}:2: products: names must be unique; repeated: a" in found
+
+
+def test_durations() -> None:
+    assert parse_duration("30s") == 30
+    assert parse_duration("5m") == 300
+    assert parse_duration("2h") == 7200
+    assert parse_duration("7d") == 7 * 86400
+    assert parse_duration(12) == 12
+    with pytest.raises(ValueError):
+        parse_duration("0s")
+    with pytest.raises(ValueError):
+        parse_duration(True)
+
+
+def test_check_config_command_exit_codes(tmp_path: Path) -> None:
+    good = write(tmp_path, "products:\n  - {id: a, name: 甲产品}\n", "good.yaml")
+    bad = write(tmp_path, "storage:\n  pth: x.db\n", "bad.yaml")
+    run = [sys.executable, "-m", "yujing.cli", "check-config"]
+    ok = subprocess.run([*run, str(good)], capture_output=True, text=True, cwd=tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    assert "OK — 0 sources, 1 products, 1 receivers" in ok.stdout
+    fail = subprocess.run([*run, str(bad)], capture_output=True, text=True, cwd=tmp_path)
+    assert fail.returncode == 1
+    assert f"{bad}:2: storage.pth: unknown key 'pth'; did you mean 'path'?" in fail.stderr

@@ -1,0 +1,99 @@
+"""End to end: the simulated world, the real daemon over HTTP, alerts out to Slack and Elasticsearch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from tests.fakes.elasticsearch import FakeElasticsearch
+from tests.fakes.slack import FakeSlack
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def alert_events(workdir: Path) -> list[dict]:
+    lines = (workdir / "alerts.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def test_demo_once_raises_exactly_the_wave_alert(tmp_path: Path, run_yujing) -> None:
+    workdir = tmp_path / "demo"
+    result = run_yujing("demo", "--once", "--deadline", "90", "--dir", str(workdir), cwd=ROOT)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "demo done" in result.stdout
+    events = alert_events(workdir)
+    firing = [e for e in events if e["event"] == "firing"]
+    assert [e["product"] for e in firing] == ["anxin-e"], events
+    assert {e["product"] for e in events} == {"anxin-e"}, "no other product may alert"
+    alert = firing[0]
+    assert alert["state"] == "firing"
+    assert alert["count"] >= 8 and alert["complainants"] >= 6
+    assert alert["sources"] >= 2, "the wave comes through forum, feed and hotline"
+    assert alert["samples"] and alert["reasons"]
+    # The world's GBK forum and the transcripts all reached the store.
+    assert (workdir / "yujing.db").exists()
+
+
+def wired_config(tmp_path: Path, slack_url: str, es_url: str) -> Path:
+    config = yaml.safe_load((ROOT / "config" / "demo.yaml").read_text(encoding="utf-8"))
+    config["include"] = [str(ROOT / "config" / name) for name in config.get("include", [])]
+    config["notify"]["receivers"] += [
+        {
+            "name": "slack-pr",
+            "type": "slack",
+            "token": "xoxb-test-token",
+            "channel": "#预警",
+            "base_url": f"{slack_url}/api/",
+        },
+        {"name": "es", "type": "elasticsearch"},
+    ]
+    config["notify"]["route"] = {
+        "receiver": "log",
+        "routes": [
+            {"receiver": "slack-pr", "matchers": ["product=anxin-e"], "continue": True},
+            {"receiver": "es"},
+        ],
+    }
+    config["elasticsearch"] = {"hosts": [es_url], "index_prefix": "yujing"}
+    path = tmp_path / "demo-wired.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_demo_alert_reaches_slack_and_elasticsearch(tmp_path: Path, run_yujing) -> None:
+    workdir = tmp_path / "demo"
+    with FakeSlack() as slack, FakeElasticsearch() as es:
+        config = wired_config(tmp_path, slack.url, es.url)
+        result = run_yujing(
+            "demo",
+            "--once",
+            "--deadline",
+            "90",
+            "--dir",
+            str(workdir),
+            "--config",
+            str(config),
+            cwd=ROOT,
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+        posts = [r for r in slack.requests if r.path == "/api/chat.postMessage"]
+        assert posts, "Slack received the alert"
+        message = posts[0]
+        assert message.headers["Authorization"] == "Bearer xoxb-test-token"
+        assert message.body["channel"] == "#预警"
+        assert "安心e生医疗险" in message.body["text"] or "anxin-e" in message.body["text"]
+
+        docs = es.bulk_docs()
+        indices = {d["_index"] for d in docs}
+        assert "yujing-posts" in indices
+        post_docs = [d for d in docs if d["_index"] == "yujing-posts"]
+        assert any(
+            "安心e生" in (d["source"].get("text", "") + d["source"].get("title", ""))
+            for d in post_docs
+        )
+        alert_docs = [r for r in es.requests if "/yujing-alerts/" in r.path]
+        assert alert_docs, "the alert was indexed into the alerts index"
+        assert alert_docs[0].body["product"] == "anxin-e"

@@ -1,0 +1,206 @@
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notifier.dispatch import DeliveryReport, Notifier, backoff, event_labels
+from notifier.receivers import SlackReceiver
+from tests.fakes.slack import FakeSlack
+from yujing import config as cfg
+from yujing.records import utcnow
+from yujing.storage import Store
+
+from .conftest import make_config, make_event
+
+
+class Flaky:
+    """Fails the first ``failures`` sends, then records what it gets."""
+
+    def __init__(self, failures: int = 0):
+        self.failures = failures
+        self.calls = 0
+        self.got: list[dict[str, Any]] = []
+
+    def send(self, event: dict[str, Any]) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ConnectionError(f"refused #{self.calls}")
+        self.got.append(event)
+
+
+def notify(route: dict[str, Any], names: tuple[str, ...] = ("log", "a", "b"), **extra: Any):
+    receivers = [{"name": n, "type": "log"} for n in names]
+    return make_config(notify={"receivers": receivers, "route": route, **extra})
+
+
+def due_ids(store: Store, at) -> list[int]:
+    return [i.id for i in store.due(at)]
+
+
+def test_labels_are_the_alerts_own_plus_its_facts() -> None:
+    labels = event_labels(make_event("escalated", severity="red"))
+    assert labels == {
+        "product": "anxin-e",
+        "kind": "burst",
+        "severity": "red",  # the fact wins over a stale label
+        "team": "pr-east",
+        "state": "firing",
+        "event": "escalated",
+    }
+
+
+def test_submit_enqueues_one_durable_row_per_routed_receiver(store: Store) -> None:
+    config = notify(
+        {
+            "receiver": "log",
+            "routes": [
+                {"receiver": "a", "matchers": ["team=pr-east"], "continue": True},
+                {"receiver": "b", "matchers": ["severity=~orange|red"]},
+            ],
+        }
+    )
+    notifier = Notifier(config, store, receivers={})
+    ids = notifier.submit(make_event())
+    assert len(ids) == 2
+    items = store.due(utcnow() + timedelta(seconds=1))
+    assert [(i.receiver, i.payload["event"]) for i in items] == [("a", "firing"), ("b", "firing")]
+    assert items[0].payload == make_event()
+    assert notifier.submit(make_event(severity="blue", labels={})) != []  # falls to the root
+    assert store.due(utcnow() + timedelta(seconds=1))[-1].receiver == "log"
+
+
+def test_failure_then_retry_delivers_exactly_once(store: Store, caplog) -> None:
+    flaky = Flaky(failures=1)
+    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": flaky})
+    notifier.submit(make_event())
+    start = utcnow()
+    with caplog.at_level(logging.WARNING, logger="yujing.notifier"):
+        assert notifier.deliver_due(start) == DeliveryReport(sent=0, failed=1)
+    assert "to a failed" in caplog.text and "ConnectionError: refused #1" in caplog.text
+    assert store.pending() == [("a", 1, "ConnectionError: refused #1")]
+
+    assert notifier.deliver_due(start + timedelta(seconds=4)) == DeliveryReport(0, 0)  # backing off
+    assert notifier.deliver_due(start + timedelta(seconds=5)) == DeliveryReport(1, 0)
+    assert notifier.deliver_due(start + timedelta(hours=5)) == DeliveryReport(0, 0)
+    assert len(flaky.got) == 1 and flaky.got[0]["id"] == make_event()["id"]
+    assert store.pending() == []
+
+
+def test_backoff_doubles_up_to_retry_max(store: Store) -> None:
+    assert [backoff(n, 3600) for n in range(5)] == [5, 10, 20, 40, 80]
+    assert backoff(20, 3600) == 3600 and backoff(10_000, 60) == 60
+
+    notifier = Notifier(
+        notify({"receiver": "a"}, retry_max="30s"), store, receivers={"a": Flaky(failures=99)}
+    )
+    notifier.submit(make_event())
+    now = utcnow()
+    waits = []
+    for _ in range(5):
+        assert notifier.deliver_due(now).failed == 1
+        # Find the retry time: due at now+wait, not a second before.
+        wait = next(s for s in range(1, 100) if due_ids(store, now + timedelta(seconds=s)))
+        waits.append(wait)
+        now += timedelta(seconds=wait)
+    assert waits == [5, 10, 20, 30, 30]
+
+
+def test_each_receiver_gets_its_events_in_order(store: Store) -> None:
+    a, b = Flaky(failures=1), Flaky()
+    route = {"receiver": "a", "routes": [{"receiver": "b", "continue": True}, {"receiver": "a"}]}
+    notifier = Notifier(notify(route), store, receivers={"a": a, "b": b})
+    notifier.submit(make_event("firing"))
+    start = utcnow()
+    assert notifier.deliver_due(start) == DeliveryReport(sent=1, failed=1)  # b ok, a failed
+    notifier.submit(make_event("resolved"))
+    # a's "resolved" is due now, but its "firing" waits for its retry: nothing overtakes it.
+    assert notifier.deliver_due(start + timedelta(seconds=1)) == DeliveryReport(sent=1, failed=0)
+    assert [e["event"] for e in b.got] == ["firing", "resolved"]
+    assert a.got == []
+    assert notifier.deliver_due(start + timedelta(seconds=6)) == DeliveryReport(sent=2, failed=0)
+    assert [e["event"] for e in a.got] == ["firing", "resolved"]
+
+
+def test_unknown_receiver_is_logged_and_kept_pending(store: Store, caplog) -> None:
+    store.enqueue("gone", make_event())  # routed under an older config
+    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": Flaky()})
+    with caplog.at_level(logging.WARNING, logger="yujing.notifier"):
+        assert notifier.deliver_due(utcnow()) == DeliveryReport(0, 0)
+        notifier.deliver_due(utcnow())
+    assert caplog.text.count("no receiver named 'gone'") == 1
+    assert store.pending() == [("gone", 1, None)]
+
+    later = Notifier(notify({"receiver": "a"}), store, receivers={"gone": (back := Flaky())})
+    assert later.deliver_due(utcnow()) == DeliveryReport(1, 0)
+    assert len(back.got) == 1
+
+
+def test_pending_alerts_survive_reopening_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "yujing.db"
+    first = Store(path)
+    config = notify({"receiver": "a"})
+    failing = Notifier(config, first, receivers={"a": Flaky(failures=1)})
+    failing.submit(make_event())
+    failing.submit(make_event("resolved"))
+    start = utcnow()
+    failing.deliver_due(start)
+    first.close()  # the process stops with both undelivered
+
+    second = Store(path)
+    try:
+        assert second.pending() == [("a", 2, "ConnectionError: refused #1")]
+        receiver = Flaky()
+        report = Notifier(config, second, receivers={"a": receiver}).deliver_due(
+            start + timedelta(seconds=5)
+        )
+        assert report == DeliveryReport(2, 0)
+        assert [e["event"] for e in receiver.got] == ["firing", "resolved"]
+        assert second.pending() == []
+    finally:
+        second.close()
+
+
+def test_slack_rate_limit_retries_after_slacks_own_delay(store: Store) -> None:
+    token = "xoxb-1111-2222-fake"
+    with FakeSlack(token=token) as slack:
+        conf = cfg.SlackReceiver(
+            name="a", type="slack", token=token, channel="#预警", base_url=slack.api_url
+        )
+        notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": SlackReceiver(conf)})
+        notifier.submit(make_event())
+        slack.rate_limit(times=1, retry_after=30)
+        start = utcnow()
+        assert notifier.deliver_due(start) == DeliveryReport(0, 1)
+        assert notifier.deliver_due(start + timedelta(seconds=29)) == DeliveryReport(0, 0)
+        assert notifier.deliver_due(start + timedelta(seconds=30)) == DeliveryReport(1, 0)
+    assert len(slack.messages()) == 1
+    assert slack.messages()[0]["channel"] == "#预警"
+
+
+def test_default_receivers_come_from_the_config(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "out.jsonl"
+    config = make_config(
+        notify={
+            "receivers": [{"name": "file", "type": "file", "path": str(path)}],
+            "route": {"receiver": "file"},
+        }
+    )
+    notifier = Notifier(config, store)
+    notifier.submit(make_event())
+    assert notifier.deliver_due() == DeliveryReport(1, 0)
+    assert "安心e生理赔被拒" in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("event", ["firing", "updated", "escalated", "resolved"])
+def test_every_event_kind_is_routable(store: Store, event: str) -> None:
+    notifier = Notifier(
+        notify({"receiver": "log", "routes": [{"receiver": "a", "matchers": [f"event={event}"]}]}),
+        store,
+        receivers={},
+    )
+    notifier.submit(make_event(event))
+    assert store.pending() == [("a", 1, None)]

@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+import base64
+
+import pytest
+from elasticsearch import ApiError
+from elasticsearch.helpers import BulkIndexError
+
+from notifier.elastic import (
+    CURSOR_KEY,
+    AlertDoc,
+    PostDoc,
+    PostIndexer,
+    index_templates,
+    install_templates,
+    make_client,
+)
+from tests.fakes.elasticsearch import FakeElasticsearch
+from yujing.config import Elasticsearch as EsConfig
+from yujing.storage import Store
+
+from .conftest import make_scored
+
+
+def client_for(es: FakeElasticsearch, **kw):
+    return make_client(EsConfig(hosts=[es.url], index_prefix="yj", **kw))
+
+
+def fill(store: Store, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        assert store.accept(make_scored(i), f"dedup{i}")
+
+
+def test_templates_are_composable_and_carry_the_document_mappings() -> None:
+    with FakeElasticsearch() as es:
+        install_templates(client_for(es), "yj")
+    puts = [r for r in es.requests if r.method == "PUT"]
+    assert [r.path for r in puts] == ["/_index_template/yj-posts", "/_index_template/yj-alerts"]
+    posts = es.templates["yj-posts"]
+    assert posts["index_patterns"] == ["yj-posts*"]
+    assert posts["template"]["mappings"] == PostDoc._doc_type.mapping.to_dict()
+    assert es.templates["yj-alerts"]["template"] == AlertDoc._index.to_dict()
+    props = posts["template"]["mappings"]["properties"]
+    assert props["title"] == {
+        "type": "text",
+        "analyzer": "standard",
+        "fields": {"keyword": {"type": "keyword", "ignore_above": 256}},
+    }
+    assert props["published_at"] == {"type": "date"}
+    assert props["products"] == {"type": "keyword"}
+    assert props["reach"]["properties"]["views"] == {"type": "integer"}
+    body = index_templates("yj")["yj-posts"]
+    assert posts == {
+        "index_patterns": ["yj-posts*"],
+        "template": body["template"],
+        "priority": 200,
+        "version": 1,
+        "_meta": {"managed_by": "yujing"},
+    }
+
+
+def test_post_indexer_bulk_indexes_new_posts_and_moves_the_cursor(store: Store) -> None:
+    fill(store, 3)
+    with FakeElasticsearch() as es:
+        indexer = PostIndexer(client_for(es), store, "yj")
+        assert indexer.index_pending(batch=2) == 2
+        assert indexer.index_pending(batch=2) == 1
+        assert indexer.index_pending(batch=2) == 0
+        bulks = [r for r in es.requests if r.path == "/_bulk"]
+    assert len(bulks) == 2
+    # The wire format: NDJSON action line, then the source, per post.
+    first = bulks[0]
+    assert first.headers["content-type"].startswith("application/vnd.elasticsearch+x-ndjson")
+    assert first.raw.decode("utf-8").endswith("\n")
+    assert first.body[0] == {"index": {"_id": "post0000", "_index": "yj-posts"}}
+    source = first.body[1]
+    assert source["title"] == "安心e生理赔被拒 第0帖"
+    assert "集体投诉" in source["text"]
+    assert "安心e生理赔被拒".encode() in first.raw  # sent as UTF-8, not \u escapes
+    assert source["products"] == ["anxin-e"] and source["categories"] == ["理赔"]
+    assert source["collective"] is True and source["sentiment"] == 0.08
+    assert source["reach"] == {"views": 100, "comments": 3} and source["reach_total"] == 103
+    assert source["published_at"] == "2024-05-01T06:00:00+00:00"
+    docs = es.bulk_docs()
+    assert [(d["op"], d["_index"], d["_id"]) for d in docs] == [
+        ("index", "yj-posts", "post0000"),
+        ("index", "yj-posts", "post0001"),
+        ("index", "yj-posts", "post0002"),
+    ]
+    assert store.get_state(CURSOR_KEY) == 3
+    # Templates went in before the first write, so the auto-created index has the mappings.
+    assert es.indices["yj-posts"]["mappings"]["properties"]["author"] == {"type": "keyword"}
+
+
+def test_cursor_stays_put_while_the_cluster_fails_then_catches_up(store: Store) -> None:
+    fill(store, 2)
+    with FakeElasticsearch() as es:
+        indexer = PostIndexer(client_for(es), store, "yj")
+        es.fail(503)
+        with pytest.raises(ApiError) as caught:
+            indexer.index_pending()
+        assert caught.value.status_code == 503
+        assert store.get_state(CURSOR_KEY) is None
+        assert es.bulk_docs() == []
+
+        fill(store, 1, start=2)  # more posts arrive meanwhile
+        es.recover()
+        assert indexer.index_pending() == 3
+        assert [d["_id"] for d in es.bulk_docs()] == ["post0000", "post0001", "post0002"]
+        assert set(es.docs["yj-posts"]) == {"post0000", "post0001", "post0002"}
+        assert store.get_state(CURSOR_KEY) == 3
+
+
+def test_items_refused_inside_a_200_bulk_are_sent_again(store: Store) -> None:
+    fill(store, 2)
+    with FakeElasticsearch() as es:
+        indexer = PostIndexer(client_for(es), store, "yj")
+        indexer.index_pending()
+        fill(store, 2, start=2)
+        es.reject_bulk_items(times=1)  # HTTP 200, but "errors": true
+        with pytest.raises(BulkIndexError):
+            indexer.index_pending()
+        assert store.get_state(CURSOR_KEY) == 2
+        assert indexer.index_pending() == 2
+        assert sorted(es.docs["yj-posts"]) == ["post0000", "post0001", "post0002", "post0003"]
+        assert store.get_state(CURSOR_KEY) == 4
+
+
+def test_cursor_survives_a_new_indexer(store: Store) -> None:
+    fill(store, 2)
+    with FakeElasticsearch() as es:
+        PostIndexer(client_for(es), store, "yj").index_pending()
+        again = PostIndexer(client_for(es), store, "yj")
+        assert again.cursor == 2
+        assert again.index_pending() == 0
+
+
+def test_make_client_sends_api_key_and_checks_the_product_header() -> None:
+    with FakeElasticsearch() as es:
+        client = client_for(es, api_key="c2VjcmV0")
+        info = client.info()
+        assert info["version"]["number"] == "8.15.0"
+        assert es.requests[-1].headers["authorization"] == "ApiKey c2VjcmV0"
+
+        basic = client_for(es, username="elastic", password="pw")
+        basic.info()
+        expected = "Basic " + base64.b64encode(b"elastic:pw").decode()
+        assert es.requests[-1].headers["authorization"] == expected

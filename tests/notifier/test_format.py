@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from notifier.format import one_line, render, sparkline, title
+
+from .conftest import make_event
+
+NAMES = {"anxin-e": "安心e生医疗险"}
+
+
+def test_title_is_chinese_first() -> None:
+    assert title(make_event(), NAMES) == "【橙色预警】安心e生医疗险 群体投诉苗头 (firing)"
+    assert title(make_event("escalated", severity="red"), NAMES) == (
+        "【红色预警·升级】安心e生医疗险 群体投诉苗头 (escalated)"
+    )
+    assert title(make_event("resolved"), NAMES) == "【已解除】安心e生医疗险 群体投诉苗头 (resolved)"
+    # Without a name, the product id still says which product it is.
+    assert "anxin-e" in title(make_event())
+
+
+def test_text_has_reasons_counts_window_in_local_time_and_samples() -> None:
+    text = render(make_event(), tz=ZoneInfo("Asia/Shanghai"), names=NAMES).text
+    lines = text.splitlines()
+    assert lines[0] == "【橙色预警】安心e生医疗险 群体投诉苗头 (firing)"
+    assert "原因：1小时内 23 条投诉，是平常的 11 倍；出现集体维权用语" in lines
+    assert "数量：23 条（基线 2.1 条，约 11.0 倍）· 投诉人 15 位 · 来源 3 个" in lines
+    assert "窗口：2024-05-01 14:00–15:00（Asia/Shanghai）" in lines
+    assert "· 安心e生理赔被拒，大家一起投诉 https://bbs.example.cn/t/1" in lines
+    assert lines[-1] == "预警编号：burst/anxin-e/-@2024-05-01T06:00:00+00:00"
+
+
+def test_window_follows_the_team_time_zone() -> None:
+    text = render(make_event(), tz=ZoneInfo("Europe/London"), names=NAMES).text
+    assert "窗口：2024-05-01 07:00–08:00（Europe/London）" in text
+
+
+def test_resolved_message_says_when() -> None:
+    text = render(make_event("resolved"), names=NAMES).text
+    assert text.startswith("【已解除】安心e生医疗险")
+    assert "解除时间：2024-05-01 17:00" in text
+
+
+def test_sparkline_when_the_event_carries_a_series() -> None:
+    assert sparkline([0, 1, 2, 7]) == "▁▂▃█"
+    assert sparkline([3, 3]) == "▁▁"
+    assert sparkline([]) == ""
+    text = render(make_event(series=[1, 0, 2, 9]), names=NAMES).text
+    assert "趋势：▂▁▃█" in text
+    assert "趋势" not in render(make_event(), names=NAMES).text
+
+
+def test_slack_blocks_header_fields_samples_context() -> None:
+    blocks = render(make_event(), names=NAMES).blocks
+    assert [b["type"] for b in blocks] == ["header", "section", "section", "context"]
+    assert blocks[0]["text"] == {
+        "type": "plain_text",
+        "text": "【橙色预警】安心e生医疗险 群体投诉苗头 (firing)",
+        "emoji": True,
+    }
+    fields = [f["text"] for f in blocks[1]["fields"]]
+    assert "*数量*\n23 条（基线 2.1）" in fields
+    assert "*投诉人*\n15 位" in fields
+    assert "*等级*\n橙色 · 新预警" in fields
+    assert blocks[1]["text"]["text"].startswith("原因：1小时内 23 条投诉")
+    samples = blocks[2]["text"]["text"]
+    assert "<https://bbs.example.cn/t/1|安心e生理赔被拒，大家一起投诉>" in samples
+    # Slack's control characters are escaped in labels, and the URL keeps its query intact.
+    assert "<https://feed.example.cn/a?x=1&y=2|理赔难&lt;求助&gt;>" in samples
+    assert "burst/anxin-e/-@" in blocks[3]["elements"][0]["text"]
+
+
+def test_one_line_for_logs() -> None:
+    line = one_line(make_event(), NAMES)
+    assert "\n" not in line
+    assert line.startswith("【橙色预警】安心e生医疗险") and "23 条" in line and "集体维权" in line

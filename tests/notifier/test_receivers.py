@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from notifier.elastic import make_client
+from notifier.receivers import (
+    ElasticsearchAlertReceiver,
+    FileReceiver,
+    LogReceiver,
+    RetryLater,
+    SlackReceiver,
+    build_receivers,
+)
+from tests.fakes.elasticsearch import FakeElasticsearch
+from tests.fakes.slack import FakeSlack
+from yujing import config as cfg
+
+from .conftest import make_config, make_event
+
+TOKEN = "xoxb-1111-2222-fake"
+
+
+def slack_conf(url: str, token: str = TOKEN) -> cfg.SlackReceiver:
+    return cfg.SlackReceiver(
+        name="slack-pr", type="slack", token=token, channel="#舆情预警", base_url=url
+    )
+
+
+def test_log_receiver_writes_one_readable_line(caplog: pytest.LogCaptureFixture) -> None:
+    receiver = LogReceiver(
+        cfg.LogReceiver(name="log", type="log"), names={"anxin-e": "安心e生医疗险"}
+    )
+    with caplog.at_level(logging.INFO, logger="yujing.alerts"):
+        receiver.send(make_event())
+        receiver.send(make_event("resolved"))
+    firing, resolved = caplog.records
+    assert firing.name == "yujing.alerts" and firing.levelno == logging.WARNING
+    assert firing.getMessage().startswith("【橙色预警】安心e生医疗险 群体投诉苗头 (firing)")
+    assert "\n" not in firing.getMessage()
+    assert resolved.levelno == logging.INFO
+    assert resolved.getMessage().startswith("【已解除】")
+
+
+def test_file_receiver_appends_utf8_json_lines(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "alerts.jsonl"
+    receiver = FileReceiver(cfg.FileReceiver(name="file", type="file", path=path))
+    receiver.send(make_event())
+    receiver.send(make_event("resolved"))
+    raw = path.read_bytes().decode("utf-8")
+    assert "安心e生理赔被拒" in raw  # not \u escapes
+    events = [json.loads(line) for line in raw.splitlines()]
+    assert [e["event"] for e in events] == ["firing", "resolved"]
+    assert events[0] == make_event()
+
+
+def test_slack_receiver_posts_through_the_web_api() -> None:
+    with FakeSlack(token=TOKEN) as slack:
+        receiver = SlackReceiver(slack_conf(slack.api_url), names={"anxin-e": "安心e生医疗险"})
+        receiver.send(make_event())
+    (request,) = slack.requests
+    assert request.method == "POST" and request.path == "/api/chat.postMessage"
+    assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+    assert request.headers["content-type"].startswith("application/json")
+    body = request.body
+    assert body["channel"] == "#舆情预警"
+    assert body["text"].startswith("【橙色预警】安心e生医疗险 群体投诉苗头 (firing)")
+    assert "投诉人 15 位" in body["text"]
+    assert body["blocks"][0]["type"] == "header"
+    assert body["blocks"][0]["text"]["text"] == "【橙色预警】安心e生医疗险 群体投诉苗头 (firing)"
+    assert slack.messages() == [body]
+
+
+def test_slack_base_url_without_trailing_slash_still_reaches_the_api() -> None:
+    with FakeSlack(token=TOKEN) as slack:
+        SlackReceiver(slack_conf(slack.url + "/api")).send(make_event())
+    assert [r.path for r in slack.requests] == ["/api/chat.postMessage"]
+
+
+def test_slack_invalid_auth_raises() -> None:
+    with FakeSlack(token=TOKEN) as slack:
+        receiver = SlackReceiver(slack_conf(slack.api_url, token="xoxb-wrong"))
+        with pytest.raises(SlackApiError) as caught:
+            receiver.send(make_event())
+    assert caught.value.response["error"] == "invalid_auth"
+    assert slack.messages() == []
+
+
+def test_slack_rate_limit_becomes_retry_later_with_its_retry_after() -> None:
+    with FakeSlack(token=TOKEN) as slack:
+        slack.rate_limit(times=1, retry_after=7)
+        receiver = SlackReceiver(slack_conf(slack.api_url))
+        with pytest.raises(RetryLater) as caught:
+            receiver.send(make_event())
+        assert caught.value.retry_after == 7
+        receiver.send(make_event())  # the next call goes through
+    assert len(slack.requests) == 2 and len(slack.messages()) == 1
+
+
+def test_elasticsearch_receiver_indexes_alert_by_id_and_overwrites() -> None:
+    with FakeElasticsearch() as es:
+        client = make_client(cfg.Elasticsearch(hosts=[es.url], index_prefix="yj"))
+        receiver = ElasticsearchAlertReceiver(
+            cfg.ElasticsearchReceiver(name="es", type="elasticsearch"), client, "yj"
+        )
+        receiver.send(make_event())
+        receiver.send(make_event("escalated", severity="red", count=40))
+
+        writes = [r for r in es.requests if r.path.startswith("/yj-alerts/_doc/")]
+        assert len(writes) == 2
+        alert_id = make_event()["id"]
+        assert {(r.method, r.path) for r in writes} == {
+            ("PUT", "/yj-alerts/_doc/" + quote(alert_id, safe=""))
+        }
+        assert set(es.docs["yj-alerts"]) == {alert_id}
+        (doc,) = es.docs["yj-alerts"].values()
+        assert doc["severity"] == "red" and doc["severity_rank"] == 3 and doc["count"] == 40
+        assert doc["event"] == "escalated"
+        assert doc["samples"][0]["title"] == "安心e生理赔被拒，大家一起投诉"
+        assert doc["labels"]["team"] == "pr-east"
+        # The templates went in before the first write, so the index got their mappings.
+        assert set(es.templates) == {"yj-posts", "yj-alerts"}
+        assert es.indices["yj-alerts"]["mappings"]["properties"]["severity"] == {"type": "keyword"}
+        assert writes[0].headers["x-elastic-client-meta"]  # the official client, not a stand-in
+
+
+def test_build_receivers_makes_one_per_configured_receiver(tmp_path: Path) -> None:
+    config = make_config(
+        notify={
+            "receivers": [
+                {"name": "log", "type": "log"},
+                {"name": "file", "type": "file", "path": str(tmp_path / "a.jsonl")},
+                {"name": "slack", "type": "slack", "token": TOKEN, "channel": "#c"},
+                {"name": "es", "type": "elasticsearch"},
+            ],
+            "route": {"receiver": "log"},
+        },
+        elasticsearch={"hosts": ["http://127.0.0.1:9"]},
+    )
+    built = build_receivers(config)
+    assert {k: type(v) for k, v in built.items()} == {
+        "log": LogReceiver,
+        "file": FileReceiver,
+        "slack": SlackReceiver,
+        "es": ElasticsearchAlertReceiver,
+    }
+    assert built["slack"].client.base_url == "https://slack.com/api/"

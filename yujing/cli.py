@@ -1,0 +1,163 @@
+"""The ``yujing`` command: run | check-config | ingest | status | demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .config import ConfigError, load_config
+from .paths import default_config
+
+__all__ = ["main"]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S",
+    )
+    # Scrapy and the scheduler are chatty. A failing source is reported once per run by the
+    # daemon (and in `yujing status`), so Scrapy's own retry tracebacks only show with -v; a run
+    # skipped because the previous one is still going is normal, not a warning.
+    quiet = {"scrapy": logging.CRITICAL, "apscheduler": logging.ERROR, "twisted": logging.ERROR}
+    for name in ("scrapy", "apscheduler", "twisted", "elastic_transport", "urllib3", "jieba"):
+        logging.getLogger(name).setLevel(
+            logging.DEBUG if verbose else quiet.get(name, logging.WARNING)
+        )
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    path = Path(args.path or default_config())
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"{path}: invalid configuration", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    print(
+        f"{path}: OK — {len(config.sources)} sources, {len(config.products)} products, "
+        f"{len(config.notify.receivers)} receivers"
+    )
+    return 0
+
+
+def _load_or_exit(path: str | None):
+    path = Path(path or default_config())
+    try:
+        return path, load_config(path)
+    except ConfigError as exc:
+        print(f"{path}: invalid configuration", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        raise SystemExit(1) from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    path, _ = _load_or_exit(args.config)
+    _setup_logging(args.verbose)
+    from .daemon import Daemon, run_in_reactor
+
+    async def main() -> None:
+        daemon = Daemon(path, scrapy_log_level="DEBUG" if args.verbose else "WARNING")
+        await daemon.serve()
+
+    run_in_reactor(main)
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    _, config = _load_or_exit(args.config)
+    _setup_logging(args.verbose)
+    from crawlers.inbox import ingest_files
+
+    from .pipeline import Pipeline
+    from .storage import Store
+
+    store = Store(config.storage.path)
+    pipeline = Pipeline(config, store)
+    result = ingest_files(
+        [Path(p) for p in args.files],
+        pipeline.accept,
+        source_name=args.source,
+        salt=config.privacy.salt,
+        timezone=config.timezone,
+    )
+    events = pipeline.detect(all_products=True)
+    pipeline.notifier.deliver_due()
+    store.close()
+    print(
+        f"ingested {result.files} file(s): {result.posts} transcripts, {result.accepted} new, "
+        f"{result.posts - result.accepted} already known; {len(events)} alert event(s)"
+    )
+    for _file, reason in result.quarantined:
+        print(f"error: {reason}", file=sys.stderr)
+    return 1 if result.quarantined else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    _, config = _load_or_exit(args.config)
+    from .status import print_status
+
+    print_status(config)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _setup_logging(args.verbose)
+    from .demo.runner import run_demo
+
+    return run_demo(
+        once=args.once, deadline=args.deadline, workdir=args.dir, config_path=args.config
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="yujing", description="Early warning of group complaints against insurance products."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def config_arg(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "-c", "--config", help="config file (default: $YUJING_CONFIG or config/yujing.yaml)"
+        )
+
+    p = sub.add_parser("run", help="run the daemon")
+    config_arg(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check-config", help="validate a config file; exit 1 if invalid")
+    p.add_argument("path", nargs="?", help="config file (default: config/yujing.yaml)")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("ingest", help="ingest transcript files once (JSONL, CSV, TXT)")
+    config_arg(p)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--source", default="ingest", help="source name recorded on the posts")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("status", help="sources, post counts, open alerts")
+    config_arg(p)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("demo", help="run the daemon against a simulated world on 127.0.0.1")
+    p.add_argument("--once", action="store_true", help="exit 0 once the wave's alert has fired")
+    p.add_argument("--deadline", type=float, default=120.0, help="seconds to wait with --once")
+    p.add_argument("--dir", type=Path, default=None, help="working folder (default: a temp folder)")
+    p.add_argument("-c", "--config", type=Path, default=None, help="default: the shipped demo.yaml")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

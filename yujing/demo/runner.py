@@ -1,0 +1,139 @@
+"""``yujing demo``: the real daemon, the shipped demo config, a simulated world on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+
+from ..daemon import Daemon, SourceReport, run_in_reactor
+from ..paths import config_dir
+from ..pipeline import AlertEvent
+
+__all__ = ["run_demo", "DemoOutcome", "demo_session"]
+
+SEVERITY_STYLE = {"red": "red", "orange": "dark_orange", "yellow": "yellow", "blue": "blue"}
+
+
+@dataclass
+class DemoOutcome:
+    alerts: list[AlertEvent] = field(default_factory=list)
+    wave_product: str = ""
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+
+def _alert_panel(event: AlertEvent) -> Panel:
+    body = "\n".join(
+        [
+            f"{event['count']} posts, {event['complainants']} distinct complainants, "
+            f"usual {event['baseline']:.2f} per window",
+            *[f"• {r}" for r in event["reasons"]],
+            *[f"  - {s.get('title', '')}  {s.get('url', '')}" for s in event["samples"][:3]],
+        ]
+    )
+    colour = SEVERITY_STYLE.get(event["severity"], "white")
+    return Panel(
+        body,
+        title=f"[bold {colour}]{event['event'].upper()} {event['severity']} — {event['product']}[/]",
+        border_style=colour,
+    )
+
+
+async def demo_session(
+    workdir: Path,
+    *,
+    once: bool,
+    deadline: float,
+    console: Console,
+    config_path: Path | None = None,
+    world_options: dict | None = None,
+    prepare_daemon=None,
+) -> DemoOutcome:
+    """Start the world, run the daemon on it; with ``once``, stop after the wave's alert."""
+    from .world import DemoWorld
+
+    world = DemoWorld(workdir, **(world_options or {}))
+    world.start()
+    os.environ["YUJING_DEMO_URL"] = world.url
+    os.environ["YUJING_DEMO_DIR"] = str(workdir)
+    outcome = DemoOutcome(wave_product=world.wave_product)
+    done = asyncio.Event()
+
+    def on_alert(event: AlertEvent) -> None:
+        outcome.alerts.append(event)
+        console.print(_alert_panel(event))
+        if event["event"] == "firing" and event["product"] != world.wave_product:
+            outcome.reason = f"a false alarm fired for {event['product']}, which had no wave"
+            done.set()
+        if once and event["event"] == "firing" and event["product"] == world.wave_product:
+            done.set()
+
+    def on_source(report: SourceReport) -> None:
+        line = f"[dim]{time.strftime('%H:%M:%S')}[/] {report.source:<10} {report.items:>4} items, {report.accepted:>4} new"
+        if report.last_error:
+            line += f"  [red]{report.last_error}[/]"
+        console.print(line)
+
+    config_path = config_path or config_dir() / "demo.yaml"
+    console.print(
+        f"[bold]yujing demo[/]: simulated forum, feed and hotline inbox at {world.url}; "
+        f"data in {workdir}; a complaint wave about [bold]{world.wave_product}[/] starts shortly."
+    )
+    daemon = Daemon(config_path, on_alert=on_alert, on_source=on_source)
+    if prepare_daemon is not None:
+        prepare_daemon(daemon)
+
+    async def watchdog() -> None:
+        start = time.monotonic()
+        while not done.is_set():
+            await asyncio.sleep(1.0)
+            stats = world.stats()
+            if once and time.monotonic() - start > deadline:
+                outcome.reason = (
+                    f"no alert for {world.wave_product} within {deadline:g} s "
+                    f"(world: {stats}; alerts seen: {[a['product'] for a in outcome.alerts]})"
+                )
+                done.set()
+
+    guard = asyncio.ensure_future(watchdog())
+    try:
+        await daemon.serve(until=done)
+    finally:
+        guard.cancel()
+        world.stop()
+    return outcome
+
+
+def run_demo(
+    *, once: bool, deadline: float, workdir: Path | None, config_path: Path | None = None
+) -> int:
+    console = Console()
+    workdir = Path(workdir or tempfile.mkdtemp(prefix="yujing-demo-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    outcome: DemoOutcome = run_in_reactor(
+        lambda: demo_session(
+            workdir, once=once, deadline=deadline, console=console, config_path=config_path
+        )
+    )
+    if not outcome.ok:
+        console.print(f"[bold red]demo failed:[/] {outcome.reason}")
+        return 1
+    fired = [a for a in outcome.alerts if a["product"] == outcome.wave_product]
+    if once and not fired:
+        console.print("[bold red]demo stopped before the wave's alert fired[/]")
+        return 1
+    console.print(
+        f"[bold green]demo done:[/] the wave about {outcome.wave_product} raised its alert; "
+        f"alerts are in {workdir / 'alerts.jsonl'}"
+    )
+    return 0

@@ -1,0 +1,109 @@
+"""From collected post to delivered alert: understand -> store -> detect -> notify.
+
+The pipeline owns the order of the stages, not their insides. ``accept`` is the sink every
+collector calls; a post counts as accepted once the store has committed it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from detector.burst import BurstDetector
+from detector.understand import Understander
+from notifier.dispatch import Notifier
+from notifier.receivers import FileReceiver as JournalWriter
+
+from .config import Config, FileReceiver
+from .records import Alert, AlertState, Post, utcnow
+from .storage import Store
+
+__all__ = ["Pipeline", "AlertEvent", "event_name"]
+
+log = logging.getLogger("yujing.pipeline")
+
+AlertEvent = dict[str, Any]  # Alert.to_dict() plus "event": firing|updated|escalated|resolved
+
+
+def event_name(alert: Alert, previous: Alert | None) -> str:
+    if alert.state is AlertState.RESOLVED:
+        return "resolved"
+    if previous is None or previous.id != alert.id:
+        return "firing"
+    if alert.severity.rank > previous.severity.rank:
+        return "escalated"
+    return "updated"
+
+
+class Pipeline:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        *,
+        notifier: Notifier | None = None,
+        on_alert: Callable[[AlertEvent], None] | None = None,
+    ):
+        self.config = config
+        self.store = store
+        self.understander = Understander(config.products)
+        self.detector = BurstDetector(config.detection, store)
+        self.notifier = notifier or Notifier(config, store)
+        self.journal = (
+            JournalWriter(FileReceiver(name="journal", type="file", path=config.alerts_file))
+            if config.alerts_file
+            else None
+        )
+        self.on_alert = on_alert
+        self._touched: set[str] = set()
+        self._firing = {a.key: a for a in store.alerts(AlertState.FIRING)}
+        self.accepted = 0
+        self.duplicates = 0
+
+    def accept(self, post: Post) -> bool:
+        """The collectors' sink. True when the post is new and committed."""
+        scored, key = self.understander.understand(post)
+        if not self.store.accept(scored, key):
+            self.duplicates += 1
+            return False
+        self.accepted += 1
+        self._touched.update(scored.products)
+        return True
+
+    def detect(
+        self, now: datetime | None = None, *, all_products: bool = False
+    ) -> list[AlertEvent]:
+        """Evaluate products that got posts (or all, or those firing) and hand events on."""
+        now = now or utcnow()
+        products = set(self._touched) | {a.product for a in self._firing.values()}
+        if all_products:
+            products |= {p.id for p in self.config.products}
+        self._touched.clear()
+        events = []
+        for alert in self.detector.evaluate(sorted(products), now):
+            event = alert.to_dict()
+            event["event"] = event_name(alert, self._firing.get(alert.key))
+            if alert.state is AlertState.FIRING:
+                self._firing[alert.key] = alert
+            else:
+                self._firing.pop(alert.key, None)
+            self._publish(event)
+            events.append(event)
+        return events
+
+    def _publish(self, event: AlertEvent) -> None:
+        log.warning(
+            "alert %s %s [%s] %s: %s",
+            event["event"],
+            event["product"],
+            event["severity"],
+            event["id"],
+            "; ".join(event["reasons"]),
+        )
+        if self.journal is not None:
+            self.journal.send(event)
+        self.notifier.submit(event)
+        if self.on_alert is not None:
+            self.on_alert(event)

@@ -1,0 +1,111 @@
+"""``yujing status``: what ran, what came in, what is firing — in the team's time zone."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rich.console import Console
+from rich.table import Table
+
+from .config import Config
+from .records import AlertState, utcnow
+from .storage import Store
+
+__all__ = ["print_status"]
+
+SEVERITY_STYLE = {
+    "red": "bold red",
+    "orange": "bold dark_orange",
+    "yellow": "yellow",
+    "blue": "blue",
+}
+
+
+def _local(dt: datetime | None, config: Config) -> str:
+    return dt.astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S") if dt else "-"
+
+
+def print_status(config: Config, console: Console | None = None) -> None:
+    console = console or Console()
+    if not config.storage.path.exists():
+        console.print(
+            f"No data yet: {config.storage.path} does not exist (has `yujing run` started?)"
+        )
+        return
+    store = Store(config.storage.path)
+    try:
+        _sources(store, config, console)
+        _products(store, config, console)
+        _alerts(store, config, console)
+        _outbox(store, console)
+    finally:
+        store.close()
+
+
+def _sources(store: Store, config: Config, console: Console) -> None:
+    runs = store.last_runs()
+    table = Table(title=f"Sources (times in {config.timezone})")
+    for col in ("source", "type", "every", "last run", "items", "new", "errors", "last error"):
+        table.add_column(col)
+    names = [s.name for s in config.sources] + sorted(set(runs) - {s.name for s in config.sources})
+    kinds = {s.name: (s.type, f"{s.interval:g}s") for s in config.sources}
+    for name in names:
+        run = runs.get(name)
+        kind, every = kinds.get(name, ("(removed)", "-"))
+        table.add_row(
+            name,
+            kind,
+            every,
+            _local(run.finished_at or run.started_at, config) if run else "never",
+            str(run.items) if run else "-",
+            str(run.accepted) if run else "-",
+            f"[red]{run.errors}[/]" if run and run.errors else ("0" if run else "-"),
+            (run.last_error or "")[:80] if run else "",
+        )
+    console.print(table)
+
+
+def _products(store: Store, config: Config, console: Console) -> None:
+    now = utcnow()
+    day = store.product_counts(now - timedelta(days=1))
+    week = store.product_counts(now - timedelta(days=7))
+    total = store.product_counts()
+    table = Table(title=f"Posts per product ({store.count_posts()} posts stored)")
+    for col in ("product", "name", "24 h", "7 days", "all"):
+        table.add_column(col, justify="right" if col[0].isdigit() or col == "all" else "left")
+    for p in config.products:
+        table.add_row(
+            p.id, p.name, str(day.get(p.id, 0)), str(week.get(p.id, 0)), str(total.get(p.id, 0))
+        )
+    console.print(table)
+
+
+def _alerts(store: Store, config: Config, console: Console) -> None:
+    firing = store.alerts(AlertState.FIRING)
+    table = Table(title=f"Open alerts ({len(firing)})")
+    for col in ("severity", "product", "since", "updated", "posts", "people", "why"):
+        table.add_column(col)
+    for a in firing:
+        style = SEVERITY_STYLE.get(a.severity.value, "")
+        table.add_row(
+            f"[{style}]{a.severity.label} {a.severity.value}[/]",
+            a.product,
+            _local(a.started_at, config),
+            _local(a.updated_at, config),
+            str(a.count),
+            str(a.complainants),
+            "; ".join(a.reasons)[:100],
+        )
+    console.print(table)
+
+
+def _outbox(store: Store, console: Console) -> None:
+    pending = store.pending()
+    if not pending:
+        return
+    table = Table(title="Undelivered alert messages (retried)")
+    for col in ("receiver", "pending", "last error"):
+        table.add_column(col)
+    for receiver, count, error in pending:
+        table.add_row(receiver, str(count), (error or "")[:100])
+    console.print(table)

@@ -94,13 +94,10 @@ class Pipeline:
         return events
 
     def _publish(self, event: AlertEvent) -> None:
-        log.warning(
-            "alert %s %s [%s] %s: %s",
-            event["event"],
-            event["product"],
-            event["severity"],
-            event["id"],
-            "; ".join(event["reasons"]),
+        # The routed `log` receiver writes the full message; this line is the audit trail that
+        # exists whatever the route says.
+        log.info(
+            "alert %s: %s [%s] %s", event["event"], event["product"], event["severity"], event["id"]
         )
         if self.journal is not None:
             self.journal.send(event)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import tempfile
 import time
@@ -79,7 +80,7 @@ async def demo_session(
             done.set()
 
     def on_source(report: SourceReport) -> None:
-        line = f"[dim]{time.strftime('%H:%M:%S')}[/] {report.source:<10} {report.items:>4} items, {report.accepted:>4} new"
+        line = f"[dim]{time.strftime('%H:%M:%S')}[/] {report.source:<13} {report.items:>4} items, {report.accepted:>4} new"
         if report.last_error:
             line += f"  [red]{report.last_error}[/]"
         console.print(line)
@@ -95,9 +96,18 @@ async def demo_session(
 
     async def watchdog() -> None:
         start = time.monotonic()
+        shown = None
         while not done.is_set():
             await asyncio.sleep(1.0)
             stats = world.stats()
+            wave = stats["wave"]
+            progress = (wave["released"], wave["started"])
+            if wave["started"] and progress != shown:
+                shown = progress
+                console.print(
+                    f"[dim]{time.strftime('%H:%M:%S')}[/] [bold]world[/]         wave about "
+                    f"{wave['product']}: {wave['released']}/{wave['size']} complaints posted"
+                )
             if once and time.monotonic() - start > deadline:
                 outcome.reason = (
                     f"no alert for {world.wave_product} within {deadline:g} s "
@@ -114,10 +124,18 @@ async def demo_session(
     return outcome
 
 
+def _quiet_daemon_logs() -> None:
+    # The demo prints its own progress line per collection run; the daemon's INFO lines would
+    # say the same thing twice. Warnings and errors still show.
+    logging.getLogger("yujing").setLevel(logging.WARNING)
+
+
 def run_demo(
     *, once: bool, deadline: float, workdir: Path | None, config_path: Path | None = None
 ) -> int:
     console = Console()
+    if not logging.getLogger().isEnabledFor(logging.DEBUG):
+        _quiet_daemon_logs()
     workdir = Path(workdir or tempfile.mkdtemp(prefix="yujing-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     outcome: DemoOutcome = run_in_reactor(

@@ -1,212 +1,675 @@
-"""The burst rule: a product suddenly talked about far more than usual.
+"""Burst detection: a product (or one complaint category of it) suddenly talked about far more
+than its own usual, on a quiet product as well as a busy one.
 
-For each product, with its rule (``Detection.rule_for``):
+Streaming. The daemon and ``yujing replay`` drive the same object: ``observe(scored_post)`` (or
+``observe_count``) for every accepted post, then ``evaluate(products, now)`` now and then. Nothing
+is re-read from SQLite to evaluate, and nothing grows with the number of posts: per series there is
+a ring of bucket counts, details (people, sources, reach, ...) of the buckets inside the window, a
+learned baseline of a few dozen floats (``detector.baseline``), and per product a bounded table of
+emerging terms (``detector.emerging``).
 
-* ``count``    posts naming it in [now - window, now);
-* ``usual``    posts in the ``baseline`` period before that window, scaled to one window;
-* ``expected`` max(usual, EXPECTED_FLOOR), so a product that is never mentioned does not fire
-  on its first two posts;
-* it is hot when count >= min_count and count >= ratio * expected.
+The test, per series and rule (``Detection.rule_for``; times cut into ``bucket``-long buckets):
 
-Severity, from how many people, how organised and how widespread (see ``severity_for``):
+* ``count``     posts in the window: the last ``window`` of whole buckets plus the current one;
+* ``expected``  what the baseline expects there (level x hour-of-day x weekday); while the series
+                has less than ``cold_start`` of history, max(its crude rate, a floor of half a
+                post per window) instead: a new product is judged by ``min_count``;
+* ``p``         P(X >= count) under a negative binomial with that mean and the series' learned
+                over-dispersion (``detector.countmodel``): a count model, fine with zeros;
+* hot when count >= min_count, count >= ratio * expected and p <= p_value.
 
-* red     complainants >= 8 * min_count
-* orange  complainants >= 4 * min_count, or >= 3 sources and >= 3 posts with collective language
-* yellow  complainants >= 2 * min_count, or >= 3 posts with collective language
-* blue    otherwise
+Buckets join the baseline once they leave the window, so a wave never hides itself. While a wave
+is firing, the buckets it leaves behind join the baseline clipped to an ordinary high count:
+otherwise a big wave would teach the product that waves are normal.
 
-Lifecycle of one wave (one alert id, ``burst:<product>@<start>``):
+Lifecycle of one wave (one alert id, ``burst:<product>[/<category>]@<fired>``):
 
-* not firing and hot                      -> a new firing alert;
-* firing and hot, count above the highest
-  reported so far or severity higher      -> an update of the same alert (escalation when
-                                             severity rose). Severity never drops within a
-                                             wave, and a count that slides down as posts age
-                                             out of the window is not news, so neither emits;
-* firing and not hot (back to baseline)   -> the alert, resolved at ``now``.
+* not firing and hot                     -> firing;
+* firing and hot, window count above the
+  wave's peak so far, or severity higher -> updated (escalated when severity rose); severity never
+                                            drops within a wave and a count sliding down as posts
+                                            age out of the window is not news, so neither emits;
+* firing and not even mildly elevated (p > 0.01) for a whole window -> resolved. The hold-down
+  keeps a wave that pauses for a few minutes one alert instead of a flood.
 
-State lives in the store (``save_alert`` / ``firing_alert``), so a restart carries on the wave.
-``evaluate`` reads no clock: an offline replay can drive it with its own ``now``.
+Categories. Each product x category is a series of its own, but the product alert comes first:
+its reasons name the leading categories. A category alert (``category`` set) fires only when that
+category bursts while its product as a whole does not (a problem hidden in a busy product's
+normal chatter); while the product fires, no new category alert starts (inhibition, as in
+Alertmanager), and one already firing runs its course.
+
+State across restarts. Per-series state (rings, baselines, details, open waves) and emerging-term
+tables are saved to the store's ``state`` table as one JSON document (``detector.burst``) every
+``CHECKPOINT`` seconds of evaluation time, with the ``posts`` rowid it covers. On start the
+detector loads it and then observes the posts committed after that rowid, so nothing is lost or
+counted twice; without a saved state it learns from the posts of the last ``HISTORY`` days in the
+store. Firing alerts are read back from the store, so a restart carries a wave on instead of
+firing it again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+import logging
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from yujing.config import BurstRule, Detection
-from yujing.records import Alert, AlertState, Severity
+from yujing.records import Alert, AlertState, Post, ScoredPost, Severity, format_time
 from yujing.storage import Store
 
-__all__ = ["BurstDetector", "Measure", "severity_for", "EXPECTED_FLOOR", "KIND"]
+from .baseline import SeasonalBaseline
+from .countmodel import tail, upper_bound
+from .emerging import EmergingTerms
+from .severity import Signals, grade, reasons, span
+from .signals import collective_terms_in
+
+__all__ = ["BurstDetector", "KIND", "EXPECTED_FLOOR"]
+
+log = logging.getLogger("yujing.detector")
 
 KIND = "burst"
-EXPECTED_FLOOR = 0.5  # posts per window assumed even for a product with no history
+EXPECTED_FLOOR = 0.5  # posts per window assumed for a series with too little history
+NEGATIVE = 0.4  # sentiment below this is a negative post
+COLD_PHI = 0.25  # over-dispersion assumed while the baseline is still being learned
+RESOLVE_P = 0.01  # a firing wave stays open while its window is at least this unusual
 SAMPLES = 5
+SERIES_POINTS = 24  # buckets shown in the alert's sparkline
+MAX_AUTHORS = 4096  # distinct complainants remembered per bucket and per wave
+STATE_KEY = "detector.burst"
+STATE_VERSION = 1
+CHECKPOINT = 300.0  # seconds of evaluation time between state saves
+HISTORY = 28  # days of stored posts learned from when no state was saved
+LATENCY = 60.0  # evaluations within a minute of each other reuse their clock for checkpoints
+
+
+def _bucket_of(ts: float, size: float) -> int:
+    return math.floor(ts / size)
+
+
+# ---------------------------------------------------------------- per-bucket and per-wave details
+
+
+@dataclass(slots=True)
+class Details:
+    """Who and what made up some posts: one bucket, or one whole wave."""
+
+    posts: int = 0
+    negative: int = 0
+    collective: int = 0
+    reach: int = 0
+    anonymous: int = 0  # posts without an author: each counts as a distinct complainant
+    sources: set[str] = field(default_factory=set)
+    authors: set[str] = field(default_factory=set)
+    terms: Counter[str] = field(default_factory=Counter)
+    categories: Counter[str] = field(default_factory=Counter)
+    samples: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def add(self, sp: ScoredPost, terms: Sequence[str], keep_samples: bool = True) -> None:
+        post = sp.post
+        self.posts += 1
+        self.negative += sp.sentiment < NEGATIVE
+        self.collective += bool(terms) or sp.collective
+        self.reach += post.reach.total()
+        self.sources.add(post.source)
+        if post.author and len(self.authors) < MAX_AUTHORS:
+            self.authors.add(post.author[:12])
+        elif post.author is None or len(self.authors) >= MAX_AUTHORS:
+            self.anonymous += 1
+        self.terms.update(set(terms))
+        self.categories.update(sp.categories)
+        if keep_samples:
+            sample = {
+                "id": post.id,
+                "source": post.source,
+                "url": post.url,
+                "title": post.title,
+                "published_at": format_time(post.published_at),
+            }
+            self.samples.append((post.reach.total(), sample))
+            if len(self.samples) > SAMPLES:
+                self.samples.sort(key=lambda x: (x[0], x[1]["published_at"]), reverse=True)
+                del self.samples[SAMPLES:]
+
+    def merge(self, other: Details) -> None:
+        self.posts += other.posts
+        self.negative += other.negative
+        self.collective += other.collective
+        self.reach += other.reach
+        self.anonymous += other.anonymous
+        self.sources |= other.sources
+        room = MAX_AUTHORS - len(self.authors)
+        new = other.authors - self.authors
+        if len(new) > room:
+            self.anonymous += len(new) - room
+            new = set(list(new)[:room])
+        self.authors |= new
+        self.terms.update(other.terms)
+        self.categories.update(other.categories)
+        self.samples = sorted(
+            self.samples + other.samples,
+            key=lambda x: (x[0], x[1]["published_at"]),
+            reverse=True,
+        )[:SAMPLES]
+
+    @property
+    def complainants(self) -> int:
+        return len(self.authors) + self.anonymous
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "n": [self.posts, self.negative, self.collective, self.reach, self.anonymous],
+            "s": sorted(self.sources),
+            "a": sorted(self.authors),
+            "t": dict(self.terms),
+            "c": dict(self.categories),
+            "x": [[r, s] for r, s in self.samples],
+        }
+
+    @classmethod
+    def load(cls, d: dict[str, Any]) -> Details:
+        n = d["n"]
+        return cls(
+            posts=n[0],
+            negative=n[1],
+            collective=n[2],
+            reach=n[3],
+            anonymous=n[4],
+            sources=set(d["s"]),
+            authors=set(d["a"]),
+            terms=Counter(d["t"]),
+            categories=Counter(d["c"]),
+            samples=[(int(r), dict(s)) for r, s in d["x"]],
+        )
+
+
+@dataclass(slots=True)
+class Wave:
+    """An open alert of one series, with everything seen since it fired."""
+
+    alert: Alert
+    peak: int
+    details: Details
+    quiet_since: datetime | None = None  # not even mildly unusual since
+    cool_since: datetime | None = None  # not a burst since
+
+
+# ---------------------------------------------------------------- one series
 
 
 @dataclass(frozen=True, slots=True)
-class Measure:
-    """What one evaluation saw for one product."""
+class Look:
+    """One evaluation of one series."""
 
-    product: str
-    rule: BurstRule
-    window_start: datetime
-    window_end: datetime
+    bucket: int
     count: int
-    complainants: int
-    sources: int
-    collective: int
-    negative: int
-    reach: int
-    usual: float  # baseline posts scaled to one window
-
-    @property
-    def expected(self) -> float:
-        return max(self.usual, EXPECTED_FLOOR)
-
-    @property
-    def score(self) -> float:
-        return self.count / self.expected
-
-    @property
-    def hot(self) -> bool:
-        return self.count >= self.rule.min_count and self.count >= self.rule.ratio * self.expected
+    expected: float
+    p: float
+    hot: bool
+    elevated: bool
+    cold: bool
+    growth: float
+    window: Details
+    series: tuple[int, ...]
+    window_start: datetime
 
 
-def severity_for(m: Measure) -> Severity:
-    n = m.rule.min_count
-    if m.complainants >= 8 * n:
-        return Severity.RED
-    if m.complainants >= 4 * n or (m.sources >= 3 and m.collective >= 3):
-        return Severity.ORANGE
-    if m.complainants >= 2 * n or m.collective >= 3:
-        return Severity.YELLOW
-    return Severity.BLUE
+class Series:
+    """Counts of one product (or product x category) in buckets, and its learned baseline."""
+
+    def __init__(self, key: str, product: str, category: str | None, rule: BurstRule, origin: int):
+        self.key, self.product, self.category, self.rule = key, product, category, rule
+        self.size = rule.bucket
+        self.w = max(1, round(rule.window / rule.bucket))  # whole buckets in the window
+        self.ring_len = max(2 * self.w + 2, SERIES_POINTS + 1)
+        self.counts = [0] * self.ring_len
+        self.head = origin  # newest bucket held in the ring
+        self.details: dict[int, Details] = {}  # buckets in the window (and the one before it)
+        self.baseline = SeasonalBaseline(rule.bucket, rule.baseline, origin)
+        self.wave: Wave | None = None
+
+    # ------------------------------------------------------------ data in
+
+    def add(self, b: int, n: int) -> bool:
+        """Count ``n`` posts in bucket ``b``; False when it is too old to be held in the ring."""
+        if b > self.head:
+            self.advance(b)
+        if b <= self.head - self.ring_len:
+            self.baseline.add_late(b, n)
+            return False
+        self.counts[b % self.ring_len] += n
+        if b <= self.baseline.t:  # already in the baseline: add it there too, clipped in a wave
+            if self.wave is not None:
+                cap = upper_bound(self.baseline.expected(b), self.baseline.phi)
+                n = max(0, min(n, math.floor(cap) - (self.counts[b % self.ring_len] - n)))
+            if n:
+                self.baseline.add_late(b, n)
+        return True
+
+    def advance(self, b: int) -> None:
+        """Move the ring's head to bucket ``b``, folding what left the window into the baseline."""
+        if b <= self.head:
+            return
+        target = b - self.w - 1  # buckets up to here are wholly before the window
+        first = max(self.baseline.t + 1, self.head - self.ring_len + 1)
+        for i in range(first, min(target, self.head) + 1):
+            self._fold(i, self.counts[i % self.ring_len])
+        self.baseline.skip_to(target)
+        for i in range(max(self.head + 1, b - self.ring_len + 1), b + 1):
+            self.counts[i % self.ring_len] = 0
+        self.head = b
+        for old in [k for k in self.details if k < b - self.w - 1]:
+            del self.details[old]
+
+    def _fold(self, i: int, c: int) -> None:
+        base = self.baseline
+        expected = base.expected(i)
+        if self.wave is not None:
+            c = min(c, math.floor(upper_bound(expected, base.phi)))
+        base.fold(i, c)
+        if (i + 1) % self.w == 0 and self.wave is None and base.span >= self.w:
+            lo = i - self.w + 1
+            if lo > self.head - self.ring_len:
+                win = sum(self.counts[k % self.ring_len] for k in range(lo, i + 1))
+                base.observe_window(win, sum(base.expected(k) for k in range(lo, i + 1)))
+
+    # ------------------------------------------------------------ the test
+
+    def look(self, now: datetime) -> Look:
+        ts = now.timestamp()
+        bn = _bucket_of(ts, self.size)
+        self.advance(bn)
+        frac = ts / self.size - bn
+        rule, base, r = self.rule, self.baseline, self.ring_len
+        lo = bn - self.w
+        count = sum(self.counts[k % r] for k in range(lo, bn + 1) if k > self.head - r)
+        cold = base.span * self.size < rule.cold_start
+        expected = sum(base.expected(k) for k in range(lo, bn)) + frac * base.expected(bn)
+        if cold:
+            # Too little history to trust the learned rate or its daily pattern: a floor makes
+            # min_count decide for a quiet product, and wide error bars keep a busy one calm.
+            expected, phi = max(EXPECTED_FLOOR, expected), max(COLD_PHI, base.phi)
+        else:
+            expected, phi = max(expected, 1e-3), base.phi
+        p = tail(count, expected, phi)
+        # With not even one window of history before this one there is no "more than usual".
+        judged = base.span >= self.w
+        hot = (
+            judged
+            and count >= rule.min_count
+            and count >= rule.ratio * expected
+            and p <= rule.p_value
+        )
+        elevated = count >= 2 and p <= RESOLVE_P
+        prev = sum(self.counts[k % r] for k in range(lo - self.w, lo) if k > self.head - r)
+        window = Details()
+        for k, d in self.details.items():
+            if lo <= k <= bn:
+                window.merge(d)
+        series = tuple(
+            self.counts[k % r] if k > self.head - r else 0
+            for k in range(bn - SERIES_POINTS + 1, bn + 1)
+        )
+        start = datetime.fromtimestamp(lo * self.size, UTC)
+        return Look(
+            bn, count, expected, p, hot, elevated, cold, count / max(prev, 1), window, series, start
+        )
+
+    # ------------------------------------------------------------ persistence
+
+    def dump(self) -> dict[str, Any]:
+        wave = None
+        if self.wave is not None:
+            wave = {
+                "id": self.wave.alert.id,
+                "peak": self.wave.peak,
+                "d": self.wave.details.dump(),
+                "quiet": format_time(self.wave.quiet_since) if self.wave.quiet_since else None,
+            }
+        return {
+            "rule": [self.size, self.w],
+            "head": self.head,
+            "counts": [
+                self.counts[k % self.ring_len]
+                for k in range(self.head - self.ring_len + 1, self.head + 1)
+            ],
+            "details": {str(k): d.dump() for k, d in self.details.items()},
+            "baseline": self.baseline.dump(),
+            "wave": wave,
+        }
+
+    def load(self, d: dict[str, Any]) -> bool:
+        if d.get("rule") != [self.size, self.w]:
+            return False  # bucket or window changed: this state measures something else
+        self.head = int(d["head"])
+        counts = list(d["counts"])[-self.ring_len :]
+        for j, v in enumerate(counts):
+            k = self.head - len(counts) + 1 + j
+            self.counts[k % self.ring_len] = int(v)
+        self.details = {int(k): Details.load(v) for k, v in d["details"].items()}
+        self.baseline.load(d["baseline"])
+        return True
 
 
-def _span(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)} {unit}"
-    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def _reasons(m: Measure) -> tuple[str, ...]:
-    out = [
-        f"{_plural(m.count, 'post')} in {_span(m.rule.window)} against a usual {m.usual:.1f}",
-        f"{_plural(m.complainants, 'distinct complainant')}",
-        f"{_plural(m.sources, 'source')}",
-    ]
-    if m.collective:
-        out.append(f"collective-action language in {_plural(m.collective, 'post')}")
-    if m.negative:
-        out.append(f"negative tone in {_plural(m.negative, 'post')}")
-    if m.reach:
-        out.append(f"public attention {m.reach:,} (views, comments, reposts, likes)")
-    return tuple(out)
+# ---------------------------------------------------------------- the detector
 
 
 class BurstDetector:
-    def __init__(self, detection: Detection, store: Store):
+    def __init__(
+        self,
+        detection: Detection,
+        store: Store | None,
+        *,
+        product_terms: Mapping[str, Iterable[str]] | None = None,
+        persist: bool = True,
+    ):
         self.detection = detection
         self.store = store
+        self.persist = persist and store is not None
+        # Names and aliases of products are not "new terms" even for a product just added.
+        self.product_terms = {p: tuple(t) for p, t in (product_terms or {}).items()}
+        self.series: dict[str, Series] = {}
+        self.by_product: dict[str, list[Series]] = {}
+        self.terms: dict[str, EmergingTerms] = {}
+        self.cursor = 0  # posts rowid covered by the in-memory state
+        self._saved_at: float | None = None
+        if store is not None:
+            self._restore(store)
 
-    def measure(self, product: str, now: datetime) -> Measure:
+    # ------------------------------------------------------------ feeding
+
+    def _series(self, product: str, category: str | None, b: int) -> Series:
+        key = f"{KIND}:{product}" + (f"/{category}" if category else "")
+        s = self.series.get(key)
+        if s is None:
+            s = Series(key, product, category, self.detection.rule_for(product), b)
+            self.series[key] = s
+            self.by_product.setdefault(product, []).append(s)
+        return s
+
+    def observe(self, scored: ScoredPost) -> None:
+        """Count one accepted post under each product (and product x category) it names."""
+        if not scored.products:
+            return
+        post = scored.post
+        ts = post.published_at.timestamp()
+        terms = collective_terms_in(f"{post.title} {post.text}") if scored.collective else []
+        for product in scored.products:
+            rule = self.detection.rule_for(product)
+            b = _bucket_of(ts, rule.bucket)
+            for category in (None, *scored.categories):
+                s = self._series(product, category, b)
+                if s.add(b, 1) and b > s.head - s.w - 2:
+                    s.details.setdefault(b, Details()).add(scored, terms)
+                if s.wave is not None and post.published_at >= s.wave.alert.window_start:
+                    s.wave.details.add(scored, terms, keep_samples=False)
+            et = self.terms.get(product)
+            if et is None:
+                et = self.terms[product] = EmergingTerms(
+                    rule.window, rule.baseline, self.product_terms.get(product, ())
+                )
+            et.observe(f"{post.title} {post.text}", ts)
+
+    def observe_count(
+        self, product: str, at: datetime, value: int, category: str | None = None
+    ) -> None:
+        """Count ``value`` posts at ``at`` without their details (replaying a counts series)."""
         rule = self.detection.rule_for(product)
-        window = timedelta(seconds=rule.window)
-        start = now - window
-        stats = self.store.window_stats(product, start, now)
-        before = self.store.count_between(product, start - timedelta(seconds=rule.baseline), start)
-        return Measure(
-            product=product,
-            rule=rule,
-            window_start=start,
-            window_end=now,
-            count=stats["count"],
-            complainants=stats["complainants"],
-            sources=stats["sources"],
-            collective=stats["collective"],
-            negative=stats["negative"],
-            reach=stats["reach"],
-            usual=before * rule.window / rule.baseline,
-        )
+        b = _bucket_of(at.timestamp(), rule.bucket)
+        self._series(product, category, b).add(b, int(value))
+
+    # ------------------------------------------------------------ evaluating
 
     def evaluate(self, products: Iterable[str], now: datetime) -> list[Alert]:
         """Alert events for ``products`` at ``now``: new, updated or resolved alerts."""
         if now.tzinfo is None:
-            # A naive time would be read as local time by the store and shift every window.
             raise ValueError("evaluate needs a timezone-aware now")
         now = now.astimezone(UTC)
-        events = []
+        events: list[Alert] = []
         for product in dict.fromkeys(products):
-            event = self._evaluate_one(product, now)
-            if event is not None:
-                self.store.save_alert(event)
-                events.append(event)
+            for s in list(self.by_product.get(product, ())):
+                if s.category is None:
+                    events.extend(self._evaluate_series(s, now, inhibited=False))
+            whole = self.series.get(f"{KIND}:{product}")
+            inhibited = whole is not None and whole.wave is not None
+            for s in list(self.by_product.get(product, ())):
+                if s.category is not None:
+                    events.extend(self._evaluate_series(s, now, inhibited=inhibited))
+        if self.store is not None:
+            for e in events:
+                self.store.save_alert(e)
+        self._maybe_checkpoint(now)
         return events
 
-    def _evaluate_one(self, product: str, now: datetime) -> Alert | None:
-        key = f"{KIND}:{product}"
-        current = self.store.firing_alert(key)
-        m = self.measure(product, now)
-        if current is None:
-            return self._fire(key, m, now) if m.hot else None
-        if not m.hot:
-            return replace(
-                current,
+    def _evaluate_series(self, s: Series, now: datetime, *, inhibited: bool) -> list[Alert]:
+        look = s.look(now)
+        wave = s.wave
+        if wave is None:
+            if not look.hot or inhibited:
+                return []
+            details = Details()
+            details.merge(look.window)
+            alert_id = f"{s.key}@{now:%Y%m%dT%H%M%SZ}"
+            sig = self._signals(s, look, details, 0.0)
+            sev = grade(sig)
+            alert = self._alert(s, alert_id, now, sev, look, sig, now)
+            s.wave = Wave(alert, look.count, details)
+            return [alert]
+        hold = timedelta(seconds=s.rule.window)
+        wave.quiet_since = None if look.elevated else (wave.quiet_since or now)
+        wave.cool_since = None if look.hot else (wave.cool_since or now)
+        # Back to usual for a whole window; or no longer a burst for three (a product whose
+        # level has moved up for good must not keep one alert open for ever).
+        if (wave.quiet_since and now - wave.quiet_since >= hold) or (
+            wave.cool_since and now - wave.cool_since >= 3 * hold
+        ):
+            s.wave = None
+            resolved = replace(
+                wave.alert,
                 state=AlertState.RESOLVED,
                 resolved_at=now,
                 updated_at=now,
+                series=look.series,
                 reasons=(
-                    *current.reasons,
-                    f"back to usual: {_plural(m.count, 'post')} in {_span(m.rule.window)}"
-                    f" against a usual {m.usual:.1f}",
+                    *wave.alert.reasons,
+                    f"back to usual: {look.count} posts in {span(s.rule.window)}"
+                    f" against a usual {look.expected:.1f}",
                 ),
             )
-        severity = max(severity_for(m), current.severity, key=lambda s: s.rank)
-        if m.count <= current.count and severity == current.severity:
-            return None
-        return self._alert(key, current.id, current.started_at, severity, m, now)
+            return [resolved]
+        if not look.hot:
+            return []
+        started = wave.alert.started_at
+        sig = self._signals(s, look, wave.details, (now - started).total_seconds())
+        severity = max(grade(sig), wave.alert.severity, key=lambda v: v.rank)
+        if look.count <= wave.peak and severity == wave.alert.severity:
+            return []
+        wave.peak = max(wave.peak, look.count)
+        alert = self._alert(s, wave.alert.id, started, severity, look, sig, now)
+        wave.alert = alert
+        return [alert]
 
-    def _fire(self, key: str, m: Measure, now: datetime) -> Alert:
-        alert_id = f"{key}@{now:%Y%m%dT%H%M%SZ}"
-        return self._alert(key, alert_id, now, severity_for(m), m, now)
+    def _signals(self, s: Series, look: Look, wave: Details, seconds: float) -> Signals:
+        rule = s.rule
+        win = look.window
+        # The wave's details include its window's: it starts from them and gains every new post.
+        people = max(wave.complainants, win.complainants)
+        terms = wave.terms
+        cats = win.categories if s.category is None else Counter()
+        new_terms = ()
+        et = self.terms.get(s.product)
+        if et is not None:
+            new_terms = tuple(et.top(look.window_start.timestamp() + rule.window))
+        return Signals(
+            count=look.count,
+            expected=look.expected,
+            per_day=s.baseline.per_day(),
+            p_value=look.p,
+            window=rule.window,
+            min_count=rule.min_count,
+            cold=look.cold,
+            wave_seconds=seconds,
+            wave_posts=max(wave.posts, win.posts),
+            complainants=people,
+            sources=len(wave.sources | win.sources),
+            reach=max(wave.reach, win.reach),
+            collective=max(wave.collective, win.collective),
+            collective_terms=tuple(Counter(terms).most_common(3)),
+            negative=win.negative,
+            growth=look.growth,
+            categories=tuple(cats.most_common(3)),
+            new_terms=new_terms,
+        )
 
     def _alert(
         self,
-        key: str,
+        s: Series,
         alert_id: str,
         started_at: datetime,
         severity: Severity,
-        m: Measure,
+        look: Look,
+        sig: Signals,
         now: datetime,
     ) -> Alert:
+        labels = {"product": s.product, "kind": KIND, "severity": severity.value}
+        if s.category:
+            labels["category"] = s.category
+        if sig.categories:
+            labels["categories"] = ",".join(c for c, _ in sig.categories)
+        if sig.new_terms:
+            labels["new_terms"] = ",".join(e.term for e in sig.new_terms)
+        samples = [x for _, x in look.window.samples]
+        if s.wave is not None:
+            samples = samples or [x for _, x in s.wave.details.samples]
         return Alert(
-            key=key,
+            key=s.key,
             id=alert_id,
             kind=KIND,
-            product=m.product,
-            category=None,
+            product=s.product,
+            category=s.category,
             severity=severity,
             state=AlertState.FIRING,
-            window_start=m.window_start,
-            window_end=m.window_end,
-            count=m.count,
-            baseline=round(m.usual, 3),
-            complainants=m.complainants,
+            window_start=look.window_start,
+            window_end=now,
+            count=look.count,
+            baseline=round(look.expected, 3),
+            complainants=sig.complainants,
             started_at=started_at,
             updated_at=now,
-            score=round(m.score, 2),
-            sources=m.sources,
-            reasons=_reasons(m),
-            samples=tuple(
-                self.store.sample_posts(m.product, m.window_start, m.window_end, SAMPLES)
-            ),
-            labels={"product": m.product, "kind": KIND, "severity": severity.value},
+            # How surprising the window is: -log10 of its chance under the baseline.
+            score=round(min(99.0, -math.log10(max(look.p, 1e-99))), 2),
+            sources=sig.sources,
+            reasons=reasons(sig),
+            samples=tuple(samples),
+            labels=labels,
+            series=look.series,
         )
+
+    # ------------------------------------------------------------ state
+
+    def _restore(self, store: Store) -> None:
+        firing = {a.key: a for a in store.alerts(AlertState.FIRING)}
+        state = store.get_state(STATE_KEY) if self.persist else None
+        if isinstance(state, dict) and state.get("version") == STATE_VERSION:
+            self.cursor = int(state.get("cursor", 0))
+            for key, d in state.get("series", {}).items():
+                s = self._series(d["product"], d.get("category"), int(d["head"]))
+                if not s.load(d):
+                    log.info("detector state of %s no longer fits its rule; relearning", key)
+            for product, d in state.get("terms", {}).items():
+                rule = self.detection.rule_for(product)
+                et = EmergingTerms(rule.window, rule.baseline, self.product_terms.get(product, ()))
+                et.load(d)
+                self.terms[product] = et
+            waves = {k: v["wave"] for k, v in state.get("series", {}).items() if v.get("wave")}
+        else:
+            waves = {}
+        # Open alerts come back from the store, so a restart does not fire a wave twice.
+        for key, alert in firing.items():
+            s = self.series.get(key) or self._series(
+                alert.product,
+                alert.category,
+                _bucket_of(
+                    alert.updated_at.timestamp(), self.detection.rule_for(alert.product).bucket
+                ),
+            )
+            saved = waves.get(key)
+            if saved and saved.get("id") == alert.id:
+                quiet = saved.get("quiet")
+                s.wave = Wave(
+                    alert,
+                    int(saved["peak"]),
+                    Details.load(saved["d"]),
+                    datetime.fromisoformat(quiet) if quiet else None,
+                )
+            else:
+                s.wave = Wave(
+                    alert, alert.count, Details(posts=alert.count, anonymous=alert.complainants)
+                )
+        self._catch_up(store)
+
+    def _catch_up(self, store: Store) -> None:
+        """Observe the posts committed after the saved state (all recent ones without one)."""
+        latest = store.latest_published() if self.cursor == 0 else None
+        since = latest - timedelta(days=HISTORY) if latest is not None else None
+        n = 0
+        while True:
+            rows = store.posts_after(self.cursor, limit=1000)
+            if not rows:
+                break
+            for rowid, doc in rows:
+                self.cursor = rowid
+                scored = _scored_from_doc(doc)
+                if scored is None or (since is not None and scored.post.published_at < since):
+                    continue
+                self.observe(scored)
+                n += 1
+        if n:
+            log.info("detector caught up on %d stored posts", n)
+
+    def _maybe_checkpoint(self, now: datetime) -> None:
+        if not self.persist:
+            return
+        ts = now.timestamp()
+        if self._saved_at is not None and abs(ts - self._saved_at) < CHECKPOINT:
+            return
+        self.save_state()
+        self._saved_at = ts
+
+    def save_state(self) -> None:
+        """Write the detector's state to the store (also call on shutdown)."""
+        if self.store is None:
+            return
+        # Every committed post has been observed (the pipeline observes right after accepting).
+        self.cursor = max(self.cursor, self.store.last_post_rowid())
+        series = {}
+        for key, s in self.series.items():
+            d = s.dump()
+            d["product"], d["category"] = s.product, s.category
+            series[key] = d
+        self.store.set_state(
+            STATE_KEY,
+            {
+                "version": STATE_VERSION,
+                "cursor": self.cursor,
+                "series": series,
+                "terms": {p: et.dump() for p, et in self.terms.items()},
+            },
+        )
+
+
+def _scored_from_doc(doc: dict[str, Any]) -> ScoredPost | None:
+    """A stored post (``ScoredPost.to_dict()``) back as the detector saw it."""
+    try:
+        return ScoredPost(
+            post=Post.from_dict(doc),
+            products=tuple(doc.get("products") or ()),
+            categories=tuple(doc.get("categories") or ()),
+            sentiment=float(doc.get("sentiment", 0.5)),
+            collective=bool(doc.get("collective", False)),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -3,27 +3,45 @@
 Posts arrive from forums, feeds and transcripts with full-width letters, odd spaces and
 invisible characters. Normalising once, the same way everywhere, lets product names,
 collective-action terms and duplicate checks match whatever the site did to the text.
+
+Both functions run for every post, so the per-character work is done by ``str.translate`` with
+tables built once from the Unicode database, not by a Python loop.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import sys
 import unicodedata
 
-__all__ = ["normalize", "dedup_key"]
+__all__ = ["normalize", "dedup_key", "dedup_key_normalized"]
 
 _SPACES = re.compile(r"\s+")
 
 
-def _visible(ch: str) -> bool:
+def _deletion_table(drop) -> dict[int, None]:
+    """A ``str.translate`` table deleting every code point ``drop`` selects (built once)."""
+    return {cp: None for cp in range(sys.maxunicode + 1) if drop(chr(cp))}
+
+
+def _invisible(ch: str) -> bool:
     # Format characters (zero-width space/joiners, BOM, soft hyphen, bidi marks) and stray
-    # control characters are invisible but split words; whitespace controls are kept here
-    # and collapsed below.
+    # control characters are invisible but split words; whitespace controls are kept and
+    # collapsed with the other spaces.
     cat = unicodedata.category(ch)
-    if cat == "Cf":
-        return False
-    return not (cat == "Cc" and not ch.isspace())
+    return cat == "Cf" or (cat == "Cc" and not ch.isspace())
+
+
+def _not_letter_or_digit(ch: str) -> bool:
+    # Punctuation (P*), symbols (S*, emoji included) and separators (Z*), plus whitespace.
+    return unicodedata.category(ch)[0] in "PSZ" or ch.isspace()
+
+
+# str.translate does a C-level table lookup per character: several times faster here than a
+# regex with a class of thousands of code points.
+_INVISIBLE = _deletion_table(_invisible)
+_PUNCT_SPACE = _deletion_table(_not_letter_or_digit)
 
 
 def normalize(text: str) -> str:
@@ -31,21 +49,20 @@ def normalize(text: str) -> str:
     every run of whitespace (full-width and non-breaking spaces included) made one space."""
     if not text:
         return ""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(ch for ch in text if _visible(ch))
+    if not unicodedata.is_normalized("NFKC", text):  # a cheap check; most text already is
+        text = unicodedata.normalize("NFKC", text)
+    text = text.translate(_INVISIBLE)
     return _SPACES.sub(" ", text).strip()
 
 
-def _skeleton(text: str) -> str:
+def dedup_key_normalized(title: str, text: str) -> str:
+    """``dedup_key`` for a title and text that ``normalize`` has already cleaned."""
     # Sites re-punctuate, re-space and re-case reposted text; the letters and digits stay.
-    # Punctuation (P*), symbols (S*, emoji included) and separators (Z*) are dropped.
-    return "".join(
-        ch for ch in normalize(text).casefold() if unicodedata.category(ch)[0] not in "PSZ"
-    )
+    skeleton = (title + text).casefold().translate(_PUNCT_SPACE)
+    return hashlib.sha256(skeleton.encode()).hexdigest()[:32]
 
 
 def dedup_key(title: str, text: str) -> str:
     """Key equal for the same complaint however it was punctuated, spaced or split between
     title and body, so one complaint reposted on two sites counts once."""
-    skeleton = _skeleton(title) + _skeleton(text)
-    return hashlib.sha256(skeleton.encode()).hexdigest()[:32]
+    return dedup_key_normalized(normalize(title), normalize(text))

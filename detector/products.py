@@ -2,73 +2,63 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from yujing.config import Product
 
-from .normalize import normalize
+from .terms import TermMatcher, fold, fold_normalized
 
 __all__ = ["ProductTagger"]
 
-
-def _fold(text: str) -> str:
-    # casefold makes Latin letters case-insensitive and leaves Chinese untouched.
-    return normalize(text).casefold()
-
-
-def _is_word_char(ch: str) -> bool:
-    return ch.isascii() and ch.isalnum()
-
-
-def _pattern(term: str) -> str:
-    # A term that begins or ends with a Latin letter or digit must not be glued to another
-    # one, so the alias "ax" does not fire inside "maximum". Chinese has no word boundaries.
-    head = r"(?<![a-z0-9])" if _is_word_char(term[0]) else ""
-    tail = r"(?![a-z0-9])" if _is_word_char(term[-1]) else ""
-    return head + re.escape(term) + tail
+# The payload of a company name in the matcher: it names no product, it only takes its span.
+_COMPANY = ""
 
 
 class ProductTagger:
-    """Finds product names and aliases in a text; the longest overlapping match wins.
+    """Finds product names, aliases and abbreviations in a text; the longest match wins.
 
-    One compiled regex alternation, longest terms first, inside a lookahead: at every position
-    it yields the longest term starting there, overlaps included. Overlapping candidates are
-    then settled longest first, so "安心e生医疗险" is one product even when "安心e生" or
-    "e生医疗险" is an alias of another. A term shared by several products names all of them.
+    Overlapping candidates are settled longest first, so "安心e生医疗险" is one product even
+    when "安心e生" or "e生医疗险" is an alias of another. A post may name several products.
+
+    Company names take part in the matching but tag nothing: a company sells many products,
+    and its name must not let a product alias inside it ("长宁" in "长宁人寿") fire. Naming a
+    company does one thing: a term shared by products of different companies names only those
+    whose company the text also names; without that hint it names all of them.
     """
 
     def __init__(self, products: Iterable[Product]):
-        self._owners: dict[str, list[str]] = {}
+        entries: list[tuple[str, str]] = []
+        self._company_of: dict[str, str] = {}
+        companies: set[str] = set()
         for product in products:
-            for term in product.terms():
-                folded = _fold(term)
-                if not folded:
-                    continue
-                owners = self._owners.setdefault(folded, [])
-                if product.id not in owners:
-                    owners.append(product.id)
-        terms = sorted(self._owners, key=lambda t: (-len(t), t))
-        self._regex = (
-            re.compile("(?=(" + "|".join(_pattern(t) for t in terms) + "))") if terms else None
-        )
+            entries.extend((term, product.id) for term in product.terms())
+            if product.company and fold(product.company):
+                self._company_of[product.id] = fold(product.company)
+                companies.add(product.company)
+        # Listed after the products, so a term that is both a product and a company names
+        # the product first (the company payload only adds the hint).
+        entries.extend((company, _COMPANY) for company in sorted(companies))
+        self._matcher = TermMatcher(entries)
 
     def tag(self, text: str) -> tuple[str, ...]:
         """Product ids named in ``text``, in order of first appearance."""
-        if self._regex is None:
+        return self._tag(fold(text))
+
+    def tag_normalized(self, text: str) -> tuple[str, ...]:
+        """``tag`` for a text that has already been through ``normalize``."""
+        return self._tag(fold_normalized(text))
+
+    def _tag(self, folded: str) -> tuple[str, ...]:
+        hits = self._matcher.longest(folded)
+        if not hits:
             return ()
-        folded = _fold(text)
-        candidates = [(m.start(), m.group(1)) for m in self._regex.finditer(folded)]
-        taken = bytearray(len(folded))
-        kept: list[tuple[int, str]] = []
-        for start, term in sorted(candidates, key=lambda c: (-len(c[1]), c[0])):
-            end = start + len(term)
-            if any(taken[start:end]):
-                continue
-            taken[start:end] = b"\x01" * len(term)
-            kept.append((start, term))
+        named = {hit.term for hit in hits if _COMPANY in hit.payloads}
         found: dict[str, None] = {}
-        for _, term in sorted(kept):
-            for owner in self._owners[term]:
+        for hit in hits:
+            owners = [p for p in hit.payloads if p != _COMPANY]
+            if len(owners) > 1 and named:
+                hinted = [p for p in owners if self._company_of.get(p) in named]
+                owners = hinted or owners
+            for owner in owners:
                 found.setdefault(owner, None)
         return tuple(found)

@@ -1,35 +1,105 @@
-"""Understanding one post: clean text, products named, sentiment, collective language."""
+"""Understanding one post: clean text, personal data out, products, categories, sentiment and
+collective language."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import replace
+from typing import Any
 
-from yujing.config import Product
+from yujing.config import Category, Config, Product
 from yujing.records import Post, ScoredPost
 
-from .normalize import dedup_key, normalize
+from .categories import CategoryTagger
+from .normalize import dedup_key_normalized, normalize
 from .products import ProductTagger
+from .redact import Redactor
 from .sentiment import SentimentScorer
-from .signals import has_collective_language
+from .signals import collective_terms_in_normalized
 
-__all__ = ["Understander"]
+__all__ = ["Understander", "understander_for"]
+
+# A title cut from the start of the text (hotline transcripts) may end inside a number.
+_TRAILING_NUMBER = re.compile(r"[0-9][0-9 +-]*\Z")
+_NUMBER_GOES_ON = re.compile(r"[ -]?[0-9]")
 
 
 class Understander:
-    def __init__(self, products: Iterable[Product], scorer: SentimentScorer | None = None):
-        self.tagger = ProductTagger(products)
+    """``understand(post)``: redact -> tag products -> tag categories -> sentiment -> collective.
+
+    Personal data is taken out of the title and text first, so the dedup key, the tags and
+    everything stored, indexed or sent only ever see placeholders. The kinds redacted are kept
+    in ``extras["redacted"]`` ({"phone": 1}), the collective terms in
+    ``extras["collective_terms"]``. The url, author (already a salted hash) and other extras
+    are left as the collector made them.
+    """
+
+    def __init__(
+        self,
+        products: Iterable[Product],
+        categories: Iterable[Category] = (),
+        redactor: Redactor | None = None,
+        scorer: SentimentScorer | None = None,
+    ):
+        self.products = ProductTagger(products)
+        self.categories = CategoryTagger(categories)
+        self.redactor = redactor or Redactor()
         self.scorer = scorer or SentimentScorer()
 
     def understand(self, post: Post) -> tuple[ScoredPost, str]:
-        """The scored post (carrying normalised title and text) and its dedup key."""
+        """The scored post (carrying normalised, redacted title and text) and its dedup key."""
+        # Normalised first: full-width digits and zero-width characters would hide a number.
         title, text = normalize(post.title), normalize(post.text)
+        title = _drop_cut_number(title, text)
+        title, in_title = self.redactor.redact(title)
+        text, in_text = self.redactor.redact(text)
         # Titles often carry the product name and the anger, so both are read together.
         whole = f"{title} {text}".strip()
+        terms = collective_terms_in_normalized(whole)
+        extras = _extras(post.extras, _merge(in_title, in_text), terms)
         scored = ScoredPost(
-            post=post.with_text(title, text),
-            products=self.tagger.tag(whole),
-            categories=(),  # the complaint-category taxonomy is not defined yet
+            post=replace(post, title=title, text=text, extras=extras),
+            products=self.products.tag_normalized(whole),
+            categories=self.categories.tag_normalized(whole),
             sentiment=self.scorer.score(whole),
-            collective=has_collective_language(whole),
+            collective=bool(terms),
         )
-        return scored, dedup_key(title, text)
+        return scored, dedup_key_normalized(title, text)
+
+
+def understander_for(config: Config) -> Understander:
+    """The Understander a config describes: the daemon, ingest and replay all use this one."""
+    return Understander(
+        config.products, config.categories, Redactor(config.privacy.policy_patterns)
+    )
+
+
+def _drop_cut_number(title: str, text: str) -> str:
+    # A title made of the text's first characters can end in the first digits of a phone or
+    # ID number, too few to be recognised; the number is in the text, so it goes from the title.
+    if len(title) < len(text) and text.startswith(title):
+        cut = _TRAILING_NUMBER.search(title)
+        if cut and _NUMBER_GOES_ON.match(text, len(title)):
+            return title[: cut.start()].rstrip()
+    return title
+
+
+def _merge(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
+    if not a:
+        return b
+    merged = dict(a)
+    for kind, n in b.items():
+        merged[kind] = merged.get(kind, 0) + n
+    return merged
+
+
+def _extras(extras: dict[str, Any], redacted: dict[str, int], terms: list[str]) -> dict[str, Any]:
+    if not redacted and not terms:
+        return extras
+    out = dict(extras)
+    if redacted:
+        out["redacted"] = redacted
+    if terms:
+        out["collective_terms"] = terms
+    return out

@@ -7,9 +7,10 @@ events in the order they were submitted: a "resolved" never overtakes its "firin
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from yujing.config import Config
@@ -24,7 +25,6 @@ __all__ = ["Notifier", "DeliveryReport", "event_labels", "backoff"]
 log = logging.getLogger("yujing.notifier")
 
 BASE_DELAY = 5.0
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,52 +68,79 @@ class Notifier:
             log.info("alert %s matched no receiver", event.get("id"))
         return [self.store.enqueue(name, event) for name in names]
 
-    def deliver_due(self, now: datetime | None = None, limit: int = 1000) -> DeliveryReport:
-        now = now or utcnow()
-        due = {item.id for item in self.store.due(now, limit=limit)}
-        if not due:
-            return DeliveryReport(0, 0)
-        # All undelivered rows, due or not, oldest first: a receiver whose oldest row is still
-        # waiting for its retry time is skipped, so its later rows cannot overtake it.
-        queues: dict[str, list[OutboxItem]] = {}
-        for item in self.store.due(FAR_FUTURE, limit=limit):
-            queues.setdefault(item.receiver, []).append(item)
-        sent = failed = 0
-        for name, items in queues.items():
+    def _queues(self, now: datetime, limit: int) -> list[tuple[str, Receiver, list[OutboxItem]]]:
+        """Per receiver, its due rows in order, up to the first row still waiting for a retry.
+
+        Each receiver is read on its own, so one dead service with a long backlog never holds
+        up the others; within a receiver a "resolved" never overtakes its "firing".
+        """
+        queues = []
+        for name in self.store.receivers_waiting():
             receiver = self.receivers.get(name)
             if receiver is None:
                 if name not in self._unknown_logged:
                     self._unknown_logged.add(name)
                     log.warning("no receiver named %r (config changed?); keeping its alerts", name)
                 continue
-            for item in items:
-                if item.id not in due:
+            items = []
+            for item in self.store.queue(name, limit):
+                if item.next_attempt_at is not None and item.next_attempt_at > now:
                     break
-                if self._deliver(name, receiver, item, now):
-                    sent += 1
-                else:
+                items.append(item)
+            if items:
+                queues.append((name, receiver, items))
+        return queues
+
+    def deliver_due(self, now: datetime | None = None, limit: int = 1000) -> DeliveryReport:
+        """Send what is due, here and now (for the CLI and tests)."""
+        now = now or utcnow()
+        sent = failed = 0
+        for name, receiver, items in self._queues(now, limit):
+            for item in items:
+                try:
+                    receiver.send(item.payload)
+                except Exception as exc:  # any failure is retried; the error is kept on the row
+                    self._failed(name, item, exc, now)
                     failed += 1
                     break  # keep order: the rest waits for this one
+                self.store.delivered(item.id)
+                sent += 1
         return DeliveryReport(sent, failed)
 
-    def _deliver(self, name: str, receiver: Receiver, item: OutboxItem, now: datetime) -> bool:
-        try:
-            receiver.send(item.payload)
-        except Exception as exc:  # any failure is retried; the error is kept on the row
-            if isinstance(exc, RetryLater):
-                delay = exc.retry_after
-            else:
-                delay = backoff(item.attempts, self.config.notify.retry_max)
-            error = f"{type(exc).__name__}: {exc}"
-            self.store.failed(item.id, error, now + timedelta(seconds=delay))
-            log.warning(
-                "delivering alert %s to %s failed (attempt %d, next in %.0fs): %s",
-                item.payload.get("id"),
-                name,
-                item.attempts + 1,
-                delay,
-                error,
-            )
-            return False
-        self.store.delivered(item.id)
-        return True
+    async def deliver_due_async(
+        self, now: datetime | None = None, limit: int = 1000
+    ) -> DeliveryReport:
+        """Like ``deliver_due``, but the network call runs in a worker thread.
+
+        Only the send leaves the event loop; the outbox bookkeeping stays on the loop's thread,
+        so crawls are never stalled by a slow chat service and the store is used from one thread.
+        """
+        now = now or utcnow()
+        sent = failed = 0
+        for name, receiver, items in self._queues(now, limit):
+            for item in items:
+                try:
+                    await asyncio.to_thread(receiver.send, item.payload)
+                except Exception as exc:
+                    self._failed(name, item, exc, now)
+                    failed += 1
+                    break
+                self.store.delivered(item.id)
+                sent += 1
+        return DeliveryReport(sent, failed)
+
+    def _failed(self, name: str, item: OutboxItem, exc: Exception, now: datetime) -> None:
+        if isinstance(exc, RetryLater):
+            delay = exc.retry_after
+        else:
+            delay = backoff(item.attempts, self.config.notify.retry_max)
+        error = f"{type(exc).__name__}: {exc}"
+        self.store.failed(item.id, error, now + timedelta(seconds=delay))
+        log.warning(
+            "delivering alert %s to %s failed (attempt %d, next in %.0fs): %s",
+            item.payload.get("id"),
+            name,
+            item.attempts + 1,
+            delay,
+            error,
+        )

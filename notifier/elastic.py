@@ -7,6 +7,7 @@ and Kibana reads the fields as they are: text with keyword subfields, dates as d
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -214,18 +215,51 @@ class PostIndexer:
     def index_pending(self, batch: int = 500) -> int:
         """Index up to ``batch`` posts; returns how many. Raises when the cluster refuses.
 
-        The cursor moves only after the whole bulk succeeded, so a failure means the same posts
-        are sent again later; the post id is the document id, so resending never duplicates.
+        The cursor moves only after the bulk succeeded, so a failure means the same posts are
+        sent again later; the post id is the document id, so resending never duplicates.
         """
         rows = self.store.posts_after(self.cursor, limit=batch)
-        if not rows:
-            return 0
+        if rows:
+            self._send(rows)
+            self.store.set_state(CURSOR_KEY, rows[-1][0])
+        return len(rows)
+
+    async def index_pending_async(self, batch: int = 500) -> int:
+        """Like ``index_pending``; the HTTP request runs in a worker thread, the store stays here."""
+        rows = self.store.posts_after(self.cursor, limit=batch)
+        if rows:
+            await asyncio.to_thread(self._send, rows)
+            self.store.set_state(CURSOR_KEY, rows[-1][0])
+        return len(rows)
+
+    def _send(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         if not self._templates_installed:
             # Before the first write creates the index, or it would get dynamic mappings.
             install_templates(self.client, self.prefix)
             self._templates_installed = True
-        actions = (PostDoc.from_post(doc, self.index).to_dict(include_meta=True) for _, doc in rows)
-        ok, _ = bulk(self.client, actions, chunk_size=batch, raise_on_error=True)
-        self.store.set_state(CURSOR_KEY, rows[-1][0])
+        actions = [PostDoc.from_post(doc, self.index).to_dict(include_meta=True) for _, doc in rows]
+        ok, errors = bulk(self.client, actions, chunk_size=len(actions), raise_on_error=False)
+        transient = [e for e in errors if _item_status(e) in RETRYABLE or _item_status(e) >= 500]
+        if transient:
+            raise BulkRetry(
+                f"{len(transient)} of {len(actions)} posts refused for now "
+                f"(HTTP {_item_status(transient[0])}); the batch is sent again later"
+            )
+        for error in errors:
+            # A document the cluster will never take (a mapping conflict, say) must not block
+            # every post after it: it is logged and skipped; the post stays in the local store.
+            item = next(iter(error.values()))
+            log.warning("post %s not indexed: %s", item.get("_id"), item.get("error"))
         log.debug("indexed %d posts into %s", ok, self.index)
-        return len(rows)
+
+
+RETRYABLE = {408, 429}
+
+
+class BulkRetry(Exception):
+    """Some documents of a bulk were refused for a reason that passes (overload, shard down)."""
+
+
+def _item_status(error: dict[str, Any]) -> int:
+    item = next(iter(error.values()), {})
+    return int(item.get("status", 0))

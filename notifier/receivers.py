@@ -14,6 +14,7 @@ from datetime import tzinfo
 from typing import Any, Protocol
 
 from elasticsearch import Elasticsearch
+from elasticsearch.helpers import bulk
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -131,7 +132,9 @@ class ElasticsearchAlertReceiver:
         if not self._templates_installed:
             install_templates(self.client, self.prefix)  # before the first write creates the index
             self._templates_installed = True
-        AlertDoc.from_event(event, self.index).save(using=self.client, index=self.index)
+        # Through _bulk like the posts: one request shape for both, and per-item errors raise.
+        doc = AlertDoc.from_event(event, self.index).to_dict(include_meta=True)
+        bulk(self.client, [doc], raise_on_error=True)
 
 
 def build_receivers(

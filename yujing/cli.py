@@ -115,6 +115,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_sentiment(args: argparse.Namespace) -> int:
+    from detector.sentiment import sentiment_main
+
+    return sentiment_main(sys.stdin, sys.stdout)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    # stdout carries only alert lines, so a bad config is reported on stderr like everywhere else.
+    _, config = _load_or_exit(args.config)
+    from detector.replay import replay_main
+
+    return replay_main(config, posts=args.posts, counts=args.counts, out=sys.stdout)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yujing", description="Early warning of group complaints against insurance products."
@@ -144,6 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="sources, post counts, open alerts")
     config_arg(p)
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("sentiment", help="score one text per stdin line; JSON lines out")
+    p.set_defaults(func=cmd_sentiment)
+
+    p = sub.add_parser("replay", help="run the detector offline over history; alert JSON lines out")
+    config_arg(p)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--posts", type=Path, help="posts as JSON lines (Post records)")
+    what.add_argument("--counts", type=Path, help="CSV: timestamp,value or timestamp,product,value")
+    p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("demo", help="run the daemon against a simulated world on 127.0.0.1")
     p.add_argument("--once", action="store_true", help="exit 0 once the wave's alert has fired")

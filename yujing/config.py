@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -31,6 +34,8 @@ __all__ = [
     "FeedSource",
     "TranscriptSource",
     "Product",
+    "Category",
+    "Privacy",
     "BurstRule",
     "BurstOverride",
     "Detection",
@@ -130,19 +135,89 @@ class Product(Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     name: str
     aliases: list[str] = []
+    # Short forms people type (安心e生 -> "e生"); matched exactly like aliases.
+    abbreviations: list[str] = []
+    # The company alone never tags the product (a company sells many products). Its name only
+    # settles an alias shared across companies and keeps aliases from firing inside it.
     company: str | None = None
 
     def terms(self) -> list[str]:
-        return [self.name, *self.aliases]
+        return [self.name, *self.aliases, *self.abbreviations]
+
+
+def _fold(text: str) -> str:
+    # The detector matches NFKC-normalised, casefolded text; validate terms the same way.
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _term(value: str) -> str:
+    if not _fold(value):
+        raise ValueError("a term must not be blank")
+    return value
+
+
+Term = Annotated[str, AfterValidator(_term)]
+
+
+class Category(Strict):
+    """A complaint category: a post is tagged when it uses one of the keywords, unless the
+    keyword is negated (see config/categories.yaml for how)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: str = Field(min_length=1)
+    keywords: list[Term] = Field(min_length=1)
+    negations: list[Term] = []
+
+    @field_validator("negations")
+    @classmethod
+    def _negations_can_cancel(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        # A negation cancels a keyword hit inside its own span; one containing no keyword
+        # could never cancel anything, which is a mistake worth reporting.
+        keywords = [_fold(k) for k in info.data.get("keywords") or ()]
+        for phrase in value:
+            if keywords and not any(k in _fold(phrase) for k in keywords):
+                raise ValueError(
+                    f"negation {phrase!r} contains none of the keywords, so it never cancels a hit"
+                )
+        return value
+
+
+def _unique_ids(value: list[Category]) -> list[Category]:
+    ids = [c.id for c in value]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"category ids must be unique; repeated: {', '.join(dupes)}")
+    return value
+
+
+Categories = Annotated[list[Category], AfterValidator(_unique_ids)]
 
 
 class BurstRule(Strict):
-    """A burst: at least ``min_count`` posts in ``window`` and ``ratio`` times the usual rate."""
+    """When a series (a product, or a product in one complaint category) is in a burst.
+
+    Posts are counted in ``bucket``-long buckets. The last ``window`` of buckets is compared with
+    what the series' own learned baseline (level, hour of day, weekday; remembered with a
+    half-life of ``baseline``) expects there. It is a burst when the count is at least
+    ``min_count``, at least ``ratio`` times the expected, and a count that high would happen by
+    chance with probability below ``p_value`` (negative-binomial tail). A series with less than
+    ``cold_start`` of history has no trusted baseline yet and needs ``min_count`` posts against a
+    floor of half a post per window.
+    """
 
     window: Duration = 3600.0
     baseline: Duration = 7 * 86400.0
     min_count: int = Field(default=5, ge=1)
-    ratio: float = Field(default=3.0, gt=1.0)
+    ratio: float = Field(default=1.5, gt=1.0)
+    bucket: Duration = 600.0
+    p_value: float = Field(default=1e-6, gt=0.0, lt=0.5)
+    cold_start: Duration = 3 * 86400.0
+
+    @model_validator(mode="after")
+    def _bucket_fits(self) -> BurstRule:
+        if self.bucket > self.window:
+            raise ValueError("bucket must not be longer than window")
+        return self
 
 
 class BurstOverride(Strict):
@@ -150,6 +225,9 @@ class BurstOverride(Strict):
     baseline: Duration | None = None
     min_count: int | None = Field(default=None, ge=1)
     ratio: float | None = Field(default=None, gt=1.0)
+    bucket: Duration | None = None
+    p_value: float | None = Field(default=None, gt=0.0, lt=0.5)
+    cold_start: Duration | None = None
 
 
 class Detection(Strict):
@@ -157,11 +235,26 @@ class Detection(Strict):
     burst: BurstRule = BurstRule()
     products: dict[str, BurstOverride] = {}
 
+    @model_validator(mode="after")
+    def _overrides_fit(self) -> Detection:
+        for product in self.products:
+            try:
+                self.rule_for(product)
+            except ValidationError as exc:
+                raise ValueError(
+                    f"products.{product}: "
+                    + "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+                ) from None
+        return self
+
     def rule_for(self, product: str) -> BurstRule:
         override = self.products.get(product)
         if override is None:
             return self.burst
-        return self.burst.model_copy(update=override.model_dump(exclude_none=True))
+        # Validated again, so an override cannot make bucket longer than window.
+        return BurstRule.model_validate(
+            self.burst.model_dump() | override.model_dump(exclude_none=True)
+        )
 
 
 # ---------------------------------------------------------------- notification
@@ -259,9 +352,25 @@ class Storage(Strict):
     path: Path = Path("var/yujing.db")
 
 
+def _policy_pattern(value: str) -> str:
+    # Compiled here so a broken pattern is reported with its file and line at load time.
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+    if compiled.search("") is not None:
+        raise ValueError(f"pattern {value!r} matches empty text and would redact everywhere")
+    return value
+
+
+PolicyPattern = Annotated[str, AfterValidator(_policy_pattern)]
+
+
 class Privacy(Strict):
     # Salt for hashing complainants' names. Keep it stable: changing it splits every complainant in two.
     salt: str = Field(default="yujing-default-salt", min_length=8)
+    # Regexes for the insurer's policy numbers, redacted as [保单号] before anything is stored.
+    policy_patterns: list[PolicyPattern] = []
 
 
 class Config(Strict):
@@ -272,6 +381,7 @@ class Config(Strict):
     alerts_file: Path | None = Path("var/alerts.jsonl")
     sources: list[Source] = []
     products: list[Product] = []
+    categories: Categories = []
     detection: Detection = Detection()
     notify: Notify = Notify()
     elasticsearch: Elasticsearch | None = None

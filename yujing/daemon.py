@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import Callable
@@ -101,22 +102,28 @@ class Daemon:
         self._config_stamp = self._stamp()
         self._inboxes: dict[str, Any] = {}
         self._active: set[asyncio.Task[Any]] = set()  # source runs in progress
+        # Every job runs on the loop's thread (all are coroutines), so the store is only ever
+        # used from one thread; the locks keep two evaluations (or deliveries) from interleaving
+        # at an await and firing or sending the same thing twice.
+        self._detect_lock = asyncio.Lock()
+        self._deliver_lock = asyncio.Lock()
 
     # ------------------------------------------------------------ wiring
 
-    def _build_pipeline(self, config: Config) -> Pipeline:
-        return Pipeline(config, self.store, on_alert=self.on_alert)
+    def _build_pipeline(self, config: Config, previous: Pipeline | None = None) -> Pipeline:
+        pipeline = Pipeline(config, self.store, on_alert=self.on_alert)
+        if previous is not None:
+            pipeline.take_over(previous)
+        return pipeline
 
     def _build_indexer(self, config: Config) -> Any:
         if config.elasticsearch is None:
             return None
-        from notifier.elastic import PostIndexer, install_templates, make_client
+        from notifier.elastic import PostIndexer, make_client
 
+        # The indexer installs the index templates itself before its first write, from a
+        # worker thread: a cluster that is still starting never blocks the daemon.
         client = make_client(config.elasticsearch)
-        try:
-            install_templates(client, config.elasticsearch.index_prefix)
-        except Exception as exc:  # the cluster may come up later; indexing retries
-            log.warning("could not install Elasticsearch index templates yet: %s", exc)
         return PostIndexer(client, self.store, config.elasticsearch.index_prefix)
 
     def _stamp(self) -> tuple[tuple[str, float], ...]:
@@ -184,7 +191,7 @@ class Daemon:
         if self.on_source is not None:
             self.on_source(report)
         if report.accepted:
-            self.detect()
+            await self.detect()
         return report
 
     def _known_url(self, source: str) -> Callable[[str], bool]:
@@ -223,36 +230,40 @@ class Daemon:
             self._inboxes[source.name] = inbox
         return inbox
 
-    def detect(self, all_products: bool = False) -> list[AlertEvent]:
-        events = self.pipeline.detect(utcnow(), all_products=all_products)
+    async def detect(self, all_products: bool = False) -> list[AlertEvent]:
+        async with self._detect_lock:
+            events = self.pipeline.detect(utcnow(), all_products=all_products)
         if events:
-            self.deliver()
+            await self.deliver()
         return events
 
-    def deliver(self) -> None:
-        report = self.pipeline.notifier.deliver_due()
+    async def deliver(self) -> None:
+        async with self._deliver_lock:
+            report = await self.pipeline.notifier.deliver_due_async()
         if report.failed:
             log.warning(
                 "alert delivery: %d sent, %d failed (will retry)", report.sent, report.failed
             )
 
-    def index_posts(self) -> None:
+    async def index_posts(self, max_batches: int = 20) -> None:
+        """Copy new posts to Elasticsearch, a bounded number of batches per run."""
         if self.indexer is None:
             return
         try:
-            while self.indexer.index_pending() > 0:
-                pass
+            for _ in range(max_batches):
+                if await self.indexer.index_pending_async() == 0:
+                    break
         except Exception as exc:
             log.warning("indexing posts into Elasticsearch failed (will retry): %s", exc)
 
-    def check_config(self) -> None:
-        stamp = self._stamp()
-        if stamp != self._config_stamp:
-            self._config_stamp = stamp
+    async def check_config(self) -> None:
+        if self._stamp() != self._config_stamp:
             self.reload()
 
     def reload(self) -> bool:
         """Load the config again; an invalid one is reported and the last good one keeps running."""
+        # Taken first, so the file watch does not load the same change again after a SIGHUP.
+        self._config_stamp = self._stamp()
         try:
             new = load_config(self.config_path)
         except ConfigError as exc:
@@ -261,26 +272,35 @@ class Daemon:
         if new.storage.path != self.config.storage.path:
             log.warning("storage.path changed; the new path takes effect after a restart")
             new = new.model_copy(update={"storage": self.config.storage})
+        old = self.config
         self.config = new
-        self.pipeline = self._build_pipeline(new)
-        self.indexer = self._build_indexer(new)
+        self.pipeline = self._build_pipeline(new, previous=self.pipeline)
+        if new.elasticsearch != old.elasticsearch:
+            if self.indexer is not None:
+                self.indexer.client.close()
+            self.indexer = self._build_indexer(new)
         self._inboxes.clear()
         if self.scheduler is not None:
-            self._schedule_sources()
+            self._schedule_sources(old)
             self._schedule_periodic()
+        self._config_stamp = self._stamp()  # includes files the new config includes
         log.info("config reloaded from %s", self.config_path)
         return True
 
     # ------------------------------------------------------------ scheduling
 
-    def _schedule_sources(self) -> None:
+    def _schedule_sources(self, previous: Config | None = None) -> None:
+        """(Re)schedule the sources; on reload only those whose config changed are touched."""
         assert self.scheduler is not None
+        before = {s.name: s for s in previous.sources} if previous else {}
+        wanted = {s.name: s for s in self.config.sources if s.enabled}
         for job in self.scheduler.get_jobs():
-            if job.id.startswith("source:"):
+            name = job.id.removeprefix("source:")
+            if job.id.startswith("source:") and wanted.get(name) != before.get(name):
                 job.remove()
-        for source in self.config.sources:
-            if not source.enabled:
-                continue
+        for source in wanted.values():
+            if previous is not None and before.get(source.name) == source:
+                continue  # unchanged: keep its schedule, do not crawl the site again right now
             self.scheduler.add_job(
                 self.run_source,
                 IntervalTrigger(seconds=source.interval),
@@ -298,7 +318,7 @@ class Daemon:
         periodic = {
             "detect": (
                 self.config.detection.evaluate_every,
-                lambda: self.detect(all_products=True),
+                functools.partial(self.detect, all_products=True),
             ),
             "deliver": (5.0, self.deliver),
             "index": (5.0, self.index_posts),
@@ -358,8 +378,11 @@ class Daemon:
             await asyncio.wait(set(self._active), timeout=30)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        self.deliver()
-        self.index_posts()
+        await self.deliver()
+        await self.index_posts()
+        self.pipeline.detector.save_state()  # a restart resumes from here instead of re-learning
+        if self.indexer is not None:
+            self.indexer.client.close()
         self.store.close()
         log.info("yujing stopped; accepted posts are committed")
 

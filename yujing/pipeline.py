@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from detector.burst import BurstDetector
-from detector.understand import Understander
+from detector.understand import understander_for
 from notifier.dispatch import Notifier
 from notifier.receivers import FileReceiver as JournalWriter
 
@@ -48,8 +48,10 @@ class Pipeline:
     ):
         self.config = config
         self.store = store
-        self.understander = Understander(config.products)
-        self.detector = BurstDetector(config.detection, store)
+        self.understander = understander_for(config)
+        self.detector = BurstDetector(
+            config.detection, store, product_terms={p.id: p.terms() for p in config.products}
+        )
         self.notifier = notifier or Notifier(config, store)
         self.journal = (
             JournalWriter(FileReceiver(name="journal", type="file", path=config.alerts_file))
@@ -62,6 +64,16 @@ class Pipeline:
         self.accepted = 0
         self.duplicates = 0
 
+    def take_over(self, previous: Pipeline) -> None:
+        """Carry on from the pipeline of the previous config (a reload loses no detector work)."""
+        self._touched |= previous._touched
+        same_series = (
+            previous.config.detection == self.config.detection
+            and previous.config.products == self.config.products
+        )
+        if same_series:
+            self.detector = previous.detector  # its learned state stays valid
+
     def accept(self, post: Post) -> bool:
         """The collectors' sink. True when the post is new and committed."""
         scored, key = self.understander.understand(post)
@@ -69,6 +81,8 @@ class Pipeline:
             self.duplicates += 1
             return False
         self.accepted += 1
+        # The detector counts in memory; the store is only its checkpoint and catch-up source.
+        self.detector.observe(scored)
         self._touched.update(scored.products)
         return True
 
@@ -80,27 +94,32 @@ class Pipeline:
         products = set(self._touched) | {a.product for a in self._firing.values()}
         if all_products:
             products |= {p.id for p in self.config.products}
-        self._touched.clear()
         events = []
-        for alert in self.detector.evaluate(sorted(products), now):
-            event = alert.to_dict()
-            event["event"] = event_name(alert, self._firing.get(alert.key))
+        # The alert's new state and its outbox rows commit together: an alert is never stored
+        # as firing without its messages queued, nor queued without being stored. If anything
+        # fails, nothing is kept and the next evaluation finds the same wave again.
+        with self.store.transaction():
+            for alert in self.detector.evaluate(sorted(products), now):
+                event = alert.to_dict()
+                event["event"] = event_name(alert, self._firing.get(alert.key))
+                self.notifier.submit(event)
+                events.append((alert, event))
+        self._touched.clear()
+        for alert, event in events:
             if alert.state is AlertState.FIRING:
                 self._firing[alert.key] = alert
             else:
                 self._firing.pop(alert.key, None)
-            self._publish(event)
-            events.append(event)
-        return events
+            self._announce(event)
+        return [event for _, event in events]
 
-    def _publish(self, event: AlertEvent) -> None:
-        # The routed `log` receiver writes the full message; this line is the audit trail that
-        # exists whatever the route says.
+    def _announce(self, event: AlertEvent) -> None:
+        """After the commit: the audit log line, the journal file and the caller's hook."""
+        # The routed `log` receiver writes the full message; this line exists whatever the route.
         log.info(
             "alert %s: %s [%s] %s", event["event"], event["product"], event["severity"], event["id"]
         )
         if self.journal is not None:
             self.journal.send(event)
-        self.notifier.submit(event)
         if self.on_alert is not None:
             self.on_alert(event)

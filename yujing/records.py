@@ -169,6 +169,7 @@ class Alert:
     reasons: tuple[str, ...] = ()
     samples: tuple[dict[str, Any], ...] = ()  # {"id", "title", "url", "source"}
     labels: dict[str, str] = field(default_factory=dict)
+    series: tuple[int, ...] = ()  # posts per bucket, oldest first, for a sparkline
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -179,6 +180,7 @@ class Alert:
         d["state"] = self.state.value
         d["reasons"] = list(self.reasons)
         d["samples"] = list(self.samples)
+        d["series"] = list(self.series)
         return d
 
     @classmethod
@@ -203,5 +205,6 @@ class Alert:
             reasons=tuple(d.get("reasons") or ()),
             samples=tuple(d.get("samples") or ()),
             labels=dict(d.get("labels") or {}),
+            series=tuple(int(v) for v in d.get("series") or ()),
             **times,
         )

@@ -98,6 +98,7 @@ class OutboxItem:
     receiver: str
     payload: dict[str, Any]
     attempts: int
+    next_attempt_at: datetime | None = None
 
 
 class Store:
@@ -117,6 +118,10 @@ class Store:
         self.db.close()
 
     def _tx(self) -> _Transaction:
+        return _Transaction(self.db)
+
+    def transaction(self) -> _Transaction:
+        """All writes inside commit together or not at all (not re-entrant)."""
         return _Transaction(self.db)
 
     # ------------------------------------------------------------ posts
@@ -243,11 +248,11 @@ class Store:
         )
 
     def last_runs(self) -> dict[str, SourceRun]:
-        """Each source's latest run that was not cut short by a shutdown."""
+        """Each source's latest finished run that was not cut short by a shutdown."""
         rows = self.db.execute(
             "SELECT source, started_at, finished_at, items, accepted, errors, last_error"
-            " FROM source_runs WHERE id IN"
-            " (SELECT max(id) FROM source_runs WHERE complete=1 GROUP BY source)"
+            " FROM source_runs WHERE id IN (SELECT max(id) FROM source_runs"
+            " WHERE complete=1 AND finished_at IS NOT NULL GROUP BY source)"
         ).fetchall()
         return {
             r[0]: SourceRun(
@@ -336,11 +341,29 @@ class Store:
         )
 
     def pending(self) -> list[tuple[str, int, str | None]]:
-        """(receiver, undelivered count, last error) per receiver."""
+        """(receiver, undelivered count, error of its oldest undelivered row) per receiver."""
         return self.db.execute(
-            "SELECT receiver, count(*), max(last_error) FROM outbox WHERE delivered_at IS NULL"
-            " GROUP BY receiver"
+            "SELECT receiver, count(*),"
+            " (SELECT last_error FROM outbox o2 WHERE o2.receiver = o.receiver"
+            "  AND o2.delivered_at IS NULL ORDER BY id LIMIT 1)"
+            " FROM outbox o WHERE delivered_at IS NULL GROUP BY receiver ORDER BY receiver"
         ).fetchall()
+
+    def queue(self, receiver: str, limit: int = 100) -> list[OutboxItem]:
+        """One receiver's undelivered rows, oldest first, due or not (order is kept per receiver)."""
+        rows = self.db.execute(
+            "SELECT id, receiver, payload, attempts, next_attempt_at FROM outbox"
+            " WHERE receiver=? AND delivered_at IS NULL ORDER BY id LIMIT ?",
+            (receiver, limit),
+        ).fetchall()
+        return [OutboxItem(r[0], r[1], json.loads(r[2]), r[3], parse_time(r[4])) for r in rows]
+
+    def receivers_waiting(self) -> list[str]:
+        """Receivers with undelivered rows."""
+        rows = self.db.execute(
+            "SELECT DISTINCT receiver FROM outbox WHERE delivered_at IS NULL ORDER BY receiver"
+        )
+        return [r[0] for r in rows]
 
     def posts_after(self, rowid: int, limit: int = 500) -> list[tuple[int, dict[str, Any]]]:
         """Posts committed after ``rowid``, oldest first: a durable cursor for indexers."""
@@ -348,6 +371,14 @@ class Store:
             "SELECT rowid, doc FROM posts WHERE rowid > ? ORDER BY rowid LIMIT ?", (rowid, limit)
         ).fetchall()
         return [(r[0], json.loads(r[1])) for r in rows]
+
+    def last_post_rowid(self) -> int:
+        """The posts cursor at this moment (0 when there are none)."""
+        return int(self.db.execute("SELECT max(rowid) FROM posts").fetchone()[0] or 0)
+
+    def latest_published(self) -> datetime | None:
+        row = self.db.execute("SELECT max(published_at) FROM posts").fetchone()
+        return parse_time(row[0]) if row and row[0] else None
 
     def iter_posts(self) -> Iterator[dict[str, Any]]:
         for (doc,) in self.db.execute("SELECT doc FROM posts ORDER BY published_at"):

@@ -1,25 +1,28 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from random import Random
 
 import pytest
 
-from detector.burst import EXPECTED_FLOOR, BurstDetector, Measure, severity_for
+from detector.burst import STATE_KEY, BurstDetector
+from detector.emerging import EmergingTerms, ngrams
 from detector.normalize import dedup_key
+from detector.severity import Signals, grade, reasons
 from yujing.config import BurstOverride, BurstRule, Detection
-from yujing.records import AlertState, ScoredPost, Severity
+from yujing.records import AlertState, Reach, ScoredPost, Severity
 from yujing.storage import Store
 
 from .conftest import make_post
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
-RULE = BurstRule(window=3600, baseline=7 * 86400, min_count=5, ratio=3.0)
+RULE = BurstRule(window=3600, bucket=600, min_count=5, ratio=3.0, p_value=1e-6)
 _ids = count()
 
 
-def add(
-    store: Store,
+def scored(
     product: str,
     at: datetime,
     *,
@@ -27,213 +30,214 @@ def add(
     source: str = "forum",
     collective: bool = False,
     sentiment: float = 0.1,
-) -> None:
+    text: str | None = None,
+    categories: tuple[str, ...] = (),
+    views: int = 0,
+) -> ScoredPost:
     n = next(_ids)
     post = make_post(
-        f"complaint {n}", source=source, native_id=str(n), author=author or f"u{n}", at=at
+        text or f"complaint {n}",
+        source=source,
+        native_id=str(n),
+        author=author or f"u{n}",
+        at=at,
     )
-    scored = ScoredPost(post, (product,), (), sentiment, collective)
-    assert store.accept(scored, dedup_key(post.title, post.text))
+    post = replace(post, reach=Reach(views=views))
+    return ScoredPost(post, (product,), categories, sentiment, collective)
 
 
-def background(store: Store, product: str) -> None:
-    """Two posts a day for the week before T0, none in the hour before it."""
-    for k in range(14):
-        add(store, product, T0 - timedelta(hours=12 * k + 3))
+def feed(det: BurstDetector, sp: ScoredPost, store: Store | None = None) -> None:
+    if store is not None:
+        assert store.accept(sp, dedup_key(sp.post.title, sp.post.text))
+    det.observe(sp)
 
 
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "t.db")
-    background(s, "a")
-    background(s, "b")
-    yield s
-    s.close()
+def background(
+    det: BurstDetector,
+    product: str,
+    days: int = 14,
+    per_day: float = 2.0,
+    seed: int = 1,
+    store: Store | None = None,
+    categories: tuple[str, ...] = (),
+) -> None:
+    """A quiet product: about ``per_day`` posts a day for ``days`` days before T0."""
+    rng = Random(seed)
+    t = T0 - timedelta(days=days)
+    while t < T0 - timedelta(hours=2):
+        if rng.random() < per_day / 144:
+            word = rng.choice(["理赔慢", "客服差", "保费涨", "退保难"])
+            sp = scored(product, t, text=f"{word} {next(_ids)}", categories=categories)
+            feed(det, sp, store)
+        t += timedelta(minutes=10)
 
 
-@pytest.fixture
-def detector(store):
-    return BurstDetector(Detection(burst=RULE), store)
+def run(det: BurstDetector, products, start: datetime, end: datetime, step=timedelta(minutes=10)):
+    events = []
+    t = start
+    while t <= end:
+        events += det.evaluate(products, t)
+        t += step
+    return events
 
 
-def wave(store: Store, product: str, start: datetime, n: int, **kw) -> None:
+def wave(det, product, start, n, store=None, **kw):
     for i in range(n):
-        add(store, product, start + timedelta(minutes=i), **kw)
+        feed(det, scored(product, start + timedelta(minutes=i), **kw), store)
 
 
-def test_quiet_products_with_background_do_not_fire(store, detector):
-    for minutes in (0, 30, 60 * 3 + 1, 60 * 24):
-        assert detector.evaluate(["a", "b"], T0 + timedelta(minutes=minutes)) == []
-    assert store.alerts() == []
+@pytest.fixture
+def det():
+    d = BurstDetector(Detection(burst=RULE), None)
+    background(d, "a")
+    background(d, "b", seed=2)
+    return d
 
 
-def test_measure_uses_window_and_scaled_baseline(detector):
-    m = detector.measure("a", T0)
-    assert m.count == 0
-    assert m.usual == pytest.approx(14 / 168)
-    assert m.expected == EXPECTED_FLOOR
-    assert not m.hot
+def test_quiet_products_with_background_do_not_fire(det):
+    assert run(det, ["a", "b"], T0 - timedelta(days=10), T0 + timedelta(days=1)) == []
 
 
-def test_wave_lifecycle(store, detector):
-    # a wave: 6 people on 2 sites in 6 minutes
-    wave(store, "a", T0, 4, source="forum")
-    wave(store, "a", T0 + timedelta(minutes=4), 2, source="weibo", collective=True)
-    wave(store, "b", T0 - timedelta(hours=2), 1)  # b keeps its usual trickle
+def test_zero_heavy_series_fires_on_a_small_wave(det):
+    # 2 a day is 0.08 an hour: 6 posts in an hour is a group complaint starting
+    wave(det, "a", T0, 6)
+    (fired,) = det.evaluate(["a", "b"], T0 + timedelta(minutes=8))
+    assert fired.state is AlertState.FIRING and fired.product == "a"
+    assert fired.count == 6 and fired.baseline < 0.5
+    assert fired.reasons[0].startswith("6 posts in 1 h against a usual 0.")
+    assert "a day)" in fired.reasons[0]
+    assert len(fired.series) == 24 and sum(fired.series) == 6
+    assert fired.score > 6  # -log10 p
 
-    t1 = T0 + timedelta(minutes=10)
-    (fired,) = detector.evaluate(["a", "b"], t1)
-    assert fired.state is AlertState.FIRING
-    assert fired.key == "burst:a"
-    assert fired.id == "burst:a@20240301T121000Z"
-    assert (fired.product, fired.kind, fired.category) == ("a", "burst", None)
-    assert fired.count == 6
-    assert fired.complainants == 6
-    assert fired.sources == 2
-    assert fired.severity is Severity.BLUE
-    assert fired.baseline == pytest.approx(14 / 168, abs=1e-3)
-    assert fired.score == pytest.approx(6 / EXPECTED_FLOOR)
-    assert fired.window_start == t1 - timedelta(hours=1) and fired.window_end == t1
+
+def test_too_few_posts_do_not_fire_however_sudden(det):
+    wave(det, "a", T0, 4)
+    assert det.evaluate(["a"], T0 + timedelta(minutes=5)) == []
+
+
+def test_wave_lifecycle_one_alert_updated_then_resolved(det):
+    wave(det, "a", T0, 6, source="forum")
+    t1 = T0 + timedelta(minutes=7)
+    (fired,) = det.evaluate(["a", "b"], t1)
+    assert fired.id == "burst:a@20240301T120700Z" and fired.key == "burst:a"
+    assert (fired.complainants, fired.sources, fired.severity) == (6, 1, Severity.BLUE)
     assert fired.started_at == t1 == fired.updated_at
-    assert fired.reasons[:3] == (
-        "6 posts in 1 h against a usual 0.1",
-        "6 distinct complainants",
-        "2 sources",
-    )
-    assert "collective-action language in 2 posts" in fired.reasons
-    assert "negative tone in 6 posts" in fired.reasons
-    assert fired.labels == {"product": "a", "kind": "burst", "severity": "blue"}
-    assert len(fired.samples) == 5
-    assert {s["source"] for s in fired.samples} <= {"forum", "weibo"}
-    assert store.firing_alert("burst:a") == fired
-
-    # nothing new: no event
-    assert detector.evaluate(["a", "b"], t1 + timedelta(minutes=1)) == []
-
-    # one more post from someone already counted: an update, same severity
-    add(store, "a", T0 + timedelta(minutes=11), author="u-repeat")
-    add(store, "a", T0 + timedelta(minutes=12), author="u-repeat")
-    t2 = T0 + timedelta(minutes=15)
-    (update,) = detector.evaluate(["a"], t2)
-    assert update.id == fired.id and update.started_at == fired.started_at
-    assert (update.count, update.complainants) == (8, 7)
-    assert update.severity is Severity.BLUE
-    assert update.updated_at == t2
-
-    # a restart (new detector, store reopened) carries on the same wave
-    path = store.path
-    store.close()
-    store = Store(path)
-    detector = BurstDetector(Detection(burst=RULE), store)
-    assert detector.evaluate(["a"], t2) == []
-
-    # the wave grows to 10+ people: escalation of the same alert
-    wave(store, "a", T0 + timedelta(minutes=16), 4)
-    t3 = T0 + timedelta(minutes=25)
-    (escalated,) = detector.evaluate(["a", "b"], t3)
-    assert escalated.id == fired.id
-    assert escalated.count == 12 and escalated.complainants == 11
-    assert escalated.severity is Severity.YELLOW
-    assert escalated.severity.rank > update.severity.rank
-    assert escalated.labels["severity"] == "yellow"
-
-    # the earliest posts age out of the window: the count slides down, which is not news
-    t4 = T0 + timedelta(minutes=64)
-    assert detector.measure("a", t4).count < 12 and detector.measure("a", t4).hot
-    assert detector.evaluate(["a"], t4) == []
-    assert store.firing_alert("burst:a").severity is Severity.YELLOW
-
-    # time passes with no posts: back to baseline, resolved
-    t5 = T0 + timedelta(hours=2)
-    (resolved,) = detector.evaluate(["a", "b"], t5)
-    assert resolved.id == fired.id
-    assert resolved.state is AlertState.RESOLVED
-    assert resolved.resolved_at == t5 == resolved.updated_at
-    assert resolved.count == 12 and resolved.severity is Severity.YELLOW  # the wave's peak
-    # the wave itself has moved into the baseline: (14 + 12) / 168
-    assert resolved.reasons[-1] == "back to usual: 0 posts in 1 h against a usual 0.2"
-    assert store.firing_alert("burst:a") is None
-    assert detector.evaluate(["a", "b"], t5 + timedelta(minutes=5)) == []
-
-    # a second wave next day is a new alert
-    wave(store, "a", T0 + timedelta(days=1), 5)
-    t6 = T0 + timedelta(days=1, minutes=6)
-    (second,) = detector.evaluate(["a", "b"], t6)
-    assert second.state is AlertState.FIRING
-    assert second.id == "burst:a@20240302T120600Z" != fired.id
-    assert second.count == 5
-    # the first wave is in the baseline now; the two oldest background posts have left it
-    assert second.baseline == pytest.approx((12 + 12) / 168, abs=1e-3)
-
-    stored = {a.id: a.state for a in store.alerts()}
-    assert stored == {fired.id: AlertState.RESOLVED, second.id: AlertState.FIRING}
-    # b, with the same background, never fired
-    assert all(a.product == "a" for a in store.alerts())
+    assert det.evaluate(["a"], t1 + timedelta(minutes=1)) == []  # nothing new
+    # more people: an update of the same alert, then an escalation
+    wave(det, "a", T0 + timedelta(minutes=8), 6, source="weibo")
+    (upd,) = det.evaluate(["a"], T0 + timedelta(minutes=15))
+    assert upd.id == fired.id and upd.count == 12 and upd.severity is Severity.YELLOW
+    wave(det, "a", T0 + timedelta(minutes=16), 10, source="tieba", collective=True)
+    (esc,) = det.evaluate(["a"], T0 + timedelta(minutes=27))
+    assert esc.id == fired.id and esc.severity.rank > upd.severity.rank
+    assert esc.complainants == 22 and esc.sources == 3
+    # the window slides: counts go down, no news; then back to baseline: resolved once
+    later = run(det, ["a"], T0 + timedelta(minutes=30), T0 + timedelta(hours=5))
+    assert [e.state for e in later] == [AlertState.RESOLVED]
+    assert later[0].id == fired.id and later[0].count == 22
+    assert later[0].reasons[-1].startswith("back to usual")
+    # a wave that big must not become the product's new normal
+    assert det.series["burst:a"].baseline.per_day() < 5
+    wave(det, "a", T0 + timedelta(days=1), 6)
+    (second,) = det.evaluate(["a"], T0 + timedelta(days=1, minutes=7))
+    assert second.id != fired.id and second.state is AlertState.FIRING
 
 
-def test_too_few_posts_do_not_fire_however_sudden(store, detector):
-    wave(store, "a", T0, 4)
-    assert detector.evaluate(["a"], T0 + timedelta(minutes=5)) == []
+def test_busy_product_needs_far_more_than_its_usual():
+    det = BurstDetector(Detection(burst=RULE), None)
+    background(det, "busy", per_day=100)
+    wave(det, "busy", T0, 12)  # about 4 an hour usually: 12 + the usual few is not enough
+    assert run(det, ["busy"], T0 - timedelta(hours=1), T0 + timedelta(minutes=14)) == []
+    wave(det, "busy", T0 + timedelta(minutes=15), 30)
+    (alert,) = det.evaluate(["busy"], T0 + timedelta(minutes=50))
+    assert 2 < alert.baseline < 8
 
 
-def test_busy_product_needs_ratio_times_its_usual(tmp_path):
-    store = Store(tmp_path / "t.db")
-    # a product talked about 4 times an hour all week
-    for k in range(7 * 24 * 4):
-        add(store, "busy", T0 - timedelta(hours=1, minutes=15 * k + 1))
-    detector = BurstDetector(Detection(burst=RULE), store)
-    wave(store, "busy", T0 - timedelta(minutes=30), 10)  # 10 >= min_count but < 3 * 4
-    assert detector.evaluate(["busy"], T0) == []
-    wave(store, "busy", T0 - timedelta(minutes=20), 3)  # 13 >= 12
-    (alert,) = detector.evaluate(["busy"], T0)
-    assert alert.count == 13
-    assert alert.baseline == pytest.approx(4.0, abs=0.01)
-    assert alert.reasons[0] == "13 posts in 1 h against a usual 4.0"
+def test_hour_of_day_pattern_is_learned():
+    det = BurstDetector(Detection(burst=RULE), None)
+    rng = Random(5)
+    t = T0 - timedelta(days=21)
+    while t < T0:
+        rate = 60 if t.hour in (1, 2) else 2  # a nightly batch of posts
+        if rng.random() < rate / 144:
+            det.observe(scored("n", t))
+        t += timedelta(minutes=10)
+    base = det.series["burst:n"].baseline
+    night = base.expected(int((T0.replace(hour=1, minute=30)).timestamp() // 600))
+    noon = base.expected(int((T0.replace(hour=12)).timestamp() // 600))
+    assert night > 8 * noon
 
 
-def test_per_product_rule_is_used(store):
+def test_cold_start_relies_on_min_count():
+    det = BurstDetector(Detection(burst=RULE), None)
+    det.observe(scored("new", T0 - timedelta(hours=3)))  # its first post: no history to speak of
+    wave(det, "new", T0, 4)
+    assert det.evaluate(["new"], T0 + timedelta(minutes=5)) == []
+    wave(det, "new", T0 + timedelta(minutes=5), 6)
+    (alert,) = det.evaluate(["new"], T0 + timedelta(minutes=9))
+    assert "too little history" in alert.reasons[0]
+
+
+def test_per_product_rule_is_used(det):
     detection = Detection(burst=RULE, products={"b": BurstOverride(min_count=20)})
-    detector = BurstDetector(detection, store)
-    wave(store, "a", T0, 6)
-    wave(store, "b", T0, 6)
-    events = detector.evaluate(["a", "b"], T0 + timedelta(minutes=10))
-    assert [e.product for e in events] == ["a"]
+    d2 = BurstDetector(detection, None)
+    for d in (d2,):
+        background(d, "a")
+        background(d, "b", seed=2)
+        wave(d, "a", T0, 6)
+        wave(d, "b", T0, 6)
+    assert [e.product for e in d2.evaluate(["a", "b"], T0 + timedelta(minutes=9))] == ["a"]
 
 
-def test_collective_and_spread_raise_severity(store, detector):
-    sources = ["forum", "weibo", "tieba"]
-    for i in range(6):
-        add(store, "a", T0 + timedelta(minutes=i), source=sources[i % 3], collective=True)
-    (alert,) = detector.evaluate(["a"], T0 + timedelta(minutes=10))
-    assert alert.severity is Severity.ORANGE
-    assert alert.sources == 3
+def test_category_alert_only_when_the_product_is_calm():
+    det = BurstDetector(Detection(burst=RULE), None)
+    background(det, "busy", per_day=150)
+    background(det, "busy", per_day=1, seed=9, categories=("退保",))  # a few 退保 posts
+    for i in range(8):  # 退保 bursts, the product's total barely moves
+        feed(det, scored("busy", T0 + timedelta(minutes=i), categories=("退保",)))
+    events = run(det, ["busy"], T0, T0 + timedelta(minutes=20))
+    assert [(e.category, e.state) for e in events[:1]] == [("退保", AlertState.FIRING)]
+    assert events[0].key == "burst:busy/退保"
+
+    det2 = BurstDetector(Detection(burst=RULE), None)
+    background(det2, "q")
+    wave(det2, "q", T0, 8, categories=("理赔",))
+    events = det2.evaluate(["q"], T0 + timedelta(minutes=9))
+    assert [e.category for e in events] == [None]  # the product alert; its category inhibited
+    assert "mostly 理赔 (8)" in events[0].reasons
+    assert events[0].labels["categories"] == "理赔"
 
 
-def test_products_repeated_in_input_are_evaluated_once(store, detector):
-    wave(store, "a", T0, 6)
-    assert len(detector.evaluate(["a", "a"], T0 + timedelta(minutes=10))) == 1
+def test_signals_in_reasons_and_emerging_terms(det):
+    for i in range(9):
+        sp = scored(
+            "a",
+            T0 + timedelta(minutes=i),
+            source=["forum", "weibo", "tieba"][i % 3],
+            collective=True,
+            text="产品突然停售了 我们建了维权群",
+            views=5000,
+            author="same-person" if i < 2 else None,
+        )
+        det.observe(sp)
+    (alert,) = det.evaluate(["a"], T0 + timedelta(minutes=10))
+    text = " | ".join(alert.reasons)
+    assert alert.complainants == 8  # one person posted twice
+    assert "8 distinct complainants" in text and "3 sources" in text
+    assert "collective-action language in 9 posts (维权群 ×9)" in text
+    assert "negative tone in 9 of 9 posts" in text
+    assert "public attention 45,000" in text
+    assert "新词: " in text and "突然停售了" in alert.labels["new_terms"]
+    assert alert.severity is Severity.ORANGE  # organised, on three sites, read widely
 
 
-def test_naive_now_is_refused(detector):
-    with pytest.raises(ValueError, match="timezone-aware"):
-        detector.evaluate(["a"], datetime(2024, 3, 1, 12))
-
-
-def _measure(**kw) -> Measure:
-    base = dict(
-        product="a",
-        rule=RULE,
-        window_start=T0,
-        window_end=T0,
-        count=50,
-        complainants=5,
-        sources=1,
-        collective=0,
-        negative=0,
-        reach=0,
-        usual=0.0,
-    )
-    return Measure(**(base | kw))
+def test_ngrams_and_emerging_need_background():
+    assert {"停售", "停售了", "突然停售"} <= ngrams("突然停售了!")
+    assert "安心" not in ngrams("安心e生停售", exclude=["安心e生"])
+    et = EmergingTerms(3600, 7 * 86400)
+    for i in range(5):
+        et.observe("全新的词语出现", i * 60.0)
+    assert et.top(600.0) == []  # a brand-new product: everything is new, nothing is reported
 
 
 @pytest.mark.parametrize(
@@ -245,7 +249,75 @@ def _measure(**kw) -> Measure:
         ({"collective": 3, "sources": 3}, Severity.ORANGE),
         ({"complainants": 20}, Severity.ORANGE),
         ({"complainants": 40}, Severity.RED),
+        ({"complainants": 10, "reach": 2_000_000}, Severity.RED),
+        (
+            {"complainants": 10, "collective": 5, "sources": 4, "growth": 5, "count": 30},
+            Severity.ORANGE,
+        ),
     ],
 )
-def test_severity_rule(kw, expected):
-    assert severity_for(_measure(**kw)) is expected
+def test_severity_grading(kw, expected):
+    base = dict(
+        count=10,
+        expected=0.1,
+        per_day=2,
+        p_value=1e-9,
+        window=3600,
+        min_count=5,
+        complainants=5,
+        sources=1,
+    )
+    s = Signals(**(base | kw))
+    assert grade(s) is expected
+    assert reasons(s)[0] == f"{s.count} posts in 1 h against a usual 0.1 (2.0 a day)"
+
+
+def test_restart_carries_the_wave_and_the_baseline(tmp_path):
+    store = Store(tmp_path / "t.db")
+    det = BurstDetector(Detection(burst=RULE), store)
+    background(det, "a", store=store)
+    wave(det, "a", T0, 7, store=store)
+    (fired,) = det.evaluate(["a"], T0 + timedelta(minutes=8))
+    det.save_state()
+    state = store.get_state(STATE_KEY)
+    assert state["cursor"] == store.last_post_rowid() > 0
+    wave(det, "a", T0 + timedelta(minutes=9), 1, store=store)  # committed after the checkpoint
+    store.close()
+
+    store = Store(tmp_path / "t.db")
+    det2 = BurstDetector(Detection(burst=RULE), store)
+    s1, s2 = det.series["burst:a"], det2.series["burst:a"]
+    assert s2.baseline.per_day() == pytest.approx(s1.baseline.per_day(), rel=1e-6)
+    assert sum(s2.counts) == sum(s1.counts)  # the post after the checkpoint was caught up once
+    # the open wave goes on: no second firing, the next growth is an update of the same alert
+    assert all(e.id == fired.id for e in det2.evaluate(["a"], T0 + timedelta(minutes=10)))
+    wave(det2, "a", T0 + timedelta(minutes=11), 3, store=store)
+    events = det2.evaluate(["a"], T0 + timedelta(minutes=15))
+    assert events and all(e.id == fired.id for e in events)
+    assert store.firing_alert("burst:a").id == fired.id
+
+    # without any saved state the detector learns from the posts in the store
+    store.db.execute("DELETE FROM state")
+    det3 = BurstDetector(Detection(burst=RULE), store)
+    assert det3.series["burst:a"].baseline.per_day() > 0
+    assert det3.series["burst:a"].wave is not None
+    store.close()
+
+
+def test_memory_is_flat():
+    det = BurstDetector(Detection(burst=RULE), None)
+    rng = Random(3)
+    t = T0 - timedelta(days=30)
+    for i in range(20000):
+        t += timedelta(seconds=rng.randint(0, 240))
+        det.observe(scored("m", t, text=f"第{i}号投诉 {rng.random()}", categories=("理赔",)))
+        if i % 50 == 0:
+            det.evaluate(["m"], t)
+    s = det.series["burst:m"]
+    assert len(s.details) <= s.w + 3
+    assert len(det.terms["m"].terms) <= 3000
+
+
+def test_naive_now_is_refused(det):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        det.evaluate(["a"], datetime(2024, 3, 1, 12))

@@ -64,3 +64,49 @@ def test_term_shared_by_two_products_names_both():
 
 def test_no_products_configured():
     assert ProductTagger([]).tag("安心财险") == ()
+
+
+def test_abbreviations_are_matched_like_aliases():
+    t = ProductTagger([Product(id="anxin-e", name="安心e生医疗险", abbreviations=["e生", "AXES"])])
+    assert t.tag("e生拒赔") == ("anxin-e",)
+    assert t.tag("axes理赔太慢") == ("anxin-e",)
+    assert t.tag("taxes") == ()
+
+
+COMPANY_PRODUCTS = [
+    Product(id="fumantang", name="福满堂年金险", aliases=["福满堂"], company="长宁人寿"),
+    Product(id="kangning", name="康宁重疾险", aliases=["长宁"], company="长宁人寿"),
+    Product(id="ruihe-hmb", name="瑞和惠民保", aliases=["惠民保"], company="瑞和保险"),
+    Product(id="changning-hmb", name="长宁惠民保", aliases=["惠民保"], company="长宁人寿"),
+]
+
+
+def test_company_alone_tags_no_product():
+    t = ProductTagger(COMPANY_PRODUCTS)
+    assert t.tag("长宁人寿的客服太差了") == ()
+    assert t.tag("瑞和保险拒赔") == ()
+
+
+def test_company_name_is_not_read_as_an_alias_inside_it():
+    # "长宁" is an alias of kangning, but here it is part of the company name
+    t = ProductTagger(COMPANY_PRODUCTS)
+    assert t.tag("长宁人寿的福满堂退保难") == ("fumantang",)
+    assert t.tag("长宁重疾拒赔") == ("kangning",)
+
+
+def test_company_decides_between_products_sharing_an_alias():
+    t = ProductTagger(COMPANY_PRODUCTS)
+    assert t.tag("惠民保拒赔") == ("ruihe-hmb", "changning-hmb")
+    assert t.tag("瑞和保险的惠民保拒赔") == ("ruihe-hmb",)
+    assert t.tag("惠民保拒赔，长宁人寿不管") == ("changning-hmb",)
+
+
+def test_product_and_company_with_the_same_name_tags_the_product():
+    t = ProductTagger([Product(id="anxin", name="安心财险", company="安心财险")])
+    assert t.tag("安心财险理赔慢") == ("anxin",)
+
+
+def test_many_products_in_one_post():
+    t = ProductTagger(COMPANY_PRODUCTS + PRODUCTS)
+    text = "福满堂、康宁重疾险、好医保和安心e生医疗险都买了"
+    assert t.tag(text) == ("fumantang", "kangning", "haoyi", "esheng")

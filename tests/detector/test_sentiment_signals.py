@@ -54,9 +54,9 @@ def test_repeated_text_is_served_from_the_cache(monkeypatch):
     import detector.sentiment as mod
 
     def boom(_text):
-        raise AssertionError("snownlp called again for a cached text")
+        raise AssertionError("text scored again although it was cached")
 
-    monkeypatch.setattr(mod, "SnowNLP", boom)
+    monkeypatch.setattr(mod, "features", boom)
     assert scorer.score(COMPLAINTS[0]) == first
 
 

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import dataclasses
+import json
+import sqlite3
+
 import pytest
 
 from detector.normalize import dedup_key
+from detector.redact import Redactor
 from detector.understand import Understander
-from yujing.config import Product
+from yujing.config import Category, Product
 from yujing.storage import Store
 
 from .conftest import make_post
@@ -50,3 +55,70 @@ def test_repost_on_another_site_is_one_post(understander, tmp_path):
     assert store.accept(*understander.understand(first))
     assert not store.accept(*understander.understand(again))
     assert store.count_posts() == 1
+
+
+class StubScorer:
+    """Sentiment is not what these tests are about."""
+
+    def score(self, text: str) -> float:
+        return 0.2
+
+
+CATEGORIES = [
+    Category(id="claims", name="理赔难/拒赔", keywords=["拒赔", "不赔"], negations=["稳赚不赔"]),
+    Category(id="premium", name="保费/扣费", keywords=["乱扣费", "扣费"]),
+]
+
+
+@pytest.fixture(scope="module")
+def full() -> Understander:
+    return Understander(PRODUCTS, CATEGORIES, Redactor([r"P[0-9]{12}"]), scorer=StubScorer())
+
+
+def test_personal_data_is_gone_before_storage(full, tmp_path):
+    post = make_post(
+        "安心财险拒赔，电话１３８ ００１３ ８０００，保单P202401010001，邮箱a.b@qq.com",
+        title="拒赔！打13912345678",
+    )
+    scored, key = full.understand(post)
+    assert scored.post.text == "安心财险拒赔,电话[手机号],保单[保单号],邮箱[邮箱]"
+    assert scored.post.title == "拒赔!打[手机号]"
+    assert scored.post.extras["redacted"] == {"phone": 2, "policy": 1, "email": 1}
+    assert key == dedup_key(scored.post.title, scored.post.text)
+
+    store = Store(tmp_path / "t.db")
+    assert store.accept(scored, key)
+    dumped = json.dumps(scored.to_dict(), ensure_ascii=False)
+    for secret in ("8000", "13912345678", "P202401010001", "a.b@qq.com"):
+        assert secret not in dumped
+    with sqlite3.connect(tmp_path / "t.db") as db:
+        stored = "\n".join(db.iterdump())
+    assert "[手机号]" in stored
+    assert "13912345678" not in stored and "P202401010001" not in stored
+
+
+def test_title_cut_inside_a_number_loses_the_partial_number(full):
+    # hotline transcripts take their title from the first characters of the text
+    text = "客户来电，手机13800138000，反映安心财险拒赔"
+    scored, _ = full.understand(make_post(text, title=text[:12]))
+    assert scored.post.title == "客户来电,手机"
+    assert scored.post.text == "客户来电,手机[手机号],反映安心财险拒赔"
+
+
+def test_categories_products_and_collective_terms(full):
+    post = make_post("理赔被拒赔，还乱扣费，大家拉群集体投诉，不会报警", title="安心e生医疗险")
+    scored, _ = full.understand(post)
+    assert scored.products == ("esheng",)
+    assert scored.categories == ("claims", "premium")
+    assert scored.collective is True
+    assert scored.post.extras["collective_terms"] == ["拉群", "集体投诉"]
+    assert "redacted" not in scored.post.extras
+
+
+def test_untouched_post_keeps_its_extras(full):
+    post = make_post("业务员说稳赚不赔", title="")
+    post = dataclasses.replace(post, extras={"channel": "hotline"})
+    scored, _ = full.understand(post)
+    assert scored.categories == ()
+    assert scored.collective is False
+    assert scored.post.extras == {"channel": "hotline"}

@@ -9,7 +9,9 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,7 +23,7 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-def config_text(tmp_path: Path, port: int, extra_product: str = "") -> str:
+def config_text(tmp_path: Path, port: int, slow_port: int, extra_product: str = "") -> str:
     return f"""\
 storage: {{path: {tmp_path / "y.db"}}}
 alerts_file: {tmp_path / "alerts.jsonl"}
@@ -30,6 +32,13 @@ sources:
     type: forum
     url: http://127.0.0.1:{port}/list
     interval: 1s
+    list: {{link: "a::attr(href)"}}
+    detail: {{title: "h1::text", text: "div.body"}}
+  - name: slowforum
+    type: forum
+    url: http://127.0.0.1:{slow_port}/list
+    interval: 1s
+    delay: 0
     list: {{link: "a::attr(href)"}}
     detail: {{title: "h1::text", text: "div.body"}}
   - name: hotline
@@ -64,10 +73,58 @@ def db_rows(db: Path, sql: str) -> list[tuple]:
         con.close()
 
 
+class SlowSite:
+    """An HTTP site that takes far longer to answer than the test runs: a crawl stays in flight."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                if self.path == "/robots.txt":
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                outer.release.wait(60)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.end_headers()
+                self.wfile.write(b"<html></html>")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def run_status(cfg: Path, env: dict) -> str:
+    status = subprocess.run(
+        [sys.executable, "-m", "yujing.cli", "status", "-c", str(cfg)],
+        cwd=cfg.parent,
+        env={**env, "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, status.stderr
+    return status.stdout
+
+
 def test_daemon_collects_reloads_and_stops_cleanly(tmp_path: Path) -> None:
     port = closed_port()
+    slow = SlowSite()
     cfg = tmp_path / "yujing.yaml"
-    cfg.write_text(config_text(tmp_path, port), encoding="utf-8")
+    cfg.write_text(config_text(tmp_path, port, slow.port), encoding="utf-8")
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     calls = [
@@ -104,8 +161,13 @@ def test_daemon_collects_reloads_and_stops_cleanly(tmp_path: Path) -> None:
         )
         assert (inbox / "done" / "calls.jsonl").exists(), "a done file is moved aside"
 
-        # An invalid config is reported; the last good one keeps running.
-        cfg.write_text(config_text(tmp_path, port).replace("interval: 1s", "interval: never", 1))
+        # SIGHUP alone: the file's mtime is put back, so the file watch cannot see the change.
+        stamp = cfg.stat()
+        bad = config_text(tmp_path, port, slow.port).replace("interval: 1s", "interval: never", 1)
+        cfg.write_text(bad, encoding="utf-8")
+        os.utime(cfg, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+        time.sleep(2.5)  # two file-watch periods: a watch-triggered reload would show up now
+        assert "keeping the last good config" not in log_file.read_text()
         proc.send_signal(signal.SIGHUP)
         wait_for(
             lambda: "keeping the last good config" in log_file.read_text(), what="reload refusal"
@@ -115,16 +177,29 @@ def test_daemon_collects_reloads_and_stops_cleanly(tmp_path: Path) -> None:
 
         # A valid change is picked up on its own (file watch), no signal needed.
         cfg.write_text(
-            config_text(tmp_path, port, "  - {id: fumantang, name: 福满堂年金险}"), encoding="utf-8"
+            config_text(tmp_path, port, slow.port, "  - {id: fumantang, name: 福满堂年金险}"),
+            encoding="utf-8",
         )
         wait_for(lambda: "config reloaded" in log_file.read_text(), what="reload")
+        assert "福满堂年金险" in run_status(cfg, env), "the reloaded products are in effect"
+        # The slow site's crawl is in flight now, and stays so until the daemon stops.
+        assert db_rows(
+            db, "SELECT count(*) FROM source_runs WHERE source='slowforum' AND finished_at IS NULL"
+        ) == [(1,)]
     finally:
         proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=30)
+        try:
+            code = proc.wait(timeout=30)
+        finally:
+            slow.close()
     output = log_file.read_text()
     assert code == 0, output[-3000:]
     assert "yujing stopped; accepted posts are committed" in output
     assert db_rows(db, "SELECT count(*) FROM posts") == [(3,)]
+    # The crawl cut short by the shutdown is recorded as such, and is not taken as a verdict.
+    assert db_rows(db, "SELECT complete, last_error FROM source_runs WHERE source='slowforum'") == [
+        (0, "interrupted by shutdown")
+    ]
 
     [(errors, last_error)] = db_rows(
         db,
@@ -136,15 +211,7 @@ def test_daemon_collects_reloads_and_stops_cleanly(tmp_path: Path) -> None:
         and "connection refused" in last_error
     )
 
-    status = subprocess.run(
-        [sys.executable, "-m", "yujing.cli", "status", "-c", str(cfg)],
-        cwd=tmp_path,
-        env={**env, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert status.returncode == 0, status.stderr
-    assert "downforum" in status.stdout and "connection refused" in status.stdout
-    assert "hotline" in status.stdout
-    assert "anxin-e" in status.stdout
+    status = run_status(cfg, env)
+    assert "downforum" in status and "connection refused" in status
+    assert "hotline" in status
+    assert "anxin-e" in status

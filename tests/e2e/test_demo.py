@@ -94,6 +94,7 @@ def test_demo_alert_reaches_slack_and_elasticsearch(tmp_path: Path, run_yujing) 
             "安心e生" in (d["source"].get("text", "") + d["source"].get("title", ""))
             for d in post_docs
         )
-        alert_docs = [r for r in es.requests if "/yujing-alerts/" in r.path]
-        assert alert_docs, "the alert was indexed into the alerts index"
-        assert alert_docs[0].body["product"] == "anxin-e"
+        alert_docs = [d for d in docs if d["_index"] == "yujing-alerts"]
+        assert alert_docs, "the alert was bulk-indexed into the alerts index"
+        assert alert_docs[0]["source"]["product"] == "anxin-e"
+        assert alert_docs[0]["_id"].startswith("burst:anxin-e@")

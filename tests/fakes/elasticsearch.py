@@ -57,6 +57,7 @@ class FakeElasticsearch(FakeServer):
         self._seq = 0
         self._bulk_accepted: list[_Op] = []
         self._reject_bulks = 0
+        self._reject_first_only = False
 
     @property
     def url(self) -> str:
@@ -73,10 +74,12 @@ class FakeElasticsearch(FakeServer):
         self._failing = 0
         self._reject_bulks = 0
 
-    def reject_bulk_items(self, times: int = 1) -> None:
-        """Answer the next ``times`` bulks 200 with ``errors: true``: every item refused with 429,
-        as a node does when its write queue is full."""
+    def reject_bulk_items(self, times: int = 1, *, first_only: bool = False) -> None:
+        """Answer the next ``times`` bulks 200 with ``errors: true``. By default every item is
+        refused with 429, as a node does when its write queue is full; with ``first_only`` just
+        the first item, with 400 ``mapper_parsing_exception``, as for a document that never fits."""
         self._reject_bulks = times
+        self._reject_first_only = first_only
 
     # -- what was asked
 
@@ -244,16 +247,22 @@ class FakeElasticsearch(FakeServer):
             ops = self._parse_bulk(request, default_index)
         except (ValueError, IndexError, AttributeError) as exc:
             return _error(400, "x_content_parse_exception", f"malformed bulk body: {exc}")
+        refused: dict[str, Any] = {}  # _id -> item answer for documents refused this time
         if self._reject_bulks > 0:
             self._reject_bulks -= 1
-            error = {
-                "type": "es_rejected_execution_exception",
-                "reason": "rejected execution of coordinating operation",
-            }
-            items = [
-                {o.op: {"_index": o.index, "_id": o.id, "status": 429, "error": error}} for o in ops
-            ]
-            return Response(200, {"took": 1, "errors": True, "items": items})
+            if self._reject_first_only:
+                error = {"type": "mapper_parsing_exception", "reason": "failed to parse field"}
+                refused = {ops[0].id or "": (400, error)}
+            else:
+                error = {
+                    "type": "es_rejected_execution_exception",
+                    "reason": "rejected execution of coordinating operation",
+                }
+                items = [
+                    {o.op: {"_index": o.index, "_id": o.id, "status": 429, "error": error}}
+                    for o in ops
+                ]
+                return Response(200, {"took": 1, "errors": True, "items": items})
         items = []
         for op in ops:
             if op.op == "delete":
@@ -270,6 +279,12 @@ class FakeElasticsearch(FakeServer):
                     }
                 )
                 continue
+            if (op.id or "") in refused:
+                status, error = refused[op.id or ""]
+                items.append(
+                    {op.op: {"_index": op.index, "_id": op.id, "status": status, "error": error}}
+                )
+                continue
             source = op.source or {}
             if op.op == "update":
                 source = {
@@ -278,5 +293,5 @@ class FakeElasticsearch(FakeServer):
                 }
             result = self._write(op.index, op.id, source)
             items.append({op.op: result})
-        self._bulk_accepted.extend(ops)
-        return Response(200, {"took": 1, "errors": False, "items": items})
+        self._bulk_accepted.extend(o for o in ops if (o.id or "") not in refused)
+        return Response(200, {"took": 1, "errors": bool(refused), "items": items})

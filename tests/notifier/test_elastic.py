@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 import base64
 
 import pytest
 from elasticsearch import ApiError
-from elasticsearch.helpers import BulkIndexError
 
 from notifier.elastic import (
     CURSOR_KEY,
     AlertDoc,
+    BulkRetry,
     PostDoc,
     PostIndexer,
     index_templates,
@@ -118,12 +119,39 @@ def test_items_refused_inside_a_200_bulk_are_sent_again(store: Store) -> None:
         indexer.index_pending()
         fill(store, 2, start=2)
         es.reject_bulk_items(times=1)  # HTTP 200, but "errors": true
-        with pytest.raises(BulkIndexError):
+        with pytest.raises(BulkRetry, match="2 of 2 posts refused for now"):
             indexer.index_pending()
         assert store.get_state(CURSOR_KEY) == 2
         assert indexer.index_pending() == 2
         assert sorted(es.docs["yj-posts"]) == ["post0000", "post0001", "post0002", "post0003"]
         assert store.get_state(CURSOR_KEY) == 4
+
+
+def test_a_document_the_cluster_never_takes_does_not_block_the_rest(store: Store, caplog) -> None:
+    fill(store, 3)
+    with FakeElasticsearch() as es:
+        indexer = PostIndexer(client_for(es), store, "yj")
+        es.reject_bulk_items(times=1, first_only=True)  # 400 mapper_parsing_exception
+        assert indexer.index_pending() == 3
+        assert sorted(es.docs["yj-posts"]) == ["post0001", "post0002"]
+        assert store.get_state(CURSOR_KEY) == 3, "the cursor moves past the refused post"
+        assert "post post0000 not indexed" in caplog.text
+        fill(store, 1, start=3)
+        assert indexer.index_pending() == 1
+        assert "post0003" in es.docs["yj-posts"]
+
+
+def test_async_indexing_sends_from_a_worker_thread(store: Store) -> None:
+    fill(store, 2)
+    with FakeElasticsearch() as es:
+        indexer = PostIndexer(client_for(es), store, "yj")
+        loop = asyncio.new_event_loop()
+        try:
+            assert loop.run_until_complete(indexer.index_pending_async()) == 2
+        finally:
+            loop.close()
+        assert sorted(es.docs["yj-posts"]) == ["post0000", "post0001"]
+        assert store.get_state(CURSOR_KEY) == 2
 
 
 def test_cursor_survives_a_new_indexer(store: Store) -> None:

@@ -1,0 +1,168 @@
+"""Emerging terms: a phrase that suddenly becomes common for a product names a new problem.
+
+Each post's text is cut into character n-grams (2 to 4 characters; Chinese needs no word
+segmentation for this) and every distinct n-gram counts once per post. Per product two decayed
+counts are kept for each n-gram: a fast one (half-life = the detection window) and a slow one
+(half-life = the baseline). A term is emerging when its fast count is far above what its slow
+rate predicts for one window (Poisson tail below ``P_EMERGING``) and it appeared in at least
+``MIN_POSTS`` posts. Of overlapping n-grams ("停售", "停售了", "售了") the longest with (nearly)
+the same count is reported.
+
+Memory is bounded: at most ``MAX_TERMS`` n-grams per product. When the table overflows, the
+weakest half (by the larger of the two counts, on a common time scale) is dropped, the
+space-saving idea: a term that keeps appearing comes straight back, a one-off does not.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .countmodel import tail
+
+__all__ = ["EmergingTerms", "Emerging", "ngrams"]
+
+MIN_N, MAX_N = 2, 4
+MAX_TEXT = 200  # characters of a post looked at: the gist is at the start, the cost per post flat
+MAX_TERMS = 3000
+MIN_POSTS = 3
+P_EMERGING = 1e-4
+MIN_BACKGROUND = 20.0  # decayed posts of history needed before anything counts as "new"
+
+_KEEP = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]{2,}")
+_SPLIT = re.compile(r"[^\u4e00-\u9fffa-z0-9]+")
+
+
+def ngrams(text: str, exclude: Iterable[str] = ()) -> set[str]:
+    """Distinct 2–4 character n-grams of the CJK and alphanumeric runs of ``text``."""
+    out: set[str] = set()
+    for run in _SPLIT.split(text[:MAX_TEXT].lower()):
+        for n in range(MIN_N, MAX_N + 1):
+            for i in range(len(run) - n + 1):
+                out.add(run[i : i + n])
+    if exclude:
+        out = {g for g in out if not any(g in e for e in exclude)}
+    # Numbers (amounts, dates, phone digits) differ from post to post; they are not a topic.
+    return {g for g in out if _KEEP.search(g) and not any(c.isdigit() for c in g)}
+
+
+@dataclass(frozen=True, slots=True)
+class Emerging:
+    term: str
+    recent: int  # posts with the term in about one window
+    expected: float  # what its background rate predicts
+
+
+class EmergingTerms:
+    """Emerging n-grams of one product."""
+
+    def __init__(self, window: float, half_life: float, exclude: Iterable[str] = ()):
+        self.tau_fast = window / math.log(2)  # e-folding times from half-lives
+        self.tau_slow = half_life / math.log(2)
+        self.window = window
+        self.exclude = tuple(e.lower() for e in exclude if e)
+        self.terms: dict[str, list[float]] = {}  # term -> [fast, slow, at]
+        self.posts = 0.0  # slow-decayed number of posts, to know when history is enough
+        self.posts_at = 0.0
+
+    def observe(self, text: str, at: float) -> None:
+        self.posts = self.posts * math.exp(-max(0.0, at - self.posts_at) / self.tau_slow) + 1.0
+        self.posts_at = max(self.posts_at, at)
+        for g in ngrams(text, self.exclude):
+            entry = self.terms.get(g)
+            if entry is None:
+                self.terms[g] = [1.0, 1.0, at]
+                continue
+            dt = at - entry[2]
+            if dt >= 0:
+                entry[0] = entry[0] * math.exp(-dt / self.tau_fast) + 1.0
+                entry[1] = entry[1] * math.exp(-dt / self.tau_slow) + 1.0
+                entry[2] = at
+            else:  # a late post: add it with the weight its age has
+                entry[0] += math.exp(dt / self.tau_fast)
+                entry[1] += math.exp(dt / self.tau_slow)
+        if len(self.terms) > MAX_TERMS:
+            self._prune(at)
+
+    def _prune(self, now: float) -> None:
+        def weight(item: tuple[str, list[float]]) -> float:
+            fast, slow, at = item[1]
+            age = max(0.0, now - at)
+            # Fast counts are scaled to the slow one's time scale so neither kind crowds out.
+            return max(
+                fast * math.exp(-age / self.tau_fast) * self.tau_slow / self.tau_fast,
+                slow * math.exp(-age / self.tau_slow),
+            )
+
+        keep = sorted(self.terms.items(), key=weight, reverse=True)[: MAX_TERMS // 2]
+        self.terms = dict(keep)
+
+    def top(self, now: float, limit: int = 3) -> list[Emerging]:
+        if self.posts * math.exp(-max(0.0, now - self.posts_at) / self.tau_slow) < MIN_BACKGROUND:
+            return []  # a new product: every word of it is "new"
+        found: list[tuple[float, Emerging]] = []
+        for term, (fast, slow, at) in self.terms.items():
+            age = max(0.0, now - at)
+            recent = fast * math.exp(-age / self.tau_fast)
+            if recent < MIN_POSTS:
+                continue
+            # The slow count includes the recent posts; take them out to get the background.
+            background = max(0.0, slow * math.exp(-age / self.tau_slow) - recent)
+            expected = background / self.tau_slow * self.tau_fast + 0.1
+            k = int(recent + 0.5)
+            p = tail(k, expected)
+            if p < P_EMERGING:
+                found.append((p, Emerging(term, k, round(expected, 2))))
+        found.sort(key=lambda x: (x[0], -len(x[1].term)))
+        chosen: list[Emerging] = []
+        for _, e in sorted(found, key=lambda x: (-len(x[1].term), x[0])):
+            # Prefer the longest phrase; drop its pieces unless they are much more common.
+            if any(e.term in c.term and e.recent <= c.recent * 1.5 for c in chosen):
+                continue
+            chosen.append(e)
+        chosen = _join(chosen)
+        chosen.sort(key=lambda e: (-e.recent, -len(e.term)))
+        return chosen[:limit]
+
+    # ------------------------------------------------------------ persistence
+
+    def dump(self, limit: int = 500) -> dict[str, Any]:
+        strongest = sorted(self.terms.items(), key=lambda kv: kv[1][1], reverse=True)[:limit]
+        return {
+            "posts": [round(self.posts, 4), self.posts_at],
+            "terms": {t: [round(v, 4) for v in vals] for t, vals in strongest},
+        }
+
+    def load(self, data: dict[str, Any]) -> None:
+        self.posts, self.posts_at = (float(v) for v in data["posts"])
+        self.terms = {t: [float(v) for v in vals] for t, vals in data["terms"].items()}
+
+
+def _join(terms: list[Emerging]) -> list[Emerging]:
+    """Glue overlapping n-grams of about the same count back into the phrase they came from:
+    "突然停售" + "然停售了" -> "突然停售了"."""
+    out = list(terms)
+    merged = True
+    while merged:
+        merged = False
+        for a in out:
+            for b in out:
+                if a is b or abs(a.recent - b.recent) > 0.25 * max(a.recent, b.recent):
+                    continue
+                k = len(b.term) - 1
+                if k >= 2 and a.term.endswith(b.term[:k]) and not a.term.endswith(b.term):
+                    joined = Emerging(
+                        a.term + b.term[k:], min(a.recent, b.recent), max(a.expected, b.expected)
+                    )
+                    out = [
+                        e for e in out if e is not a and e is not b and e.term not in joined.term
+                    ]
+                    out.append(joined)
+                    merged = True
+                    break
+            if merged:
+                break
+    return out

@@ -1,0 +1,327 @@
+"""``yujing replay``: the detector run offline over history, one JSON line per alert event.
+
+Two inputs:
+
+* ``--posts FILE.jsonl``: one ``Post.to_dict()`` per line, oldest first. A line that carries
+  ``products`` (and maybe ``categories``, ``sentiment``, ``collective``) is taken as tagged;
+  otherwise the Understander tags it from the configured products, as the daemon does. Exact
+  duplicates are dropped as the store would (a bounded memory of recent dedup keys).
+* ``--counts FILE.csv``: ``timestamp,value`` (one series named after the file) or
+  ``timestamp,product,value``, with or without a header, oldest first. The bucket size is the
+  most common step between timestamps; the window is at least one bucket.
+
+Both feed the same ``BurstDetector`` the daemon uses, through ``observe``/``observe_count`` and
+``evaluate``. Posts are evaluated every ``detection.evaluate_every`` of their own time, like the
+daemon's clock; counts after each bucket. After the input ends, time runs on until open waves
+resolve. Nothing is stored: the detector gets no store, so the daemon's database is never
+touched. Stdout carries only the alert lines; logs and bad-line warnings go to stderr.
+
+Each line is the event as the daemon journals it (``Alert.to_dict()`` plus ``event``) plus
+``fired_at``: when the wave fired, in the input's own timestamp format (for counts, the
+timestamp of the bucket that made it fire).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import logging
+import math
+import re
+import sys
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+
+from yujing.config import Config, Detection
+from yujing.pipeline import event_name
+from yujing.records import Alert, AlertState, Post, ScoredPost, format_time, parse_time
+
+from .burst import BurstDetector
+from .normalize import dedup_key, normalize
+
+__all__ = ["replay_main", "replay_posts", "replay_counts", "infer_bucket"]
+
+log = logging.getLogger("yujing.replay")
+
+DEDUP_MEMORY = 200_000  # recent dedup keys kept; older duplicates are rare and harmless
+DRAIN_WINDOWS = 6  # after the input, run the clock on this many windows for waves to resolve
+_SPACE_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?$")
+
+
+def replay_main(
+    config: Config,
+    posts: Path | None = None,
+    counts: Path | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
+    if (posts is None) == (counts is None):
+        print("replay needs exactly one of --posts or --counts", file=sys.stderr)
+        return 2
+    path = posts or counts
+    assert path is not None
+    if not path.exists():
+        print(f"{path}: no such file", file=sys.stderr)
+        return 1
+
+    def emit(event: dict[str, Any]) -> None:
+        out.write(json.dumps(event, ensure_ascii=False) + "\n")
+        out.flush()
+
+    # Libraries that print (model loading, ...) must not mix with the alert lines.
+    with contextlib.redirect_stdout(sys.stderr):
+        if posts is not None:
+            n = replay_posts(config, posts, emit)
+        else:
+            n = replay_counts(config, path, emit)
+    print(f"replay: {n} alert event(s)", file=sys.stderr)
+    return 0
+
+
+# ---------------------------------------------------------------- shared
+
+
+class _Events:
+    """Names events as the pipeline does and keeps the open waves, so output matches the daemon."""
+
+    def __init__(self, emit: Callable[[dict[str, Any]], None], fmt: Callable[[datetime], str]):
+        self.emit, self.fmt = emit, fmt
+        self.firing: dict[str, Alert] = {}
+        self.count = 0
+
+    def handle(self, alerts: list[Alert], fired_shift: timedelta = timedelta(0)) -> None:
+        for alert in alerts:
+            event = alert.to_dict()
+            event["event"] = event_name(alert, self.firing.get(alert.key))
+            event["fired_at"] = self.fmt(alert.started_at - fired_shift)
+            if alert.state is AlertState.FIRING:
+                self.firing[alert.key] = alert
+            else:
+                self.firing.pop(alert.key, None)
+            self.emit(event)
+            self.count += 1
+
+
+def _ceil(ts: float, step: float) -> float:
+    return math.ceil(ts / step) * step
+
+
+# ---------------------------------------------------------------- posts
+
+
+def _scored(d: dict[str, Any], post: Post) -> ScoredPost:
+    title, text = normalize(post.title), normalize(post.text)
+    return ScoredPost(
+        post=post.with_text(title, text),
+        products=tuple(d["products"]),
+        categories=tuple(d.get("categories") or ()),
+        sentiment=float(d.get("sentiment", 0.5)),
+        collective=bool(d.get("collective", False)),
+    )
+
+
+def _read_posts(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                d = json.loads(line)
+                if not isinstance(d, dict):
+                    raise ValueError("not a JSON object")
+                yield d
+            except ValueError as exc:
+                print(f"{path}:{lineno}: skipped: {exc}", file=sys.stderr)
+
+
+def replay_posts(config: Config, path: Path, emit: Callable[[dict[str, Any]], None]) -> int:
+    detector = BurstDetector(
+        config.detection, None, product_terms={p.id: p.terms() for p in config.products}
+    )
+    events = _Events(emit, format_time)
+    understander = None
+    seen: OrderedDict[str, None] = OrderedDict()
+    every = config.detection.evaluate_every
+    touched: set[str] = set()
+    next_tick: float | None = None
+    last = 0.0
+
+    def tick(now: float) -> None:
+        products = touched | {a.product for a in events.firing.values()}
+        touched.clear()
+        events.handle(detector.evaluate(sorted(products), datetime.fromtimestamp(now, UTC)))
+
+    def run_until(ts: float) -> None:
+        nonlocal next_tick
+        assert next_tick is not None
+        while next_tick <= ts:
+            if touched or events.firing:
+                tick(next_tick)
+                next_tick += every
+            else:  # nothing to look at: jump the clock
+                next_tick = max(next_tick + every, _ceil(ts, every))
+
+    for d in _read_posts(path):
+        try:
+            post = Post.from_dict(d)
+        except (KeyError, TypeError, ValueError) as exc:
+            print(f"{path}: skipped a post: {exc!r}", file=sys.stderr)
+            continue
+        ts = post.published_at.timestamp()
+        if next_tick is None:
+            next_tick = _ceil(ts, every)
+        run_until(ts)
+        if d.get("products") is not None:
+            scored = _scored(d, post)
+            key = dedup_key(scored.post.title, scored.post.text)
+        else:
+            if understander is None:
+                from .understand import understander_for
+
+                understander = understander_for(config)
+            scored, key = understander.understand(post)
+        if key in seen:
+            continue
+        seen[key] = None
+        if len(seen) > DEDUP_MEMORY:
+            seen.popitem(last=False)
+        detector.observe(scored)
+        touched.update(scored.products)
+        last = max(last, ts)
+    if next_tick is not None:
+        run_until(last + every)
+        horizon = last + DRAIN_WINDOWS * _longest_window(config.detection)
+        while events.firing and next_tick <= horizon:
+            tick(next_tick)
+            next_tick += every
+    return events.count
+
+
+def _longest_window(detection: Detection) -> float:
+    rules = [detection.burst] + [detection.rule_for(p) for p in detection.products]
+    return max(r.window for r in rules)
+
+
+# ---------------------------------------------------------------- counts
+
+
+def _parse_ts(value: str) -> datetime:
+    return parse_time(value.strip())
+
+
+def _formatter(sample: str) -> Callable[[datetime], str]:
+    sample = sample.strip()
+    if _SPACE_TIME.match(sample):
+        pattern = "%Y-%m-%d %H:%M:%S" if sample.count(":") == 2 else "%Y-%m-%d %H:%M"
+        return lambda dt: dt.astimezone(UTC).strftime(pattern)
+    naive = datetime.fromisoformat(sample).tzinfo is None
+    if naive:
+        return lambda dt: dt.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    return format_time
+
+
+def _rows(path: Path, default_product: str) -> Iterator[tuple[datetime, str, float]]:
+    """(time, product, value) rows; a header row is recognised by its unparseable time."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        cols: tuple[int, int | None, int] | None = None
+        for lineno, row in enumerate(reader, 1):
+            if not row or not "".join(row).strip():
+                continue
+            if cols is None:
+                names = [c.strip().lower() for c in row]
+                if len(row) >= 3:
+                    cols = (0, 1, 2)
+                    if "product" in names and "value" in names:
+                        ts_col = names.index("timestamp") if "timestamp" in names else 0
+                        cols = (ts_col, names.index("product"), names.index("value"))
+                else:
+                    cols = (0, None, 1)
+                try:
+                    _parse_ts(row[cols[0]])
+                except ValueError:
+                    continue  # the header
+            ts_col, product_col, value_col = cols
+            try:
+                at = _parse_ts(row[ts_col])
+                value = float(row[value_col])
+            except (ValueError, IndexError) as exc:
+                print(f"{path}:{lineno}: skipped: {exc}", file=sys.stderr)
+                continue
+            product = row[product_col].strip() if product_col is not None else default_product
+            yield at, product, value
+
+
+def infer_bucket(times: list[float]) -> float:
+    """The most common positive step between consecutive timestamps of one series."""
+    steps = Counter(round(b - a, 3) for a, b in zip(times, times[1:], strict=False) if b > a)
+    return float(steps.most_common(1)[0][0]) if steps else 3600.0
+
+
+def _counts_detection(detection: Detection, bucket: float) -> Detection:
+    def fit(window: float) -> float:
+        return max(bucket, math.ceil(window / bucket - 1e-9) * bucket)
+
+    rule = detection.burst.model_copy(
+        update={"bucket": bucket, "window": fit(detection.burst.window)}
+    )
+    products = {
+        p: o.model_copy(
+            update={"bucket": None, "window": fit(o.window) if o.window is not None else None}
+        )
+        for p, o in detection.products.items()
+    }
+    return detection.model_copy(update={"burst": rule, "products": products})
+
+
+def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], None]) -> int:
+    stem = path.stem
+    first: str | None = None
+    per_product: dict[str, list[float]] = {}
+    for i, (at, product, _) in enumerate(_rows(path, stem)):
+        per_product.setdefault(product, []).append(at.timestamp())
+        if i >= 5000:
+            break
+    if not per_product:
+        print(f"{path}: no rows", file=sys.stderr)
+        return 0
+    bucket = min(infer_bucket(sorted(t)) for t in per_product.values())
+    detection = _counts_detection(config.detection, bucket)
+    with path.open(encoding="utf-8-sig") as fh:
+        for line in fh:
+            cells = next(csv.reader([line]), [])
+            if cells:
+                try:
+                    _parse_ts(cells[0])
+                    first = cells[0]
+                    break
+                except ValueError:
+                    continue
+    events = _Events(emit, _formatter(first or "2000-01-01 00:00:00"))
+    detector = BurstDetector(detection, None)
+    step = timedelta(seconds=bucket)
+    current: datetime | None = None
+    touched: set[str] = set()
+
+    def evaluate(at: datetime) -> None:
+        products = touched | {a.product for a in events.firing.values()}
+        touched.clear()
+        # A bucket is judged once it is complete: at its end. fired_at names the bucket itself.
+        events.handle(detector.evaluate(sorted(products), at + step), fired_shift=step)
+
+    for at, product, value in _rows(path, stem):
+        if current is not None and at != current:
+            evaluate(current)
+        current = at
+        detector.observe_count(product, at, max(0, round(value)))
+        touched.add(product)
+    if current is not None:
+        evaluate(current)
+        end = current + DRAIN_WINDOWS * timedelta(seconds=_longest_window(detection))
+        while events.firing and current < end:
+            current += step
+            evaluate(current)
+    return events.count

@@ -1,0 +1,134 @@
+"""``yujing replay`` as a user runs it: a subprocess, alert JSON lines on stdout and nothing else."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from random import Random
+
+from yujing.records import Post, post_id
+
+ROOT = Path(__file__).resolve().parents[2]
+REQUIRED = {"product", "fired_at", "state", "severity", "score"}
+
+
+def replay(*args: str, cwd: Path) -> tuple[list[dict], str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "yujing.cli",
+            "replay",
+            "-c",
+            str(ROOT / "config" / "yujing.yaml"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    events = [json.loads(line) for line in lines]  # every stdout line is one JSON object
+    for e in events:
+        assert e.keys() >= REQUIRED
+    return events, result.stderr
+
+
+def test_replay_counts_csv_fires_once_on_the_spike(tmp_path: Path) -> None:
+    rng = Random(4)
+    path = tmp_path / "twitter_volume.csv"
+    t = datetime(2015, 2, 1)
+    rows = ["timestamp,value"]
+    for i in range(288 * 10):  # ten days of 5-minute buckets, busy in the day
+        lam = 20 * (0.3 + math.sin(t.hour / 24 * math.pi) ** 2)
+        value = sum(rng.random() < lam / 40 for _ in range(40))
+        if 288 * 8 + 120 <= i < 288 * 8 + 130:
+            value += 50
+        rows.append(f"{t:%Y-%m-%d %H:%M:%S},{value}")
+        t += timedelta(minutes=5)
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    events, _ = replay("--counts", str(path), cwd=tmp_path)
+    firing = [e for e in events if e["event"] == "firing"]
+    assert len(firing) == 1, events
+    alert = firing[0]
+    assert alert["product"] == "twitter_volume"
+    spike = datetime(2015, 2, 9) + timedelta(minutes=5 * 120)
+    fired = datetime.strptime(alert["fired_at"], "%Y-%m-%d %H:%M:%S")  # the input's format
+    assert spike <= fired <= spike + timedelta(minutes=30)
+    assert alert["state"] == "firing" and alert["score"] > 6
+    assert events[-1]["event"] == "resolved" and events[-1]["fired_at"] == alert["fired_at"]
+    assert not (tmp_path / "var").exists()  # the daemon's database is never touched
+
+
+def test_replay_counts_with_product_column(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    t = datetime(2024, 1, 1)
+    rows = []
+    for i in range(24 * 12):  # 12 days of hourly counts for two products, no header
+        for product, base in (("p1", 1), ("p2", 0)):
+            value = base + (9 if product == "p2" and i == 24 * 11 else 0)
+            rows.append(f"{t:%Y-%m-%d %H:%M:%S},{product},{value}")
+        t += timedelta(hours=1)
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    events, _ = replay("--counts", str(path), cwd=tmp_path)
+    assert [(e["product"], e["event"]) for e in events][:1] == [("p2", "firing")]
+    assert {e["product"] for e in events} == {"p2"}
+
+
+def test_replay_posts_jsonl(tmp_path: Path) -> None:
+    rng = Random(2)
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    lines = []
+    n = 0
+
+    def add(at: datetime, text: str, product: str | None, source: str = "forum") -> None:
+        nonlocal n
+        n += 1
+        post = Post(
+            source,
+            f"https://{source}.example/{n}",
+            post_id(source, str(n)),
+            f"u{n}",
+            "",
+            text,
+            at,
+            at,
+        )
+        d = post.to_dict()
+        if product:
+            d.update(products=[product], categories=[], sentiment=0.1, collective="维权" in text)
+        lines.append(json.dumps(d, ensure_ascii=False))
+
+    t = start
+    while t < start + timedelta(days=8):
+        if rng.random() < 2 / 144:
+            add(t, f"理赔有点慢 {n}", rng.choice(["a", "b"]))
+        t += timedelta(minutes=10)
+    wave_at = start + timedelta(days=8, hours=2)
+    for i in range(9):
+        add(
+            wave_at + timedelta(minutes=3 * i),
+            f"a 突然停售 大家进维权群 {i}",
+            "a",
+            source=["forum", "weibo"][i % 2],
+        )
+    add(wave_at, "a 突然停售 大家进维权群 0", "a")  # the same text again: a duplicate
+    path = tmp_path / "posts.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    events, _ = replay("--posts", str(path), cwd=tmp_path)
+    assert [e["event"] for e in events][0] == "firing"
+    assert {e["product"] for e in events} == {"a"}
+    assert sum(e["event"] == "firing" for e in events) == 1
+    assert events[-1]["event"] == "resolved"
+    first = events[0]
+    assert datetime.fromisoformat(first["fired_at"]) >= wave_at
+    assert first["sources"] == 2 and first["series"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 import json
 import math
@@ -101,6 +102,12 @@ class Transcript:
     agent: str | None = None
     product: str | None = None
     duration: float | int | None = None
+
+
+def content_id(where: str, caller: str | None, time: Any, text: str) -> str:
+    """A native id for a call that came without one: its place plus a digest of its content."""
+    digest = hashlib.sha1(f"{caller}\x00{time}\x00{text}".encode()).hexdigest()
+    return f"{where}@{digest[:12]}"
 
 
 # ---------------------------------------------------------------- bytes to text
@@ -245,12 +252,23 @@ class _Fields:
     def record(
         self, values: dict[str, Any], native_default: str, mtime: datetime, tz: tzinfo
     ) -> Transcript:
+        text = self.text(values.get("text"))
+        published = self.time(values.get("time"), mtime, tz)
+        caller = self.label("caller", values.get("caller"))
+        # Without an id of its own, a call is known by where it was and what it says: exports
+        # reuse file names (calls.jsonl every day), and name#line alone would call a new day's
+        # calls duplicates of the first day's.
+        # The time as written, not the file-date fallback: the same file dropped again is the
+        # same calls.
+        native = self.label("id", values.get("id")) or content_id(
+            native_default, caller, values.get("time"), text
+        )
         return Transcript(
-            text=self.text(values.get("text")),
-            native_id=self.label("id", values.get("id")) or native_default,
+            text=text,
+            native_id=native,
             line=self.line,
-            published_at=self.time(values.get("time"), mtime, tz),
-            caller=self.label("caller", values.get("caller")),
+            published_at=published,
+            caller=caller,
             agent=self.label("agent", values.get("agent")),
             product=self.label("product", values.get("product"), numbers=False),
             duration=self.duration(values.get("duration")),
@@ -364,7 +382,9 @@ def _parse_txt(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) ->
     text = text.replace("\r\n", "\n")
     header = _txt_header(text)
     if header is None:
-        return Transcript(text=text, native_id=name, line=None, published_at=mtime)
+        return Transcript(
+            text=text, native_id=content_id(name, None, None, text), line=None, published_at=mtime
+        )
     values, body = header
     fields = _Fields(shown, None, "")
     return fields.record({**values, "text": body}, name, mtime, tz)

@@ -609,15 +609,24 @@ class BurstDetector:
                 s.wave = Wave(
                     alert, alert.count, Details(posts=alert.count, anonymous=alert.complainants)
                 )
-        self._catch_up(store)
+        self.catch_up()
 
-    def _catch_up(self, store: Store) -> None:
-        """Observe the posts committed after the saved state (all recent ones without one)."""
-        latest = store.latest_published() if self.cursor == 0 else None
+    def catch_up(self) -> set[str]:
+        """Observe every post committed since the last call; return the products they name.
+
+        The store is the detector's only input in the daemon: a post counts once it is
+        committed, whichever process committed it (``yujing ingest`` beside a running daemon
+        included), and a restart resumes from the saved cursor. Without a saved state the
+        recent history is read, so a new daemon learns from what is already stored.
+        """
+        if self.store is None:
+            return set()
+        latest = self.store.latest_published() if self.cursor == 0 else None
         since = latest - timedelta(days=HISTORY) if latest is not None else None
+        touched: set[str] = set()
         n = 0
         while True:
-            rows = store.posts_after(self.cursor, limit=1000)
+            rows = self.store.posts_after(self.cursor, limit=1000)
             if not rows:
                 break
             for rowid, doc in rows:
@@ -626,9 +635,11 @@ class BurstDetector:
                 if scored is None or (since is not None and scored.post.published_at < since):
                     continue
                 self.observe(scored)
+                touched.update(scored.products)
                 n += 1
-        if n:
+        if n > 1000:
             log.info("detector caught up on %d stored posts", n)
+        return touched
 
     def _maybe_checkpoint(self, now: datetime) -> None:
         if not self.persist:
@@ -643,8 +654,6 @@ class BurstDetector:
         """Write the detector's state to the store (also call on shutdown)."""
         if self.store is None:
             return
-        # Every committed post has been observed (the pipeline observes right after accepting).
-        self.cursor = max(self.cursor, self.store.last_post_rowid())
         series = {}
         for key, s in self.series.items():
             d = s.dump()

@@ -116,15 +116,16 @@ class EmergingTerms:
             p = tail(k, expected)
             if p < P_EMERGING:
                 found.append((p, Emerging(term, k, round(expected, 2))))
-        found.sort(key=lambda x: (x[0], -len(x[1].term)))
+        # Every ordering ends on the term itself: terms come out of sets, whose order changes
+        # from run to run with string hashing, and the same posts must give the same alert.
         chosen: list[Emerging] = []
-        for _, e in sorted(found, key=lambda x: (-len(x[1].term), x[0])):
+        for _, e in sorted(found, key=lambda x: (-len(x[1].term), x[0], x[1].term)):
             # Prefer the longest phrase; drop its pieces unless they are much more common.
             if any(e.term in c.term and e.recent <= c.recent * 1.5 for c in chosen):
                 continue
             chosen.append(e)
         chosen = _join(chosen)
-        chosen.sort(key=lambda e: (-e.recent, -len(e.term)))
+        chosen.sort(key=lambda e: (-e.recent, -len(e.term), e.term))
         return chosen[:limit]
 
     # ------------------------------------------------------------ persistence

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import datetime, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .config import ConfigError, load_config
 from .paths import default_config
@@ -13,20 +15,28 @@ from .paths import default_config
 __all__ = ["main"]
 
 
-def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        datefmt="%Y-%m-%d %H:%M:%S",
-    )
+class _ZoneFormatter(logging.Formatter):
+    """Log times in the team's time zone, whatever the machine's (UTC in containers)."""
+
+    def __init__(self, fmt: str, tz: tzinfo | None):
+        super().__init__(fmt)
+        self.tz = tz
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+        return datetime.fromtimestamp(record.created, self.tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _setup_logging(verbose: bool, tz: tzinfo | None = None) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(_ZoneFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", tz))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
     # Scrapy and the scheduler are chatty. A failing source is reported once per run by the
     # daemon (and in `yujing status`), so Scrapy's own retry tracebacks only show with -v; a run
     # skipped because the previous one is still going is normal, not a warning.
     quiet = {"scrapy": logging.CRITICAL, "apscheduler": logging.ERROR, "twisted": logging.ERROR}
     for name in ("scrapy", "apscheduler", "twisted", "elastic_transport", "urllib3", "jieba"):
-        logging.getLogger(name).setLevel(
-            logging.DEBUG if verbose else quiet.get(name, logging.WARNING)
-        )
+        level = logging.DEBUG if verbose else quiet.get(name, logging.WARNING)
+        logging.getLogger(name).setLevel(level)
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -57,8 +67,8 @@ def _load_or_exit(path: str | None):
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    path, _ = _load_or_exit(args.config)
-    _setup_logging(args.verbose)
+    path, config = _load_or_exit(args.config)
+    _setup_logging(args.verbose, config.tz)
     from .daemon import Daemon, run_in_reactor
 
     async def main() -> None:
@@ -71,31 +81,38 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
-    _setup_logging(args.verbose)
-    from crawlers.inbox import ingest_files
+    _setup_logging(args.verbose, config.tz)
+    from crawlers.inbox import InboxSinkError, ingest_files
+    from detector.understand import understander_for
 
-    from .pipeline import Pipeline
     from .storage import Store
 
+    understander = understander_for(config)
     store = Store(config.storage.path)
-    pipeline = Pipeline(config, store)
-    result = ingest_files(
-        [Path(p) for p in args.files],
-        pipeline.accept,
-        source_name=args.source,
-        salt=config.privacy.salt,
-        timezone=config.timezone,
-    )
-    events = pipeline.detect(all_products=True)
-    pipeline.notifier.deliver_due()
-    store.close()
+    try:
+        try:
+            result = ingest_files(
+                [Path(p) for p in args.files],
+                lambda post: store.accept(*understander.understand(post)),
+                source_name=args.source,
+                salt=config.privacy.salt,
+                timezone=config.timezone,
+            )
+        except InboxSinkError as exc:
+            # The store refused (disk full, locked): what was committed stays; say what did not.
+            result = exc.result
+            for file, error in exc.failed:
+                print(f"error: {file}: could not store its transcripts: {error}", file=sys.stderr)
+    finally:
+        store.close()
+    # Detection and delivery are the daemon's: it reads newly committed posts on its next run.
     print(
         f"ingested {result.files} file(s): {result.posts} transcripts, {result.accepted} new, "
-        f"{result.posts - result.accepted} already known; {len(events)} alert event(s)"
+        f"{result.posts - result.accepted} already known"
     )
     for _file, reason in result.quarantined:
         print(f"error: {reason}", file=sys.stderr)
-    return 1 if result.quarantined else 0
+    return 1 if result.quarantined or result.files < len(args.files) else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -107,7 +124,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    _setup_logging(args.verbose)
+    _setup_logging(args.verbose, ZoneInfo("Asia/Shanghai"))  # the demo config's zone
     from .demo.runner import run_demo
 
     return run_demo(

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -25,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from .matchers import parse_matcher
 from .yamlsrc import Located, SourceMap, YamlError, dotted, load_yaml
 
 __all__ = [
@@ -100,23 +102,51 @@ class DetailSelectors(Strict):
     reposts: str | None = None
 
 
+def http_url(value: str) -> str:
+    """An absolute http(s) URL, or a ValueError saying what is wrong."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        raise ValueError(f"invalid port in {value!r}") from None
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(http_url)]
+
+
 class HttpSourceBase(SourceBase):
+    url: HttpUrl
     # Seconds between requests to the site (AutoThrottle adapts it); be polite to public sites.
     delay: float = Field(default=1.0, ge=0)
 
 
 class ForumSource(HttpSourceBase):
     type: Literal["forum"]
-    url: str
     list: ListSelectors
     detail: DetailSelectors
     max_pages: int = Field(default=3, ge=1)
     encoding: str | None = None  # for sites that lie about their charset
 
+    @model_validator(mode="after")
+    def _selectors_compile(self) -> ForumSource:
+        # A selector typo fails here, at check-config, not at the first crawl.
+        from crawlers.extract import selector_problems
+
+        selectors = {
+            **{f"list.{k}": v for k, v in self.list.model_dump().items()},
+            **{f"detail.{k}": v for k, v in self.detail.model_dump().items()},
+        }
+        problems = selector_problems(selectors)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
 
 class FeedSource(HttpSourceBase):
     type: Literal["feed"]
-    url: str
 
 
 class TranscriptSource(SourceBase):
@@ -302,10 +332,7 @@ class Route(Strict):
     @classmethod
     def _matchers_parse(cls, value: list[str]) -> list[str]:
         for m in value:
-            if not re.match(r"^\s*[A-Za-z_]\w*\s*(=~|!=|=)\s*.*$", m):
-                raise ValueError(
-                    f"matcher {m!r} should look like severity=red, product!=x or product=~a|b"
-                )
+            parse_matcher(m)  # the grammar the notifier routes with; raises ValueError
         return value
 
 
@@ -335,7 +362,7 @@ class Notify(Strict):
 
 
 class Elasticsearch(Strict):
-    hosts: list[str] = Field(min_length=1)
+    hosts: list[HttpUrl] = Field(min_length=1)  # http://host:9200, scheme included
     api_key: str | None = None
     username: str | None = None
     password: str | None = None
@@ -366,9 +393,19 @@ def _policy_pattern(value: str) -> str:
 PolicyPattern = Annotated[str, AfterValidator(_policy_pattern)]
 
 
+# Salts that ship in the code or the shipped configs: anyone can hash every phone number with
+# them, so the daemon warns loudly until YUJING_SALT is set.
+PUBLIC_SALTS = frozenset({"yujing-default-salt", "change-me-to-a-long-random-string"})
+
+
 class Privacy(Strict):
     # Salt for hashing complainants' names. Keep it stable: changing it splits every complainant in two.
     salt: str = Field(default="yujing-default-salt", min_length=8)
+
+    @property
+    def salt_is_public(self) -> bool:
+        return self.salt in PUBLIC_SALTS
+
     # Regexes for the insurer's policy numbers, redacted as [保单号] before anything is stored.
     policy_patterns: list[PolicyPattern] = []
 
@@ -539,7 +576,32 @@ def load_config(path: str | Path) -> Config:
                 )
             data[key] = value
         smap.update({k: v for k, v in sub_map.items() if k})
+        smap.from_env |= sub_map.from_env
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(format_validation(exc, data, smap, path)) from None
+    problems = _secrets_written_in_files(config, smap, path)
+    if problems:
+        raise ConfigError(problems)
+    return config
+
+
+def _secrets_written_in_files(config: Config, smap: SourceMap, file: Path) -> list[str]:
+    """Secrets must come from the environment: a file is copied, committed and shared."""
+    secrets: list[tuple[tuple[Any, ...], str]] = [
+        (("notify", "receivers", i, "token"), "SLACK_BOT_TOKEN")
+        for i, r in enumerate(config.notify.receivers)
+        if isinstance(r, SlackReceiver)
+    ]
+    if config.elasticsearch is not None:
+        secrets += [(("elasticsearch", "api_key"), "ES_API_KEY")]
+        secrets += [(("elasticsearch", "password"), "ES_PASSWORD")]
+    problems = []
+    for path, example in secrets:
+        if path in smap and path not in smap.from_env:
+            problems.append(
+                f"{smap.find(path) or file}: {dotted(path)}: a secret written in the file; "
+                f"write ${{{example}}} instead and set it in the environment"
+            )
+    return problems

@@ -352,6 +352,12 @@ class Daemon:
                 loop.add_signal_handler(sig, handler)
                 installed.append(sig)
         self.scheduler.start()
+        if self.config.privacy.salt_is_public:
+            log.warning(
+                "privacy.salt is a published default: complainants' hashed numbers can be "
+                "reversed by anyone with this code. Set YUJING_SALT to a long random string "
+                "before collecting real data (and keep it)."
+            )
         log.info(
             "yujing running: %d sources, %d products, store %s",
             len(self.config.sources),

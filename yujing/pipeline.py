@@ -59,14 +59,12 @@ class Pipeline:
             else None
         )
         self.on_alert = on_alert
-        self._touched: set[str] = set()
         self._firing = {a.key: a for a in store.alerts(AlertState.FIRING)}
         self.accepted = 0
         self.duplicates = 0
 
     def take_over(self, previous: Pipeline) -> None:
         """Carry on from the pipeline of the previous config (a reload loses no detector work)."""
-        self._touched |= previous._touched
         same_series = (
             previous.config.detection == self.config.detection
             and previous.config.products == self.config.products
@@ -81,9 +79,6 @@ class Pipeline:
             self.duplicates += 1
             return False
         self.accepted += 1
-        # The detector counts in memory; the store is only its checkpoint and catch-up source.
-        self.detector.observe(scored)
-        self._touched.update(scored.products)
         return True
 
     def detect(
@@ -91,7 +86,8 @@ class Pipeline:
     ) -> list[AlertEvent]:
         """Evaluate products that got posts (or all, or those firing) and hand events on."""
         now = now or utcnow()
-        products = set(self._touched) | {a.product for a in self._firing.values()}
+        # The detector reads what was committed since its last look, from any process.
+        products = self.detector.catch_up() | {a.product for a in self._firing.values()}
         if all_products:
             products |= {p.id for p in self.config.products}
         events = []
@@ -104,7 +100,6 @@ class Pipeline:
                 event["event"] = event_name(alert, self._firing.get(alert.key))
                 self.notifier.submit(event)
                 events.append((alert, event))
-        self._touched.clear()
         for alert, event in events:
             if alert.state is AlertState.FIRING:
                 self._firing[alert.key] = alert

@@ -38,6 +38,9 @@ def parse_time(value: str | datetime) -> datetime:
 
 
 def format_time(dt: datetime) -> str:
+    """UTC ISO-8601. A naive time is refused: it would be read in the machine's zone."""
+    if dt.tzinfo is None:
+        raise ValueError(f"a time without a zone cannot be stored: {dt.isoformat()}")
     return dt.astimezone(UTC).isoformat(timespec="seconds")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from .config import Config
@@ -53,14 +54,14 @@ def _sources(store: Store, config: Config, console: Console) -> None:
         run = runs.get(name)
         kind, every = kinds.get(name, ("(removed)", "-"))
         table.add_row(
-            name,
+            escape(name),
             kind,
             every,
             _local(run.finished_at or run.started_at, config) if run else "never",
             str(run.items) if run else "-",
             str(run.accepted) if run else "-",
             f"[red]{run.errors}[/]" if run and run.errors else ("0" if run else "-"),
-            (run.last_error or "")[:80] if run else "",
+            escape((run.last_error or "")[:80]) if run else "",
         )
     console.print(table)
 
@@ -75,7 +76,11 @@ def _products(store: Store, config: Config, console: Console) -> None:
         table.add_column(col, justify="right" if col[0].isdigit() or col == "all" else "left")
     for p in config.products:
         table.add_row(
-            p.id, p.name, str(day.get(p.id, 0)), str(week.get(p.id, 0)), str(total.get(p.id, 0))
+            escape(p.id),
+            escape(p.name),
+            str(day.get(p.id, 0)),
+            str(week.get(p.id, 0)),
+            str(total.get(p.id, 0)),
         )
     console.print(table)
 
@@ -89,12 +94,12 @@ def _alerts(store: Store, config: Config, console: Console) -> None:
         style = SEVERITY_STYLE.get(a.severity.value, "")
         table.add_row(
             f"[{style}]{a.severity.label} {a.severity.value}[/]",
-            a.product,
+            escape(a.product),
             _local(a.started_at, config),
             _local(a.updated_at, config),
             str(a.count),
             str(a.complainants),
-            "; ".join(a.reasons)[:100],
+            escape("; ".join(a.reasons)[:100]),
         )
     console.print(table)
 
@@ -107,5 +112,5 @@ def _outbox(store: Store, console: Console) -> None:
     for col in ("receiver", "pending", "last error"):
         table.add_column(col)
     for receiver, count, error in pending:
-        table.add_row(receiver, str(count), (error or "")[:100])
+        table.add_row(escape(receiver), str(count), escape((error or "")[:100]))
     console.print(table)

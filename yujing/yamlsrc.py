@@ -38,7 +38,14 @@ class YamlError(Exception):
 
 
 class SourceMap(dict[tuple[Any, ...], Located]):
-    """Maps a path of keys/indexes inside the document to the line it was written on."""
+    """Maps a path of keys/indexes inside the document to the line it was written on.
+
+    ``from_env`` holds the paths whose value came from an ``${ENV_VAR}`` reference.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.from_env: set[tuple[Any, ...]] = set()
 
     def find(self, path: tuple[Any, ...]) -> Located | None:
         # The deepest known prefix: a missing field is reported at its parent mapping.
@@ -92,7 +99,10 @@ def _build(node: yaml.Node, path: tuple[Any, ...], file: Path, smap: SourceMap) 
         return [_build(v, (*path, i), file, smap) for i, v in enumerate(node.value)]
     value = yaml.safe_load(yaml.serialize(node))
     if isinstance(value, str):
-        value = _expand_env(value, where, path)
+        expanded = _expand_env(value, where, path)
+        if expanded != value or _ENV_REF.search(value):
+            smap.from_env.add(path)
+        value = expanded
     return value
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -27,9 +30,25 @@ def test_compose_file_wires_elasticsearch_kibana_and_yujing() -> None:
     config_in_container = yujing["command"][yujing["command"].index("--config") + 1]
     assert config_in_container == "/app/config/docker.yaml"
     assert "./config:/app/config:ro" in yujing["volumes"]
+    # Security is off in this development cluster: its ports stay on the host's loopback.
+    for name in ("elasticsearch", "kibana"):
+        assert all(p.startswith("127.0.0.1:") for p in services[name]["ports"]), name
+    # A clean stop waits for running crawls; compose's default 10 s grace would cut it short.
+    assert int(yujing["stop_grace_period"].rstrip("s")) >= 30
 
 
 def test_compose_yujing_config_passes_check(monkeypatch) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "YUJING_ES_URL": "http://elasticsearch:9200"}
+    check = subprocess.run(
+        [sys.executable, "-m", "yujing.cli", "check-config", "config/docker.yaml"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 0, check.stderr
+    assert "config/docker.yaml: OK" in check.stdout
     monkeypatch.setenv("YUJING_ES_URL", "http://elasticsearch:9200")
     config = load_config(ROOT / "config" / "docker.yaml")
     assert config.elasticsearch is not None

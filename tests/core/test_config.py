@@ -158,3 +158,67 @@ def test_check_config_command_exit_codes(tmp_path: Path) -> None:
     fail = subprocess.run([*run, str(bad)], capture_output=True, text=True, cwd=tmp_path)
     assert fail.returncode == 1
     assert f"{bad}:2: storage.pth: unknown key 'pth'; did you mean 'path'?" in fail.stderr
+
+
+def test_check_config_catches_what_would_fail_at_run_time(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        sources:
+          - name: forum
+            type: forum
+            url: bbs.example.com/list
+            list: {link: "a::attr(href)"}
+            detail: {title: "h1::text", text: "div.body"}
+          - name: forum2
+            type: forum
+            url: https://bbs.example.com/list
+            list: {link: "a::attr(href)"}
+            detail: {title: "h1..x", text: "div.body"}
+        elasticsearch:
+          hosts: ["localhost:9200"]
+        notify:
+          route:
+            receiver: log
+            routes:
+              - matchers: ["severity=~red("]
+        """,
+    )
+    found = problems(path)
+    assert len(found) == 4
+    assert (
+        f"{path}:4: sources[0].url: expected an http:// or https:// URL with a host, "
+        "got 'bbs.example.com/list'"
+    ) in found
+    assert (
+        f"{path}:13: elasticsearch.hosts[0]: expected an http:// or https:// URL with a host, "
+        "got 'localhost:9200'"
+    ) in found
+    starts = (
+        f"{path}:7: sources[1]: detail.title: invalid selector 'h1..x'",
+        f"{path}:18: notify.route.routes[0].matchers: matcher 'severity=~red(': "
+        "invalid regular expression",
+    )
+    for start in starts:
+        assert any(p.startswith(start) for p in found), (start, found)
+
+
+def test_secrets_must_come_from_the_environment(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        elasticsearch:
+          hosts: ["http://127.0.0.1:9200"]
+          api_key: c2VjcmV0
+        notify:
+          receivers:
+            - {name: s, type: slack, token: xoxb-123-written-here, channel: "#a"}
+          route: {receiver: s}
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:6: notify.receivers[0].token: a secret written in the file; "
+        "write ${SLACK_BOT_TOKEN} instead and set it in the environment",
+        f"{path}:3: elasticsearch.api_key: a secret written in the file; "
+        "write ${ES_API_KEY} instead and set it in the environment",
+    ]

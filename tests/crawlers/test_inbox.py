@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crawlers.inbox import InboxSinkError, TranscriptInbox, ingest_files
-from crawlers.inbox_formats import TranscriptError
+from crawlers.inbox_formats import TranscriptError, content_id
 from yujing.config import TranscriptSource
 from yujing.records import Post, hash_author, post_id
 
@@ -115,8 +115,12 @@ def test_jsonl_file_becomes_posts_and_moves_to_done(tmp_path: Path) -> None:
         "line": 1,
         "channel": "hotline",
     }
-    # No id: file name and line stand in, so a re-dropped file is recognised.
-    assert second.id == post_id("hotline", "calls-1120.jsonl#2")
+    # No id: file name and line plus a digest of the call stand in, so a re-dropped file is
+    # recognised and a new day's export under the same name is not.
+    assert second.id == post_id(
+        "hotline",
+        content_id("calls-1120.jsonl#2", "13900139000", "2026-11-20T15:30:00+08:00", SURRENDER_FEE),
+    )
     assert second.author == hash_author("13900139000", SALT)
     assert second.published_at == datetime(2026, 11, 20, 7, 30, tzinfo=UTC)
     assert second.extras["agent"] is None and second.extras["duration"] is None
@@ -173,7 +177,7 @@ def test_gb18030_txt_is_one_transcript(tmp_path: Path) -> None:
     assert post.text == text
     assert post.title == "客户吉先生（𠮷字旁）来电： 福满堂年金险退保扣费， 要求解释"
     assert len(post.title) == 30
-    assert post.id == post_id("hotline", "来电-0932.txt")
+    assert post.id == post_id("hotline", content_id("来电-0932.txt", None, None, text))
     assert post.published_at == mtime  # a .txt carries no time of its own
     assert post.author is None
     assert post.extras["line"] is None and post.extras["channel"] == "hotline"
@@ -197,7 +201,12 @@ def test_txt_header_gives_caller_time_and_agent(tmp_path: Path) -> None:
     assert post.author == hash_author("13800138000", SALT)
     assert post.published_at == datetime(2026, 11, 20, 6, 5, tzinfo=UTC)
     assert post.extras["agent"] == "王丽"
-    assert post.id == post_id("hotline", "call-20261120-140500-0001.txt")
+    assert post.id == post_id(
+        "hotline",
+        content_id(
+            "call-20261120-140500-0001.txt", "138 0013 8000", "2026-11-20 14:05:00", CLAIM_DENIED
+        ),
+    )
 
 
 def test_txt_dialogue_is_not_mistaken_for_a_header(tmp_path: Path) -> None:
@@ -259,7 +268,9 @@ def test_utf8_bom_tab_separated_csv(tmp_path: Path) -> None:
     # Commas inside the text did not split it: the header showed the file is tab-separated.
     assert second.text == "福满堂年金险, 退保扣费太多, 客户要求全额退款"
     assert second.extras["line"] == 4
-    assert second.id == post_id("hotline", "export.csv#4")
+    assert second.id == post_id(
+        "hotline", content_id("export.csv#4", "13600136000", "", second.text)
+    )
     assert second.published_at == mtime  # empty time cell: file time
 
 
@@ -350,6 +361,23 @@ def test_redropped_file_is_counted_as_duplicates(tmp_path: Path) -> None:
 
     assert (result.files, result.posts, result.accepted) == (1, 2, 0)
     assert sink.posts[0].id == sink.posts[2].id
+
+
+def test_a_new_export_under_a_reused_name_is_new_calls(tmp_path: Path) -> None:
+    # Call centres export calls.jsonl every day: same name, same line numbers, other calls.
+    inbox_dir = tmp_path / "inbox"
+    inbox = make_inbox(inbox_dir)
+    sink = Collector()
+    drop(inbox_dir, "calls.jsonl", jsonl({"text": CLAIM_DENIED}, {"text": SURRENDER_FEE}))
+    assert inbox.process(sink).accepted == 2
+    drop(
+        inbox_dir,
+        "calls.jsonl",
+        jsonl({"text": "第二天：安心e生续保被拒"}, {"text": "第二天：退保扣了一半"}),
+    )
+    result = inbox.process(sink)
+    assert (result.files, result.posts, result.accepted) == (1, 2, 2)
+    assert len({p.id for p in sink.posts}) == 4
 
 
 # ---------------------------------------------------------------- bad files
@@ -677,7 +705,8 @@ def test_ingest_files_reports_bad_files_and_moves_nothing(tmp_path: Path) -> Non
     ]
     (post,) = sink.posts
     assert post.source == "ingest"
-    assert post.id == post_id("ingest", "good.csv#2")  # the bare name: ids do not depend on cwd
+    # The bare name: ids do not depend on the folder the file is ingested from.
+    assert post.id == post_id("ingest", content_id("good.csv#2", "13800138000", None, CLAIM_DENIED))
     assert post.author == hash_author("13800138000", SALT)
     assert listing(tmp_path / "exports") == ["bad.jsonl", "good.csv", "notes.docx"]
 

@@ -123,7 +123,13 @@ def test_a_failing_sink_is_counted_as_an_error(site, crawl) -> None:
 
 
 def test_invalid_selector_fails_before_crawling(site, crawl) -> None:
-    source = forum_source(site, detail={"title": "h1..x", "text": "div.post-body"})
+    # The config refuses it at load time (so check-config catches it) ...
+    with pytest.raises(ValueError, match=r"detail.title: invalid selector 'h1..x'"):
+        forum_source(site, detail={"title": "h1..x", "text": "div.post-body"})
+    # ... and a source built without validation is still stopped before any request.
+    good = forum_source(site)
+    bad_detail = good.detail.model_copy(update={"title": "h1..x"})
+    source = good.model_copy(update={"detail": bad_detail})
     with pytest.raises(ValueError, match=r"detail.title: invalid selector 'h1..x'"):
         crawl(source, Collector())
     assert site.fetched() == []

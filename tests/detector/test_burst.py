@@ -47,9 +47,12 @@ def scored(
 
 
 def feed(det: BurstDetector, sp: ScoredPost, store: Store | None = None) -> None:
-    if store is not None:
-        assert store.accept(sp, dedup_key(sp.post.title, sp.post.text))
-    det.observe(sp)
+    """As the daemon does: commit, then the detector reads what was committed."""
+    if store is None:
+        det.observe(sp)
+        return
+    assert store.accept(sp, dedup_key(sp.post.title, sp.post.text))
+    assert det.catch_up() == set(sp.products)
 
 
 def background(

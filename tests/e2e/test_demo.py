@@ -43,7 +43,7 @@ def wired_config(tmp_path: Path, slack_url: str, es_url: str) -> Path:
         {
             "name": "slack-pr",
             "type": "slack",
-            "token": "xoxb-test-token",
+            "token": "${YUJING_TEST_SLACK_TOKEN}",
             "channel": "#预警",
             "base_url": f"{slack_url}/api/",
         },
@@ -76,6 +76,7 @@ def test_demo_alert_reaches_slack_and_elasticsearch(tmp_path: Path, run_yujing) 
             "--config",
             str(config),
             cwd=ROOT,
+            env={"YUJING_TEST_SLACK_TOKEN": "xoxb-test-token"},
         )
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 

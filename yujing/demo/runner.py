@@ -8,9 +8,11 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 
 from ..daemon import Daemon, SourceReport, run_in_reactor
@@ -38,8 +40,11 @@ def _alert_panel(event: AlertEvent) -> Panel:
         [
             f"{event['count']} posts, {event['complainants']} distinct complainants, "
             f"usual {event['baseline']:.2f} per window",
-            *[f"• {r}" for r in event["reasons"]],
-            *[f"  - {s.get('title', '')}  {s.get('url', '')}" for s in event["samples"][:3]],
+            *[f"• {escape(r)}" for r in event["reasons"]],
+            *[
+                f"  - {escape(s.get('title', ''))}  {escape(s.get('url', ''))}"
+                for s in event["samples"][:3]
+            ],
         ]
     )
     colour = SEVERITY_STYLE.get(event["severity"], "white")
@@ -79,10 +84,13 @@ async def demo_session(
         if once and event["event"] == "firing" and event["product"] == world.wave_product:
             done.set()
 
+    def clock() -> str:
+        return datetime.now(daemon.config.tz).strftime("%H:%M:%S")  # the team's time zone
+
     def on_source(report: SourceReport) -> None:
-        line = f"[dim]{time.strftime('%H:%M:%S')}[/] {report.source:<13} {report.items:>4} items, {report.accepted:>4} new"
+        line = f"[dim]{clock()}[/] {escape(report.source):<13} {report.items:>4} items, {report.accepted:>4} new"
         if report.last_error:
-            line += f"  [red]{report.last_error}[/]"
+            line += f"  [red]{escape(report.last_error)}[/]"
         console.print(line)
 
     config_path = config_path or config_dir() / "demo.yaml"
@@ -105,7 +113,7 @@ async def demo_session(
             if wave["started"] and progress != shown:
                 shown = progress
                 console.print(
-                    f"[dim]{time.strftime('%H:%M:%S')}[/] [bold]world[/]         wave about "
+                    f"[dim]{clock()}[/] [bold]world[/]         wave about "
                     f"{wave['product']}: {wave['released']}/{wave['size']} complaints posted"
                 )
             if once and time.monotonic() - start > deadline:
@@ -147,9 +155,9 @@ def run_demo(
         console.print(f"[bold red]demo failed:[/] {outcome.reason}")
         return 1
     fired = [a for a in outcome.alerts if a["product"] == outcome.wave_product]
-    if once and not fired:
-        console.print("[bold red]demo stopped before the wave's alert fired[/]")
-        return 1
+    if not fired:
+        console.print("[bold]demo stopped before the wave's alert fired[/]")
+        return 1 if once else 0
     console.print(
         f"[bold green]demo done:[/] the wave about {outcome.wave_product} raised its alert; "
         f"alerts are in {workdir / 'alerts.jsonl'}"

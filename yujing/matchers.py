@@ -1,0 +1,51 @@
+"""Alertmanager's label matchers: ``label=value``, ``label!=value``, ``label=~regex``.
+
+The config validates them (so ``check-config`` catches a bad regex) and the notifier's routes
+match with them: one grammar in one place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+__all__ = ["Matcher", "parse_matcher"]
+
+_MATCHER = re.compile(r"^\s*([A-Za-z_]\w*)\s*(=~|!=|=)\s*(.*?)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    label: str
+    op: str  # "=", "!=" or "=~"
+    value: str
+    regex: re.Pattern[str] | None = None
+
+    def matches(self, labels: dict[str, str]) -> bool:
+        # As in Alertmanager, a missing label has the empty value: "x!=a" matches when x is absent.
+        actual = labels.get(self.label, "")
+        if self.op == "=":
+            return actual == self.value
+        if self.op == "!=":
+            return actual != self.value
+        assert self.regex is not None
+        return self.regex.fullmatch(actual) is not None
+
+
+@lru_cache(maxsize=512)
+def parse_matcher(text: str) -> Matcher:
+    m = _MATCHER.match(text)
+    if not m:
+        raise ValueError(
+            f"matcher {text!r} should look like severity=red, product!=x or product=~a|b"
+        )
+    label, op, value = m.groups()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = value[1:-1]  # Alertmanager allows label="value"
+    # Anchored like Alertmanager: "a|b" means the whole value is a or b.
+    try:
+        regex = re.compile(f"(?:{value})") if op == "=~" else None
+    except re.error as exc:
+        raise ValueError(f"matcher {text!r}: invalid regular expression: {exc}") from None
+    return Matcher(label, op, value, regex)

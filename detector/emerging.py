@@ -31,22 +31,31 @@ MAX_TERMS = 3000
 MIN_POSTS = 3
 P_EMERGING = 1e-4
 MIN_BACKGROUND = 20.0  # decayed posts of history needed before anything counts as "new"
+REBASE_AFTER = 200.0  # fast e-folding times between epochs: exp(200) is far from overflow
 
-_KEEP = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]{2,}")
-_SPLIT = re.compile(r"[^\u4e00-\u9fffa-z0-9]+")
+# Digits split runs as punctuation does: amounts, dates and phone digits differ from post to
+# post and are not a topic, and no n-gram then needs checking for them.
+_SPLIT = re.compile(r"[^\u4e00-\u9fffa-z]+")
 
 
-def ngrams(text: str, exclude: Iterable[str] = ()) -> set[str]:
-    """Distinct 2–4 character n-grams of the CJK and alphanumeric runs of ``text``."""
+def _pieces(terms: Iterable[str]) -> frozenset[str]:
+    """Every n-gram inside the given terms (product names): never reported as new."""
+    return frozenset(
+        t[i : i + n] for t in terms for n in range(MIN_N, MAX_N + 1) for i in range(len(t) - n + 1)
+    )
+
+
+def ngrams(text: str, exclude: Iterable[str] | frozenset[str] = ()) -> set[str]:
+    """Distinct 2–4 character n-grams of the CJK and Latin-letter runs of ``text``; n-grams
+    that are pieces of an ``exclude`` term (or of its n-grams, given as a frozenset) are left out."""
     out: set[str] = set()
     for run in _SPLIT.split(text[:MAX_TEXT].lower()):
-        for n in range(MIN_N, MAX_N + 1):
-            for i in range(len(run) - n + 1):
-                out.add(run[i : i + n])
+        size = len(run)
+        for n in range(MIN_N, min(MAX_N, size) + 1):
+            out.update([run[i : i + n] for i in range(size - n + 1)])
     if exclude:
-        out = {g for g in out if not any(g in e for e in exclude)}
-    # Numbers (amounts, dates, phone digits) differ from post to post; they are not a topic.
-    return {g for g in out if _KEEP.search(g) and not any(c.isdigit() for c in g)}
+        out -= exclude if isinstance(exclude, frozenset) else _pieces(e.lower() for e in exclude)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,39 +72,56 @@ class EmergingTerms:
         self.tau_fast = window / math.log(2)  # e-folding times from half-lives
         self.tau_slow = half_life / math.log(2)
         self.window = window
-        self.exclude = tuple(e.lower() for e in exclude if e)
-        self.terms: dict[str, list[float]] = {}  # term -> [fast, slow, at]
+        self.exclude = _pieces(e.lower() for e in exclude if e)
+        # Counts are kept scaled to ``epoch``: a count c at time t is stored as
+        # c * exp((t - epoch) / tau). Adding a post then costs one addition per n-gram (the two
+        # exponentials are computed once per post, not per n-gram), and decay is applied only
+        # when a count is read. The epoch moves forward now and then so the numbers stay finite.
+        self.epoch: float | None = None
+        self.terms: dict[str, list[float]] = {}  # term -> [fast, slow], scaled to epoch
         self.posts = 0.0  # slow-decayed number of posts, to know when history is enough
         self.posts_at = 0.0
+
+    def _decay(self, now: float) -> tuple[float, float]:
+        """Factors that turn stored (epoch-scaled) counts into counts at ``now``."""
+        age = now - (self.epoch if self.epoch is not None else now)
+        return math.exp(-age / self.tau_fast), math.exp(-age / self.tau_slow)
+
+    def _rebase(self, epoch: float) -> None:
+        fast, slow = self._decay(epoch)
+        for entry in self.terms.values():
+            entry[0] *= fast
+            entry[1] *= slow
+        self.epoch = epoch
 
     def observe(self, text: str, at: float) -> None:
         self.posts = self.posts * math.exp(-max(0.0, at - self.posts_at) / self.tau_slow) + 1.0
         self.posts_at = max(self.posts_at, at)
+        if self.epoch is None:
+            self.epoch = at
+        elif (at - self.epoch) / self.tau_fast > REBASE_AFTER:
+            self._rebase(at)
+        # A late post (at < epoch) is added with the smaller weight its age gives it.
+        fast = math.exp((at - self.epoch) / self.tau_fast)
+        slow = math.exp((at - self.epoch) / self.tau_slow)
+        terms = self.terms
         for g in ngrams(text, self.exclude):
-            entry = self.terms.get(g)
+            entry = terms.get(g)
             if entry is None:
-                self.terms[g] = [1.0, 1.0, at]
-                continue
-            dt = at - entry[2]
-            if dt >= 0:
-                entry[0] = entry[0] * math.exp(-dt / self.tau_fast) + 1.0
-                entry[1] = entry[1] * math.exp(-dt / self.tau_slow) + 1.0
-                entry[2] = at
-            else:  # a late post: add it with the weight its age has
-                entry[0] += math.exp(dt / self.tau_fast)
-                entry[1] += math.exp(dt / self.tau_slow)
-        if len(self.terms) > MAX_TERMS:
+                terms[g] = [fast, slow]
+            else:
+                entry[0] += fast
+                entry[1] += slow
+        if len(terms) > MAX_TERMS:
             self._prune(at)
 
     def _prune(self, now: float) -> None:
+        fast, slow = self._decay(now)
+        # Fast counts are scaled to the slow one's time scale so neither kind crowds out.
+        ratio = self.tau_slow / self.tau_fast
+
         def weight(item: tuple[str, list[float]]) -> float:
-            fast, slow, at = item[1]
-            age = max(0.0, now - at)
-            # Fast counts are scaled to the slow one's time scale so neither kind crowds out.
-            return max(
-                fast * math.exp(-age / self.tau_fast) * self.tau_slow / self.tau_fast,
-                slow * math.exp(-age / self.tau_slow),
-            )
+            return max(item[1][0] * fast * ratio, item[1][1] * slow)
 
         keep = sorted(self.terms.items(), key=weight, reverse=True)[: MAX_TERMS // 2]
         self.terms = dict(keep)
@@ -103,14 +129,14 @@ class EmergingTerms:
     def top(self, now: float, limit: int = 3) -> list[Emerging]:
         if self.posts * math.exp(-max(0.0, now - self.posts_at) / self.tau_slow) < MIN_BACKGROUND:
             return []  # a new product: every word of it is "new"
+        decay_fast, decay_slow = self._decay(now)
         found: list[tuple[float, Emerging]] = []
-        for term, (fast, slow, at) in self.terms.items():
-            age = max(0.0, now - at)
-            recent = fast * math.exp(-age / self.tau_fast)
+        for term, (fast, slow) in self.terms.items():
+            recent = fast * decay_fast
             if recent < MIN_POSTS:
                 continue
             # The slow count includes the recent posts; take them out to get the background.
-            background = max(0.0, slow * math.exp(-age / self.tau_slow) - recent)
+            background = max(0.0, slow * decay_slow - recent)
             expected = background / self.tau_slow * self.tau_fast + 0.1
             k = int(recent + 0.5)
             p = tail(k, expected)
@@ -131,15 +157,26 @@ class EmergingTerms:
     # ------------------------------------------------------------ persistence
 
     def dump(self, limit: int = 500) -> dict[str, Any]:
+        """The strongest terms, as plain counts at ``posts_at`` (independent of the epoch)."""
+        fast, slow = self._decay(self.posts_at)
         strongest = sorted(self.terms.items(), key=lambda kv: kv[1][1], reverse=True)[:limit]
         return {
             "posts": [round(self.posts, 4), self.posts_at],
-            "terms": {t: [round(v, 4) for v in vals] for t, vals in strongest},
+            "terms": {t: [round(f * fast, 4), round(s * slow, 4)] for t, (f, s) in strongest},
         }
 
     def load(self, data: dict[str, Any]) -> None:
         self.posts, self.posts_at = (float(v) for v in data["posts"])
-        self.terms = {t: [float(v) for v in vals] for t, vals in data["terms"].items()}
+        self.epoch = self.posts_at
+        terms: dict[str, list[float]] = {}
+        for t, vals in data["terms"].items():
+            fast, slow = float(vals[0]), float(vals[1])
+            if len(vals) == 3:  # an older state: counts at their own time
+                age = self.epoch - float(vals[2])
+                fast *= math.exp(-age / self.tau_fast)
+                slow *= math.exp(-age / self.tau_slow)
+            terms[t] = [fast, slow]
+        self.terms = terms
 
 
 def _join(terms: list[Emerging]) -> list[Emerging]:

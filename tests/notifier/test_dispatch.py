@@ -204,3 +204,44 @@ def test_every_event_kind_is_routable(store: Store, event: str) -> None:
     )
     notifier.submit(make_event(event))
     assert store.pending() == [("a", 1, None)]
+
+
+def test_a_dead_receivers_backlog_does_not_hold_up_the_others(store: Store) -> None:
+    config = notify(
+        {"receiver": "a", "routes": [{"receiver": "a", "continue": True}, {"receiver": "b"}]}
+    )
+    dead, alive = Flaky(failures=100), Flaky()
+    notifier = Notifier(config, store, receivers={"a": dead, "b": alive})
+    for i in range(5):
+        notifier.submit(make_event(id=f"burst:x@{i}"))
+    start = utcnow()
+    # With a global "oldest first, at most 2" the five rows of `a` would fill every batch.
+    report = notifier.deliver_due(start, limit=2)
+    assert report == DeliveryReport(2, 1)
+    assert [e["id"] for e in alive.got] == ["burst:x@0", "burst:x@1"]
+    assert dead.calls == 1, "after a failure the receiver's later rows wait: order is kept"
+    assert notifier.deliver_due(start, limit=2) == DeliveryReport(2, 0)
+    assert [e["id"] for e in alive.got][2:] == ["burst:x@2", "burst:x@3"]
+
+
+def test_async_delivery_sends_from_a_worker_thread(store: Store) -> None:
+    import asyncio
+    import threading
+
+    threads: list[str] = []
+
+    class Recorder(Flaky):
+        def send(self, event: dict[str, Any]) -> None:
+            threads.append(threading.current_thread().name)
+            super().send(event)
+
+    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": Recorder()})
+    notifier.submit(make_event())
+    loop = asyncio.new_event_loop()
+    try:
+        report = loop.run_until_complete(notifier.deliver_due_async())
+    finally:
+        loop.close()
+    assert report == DeliveryReport(1, 0)
+    assert threads and threads[0] != threading.main_thread().name, "the send left the loop"
+    assert store.pending() == []

@@ -28,7 +28,7 @@ from random import Random
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from detector.burst import BurstDetector  # noqa: E402
+from detector.burst import detector_for  # noqa: E402
 from detector.understand import understander_for  # noqa: E402
 from yujing.config import load_config  # noqa: E402
 from yujing.demo.content import (  # noqa: E402
@@ -114,9 +114,7 @@ def main() -> None:
 
     config = load_config(ROOT / "config" / "demo.yaml")
     understander = understander_for(config)
-    detector = BurstDetector(
-        config.detection, None, product_terms={p.id: p.terms() for p in config.products}
-    )
+    detector = detector_for(config, None)
     rng = Random(42)
     evaluate_every = timedelta(minutes=10)
     next_eval = START + evaluate_every

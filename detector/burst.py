@@ -57,7 +57,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from yujing.config import BurstRule, Detection
+from yujing.config import BurstRule, Config, Detection
 from yujing.records import Alert, AlertState, Post, ScoredPost, Severity, format_time
 from yujing.storage import Store
 
@@ -67,7 +67,7 @@ from .emerging import EmergingTerms
 from .severity import Signals, grade, reasons, span
 from .signals import collective_terms_in
 
-__all__ = ["BurstDetector", "KIND", "EXPECTED_FLOOR"]
+__all__ = ["BurstDetector", "detector_for", "KIND", "EXPECTED_FLOOR"]
 
 log = logging.getLogger("yujing.detector")
 
@@ -357,6 +357,16 @@ class Series:
 # ---------------------------------------------------------------- the detector
 
 
+def detector_for(config: Config, store: Store | None) -> BurstDetector:
+    """The detector a config describes: the daemon, replay and the benchmark all use this one."""
+    return BurstDetector(
+        config.detection,
+        store,
+        product_terms={p.id: p.terms() for p in config.products},
+        category_names={c.id: c.name for c in config.categories},
+    )
+
+
 class BurstDetector:
     def __init__(
         self,
@@ -364,9 +374,12 @@ class BurstDetector:
         store: Store | None,
         *,
         product_terms: Mapping[str, Iterable[str]] | None = None,
+        category_names: Mapping[str, str] | None = None,
         persist: bool = True,
     ):
         self.detection = detection
+        # Reasons are read by people: 理赔难/拒赔, not the config id "claims".
+        self.category_names = dict(category_names or {})
         self.store = store
         self.persist = persist and store is not None
         # Names and aliases of products are not "new terms" even for a product just added.
@@ -520,7 +533,7 @@ class BurstDetector:
             collective_terms=tuple(Counter(terms).most_common(3)),
             negative=win.negative,
             growth=look.growth,
-            categories=tuple(cats.most_common(3)),
+            categories=tuple((self.category_names.get(c, c), k) for c, k in cats.most_common(3)),
             new_terms=new_terms,
         )
 

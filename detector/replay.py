@@ -40,7 +40,7 @@ from yujing.config import Config, Detection
 from yujing.pipeline import event_name
 from yujing.records import Alert, AlertState, Post, ScoredPost, format_time, parse_time
 
-from .burst import BurstDetector
+from .burst import BurstDetector, detector_for
 from .normalize import dedup_key, normalize
 
 __all__ = ["replay_main", "replay_posts", "replay_counts", "infer_bucket"]
@@ -138,9 +138,7 @@ def _read_posts(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def replay_posts(config: Config, path: Path, emit: Callable[[dict[str, Any]], None]) -> int:
-    detector = BurstDetector(
-        config.detection, None, product_terms={p.id: p.terms() for p in config.products}
-    )
+    detector = detector_for(config, None)
     events = _Events(emit, format_time)
     understander = None
     seen: OrderedDict[str, None] = OrderedDict()

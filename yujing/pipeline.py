@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from detector.burst import BurstDetector
+from detector.burst import detector_for
 from detector.understand import understander_for
 from notifier.dispatch import Notifier
 from notifier.receivers import FileReceiver as JournalWriter
@@ -49,9 +49,7 @@ class Pipeline:
         self.config = config
         self.store = store
         self.understander = understander_for(config)
-        self.detector = BurstDetector(
-            config.detection, store, product_terms={p.id: p.terms() for p in config.products}
-        )
+        self.detector = detector_for(config, store)
         self.notifier = notifier or Notifier(config, store)
         self.journal = (
             JournalWriter(FileReceiver(name="journal", type="file", path=config.alerts_file))

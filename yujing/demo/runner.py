@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from notifier.format import sparkline
+
 from ..daemon import Daemon, SourceReport, run_in_reactor
 from ..paths import config_dir
 from ..pipeline import AlertEvent
@@ -36,10 +38,12 @@ class DemoOutcome:
 
 
 def _alert_panel(event: AlertEvent) -> Panel:
+    series = event.get("series") or ()
     body = "\n".join(
         [
             f"{event['count']} posts, {event['complainants']} distinct complainants, "
             f"usual {event['baseline']:.2f} per window",
+            *([f"posts per bucket, oldest first: {sparkline(series)}"] if series else []),
             *[f"• {escape(r)}" for r in event["reasons"]],
             *[
                 f"  - {escape(s.get('title', ''))}  {escape(s.get('url', ''))}"

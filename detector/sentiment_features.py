@@ -8,6 +8,9 @@ Negation is handled at the feature level: after a negator (不, 没有, 并非, 
 characters are emitted with a ``~`` prefix, so the classifier learns ``~满意`` apart from
 ``满意``. A second negator inside the scope flips it back, which is how 不是不赔 and
 没有不满意 end up read as their plain meaning.
+
+``analyse`` also reports question and consultation cues (请问, 怎么, 吗, a closing ？) and
+whether a complaint cue is present; the scorer's neutral stage reads those.
 """
 
 from __future__ import annotations
@@ -15,10 +18,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["NEGATION_WINDOW", "NEGATED", "features"]
+__all__ = ["NEGATION_WINDOW", "NEGATED", "QUESTION", "analyse", "features"]
 
 NEGATED = "~"  # prefix of a feature read under an odd number of negators
 NEGATION_WINDOW = 4  # characters after a negator that it governs, unless punctuation comes first
+QUESTION = "@q"  # one per question or consultation cue (请问, 怎么, 吗, ...)
+QUESTION_END = "@q?"  # the text ends in a question mark
 
 # Group 1 are words that start with a negator character but do not negate what follows
 # (不错 is praise, 非常 is "very"); listing them first makes the regex consume them whole.
@@ -46,11 +51,31 @@ _SARCASM = re.compile(
     "[\"'“”‘’「『][^\"'“”‘’」』]{1,5}[\"'“”‘’」』]|呵呵|哈哈哈哈|真是服了|可真是|真是太"
 )
 # One pass over the text for all three: a regex scan per list would cost as much as the
-# n-grams do on a 300-character post.
+# n-grams do on a 300-character post. The leading lookahead lists every character a cue can
+# start with, so the engine skips other positions without trying each alternative there;
+# it changes nothing about what matches.
+_SARCASM_FIRST = "\"'“”‘’「『呵哈真可"
+
+
+def _starts(*literal_patterns: str) -> str:
+    return "".join(sorted({alt[0] for p in literal_patterns for alt in p.split("|")}))
+
+
 _CUES = re.compile(
-    f"(?P<sarc>{_SARCASM.pattern})|(?P<neg>{_NEG_CUES.pattern})|(?P<pos>{_POS_CUES.pattern})"
+    f"(?=[{re.escape(_SARCASM_FIRST + _starts(_NEG_CUES.pattern, _POS_CUES.pattern))}])"
+    f"(?:(?P<sarc>{_SARCASM.pattern})|(?P<neg>{_NEG_CUES.pattern})|(?P<pos>{_POS_CUES.pattern}))"
 )
 _CUE_NAMES = {"sarc": "@sarc", "neg": "@neg", "pos": "@pos"}
+
+# Asking and consulting: what a neutral question reads like. Rhetorical questions share
+# these words (凭什么不赔？ has 什么), which is why they only open the neutral stage when no
+# complaint cue is present (see ``analyse``).
+_QUESTION_WORDS = (
+    "请问|请教|咨询|想问|想了解|想知道|了解一下|问一下|问问|怎么|如何|怎样|哪个|哪些|哪里|"
+    "哪家|多少|多久|多长|什么|是否|能不能|可不可以|可以吗|要不要|有没有|吗|呢|有谁|有人|"
+    "求推荐|区别|需要"
+)
+_QUESTION_CUES = re.compile(f"(?=[{_starts(_QUESTION_WORDS)}])(?:{_QUESTION_WORDS})")
 
 
 def _negation_flags(text: str) -> list[bool] | None:
@@ -88,10 +113,34 @@ def _cues(text: str, flags: list[bool] | None) -> list[str]:
     return out
 
 
+def _normalise(text: str) -> str:
+    # Training text is full-width, live text may be NFKC-normalised already; read both alike.
+    return unicodedata.normalize("NFKC", text).lower()
+
+
 def features(text: str) -> list[str]:
     """The bag of features for ``text``: unigrams, bigrams and pooled cue words."""
-    # Training text is full-width, live text may be NFKC-normalised already; read both alike.
-    t = unicodedata.normalize("NFKC", text).lower()
+    return _features(_normalise(text))[0]
+
+
+def analyse(text: str) -> tuple[list[str], list[str], bool]:
+    """``(features(text), question cues, complaint)`` in one normalisation.
+
+    Question cues are ``QUESTION`` per cue word plus ``QUESTION_END``; ``complaint`` is
+    true when the text carries a plain (not negated) complaint cue, a sarcasm mark or an
+    exclamation mark. The neutral stage reads texts with question cues and no complaint.
+    """
+    t = _normalise(text)
+    feats, cues = _features(t)
+    questions = [QUESTION] * len(_QUESTION_CUES.findall(t))
+    if t.rstrip().endswith("?"):
+        questions.append(QUESTION_END)
+    complaint = "!" in t or "@neg" in cues or "@sarc" in cues
+    return feats, questions, complaint
+
+
+def _features(t: str) -> tuple[list[str], list[str]]:
+    """(all features, the cue features among them) of normalised text."""
     n = len(t)
     flags = _negation_flags(t)
     if flags is None:
@@ -100,5 +149,6 @@ def features(text: str) -> list[str]:
     else:
         out = [NEGATED + c if f else c for c, f in zip(t, flags, strict=True)]
         out += [NEGATED + t[i : i + 2] if flags[i] else t[i : i + 2] for i in range(n - 1)]
-    out += _cues(t, flags)
-    return out
+    cues = _cues(t, flags)
+    out += cues
+    return out, cues

@@ -19,7 +19,7 @@ from detector.sentiment import (
     sentiment_main,
 )
 from detector.sentiment_features import NEGATED, features
-from detector.sentiment_model import NaiveBayesModel, train
+from detector.sentiment_model import NaiveBayesModel, SentimentModel, train
 from detector.sentiment_train import insurance_docs, is_held_out, split
 
 REPO = Path(__file__).resolve().parents[2]
@@ -60,23 +60,37 @@ def test_fast_scoring_is_snownlp_bayes_arithmetic():
 
 
 def test_save_load_round_trip_is_deterministic(tmp_path):
-    model = train(SAMPLE, features, min_count=1)
-    model.temperature, model.length_power = 1.5, 0.5
-    a, b = tmp_path / "a.gz", tmp_path / "b.gz"
-    model.save(a)
-    model.save(b)
-    assert a.read_bytes() == b.read_bytes()
-    loaded = NaiveBayesModel.load(a)
-    text = features("理赔很快，非常满意")
-    assert loaded.prob(text) == pytest.approx(model.prob(text), abs=1e-3)
+    polarity = train(SAMPLE, features, min_count=1)
+    polarity.temperature, polarity.length_power = 1.5, 0.5
+    neutral = train(SAMPLE[2:6], features, min_count=1)
+    neutral.temperature, neutral.length_power, neutral.bias = 2.0, 1.0, -1.5
+    for model in (SentimentModel(polarity), SentimentModel(polarity, neutral, meta={"a": 1})):
+        a, b = tmp_path / "a.gz", tmp_path / "b.gz"
+        model.save(a)
+        model.save(b)
+        assert a.read_bytes() == b.read_bytes()
+        loaded = SentimentModel.load(a)
+        assert loaded.meta == model.meta
+        text = features("理赔很快，非常满意")
+        assert loaded.polarity.prob(text) == pytest.approx(polarity.prob(text), abs=1e-3)
+        if model.neutral is None:
+            assert loaded.neutral is None
+        else:
+            assert isinstance(loaded.neutral, NaiveBayesModel)
+            assert loaded.neutral.bias == -1.5
+            assert loaded.neutral.prob(text) == pytest.approx(neutral.prob(text), abs=1e-3)
+            assert loaded.prob(text, ["@q"], False) == pytest.approx(
+                model.prob(text, ["@q"], False), abs=1e-3
+            )
 
 
 def test_shipped_model_is_small_and_says_where_it_came_from():
-    assert MODEL_PATH.stat().st_size < 5_000_000
+    assert MODEL_PATH.stat().st_size < 3_000_000
     with gzip.open(MODEL_PATH, "rt", encoding="utf-8") as f:
         header = json.loads(f.readline())
     assert "MIT" in header["meta"]["licence"]
     assert header["meta"]["trained_on"]["insurance"] > 0
+    assert set(header["tables"]) == {"polarity", "neutral"}
 
 
 def test_held_out_split_is_stable_and_disjoint():

@@ -56,7 +56,7 @@ def test_repeated_text_is_served_from_the_cache(monkeypatch):
     def boom(_text):
         raise AssertionError("text scored again although it was cached")
 
-    monkeypatch.setattr(mod, "features", boom)
+    monkeypatch.setattr(mod, "analyse", boom)
     assert scorer.score(COMPLAINTS[0]) == first
 
 

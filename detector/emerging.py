@@ -26,7 +26,9 @@ from .countmodel import tail
 __all__ = ["EmergingTerms", "Emerging", "ngrams"]
 
 MIN_N, MAX_N = 2, 4
-MAX_TEXT = 200  # characters of a post looked at: the gist is at the start, the cost per post flat
+# Characters of a post looked at (title first): a new problem is named early, in the title or
+# the first sentences, and the cost per post stays flat whatever the post's length.
+MAX_TEXT = 120
 MAX_TERMS = 3000
 MIN_POSTS = 3
 P_EMERGING = 1e-4
@@ -48,11 +50,12 @@ def _pieces(terms: Iterable[str]) -> frozenset[str]:
 def ngrams(text: str, exclude: Iterable[str] | frozenset[str] = ()) -> set[str]:
     """Distinct 2–4 character n-grams of the CJK and Latin-letter runs of ``text``; n-grams
     that are pieces of an ``exclude`` term (or of its n-grams, given as a frozenset) are left out."""
-    out: set[str] = set()
-    for run in _SPLIT.split(text[:MAX_TEXT].lower()):
-        size = len(run)
-        for n in range(MIN_N, min(MAX_N, size) + 1):
-            out.update([run[i : i + n] for i in range(size - n + 1)])
+    out = {
+        run[i : i + n]
+        for run in _SPLIT.split(text[:MAX_TEXT].lower())
+        for n in range(MIN_N, MAX_N + 1)
+        for i in range(len(run) - n + 1)
+    }
     if exclude:
         out -= exclude if isinstance(exclude, frozenset) else _pieces(e.lower() for e in exclude)
     return out

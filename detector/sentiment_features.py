@@ -115,7 +115,10 @@ def _cues(text: str, flags: list[bool] | None) -> list[str]:
 
 def _normalise(text: str) -> str:
     # Training text is full-width, live text may be NFKC-normalised already; read both alike.
-    return unicodedata.normalize("NFKC", text).lower()
+    # The quick check spares the full normalisation for text the Understander already cleaned.
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return text.lower()
 
 
 def features(text: str) -> list[str]:

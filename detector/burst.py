@@ -212,6 +212,7 @@ class Look:
     elevated: bool
     cold: bool
     growth: float
+    previous: int  # posts in the window before this one
     window: Details
     series: tuple[int, ...]
     window_start: datetime
@@ -315,7 +316,18 @@ class Series:
         )
         start = datetime.fromtimestamp(lo * self.size, UTC)
         return Look(
-            bn, count, expected, p, hot, elevated, cold, count / max(prev, 1), window, series, start
+            bn,
+            count,
+            expected,
+            p,
+            hot,
+            elevated,
+            cold,
+            count / max(prev, 1),
+            prev,
+            window,
+            series,
+            start,
         )
 
     # ------------------------------------------------------------ persistence
@@ -533,6 +545,7 @@ class BurstDetector:
             collective_terms=tuple(Counter(terms).most_common(3)),
             negative=win.negative,
             growth=look.growth,
+            previous=look.previous,
             categories=tuple((self.category_names.get(c, c), k) for c, k in cats.most_common(3)),
             new_terms=new_terms,
         )

@@ -35,6 +35,9 @@ P_EMERGING = 1e-4
 MIN_BACKGROUND = 20.0  # decayed posts of history needed before anything counts as "new"
 REBASE_AFTER = 200.0  # fast e-folding times between epochs: exp(200) is far from overflow
 
+# Function characters: a phrase that starts or ends on one was cut across words.
+_PARTICLES = frozenset("的了在是和与也就都还又很吧吗呢啊呀着过被把给对从到为我你他她们这那有个")
+
 # Digits split runs as punctuation does: amounts, dates and phone digits differ from post to
 # post and are not a topic, and no n-gram then needs checking for them.
 _SPLIT = re.compile(r"[^\u4e00-\u9fffa-z]+")
@@ -136,7 +139,7 @@ class EmergingTerms:
         found: list[tuple[float, Emerging]] = []
         for term, (fast, slow) in self.terms.items():
             recent = fast * decay_fast
-            if recent < MIN_POSTS:
+            if recent < MIN_POSTS or not self._reportable(term):
                 continue
             # The slow count includes the recent posts; take them out to get the background.
             background = max(0.0, slow * decay_slow - recent)
@@ -156,6 +159,12 @@ class EmergingTerms:
         chosen = _join(chosen)
         chosen.sort(key=lambda e: (-e.recent, -len(e.term), e.term))
         return chosen[:limit]
+
+    def _reportable(self, term: str) -> bool:
+        """Worth showing a person: not cut at a particle, not a piece of a product's name."""
+        if term[0] in _PARTICLES or term[-1] in _PARTICLES:
+            return False  # 的安心, 买了: the cut falls across words
+        return not any(term[i : i + 2] in self.exclude for i in range(len(term) - 1))
 
     # ------------------------------------------------------------ persistence
 

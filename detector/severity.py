@@ -54,6 +54,7 @@ class Signals:
     collective_terms: tuple[tuple[str, int], ...] = ()
     negative: int = 0  # posts with sentiment < 0.4 in the window
     growth: float = 0.0  # window count / count of the window before
+    previous: int = -1  # posts in the window before (-1: not known)
     categories: tuple[tuple[str, int], ...] = ()
     new_terms: tuple[Emerging, ...] = ()
 
@@ -120,7 +121,10 @@ def reasons(s: Signals) -> tuple[str, ...]:
     if s.sources:
         out.append(_plural(s.sources, "source"))
     if s.growth >= 2.0:
-        out.append(f"growing: {s.growth:.1f}x the {span(s.window)} before")
+        if s.previous == 0:
+            out.append(f"growing: from none in the {span(s.window)} before")
+        else:
+            out.append(f"growing: {s.growth:.1f}x the {span(s.window)} before")
     if s.collective:
         terms = ", ".join(f"{t} ×{k}" for t, k in s.collective_terms[:3])
         out.append(

@@ -48,10 +48,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    print(
-        f"{path}: OK — {len(config.sources)} sources, {len(config.products)} products, "
-        f"{len(config.notify.receivers)} receivers"
-    )
+    counts = {
+        "source": len(config.sources),
+        "product": len(config.products),
+        "receiver": len(config.notify.receivers),
+    }
+    summary = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for word, n in counts.items())
+    print(f"{path}: OK — {summary}")
     return 0
 
 

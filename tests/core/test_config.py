@@ -154,7 +154,7 @@ def test_check_config_command_exit_codes(tmp_path: Path) -> None:
     run = [sys.executable, "-m", "yujing.cli", "check-config"]
     ok = subprocess.run([*run, str(good)], capture_output=True, text=True, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
-    assert "OK — 0 sources, 1 products, 1 receivers" in ok.stdout
+    assert "OK — 0 sources, 1 product, 1 receiver" in ok.stdout
     fail = subprocess.run([*run, str(bad)], capture_output=True, text=True, cwd=tmp_path)
     assert fail.returncode == 1
     assert f"{bad}:2: storage.pth: unknown key 'pth'; did you mean 'path'?" in fail.stderr

@@ -230,7 +230,7 @@ def test_signals_in_reasons_and_emerging_terms(det):
     assert "collective-action language in 9 posts (维权群 ×9)" in text
     assert "negative tone in 9 of 9 posts" in text
     assert "public attention 45,000" in text
-    assert "新词: " in text and "突然停售了" in alert.labels["new_terms"]
+    assert "新词: " in text and "突然停售" in alert.labels["new_terms"]
     assert alert.severity is Severity.ORANGE  # organised, on three sites, read widely
 
 

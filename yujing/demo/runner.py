@@ -41,8 +41,8 @@ def _alert_panel(event: AlertEvent) -> Panel:
     series = event.get("series") or ()
     body = "\n".join(
         [
-            f"{event['count']} posts, {event['complainants']} distinct complainants, "
-            f"usual {event['baseline']:.2f} per window",
+            # The reasons below say how this compares with the usual rate, in one wording.
+            f"{event['count']} posts, {event['complainants']} distinct complainants",
             *([f"posts per bucket, oldest first: {sparkline(series)}"] if series else []),
             *[f"• {escape(r)}" for r in event["reasons"]],
             *[
@@ -81,7 +81,14 @@ async def demo_session(
 
     def on_alert(event: AlertEvent) -> None:
         outcome.alerts.append(event)
-        console.print(_alert_panel(event))
+        if event["event"] == "updated":
+            # Growth within a wave: one line, so the screen is not flooded with panels.
+            console.print(
+                f"[dim]{clock()}[/] [bold]alert[/]         {escape(event['product'])} "
+                f"updated: {event['count']} posts, {event['complainants']} people"
+            )
+        else:
+            console.print(_alert_panel(event))
         if event["event"] == "firing" and event["product"] != world.wave_product:
             outcome.reason = f"a false alarm fired for {event['product']}, which had no wave"
             done.set()
@@ -137,9 +144,11 @@ async def demo_session(
 
 
 def _quiet_daemon_logs() -> None:
-    # The demo prints its own progress line per collection run; the daemon's INFO lines would
-    # say the same thing twice. Warnings and errors still show.
+    # The demo prints its own progress line per collection run and a panel per alert; the
+    # daemon's INFO lines and the log receiver's copy of each alert would say it all twice.
+    # Warnings and errors still show.
     logging.getLogger("yujing").setLevel(logging.WARNING)
+    logging.getLogger("yujing.alerts").setLevel(logging.ERROR)
 
 
 def run_demo(
@@ -165,5 +174,9 @@ def run_demo(
     console.print(
         f"[bold green]demo done:[/] the wave about {outcome.wave_product} raised its alert; "
         f"alerts are in {workdir / 'alerts.jsonl'}"
+    )
+    console.print(
+        f"look around:  YUJING_DEMO_DIR={workdir} yujing status -c {config_path or config_dir() / 'demo.yaml'}",
+        soft_wrap=True,
     )
     return 0

@@ -13,6 +13,7 @@ as ``RawSnowNLPScorer`` for comparison.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,7 @@ MODEL_PATH = Path(__file__).resolve().parent / "models" / "sentiment_nb.tsv.gz"
 # Bayes sums per-feature evidence, so a long text is as decided as its first few thousand
 # characters; cutting there bounds the cost of a pasted contract or transcript.
 _MAX_CHARS = 4000
+_HAS_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def label(score: float) -> str:
@@ -70,7 +72,8 @@ class SentimentScorer:
         self._cached = lru_cache(maxsize=cache_size)(self._compute)
 
     def _compute(self, text: str) -> float:
-        if not text.strip():
+        if not _HAS_CJK.search(text):
+            # The model reads Chinese; for text with none it would only guess from noise.
             return EMPTY_SCORE
         return self._model.prob(*analyse(text[:_MAX_CHARS]))
 

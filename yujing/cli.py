@@ -97,7 +97,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             result = ingest_files(
                 [Path(p) for p in args.files],
                 lambda post: store.accept(*understander.understand(post)),
-                source_name=args.source,
+                source_name=args.source or _inbox_source_name(config),
                 salt=config.privacy.salt,
                 timezone=config.timezone,
             )
@@ -116,6 +116,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for _file, reason in result.quarantined:
         print(f"error: {reason}", file=sys.stderr)
     return 1 if result.quarantined or result.files < len(args.files) else 0
+
+
+def _inbox_source_name(config) -> str:
+    """Ingested calls belong to the hotline source when the config has exactly one."""
+    inboxes = [s.name for s in config.sources if s.type == "transcripts"]
+    return inboxes[0] if len(inboxes) == 1 else "ingest"
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -172,7 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="ingest transcript files once (JSONL, CSV, TXT)")
     config_arg(p)
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--source", default="ingest", help="source name recorded on the posts")
+    p.add_argument(
+        "--source",
+        default=None,
+        help="source name recorded on the posts (default: the config's transcripts source, "
+        "if it has exactly one, else 'ingest')",
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("status", help="sources, post counts, open alerts")

@@ -23,7 +23,7 @@ SEVERITY_STYLE = {
 
 
 def _local(dt: datetime | None, config: Config) -> str:
-    return dt.astimezone(config.tz).strftime("%Y-%m-%d %H:%M:%S") if dt else "-"
+    return dt.astimezone(config.tz).strftime("%m-%d %H:%M") if dt else "-"
 
 
 def print_status(config: Config, console: Console | None = None) -> None:
@@ -33,6 +33,7 @@ def print_status(config: Config, console: Console | None = None) -> None:
             f"No data yet: {config.storage.path} does not exist (has `yujing run` started?)"
         )
         return
+    console.print(f"[dim]store {escape(str(config.storage.path))}[/]")
     store = Store(config.storage.path)
     try:
         _sources(store, config, console)
@@ -46,8 +47,9 @@ def print_status(config: Config, console: Console | None = None) -> None:
 def _sources(store: Store, config: Config, console: Console) -> None:
     runs = store.last_runs()
     table = Table(title=f"Sources (times in {config.timezone})")
-    for col in ("source", "type", "every", "last run", "items", "new", "errors", "last error"):
-        table.add_column(col)
+    table.add_column("source", no_wrap=True)
+    for col in ("type", "every", "last run", "items", "new", "errors", "last error"):
+        table.add_column(col, no_wrap=col != "last error")
     names = [s.name for s in config.sources] + sorted(set(runs) - {s.name for s in config.sources})
     kinds = {s.name: (s.type, f"{s.interval:g}s") for s in config.sources}
     for name in names:
@@ -99,7 +101,9 @@ def _alerts(store: Store, config: Config, console: Console) -> None:
             _local(a.updated_at, config),
             str(a.count),
             str(a.complainants),
-            escape("; ".join(a.reasons)[:100]),
+            escape(
+                a.reasons[0] if a.reasons else ""
+            ),  # the headline; `why` in full is in the alert
         )
     console.print(table)
 

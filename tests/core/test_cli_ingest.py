@@ -50,3 +50,19 @@ def test_ingest_bad_file_names_file_line_and_field(tmp_path: Path, config: Path,
     store = Store(tmp_path / "y.db")
     assert store.count_posts() == 0, "nothing from a bad file is half-ingested"
     store.close()
+
+
+def test_ingested_calls_belong_to_the_configs_hotline_source(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "hotline.yaml"
+    path.write_text(
+        f"storage: {{path: {tmp_path / 'h.db'}}}\n"
+        f"sources:\n  - {{name: hotline-sh, type: transcripts, path: {tmp_path / 'inbox'}}}\n",
+        encoding="utf-8",
+    )
+    calls = tmp_path / "calls.jsonl"
+    calls.write_text('{"text": "安心e生理赔被拒"}\n', encoding="utf-8")
+    assert main(["ingest", "-c", str(path), str(calls)]) == 0
+    store = Store(tmp_path / "h.db")
+    [(source,)] = store.db.execute("SELECT source FROM posts").fetchall()
+    store.close()
+    assert source == "hotline-sh", "status then shows them under the configured source"

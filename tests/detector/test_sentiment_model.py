@@ -215,3 +215,12 @@ def test_cli_round_trip_through_real_stdin_and_stdout():
         "neutral",
     ]
     assert rows[1]["score"] == 0.5
+
+
+def test_text_without_chinese_is_not_guessed() -> None:
+    from detector.sentiment import SentimentScorer
+
+    scorer = SentimentScorer()
+    assert scorer.score("This product is great") == 0.5
+    assert scorer.label(scorer.score("12345 !!!")) == "neutral"
+    assert scorer.score("理赔被拒，太坑了") < 0.4, "Chinese text is still scored"

@@ -536,15 +536,17 @@ def _explain(err: dict[str, Any], field: str) -> str:
 
 
 def format_validation(exc: ValidationError, data: Any, smap: SourceMap, file: Path) -> list[str]:
-    problems = []
+    found: list[tuple[Located, str]] = []
     for err in exc.errors():
         path = _data_path(data, tuple(err["loc"]))
         if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
             path = (*path, "type")  # the problem is the entry's type: key, point there
         where = smap.find(path) or Located(file, 1)
         field = dotted(path)
-        problems.append(f"{where}: {field}: {_explain(err, field)}")
-    return problems
+        found.append((where, f"{where}: {field}: {_explain(err, field)}"))
+    # In reading order, file by file, as an editor lists them.
+    found.sort(key=lambda item: (str(item[0].file) != str(file), str(item[0].file), item[0].line))
+    return [text for _, text in found]
 
 
 def load_config(path: str | Path) -> Config:

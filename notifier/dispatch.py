@@ -61,6 +61,13 @@ class Notifier:
             self._receivers = build_receivers(self.config)
         return self._receivers
 
+    def close(self) -> None:
+        """Release the receivers' connections (a config reload builds new ones)."""
+        for receiver in (self._receivers or {}).values():
+            close = getattr(receiver, "close", None)
+            if close is not None:
+                close()
+
     def submit(self, event: dict[str, Any]) -> list[int]:
         """Route ``event`` and enqueue it once per receiver; returns the outbox ids."""
         names = match_receivers(self.config.notify.route, event_labels(event))

@@ -128,6 +128,9 @@ class ElasticsearchAlertReceiver:
         self.index = alerts_index(prefix)
         self._templates_installed = False
 
+    def close(self) -> None:
+        self.client.close()
+
     def send(self, event: dict[str, Any]) -> None:
         if not self._templates_installed:
             install_templates(self.client, self.prefix)  # before the first write creates the index

@@ -272,9 +272,10 @@ class Daemon:
         if new.storage.path != self.config.storage.path:
             log.warning("storage.path changed; the new path takes effect after a restart")
             new = new.model_copy(update={"storage": self.config.storage})
-        old = self.config
+        old, old_pipeline = self.config, self.pipeline
         self.config = new
-        self.pipeline = self._build_pipeline(new, previous=self.pipeline)
+        self.pipeline = self._build_pipeline(new, previous=old_pipeline)
+        old_pipeline.notifier.close()
         if new.elasticsearch != old.elasticsearch:
             if self.indexer is not None:
                 self.indexer.client.close()
@@ -387,6 +388,7 @@ class Daemon:
         await self.deliver()
         await self.index_posts()
         self.pipeline.detector.save_state()  # a restart resumes from here instead of re-learning
+        self.pipeline.notifier.close()
         if self.indexer is not None:
             self.indexer.client.close()
         self.store.close()

@@ -245,3 +245,16 @@ def test_async_delivery_sends_from_a_worker_thread(store: Store) -> None:
     assert report == DeliveryReport(1, 0)
     assert threads and threads[0] != threading.main_thread().name, "the send left the loop"
     assert store.pending() == []
+
+
+def test_close_releases_receivers_that_hold_connections(store: Store) -> None:
+    class Holder(Flaky):
+        closed = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    holder, plain = Holder(), Flaky()
+    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": holder, "b": plain})
+    notifier.close()
+    assert holder.closed

@@ -15,7 +15,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import PurePath
 from typing import Any
 
@@ -102,6 +102,9 @@ class Transcript:
     agent: str | None = None
     product: str | None = None
     duration: float | int | None = None
+
+
+MAX_AHEAD = timedelta(days=1)  # clocks drift and zones get mixed up, years are mistyped
 
 
 def content_id(where: str, caller: str | None, time: Any, text: str) -> str:
@@ -225,7 +228,12 @@ class _Fields:
         if dt is None:
             raise self.fail("time", f"{raw!r} is not a time; {TIME_HINT}")
         # A naive time was written by the call centre's clock, i.e. in local time.
-        return (dt.replace(tzinfo=tz) if dt.tzinfo is None else dt).astimezone(UTC)
+        at = (dt.replace(tzinfo=tz) if dt.tzinfo is None else dt).astimezone(UTC)
+        if at - datetime.now(UTC) > MAX_AHEAD:
+            # A call cannot come from the future: a mistyped year would count in a window that
+            # has not begun and skew the product's counts until then.
+            raise self.fail("time", f"{raw!r} is in the future; check the date")
+        return at
 
     def duration(self, value: Any) -> float | int | None:
         """Seconds, as a number, "95", or a clock like "1:35" / "0:01:35"."""

@@ -49,6 +49,7 @@ firing it again.
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from collections import Counter
@@ -632,10 +633,21 @@ class BurstDetector:
                     datetime.fromisoformat(quiet) if quiet else None,
                 )
             else:
-                s.wave = Wave(
-                    alert, alert.count, Details(posts=alert.count, anonymous=alert.complainants)
-                )
+                # Its posts come back through catch_up, which fills the details: starting them
+                # from the alert's counts would count those posts twice.
+                s.wave = Wave(alert, alert.count, Details())
         self.catch_up()
+
+    def mark(self) -> dict[str, Wave | None]:
+        """The waves as they stand, for ``rollback`` if what follows an evaluation fails."""
+        return {key: copy.copy(s.wave) for key, s in self.series.items()}
+
+    def rollback(self, mark: dict[str, Wave | None]) -> None:
+        """Undo an evaluation whose alerts were not committed: the next one finds them again."""
+        for key, wave in mark.items():
+            if key in self.series:
+                self.series[key].wave = wave
+        self._saved_at = None
 
     def catch_up(self) -> set[str]:
         """Observe every post committed since the last call; return the products they name.
@@ -660,7 +672,12 @@ class BurstDetector:
                 scored = _scored_from_doc(doc)
                 if scored is None or (since is not None and scored.post.published_at < since):
                     continue
-                self.observe(scored)
+                try:
+                    self.observe(scored)
+                except (ArithmeticError, ValueError) as exc:
+                    # One odd post (a wild date, say) must not stop detection for all others.
+                    log.warning("detector skipped stored post %d: %s", rowid, exc)
+                    continue
                 touched.update(scored.products)
                 n += 1
         if n > 1000:

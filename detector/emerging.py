@@ -90,7 +90,9 @@ class EmergingTerms:
 
     def _decay(self, now: float) -> tuple[float, float]:
         """Factors that turn stored (epoch-scaled) counts into counts at ``now``."""
-        age = now - (self.epoch if self.epoch is not None else now)
+        # Never negative: a time before the epoch (an old post, a clock behind) reads the counts
+        # as they stand, instead of growing them without bound.
+        age = max(0.0, now - (self.epoch if self.epoch is not None else now))
         return math.exp(-age / self.tau_fast), math.exp(-age / self.tau_slow)
 
     def _rebase(self, epoch: float) -> None:
@@ -107,9 +109,10 @@ class EmergingTerms:
             self.epoch = at
         elif (at - self.epoch) / self.tau_fast > REBASE_AFTER:
             self._rebase(at)
-        # A late post (at < epoch) is added with the smaller weight its age gives it.
-        fast = math.exp((at - self.epoch) / self.tau_fast)
-        slow = math.exp((at - self.epoch) / self.tau_slow)
+        # A late post (at < epoch) is added with the smaller weight its age gives it; one so old
+        # that the weight underflows simply adds nothing.
+        fast = math.exp(max(-700.0, (at - self.epoch) / self.tau_fast))
+        slow = math.exp(max(-700.0, (at - self.epoch) / self.tau_slow))
         terms = self.terms
         for g in ngrams(text, self.exclude):
             entry = terms.get(g)
@@ -119,7 +122,7 @@ class EmergingTerms:
                 entry[0] += fast
                 entry[1] += slow
         if len(terms) > MAX_TERMS:
-            self._prune(at)
+            self._prune(self.posts_at)
 
     def _prune(self, now: float) -> None:
         fast, slow = self._decay(now)

@@ -111,10 +111,13 @@ class Daemon:
     # ------------------------------------------------------------ wiring
 
     def _build_pipeline(self, config: Config, previous: Pipeline | None = None) -> Pipeline:
-        pipeline = Pipeline(config, self.store, on_alert=self.on_alert)
-        if previous is not None:
-            pipeline.take_over(previous)
-        return pipeline
+        keep = previous is not None and previous.detector_fits(config)
+        return Pipeline(
+            config,
+            self.store,
+            detector=previous.detector if keep else None,
+            on_alert=self.on_alert,
+        )
 
     def _build_indexer(self, config: Config) -> Any:
         if config.elasticsearch is None:
@@ -273,9 +276,13 @@ class Daemon:
             log.warning("storage.path changed; the new path takes effect after a restart")
             new = new.model_copy(update={"storage": self.config.storage})
         old, old_pipeline = self.config, self.pipeline
-        self.config = new
-        self.pipeline = self._build_pipeline(new, previous=old_pipeline)
-        old_pipeline.notifier.close()
+        # The new detector restores from the store: give it the latest waves and cursor.
+        old_pipeline.detector.save_state()
+        # Built before anything is switched: if building fails, the old config and pipeline
+        # keep running together (and the error is reported by the caller's log).
+        pipeline = self._build_pipeline(new, previous=old_pipeline)
+        self.config, self.pipeline = new, pipeline
+        self._close_when_idle(old_pipeline.notifier)
         if new.elasticsearch != old.elasticsearch:
             if self.indexer is not None:
                 self.indexer.client.close()
@@ -287,6 +294,18 @@ class Daemon:
         self._config_stamp = self._stamp()  # includes files the new config includes
         log.info("config reloaded from %s", self.config_path)
         return True
+
+    def _close_when_idle(self, notifier: Any) -> None:
+        """Close a replaced notifier once no delivery is using its connections."""
+
+        async def close_after_delivery() -> None:
+            async with self._deliver_lock:
+                notifier.close()
+
+        try:
+            asyncio.get_running_loop().create_task(close_after_delivery())
+        except RuntimeError:  # no loop (reload outside serve): nothing can be delivering
+            notifier.close()
 
     # ------------------------------------------------------------ scheduling
 
@@ -383,8 +402,11 @@ class Daemon:
         if self._active:
             # Let each source run record what it collected before the store closes.
             await asyncio.wait(set(self._active), timeout=30)
-        if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        # A delivery in flight finishes first: cancelling it would leave its send running in a
+        # worker thread, and the final delivery below would send the same message again.
+        async with self._deliver_lock, self._detect_lock:
+            if self.scheduler is not None and self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
         await self.deliver()
         await self.index_posts()
         self.pipeline.detector.save_state()  # a restart resumes from here instead of re-learning

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from detector.burst import detector_for
+from detector.burst import BurstDetector, detector_for
 from detector.understand import understander_for
 from notifier.dispatch import Notifier
 from notifier.receivers import FileReceiver as JournalWriter
@@ -44,12 +44,14 @@ class Pipeline:
         store: Store,
         *,
         notifier: Notifier | None = None,
+        detector: BurstDetector | None = None,
         on_alert: Callable[[AlertEvent], None] | None = None,
     ):
         self.config = config
         self.store = store
         self.understander = understander_for(config)
-        self.detector = detector_for(config, store)
+        # A detector handed over (a reload that left detection alone) keeps what it learned.
+        self.detector = detector or detector_for(config, store)
         self.notifier = notifier or Notifier(config, store)
         self.journal = (
             JournalWriter(FileReceiver(name="journal", type="file", path=config.alerts_file))
@@ -61,14 +63,13 @@ class Pipeline:
         self.accepted = 0
         self.duplicates = 0
 
-    def take_over(self, previous: Pipeline) -> None:
-        """Carry on from the pipeline of the previous config (a reload loses no detector work)."""
-        same_series = (
-            previous.config.detection == self.config.detection
-            and previous.config.products == self.config.products
+    def detector_fits(self, config: Config) -> bool:
+        """Whether this pipeline's detector (its learned state) serves ``config`` as it is."""
+        return (
+            config.detection == self.config.detection
+            and config.products == self.config.products
+            and config.categories == self.config.categories
         )
-        if same_series:
-            self.detector = previous.detector  # its learned state stays valid
 
     def accept(self, post: Post) -> bool:
         """The collectors' sink. True when the post is new and committed."""
@@ -91,19 +92,29 @@ class Pipeline:
         events = []
         # The alert's new state and its outbox rows commit together: an alert is never stored
         # as firing without its messages queued, nor queued without being stored. If anything
-        # fails, nothing is kept and the next evaluation finds the same wave again.
-        with self.store.transaction():
-            for alert in self.detector.evaluate(sorted(products), now):
-                event = alert.to_dict()
-                event["event"] = event_name(alert, self._firing.get(alert.key))
-                self.notifier.submit(event)
-                events.append((alert, event))
-        for alert, event in events:
+        # fails, the store rolls back and so does the detector's memory of its waves, so the
+        # next evaluation finds the same wave again.
+        mark = self.detector.mark()
+        try:
+            with self.store.transaction():
+                for alert in self.detector.evaluate(sorted(products), now):
+                    event = alert.to_dict()
+                    event["event"] = event_name(alert, self._firing.get(alert.key))
+                    self.notifier.submit(event)
+                    events.append((alert, event))
+        except Exception:
+            self.detector.rollback(mark)
+            raise
+        for alert, _ in events:
             if alert.state is AlertState.FIRING:
                 self._firing[alert.key] = alert
             else:
                 self._firing.pop(alert.key, None)
-            self._announce(event)
+        for _, event in events:
+            try:
+                self._announce(event)
+            except Exception:  # the alert is stored and queued; a full disk must not hide it
+                log.exception("announcing alert %s failed", event["id"])
         return [event for _, event in events]
 
     def _announce(self, event: AlertEvent) -> None:

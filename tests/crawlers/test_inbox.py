@@ -746,3 +746,15 @@ def test_transcript_error_sentence() -> None:
     assert str(TranscriptError("a.csv", None, None, "file is empty")) == "a.csv: file is empty"
     err = TranscriptError("a.csv", 3, "time", "bad")
     assert (err.file, err.line, err.field, err.message) == ("a.csv", 3, "time", "bad")
+
+
+def test_a_call_dated_in_the_future_is_a_bad_file(tmp_path: Path) -> None:
+    inbox_dir = tmp_path / "inbox"
+    drop(inbox_dir, "calls.jsonl", jsonl({"text": CLAIM_DENIED, "time": "2062-11-20 14:05:00"}))
+    sink = Collector()
+    result = make_inbox(inbox_dir).process(sink)
+    assert sink.posts == []
+    [(_, reason)] = result.quarantined
+    assert reason.endswith(
+        "calls.jsonl line 1: field \"time\": '2062-11-20 14:05:00' is in the future; check the date"
+    )

@@ -324,3 +324,31 @@ def test_memory_is_flat():
 def test_naive_now_is_refused(det):
     with pytest.raises(ValueError, match="timezone-aware"):
         det.evaluate(["a"], datetime(2024, 3, 1, 12))
+
+
+def test_rollback_undoes_an_evaluation_that_was_not_committed(det):
+    # The pipeline rolls back when queueing the alert fails: the wave must fire again next time.
+    wave(det, "a", T0, 6)
+    mark = det.mark()
+    (fired,) = det.evaluate(["a"], T0 + timedelta(minutes=8))
+    assert det.evaluate(["a"], T0 + timedelta(minutes=9)) == [], "fired once, then quiet"
+    det.rollback(mark)
+    (again,) = det.evaluate(["a"], T0 + timedelta(minutes=9))
+    assert again.state is AlertState.FIRING and again.key == fired.key
+
+
+def test_old_and_future_posts_do_not_break_the_term_counts():
+    from detector.emerging import MAX_TERMS
+
+    et = EmergingTerms(3600, 7 * 86400)
+    rng = __import__("random").Random(4)
+    now = 1_750_000_000.0
+    letters = "理赔退保续保扣费客服投诉维权医院住院材料审核拒绝等待通知电话短信合同条款保单"
+    while len(et.terms) < MAX_TERMS - 6:  # short posts: a few n-grams each, no pruning yet
+        et.observe("".join(rng.choice(letters) for _ in range(3)), now)
+    # A post 100 days old overflows the table, so the table is pruned at that post's time.
+    et.observe("一个很久以前的帖子说理赔难", now - 100 * 86400)
+    assert len(et.terms) <= MAX_TERMS // 2 + 40, "it was pruned"
+    et.observe("日期写错成明年的帖子", now + 400 * 86400)
+    assert len(et.terms) <= MAX_TERMS + 200
+    et.top(now)  # reads without overflow however far the epoch moved

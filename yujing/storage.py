@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -183,45 +182,6 @@ class Store:
             args = (format_time(since),)
         return dict(self.db.execute(sql + " GROUP BY product", args).fetchall())
 
-    def window_stats(self, product: str, start: datetime, end: datetime) -> dict[str, Any]:
-        """Counts the burst rule needs for one product in [start, end)."""
-        row = self.db.execute(
-            "SELECT count(*), count(DISTINCT coalesce(p.author, p.id)), count(DISTINCT p.source),"
-            " sum(p.collective), sum(p.sentiment < 0.4), coalesce(sum(p.reach), 0)"
-            " FROM post_products pp JOIN posts p ON p.id = pp.post_id"
-            " WHERE pp.product=? AND pp.published_at >= ? AND pp.published_at < ?",
-            (product, format_time(start), format_time(end)),
-        ).fetchone()
-        return {
-            "count": row[0],
-            "complainants": row[1],
-            "sources": row[2],
-            "collective": row[3] or 0,
-            "negative": row[4] or 0,
-            "reach": row[5],
-        }
-
-    def count_between(self, product: str, start: datetime, end: datetime) -> int:
-        return self.db.execute(
-            "SELECT count(*) FROM post_products WHERE product=? AND published_at >= ? AND published_at < ?",
-            (product, format_time(start), format_time(end)),
-        ).fetchone()[0]
-
-    def sample_posts(
-        self, product: str, start: datetime, end: datetime, limit: int = 5
-    ) -> list[dict]:
-        rows = self.db.execute(
-            "SELECT p.doc FROM post_products pp JOIN posts p ON p.id = pp.post_id"
-            " WHERE pp.product=? AND pp.published_at >= ? AND pp.published_at < ?"
-            " ORDER BY p.reach DESC, pp.published_at DESC LIMIT ?",
-            (product, format_time(start), format_time(end), limit),
-        ).fetchall()
-        out = []
-        for (doc,) in rows:
-            d = json.loads(doc)
-            out.append({k: d[k] for k in ("id", "source", "url", "title", "published_at")})
-        return out
-
     # ------------------------------------------------------------ crawl runs
 
     def start_run(self, source: str) -> int:
@@ -379,14 +339,6 @@ class Store:
     def latest_published(self) -> datetime | None:
         row = self.db.execute("SELECT max(published_at) FROM posts").fetchone()
         return parse_time(row[0]) if row and row[0] else None
-
-    def iter_posts(self) -> Iterator[dict[str, Any]]:
-        for (doc,) in self.db.execute("SELECT doc FROM posts ORDER BY published_at"):
-            yield json.loads(doc)
-
-    def executemany(self, sql: str, rows: Iterable[tuple]) -> None:
-        with self._tx():
-            self.db.executemany(sql, rows)
 
 
 class _Rollback(Exception):

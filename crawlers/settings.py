@@ -5,8 +5,8 @@ the time zone) on top, so ``scrapy crawl`` from the repository root and the daem
 """
 
 BOT_NAME = "yujing"
-SPIDER_MODULES = ["crawlers.spiders"]
-NEWSPIDER_MODULE = "crawlers.spiders"
+SPIDER_MODULES = ["yujing.crawlers.spiders"]
+NEWSPIDER_MODULE = "yujing.crawlers.spiders"
 
 # Identify ourselves honestly; forums block anonymous scrapers faster than named ones.
 USER_AGENT = "yujing/0.1 (+https://github.com/yujing)"
@@ -34,7 +34,7 @@ HTTPCACHE_ENABLED = False
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 
 ITEM_PIPELINES = {
-    "crawlers.pipelines.PostPipeline": 300,
+    "yujing.crawlers.pipelines.PostPipeline": 300,
 }
 
 # Set per crawl by crawlers.run; the defaults keep `scrapy crawl` usable on its own.

@@ -58,8 +58,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from yujing.alerts import Alert, AlertState, BurstFacts, Severity
 from yujing.config import BurstRule, Config, Detection
-from yujing.records import Alert, AlertState, Post, ScoredPost, Severity, format_time
+from yujing.records import ScoredPost, format_time
 from yujing.storage import Store
 
 from .baseline import SeasonalBaseline
@@ -196,6 +197,11 @@ class Wave:
     details: Details
     quiet_since: datetime | None = None  # not even mildly unusual since
     cool_since: datetime | None = None  # not a burst since
+
+    @property
+    def window_start(self) -> datetime:
+        burst = self.alert.burst
+        return burst.window_start if burst is not None else self.alert.started_at
 
 
 # ---------------------------------------------------------------- one series
@@ -430,7 +436,7 @@ class BurstDetector:
                 s = self._series(product, category, b)
                 if s.add(b, 1) and b > s.head - s.w - 2:
                     s.details.setdefault(b, Details()).add(scored, terms)
-                if s.wave is not None and post.published_at >= s.wave.alert.window_start:
+                if s.wave is not None and post.published_at >= s.wave.window_start:
                     s.wave.details.add(scored, terms, keep_samples=False)
             et = self.terms.get(product)
             if et is None:
@@ -464,9 +470,6 @@ class BurstDetector:
             for s in list(self.by_product.get(product, ())):
                 if s.category is not None:
                     events.extend(self._evaluate_series(s, now, inhibited=inhibited))
-        if self.store is not None:
-            for e in events:
-                self.store.save_alert(e)
         self._maybe_checkpoint(now)
         return events
 
@@ -493,17 +496,12 @@ class BurstDetector:
             wave.cool_since and now - wave.cool_since >= 3 * hold
         ):
             s.wave = None
-            resolved = replace(
-                wave.alert,
-                state=AlertState.RESOLVED,
-                resolved_at=now,
-                updated_at=now,
-                series=look.series,
-                reasons=(
-                    *wave.alert.reasons,
-                    f"back to usual: {look.count} posts in {span(s.rule.window)}"
-                    f" against a usual {look.expected:.1f}",
-                ),
+            burst = wave.alert.burst
+            resolved = wave.alert.resolve(
+                now,
+                reason=f"back to usual: {look.count} posts in {span(s.rule.window)}"
+                f" against a usual {look.expected:.1f}",
+                burst=replace(burst, series=look.series) if burst is not None else None,
             )
             return [resolved]
         if not look.hot:
@@ -561,7 +559,7 @@ class BurstDetector:
         sig: Signals,
         now: datetime,
     ) -> Alert:
-        labels = {"product": s.product, "kind": KIND, "severity": severity.value}
+        labels = {"product": s.product, "kind": KIND}
         if s.category:
             labels["category"] = s.category
         if sig.categories:
@@ -574,25 +572,24 @@ class BurstDetector:
         return Alert(
             key=s.key,
             id=alert_id,
-            kind=KIND,
-            product=s.product,
-            category=s.category,
             severity=severity,
             state=AlertState.FIRING,
-            window_start=look.window_start,
-            window_end=now,
-            count=look.count,
-            baseline=round(look.expected, 3),
-            complainants=sig.complainants,
             started_at=started_at,
             updated_at=now,
-            # How surprising the window is: -log10 of its chance under the baseline.
-            score=round(min(99.0, -math.log10(max(look.p, 1e-99))), 2),
-            sources=sig.sources,
-            reasons=reasons(sig),
-            samples=tuple(samples),
             labels=labels,
-            series=look.series,
+            reasons=reasons(sig),
+            burst=BurstFacts(
+                window_start=look.window_start,
+                window_end=now,
+                count=look.count,
+                baseline=round(look.expected, 3),
+                complainants=sig.complainants,
+                # How surprising the window is: -log10 of its chance under the baseline.
+                score=round(min(99.0, -math.log10(max(look.p, 1e-99))), 2),
+                sources=sig.sources,
+                samples=tuple(samples),
+                series=look.series,
+            ),
         )
 
     # ------------------------------------------------------------ state
@@ -635,7 +632,7 @@ class BurstDetector:
             else:
                 # Its posts come back through catch_up, which fills the details: starting them
                 # from the alert's counts would count those posts twice.
-                s.wave = Wave(alert, alert.count, Details())
+                s.wave = Wave(alert, alert.burst.count if alert.burst else 0, Details())
         self.catch_up()
 
     def mark(self) -> dict[str, Wave | None]:
@@ -714,14 +711,7 @@ class BurstDetector:
 
 
 def _scored_from_doc(doc: dict[str, Any]) -> ScoredPost | None:
-    """A stored post (``ScoredPost.to_dict()``) back as the detector saw it."""
     try:
-        return ScoredPost(
-            post=Post.from_dict(doc),
-            products=tuple(doc.get("products") or ()),
-            categories=tuple(doc.get("categories") or ()),
-            sentiment=float(doc.get("sentiment", 0.5)),
-            collective=bool(doc.get("collective", False)),
-        )
+        return ScoredPost.from_dict(doc)
     except (KeyError, TypeError, ValueError):
         return None

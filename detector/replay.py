@@ -36,11 +36,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from yujing.alerts import Alert
 from yujing.config import Config, Detection
-from yujing.pipeline import event_name
-from yujing.records import Alert, AlertState, Post, ScoredPost, format_time, parse_time
+from yujing.records import Post, ScoredPost, format_time, parse_time
 
 from .burst import BurstDetector, detector_for
+from .lifecycle import Lifecycle
 from .normalize import dedup_key, normalize
 
 __all__ = ["replay_main", "replay_posts", "replay_counts", "infer_bucket"]
@@ -85,23 +86,24 @@ def replay_main(
 
 
 class _Events:
-    """Names events as the pipeline does and keeps the open waves, so output matches the daemon."""
+    """Names events through the daemon's lifecycle, so output matches what the daemon sends."""
 
     def __init__(self, emit: Callable[[dict[str, Any]], None], fmt: Callable[[datetime], str]):
         self.emit, self.fmt = emit, fmt
-        self.firing: dict[str, Alert] = {}
+        self.lifecycle = Lifecycle()
         self.count = 0
 
+    @property
+    def firing(self) -> dict[str, Alert]:
+        return self.lifecycle.firing
+
     def handle(self, alerts: list[Alert], fired_shift: timedelta = timedelta(0)) -> None:
-        for alert in alerts:
-            event = alert.to_dict()
-            event["event"] = event_name(alert, self.firing.get(alert.key))
-            event["fired_at"] = self.fmt(alert.started_at - fired_shift)
-            if alert.state is AlertState.FIRING:
-                self.firing[alert.key] = alert
-            else:
-                self.firing.pop(alert.key, None)
-            self.emit(event)
+        events = self.lifecycle.name(alerts)
+        self.lifecycle.apply(events)
+        for e in events:
+            line = e.to_dict()
+            line["fired_at"] = self.fmt(e.alert.started_at - fired_shift)
+            self.emit(line)
             self.count += 1
 
 

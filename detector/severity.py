@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from yujing.records import Severity
+from yujing.alerts import Severity
 
 from .emerging import Emerging
 

@@ -11,8 +11,8 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
+from yujing.alerts import AlertEvent
 from yujing.config import Config
 from yujing.records import utcnow
 from yujing.storage import OutboxItem, Store
@@ -20,7 +20,7 @@ from yujing.storage import OutboxItem, Store
 from .receivers import Receiver, RetryLater, build_receivers
 from .route import match_receivers
 
-__all__ = ["Notifier", "DeliveryReport", "event_labels", "backoff"]
+__all__ = ["Notifier", "DeliveryReport", "backoff"]
 
 log = logging.getLogger("yujing.notifier")
 
@@ -31,15 +31,6 @@ BASE_DELAY = 5.0
 class DeliveryReport:
     sent: int
     failed: int
-
-
-def event_labels(event: dict[str, Any]) -> dict[str, str]:
-    """Labels a route can match: the alert's own, then the facts every alert has."""
-    labels = {str(k): str(v) for k, v in (event.get("labels") or {}).items()}
-    for name in ("product", "severity", "kind", "state", "category", "event"):
-        if event.get(name) is not None:
-            labels[name] = str(event[name])
-    return labels
 
 
 def backoff(attempts: int, cap: float) -> float:
@@ -68,12 +59,13 @@ class Notifier:
             if close is not None:
                 close()
 
-    def submit(self, event: dict[str, Any]) -> list[int]:
+    def submit(self, event: AlertEvent) -> list[int]:
         """Route ``event`` and enqueue it once per receiver; returns the outbox ids."""
-        names = match_receivers(self.config.notify.route, event_labels(event))
+        names = match_receivers(self.config.notify.route, event.labels())
         if not names:
-            log.info("alert %s matched no receiver", event.get("id"))
-        return [self.store.enqueue(name, event) for name in names]
+            log.info("alert %s matched no receiver", event.id)
+        payload = event.to_dict()
+        return [self.store.enqueue(name, payload) for name in names]
 
     def _queues(self, now: datetime, limit: int) -> list[tuple[str, Receiver, list[OutboxItem]]]:
         """Per receiver, its due rows in order, up to the first row still waiting for a retry.
@@ -105,7 +97,7 @@ class Notifier:
         for name, receiver, items in self._queues(now, limit):
             for item in items:
                 try:
-                    receiver.send(item.payload)
+                    receiver.send(AlertEvent.from_dict(item.payload))
                 except Exception as exc:  # any failure is retried; the error is kept on the row
                     self._failed(name, item, exc, now)
                     failed += 1
@@ -127,7 +119,7 @@ class Notifier:
         for name, receiver, items in self._queues(now, limit):
             for item in items:
                 try:
-                    await asyncio.to_thread(receiver.send, item.payload)
+                    await asyncio.to_thread(receiver.send, AlertEvent.from_dict(item.payload))
                 except Exception as exc:
                     self._failed(name, item, exc, now)
                     failed += 1

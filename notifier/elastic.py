@@ -25,8 +25,8 @@ from elasticsearch.dsl import (
 )
 from elasticsearch.helpers import bulk
 
+from yujing.alerts import Severity
 from yujing.config import Elasticsearch as ElasticsearchConfig
-from yujing.records import Severity
 from yujing.storage import Store
 
 __all__ = [

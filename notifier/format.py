@@ -12,7 +12,8 @@ from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from yujing.records import Severity, parse_time
+from yujing.alerts import Severity
+from yujing.records import parse_time
 
 __all__ = ["Message", "render", "title", "one_line", "sparkline"]
 

@@ -1,23 +1,14 @@
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-
 # ---------------------------------------------------------------- Twisted reactor (crawlers)
 # Scrapy runs on Twisted's asyncio reactor, which must be installed before anything imports
-# twisted.internet.reactor and only once per process; see tests/reactor_helpers.py.
+# twisted.internet.reactor and only once per process; see tests/support/testkit/reactor.py.
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
-from collections.abc import Callable, Coroutine, Iterator  # noqa: E402
-from typing import Any  # noqa: E402
+import pytest
 
-import pytest  # noqa: E402
-
-from tests import reactor_helpers  # noqa: E402
+from testkit import reactor as reactor_helpers
 
 
 def pytest_configure(config: pytest.Config) -> None:

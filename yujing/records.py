@@ -1,4 +1,4 @@
-"""Typed records passed between the stages: collect -> understand -> detect -> alert.
+"""Typed records passed between the stages: collect -> understand -> detect (alerts: ``yujing.alerts``).
 
 Each stage consumes and produces only these records; none reaches into another's insides.
 Times are timezone-aware and in UTC.
@@ -9,16 +9,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 __all__ = [
     "Reach",
     "Post",
     "ScoredPost",
-    "Alert",
-    "AlertState",
-    "Severity",
     "hash_author",
     "post_id",
     "utcnow",
@@ -128,86 +124,13 @@ class ScoredPost:
         )
         return d
 
-
-class AlertState(StrEnum):
-    FIRING = "firing"
-    RESOLVED = "resolved"
-
-
-class Severity(StrEnum):
-    # Chinese early-warning colours, least to most severe.
-    BLUE = "blue"
-    YELLOW = "yellow"
-    ORANGE = "orange"
-    RED = "red"
-
-    @property
-    def rank(self) -> int:
-        return list(Severity).index(self)
-
-    @property
-    def label(self) -> str:
-        return {"blue": "蓝", "yellow": "黄", "orange": "橙", "red": "红"}[self.value]
-
-
-@dataclass(frozen=True, slots=True)
-class Alert:
-    key: str  # stable identity of the series: kind/product/category
-    id: str  # one wave of that series: key@started
-    kind: str
-    product: str
-    category: str | None
-    severity: Severity
-    state: AlertState
-    window_start: datetime
-    window_end: datetime
-    count: int
-    baseline: float
-    complainants: int
-    started_at: datetime
-    updated_at: datetime
-    resolved_at: datetime | None = None
-    score: float = 0.0
-    sources: int = 0
-    reasons: tuple[str, ...] = ()
-    samples: tuple[dict[str, Any], ...] = ()  # {"id", "title", "url", "source"}
-    labels: dict[str, str] = field(default_factory=dict)
-    series: tuple[int, ...] = ()  # posts per bucket, oldest first, for a sparkline
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        for name in ("window_start", "window_end", "started_at", "updated_at", "resolved_at"):
-            value = getattr(self, name)
-            d[name] = format_time(value) if value else None
-        d["severity"] = self.severity.value
-        d["state"] = self.state.value
-        d["reasons"] = list(self.reasons)
-        d["samples"] = list(self.samples)
-        d["series"] = list(self.series)
-        return d
-
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Alert:
-        times = {
-            name: parse_time(d[name]) if d.get(name) else None
-            for name in ("window_start", "window_end", "started_at", "updated_at", "resolved_at")
-        }
+    def from_dict(cls, d: dict[str, Any]) -> ScoredPost:
+        """A stored post (``to_dict()``) back as the detector saw it."""
         return cls(
-            key=d["key"],
-            id=d["id"],
-            kind=d["kind"],
-            product=d["product"],
-            category=d.get("category"),
-            severity=Severity(d["severity"]),
-            state=AlertState(d["state"]),
-            count=int(d["count"]),
-            baseline=float(d["baseline"]),
-            complainants=int(d["complainants"]),
-            score=float(d.get("score", 0.0)),
-            sources=int(d.get("sources", 0)),
-            reasons=tuple(d.get("reasons") or ()),
-            samples=tuple(d.get("samples") or ()),
-            labels=dict(d.get("labels") or {}),
-            series=tuple(int(v) for v in d.get("series") or ()),
-            **times,
+            post=Post.from_dict(d),
+            products=tuple(d.get("products") or ()),
+            categories=tuple(d.get("categories") or ()),
+            sentiment=float(d.get("sentiment", 0.5)),
+            collective=bool(d.get("collective", False)),
         )

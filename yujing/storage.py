@@ -14,7 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .records import Alert, AlertState, ScoredPost, format_time, parse_time, utcnow
+from yujing.alerts import Alert, AlertState
+from yujing.records import ScoredPost, format_time, parse_time, utcnow
 
 __all__ = ["Store", "SourceRun", "OutboxItem"]
 

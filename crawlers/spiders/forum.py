@@ -11,9 +11,9 @@ from typing import Any
 
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
 
-from yujing.config import ForumSource
+from yujing.config import ForumSource, selector_problems
 
-from ..extract import extract_text, select, selector_problems
+from ..extract import extract_text, select
 from ..items import PostItem
 from .base import ENTRY, SourceSpider, coerce_source
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from yujing.cli import main
+from yujing.app.cli import main
 from yujing.storage import Store
 
 

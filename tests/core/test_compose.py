@@ -38,9 +38,9 @@ def test_compose_file_wires_elasticsearch_kibana_and_yujing() -> None:
 
 
 def test_compose_yujing_config_passes_check(monkeypatch) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "YUJING_ES_URL": "http://elasticsearch:9200"}
+    env = {**os.environ, "YUJING_ES_URL": "http://elasticsearch:9200"}
     check = subprocess.run(
-        [sys.executable, "-m", "yujing.cli", "check-config", "config/docker.yaml"],
+        [sys.executable, "-m", "yujing", "check-config", "config/docker.yaml"],
         cwd=ROOT,
         env=env,
         capture_output=True,

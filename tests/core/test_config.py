@@ -151,7 +151,7 @@ def test_durations() -> None:
 def test_check_config_command_exit_codes(tmp_path: Path) -> None:
     good = write(tmp_path, "products:\n  - {id: a, name: 甲产品}\n", "good.yaml")
     bad = write(tmp_path, "storage:\n  pth: x.db\n", "bad.yaml")
-    run = [sys.executable, "-m", "yujing.cli", "check-config"]
+    run = [sys.executable, "-m", "yujing", "check-config"]
     ok = subprocess.run([*run, str(good)], capture_output=True, text=True, cwd=tmp_path)
     assert ok.returncode == 0, ok.stderr
     assert "OK — 0 sources, 1 product, 1 receiver" in ok.stdout

@@ -6,16 +6,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from yujing.records import (
-    Alert,
-    AlertState,
-    Post,
-    Reach,
-    ScoredPost,
-    Severity,
-    hash_author,
-    post_id,
-)
+from yujing.alerts import Alert, AlertState, BurstFacts, Severity
+from yujing.records import Post, Reach, ScoredPost, hash_author, post_id
 from yujing.storage import Store
 
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
@@ -86,20 +78,20 @@ def test_alert_round_trip_and_firing_lookup(tmp_path: Path) -> None:
     alert = Alert(
         key="burst:anxin-e",
         id="burst:anxin-e@20261120T060000Z",
-        kind="burst",
-        product="anxin-e",
-        category=None,
         severity=Severity.ORANGE,
         state=AlertState.FIRING,
-        window_start=T0,
-        window_end=T0 + timedelta(hours=1),
-        count=12,
-        baseline=0.4,
-        complainants=9,
         started_at=T0,
         updated_at=T0,
+        labels={"kind": "burst", "product": "anxin-e"},
         reasons=("12 posts in 1 h against a usual 0.4",),
-        samples=({"id": "x", "title": "理赔难", "url": "http://x", "source": "forum"},),
+        burst=BurstFacts(
+            window_start=T0,
+            window_end=T0 + timedelta(hours=1),
+            count=12,
+            baseline=0.4,
+            complainants=9,
+            samples=({"id": "x", "title": "理赔难", "url": "http://x", "source": "forum"},),
+        ),
     )
     store.save_alert(alert)
     assert store.firing_alert("burst:anxin-e") == alert

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from crawlers.run import CrawlResult, crawl_source
 from yujing.config import FeedSource, ForumSource
+from yujing.crawlers.run import CrawlResult, crawl_source
 from yujing.records import Post
 
 PAGES = (Path(__file__).parent / "pages").resolve()

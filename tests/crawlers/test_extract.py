@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from scrapy.http import HtmlResponse
 
-from crawlers.extract import extract_text
-from crawlers.spiders.feed import strip_html
+from yujing.crawlers.extract import extract_text
+from yujing.crawlers.spiders.feed import strip_html
 
 PAGE = """
 <html><body>

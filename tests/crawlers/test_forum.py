@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawlers.run import CrawlResult
+from yujing.crawlers.run import CrawlResult
 from yujing.records import Reach, hash_author, post_id
 
 from .conftest import SALT, Collector, forum_source

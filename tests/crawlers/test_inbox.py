@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.inbox import InboxSinkError, TranscriptInbox, ingest_files
-from crawlers.inbox_formats import TranscriptError, content_id
 from yujing.config import TranscriptSource
+from yujing.crawlers.inbox import InboxSinkError, TranscriptInbox, ingest_files
+from yujing.crawlers.inbox_formats import TranscriptError, content_id
 from yujing.records import Post, hash_author, post_id
 
 SALT = "test-salt-0001"

@@ -8,10 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.run import CrawlResult, crawl_settings, crawl_source, spider_for, stop_all_crawls
-from crawlers.spiders.feed import FeedSpider
-from crawlers.spiders.forum import ForumSpider
 from yujing.config import FeedSource, ForumSource, TranscriptSource
+from yujing.crawlers.run import (
+    CrawlResult,
+    crawl_settings,
+    crawl_source,
+    spider_for,
+    stop_all_crawls,
+)
+from yujing.crawlers.spiders.feed import FeedSpider
+from yujing.crawlers.spiders.forum import ForumSpider
 from yujing.records import Post
 
 from .conftest import SALT, TEST_SETTINGS, TIMEZONE, Collector, feed_source, forum_source

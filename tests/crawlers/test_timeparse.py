@@ -5,8 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from crawlers.counts import parse_count
-from crawlers.timeparse import parse_published
+from yujing.crawlers.counts import parse_count
+from yujing.crawlers.timeparse import parse_published
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # 2026-11-25 12:00 in Shanghai: relative and year-less forms are read against this.

@@ -18,9 +18,9 @@ import feedparser
 import pytest
 from parsel import Selector
 
+from yujing.app.demo import world as world_module
+from yujing.app.demo.world import DemoWorld
 from yujing.config import Config, ForumSource, load_config
-from yujing.demo import world as world_module
-from yujing.demo.world import DemoWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 START = datetime.fromisoformat("2026-11-20T14:30:00+08:00").timestamp()

@@ -7,12 +7,13 @@ from random import Random
 
 import pytest
 
-from detector.burst import STATE_KEY, BurstDetector
-from detector.emerging import EmergingTerms, ngrams
-from detector.normalize import dedup_key
-from detector.severity import Signals, grade, reasons
+from yujing.alerts import AlertState, Severity
 from yujing.config import BurstOverride, BurstRule, Detection
-from yujing.records import AlertState, Reach, ScoredPost, Severity
+from yujing.detector.burst import STATE_KEY, BurstDetector
+from yujing.detector.emerging import EmergingTerms, ngrams
+from yujing.detector.normalize import dedup_key
+from yujing.detector.severity import Signals, grade, reasons
+from yujing.records import Reach, ScoredPost
 from yujing.storage import Store
 
 from .conftest import make_post
@@ -106,11 +107,11 @@ def test_zero_heavy_series_fires_on_a_small_wave(det):
     wave(det, "a", T0, 6)
     (fired,) = det.evaluate(["a", "b"], T0 + timedelta(minutes=8))
     assert fired.state is AlertState.FIRING and fired.product == "a"
-    assert fired.count == 6 and fired.baseline < 0.5
+    assert fired.burst.count == 6 and fired.burst.baseline < 0.5
     assert fired.reasons[0].startswith("6 posts in 1 h against a usual 0.")
     assert "a day)" in fired.reasons[0]
-    assert len(fired.series) == 24 and sum(fired.series) == 6
-    assert fired.score > 6  # -log10 p
+    assert len(fired.burst.series) == 24 and sum(fired.burst.series) == 6
+    assert fired.burst.score > 6  # -log10 p
 
 
 def test_too_few_posts_do_not_fire_however_sudden(det):
@@ -123,21 +124,21 @@ def test_wave_lifecycle_one_alert_updated_then_resolved(det):
     t1 = T0 + timedelta(minutes=7)
     (fired,) = det.evaluate(["a", "b"], t1)
     assert fired.id == "burst:a@20240301T120700Z" and fired.key == "burst:a"
-    assert (fired.complainants, fired.sources, fired.severity) == (6, 1, Severity.BLUE)
+    assert (fired.burst.complainants, fired.burst.sources, fired.severity) == (6, 1, Severity.BLUE)
     assert fired.started_at == t1 == fired.updated_at
     assert det.evaluate(["a"], t1 + timedelta(minutes=1)) == []  # nothing new
     # more people: an update of the same alert, then an escalation
     wave(det, "a", T0 + timedelta(minutes=8), 6, source="weibo")
     (upd,) = det.evaluate(["a"], T0 + timedelta(minutes=15))
-    assert upd.id == fired.id and upd.count == 12 and upd.severity is Severity.YELLOW
+    assert upd.id == fired.id and upd.burst.count == 12 and upd.severity is Severity.YELLOW
     wave(det, "a", T0 + timedelta(minutes=16), 10, source="tieba", collective=True)
     (esc,) = det.evaluate(["a"], T0 + timedelta(minutes=27))
     assert esc.id == fired.id and esc.severity.rank > upd.severity.rank
-    assert esc.complainants == 22 and esc.sources == 3
+    assert esc.burst.complainants == 22 and esc.burst.sources == 3
     # the window slides: counts go down, no news; then back to baseline: resolved once
     later = run(det, ["a"], T0 + timedelta(minutes=30), T0 + timedelta(hours=5))
     assert [e.state for e in later] == [AlertState.RESOLVED]
-    assert later[0].id == fired.id and later[0].count == 22
+    assert later[0].id == fired.id and later[0].burst.count == 22
     assert later[0].reasons[-1].startswith("back to usual")
     # a wave that big must not become the product's new normal
     assert det.series["burst:a"].baseline.per_day() < 5
@@ -153,7 +154,7 @@ def test_busy_product_needs_far_more_than_its_usual():
     assert run(det, ["busy"], T0 - timedelta(hours=1), T0 + timedelta(minutes=14)) == []
     wave(det, "busy", T0 + timedelta(minutes=15), 30)
     (alert,) = det.evaluate(["busy"], T0 + timedelta(minutes=50))
-    assert 2 < alert.baseline < 8
+    assert 2 < alert.burst.baseline < 8
 
 
 def test_hour_of_day_pattern_is_learned():
@@ -225,7 +226,7 @@ def test_signals_in_reasons_and_emerging_terms(det):
         det.observe(sp)
     (alert,) = det.evaluate(["a"], T0 + timedelta(minutes=10))
     text = " | ".join(alert.reasons)
-    assert alert.complainants == 8  # one person posted twice
+    assert alert.burst.complainants == 8  # one person posted twice
     assert "8 distinct complainants" in text and "3 sources" in text
     assert "collective-action language in 9 posts (维权群 ×9)" in text
     assert "negative tone in 9 of 9 posts" in text
@@ -281,6 +282,7 @@ def test_restart_carries_the_wave_and_the_baseline(tmp_path):
     background(det, "a", store=store)
     wave(det, "a", T0, 7, store=store)
     (fired,) = det.evaluate(["a"], T0 + timedelta(minutes=8))
+    store.save_alert(fired)  # as the daemon's pipeline does with what the detector returns
     det.save_state()
     state = store.get_state(STATE_KEY)
     assert state["cursor"] == store.last_post_rowid() > 0
@@ -297,6 +299,8 @@ def test_restart_carries_the_wave_and_the_baseline(tmp_path):
     wave(det2, "a", T0 + timedelta(minutes=11), 3, store=store)
     events = det2.evaluate(["a"], T0 + timedelta(minutes=15))
     assert events and all(e.id == fired.id for e in events)
+    for e in events:
+        store.save_alert(e)
     assert store.firing_alert("burst:a").id == fired.id
 
     # without any saved state the detector learns from the posts in the store
@@ -338,7 +342,7 @@ def test_rollback_undoes_an_evaluation_that_was_not_committed(det):
 
 
 def test_old_and_future_posts_do_not_break_the_term_counts():
-    from detector.emerging import MAX_TERMS
+    from yujing.detector.emerging import MAX_TERMS
 
     et = EmergingTerms(3600, 7 * 86400)
     rng = __import__("random").Random(4)

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from detector.categories import CategoryTagger
 from yujing.config import Category, ConfigError, load_config
+from yujing.detector.categories import CategoryTagger
 
 ROOT = Path(__file__).resolve().parents[2]
 

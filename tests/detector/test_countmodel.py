@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from detector.countmodel import log_pmf, tail, upper_bound
+from yujing.detector.countmodel import log_pmf, tail, upper_bound
 
 
 def test_poisson_tail_matches_the_sum():

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from detector.normalize import dedup_key, normalize
+from yujing.detector.normalize import dedup_key, normalize
 
 
 def test_full_width_letters_digits_and_punctuation_become_half_width():

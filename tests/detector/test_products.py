@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from detector.products import ProductTagger
 from yujing.config import Product
+from yujing.detector.products import ProductTagger
 
 PRODUCTS = [
     Product(id="esheng", name="安心e生医疗险", aliases=["e生保"]),

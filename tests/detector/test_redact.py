@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from detector.redact import Redactor, id_card_valid, luhn_valid
 from yujing.config import ConfigError, load_config
+from yujing.detector.redact import Redactor, id_card_valid, luhn_valid
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 

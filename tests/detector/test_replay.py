@@ -18,12 +18,12 @@ REQUIRED = {"product", "fired_at", "state", "severity", "score"}
 
 
 def replay(*args: str, cwd: Path) -> tuple[list[dict], str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ)
     result = subprocess.run(
         [
             sys.executable,
             "-m",
-            "yujing.cli",
+            "yujing",
             "replay",
             "-c",
             str(ROOT / "config" / "yujing.yaml"),

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from snownlp.classification.bayes import Bayes
 
-from detector.sentiment import (
+from yujing.detector.sentiment import (
     MODEL_PATH,
     NEGATIVE_BELOW,
     POSITIVE_ABOVE,
@@ -18,9 +18,9 @@ from detector.sentiment import (
     SentimentScorer,
     sentiment_main,
 )
-from detector.sentiment_features import NEGATED, features
-from detector.sentiment_model import NaiveBayesModel, SentimentModel, train
-from detector.sentiment_train import insurance_docs, is_held_out, split
+from yujing.detector.sentiment_features import NEGATED, features
+from yujing.detector.sentiment_model import NaiveBayesModel, SentimentModel, train
+from yujing.detector.sentiment_train import insurance_docs, is_held_out, split
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -190,9 +190,9 @@ def test_cli_round_trip_through_real_stdin_and_stdout():
         "客服耐心专业，服务周到，点赞",
         "  ",
     ]
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = dict(os.environ)
     proc = subprocess.run(
-        [sys.executable, "-m", "yujing.cli", "sentiment"],
+        [sys.executable, "-m", "yujing", "sentiment"],
         input="\n".join(lines) + "\n",
         capture_output=True,
         text=True,
@@ -218,7 +218,7 @@ def test_cli_round_trip_through_real_stdin_and_stdout():
 
 
 def test_text_without_chinese_is_not_guessed() -> None:
-    from detector.sentiment import SentimentScorer
+    from yujing.detector.sentiment import SentimentScorer
 
     scorer = SentimentScorer()
     assert scorer.score("This product is great") == 0.5

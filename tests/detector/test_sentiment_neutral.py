@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from detector.sentiment import SentimentScorer, _shipped_model
-from detector.sentiment_features import QUESTION, QUESTION_END, analyse, features
-from detector.sentiment_model import SentimentModel, train
+from yujing.detector.sentiment import SentimentScorer, _shipped_model
+from yujing.detector.sentiment_features import QUESTION, QUESTION_END, analyse, features
+from yujing.detector.sentiment_model import SentimentModel, train
 
 QUESTIONS = [
     "请问重疾险怎么理赔？",

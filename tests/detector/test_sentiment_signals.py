@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from detector.sentiment import SentimentScorer
-from detector.signals import COLLECTIVE_TERMS, collective_terms_in, has_collective_language
+from yujing.detector.sentiment import SentimentScorer
+from yujing.detector.signals import COLLECTIVE_TERMS, collective_terms_in, has_collective_language
 
 COMPLAINTS = [
     "这个保险太坑了，理赔拖了三个月还拒赔，骗子公司！",
@@ -51,7 +51,7 @@ def test_label_thresholds():
 def test_repeated_text_is_served_from_the_cache(monkeypatch):
     scorer = SentimentScorer(cache_size=8)
     first = scorer.score(COMPLAINTS[0])
-    import detector.sentiment as mod
+    import yujing.detector.sentiment as mod
 
     def boom(_text):
         raise AssertionError("text scored again although it was cached")

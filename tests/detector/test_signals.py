@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from detector.signals import COLLECTIVE_TERMS, collective_terms_in, has_collective_language
+from yujing.detector.signals import COLLECTIVE_TERMS, collective_terms_in, has_collective_language
 
 
 @pytest.mark.parametrize(

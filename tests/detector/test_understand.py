@@ -6,10 +6,10 @@ import sqlite3
 
 import pytest
 
-from detector.normalize import dedup_key
-from detector.redact import Redactor
-from detector.understand import Understander
 from yujing.config import Category, Product
+from yujing.detector.normalize import dedup_key
+from yujing.detector.redact import Redactor
+from yujing.detector.understand import Understander
 from yujing.storage import Store
 
 from .conftest import make_post

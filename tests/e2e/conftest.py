@@ -14,9 +14,9 @@ def yujing(
     *args: str, cwd: Path, timeout: float = 180, env: dict | None = None
 ) -> subprocess.CompletedProcess:
     """Run the real command in its own process: each daemon gets a fresh Twisted reactor."""
-    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "yujing.cli", *args],
+        [sys.executable, "-m", "yujing", *args],
         cwd=cwd,
         env=full_env,
         capture_output=True,

@@ -109,7 +109,7 @@ class SlowSite:
 
 def run_status(cfg: Path, env: dict) -> str:
     status = subprocess.run(
-        [sys.executable, "-m", "yujing.cli", "status", "-c", str(cfg)],
+        [sys.executable, "-m", "yujing", "status", "-c", str(cfg)],
         cwd=cfg.parent,
         env={**env, "COLUMNS": "200"},
         capture_output=True,
@@ -140,10 +140,10 @@ def test_daemon_collects_reloads_and_stops_cleanly(tmp_path: Path) -> None:
         "\n".join(json.dumps(c, ensure_ascii=False) for c in calls).encode("gbk")
     )
     log_file = tmp_path / "daemon.log"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = dict(os.environ)
     with log_file.open("w") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "yujing.cli", "run", "-c", str(cfg)],
+            [sys.executable, "-m", "yujing", "run", "-c", str(cfg)],
             cwd=tmp_path,
             env=env,
             stdout=log,

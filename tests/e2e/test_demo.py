@@ -7,8 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from tests.fakes.elasticsearch import FakeElasticsearch
-from tests.fakes.slack import FakeSlack
+from testkit.fakes.elasticsearch import FakeElasticsearch
+from testkit.fakes.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from notifier.elastic import PostIndexer, install_templates, make_client, posts_index
-from notifier.receivers import ElasticsearchAlertReceiver
 from yujing import config as cfg
+from yujing.alerts import AlertEvent
+from yujing.notifier.elastic import PostIndexer, install_templates, make_client, posts_index
+from yujing.notifier.receivers.elasticsearch import ElasticsearchAlertReceiver
 from yujing.records import Post, Reach, ScoredPost, hash_author, post_id
 from yujing.storage import Store
 
@@ -88,7 +89,7 @@ def test_posts_and_alerts_round_trip_through_a_real_cluster(tmp_path, prefix) ->
         "labels": {},
         "series": [0, 0, 1, 11],
     }
-    receiver.send(event)
+    receiver.send(AlertEvent.from_dict(event))
     client.indices.refresh(index=f"{prefix}-alerts")
     doc = client.get(index=f"{prefix}-alerts", id="burst:anxin-e@live")
     assert doc["_source"]["severity"] == "orange"

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from yujing.alerts import Alert, AlertEvent, AlertState, BurstFacts, EventKind, Severity
 from yujing.config import Config
-from yujing.records import Alert, AlertState, Post, Reach, ScoredPost, Severity
+from yujing.records import Post, Reach, ScoredPost
 from yujing.storage import Store
 
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
@@ -15,46 +16,49 @@ T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
 PRODUCTS = [{"id": "anxin-e", "name": "安心e生医疗险", "aliases": ["安心e生"]}]
 
 
-def make_event(event: str = "firing", **changes: Any) -> dict[str, Any]:
+def make_event_dict(event: str = "firing", **changes: Any) -> dict[str, Any]:
+    """An alert event as the outbox and the journal carry it; ``changes`` override fields."""
     alert = Alert(
         key="burst/anxin-e/-",
         id="burst/anxin-e/-@2024-05-01T06:00:00+00:00",
-        kind="burst",
-        product="anxin-e",
-        category=None,
         severity=Severity.ORANGE,
         state=AlertState.RESOLVED if event == "resolved" else AlertState.FIRING,
-        window_start=T0,
-        window_end=datetime(2024, 5, 1, 7, 0, tzinfo=UTC),
-        count=23,
-        baseline=2.1,
-        complainants=15,
         started_at=T0,
         updated_at=datetime(2024, 5, 1, 7, 0, tzinfo=UTC),
         resolved_at=datetime(2024, 5, 1, 9, 0, tzinfo=UTC) if event == "resolved" else None,
-        score=8.7,
-        sources=3,
+        labels={"product": "anxin-e", "kind": "burst", "team": "pr-east"},
         reasons=("1小时内 23 条投诉，是平常的 11 倍", "出现集体维权用语"),
-        samples=(
-            {
-                "id": "p1",
-                "title": "安心e生理赔被拒，大家一起投诉",
-                "url": "https://bbs.example.cn/t/1",
-                "source": "forum",
-            },
-            {
-                "id": "p2",
-                "title": "理赔难<求助>",
-                "url": "https://feed.example.cn/a?x=1&y=2",
-                "source": "feed",
-            },
+        burst=BurstFacts(
+            window_start=T0,
+            window_end=datetime(2024, 5, 1, 7, 0, tzinfo=UTC),
+            count=23,
+            baseline=2.1,
+            complainants=15,
+            score=8.7,
+            sources=3,
+            samples=(
+                {
+                    "id": "p1",
+                    "title": "安心e生理赔被拒，大家一起投诉",
+                    "url": "https://bbs.example.cn/t/1",
+                    "source": "forum",
+                },
+                {
+                    "id": "p2",
+                    "title": "理赔难<求助>",
+                    "url": "https://feed.example.cn/a?x=1&y=2",
+                    "source": "feed",
+                },
+            ),
         ),
-        labels={"product": "anxin-e", "kind": "burst", "severity": "orange", "team": "pr-east"},
     )
-    d = alert.to_dict()
+    d = AlertEvent(EventKind(event), alert).to_dict()
     d.update(changes)
-    d["event"] = event
     return d
+
+
+def make_event(event: str = "firing", **changes: Any) -> AlertEvent:
+    return AlertEvent.from_dict(make_event_dict(event, **changes))
 
 
 def make_config(**sections: Any) -> Config:

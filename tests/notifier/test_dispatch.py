@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from notifier.dispatch import DeliveryReport, Notifier, backoff, event_labels
-from notifier.receivers import SlackReceiver
-from tests.fakes.slack import FakeSlack
+from testkit.fakes.slack import FakeSlack
 from yujing import config as cfg
+from yujing.notifier.dispatch import DeliveryReport, Notifier, backoff
+from yujing.notifier.receivers.slack import SlackReceiver
 from yujing.records import utcnow
 from yujing.storage import Store
 
@@ -42,7 +42,7 @@ def due_ids(store: Store, at) -> list[int]:
 
 
 def test_labels_are_the_alerts_own_plus_its_facts() -> None:
-    labels = event_labels(make_event("escalated", severity="red"))
+    labels = make_event("escalated", severity="red").labels()
     assert labels == {
         "product": "anxin-e",
         "kind": "burst",
@@ -68,7 +68,7 @@ def test_submit_enqueues_one_durable_row_per_routed_receiver(store: Store) -> No
     assert len(ids) == 2
     items = store.due(utcnow() + timedelta(seconds=1))
     assert [(i.receiver, i.payload["event"]) for i in items] == [("a", "firing"), ("b", "firing")]
-    assert items[0].payload == make_event()
+    assert items[0].payload == make_event().to_dict()
     assert notifier.submit(make_event(severity="blue", labels={})) != []  # falls to the root
     assert store.due(utcnow() + timedelta(seconds=1))[-1].receiver == "log"
 
@@ -86,7 +86,7 @@ def test_failure_then_retry_delivers_exactly_once(store: Store, caplog) -> None:
     assert notifier.deliver_due(start + timedelta(seconds=4)) == DeliveryReport(0, 0)  # backing off
     assert notifier.deliver_due(start + timedelta(seconds=5)) == DeliveryReport(1, 0)
     assert notifier.deliver_due(start + timedelta(hours=5)) == DeliveryReport(0, 0)
-    assert len(flaky.got) == 1 and flaky.got[0]["id"] == make_event()["id"]
+    assert len(flaky.got) == 1 and flaky.got[0].id == make_event().id
     assert store.pending() == []
 
 
@@ -119,14 +119,14 @@ def test_each_receiver_gets_its_events_in_order(store: Store) -> None:
     notifier.submit(make_event("resolved"))
     # a's "resolved" is due now, but its "firing" waits for its retry: nothing overtakes it.
     assert notifier.deliver_due(start + timedelta(seconds=1)) == DeliveryReport(sent=1, failed=0)
-    assert [e["event"] for e in b.got] == ["firing", "resolved"]
+    assert [e.event for e in b.got] == ["firing", "resolved"]
     assert a.got == []
     assert notifier.deliver_due(start + timedelta(seconds=6)) == DeliveryReport(sent=2, failed=0)
-    assert [e["event"] for e in a.got] == ["firing", "resolved"]
+    assert [e.event for e in a.got] == ["firing", "resolved"]
 
 
 def test_unknown_receiver_is_logged_and_kept_pending(store: Store, caplog) -> None:
-    store.enqueue("gone", make_event())  # routed under an older config
+    store.enqueue("gone", make_event().to_dict())  # routed under an older config
     notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": Flaky()})
     with caplog.at_level(logging.WARNING, logger="yujing.notifier"):
         assert notifier.deliver_due(utcnow()) == DeliveryReport(0, 0)
@@ -158,7 +158,7 @@ def test_pending_alerts_survive_reopening_the_store(tmp_path: Path) -> None:
             start + timedelta(seconds=5)
         )
         assert report == DeliveryReport(2, 0)
-        assert [e["event"] for e in receiver.got] == ["firing", "resolved"]
+        assert [e.event for e in receiver.got] == ["firing", "resolved"]
         assert second.pending() == []
     finally:
         second.close()
@@ -218,10 +218,10 @@ def test_a_dead_receivers_backlog_does_not_hold_up_the_others(store: Store) -> N
     # With a global "oldest first, at most 2" the five rows of `a` would fill every batch.
     report = notifier.deliver_due(start, limit=2)
     assert report == DeliveryReport(2, 1)
-    assert [e["id"] for e in alive.got] == ["burst:x@0", "burst:x@1"]
+    assert [e.id for e in alive.got] == ["burst:x@0", "burst:x@1"]
     assert dead.calls == 1, "after a failure the receiver's later rows wait: order is kept"
     assert notifier.deliver_due(start, limit=2) == DeliveryReport(2, 0)
-    assert [e["id"] for e in alive.got][2:] == ["burst:x@2", "burst:x@3"]
+    assert [e.id for e in alive.got][2:] == ["burst:x@2", "burst:x@3"]
 
 
 def test_async_delivery_sends_from_a_worker_thread(store: Store) -> None:

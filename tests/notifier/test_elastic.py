@@ -6,7 +6,9 @@ import base64
 import pytest
 from elasticsearch import ApiError
 
-from notifier.elastic import (
+from testkit.fakes.elasticsearch import FakeElasticsearch
+from yujing.config import Elasticsearch as EsConfig
+from yujing.notifier.elastic import (
     CURSOR_KEY,
     AlertDoc,
     BulkRetry,
@@ -16,8 +18,6 @@ from notifier.elastic import (
     install_templates,
     make_client,
 )
-from tests.fakes.elasticsearch import FakeElasticsearch
-from yujing.config import Elasticsearch as EsConfig
 from yujing.storage import Store
 
 from .conftest import make_scored

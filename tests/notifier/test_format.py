@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from notifier.format import one_line, render, sparkline, title
+from yujing.notifier.format import one_line, render, sparkline, title
 
-from .conftest import make_event
+from .conftest import make_event_dict as make_event
 
 NAMES = {"anxin-e": "安心e生医疗险"}
 

@@ -7,18 +7,15 @@ from pathlib import Path
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from notifier.elastic import make_client
-from notifier.receivers import (
-    ElasticsearchAlertReceiver,
-    FileReceiver,
-    LogReceiver,
-    RetryLater,
-    SlackReceiver,
-    build_receivers,
-)
-from tests.fakes.elasticsearch import FakeElasticsearch
-from tests.fakes.slack import FakeSlack
+from testkit.fakes.elasticsearch import FakeElasticsearch
+from testkit.fakes.slack import FakeSlack
 from yujing import config as cfg
+from yujing.notifier.elastic import make_client
+from yujing.notifier.receivers import RetryLater, build_receivers
+from yujing.notifier.receivers.elasticsearch import ElasticsearchAlertReceiver
+from yujing.notifier.receivers.file import FileReceiver
+from yujing.notifier.receivers.log import LogReceiver
+from yujing.notifier.receivers.slack import SlackReceiver
 
 from .conftest import make_config, make_event
 
@@ -55,7 +52,7 @@ def test_file_receiver_appends_utf8_json_lines(tmp_path: Path) -> None:
     assert "安心e生理赔被拒" in raw  # not \u escapes
     events = [json.loads(line) for line in raw.splitlines()]
     assert [e["event"] for e in events] == ["firing", "resolved"]
-    assert events[0] == make_event()
+    assert events[0] == make_event().to_dict()
 
 
 def test_slack_receiver_posts_through_the_web_api() -> None:
@@ -112,7 +109,7 @@ def test_elasticsearch_receiver_indexes_alert_by_id_and_overwrites() -> None:
 
         writes = [r for r in es.requests if r.path == "/_bulk"]
         assert len(writes) == 2
-        alert_id = make_event()["id"]
+        alert_id = make_event().id
         assert [(d["op"], d["_index"], d["_id"]) for d in es.bulk_docs()] == [
             ("index", "yj-alerts", alert_id),
             ("index", "yj-alerts", alert_id),

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.route import match_receivers, parse_matcher
 from yujing.config import Route
+from yujing.notifier.route import match_receivers, parse_matcher
 
 
 def route(**d) -> Route:

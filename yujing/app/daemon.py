@@ -20,10 +20,12 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from .config import Config, ConfigError, TranscriptSource, load_config
-from .pipeline import AlertEvent, Pipeline
-from .records import utcnow
-from .storage import Store
+from yujing.alerts import AlertEvent
+from yujing.config import Config, ConfigError, TranscriptSource, load_config
+from yujing.records import utcnow
+from yujing.storage import Store
+
+from .pipeline import Pipeline
 
 __all__ = ["Daemon", "SourceReport", "install_asyncio_reactor", "run_in_reactor"]
 
@@ -122,7 +124,7 @@ class Daemon:
     def _build_indexer(self, config: Config) -> Any:
         if config.elasticsearch is None:
             return None
-        from notifier.elastic import PostIndexer, make_client
+        from yujing.notifier.elastic import PostIndexer, make_client
 
         # The indexer installs the index templates itself before its first write, from a
         # worker thread: a cluster that is still starting never blocks the daemon.
@@ -154,7 +156,7 @@ class Daemon:
             if isinstance(source, TranscriptSource):
                 report = self._collect_inbox(source)
             else:
-                from crawlers.run import crawl_source
+                from yujing.crawlers.run import crawl_source
 
                 result = await crawl_source(
                     source,
@@ -198,13 +200,13 @@ class Daemon:
         return report
 
     def _known_url(self, source: str) -> Callable[[str], bool]:
-        from .records import post_id
+        from yujing.records import post_id
 
         # Forum posts are identified by their URL (see crawlers.spiders.forum).
         return lambda url: self.store.has_post(post_id(source, url))
 
     def _collect_inbox(self, source: TranscriptSource) -> SourceReport:
-        from crawlers.inbox import InboxSinkError
+        from yujing.crawlers.inbox import InboxSinkError
 
         problems: list[str] = []
         try:
@@ -223,7 +225,7 @@ class Daemon:
         )
 
     def _inbox(self, source: TranscriptSource) -> Any:
-        from crawlers.inbox import TranscriptInbox
+        from yujing.crawlers.inbox import TranscriptInbox
 
         inbox = self._inboxes.get(source.name)
         if inbox is None or inbox.source != source:
@@ -393,7 +395,7 @@ class Daemon:
 
     async def shutdown(self) -> None:
         """Stop scheduling, stop running crawls, deliver what is due, close the store."""
-        from crawlers.run import stop_all_crawls
+        from yujing.crawlers.run import stop_all_crawls
 
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()

@@ -9,32 +9,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
-from detector.burst import BurstDetector, detector_for
-from detector.understand import understander_for
-from notifier.dispatch import Notifier
-from notifier.receivers import FileReceiver as JournalWriter
+from yujing.alerts import AlertEvent, AlertState
+from yujing.config import Config
+from yujing.detector.burst import BurstDetector, detector_for
+from yujing.detector.lifecycle import Lifecycle
+from yujing.detector.understand import understander_for
+from yujing.notifier.dispatch import Notifier
+from yujing.notifier.journal import Journal
+from yujing.records import Post, utcnow
+from yujing.storage import Store
 
-from .config import Config, FileReceiver
-from .records import Alert, AlertState, Post, utcnow
-from .storage import Store
-
-__all__ = ["Pipeline", "AlertEvent", "event_name"]
+__all__ = ["Pipeline"]
 
 log = logging.getLogger("yujing.pipeline")
-
-AlertEvent = dict[str, Any]  # Alert.to_dict() plus "event": firing|updated|escalated|resolved
-
-
-def event_name(alert: Alert, previous: Alert | None) -> str:
-    if alert.state is AlertState.RESOLVED:
-        return "resolved"
-    if previous is None or previous.id != alert.id:
-        return "firing"
-    if alert.severity.rank > previous.severity.rank:
-        return "escalated"
-    return "updated"
 
 
 class Pipeline:
@@ -53,13 +41,9 @@ class Pipeline:
         # A detector handed over (a reload that left detection alone) keeps what it learned.
         self.detector = detector or detector_for(config, store)
         self.notifier = notifier or Notifier(config, store)
-        self.journal = (
-            JournalWriter(FileReceiver(name="journal", type="file", path=config.alerts_file))
-            if config.alerts_file
-            else None
-        )
+        self.journal = Journal(config.alerts_file) if config.alerts_file else None
         self.on_alert = on_alert
-        self._firing = {a.key: a for a in store.alerts(AlertState.FIRING)}
+        self.lifecycle = Lifecycle(store.alerts(AlertState.FIRING))
         self.accepted = 0
         self.duplicates = 0
 
@@ -86,10 +70,9 @@ class Pipeline:
         """Evaluate products that got posts (or all, or those firing) and hand events on."""
         now = now or utcnow()
         # The detector reads what was committed since its last look, from any process.
-        products = self.detector.catch_up() | {a.product for a in self._firing.values()}
+        products = self.detector.catch_up() | self.lifecycle.products()
         if all_products:
             products |= {p.id for p in self.config.products}
-        events = []
         # The alert's new state and its outbox rows commit together: an alert is never stored
         # as firing without its messages queued, nor queued without being stored. If anything
         # fails, the store rolls back and so does the detector's memory of its waves, so the
@@ -97,33 +80,27 @@ class Pipeline:
         mark = self.detector.mark()
         try:
             with self.store.transaction():
-                for alert in self.detector.evaluate(sorted(products), now):
-                    event = alert.to_dict()
-                    event["event"] = event_name(alert, self._firing.get(alert.key))
+                events = self.lifecycle.name(self.detector.evaluate(sorted(products), now))
+                for event in events:
+                    self.store.save_alert(event.alert)
                     self.notifier.submit(event)
-                    events.append((alert, event))
         except Exception:
             self.detector.rollback(mark)
             raise
-        for alert, _ in events:
-            if alert.state is AlertState.FIRING:
-                self._firing[alert.key] = alert
-            else:
-                self._firing.pop(alert.key, None)
-        for _, event in events:
+        self.lifecycle.apply(events)
+        for event in events:
             try:
                 self._announce(event)
             except Exception:  # the alert is stored and queued; a full disk must not hide it
-                log.exception("announcing alert %s failed", event["id"])
-        return [event for _, event in events]
+                log.exception("announcing alert %s failed", event.id)
+        return events
 
     def _announce(self, event: AlertEvent) -> None:
         """After the commit: the audit log line, the journal file and the caller's hook."""
         # The routed `log` receiver writes the full message; this line exists whatever the route.
-        log.info(
-            "alert %s: %s [%s] %s", event["event"], event["product"], event["severity"], event["id"]
-        )
+        alert = event.alert
+        log.info("alert %s: %s [%s] %s", event.event, alert.product, alert.severity, alert.id)
         if self.journal is not None:
-            self.journal.send(event)
+            self.journal.append(event.to_dict())
         if self.on_alert is not None:
             self.on_alert(event)

@@ -8,9 +8,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .config import Config
-from .records import AlertState, utcnow
-from .storage import Store
+from yujing.alerts import AlertState
+from yujing.config import Config
+from yujing.records import utcnow
+from yujing.storage import Store
 
 __all__ = ["print_status"]
 
@@ -99,8 +100,8 @@ def _alerts(store: Store, config: Config, console: Console) -> None:
             escape(a.product),
             _local(a.started_at, config),
             _local(a.updated_at, config),
-            str(a.count),
-            str(a.complainants),
+            str(a.burst.count) if a.burst else "",
+            str(a.burst.complainants) if a.burst else "",
             escape(
                 a.reasons[0] if a.reasons else ""
             ),  # the headline; `why` in full is in the alert

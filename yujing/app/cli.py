@@ -9,7 +9,8 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .config import ConfigError, load_config
+from yujing.config import ConfigError, load_config
+
 from .paths import default_config
 
 __all__ = ["main"]
@@ -85,10 +86,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
     _setup_logging(args.verbose, config.tz)
-    from crawlers.inbox import InboxSinkError, ingest_files
-    from detector.understand import understander_for
-
-    from .storage import Store
+    from yujing.crawlers.inbox import InboxSinkError, ingest_files
+    from yujing.detector.understand import understander_for
+    from yujing.storage import Store
 
     understander = understander_for(config)
     store = Store(config.storage.path)
@@ -142,7 +142,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
-    from detector.sentiment import sentiment_main
+    from yujing.detector.sentiment import sentiment_main
 
     return sentiment_main(sys.stdin, sys.stdout)
 
@@ -150,7 +150,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     # stdout carries only alert lines, so a bad config is reported on stderr like everywhere else.
     _, config = _load_or_exit(args.config)
-    from detector.replay import replay_main
+    from yujing.detector.replay import replay_main
 
     return replay_main(config, posts=args.posts, counts=args.counts, out=sys.stdout)
 

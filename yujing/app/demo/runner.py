@@ -15,11 +15,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
-from notifier.format import sparkline
+from yujing.alerts import AlertEvent, EventKind
+from yujing.notifier.format import sparkline
 
 from ..daemon import Daemon, SourceReport, run_in_reactor
 from ..paths import config_dir
-from ..pipeline import AlertEvent
 
 __all__ = ["run_demo", "DemoOutcome", "demo_session"]
 
@@ -38,25 +38,23 @@ class DemoOutcome:
 
 
 def _alert_panel(event: AlertEvent) -> Panel:
-    series = event.get("series") or ()
-    body = "\n".join(
-        [
-            # The reasons below say how this compares with the usual rate, in one wording.
-            f"{event['count']} posts, {event['complainants']} distinct complainants",
-            *([f"posts per bucket, oldest first: {sparkline(series)}"] if series else []),
-            *[f"• {escape(r)}" for r in event["reasons"]],
-            *[
-                f"  - {escape(s.get('title', ''))}  {escape(s.get('url', ''))}"
-                for s in event["samples"][:3]
-            ],
+    alert = event.alert
+    burst = alert.burst
+    lines = []
+    if burst is not None:
+        # The reasons below say how this compares with the usual rate, in one wording.
+        lines.append(f"{burst.count} posts, {burst.complainants} distinct complainants")
+        if burst.series:
+            lines.append(f"posts per bucket, oldest first: {sparkline(burst.series)}")
+    lines += [f"• {escape(r)}" for r in alert.reasons]
+    if burst is not None:
+        lines += [
+            f"  - {escape(s.get('title', ''))}  {escape(s.get('url', ''))}"
+            for s in burst.samples[:3]
         ]
-    )
-    colour = SEVERITY_STYLE.get(event["severity"], "white")
-    return Panel(
-        body,
-        title=f"[bold {colour}]{event['event'].upper()} {event['severity']} — {event['product']}[/]",
-        border_style=colour,
-    )
+    colour = SEVERITY_STYLE.get(alert.severity.value, "white")
+    title = f"{event.event.value.upper()} {alert.severity.value} — {alert.product}"
+    return Panel("\n".join(lines), title=f"[bold {colour}]{title}[/]", border_style=colour)
 
 
 async def demo_session(
@@ -81,18 +79,20 @@ async def demo_session(
 
     def on_alert(event: AlertEvent) -> None:
         outcome.alerts.append(event)
-        if event["event"] == "updated":
+        product, burst = event.alert.product, event.alert.burst
+        if event.event is EventKind.UPDATED and burst is not None:
             # Growth within a wave: one line, so the screen is not flooded with panels.
             console.print(
-                f"[dim]{clock()}[/] [bold]alert[/]         {escape(event['product'])} "
-                f"updated: {event['count']} posts, {event['complainants']} people"
+                f"[dim]{clock()}[/] [bold]alert[/]         {escape(product)} "
+                f"updated: {burst.count} posts, {burst.complainants} people"
             )
         else:
             console.print(_alert_panel(event))
-        if event["event"] == "firing" and event["product"] != world.wave_product:
-            outcome.reason = f"a false alarm fired for {event['product']}, which had no wave"
+        firing = event.event is EventKind.FIRING
+        if firing and product != world.wave_product:
+            outcome.reason = f"a false alarm fired for {product}, which had no wave"
             done.set()
-        if once and event["event"] == "firing" and event["product"] == world.wave_product:
+        if once and firing and product == world.wave_product:
             done.set()
 
     def clock() -> str:
@@ -130,7 +130,7 @@ async def demo_session(
             if once and time.monotonic() - start > deadline:
                 outcome.reason = (
                     f"no alert for {world.wave_product} within {deadline:g} s "
-                    f"(world: {stats}; alerts seen: {[a['product'] for a in outcome.alerts]})"
+                    f"(world: {stats}; alerts seen: {[a.alert.product for a in outcome.alerts]})"
                 )
                 done.set()
 
@@ -167,7 +167,7 @@ def run_demo(
     if not outcome.ok:
         console.print(f"[bold red]demo failed:[/] {outcome.reason}")
         return 1
-    fired = [a for a in outcome.alerts if a["product"] == outcome.wave_product]
+    fired = [a for a in outcome.alerts if a.alert.product == outcome.wave_product]
     if not fired:
         console.print("[bold]demo stopped before the wave's alert fired[/]")
         return 1 if once else 0

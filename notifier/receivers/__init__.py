@@ -1,0 +1,74 @@
+"""Where alert events go. Each receiver's ``send(event)`` delivers one event or raises.
+
+The dispatcher retries what raises, so a receiver never retries or sleeps itself; one that knows
+when to try again (Slack's rate limit) raises ``RetryLater``.
+
+One module per receiver, found through ``REGISTRY`` by the type of its config model and imported
+only when a config uses it, so a service's SDK loads only for the receiver that talks to it.
+Adding a receiver: its config model in ``yujing.config.notify`` (and the ``Receiver`` union
+there), its module here, and a line in ``REGISTRY``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import tzinfo
+from typing import Any, Protocol
+
+from yujing import config as cfg
+from yujing.alerts import AlertEvent
+from yujing.config import Config
+
+__all__ = ["Receiver", "RetryLater", "ReceiverContext", "REGISTRY", "build_receivers"]
+
+
+class Receiver(Protocol):
+    def send(self, event: AlertEvent) -> None: ...
+
+
+class RetryLater(Exception):
+    """Delivery refused for now; the service said when to try again."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class ReceiverContext:
+    """What a receiver may need beside its own config entry."""
+
+    config: Config
+    names: Mapping[str, str] = field(default_factory=dict)  # product id -> name
+    es_client: Any = None  # a shared Elasticsearch client (tests pass their own)
+
+    @property
+    def tz(self) -> tzinfo:
+        return self.config.tz
+
+
+# Config model -> "module:class"; each class has ``from_config(conf, context)``.
+REGISTRY: dict[type, str] = {
+    cfg.LogReceiver: "yujing.notifier.receivers.log:LogReceiver",
+    cfg.FileReceiver: "yujing.notifier.receivers.file:FileReceiver",
+    cfg.SlackReceiver: "yujing.notifier.receivers.slack:SlackReceiver",
+    cfg.ElasticsearchReceiver: "yujing.notifier.receivers.elasticsearch:ElasticsearchAlertReceiver",
+}
+
+
+def receiver_class(model: type) -> Any:
+    module, name = REGISTRY[model].split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def build_receivers(config: Config, *, es_client: Any = None) -> dict[str, Receiver]:
+    """One receiver per ``notify.receivers`` entry, by name."""
+    context = ReceiverContext(
+        config, names={p.id: p.name for p in config.products}, es_client=es_client
+    )
+    return {
+        conf.name: receiver_class(type(conf)).from_config(conf, context)
+        for conf in config.notify.receivers
+    }

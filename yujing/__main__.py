@@ -1,0 +1,5 @@
+"""``python -m yujing``: the same as the ``yujing`` command."""
+
+from yujing.app.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""The configuration: YAML files validated by pydantic models, split by domain.
+
+Unknown keys are errors, so a typo never passes silently. Every error names the file, the line
+and the field, and says what was expected. ``include:`` pulls top-level sections from other files.
+
+``sources``, ``detection``, ``notify`` and ``services`` hold the models; ``loader`` reads the
+files. This package is a seam: it imports no stage and no part of the application.
+"""
+
+from .base import Duration, HttpUrl, Secret, Strict, Term, http_url, parse_duration
+from .detection import BurstOverride, BurstRule, Categories, Category, Detection, Product
+from .loader import ConfigError, format_validation, load_config
+from .model import Config
+from .notify import (
+    ElasticsearchReceiver,
+    FileReceiver,
+    LogReceiver,
+    Notify,
+    Receiver,
+    Route,
+    SlackReceiver,
+)
+from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
+from .sources import (
+    DetailSelectors,
+    FeedSource,
+    ForumSource,
+    HttpSourceBase,
+    ListSelectors,
+    Source,
+    SourceBase,
+    TranscriptSource,
+    selector_problems,
+)
+
+__all__ = [
+    "BurstOverride",
+    "BurstRule",
+    "Categories",
+    "Category",
+    "Config",
+    "ConfigError",
+    "DetailSelectors",
+    "Detection",
+    "Duration",
+    "Elasticsearch",
+    "ElasticsearchReceiver",
+    "FeedSource",
+    "FileReceiver",
+    "ForumSource",
+    "HttpSourceBase",
+    "HttpUrl",
+    "ListSelectors",
+    "LogReceiver",
+    "Notify",
+    "PUBLIC_SALTS",
+    "Privacy",
+    "Product",
+    "Receiver",
+    "Route",
+    "Secret",
+    "SlackReceiver",
+    "Source",
+    "SourceBase",
+    "Storage",
+    "Strict",
+    "Term",
+    "TranscriptSource",
+    "format_validation",
+    "http_url",
+    "load_config",
+    "parse_duration",
+    "selector_problems",
+]

@@ -1,0 +1,95 @@
+"""What every config model shares: strictness, durations, URLs, terms and secret fields."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
+
+__all__ = [
+    "Strict",
+    "Duration",
+    "HttpUrl",
+    "Term",
+    "Secret",
+    "SecretStr",
+    "parse_duration",
+    "http_url",
+    "fold",
+]
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
+
+
+def parse_duration(value: Any) -> float:
+    """``30`` or ``"30s"``, ``"5m"``, ``"2h"``, ``"7d"`` -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 30s, 5m, 2h or 7d")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        m = _DURATION.match(str(value))
+        if not m:
+            raise ValueError(
+                f"invalid duration {value!r}: expected a number of seconds or 30s, 5m, 2h, 7d"
+            )
+        seconds = float(m.group(1)) * _UNIT[m.group(2)]
+    if seconds <= 0:
+        raise ValueError("a duration must be greater than zero")
+    return seconds
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def http_url(value: str) -> str:
+    """An absolute http(s) URL, or a ValueError saying what is wrong."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected an http:// or https:// URL with a host, got {value!r}")
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        raise ValueError(f"invalid port in {value!r}") from None
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(http_url)]
+
+
+def fold(text: str) -> str:
+    # The detector matches NFKC-normalised, casefolded text; validate terms the same way.
+    return unicodedata.normalize("NFKC", text).casefold().strip()
+
+
+def _term(value: str) -> str:
+    if not fold(value):
+        raise ValueError("a term must not be blank")
+    return value
+
+
+Term = Annotated[str, AfterValidator(_term)]
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """Marks a field that must come from the environment, never be written in a file.
+
+    ``env`` is the variable the error message suggests (``${SLACK_BOT_TOKEN}``). The loader finds
+    these fields by this mark, so a new receiver's token is checked without editing the loader.
+    """
+
+    env: str
+
+
+def SecretStr(env: str) -> Any:  # noqa: N802 (reads as a type in annotations)
+    return Annotated[str, Secret(env)]

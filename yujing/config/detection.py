@@ -1,0 +1,137 @@
+"""What to watch and when it is a burst: products, complaint categories, burst rules."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from .base import Duration, Strict, Term, fold
+
+__all__ = [
+    "Product",
+    "Category",
+    "Categories",
+    "BurstRule",
+    "BurstOverride",
+    "Detection",
+]
+
+
+class Product(Strict):
+    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str
+    aliases: list[str] = []
+    # Short forms people type (安心e生 -> "e生"); matched exactly like aliases.
+    abbreviations: list[str] = []
+    # The company alone never tags the product (a company sells many products). Its name only
+    # settles an alias shared across companies and keeps aliases from firing inside it.
+    company: str | None = None
+
+    def terms(self) -> list[str]:
+        return [self.name, *self.aliases, *self.abbreviations]
+
+
+class Category(Strict):
+    """A complaint category: a post is tagged when it uses one of the keywords, unless the
+    keyword is negated (see config/categories.yaml for how)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: str = Field(min_length=1)
+    keywords: list[Term] = Field(min_length=1)
+    negations: list[Term] = []
+
+    @field_validator("negations")
+    @classmethod
+    def _negations_can_cancel(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        # A negation cancels a keyword hit inside its own span; one containing no keyword
+        # could never cancel anything, which is a mistake worth reporting.
+        keywords = [fold(k) for k in info.data.get("keywords") or ()]
+        for phrase in value:
+            if keywords and not any(k in fold(phrase) for k in keywords):
+                raise ValueError(
+                    f"negation {phrase!r} contains none of the keywords, so it never cancels a hit"
+                )
+        return value
+
+
+def _unique_ids(value: list[Category]) -> list[Category]:
+    ids = [c.id for c in value]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ValueError(f"category ids must be unique; repeated: {', '.join(dupes)}")
+    return value
+
+
+Categories = Annotated[list[Category], AfterValidator(_unique_ids)]
+
+
+class BurstRule(Strict):
+    """When a series (a product, or a product in one complaint category) is in a burst.
+
+    Posts are counted in ``bucket``-long buckets. The last ``window`` of buckets is compared with
+    what the series' own learned baseline (level, hour of day, weekday; remembered with a
+    half-life of ``baseline``) expects there. It is a burst when the count is at least
+    ``min_count``, at least ``ratio`` times the expected, and a count that high would happen by
+    chance with probability below ``p_value`` (negative-binomial tail). A series with less than
+    ``cold_start`` of history has no trusted baseline yet and needs ``min_count`` posts against a
+    floor of half a post per window.
+    """
+
+    window: Duration = 3600.0
+    baseline: Duration = 7 * 86400.0
+    min_count: int = Field(default=5, ge=1)
+    ratio: float = Field(default=1.5, gt=1.0)
+    bucket: Duration = 600.0
+    p_value: float = Field(default=1e-6, gt=0.0, lt=0.5)
+    cold_start: Duration = 3 * 86400.0
+
+    @model_validator(mode="after")
+    def _bucket_fits(self) -> BurstRule:
+        if self.bucket > self.window:
+            raise ValueError("bucket must not be longer than window")
+        return self
+
+
+class BurstOverride(Strict):
+    window: Duration | None = None
+    baseline: Duration | None = None
+    min_count: int | None = Field(default=None, ge=1)
+    ratio: float | None = Field(default=None, gt=1.0)
+    bucket: Duration | None = None
+    p_value: float | None = Field(default=None, gt=0.0, lt=0.5)
+    cold_start: Duration | None = None
+
+
+class Detection(Strict):
+    evaluate_every: Duration = 60.0
+    burst: BurstRule = BurstRule()
+    products: dict[str, BurstOverride] = {}
+
+    @model_validator(mode="after")
+    def _overrides_fit(self) -> Detection:
+        for product in self.products:
+            try:
+                self.rule_for(product)
+            except ValidationError as exc:
+                raise ValueError(
+                    f"products.{product}: "
+                    + "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+                ) from None
+        return self
+
+    def rule_for(self, product: str) -> BurstRule:
+        override = self.products.get(product)
+        if override is None:
+            return self.burst
+        # Validated again, so an override cannot make bucket longer than window.
+        return BurstRule.model_validate(
+            self.burst.model_dump() | override.model_dump(exclude_none=True)
+        )

@@ -1,0 +1,70 @@
+"""The whole configuration: one model over the domain sections."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import field_validator, model_validator
+
+from .base import Strict
+from .detection import Categories, Detection, Product
+from .notify import Notify
+from .services import Elasticsearch, Privacy, Storage
+from .sources import Source
+
+__all__ = ["Config"]
+
+
+class Config(Strict):
+    include: list[str] = []
+    timezone: str = "Asia/Shanghai"
+    storage: Storage = Storage()
+    privacy: Privacy = Privacy()
+    alerts_file: Path | None = Path("var/alerts.jsonl")
+    sources: list[Source] = []
+    products: list[Product] = []
+    categories: Categories = []
+    detection: Detection = Detection()
+    notify: Notify = Notify()
+    elasticsearch: Elasticsearch | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz_known(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai"
+            ) from None
+        return value
+
+    @field_validator("sources", "products")
+    @classmethod
+    def _unique(cls, value: list[Any]) -> list[Any]:
+        names = [
+            getattr(item, "name", None) if hasattr(item, "type") else item.id for item in value
+        ]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"names must be unique; repeated: {', '.join(dupes)}")
+        return value
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Config:
+        known = {p.id for p in self.products}
+        unknown = sorted(set(self.detection.products) - known)
+        if unknown:
+            raise ValueError(f"detection.products names unknown products: {', '.join(unknown)}")
+        if (
+            any(r.type == "elasticsearch" for r in self.notify.receivers)
+            and self.elasticsearch is None
+        ):
+            raise ValueError("an elasticsearch receiver needs the top-level elasticsearch: section")
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

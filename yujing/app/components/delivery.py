@@ -1,0 +1,56 @@
+"""Delivering: send what the outbox holds, now and then and right after new alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from . import Component, Reload
+
+__all__ = ["Delivery"]
+
+log = logging.getLogger("yujing.daemon")
+
+EVERY = 5.0
+
+
+class Delivery(Component):
+    def __init__(self, daemon):
+        super().__init__(daemon)
+        # One delivery at a time: two would send the same outbox row twice.
+        self.lock = asyncio.Lock()
+
+    def start(self, scheduler: AsyncIOScheduler) -> None:
+        self.every(scheduler, "deliver", EVERY, self.deliver)
+
+    async def deliver(self) -> None:
+        async with self.lock:
+            report = await self.daemon.pipeline.notifier.deliver_due_async()
+        if report.failed:
+            log.warning(
+                "alert delivery: %d sent, %d failed (will retry)", report.sent, report.failed
+            )
+
+    def reload(self, change: Reload) -> None:
+        self._close_when_idle(change.old_pipeline.notifier)
+
+    def _close_when_idle(self, notifier: Any) -> None:
+        """Close a replaced notifier once no delivery is using its connections."""
+
+        async def close_after_delivery() -> None:
+            async with self.lock:
+                notifier.close()
+
+        try:
+            asyncio.get_running_loop().create_task(close_after_delivery())
+        except RuntimeError:  # no loop (reload outside serve): nothing can be delivering
+            notifier.close()
+
+    async def stop(self) -> None:
+        # A delivery in flight finishes first (the lock): cancelling it would leave its send
+        # running in a worker thread, and this last delivery would send the same message again.
+        await self.deliver()
+        self.daemon.pipeline.notifier.close()

@@ -38,3 +38,18 @@ def test_far_tail_is_tiny_not_zero_or_negative():
 def test_upper_bound():
     assert upper_bound(0.0) == 1.0
     assert upper_bound(100.0, 0.0, 3.0) == pytest.approx(131.0)
+
+
+def test_negative_binomial_tail_matches_the_sum():
+    for mu, phi in ((0.4, 0.25), (5.0, 0.3), (60.0, 0.05)):
+        for k in (1, 2, 5, 12, 90):
+            exact = 1 - sum(math.exp(log_pmf(i, mu, phi)) for i in range(k))
+            if exact > 1e-12:
+                assert tail(k, mu, phi) == pytest.approx(exact, rel=1e-7, abs=1e-14)
+
+
+def test_huge_counts_have_tails_without_summing_millions_of_terms():
+    # 10^8 per bucket: one sd above the mean is the normal tail (0.1587); 9 sd is vanishingly rare.
+    assert tail(100_010_000, 100_000_000.0) == pytest.approx(0.15866, abs=2e-4)
+    assert 0 < tail(130_000_000, 100_000_000.0, 0.001) < 1e-12
+    assert tail(99_000_000, 100_000_000.0, 0.001) > 0.5

@@ -66,7 +66,7 @@ from yujing.storage import Store
 from .baseline import SeasonalBaseline
 from .countmodel import tail, upper_bound
 from .emerging import EmergingTerms
-from .severity import Signals, grade, reasons, span
+from .severity import Signals, back_to_usual, grade, reasons
 from .signals import collective_terms_in
 
 __all__ = ["BurstDetector", "detector_for", "KIND", "EXPECTED_FLOOR"]
@@ -103,7 +103,8 @@ class Details:
     negative: int = 0
     collective: int = 0
     reach: int = 0
-    anonymous: int = 0  # posts without an author: each counts as a distinct complainant
+    anonymous: int = 0  # posts without an author: counted apart, never as people
+    overflow: int = 0  # authors beyond MAX_AUTHORS: people, not remembered one by one
     sources: set[str] = field(default_factory=set)
     authors: set[str] = field(default_factory=set)
     terms: Counter[str] = field(default_factory=Counter)
@@ -117,10 +118,12 @@ class Details:
         self.collective += bool(terms) or sp.collective
         self.reach += post.reach.total()
         self.sources.add(post.source)
-        if post.author and len(self.authors) < MAX_AUTHORS:
-            self.authors.add(post.author[:12])
-        elif post.author is None or len(self.authors) >= MAX_AUTHORS:
+        if not post.author:
             self.anonymous += 1
+        elif len(self.authors) < MAX_AUTHORS:
+            self.authors.add(post.author[:12])
+        elif post.author[:12] not in self.authors:
+            self.overflow += 1
         self.terms.update(set(terms))
         self.categories.update(sp.categories)
         if keep_samples:
@@ -142,11 +145,12 @@ class Details:
         self.collective += other.collective
         self.reach += other.reach
         self.anonymous += other.anonymous
+        self.overflow += other.overflow
         self.sources |= other.sources
         room = MAX_AUTHORS - len(self.authors)
         new = other.authors - self.authors
         if len(new) > room:
-            self.anonymous += len(new) - room
+            self.overflow += len(new) - room
             new = set(list(new)[:room])
         self.authors |= new
         self.terms.update(other.terms)
@@ -159,11 +163,19 @@ class Details:
 
     @property
     def complainants(self) -> int:
-        return len(self.authors) + self.anonymous
+        """Distinct people: named authors and callers; anonymous posts are not people."""
+        return len(self.authors) + self.overflow
 
     def dump(self) -> dict[str, Any]:
         return {
-            "n": [self.posts, self.negative, self.collective, self.reach, self.anonymous],
+            "n": [
+                self.posts,
+                self.negative,
+                self.collective,
+                self.reach,
+                self.anonymous,
+                self.overflow,
+            ],
             "s": sorted(self.sources),
             "a": sorted(self.authors),
             "t": dict(self.terms),
@@ -180,6 +192,7 @@ class Details:
             collective=n[2],
             reach=n[3],
             anonymous=n[4],
+            overflow=n[5] if len(n) > 5 else 0,
             sources=set(d["s"]),
             authors=set(d["a"]),
             terms=Counter(d["t"]),
@@ -499,8 +512,7 @@ class BurstDetector:
             burst = wave.alert.burst
             resolved = wave.alert.resolve(
                 now,
-                reason=f"back to usual: {look.count} posts in {span(s.rule.window)}"
-                f" against a usual {look.expected:.1f}",
+                reason=back_to_usual(look.count, look.expected, s.rule.window),
                 burst=replace(burst, series=look.series) if burst is not None else None,
             )
             return [resolved]
@@ -538,6 +550,7 @@ class BurstDetector:
             wave_seconds=seconds,
             wave_posts=max(wave.posts, win.posts),
             complainants=people,
+            anonymous=max(wave.anonymous, win.anonymous),
             sources=len(wave.sources | win.sources),
             reach=max(wave.reach, win.reach),
             collective=max(wave.collective, win.collective),

@@ -31,7 +31,7 @@ from yujing.alerts import Severity
 
 from .emerging import Emerging
 
-__all__ = ["Signals", "grade", "points", "reasons", "span"]
+__all__ = ["Signals", "back_to_usual", "grade", "points", "reasons", "span", "usual"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,9 @@ class Signals:
     cold: bool = False  # too little history: judged by min_count, not a learned rate
     wave_seconds: float = 0.0  # how long the wave has been firing
     wave_posts: int = 0
-    complainants: int = 0  # distinct people (salted author hashes) in the wave
+    complainants: int = 0  # distinct people (salted author or caller hashes) in the wave
+    anonymous: int = 0  # posts without an author: counted apart, never as people
+    same_text_accounts: int = 0  # most accounts that posted one and the same text
     sources: int = 0
     reach: int = 0
     collective: int = 0  # posts with collective-action language
@@ -92,51 +94,60 @@ def grade(s: Signals) -> Severity:
 
 
 def span(seconds: float) -> str:
-    """A duration the way people say it: "1 h", "2 h", "30 min", "3 d"."""
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+    """A duration the way people say it: "1 小时", "2 小时", "30 分钟", "3 天"."""
+    for unit, size in (("天", 86400), ("小时", 3600), ("分钟", 60)):
         if seconds >= size and (seconds % size == 0 or seconds >= 3 * size):
             return f"{round(seconds / size)} {unit}"
-    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} 分钟" if seconds >= 60 else f"{seconds:.0f} 秒"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+def _amount(x: float) -> str:
+    """0.8, 3, 12: one decimal only where it says something."""
+    return f"{x:.1f}" if x < 10 and abs(x - round(x)) >= 0.05 else f"{round(x):,}"
 
 
-def _usual(s: Signals) -> str:
-    if s.cold:
-        return "a new series with too little history to know its usual rate"
-    day = f"{s.per_day:.1f}" if s.per_day < 10 else f"{s.per_day:.0f}"
-    return f"a usual {s.expected:.1f} ({day} a day)"
+def usual(expected: float, cold: bool = False) -> str:
+    """What the series usually holds in a window, in words: "平时约 0.8 条", "平时几乎没有"."""
+    if cold:
+        return "新监测对象，历史不足，尚无常态可比"
+    if expected < 0.1:
+        return "平时几乎没有"
+    return f"平时约 {_amount(expected)} 条"
 
 
 def reasons(s: Signals) -> tuple[str, ...]:
-    out = [f"{_plural(s.count, 'post')} in {span(s.window)} against {_usual(s)}"]
+    """Why the alert fired, in plain Chinese, most telling first."""
+    out = [f"{span(s.window)}内 {s.count} 条投诉，{usual(s.expected, s.cold)}"]
     if s.wave_seconds >= s.window and s.wave_posts > s.count:
-        out.append(
-            f"{_plural(s.wave_posts, 'post')} since the wave began {span(s.wave_seconds)} ago"
-        )
+        out.append(f"自 {span(s.wave_seconds)}前开始，累计 {s.wave_posts} 条")
     if s.complainants:
-        out.append(_plural(s.complainants, "distinct complainant"))
-    if s.sources:
-        out.append(_plural(s.sources, "source"))
+        out.append(
+            f"投诉人 {s.complainants} 位" + (f"，另有匿名 {s.anonymous} 条" if s.anonymous else "")
+        )
+    elif s.anonymous:
+        out.append(f"匿名 {s.anonymous} 条（不计人数）")
+    if s.same_text_accounts >= 3:
+        out.append(f"{s.same_text_accounts} 个账号发布相同内容，疑似有组织的复制粘贴")
+    if s.sources >= 2:
+        out.append(f"来自 {s.sources} 个渠道")
     if s.growth >= 2.0:
         if s.previous == 0:
-            out.append(f"growing: from none in the {span(s.window)} before")
+            out.append(f"前 {span(s.window)}没有，突然出现")
         else:
-            out.append(f"growing: {s.growth:.1f}x the {span(s.window)} before")
+            out.append(f"比前 {span(s.window)}增长 {s.growth:.1f} 倍")
     if s.collective:
-        terms = ", ".join(f"{t} ×{k}" for t, k in s.collective_terms[:3])
-        out.append(
-            f"collective-action language in {_plural(s.collective, 'post')}"
-            + (f" ({terms})" if terms else "")
-        )
+        terms = "、".join(f"{t}×{k}" for t, k in s.collective_terms[:3])
+        out.append(f"{s.collective} 条含集体维权用语" + (f"（{terms}）" if terms else ""))
     if s.negative:
-        out.append(f"negative tone in {s.negative} of {_plural(s.count, 'post')}")
+        out.append(f"负面情绪 {s.negative}/{s.count} 条")
     if s.reach:
-        out.append(f"public attention {s.reach:,} (views, comments, reposts, likes)")
+        out.append(f"公众关注 {s.reach:,}（阅读、评论、转发、点赞）")
     if s.categories:
-        out.append("mostly " + ", ".join(f"{c} ({k})" for c, k in s.categories[:3]))
+        out.append("主要问题：" + "、".join(f"{c}（{k}）" for c, k in s.categories[:3]))
     if s.new_terms:
-        out.append("新词: " + ", ".join(f"{e.term} ×{e.recent}" for e in s.new_terms))
+        out.append("新出现的词：" + "、".join(f"{e.term}×{e.recent}" for e in s.new_terms))
     return tuple(out)
+
+
+def back_to_usual(count: int, expected: float, window: float) -> str:
+    return f"已恢复常态：{span(window)}内 {count} 条，{usual(expected)}"

@@ -37,17 +37,18 @@ def _product(event: Mapping[str, Any], names: Mapping[str, str]) -> str:
 
 
 def title(event: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
-    """E.g. "【橙色预警】安心e生医疗险 群体投诉苗头 (firing)"; resolved -> "【已解除】…"."""
+    """E.g. "【橙色预警】安心e生医疗险 群体投诉苗头"; "【红色预警·升级】…"; "【已解除】…"."""
     what = KINDS.get(str(event.get("kind")), "投诉异常")
-    subject = _product(event, names or {})
+    names = names or {}
+    subject = _product(event, names)
     if event.get("category"):
-        subject += f"·{event['category']}"
+        subject += f"·{names.get(str(event['category']), event['category'])}"
     kind = event.get("event") or event.get("state", "firing")
     if kind == "resolved" or event.get("state") == "resolved":
-        return f"【已解除】{subject} {what} (resolved)"
+        return f"【已解除】{subject} {what}"
     colour = Severity(event["severity"]).label
-    tag = "·升级" if kind == "escalated" else ""
-    return f"【{colour}色预警{tag}】{subject} {what} ({kind})"
+    tag = {"escalated": "·升级", "updated": "·更新"}.get(str(kind), "")
+    return f"【{colour}色预警{tag}】{subject} {what}"
 
 
 def sparkline(values: Sequence[float]) -> str:
@@ -73,17 +74,44 @@ def _window(event: Mapping[str, Any], tz: tzinfo) -> str:
     return f"{start}–{end}（{getattr(tz, 'key', tz)}）"
 
 
+def _usual(baseline: float) -> str:
+    # "平时几乎没有" says more to a PR person than "基线 0.0，约 176 倍".
+    if baseline < 0.1:
+        return "平时几乎没有"
+    amount = f"{baseline:.1f}" if baseline < 10 else f"{round(baseline):,}"
+    return f"平时约 {amount} 条"
+
+
 def _counts(event: Mapping[str, Any]) -> str:
     count, baseline = int(event.get("count", 0)), float(event.get("baseline", 0.0))
-    ratio = f"，约 {count / baseline:.1f} 倍" if baseline > 0 else ""
-    return (
-        f"{count} 条（基线 {baseline:.1f} 条{ratio}）· "
-        f"投诉人 {event.get('complainants', 0)} 位 · 来源 {event.get('sources', 0)} 个"
-    )
+    people = f"投诉人 {event.get('complainants', 0)} 位"
+    return f"{count} 条投诉（{_usual(baseline)}）· {people} · 渠道 {event.get('sources', 0)} 个"
+
+
+def is_http(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
 
 
 def _samples(event: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return list(event.get("samples") or [])[:MAX_SAMPLES]
+    """Distinct samples (one per title and link), at most ``MAX_SAMPLES``."""
+    out, seen = [], set()
+    for s in event.get("samples") or []:
+        key = (s.get("title") or "", s.get("url") or "")
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(s)
+    return out[:MAX_SAMPLES]
+
+
+def _sample_where(s: Mapping[str, Any]) -> str:
+    """A sample's link when it is a web page; a call or file says where it is instead."""
+    url = str(s.get("url") or "")
+    if is_http(url):
+        return url
+    if url:
+        return f"（{s.get('source', '')} 记录 {s.get('id', '')}）"
+    return ""
 
 
 def one_line(event: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
@@ -116,7 +144,7 @@ def render(
     if samples:
         lines.append("样本：")
         lines.extend(
-            f"· {s.get('title') or '(无标题)'} {s.get('url', '')}".rstrip() for s in samples
+            f"· {s.get('title') or '(无标题)'} {_sample_where(s)}".rstrip() for s in samples
         )
     lines.append(f"预警编号：{event.get('id', '')}")
     return Message(head, "\n".join(lines), _blocks(event, head, reasons, series, samples, tz))
@@ -143,9 +171,9 @@ def _blocks(
     count, baseline = event.get("count", 0), float(event.get("baseline", 0.0))
     level = f"{Severity(event['severity']).label}色 · {EVENTS.get(str(event.get('event')), '')}"
     fields = [
-        f"*数量*\n{count} 条（基线 {baseline:.1f}）",
+        f"*数量*\n{count} 条投诉（{_usual(baseline)}）",
         f"*投诉人*\n{event.get('complainants', 0)} 位",
-        f"*来源*\n{event.get('sources', 0)} 个",
+        f"*渠道*\n{event.get('sources', 0)} 个",
         f"*等级*\n{level}",
         f"*窗口*\n{_window(event, tz)}",
     ]
@@ -164,8 +192,8 @@ def _blocks(
     if samples:
         links = [
             f"• <{_link(s['url'])}|{_escape(s.get('title') or '(无标题)')}>"
-            if s.get("url")
-            else f"• {_escape(s.get('title') or '(无标题)')}"
+            if is_http(str(s.get("url") or ""))
+            else f"• {_escape(s.get('title') or '(无标题)')} {_escape(_sample_where(s))}".rstrip()
             for s in samples
         ]
         blocks.append(

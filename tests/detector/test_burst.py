@@ -108,8 +108,7 @@ def test_zero_heavy_series_fires_on_a_small_wave(det):
     (fired,) = det.evaluate(["a", "b"], T0 + timedelta(minutes=8))
     assert fired.state is AlertState.FIRING and fired.product == "a"
     assert fired.burst.count == 6 and fired.burst.baseline < 0.5
-    assert fired.reasons[0].startswith("6 posts in 1 h against a usual 0.")
-    assert "a day)" in fired.reasons[0]
+    assert fired.reasons[0] == "1 小时内 6 条投诉，平时几乎没有"
     assert len(fired.burst.series) == 24 and sum(fired.burst.series) == 6
     assert fired.burst.score > 6  # -log10 p
 
@@ -139,7 +138,7 @@ def test_wave_lifecycle_one_alert_updated_then_resolved(det):
     later = run(det, ["a"], T0 + timedelta(minutes=30), T0 + timedelta(hours=5))
     assert [e.state for e in later] == [AlertState.RESOLVED]
     assert later[0].id == fired.id and later[0].burst.count == 22
-    assert later[0].reasons[-1].startswith("back to usual")
+    assert later[0].reasons[-1].startswith("已恢复常态：1 小时内")
     # a wave that big must not become the product's new normal
     assert det.series["burst:a"].baseline.per_day() < 5
     wave(det, "a", T0 + timedelta(days=1), 6)
@@ -179,7 +178,7 @@ def test_cold_start_relies_on_min_count():
     assert det.evaluate(["new"], T0 + timedelta(minutes=5)) == []
     wave(det, "new", T0 + timedelta(minutes=5), 6)
     (alert,) = det.evaluate(["new"], T0 + timedelta(minutes=9))
-    assert "too little history" in alert.reasons[0]
+    assert alert.reasons[0] == "1 小时内 9 条投诉，新监测对象，历史不足，尚无常态可比"
 
 
 def test_per_product_rule_is_used(det):
@@ -208,7 +207,7 @@ def test_category_alert_only_when_the_product_is_calm():
     wave(det2, "q", T0, 8, categories=("理赔",))
     events = det2.evaluate(["q"], T0 + timedelta(minutes=9))
     assert [e.category for e in events] == [None]  # the product alert; its category inhibited
-    assert "mostly 理赔 (8)" in events[0].reasons
+    assert "主要问题：理赔（8）" in events[0].reasons
     assert events[0].labels["categories"] == "理赔"
 
 
@@ -227,11 +226,11 @@ def test_signals_in_reasons_and_emerging_terms(det):
     (alert,) = det.evaluate(["a"], T0 + timedelta(minutes=10))
     text = " | ".join(alert.reasons)
     assert alert.burst.complainants == 8  # one person posted twice
-    assert "8 distinct complainants" in text and "3 sources" in text
-    assert "collective-action language in 9 posts (维权群 ×9)" in text
-    assert "negative tone in 9 of 9 posts" in text
-    assert "public attention 45,000" in text
-    assert "新词: " in text and "突然停售" in alert.labels["new_terms"]
+    assert "投诉人 8 位" in text and "来自 3 个渠道" in text
+    assert "9 条含集体维权用语（维权群×9）" in text
+    assert "负面情绪 9/9 条" in text
+    assert "公众关注 45,000" in text
+    assert "新出现的词：" in text and "突然停售" in alert.labels["new_terms"]
     assert alert.severity is Severity.ORANGE  # organised, on three sites, read widely
 
 
@@ -273,7 +272,7 @@ def test_severity_grading(kw, expected):
     )
     s = Signals(**(base | kw))
     assert grade(s) is expected
-    assert reasons(s)[0] == f"{s.count} posts in 1 h against a usual 0.1 (2.0 a day)"
+    assert reasons(s)[0] == f"1 小时内 {s.count} 条投诉，平时约 0.1 条"
 
 
 def test_restart_carries_the_wave_and_the_baseline(tmp_path):

@@ -10,11 +10,16 @@ NAMES = {"anxin-e": "安心e生医疗险"}
 
 
 def test_title_is_chinese_first() -> None:
-    assert title(make_event(), NAMES) == "【橙色预警】安心e生医疗险 群体投诉苗头 (firing)"
+    assert title(make_event(), NAMES) == "【橙色预警】安心e生医疗险 群体投诉苗头"
     assert title(make_event("escalated", severity="red"), NAMES) == (
-        "【红色预警·升级】安心e生医疗险 群体投诉苗头 (escalated)"
+        "【红色预警·升级】安心e生医疗险 群体投诉苗头"
     )
-    assert title(make_event("resolved"), NAMES) == "【已解除】安心e生医疗险 群体投诉苗头 (resolved)"
+    assert title(make_event("updated"), NAMES) == "【橙色预警·更新】安心e生医疗险 群体投诉苗头"
+    assert title(make_event("resolved"), NAMES) == "【已解除】安心e生医疗险 群体投诉苗头"
+    category = make_event(category="claims")
+    assert title(category, NAMES | {"claims": "理赔难/拒赔"}).endswith(
+        "安心e生医疗险·理赔难/拒赔 群体投诉苗头"
+    )
     # Without a name, the product id still says which product it is.
     assert "anxin-e" in title(make_event())
 
@@ -22,9 +27,10 @@ def test_title_is_chinese_first() -> None:
 def test_text_has_reasons_counts_window_in_local_time_and_samples() -> None:
     text = render(make_event(), tz=ZoneInfo("Asia/Shanghai"), names=NAMES).text
     lines = text.splitlines()
-    assert lines[0] == "【橙色预警】安心e生医疗险 群体投诉苗头 (firing)"
+    assert lines[0] == "【橙色预警】安心e生医疗险 群体投诉苗头"
+    assert not any(w in text for w in ("firing", "updated", "resolved", "baseline"))
     assert "原因：1小时内 23 条投诉，是平常的 11 倍；出现集体维权用语" in lines
-    assert "数量：23 条（基线 2.1 条，约 11.0 倍）· 投诉人 15 位 · 来源 3 个" in lines
+    assert "数量：23 条投诉（平时约 2.1 条）· 投诉人 15 位 · 渠道 3 个" in lines
     assert "窗口：2024-05-01 14:00–15:00（Asia/Shanghai）" in lines
     assert "· 安心e生理赔被拒，大家一起投诉 https://bbs.example.cn/t/1" in lines
     assert lines[-1] == "预警编号：burst/anxin-e/-@2024-05-01T06:00:00+00:00"
@@ -55,11 +61,11 @@ def test_slack_blocks_header_fields_samples_context() -> None:
     assert [b["type"] for b in blocks] == ["header", "section", "section", "context"]
     assert blocks[0]["text"] == {
         "type": "plain_text",
-        "text": "【橙色预警】安心e生医疗险 群体投诉苗头 (firing)",
+        "text": "【橙色预警】安心e生医疗险 群体投诉苗头",
         "emoji": True,
     }
     fields = [f["text"] for f in blocks[1]["fields"]]
-    assert "*数量*\n23 条（基线 2.1）" in fields
+    assert "*数量*\n23 条投诉（平时约 2.1 条）" in fields
     assert "*投诉人*\n15 位" in fields
     assert "*等级*\n橙色 · 新预警" in fields
     assert blocks[1]["text"]["text"].startswith("原因：1小时内 23 条投诉")
@@ -74,3 +80,22 @@ def test_one_line_for_logs() -> None:
     line = one_line(make_event(), NAMES)
     assert "\n" not in line
     assert line.startswith("【橙色预警】安心e生医疗险") and "23 条" in line and "集体维权" in line
+
+
+def test_samples_are_distinct_and_only_web_pages_are_links() -> None:
+    call = {
+        "id": "c9",
+        "title": "来电：理赔被拒",
+        "url": "transcript://hotline/calls.csv#3",
+        "source": "hotline",
+    }
+    web = {"id": "p1", "title": "理赔被拒", "url": "https://bbs.example.cn/t/1", "source": "forum"}
+    odd = {"id": "p2", "title": "点这里", "url": "javascript:alert(1)", "source": "forum"}
+    event = make_event(samples=[web, dict(web, id="p1-copy"), call, odd], baseline=0.02)
+    text = render(event, names=NAMES).text
+    assert text.count("https://bbs.example.cn/t/1") == 1
+    assert "· 来电：理赔被拒 （hotline 记录 c9）" in text
+    assert "javascript:" not in text and "transcript://" not in text
+    assert "平时几乎没有" in text
+    samples = render(event, names=NAMES).blocks[2]["text"]["text"]
+    assert samples.count("<https://") == 1 and "<javascript" not in samples

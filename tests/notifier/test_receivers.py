@@ -37,7 +37,7 @@ def test_log_receiver_writes_one_readable_line(caplog: pytest.LogCaptureFixture)
         receiver.send(make_event("resolved"))
     firing, resolved = caplog.records
     assert firing.name == "yujing.alerts" and firing.levelno == logging.WARNING
-    assert firing.getMessage().startswith("【橙色预警】安心e生医疗险 群体投诉苗头 (firing)")
+    assert firing.getMessage().startswith("【橙色预警】安心e生医疗险 群体投诉苗头")
     assert "\n" not in firing.getMessage()
     assert resolved.levelno == logging.INFO
     assert resolved.getMessage().startswith("【已解除】")
@@ -65,10 +65,10 @@ def test_slack_receiver_posts_through_the_web_api() -> None:
     assert request.headers["content-type"].startswith("application/json")
     body = request.body
     assert body["channel"] == "#舆情预警"
-    assert body["text"].startswith("【橙色预警】安心e生医疗险 群体投诉苗头 (firing)")
+    assert body["text"].startswith("【橙色预警】安心e生医疗险 群体投诉苗头")
     assert "投诉人 15 位" in body["text"]
     assert body["blocks"][0]["type"] == "header"
-    assert body["blocks"][0]["text"]["text"] == "【橙色预警】安心e生医疗险 群体投诉苗头 (firing)"
+    assert body["blocks"][0]["text"]["text"] == "【橙色预警】安心e生医疗险 群体投诉苗头"
     assert slack.messages() == [body]
 
 

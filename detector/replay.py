@@ -98,9 +98,9 @@ class _Events:
         return self.lifecycle.firing
 
     def handle(self, alerts: list[Alert], fired_shift: timedelta = timedelta(0)) -> None:
-        events = self.lifecycle.name(alerts)
-        self.lifecycle.apply(events)
-        for e in events:
+        changes = self.lifecycle.name(alerts)
+        self.lifecycle.apply(changes)
+        for e in (c.event for c in changes if c.event is not None):
             line = e.to_dict()
             line["fired_at"] = self.fmt(e.alert.started_at - fired_shift)
             self.emit(line)

@@ -80,14 +80,16 @@ class Pipeline:
         mark = self.detector.mark()
         try:
             with self.store.transaction():
-                events = self.lifecycle.name(self.detector.evaluate(sorted(products), now))
-                for event in events:
-                    self.store.save_alert(event.alert)
-                    self.notifier.submit(event)
+                changes = self.lifecycle.name(self.detector.evaluate(sorted(products), now))
+                for change in changes:
+                    self.store.save_alert(change.alert)  # the latest numbers, told or not
+                    if change.event is not None:
+                        self.notifier.submit(change.event)
         except Exception:
             self.detector.rollback(mark)
             raise
-        self.lifecycle.apply(events)
+        self.lifecycle.apply(changes)
+        events = [c.event for c in changes if c.event is not None]
         for event in events:
             try:
                 self._announce(event)

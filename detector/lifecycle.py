@@ -1,6 +1,9 @@
 """The lifecycle of alerts: which change of an alert is an event, and which waves are open.
 
-The daemon's pipeline and ``yujing replay`` share it, so replay prints what the daemon would send.
+The daemon's pipeline and ``yujing replay`` share it, so replay prints the events the daemon
+names (and journals); which of them reach a receiver is then the notifier's routing and
+inhibition.
+
 Naming is apart from remembering: the pipeline names events inside its store transaction and
 applies them only once that has committed.
 """

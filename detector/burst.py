@@ -32,11 +32,11 @@ Lifecycle of one wave (one alert id, ``burst:<product>[/<category>]@<fired>``):
 * firing and not even mildly elevated (p > 0.01) for a whole window -> resolved. The hold-down
   keeps a wave that pauses for a few minutes one alert instead of a flood.
 
-Categories. Each product x category is a series of its own, but the product alert comes first:
-its reasons name the leading categories. A category alert (``category`` set) fires only when that
-category bursts while its product as a whole does not (a problem hidden in a busy product's
-normal chatter); while the product fires, no new category alert starts (inhibition, as in
-Alertmanager), and one already firing runs its course.
+Categories. Each product x category is a series of its own, evaluated after its product's whole
+series, so the product alert comes first: its reasons name the leading categories. A category
+alert (``category`` set) shows a problem hidden in a busy product's normal chatter. The detector
+reports every series that bursts; keeping a product's category alerts quiet while the whole
+product fires is the notifier's job (``notify.inhibit_rules``, as in Alertmanager).
 
 State across restarts. Per-series state (rings, baselines, details, open waves) and emerging-term
 tables are saved to the store's ``state`` table as one JSON document (``detector.burst``) every
@@ -475,22 +475,19 @@ class BurstDetector:
         now = now.astimezone(UTC)
         events: list[Alert] = []
         for product in dict.fromkeys(products):
-            for s in list(self.by_product.get(product, ())):
-                if s.category is None:
-                    events.extend(self._evaluate_series(s, now, inhibited=False))
-            whole = self.series.get(f"{KIND}:{product}")
-            inhibited = whole is not None and whole.wave is not None
-            for s in list(self.by_product.get(product, ())):
-                if s.category is not None:
-                    events.extend(self._evaluate_series(s, now, inhibited=inhibited))
+            # The whole product first: its alert is saved (and is an inhibit rule's source)
+            # before any of its category alerts is sent.
+            series = sorted(self.by_product.get(product, ()), key=lambda s: s.category is not None)
+            for s in series:
+                events.extend(self._evaluate_series(s, now))
         self._maybe_checkpoint(now)
         return events
 
-    def _evaluate_series(self, s: Series, now: datetime, *, inhibited: bool) -> list[Alert]:
+    def _evaluate_series(self, s: Series, now: datetime) -> list[Alert]:
         look = s.look(now)
         wave = s.wave
         if wave is None:
-            if not look.hot or inhibited:
+            if not look.hot:
                 return []
             details = Details()
             details.merge(look.window)

@@ -12,7 +12,10 @@ Every alert is still stored, so ``status`` and the alert index always show the l
 What was last told is kept on the alert itself (annotations ``told_count``, ``told_severity``),
 so a restart carries it on and does not repeat or skip an update.
 
-The daemon's pipeline and ``yujing replay`` share this, so replay prints what the daemon sends.
+The daemon's pipeline and ``yujing replay`` share this, so replay prints the events the daemon
+names (and journals); which of them reach a receiver is then the notifier's routing and
+inhibition.
+
 Naming is apart from remembering: the pipeline names changes inside its store transaction and
 applies them only once that has committed.
 """

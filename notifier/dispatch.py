@@ -1,6 +1,7 @@
 """Durable delivery: every routed event is an outbox row until its receiver has taken it.
 
-``submit`` only writes rows, so a crash or an unreachable service loses nothing; ``deliver_due``
+``submit`` runs the notification stages (``stages``: route, group, inhibit, silence, dedup,
+outbox) and only writes rows, so a crash or an unreachable service loses nothing; ``deliver_due``
 sends what is due and schedules failures again with exponential backoff. Each receiver gets its
 events in the order they were submitted: a "resolved" never overtakes its "firing".
 """
@@ -9,16 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from yujing.alerts import AlertEvent
+from yujing.alerts import Alert, AlertEvent
 from yujing.config import Config
 from yujing.records import utcnow
 from yujing.storage import OutboxItem, Store
 
 from .receivers import Receiver, RetryLater, build_receivers
-from .route import match_receivers
+from .stages import FiringAlerts, Notice, Silences, build_stages, no_silences, run
 
 __all__ = ["Notifier", "DeliveryReport", "backoff"]
 
@@ -33,15 +35,30 @@ class DeliveryReport:
     failed: int
 
 
+def no_alerts() -> Iterable[Alert]:
+    return ()
+
+
 def backoff(attempts: int, cap: float) -> float:
     """Seconds before the next try after ``attempts`` earlier failures: 5, 10, 20, ... <= cap."""
     return min(BASE_DELAY * 2 ** min(attempts, 32), cap)
 
 
 class Notifier:
-    def __init__(self, config: Config, store: Store, receivers: dict[str, Receiver] | None = None):
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        receivers: dict[str, Receiver] | None = None,
+        *,
+        firing: FiringAlerts = no_alerts,
+        silences: Silences = no_silences,
+    ):
+        """``firing`` returns the alerts firing now, the sources of ``inhibit_rules``: without
+        it nothing is inhibited. ``silences`` returns the silences (none until they are kept)."""
         self.config = config
         self.store = store
+        self.stages = build_stages(config.notify, store, firing, silences)
         # Built lazily: a receiver's client (Slack, Elasticsearch) is only needed to deliver.
         self._receivers = receivers
         self._unknown_logged: set[str] = set()
@@ -60,12 +77,9 @@ class Notifier:
                 close()
 
     def submit(self, event: AlertEvent) -> list[int]:
-        """Route ``event`` and enqueue it once per receiver; returns the outbox ids."""
-        names = match_receivers(self.config.notify.route, event.labels())
-        if not names:
-            log.info("alert %s matched no receiver", event.id)
-        payload = event.to_dict()
-        return [self.store.enqueue(name, payload) for name in names]
+        """Run ``event`` through the stages: one outbox row per receiver that is to hear of it
+        (none when inhibited, silenced or already told); returns the outbox ids."""
+        return [n.row for n in run(self.stages, [Notice(event)]) if n.row is not None]
 
     def _queues(self, now: datetime, limit: int) -> list[tuple[str, Receiver, list[OutboxItem]]]:
         """Per receiver, its due rows in order, up to the first row still waiting for a retry.

@@ -78,6 +78,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     delivered_at TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(delivered_at, next_attempt_at);
+-- The notifier's notification log: which rows a receiver has had for an alert.
+CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox(receiver, json_extract(payload, '$.id'));
 """
 
 
@@ -280,6 +282,16 @@ class Store:
             (receiver, json.dumps(payload, ensure_ascii=False), now, now),
         )
         return int(cur.lastrowid or 0)
+
+    def enqueued(self, receiver: str, alert_id: str) -> list[dict[str, Any]]:
+        """The payloads ever enqueued for ``receiver`` about alert ``alert_id``, oldest first,
+        delivered or not: the record of what that receiver has been told."""
+        rows = self.db.execute(
+            "SELECT payload FROM outbox WHERE receiver=? AND json_extract(payload, '$.id')=?"
+            " ORDER BY id",
+            (receiver, alert_id),
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
 
     def due(self, now: datetime | None = None, limit: int = 100) -> list[OutboxItem]:
         rows = self.db.execute(

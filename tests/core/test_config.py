@@ -82,6 +82,45 @@ def test_route_to_undefined_receiver(tmp_path: Path) -> None:
     )
 
 
+def test_inhibit_rules_are_checked_with_the_matcher_grammar(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+        notify:
+          inhibit_rules:
+            - source_matchers: ["kind=burst"]
+              target_matchers: ["kind=burst", "category=~(理赔"]
+              equal: [product]
+            - source_matchers: ["severity>red"]
+              equal: ["product-id"]
+        """,
+    )
+    found = problems(path)
+    starts = (
+        f"{path}:4: notify.inhibit_rules[0].target_matchers: matcher 'category=~(理赔': "
+        "invalid regular expression",
+        f"{path}:6: notify.inhibit_rules[1].source_matchers: matcher 'severity>red' should look "
+        "like severity=red",
+        f"{path}:7: notify.inhibit_rules[1].equal: not label names: 'product-id'",
+    )
+    assert len(found) == len(starts), found
+    for start in starts:
+        assert any(p.startswith(start) for p in found), (start, found)
+
+
+def test_shipped_inhibit_rule_is_the_default(tmp_path: Path) -> None:
+    rules = load_config(write(tmp_path, "notify: {}\n")).notify.inhibit_rules
+    assert [r.model_dump() for r in rules] == [
+        {
+            "source_matchers": ["kind=burst", 'category=""'],
+            "target_matchers": ["kind=burst", "category=~.+"],
+            "equal": ["product"],
+        }
+    ]
+    assert load_config(ROOT / "config" / "yujing.yaml").notify.inhibit_rules == rules
+    assert load_config(write(tmp_path, "notify: {inhibit_rules: []}\n")).notify.inhibit_rules == []
+
+
 def test_secret_from_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text = """\
     notify:

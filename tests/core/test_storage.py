@@ -73,6 +73,24 @@ def test_outbox_retries_until_delivered(tmp_path: Path) -> None:
     assert reopened.pending() == []
 
 
+def test_enqueued_lists_a_receivers_rows_about_one_alert(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    first = store.enqueue("slack", {"id": "a1", "event": "firing"})
+    store.enqueue("es", {"id": "a1", "event": "firing"})
+    store.enqueue("slack", {"id": "a2", "event": "firing"})
+    store.enqueue("slack", {"id": "a1", "event": "resolved"})
+    store.delivered(first)  # delivered rows are still what the receiver was told
+    assert [p["event"] for p in store.enqueued("slack", "a1")] == ["firing", "resolved"]
+    assert store.enqueued("es", "a2") == []
+    plan = store.db.execute(
+        "EXPLAIN QUERY PLAN SELECT payload FROM outbox"
+        " WHERE receiver=? AND json_extract(payload, '$.id')=?",
+        ("slack", "a1"),
+    ).fetchall()
+    assert "outbox_by_alert" in str(plan), "indexed: the outbox only grows"
+    store.close()
+
+
 def test_alert_round_trip_and_firing_lookup(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
     alert = Alert(

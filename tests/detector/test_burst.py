@@ -192,7 +192,7 @@ def test_per_product_rule_is_used(det):
     assert [e.product for e in d2.evaluate(["a", "b"], T0 + timedelta(minutes=9))] == ["a"]
 
 
-def test_category_alert_only_when_the_product_is_calm():
+def test_category_alerts_fire_with_or_without_their_product():
     det = BurstDetector(Detection(burst=RULE), None)
     background(det, "busy", per_day=150)
     background(det, "busy", per_day=1, seed=9, categories=("退保",))  # a few 退保 posts
@@ -202,13 +202,21 @@ def test_category_alert_only_when_the_product_is_calm():
     assert [(e.category, e.state) for e in events[:1]] == [("退保", AlertState.FIRING)]
     assert events[0].key == "burst:busy/退保"
 
+    # A product-wide wave in one category: both series burst. The detector reports both, the
+    # product's first; keeping the category quiet is the notifier's inhibit rule
+    # (tests/notifier/test_inhibition.py).
     det2 = BurstDetector(Detection(burst=RULE), None)
     background(det2, "q")
+    background(det2, "q", per_day=1, seed=9, categories=("理赔",))
     wave(det2, "q", T0, 8, categories=("理赔",))
     events = det2.evaluate(["q"], T0 + timedelta(minutes=9))
-    assert [e.category for e in events] == [None]  # the product alert; its category inhibited
+    assert [(e.category, e.state) for e in events] == [
+        (None, AlertState.FIRING),
+        ("理赔", AlertState.FIRING),
+    ]
     assert "主要问题：理赔（8）" in events[0].reasons
     assert events[0].labels["categories"] == "理赔"
+    assert events[1].key == "burst:q/理赔" and events[1].labels["category"] == "理赔"
 
 
 def test_signals_in_reasons_and_emerging_terms(det):

@@ -86,3 +86,30 @@ def store(tmp_path: Path) -> Store:
     s = Store(tmp_path / "yujing.db")
     yield s
     s.close()
+
+
+def make_alert(
+    product: str = "anxin-e",
+    category: str | None = None,
+    *,
+    state: AlertState = AlertState.FIRING,
+    updated_at: datetime = T0,
+    severity: Severity = Severity.ORANGE,
+    started_at: datetime = T0,
+) -> Alert:
+    """A burst alert of ``product`` (or of one of its categories), one wave started at
+    ``started_at``."""
+    key = f"burst:{product}" + (f"/{category}" if category else "")
+    labels = {"kind": "burst", "product": product}
+    if category:
+        labels["category"] = category
+    return Alert(
+        key=key,
+        id=f"{key}@{started_at:%Y%m%dT%H%M%SZ}",
+        severity=severity,
+        state=state,
+        started_at=started_at,
+        updated_at=updated_at,
+        resolved_at=updated_at if state is AlertState.RESOLVED else None,
+        labels=labels,
+    )

@@ -33,6 +33,12 @@ def test_root_always_matches_and_gives_its_receiver() -> None:
         ("product=~anxin", {"product": "anxin-e"}, False),  # anchored: the whole value
         ("product=~anxin.*", {"product": "anxin-e"}, True),
         ("product=~.*e", {"product": "anxin-e"}, True),
+        ("product!~anxin.*", {"product": "anxin-e"}, False),
+        ("product!~anxin", {"product": "anxin-e"}, True),  # anchored too
+        ("severity!~orange|red", {"severity": "blue"}, True),
+        ("severity !~ orange|red", {"severity": "red"}, False),
+        ("category!~.+", {}, True),  # a missing label is the empty string
+        ("category!~.+", {"category": "理赔"}, False),
     ],
 )
 def test_matchers(matcher: str, labels: dict[str, str], expected: bool) -> None:
@@ -91,3 +97,13 @@ def test_a_receiver_reached_twice_is_listed_once() -> None:
 
 def test_no_receiver_anywhere_means_none() -> None:
     assert match_receivers(route(routes=[{"matchers": ["a=b"]}]), {"a": "b"}) == []
+
+
+def test_a_negative_regex_route_takes_everything_else() -> None:
+    tree = route(
+        receiver="log", routes=[{"receiver": "quiet", "matchers": ["severity!~orange|red"]}]
+    )
+    assert match_receivers(tree, {"severity": "blue"}) == ["quiet"]
+    assert match_receivers(tree, {"severity": "red"}) == ["log"]
+    with pytest.raises(ValueError, match="invalid regular expression"):
+        parse_matcher("severity!~(red")

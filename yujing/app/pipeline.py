@@ -40,7 +40,11 @@ class Pipeline:
         self.understander = understander_for(config)
         # A detector handed over (a reload that left detection alone) keeps what it learned.
         self.detector = detector or detector_for(config, store)
-        self.notifier = notifier or Notifier(config, store)
+        # The inhibit stage reads the firing alerts from the store. Inside ``detect`` they
+        # include this evaluation's: each alert is saved before its event is submitted.
+        self.notifier = notifier or Notifier(
+            config, store, firing=lambda: store.alerts(AlertState.FIRING)
+        )
         self.journal = Journal(config.alerts_file) if config.alerts_file else None
         self.on_alert = on_alert
         self.lifecycle = Lifecycle(store.alerts(AlertState.FIRING))

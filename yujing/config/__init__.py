@@ -14,6 +14,7 @@ from .model import Config
 from .notify import (
     ElasticsearchReceiver,
     FileReceiver,
+    InhibitRule,
     LogReceiver,
     Notify,
     Receiver,
@@ -50,6 +51,7 @@ __all__ = [
     "ForumSource",
     "HttpSourceBase",
     "HttpUrl",
+    "InhibitRule",
     "ListSelectors",
     "LogReceiver",
     "Notify",

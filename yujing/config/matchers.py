@@ -1,7 +1,8 @@
-"""Alertmanager's label matchers: ``label=value``, ``label!=value``, ``label=~regex``.
+"""Alertmanager's label matchers: ``label=value``, ``label!=value``, ``label=~regex`` and
+``label!~regex``.
 
-The config validates them (so ``check-config`` catches a bad regex) and the notifier's routes
-match with them: one grammar in one place.
+The config validates them (so ``check-config`` catches a bad regex) and the notifier's routes,
+inhibit rules and silences match with them: one grammar in one place.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from functools import lru_cache
 
 __all__ = ["Matcher", "parse_matcher"]
 
-_MATCHER = re.compile(r"^\s*([A-Za-z_]\w*)\s*(=~|!=|=)\s*(.*?)\s*$")
+_MATCHER = re.compile(r"^\s*([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True, slots=True)
 class Matcher:
     label: str
-    op: str  # "=", "!=" or "=~"
+    op: str  # "=", "!=", "=~" or "!~"
     value: str
     regex: re.Pattern[str] | None = None
 
@@ -30,7 +31,8 @@ class Matcher:
         if self.op == "!=":
             return actual != self.value
         assert self.regex is not None
-        return self.regex.fullmatch(actual) is not None
+        found = self.regex.fullmatch(actual) is not None
+        return found if self.op == "=~" else not found
 
 
 @lru_cache(maxsize=512)
@@ -38,14 +40,15 @@ def parse_matcher(text: str) -> Matcher:
     m = _MATCHER.match(text)
     if not m:
         raise ValueError(
-            f"matcher {text!r} should look like severity=red, product!=x or product=~a|b"
+            f"matcher {text!r} should look like severity=red, product!=x, product=~a|b"
+            " or product!~a|b"
         )
     label, op, value = m.groups()
     if len(value) >= 2 and value[0] == value[-1] == '"':
         value = value[1:-1]  # Alertmanager allows label="value"
     # Anchored like Alertmanager: "a|b" means the whole value is a or b.
     try:
-        regex = re.compile(f"(?:{value})") if op == "=~" else None
+        regex = re.compile(f"(?:{value})") if op in ("=~", "!~") else None
     except re.error as exc:
         raise ValueError(f"matcher {text!r}: invalid regular expression: {exc}") from None
     return Matcher(label, op, value, regex)

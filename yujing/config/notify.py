@@ -1,7 +1,8 @@
-"""Where alerts go: receivers and the Alertmanager-style route tree."""
+"""Where alerts go: receivers, the Alertmanager-style route tree and inhibit rules."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -17,6 +18,7 @@ __all__ = [
     "ElasticsearchReceiver",
     "Receiver",
     "Route",
+    "InhibitRule",
     "Notify",
 ]
 
@@ -53,23 +55,65 @@ Receiver = Annotated[
 ]
 
 
+def _parse_all(matchers: list[str]) -> list[str]:
+    for m in matchers:
+        parse_matcher(m)  # the grammar the notifier matches with; raises ValueError
+    return matchers
+
+
 class Route(Strict):
     receiver: str | None = None
-    matchers: list[str] = []  # label=value, label!=value, label=~regex
+    matchers: list[str] = []  # label=value, label!=value, label=~regex, label!~regex
     continue_: bool = Field(default=False, alias="continue")
     routes: list[Route] = []
 
     @field_validator("matchers")
     @classmethod
     def _matchers_parse(cls, value: list[str]) -> list[str]:
-        for m in value:
-            parse_matcher(m)  # the grammar the notifier routes with; raises ValueError
+        return _parse_all(value)
+
+
+_LABEL = re.compile(r"[A-Za-z_]\w*")
+
+
+class InhibitRule(Strict):
+    """Alertmanager's inhibit rule: while an alert matching ``source_matchers`` fires, alerts
+    matching ``target_matchers`` with the same values of the ``equal`` labels are not sent."""
+
+    source_matchers: list[str] = []
+    target_matchers: list[str] = []
+    equal: list[str] = []
+
+    @field_validator("source_matchers", "target_matchers")
+    @classmethod
+    def _matchers_parse(cls, value: list[str]) -> list[str]:
+        return _parse_all(value)
+
+    @field_validator("equal")
+    @classmethod
+    def _labels_valid(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if not _LABEL.fullmatch(name)]
+        if bad:
+            raise ValueError(f"not label names: {', '.join(map(repr, bad))}")
         return value
+
+
+# While a product's whole-product alert fires, its category alerts would only repeat it: the
+# product alert's reasons already name the leading categories. An empty value matches a missing
+# label, as in Alertmanager, so category="" picks the whole-product alerts.
+DEFAULT_INHIBIT_RULES = [
+    InhibitRule(
+        source_matchers=["kind=burst", 'category=""'],
+        target_matchers=["kind=burst", "category=~.+"],
+        equal=["product"],
+    )
+]
 
 
 class Notify(Strict):
     receivers: list[Receiver] = [LogReceiver(name="log", type="log")]
     route: Route = Route(receiver="log")
+    inhibit_rules: list[InhibitRule] = DEFAULT_INHIBIT_RULES
     retry_max: Duration = 3600.0
 
     @model_validator(mode="after")

@@ -1,0 +1,97 @@
+"""Detector, pipeline and notifier together: the detector reports every series that bursts,
+and the shipped inhibit rule decides what reaches a receiver."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from itertools import count
+from pathlib import Path
+from random import Random
+
+from yujing.app.pipeline import Pipeline
+from yujing.config import Config
+from yujing.detector.burst import detector_for
+from yujing.records import Post, ScoredPost, post_id, utcnow
+from yujing.storage import Store
+
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
+_ids = count()
+
+
+def observe(pipeline: Pipeline, product: str, at: datetime, categories: tuple[str, ...]) -> None:
+    n = next(_ids)
+    post = Post(
+        source="forum",
+        url=f"https://forum.example/{n}",
+        id=post_id("forum", str(n)),
+        author=f"u{n}",
+        title="",
+        text=f"complaint {n}",
+        published_at=at,
+        fetched_at=at,
+    )
+    pipeline.detector.observe(ScoredPost(post, (product,), categories, 0.1, False))
+
+
+def background(pipeline: Pipeline, product: str, per_day: float, seed: int, cats=()) -> None:
+    """About ``per_day`` posts a day over the two weeks before T0."""
+    rng = Random(seed)
+    t = T0 - timedelta(days=14)
+    while t < T0 - timedelta(hours=2):
+        if rng.random() < per_day / 144:
+            observe(pipeline, product, t, cats)
+        t += timedelta(minutes=10)
+
+
+def make(tmp_path: Path) -> tuple[Pipeline, Path]:
+    out = tmp_path / "sent.jsonl"
+    config = Config.model_validate(
+        {
+            "products": [{"id": p, "name": p} for p in ("whole", "busy")],
+            "alerts_file": None,
+            "storage": {"path": str(tmp_path / "y.db")},
+            "detection": {"burst": {"min_count": 5, "ratio": 3, "p_value": 1e-6}},
+            "notify": {
+                "receivers": [{"name": "file", "type": "file", "path": str(out)}],
+                "route": {"receiver": "file"},
+            },
+        }
+    )
+    store = Store(config.storage.path)
+    # A detector without a store: it learns only what the test shows it.
+    return Pipeline(config, store, detector=detector_for(config, None)), out
+
+
+def sent(pipeline: Pipeline, out: Path) -> list[tuple[str, str]]:
+    pipeline.notifier.deliver_due(utcnow() + timedelta(seconds=1))
+    lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
+    return [(d["key"], d["event"]) for d in map(json.loads, lines)]
+
+
+def test_category_alerts_reach_receivers_only_while_their_product_is_calm(tmp_path) -> None:
+    pipeline, out = make(tmp_path)
+    try:
+        # whole: a product-wide wave, all of it about claims. busy: claims posts burst while
+        # the busy product's total barely moves.
+        background(pipeline, "whole", 2, seed=1)
+        background(pipeline, "whole", 1, seed=9, cats=("理赔",))
+        background(pipeline, "busy", 150, seed=2)
+        background(pipeline, "busy", 1, seed=3, cats=("理赔",))
+        for i in range(8):
+            observe(pipeline, "whole", T0 + timedelta(minutes=i), ("理赔",))
+            observe(pipeline, "busy", T0 + timedelta(minutes=i), ("理赔",))
+        events = pipeline.detect(T0 + timedelta(minutes=9), all_products=True)
+
+        fired = {(e.alert.key, e.event.value) for e in events}
+        assert ("burst:whole", "firing") in fired
+        assert ("burst:whole/理赔", "firing") in fired, "the detector reports it"
+        assert ("burst:busy/理赔", "firing") in fired
+        assert ("burst:busy", "firing") not in fired
+
+        delivered = sent(pipeline, out)
+        assert ("burst:whole", "firing") in delivered
+        assert ("burst:busy/理赔", "firing") in delivered
+        assert [k for k, _ in delivered if k == "burst:whole/理赔"] == [], "inhibited"
+    finally:
+        pipeline.store.close()

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from yujing.alerts import AlertEvent
 from yujing.config import Config
 from yujing.records import utcnow
-from yujing.storage import OutboxItem, Store
+from yujing.store import Outbox, OutboxItem
 
 from .receivers import Receiver, RetryLater, build_receivers
 from .route import match_receivers
@@ -39,9 +39,11 @@ def backoff(attempts: int, cap: float) -> float:
 
 
 class Notifier:
-    def __init__(self, config: Config, store: Store, receivers: dict[str, Receiver] | None = None):
+    def __init__(
+        self, config: Config, outbox: Outbox, receivers: dict[str, Receiver] | None = None
+    ):
         self.config = config
-        self.store = store
+        self.outbox = outbox
         # Built lazily: a receiver's client (Slack, Elasticsearch) is only needed to deliver.
         self._receivers = receivers
         self._unknown_logged: set[str] = set()
@@ -65,7 +67,7 @@ class Notifier:
         if not names:
             log.info("alert %s matched no receiver", event.id)
         payload = event.to_dict()
-        return [self.store.enqueue(name, payload) for name in names]
+        return [self.outbox.enqueue(name, payload) for name in names]
 
     def _queues(self, now: datetime, limit: int) -> list[tuple[str, Receiver, list[OutboxItem]]]:
         """Per receiver, its due rows in order, up to the first row still waiting for a retry.
@@ -74,7 +76,7 @@ class Notifier:
         up the others; within a receiver a "resolved" never overtakes its "firing".
         """
         queues = []
-        for name in self.store.receivers_waiting():
+        for name in self.outbox.receivers_waiting():
             receiver = self.receivers.get(name)
             if receiver is None:
                 if name not in self._unknown_logged:
@@ -82,7 +84,7 @@ class Notifier:
                     log.warning("no receiver named %r (config changed?); keeping its alerts", name)
                 continue
             items = []
-            for item in self.store.queue(name, limit):
+            for item in self.outbox.queue(name, limit):
                 if item.next_attempt_at is not None and item.next_attempt_at > now:
                     break
                 items.append(item)
@@ -102,7 +104,7 @@ class Notifier:
                     self._failed(name, item, exc, now)
                     failed += 1
                     break  # keep order: the rest waits for this one
-                self.store.delivered(item.id)
+                self.outbox.delivered(item.id)
                 sent += 1
         return DeliveryReport(sent, failed)
 
@@ -124,7 +126,7 @@ class Notifier:
                     self._failed(name, item, exc, now)
                     failed += 1
                     break
-                self.store.delivered(item.id)
+                self.outbox.delivered(item.id)
                 sent += 1
         return DeliveryReport(sent, failed)
 
@@ -134,7 +136,7 @@ class Notifier:
         else:
             delay = backoff(item.attempts, self.config.notify.retry_max)
         error = f"{type(exc).__name__}: {exc}"
-        self.store.failed(item.id, error, now + timedelta(seconds=delay))
+        self.outbox.failed(item.id, error, now + timedelta(seconds=delay))
         log.warning(
             "delivering alert %s to %s failed (attempt %d, next in %.0fs): %s",
             item.payload.get("id"),

@@ -23,7 +23,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from yujing.alerts import AlertEvent
 from yujing.config import Config, ConfigError, TranscriptSource, load_config
 from yujing.records import utcnow
-from yujing.storage import Store
+from yujing.store import Store
 
 from .pipeline import Pipeline
 
@@ -151,7 +151,7 @@ class Daemon:
         if task is not None:
             self._active.add(task)
             task.add_done_callback(self._active.discard)
-        run_id = self.store.start_run(name)
+        run_id = self.store.runs.start(name)
         try:
             if isinstance(source, TranscriptSource):
                 report = self._collect_inbox(source)
@@ -172,7 +172,7 @@ class Daemon:
                     name, result.items, result.accepted, result.errors, result.last_error
                 )
                 if result.finished_reason == "shutdown":
-                    self.store.finish_run(
+                    self.store.runs.finish(
                         run_id,
                         report.items,
                         report.accepted,
@@ -182,12 +182,12 @@ class Daemon:
                     )
                     return report
         except asyncio.CancelledError:
-            self.store.finish_run(run_id, 0, 0, 0, "interrupted by shutdown", complete=False)
+            self.store.runs.finish(run_id, 0, 0, 0, "interrupted by shutdown", complete=False)
             raise
         except Exception as exc:
             log.exception("source %s failed", name)
             report = SourceReport(name, 0, 0, 1, f"{type(exc).__name__}: {exc}")
-        self.store.finish_run(
+        self.store.runs.finish(
             run_id, report.items, report.accepted, report.errors, report.last_error
         )
         if report.last_error:
@@ -203,7 +203,7 @@ class Daemon:
         from yujing.records import post_id
 
         # Forum posts are identified by their URL (see crawlers.spiders.forum).
-        return lambda url: self.store.has_post(post_id(source, url))
+        return lambda url: self.store.posts.has(post_id(source, url))
 
     def _collect_inbox(self, source: TranscriptSource) -> SourceReport:
         from yujing.crawlers.inbox import InboxSinkError

@@ -18,7 +18,7 @@ from yujing.detector.understand import understander_for
 from yujing.notifier.dispatch import Notifier
 from yujing.notifier.journal import Journal
 from yujing.records import Post, utcnow
-from yujing.storage import Store
+from yujing.store import Store
 
 __all__ = ["Pipeline"]
 
@@ -40,10 +40,10 @@ class Pipeline:
         self.understander = understander_for(config)
         # A detector handed over (a reload that left detection alone) keeps what it learned.
         self.detector = detector or detector_for(config, store)
-        self.notifier = notifier or Notifier(config, store)
+        self.notifier = notifier or Notifier(config, store.outbox)
         self.journal = Journal(config.alerts_file) if config.alerts_file else None
         self.on_alert = on_alert
-        self.lifecycle = Lifecycle(store.alerts(AlertState.FIRING))
+        self.lifecycle = Lifecycle(store.alerts.all(AlertState.FIRING))
         self.accepted = 0
         self.duplicates = 0
 
@@ -58,7 +58,7 @@ class Pipeline:
     def accept(self, post: Post) -> bool:
         """The collectors' sink. True when the post is new and committed."""
         scored, key = self.understander.understand(post)
-        if not self.store.accept(scored, key):
+        if not self.store.posts.accept(scored, key):
             self.duplicates += 1
             return False
         self.accepted += 1
@@ -82,7 +82,7 @@ class Pipeline:
             with self.store.transaction():
                 events = self.lifecycle.name(self.detector.evaluate(sorted(products), now))
                 for event in events:
-                    self.store.save_alert(event.alert)
+                    self.store.alerts.save(event.alert)
                     self.notifier.submit(event)
         except Exception:
             self.detector.rollback(mark)

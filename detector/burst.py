@@ -61,7 +61,7 @@ from typing import Any
 from yujing.alerts import Alert, AlertState, BurstFacts, Severity
 from yujing.config import BurstRule, Config, Detection
 from yujing.records import ScoredPost, format_time
-from yujing.storage import Store
+from yujing.store import Store
 
 from .baseline import SeasonalBaseline
 from .countmodel import tail, upper_bound
@@ -605,8 +605,8 @@ class BurstDetector:
     # ------------------------------------------------------------ state
 
     def _restore(self, store: Store) -> None:
-        firing = {a.key: a for a in store.alerts(AlertState.FIRING)}
-        state = store.get_state(STATE_KEY) if self.persist else None
+        firing = {a.key: a for a in store.alerts.all(AlertState.FIRING)}
+        state = store.state.get(STATE_KEY) if self.persist else None
         if isinstance(state, dict) and state.get("version") == STATE_VERSION:
             self.cursor = int(state.get("cursor", 0))
             for key, d in state.get("series", {}).items():
@@ -666,12 +666,12 @@ class BurstDetector:
         """
         if self.store is None:
             return set()
-        latest = self.store.latest_published() if self.cursor == 0 else None
+        latest = self.store.posts.latest_published() if self.cursor == 0 else None
         since = latest - timedelta(days=HISTORY) if latest is not None else None
         touched: set[str] = set()
         n = 0
         while True:
-            rows = self.store.posts_after(self.cursor, limit=1000)
+            rows = self.store.posts.after(self.cursor, limit=1000)
             if not rows:
                 break
             for rowid, doc in rows:
@@ -709,7 +709,7 @@ class BurstDetector:
             d = s.dump()
             d["product"], d["category"] = s.product, s.category
             series[key] = d
-        self.store.set_state(
+        self.store.state.set(
             STATE_KEY,
             {
                 "version": STATE_VERSION,

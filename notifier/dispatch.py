@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from yujing.alerts import Alert, AlertEvent
 from yujing.config import Config
 from yujing.records import utcnow
-from yujing.storage import OutboxItem, Store
+from yujing.store import Outbox, OutboxItem
 
 from .receivers import Receiver, RetryLater, build_receivers
 from .stages import FiringAlerts, Notice, Silences, build_stages, no_silences, run
@@ -48,7 +48,7 @@ class Notifier:
     def __init__(
         self,
         config: Config,
-        store: Store,
+        outbox: Outbox,
         receivers: dict[str, Receiver] | None = None,
         *,
         firing: FiringAlerts = no_alerts,
@@ -57,8 +57,8 @@ class Notifier:
         """``firing`` returns the alerts firing now, the sources of ``inhibit_rules``: without
         it nothing is inhibited. ``silences`` returns the silences (none until they are kept)."""
         self.config = config
-        self.store = store
-        self.stages = build_stages(config.notify, store, firing, silences)
+        self.outbox = outbox
+        self.stages = build_stages(config.notify, outbox, firing, silences)
         # Built lazily: a receiver's client (Slack, Elasticsearch) is only needed to deliver.
         self._receivers = receivers
         self._unknown_logged: set[str] = set()
@@ -88,7 +88,7 @@ class Notifier:
         up the others; within a receiver a "resolved" never overtakes its "firing".
         """
         queues = []
-        for name in self.store.receivers_waiting():
+        for name in self.outbox.receivers_waiting():
             receiver = self.receivers.get(name)
             if receiver is None:
                 if name not in self._unknown_logged:
@@ -96,7 +96,7 @@ class Notifier:
                     log.warning("no receiver named %r (config changed?); keeping its alerts", name)
                 continue
             items = []
-            for item in self.store.queue(name, limit):
+            for item in self.outbox.queue(name, limit):
                 if item.next_attempt_at is not None and item.next_attempt_at > now:
                     break
                 items.append(item)
@@ -116,7 +116,7 @@ class Notifier:
                     self._failed(name, item, exc, now)
                     failed += 1
                     break  # keep order: the rest waits for this one
-                self.store.delivered(item.id)
+                self.outbox.delivered(item.id)
                 sent += 1
         return DeliveryReport(sent, failed)
 
@@ -138,7 +138,7 @@ class Notifier:
                     self._failed(name, item, exc, now)
                     failed += 1
                     break
-                self.store.delivered(item.id)
+                self.outbox.delivered(item.id)
                 sent += 1
         return DeliveryReport(sent, failed)
 
@@ -148,7 +148,7 @@ class Notifier:
         else:
             delay = backoff(item.attempts, self.config.notify.retry_max)
         error = f"{type(exc).__name__}: {exc}"
-        self.store.failed(item.id, error, now + timedelta(seconds=delay))
+        self.outbox.failed(item.id, error, now + timedelta(seconds=delay))
         log.warning(
             "delivering alert %s to %s failed (attempt %d, next in %.0fs): %s",
             item.payload.get("id"),

@@ -27,7 +27,7 @@ from elasticsearch.helpers import bulk
 
 from yujing.alerts import Severity
 from yujing.config import Elasticsearch as ElasticsearchConfig
-from yujing.storage import Store
+from yujing.store import Store
 
 __all__ = [
     "PostDoc",
@@ -210,7 +210,7 @@ class PostIndexer:
 
     @property
     def cursor(self) -> int:
-        return int(self.store.get_state(CURSOR_KEY, 0))
+        return int(self.store.state.get(CURSOR_KEY, 0))
 
     def index_pending(self, batch: int = 500) -> int:
         """Index up to ``batch`` posts; returns how many. Raises when the cluster refuses.
@@ -218,18 +218,18 @@ class PostIndexer:
         The cursor moves only after the bulk succeeded, so a failure means the same posts are
         sent again later; the post id is the document id, so resending never duplicates.
         """
-        rows = self.store.posts_after(self.cursor, limit=batch)
+        rows = self.store.posts.after(self.cursor, limit=batch)
         if rows:
             self._send(rows)
-            self.store.set_state(CURSOR_KEY, rows[-1][0])
+            self.store.state.set(CURSOR_KEY, rows[-1][0])
         return len(rows)
 
     async def index_pending_async(self, batch: int = 500) -> int:
         """Like ``index_pending``; the HTTP request runs in a worker thread, the store stays here."""
-        rows = self.store.posts_after(self.cursor, limit=batch)
+        rows = self.store.posts.after(self.cursor, limit=batch)
         if rows:
             await asyncio.to_thread(self._send, rows)
-            self.store.set_state(CURSOR_KEY, rows[-1][0])
+            self.store.state.set(CURSOR_KEY, rows[-1][0])
         return len(rows)
 
     def _send(self, rows: list[tuple[int, dict[str, Any]]]) -> None:

@@ -3,6 +3,7 @@ its layers keep the contracts in ``.importlinter`` (import-linter, run on the bu
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -24,6 +25,9 @@ FOLDERS = {
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # setuptools reuses ./build and never removes a module deleted since: start from nothing,
+    # or a removed module would still ship and this test would not see it.
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
     subprocess.run(
         [
             sys.executable,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from yujing.app.cli import main
-from yujing.storage import Store
+from yujing.store import Store
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_ingest_good_gbk_file_then_again(tmp_path: Path, config: Path, capsys) -
     assert "ingested 1 file(s): 2 transcripts, 2 new, 0 already known" in out
     assert calls.exists(), "ingest leaves the user's file where it is"
     store = Store(tmp_path / "y.db")
-    assert store.product_counts() == {"anxin-e": 2}
+    assert store.posts.product_counts() == {"anxin-e": 2}
     store.close()
     assert main(["ingest", "-c", str(config), str(calls)]) == 0
     assert "2 transcripts, 0 new, 2 already known" in capsys.readouterr().out
@@ -48,7 +48,7 @@ def test_ingest_bad_file_names_file_line_and_field(tmp_path: Path, config: Path,
     err = capsys.readouterr().err
     assert 'calls-1120.jsonl line 2: field "text": missing' in err
     store = Store(tmp_path / "y.db")
-    assert store.count_posts() == 0, "nothing from a bad file is half-ingested"
+    assert store.posts.count() == 0, "nothing from a bad file is half-ingested"
     store.close()
 
 

@@ -13,7 +13,7 @@ from yujing.app.pipeline import Pipeline
 from yujing.config import Config
 from yujing.detector.burst import detector_for
 from yujing.records import Post, ScoredPost, post_id, utcnow
-from yujing.storage import Store
+from yujing.store import Store
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 _ids = count()

@@ -6,9 +6,11 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from yujing.alerts import Alert, AlertState, BurstFacts, Severity
 from yujing.records import Post, Reach, ScoredPost, hash_author, post_id
-from yujing.storage import Store
+from yujing.store import Store
 
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 
@@ -32,7 +34,7 @@ def scored(
 
 def test_accept_commits_and_survives_a_new_connection(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
-    assert store.accept(scored(1), "k1") is True
+    assert store.posts.accept(scored(1), "k1") is True
     # Seen from another connection right away: the post is committed, not buffered.
     other = sqlite3.connect(tmp_path / "y.db")
     assert other.execute("SELECT count(*) FROM posts").fetchone()[0] == 1
@@ -40,48 +42,48 @@ def test_accept_commits_and_survives_a_new_connection(tmp_path: Path) -> None:
     other.close()
     store.close()
     again = Store(tmp_path / "y.db")
-    doc = again.get_post(scored(1).post.id)
+    doc = again.posts.get(scored(1).post.id)
     assert doc["title"] == "安心e生理赔被拒 1"
     assert doc["products"] == ["anxin-e"]
 
 
 def test_duplicates_by_text_key_and_by_id(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
-    assert store.accept(scored(1), "same-text")
-    assert not store.accept(scored(2), "same-text"), "same text from elsewhere is one post"
-    assert not store.accept(scored(1), "other-key"), "same post id is one post"
-    assert store.count_posts() == 1
-    assert store.find_duplicate("same-text") == scored(1).post.id
-    assert store.find_duplicate("other-key") is None, "a refused post leaves no dedup key"
+    assert store.posts.accept(scored(1), "same-text")
+    assert not store.posts.accept(scored(2), "same-text"), "same text from elsewhere is one post"
+    assert not store.posts.accept(scored(1), "other-key"), "same post id is one post"
+    assert store.posts.count() == 1
+    assert store.posts.find_duplicate("same-text") == scored(1).post.id
+    assert store.posts.find_duplicate("other-key") is None, "a refused post leaves no dedup key"
 
 
 def test_outbox_retries_until_delivered(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
-    item = store.enqueue("slack", {"id": "a1", "text": "告警"})
-    [due] = store.due()
+    item = store.outbox.enqueue("slack", {"id": "a1", "text": "告警"})
+    [due] = store.outbox.due()
     assert due.id == item and due.payload == {"id": "a1", "text": "告警"}
     later = datetime.now(UTC) + timedelta(minutes=5)
-    store.failed(item, "connection refused", later)
-    assert store.due() == []
-    assert store.pending() == [("slack", 1, "connection refused")]
+    store.outbox.failed(item, "connection refused", later)
+    assert store.outbox.due() == []
+    assert store.outbox.pending() == [("slack", 1, "connection refused")]
     store.close()
     reopened = Store(tmp_path / "y.db")
-    [retry] = reopened.due(later + timedelta(seconds=1))
+    [retry] = reopened.outbox.due(later + timedelta(seconds=1))
     assert retry.attempts == 1
-    reopened.delivered(item)
-    assert reopened.due(later + timedelta(days=1)) == []
-    assert reopened.pending() == []
+    reopened.outbox.delivered(item)
+    assert reopened.outbox.due(later + timedelta(days=1)) == []
+    assert reopened.outbox.pending() == []
 
 
 def test_enqueued_lists_a_receivers_rows_about_one_alert(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
-    first = store.enqueue("slack", {"id": "a1", "event": "firing"})
-    store.enqueue("es", {"id": "a1", "event": "firing"})
-    store.enqueue("slack", {"id": "a2", "event": "firing"})
-    store.enqueue("slack", {"id": "a1", "event": "resolved"})
-    store.delivered(first)  # delivered rows are still what the receiver was told
-    assert [p["event"] for p in store.enqueued("slack", "a1")] == ["firing", "resolved"]
-    assert store.enqueued("es", "a2") == []
+    first = store.outbox.enqueue("slack", {"id": "a1", "event": "firing"})
+    store.outbox.enqueue("es", {"id": "a1", "event": "firing"})
+    store.outbox.enqueue("slack", {"id": "a2", "event": "firing"})
+    store.outbox.enqueue("slack", {"id": "a1", "event": "resolved"})
+    store.outbox.delivered(first)  # delivered rows are still what the receiver was told
+    assert [p["event"] for p in store.outbox.enqueued("slack", "a1")] == ["firing", "resolved"]
+    assert store.outbox.enqueued("es", "a2") == []
     plan = store.db.execute(
         "EXPLAIN QUERY PLAN SELECT payload FROM outbox"
         " WHERE receiver=? AND json_extract(payload, '$.id')=?",
@@ -111,14 +113,14 @@ def test_alert_round_trip_and_firing_lookup(tmp_path: Path) -> None:
             samples=({"id": "x", "title": "理赔难", "url": "http://x", "source": "forum"},),
         ),
     )
-    store.save_alert(alert)
-    assert store.firing_alert("burst:anxin-e") == alert
+    store.alerts.save(alert)
+    assert store.alerts.firing("burst:anxin-e") == alert
     resolved = Alert.from_dict(
         {**alert.to_dict(), "state": "resolved", "resolved_at": "2026-11-20T08:00:00+00:00"}
     )
-    store.save_alert(resolved)
-    assert store.firing_alert("burst:anxin-e") is None
-    assert store.alerts() == [resolved]
+    store.alerts.save(resolved)
+    assert store.alerts.firing("burst:anxin-e") is None
+    assert store.alerts.all() == [resolved]
 
 
 def test_author_hash_is_salted_and_stable() -> None:
@@ -127,3 +129,70 @@ def test_author_hash_is_salted_and_stable() -> None:
     assert a != hash_author("13800001234", "salt-two")
     assert "13800001234" not in a
     assert hash_author("", "salt-one") is None
+
+
+def test_the_connection_is_set_up_as_before(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    pragmas = {
+        name: store.db.execute(f"PRAGMA {name}").fetchone()[0]
+        for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+    }
+    # synchronous 1 is NORMAL
+    assert pragmas == {
+        "journal_mode": "wal",
+        "synchronous": 1,
+        "foreign_keys": 1,
+        "busy_timeout": 5000,
+    }
+    store.close()
+
+
+def test_posts_cursor_and_counts(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    assert store.posts.last_rowid() == 0 and store.posts.latest_published() is None
+    for n in (1, 2, 3):
+        assert store.posts.accept(scored(n, product="anxin-e" if n < 3 else "jinfu"), f"k{n}")
+    assert store.posts.has(scored(2).post.id) and not store.posts.has("nope")
+    assert [doc["id"] for _, doc in store.posts.after(1)] == [scored(2).post.id, scored(3).post.id]
+    assert [rowid for rowid, _ in store.posts.after(0, limit=2)] == [1, 2]
+    assert store.posts.last_rowid() == 3
+    assert store.posts.latest_published() == T0 + timedelta(minutes=3)
+    assert store.posts.product_counts() == {"anxin-e": 2, "jinfu": 1}
+    assert store.posts.product_counts(T0 + timedelta(minutes=2)) == {"anxin-e": 1, "jinfu": 1}
+
+
+def test_runs_report_each_sources_latest_complete_run(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    first = store.runs.start("forum")
+    store.runs.finish(first, 10, 4, 0, None)
+    cut = store.runs.start("forum")
+    store.runs.finish(cut, 2, 1, 0, "interrupted by shutdown", complete=False)
+    store.runs.start("hotline")  # still running: not reported yet
+    runs = store.runs.latest()
+    assert list(runs) == ["forum"]
+    assert (runs["forum"].items, runs["forum"].accepted, runs["forum"].last_error) == (10, 4, None)
+    assert runs["forum"].finished_at is not None
+
+
+def test_state_round_trips_json_and_replaces(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    assert store.state.get("k", 0) == 0
+    store.state.set("k", {"cursor": 3, "名": ["a"]})
+    store.state.set("k", {"cursor": 4, "名": ["a"]})
+    store.close()
+    again = Store(tmp_path / "y.db")
+    assert again.state.get("k") == {"cursor": 4, "名": ["a"]}
+    again.close()
+
+
+def test_a_transaction_spans_the_views_and_rolls_back_on_error(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    with pytest.raises(RuntimeError), store.transaction():
+        store.state.set("k", 1)
+        store.outbox.enqueue("slack", {"id": "a1"})
+        raise RuntimeError("detector failed")
+    assert store.state.get("k") is None and store.outbox.pending() == []
+    with store.transaction():
+        store.state.set("k", 2)
+        store.outbox.enqueue("slack", {"id": "a1"})
+    assert store.state.get("k") == 2 and store.outbox.pending() == [("slack", 1, None)]

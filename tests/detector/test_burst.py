@@ -14,7 +14,7 @@ from yujing.detector.emerging import EmergingTerms, ngrams
 from yujing.detector.normalize import dedup_key
 from yujing.detector.severity import Signals, grade, reasons
 from yujing.records import Reach, ScoredPost
-from yujing.storage import Store
+from yujing.store import Store
 
 from .conftest import make_post
 
@@ -52,7 +52,7 @@ def feed(det: BurstDetector, sp: ScoredPost, store: Store | None = None) -> None
     if store is None:
         det.observe(sp)
         return
-    assert store.accept(sp, dedup_key(sp.post.title, sp.post.text))
+    assert store.posts.accept(sp, dedup_key(sp.post.title, sp.post.text))
     assert det.catch_up() == set(sp.products)
 
 
@@ -289,10 +289,10 @@ def test_restart_carries_the_wave_and_the_baseline(tmp_path):
     background(det, "a", store=store)
     wave(det, "a", T0, 7, store=store)
     (fired,) = det.evaluate(["a"], T0 + timedelta(minutes=8))
-    store.save_alert(fired)  # as the daemon's pipeline does with what the detector returns
+    store.alerts.save(fired)  # as the daemon's pipeline does with what the detector returns
     det.save_state()
-    state = store.get_state(STATE_KEY)
-    assert state["cursor"] == store.last_post_rowid() > 0
+    state = store.state.get(STATE_KEY)
+    assert state["cursor"] == store.posts.last_rowid() > 0
     wave(det, "a", T0 + timedelta(minutes=9), 1, store=store)  # committed after the checkpoint
     store.close()
 
@@ -307,8 +307,8 @@ def test_restart_carries_the_wave_and_the_baseline(tmp_path):
     events = det2.evaluate(["a"], T0 + timedelta(minutes=15))
     assert events and all(e.id == fired.id for e in events)
     for e in events:
-        store.save_alert(e)
-    assert store.firing_alert("burst:a").id == fired.id
+        store.alerts.save(e)
+    assert store.alerts.firing("burst:a").id == fired.id
 
     # without any saved state the detector learns from the posts in the store
     store.db.execute("DELETE FROM state")

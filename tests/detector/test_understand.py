@@ -10,7 +10,7 @@ from yujing.config import Category, Product
 from yujing.detector.normalize import dedup_key
 from yujing.detector.redact import Redactor
 from yujing.detector.understand import Understander
-from yujing.storage import Store
+from yujing.store import Store
 
 from .conftest import make_post
 
@@ -52,9 +52,9 @@ def test_repost_on_another_site_is_one_post(understander, tmp_path):
     store = Store(tmp_path / "t.db")
     first = make_post("安心财险拒赔了，大家怎么办？", source="forum", native_id="1")
     again = make_post("安心财险 拒赔了 大家怎么办", source="weibo", native_id="abc")
-    assert store.accept(*understander.understand(first))
-    assert not store.accept(*understander.understand(again))
-    assert store.count_posts() == 1
+    assert store.posts.accept(*understander.understand(first))
+    assert not store.posts.accept(*understander.understand(again))
+    assert store.posts.count() == 1
 
 
 class StubScorer:
@@ -87,7 +87,7 @@ def test_personal_data_is_gone_before_storage(full, tmp_path):
     assert key == dedup_key(scored.post.title, scored.post.text)
 
     store = Store(tmp_path / "t.db")
-    assert store.accept(scored, key)
+    assert store.posts.accept(scored, key)
     dumped = json.dumps(scored.to_dict(), ensure_ascii=False)
     for secret in ("8000", "13912345678", "P202401010001", "a.b@qq.com"):
         assert secret not in dumped

@@ -9,7 +9,7 @@ import pytest
 from yujing.alerts import Alert, AlertEvent, AlertState, BurstFacts, EventKind, Severity
 from yujing.config import Config
 from yujing.records import Post, Reach, ScoredPost
-from yujing.storage import Store
+from yujing.store import Store
 
 T0 = datetime(2024, 5, 1, 6, 0, tzinfo=UTC)  # 14:00 in Shanghai
 

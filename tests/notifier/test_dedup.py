@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from yujing.alerts import AlertEvent, AlertState, EventKind
 from yujing.notifier.stages import DedupStage, Notice, OutboxLog, Sent
-from yujing.storage import Store
+from yujing.store import Store
 
 from .conftest import T0, make_alert
 
@@ -75,8 +75,8 @@ def test_one_run_never_lets_the_same_event_through_twice() -> None:
 
 def test_with_the_outbox_as_log(store: Store) -> None:
     first = notice("firing")
-    store.enqueue("a", first.event.to_dict())
-    stage = DedupStage(OutboxLog(store))
+    store.outbox.enqueue("a", first.event.to_dict())
+    stage = DedupStage(OutboxLog(store.outbox))
     assert stage.run([first]) == []
     assert kinds(stage.run([notice("updated", LATER, "a"), notice("updated", LATER, "b")])) == [
         ("a", "updated"),

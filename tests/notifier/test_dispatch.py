@@ -12,7 +12,7 @@ from yujing import config as cfg
 from yujing.notifier.dispatch import DeliveryReport, Notifier, backoff
 from yujing.notifier.receivers.slack import SlackReceiver
 from yujing.records import utcnow
-from yujing.storage import Store
+from yujing.store import Store
 
 from .conftest import make_config, make_event
 
@@ -38,7 +38,7 @@ def notify(route: dict[str, Any], names: tuple[str, ...] = ("log", "a", "b"), **
 
 
 def due_ids(store: Store, at) -> list[int]:
-    return [i.id for i in store.due(at)]
+    return [i.id for i in store.outbox.due(at)]
 
 
 def test_labels_are_the_alerts_own_plus_its_facts() -> None:
@@ -63,31 +63,31 @@ def test_submit_enqueues_one_durable_row_per_routed_receiver(store: Store) -> No
             ],
         }
     )
-    notifier = Notifier(config, store, receivers={})
+    notifier = Notifier(config, store.outbox, receivers={})
     ids = notifier.submit(make_event())
     assert len(ids) == 2
-    items = store.due(utcnow() + timedelta(seconds=1))
+    items = store.outbox.due(utcnow() + timedelta(seconds=1))
     assert [(i.receiver, i.payload["event"]) for i in items] == [("a", "firing"), ("b", "firing")]
     assert items[0].payload == make_event().to_dict()
     assert notifier.submit(make_event(severity="blue", labels={})) != []  # falls to the root
-    assert store.due(utcnow() + timedelta(seconds=1))[-1].receiver == "log"
+    assert store.outbox.due(utcnow() + timedelta(seconds=1))[-1].receiver == "log"
 
 
 def test_failure_then_retry_delivers_exactly_once(store: Store, caplog) -> None:
     flaky = Flaky(failures=1)
-    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": flaky})
+    notifier = Notifier(notify({"receiver": "a"}), store.outbox, receivers={"a": flaky})
     notifier.submit(make_event())
     start = utcnow()
     with caplog.at_level(logging.WARNING, logger="yujing.notifier"):
         assert notifier.deliver_due(start) == DeliveryReport(sent=0, failed=1)
     assert "to a failed" in caplog.text and "ConnectionError: refused #1" in caplog.text
-    assert store.pending() == [("a", 1, "ConnectionError: refused #1")]
+    assert store.outbox.pending() == [("a", 1, "ConnectionError: refused #1")]
 
     assert notifier.deliver_due(start + timedelta(seconds=4)) == DeliveryReport(0, 0)  # backing off
     assert notifier.deliver_due(start + timedelta(seconds=5)) == DeliveryReport(1, 0)
     assert notifier.deliver_due(start + timedelta(hours=5)) == DeliveryReport(0, 0)
     assert len(flaky.got) == 1 and flaky.got[0].id == make_event().id
-    assert store.pending() == []
+    assert store.outbox.pending() == []
 
 
 def test_backoff_doubles_up_to_retry_max(store: Store) -> None:
@@ -95,7 +95,9 @@ def test_backoff_doubles_up_to_retry_max(store: Store) -> None:
     assert backoff(20, 3600) == 3600 and backoff(10_000, 60) == 60
 
     notifier = Notifier(
-        notify({"receiver": "a"}, retry_max="30s"), store, receivers={"a": Flaky(failures=99)}
+        notify({"receiver": "a"}, retry_max="30s"),
+        store.outbox,
+        receivers={"a": Flaky(failures=99)},
     )
     notifier.submit(make_event())
     now = utcnow()
@@ -112,7 +114,7 @@ def test_backoff_doubles_up_to_retry_max(store: Store) -> None:
 def test_each_receiver_gets_its_events_in_order(store: Store) -> None:
     a, b = Flaky(failures=1), Flaky()
     route = {"receiver": "a", "routes": [{"receiver": "b", "continue": True}, {"receiver": "a"}]}
-    notifier = Notifier(notify(route), store, receivers={"a": a, "b": b})
+    notifier = Notifier(notify(route), store.outbox, receivers={"a": a, "b": b})
     notifier.submit(make_event("firing"))
     start = utcnow()
     assert notifier.deliver_due(start) == DeliveryReport(sent=1, failed=1)  # b ok, a failed
@@ -126,15 +128,15 @@ def test_each_receiver_gets_its_events_in_order(store: Store) -> None:
 
 
 def test_unknown_receiver_is_logged_and_kept_pending(store: Store, caplog) -> None:
-    store.enqueue("gone", make_event().to_dict())  # routed under an older config
-    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": Flaky()})
+    store.outbox.enqueue("gone", make_event().to_dict())  # routed under an older config
+    notifier = Notifier(notify({"receiver": "a"}), store.outbox, receivers={"a": Flaky()})
     with caplog.at_level(logging.WARNING, logger="yujing.notifier"):
         assert notifier.deliver_due(utcnow()) == DeliveryReport(0, 0)
         notifier.deliver_due(utcnow())
     assert caplog.text.count("no receiver named 'gone'") == 1
-    assert store.pending() == [("gone", 1, None)]
+    assert store.outbox.pending() == [("gone", 1, None)]
 
-    later = Notifier(notify({"receiver": "a"}), store, receivers={"gone": (back := Flaky())})
+    later = Notifier(notify({"receiver": "a"}), store.outbox, receivers={"gone": (back := Flaky())})
     assert later.deliver_due(utcnow()) == DeliveryReport(1, 0)
     assert len(back.got) == 1
 
@@ -143,7 +145,7 @@ def test_pending_alerts_survive_reopening_the_store(tmp_path: Path) -> None:
     path = tmp_path / "yujing.db"
     first = Store(path)
     config = notify({"receiver": "a"})
-    failing = Notifier(config, first, receivers={"a": Flaky(failures=1)})
+    failing = Notifier(config, first.outbox, receivers={"a": Flaky(failures=1)})
     failing.submit(make_event())
     failing.submit(make_event("resolved"))
     start = utcnow()
@@ -152,14 +154,14 @@ def test_pending_alerts_survive_reopening_the_store(tmp_path: Path) -> None:
 
     second = Store(path)
     try:
-        assert second.pending() == [("a", 2, "ConnectionError: refused #1")]
+        assert second.outbox.pending() == [("a", 2, "ConnectionError: refused #1")]
         receiver = Flaky()
-        report = Notifier(config, second, receivers={"a": receiver}).deliver_due(
+        report = Notifier(config, second.outbox, receivers={"a": receiver}).deliver_due(
             start + timedelta(seconds=5)
         )
         assert report == DeliveryReport(2, 0)
         assert [e.event for e in receiver.got] == ["firing", "resolved"]
-        assert second.pending() == []
+        assert second.outbox.pending() == []
     finally:
         second.close()
 
@@ -170,7 +172,9 @@ def test_slack_rate_limit_retries_after_slacks_own_delay(store: Store) -> None:
         conf = cfg.SlackReceiver(
             name="a", type="slack", token=token, channel="#预警", base_url=slack.api_url
         )
-        notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": SlackReceiver(conf)})
+        notifier = Notifier(
+            notify({"receiver": "a"}), store.outbox, receivers={"a": SlackReceiver(conf)}
+        )
         notifier.submit(make_event())
         slack.rate_limit(times=1, retry_after=30)
         start = utcnow()
@@ -189,7 +193,7 @@ def test_default_receivers_come_from_the_config(store: Store, tmp_path: Path) ->
             "route": {"receiver": "file"},
         }
     )
-    notifier = Notifier(config, store)
+    notifier = Notifier(config, store.outbox)
     notifier.submit(make_event())
     assert notifier.deliver_due() == DeliveryReport(1, 0)
     assert "安心e生理赔被拒" in path.read_text(encoding="utf-8")
@@ -202,12 +206,13 @@ def test_every_event_kind_is_routable(store: Store, event: str) -> None:
         "receiver": "log",
         "routes": [{"receiver": "a", "matchers": [f"event=~firing|{event}"]}],
     }
-    notifier = Notifier(notify(route), store, receivers={})
+    notifier = Notifier(notify(route), store.outbox, receivers={})
     notifier.submit(make_event("firing"))
     if event != "firing":
         notifier.submit(make_event(event, updated_at="2024-05-01T08:00:00+00:00"))
-    assert [i.payload["event"] for i in store.queue("a")] == list(dict.fromkeys(["firing", event]))
-    assert store.queue("log") == []
+    queued = [i.payload["event"] for i in store.outbox.queue("a")]
+    assert queued == list(dict.fromkeys(["firing", event]))
+    assert store.outbox.queue("log") == []
 
 
 def test_a_dead_receivers_backlog_does_not_hold_up_the_others(store: Store) -> None:
@@ -215,7 +220,7 @@ def test_a_dead_receivers_backlog_does_not_hold_up_the_others(store: Store) -> N
         {"receiver": "a", "routes": [{"receiver": "a", "continue": True}, {"receiver": "b"}]}
     )
     dead, alive = Flaky(failures=100), Flaky()
-    notifier = Notifier(config, store, receivers={"a": dead, "b": alive})
+    notifier = Notifier(config, store.outbox, receivers={"a": dead, "b": alive})
     for i in range(5):
         notifier.submit(make_event(id=f"burst:x@{i}"))
     start = utcnow()
@@ -239,7 +244,7 @@ def test_async_delivery_sends_from_a_worker_thread(store: Store) -> None:
             threads.append(threading.current_thread().name)
             super().send(event)
 
-    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": Recorder()})
+    notifier = Notifier(notify({"receiver": "a"}), store.outbox, receivers={"a": Recorder()})
     notifier.submit(make_event())
     loop = asyncio.new_event_loop()
     try:
@@ -248,7 +253,7 @@ def test_async_delivery_sends_from_a_worker_thread(store: Store) -> None:
         loop.close()
     assert report == DeliveryReport(1, 0)
     assert threads and threads[0] != threading.main_thread().name, "the send left the loop"
-    assert store.pending() == []
+    assert store.outbox.pending() == []
 
 
 def test_close_releases_receivers_that_hold_connections(store: Store) -> None:
@@ -259,6 +264,8 @@ def test_close_releases_receivers_that_hold_connections(store: Store) -> None:
             self.closed = True
 
     holder, plain = Holder(), Flaky()
-    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": holder, "b": plain})
+    notifier = Notifier(
+        notify({"receiver": "a"}), store.outbox, receivers={"a": holder, "b": plain}
+    )
     notifier.close()
     assert holder.closed

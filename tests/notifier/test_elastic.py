@@ -18,7 +18,7 @@ from yujing.notifier.elastic import (
     install_templates,
     make_client,
 )
-from yujing.storage import Store
+from yujing.store import Store
 
 from .conftest import make_scored
 
@@ -29,7 +29,7 @@ def client_for(es: FakeElasticsearch, **kw):
 
 def fill(store: Store, n: int, start: int = 0) -> None:
     for i in range(start, start + n):
-        assert store.accept(make_scored(i), f"dedup{i}")
+        assert store.posts.accept(make_scored(i), f"dedup{i}")
 
 
 def test_templates_are_composable_and_carry_the_document_mappings() -> None:
@@ -88,7 +88,7 @@ def test_post_indexer_bulk_indexes_new_posts_and_moves_the_cursor(store: Store) 
         ("index", "yj-posts", "post0001"),
         ("index", "yj-posts", "post0002"),
     ]
-    assert store.get_state(CURSOR_KEY) == 3
+    assert store.state.get(CURSOR_KEY) == 3
     # Templates went in before the first write, so the auto-created index has the mappings.
     assert es.indices["yj-posts"]["mappings"]["properties"]["author"] == {"type": "keyword"}
 
@@ -101,7 +101,7 @@ def test_cursor_stays_put_while_the_cluster_fails_then_catches_up(store: Store) 
         with pytest.raises(ApiError) as caught:
             indexer.index_pending()
         assert caught.value.status_code == 503
-        assert store.get_state(CURSOR_KEY) is None
+        assert store.state.get(CURSOR_KEY) is None
         assert es.bulk_docs() == []
 
         fill(store, 1, start=2)  # more posts arrive meanwhile
@@ -109,7 +109,7 @@ def test_cursor_stays_put_while_the_cluster_fails_then_catches_up(store: Store) 
         assert indexer.index_pending() == 3
         assert [d["_id"] for d in es.bulk_docs()] == ["post0000", "post0001", "post0002"]
         assert set(es.docs["yj-posts"]) == {"post0000", "post0001", "post0002"}
-        assert store.get_state(CURSOR_KEY) == 3
+        assert store.state.get(CURSOR_KEY) == 3
 
 
 def test_items_refused_inside_a_200_bulk_are_sent_again(store: Store) -> None:
@@ -121,10 +121,10 @@ def test_items_refused_inside_a_200_bulk_are_sent_again(store: Store) -> None:
         es.reject_bulk_items(times=1)  # HTTP 200, but "errors": true
         with pytest.raises(BulkRetry, match="2 of 2 posts refused for now"):
             indexer.index_pending()
-        assert store.get_state(CURSOR_KEY) == 2
+        assert store.state.get(CURSOR_KEY) == 2
         assert indexer.index_pending() == 2
         assert sorted(es.docs["yj-posts"]) == ["post0000", "post0001", "post0002", "post0003"]
-        assert store.get_state(CURSOR_KEY) == 4
+        assert store.state.get(CURSOR_KEY) == 4
 
 
 def test_a_document_the_cluster_never_takes_does_not_block_the_rest(store: Store, caplog) -> None:
@@ -134,7 +134,7 @@ def test_a_document_the_cluster_never_takes_does_not_block_the_rest(store: Store
         es.reject_bulk_items(times=1, first_only=True)  # 400 mapper_parsing_exception
         assert indexer.index_pending() == 3
         assert sorted(es.docs["yj-posts"]) == ["post0001", "post0002"]
-        assert store.get_state(CURSOR_KEY) == 3, "the cursor moves past the refused post"
+        assert store.state.get(CURSOR_KEY) == 3, "the cursor moves past the refused post"
         assert "post post0000 not indexed" in caplog.text
         fill(store, 1, start=3)
         assert indexer.index_pending() == 1
@@ -151,7 +151,7 @@ def test_async_indexing_sends_from_a_worker_thread(store: Store) -> None:
         finally:
             loop.close()
         assert sorted(es.docs["yj-posts"]) == ["post0000", "post0001"]
-        assert store.get_state(CURSOR_KEY) == 2
+        assert store.state.get(CURSOR_KEY) == 2
 
 
 def test_cursor_survives_a_new_indexer(store: Store) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from yujing.alerts import Alert, AlertEvent, AlertState, EventKind
 from yujing.notifier.dispatch import Notifier
 from yujing.records import utcnow
-from yujing.storage import Store
+from yujing.store import Store
 
 from .conftest import T0, make_alert, make_config
 
@@ -35,9 +35,9 @@ def setup(store: Store, **notify: Any) -> tuple[Notifier, Recorder, Recorder]:
     slack, es = Recorder(), Recorder()
     notifier = Notifier(
         config,
-        store,
+        store.outbox,
         receivers={"slack": slack, "es": es},
-        firing=lambda: store.alerts(AlertState.FIRING),
+        firing=lambda: store.alerts.all(AlertState.FIRING),
     )
     return notifier, slack, es
 
@@ -46,7 +46,7 @@ def evaluate(store: Store, notifier: Notifier, *events: tuple[str, Alert]) -> No
     """One evaluation's events, as the pipeline commits them; then deliver."""
     with store.transaction():
         for kind, alert in events:
-            store.save_alert(alert)
+            store.alerts.save(alert)
             notifier.submit(AlertEvent(EventKind(kind), alert))
     notifier.deliver_due(utcnow() + timedelta(seconds=1))
 

@@ -18,7 +18,7 @@ from yujing.notifier.stages import (
     build_stages,
     run,
 )
-from yujing.storage import Store
+from yujing.store import Store
 
 from .conftest import T0, make_alert, make_config
 
@@ -75,31 +75,31 @@ def test_outbox_writes_rows_and_they_are_the_notification_log(tmp_path: Path) ->
     path = tmp_path / "y.db"
     store = Store(path)
     other = AlertEvent(EventKind.FIRING, make_alert("other"))
-    out = OutboxStage(store).run(
+    out = OutboxStage(store.outbox).run(
         [Notice(FIRING, receiver="a"), Notice(FIRING, receiver="b"), Notice(other, receiver="a")]
     )
-    rows = store.queue("a") + store.queue("b")
+    rows = store.outbox.queue("a") + store.outbox.queue("b")
     assert {n.row: (n.receiver, n.event.id) for n in out} == {
         i.id: (i.receiver, i.payload["id"]) for i in rows
     }
     assert len(rows) == 3
-    assert [(i.receiver, i.payload) for i in store.queue("b")] == [("b", FIRING.to_dict())]
+    assert [(i.receiver, i.payload) for i in store.outbox.queue("b")] == [("b", FIRING.to_dict())]
     store.close()
 
     reopened = Store(path)  # the log is the outbox itself: it survives a restart
     try:
-        log = OutboxLog(reopened)
+        log = OutboxLog(reopened.outbox)
         assert log.sent("a", FIRING.id) == [Sent(EventKind.FIRING, T0)]
         assert log.sent("b", other.id) == []
-        for item in reopened.queue("a"):
-            reopened.delivered(item.id)
+        for item in reopened.outbox.queue("a"):
+            reopened.outbox.delivered(item.id)
         assert log.sent("a", FIRING.id) == [Sent(EventKind.FIRING, T0)], "delivered rows count"
     finally:
         reopened.close()
 
 
 def test_stages_come_in_alertmanagers_order(store: Store) -> None:
-    names = [type(s).__name__ for s in build_stages(make_config().notify, store, list)]
+    names = [type(s).__name__ for s in build_stages(make_config().notify, store.outbox, list)]
     assert names == [
         "RouteStage",
         "GroupStage",

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from yujing.config import ConfigError, load_config
+from yujing.store import SchemaTooNew
 
 from .paths import default_config
 
@@ -88,7 +89,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     _setup_logging(args.verbose, config.tz)
     from yujing.crawlers.inbox import InboxSinkError, ingest_files
     from yujing.detector.understand import understander_for
-    from yujing.storage import Store
+    from yujing.store import Store
 
     understander = understander_for(config)
     store = Store(config.storage.path)
@@ -96,7 +97,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         try:
             result = ingest_files(
                 [Path(p) for p in args.files],
-                lambda post: store.accept(*understander.understand(post)),
+                lambda post: store.posts.accept(*understander.understand(post)),
                 source_name=args.source or _inbox_source_name(config),
                 salt=config.privacy.salt,
                 timezone=config.timezone,
@@ -217,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
         # `yujing replay ... | head`: the reader has what it wanted; no traceback for that.
         sys.stderr.close()
         return 0
+    except SchemaTooNew as exc:
+        # A file from a newer yujing: say what to do instead of a traceback.
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

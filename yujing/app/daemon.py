@@ -20,7 +20,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from yujing.alerts import AlertEvent
 from yujing.config import Config, ConfigError, load_config
-from yujing.storage import Store
+from yujing.store import Store
 
 from .components import Component, Reload, build_components
 from .components.sources import SourceReport

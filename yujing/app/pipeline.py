@@ -18,7 +18,7 @@ from yujing.detector.understand import understander_for
 from yujing.notifier.dispatch import Notifier
 from yujing.notifier.journal import Journal
 from yujing.records import Post, utcnow
-from yujing.storage import Store
+from yujing.store import Store
 
 __all__ = ["Pipeline"]
 
@@ -43,11 +43,11 @@ class Pipeline:
         # The inhibit stage reads the firing alerts from the store. Inside ``detect`` they
         # include this evaluation's: each alert is saved before its event is submitted.
         self.notifier = notifier or Notifier(
-            config, store, firing=lambda: store.alerts(AlertState.FIRING)
+            config, store.outbox, firing=lambda: store.alerts.all(AlertState.FIRING)
         )
         self.journal = Journal(config.alerts_file) if config.alerts_file else None
         self.on_alert = on_alert
-        self.lifecycle = Lifecycle(store.alerts(AlertState.FIRING))
+        self.lifecycle = Lifecycle(store.alerts.all(AlertState.FIRING))
         self.accepted = 0
         self.duplicates = 0
 
@@ -62,7 +62,7 @@ class Pipeline:
     def accept(self, post: Post) -> bool:
         """The collectors' sink. True when the post is new and committed."""
         scored, key = self.understander.understand(post)
-        if not self.store.accept(scored, key):
+        if not self.store.posts.accept(scored, key):
             self.duplicates += 1
             return False
         self.accepted += 1
@@ -86,7 +86,7 @@ class Pipeline:
             with self.store.transaction():
                 changes = self.lifecycle.name(self.detector.evaluate(sorted(products), now))
                 for change in changes:
-                    self.store.save_alert(change.alert)  # the latest numbers, told or not
+                    self.store.alerts.save(change.alert)  # the latest numbers, told or not
                     if change.event is not None:
                         self.notifier.submit(change.event)
         except Exception:

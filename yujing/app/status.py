@@ -11,7 +11,7 @@ from rich.table import Table
 from yujing.alerts import AlertState
 from yujing.config import Config
 from yujing.records import utcnow
-from yujing.storage import Store
+from yujing.store import Alerts, Outbox, Posts, Runs, Store
 
 __all__ = ["print_status"]
 
@@ -37,16 +37,16 @@ def print_status(config: Config, console: Console | None = None) -> None:
     console.print(f"[dim]store {escape(str(config.storage.path))}[/]")
     store = Store(config.storage.path)
     try:
-        _sources(store, config, console)
-        _products(store, config, console)
-        _alerts(store, config, console)
-        _outbox(store, console)
+        _sources(store.runs, config, console)
+        _products(store.posts, config, console)
+        _alerts(store.alerts, config, console)
+        _outbox(store.outbox, console)
     finally:
         store.close()
 
 
-def _sources(store: Store, config: Config, console: Console) -> None:
-    runs = store.last_runs()
+def _sources(history: Runs, config: Config, console: Console) -> None:
+    runs = history.latest()
     table = Table(title=f"Sources (times in {config.timezone})")
     table.add_column("source", no_wrap=True)
     for col in ("type", "every", "last run", "items", "new", "errors", "last error"):
@@ -69,12 +69,12 @@ def _sources(store: Store, config: Config, console: Console) -> None:
     console.print(table)
 
 
-def _products(store: Store, config: Config, console: Console) -> None:
+def _products(posts: Posts, config: Config, console: Console) -> None:
     now = utcnow()
-    day = store.product_counts(now - timedelta(days=1))
-    week = store.product_counts(now - timedelta(days=7))
-    total = store.product_counts()
-    table = Table(title=f"Posts per product ({store.count_posts()} posts stored)")
+    day = posts.product_counts(now - timedelta(days=1))
+    week = posts.product_counts(now - timedelta(days=7))
+    total = posts.product_counts()
+    table = Table(title=f"Posts per product ({posts.count()} posts stored)")
     for col in ("product", "name", "24 h", "7 days", "all"):
         table.add_column(col, justify="right" if col[0].isdigit() or col == "all" else "left")
     for p in config.products:
@@ -88,8 +88,8 @@ def _products(store: Store, config: Config, console: Console) -> None:
     console.print(table)
 
 
-def _alerts(store: Store, config: Config, console: Console) -> None:
-    firing = store.alerts(AlertState.FIRING)
+def _alerts(alerts: Alerts, config: Config, console: Console) -> None:
+    firing = alerts.all(AlertState.FIRING)
     table = Table(title=f"Open alerts ({len(firing)})")
     for col in ("severity", "product", "since", "updated", "posts", "people", "why"):
         table.add_column(col)
@@ -109,8 +109,8 @@ def _alerts(store: Store, config: Config, console: Console) -> None:
     console.print(table)
 
 
-def _outbox(store: Store, console: Console) -> None:
-    pending = store.pending()
+def _outbox(outbox: Outbox, console: Console) -> None:
+    pending = outbox.pending()
     if not pending:
         return
     table = Table(title="Undelivered alert messages (retried)")

@@ -94,15 +94,15 @@ class Sources(Component):
         if task is not None:
             self._active.add(task)
             task.add_done_callback(self._active.discard)
-        runs = daemon.store
-        run_id = runs.start_run(name)
+        runs = daemon.store.runs
+        run_id = runs.start(name)
         try:
             if isinstance(source, TranscriptSource):
                 report = self._collect_inbox(source)
             else:
                 report, interrupted = await self._crawl(source)
                 if interrupted:  # a partial run says nothing about the source's health
-                    runs.finish_run(
+                    runs.finish(
                         run_id,
                         report.items,
                         report.accepted,
@@ -112,12 +112,12 @@ class Sources(Component):
                     )
                     return report
         except asyncio.CancelledError:
-            runs.finish_run(run_id, 0, 0, 0, "interrupted by shutdown", complete=False)
+            runs.finish(run_id, 0, 0, 0, "interrupted by shutdown", complete=False)
             raise
         except Exception as exc:
             log.exception("source %s failed", name)
             report = SourceReport(name, 0, 0, 1, f"{type(exc).__name__}: {exc}")
-        runs.finish_run(run_id, report.items, report.accepted, report.errors, report.last_error)
+        runs.finish(run_id, report.items, report.accepted, report.errors, report.last_error)
         if report.last_error:
             log.warning("source %s: %s", name, report.last_error)
         log.info("source %s: %d items, %d new", name, report.items, report.accepted)
@@ -152,7 +152,7 @@ class Sources(Component):
     def _known_url(self, source: str) -> Callable[[str], bool]:
         store = self.daemon.store
         # Forum posts are identified by their URL (see crawlers.spiders.forum).
-        return lambda url: store.has_post(post_id(source, url))
+        return lambda url: store.posts.has(post_id(source, url))
 
     def _collect_inbox(self, source: TranscriptSource) -> SourceReport:
         from yujing.crawlers.inbox import InboxSinkError

@@ -1,0 +1,30 @@
+"""The embedded store: one SQLite file in WAL mode.
+
+It holds posts (a post is accepted once its row is committed), dedup keys, crawl runs, detector
+state, alerts and the delivery outbox, one module and one small class per concern over a shared
+connection. ``Store`` opens the file and migrates its schema (``migrations``); a file written by
+a newer yujing is refused with ``SchemaTooNew``.
+"""
+
+from .alerts import Alerts
+from .db import Rollback, Transaction
+from .facade import Store
+from .migrations import SchemaTooNew
+from .outbox import Outbox, OutboxItem
+from .posts import Posts
+from .runs import Runs, SourceRun
+from .state import State
+
+__all__ = [
+    "Store",
+    "Posts",
+    "Runs",
+    "SourceRun",
+    "State",
+    "Alerts",
+    "Outbox",
+    "OutboxItem",
+    "Transaction",
+    "Rollback",
+    "SchemaTooNew",
+]

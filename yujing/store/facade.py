@@ -1,0 +1,41 @@
+"""``Store``: opens the file, brings its schema up to date, and hands out one view per concern."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .alerts import Alerts
+from .db import Transaction, connect
+from .migrations import migrate
+from .outbox import Outbox
+from .posts import Posts
+from .runs import Runs
+from .state import State
+
+__all__ = ["Store"]
+
+
+class Store:
+    """The embedded store. Callers use the views (``store.posts.accept(...)``), which all share
+    the one connection, so a ``transaction()`` spans whatever they write inside it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = connect(path)
+        try:
+            migrate(self.db, path)
+        except BaseException:
+            self.db.close()  # a refused or failed upgrade must not leave the file open
+            raise
+        self.posts = Posts(self.db)
+        self.runs = Runs(self.db)
+        self.state = State(self.db)
+        self.alerts = Alerts(self.db)
+        self.outbox = Outbox(self.db)
+
+    def transaction(self) -> Transaction:
+        """All writes inside commit together or not at all (not re-entrant)."""
+        return Transaction(self.db)
+
+    def close(self) -> None:
+        self.db.close()

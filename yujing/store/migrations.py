@@ -1,0 +1,166 @@
+"""The schema's version, kept in ``PRAGMA user_version``, and the forward steps to reach it.
+
+``MIGRATIONS[n]`` takes a database from version ``n`` to ``n + 1``; the current version is
+``len(MIGRATIONS)``. Each step commits in one transaction with its version bump, so a failing
+step leaves the file at the version before it. Steps are only ever appended: a released step
+never changes, because files out there already carry its version.
+
+Version 0 is a new, empty file or one made by a release that predates versioning (its tables are
+migration 1's, created with ``IF NOT EXISTS``, so that step upgrades it in place).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .db import Transaction
+
+__all__ = ["MIGRATIONS", "Migration", "SchemaTooNew", "migrate", "schema_version", "sql"]
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of ``script``, one at a time.
+
+    ``executescript`` would commit the open transaction first, so a script runs statement by
+    statement inside it instead. A statement ends at the end of a line: write one per line (two on
+    one line fail loudly in ``execute``).
+    """
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            yield pending.strip()
+            pending = ""
+    if pending.strip():
+        raise ValueError(f"migration script ends inside a statement: {pending.strip()[:80]!r}")
+
+
+def sql(script: str) -> Migration:
+    """A migration that runs an SQL script."""
+
+    def run(db: sqlite3.Connection) -> None:
+        for statement in _statements(script):
+            db.execute(statement)
+
+    return run
+
+
+# The schema as the first releases created it, kept byte for byte: files made before versioning
+# are upgraded by running it again.
+V1_SCHEMA = """
+CREATE TABLE IF NOT EXISTS posts (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    author TEXT,
+    published_at TEXT NOT NULL,
+    fetched_at TEXT NOT NULL,
+    sentiment REAL NOT NULL,
+    collective INTEGER NOT NULL DEFAULT 0,
+    reach INTEGER NOT NULL DEFAULT 0,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS posts_published ON posts(published_at);
+CREATE TABLE IF NOT EXISTS post_products (
+    post_id TEXT NOT NULL REFERENCES posts(id),
+    product TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    PRIMARY KEY (product, published_at, post_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dedup (
+    key TEXT PRIMARY KEY,
+    post_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS source_runs (
+    id INTEGER PRIMARY KEY,
+    source TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    items INTEGER NOT NULL DEFAULT 0,
+    accepted INTEGER NOT NULL DEFAULT 0,
+    errors INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    complete INTEGER NOT NULL DEFAULT 1  -- 0: cut short by shutdown, not a verdict on the source
+);
+CREATE INDEX IF NOT EXISTS source_runs_by_source ON source_runs(source, id);
+CREATE TABLE IF NOT EXISTS state (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    state TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_by_key ON alerts(key, state);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY,
+    receiver TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    delivered_at TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox(delivered_at, next_attempt_at);
+"""
+
+V2_INDEXES = """
+-- The notifier's notification log: which rows a receiver has had about an alert.
+CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox(receiver, json_extract(payload, '$.id'));
+-- The firing alerts are read on every evaluation (inhibition, the lifecycle on start).
+CREATE INDEX IF NOT EXISTS alerts_by_state ON alerts(state, updated_at);
+"""
+
+MIGRATIONS: list[Migration] = [
+    sql(V1_SCHEMA),  # 1: posts, dedup, source_runs, state, alerts, outbox
+    sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
+]
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was written by a newer yujing, whose tables this code may misread."""
+
+    def __init__(self, path: str | Path, found: int, known: int):
+        self.path, self.found, self.known = str(path), found, known
+        super().__init__(
+            f"{path}: the database has schema version {found}, but this yujing only knows "
+            f"versions up to {known}; a newer yujing wrote it. Upgrade yujing to use this "
+            "database (it is left untouched)."
+        )
+
+
+def schema_version(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite3.Connection, path: str | Path) -> int:
+    """Bring the file to ``len(MIGRATIONS)``; returns the version it had. ``path`` is for errors.
+
+    Raises ``SchemaTooNew`` (before writing anything) when the file is ahead of this code.
+    """
+    known = len(MIGRATIONS)
+    before = schema_version(db)
+    if before > known:
+        raise SchemaTooNew(path, before, known)
+    version = before
+    while version < known:
+        # Read the version again under the write lock: another process opening the same file
+        # (``yujing ingest`` beside the daemon) may have migrated it meanwhile.
+        with Transaction(db):
+            version = schema_version(db)
+            if version > known:
+                raise SchemaTooNew(path, version, known)
+            if version < known:
+                MIGRATIONS[version](db)
+                version += 1
+                # PRAGMA takes no parameters; the value is our own integer.
+                db.execute(f"PRAGMA user_version = {version:d}")
+    return before

@@ -1,0 +1,97 @@
+"""The delivery outbox: one row per (event, receiver) until the receiver has taken it.
+
+Rows are written in the transaction that stores the alert, so a message is never lost nor
+queued for an alert that was not stored; delivery marks them as it goes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from yujing.records import format_time, parse_time, utcnow
+
+__all__ = ["Outbox", "OutboxItem"]
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    receiver: str
+    payload: dict[str, Any]
+    attempts: int
+    next_attempt_at: datetime | None = None
+
+
+class Outbox:
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def enqueue(self, receiver: str, payload: dict[str, Any]) -> int:
+        """Queue ``payload`` for ``receiver``, due now; returns the row id."""
+        now = format_time(utcnow())
+        cur = self._db.execute(
+            "INSERT INTO outbox(receiver, payload, created_at, next_attempt_at) VALUES (?,?,?,?)",
+            (receiver, json.dumps(payload, ensure_ascii=False), now, now),
+        )
+        return int(cur.lastrowid or 0)
+
+    def due(self, now: datetime | None = None, limit: int = 100) -> list[OutboxItem]:
+        """Undelivered rows of every receiver whose next attempt is due, oldest first."""
+        rows = self._db.execute(
+            "SELECT id, receiver, payload, attempts FROM outbox"
+            " WHERE delivered_at IS NULL AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+            (format_time(now or utcnow()), limit),
+        ).fetchall()
+        return [OutboxItem(r[0], r[1], json.loads(r[2]), r[3]) for r in rows]
+
+    def delivered(self, item_id: int) -> None:
+        self._db.execute(
+            "UPDATE outbox SET delivered_at=?, attempts=attempts+1, last_error=NULL WHERE id=?",
+            (format_time(utcnow()), item_id),
+        )
+
+    def failed(self, item_id: int, error: str, next_attempt_at: datetime) -> None:
+        """Count a failed attempt, keep its error and schedule the next one."""
+        self._db.execute(
+            "UPDATE outbox SET attempts=attempts+1, last_error=?, next_attempt_at=? WHERE id=?",
+            (error[:2000], format_time(next_attempt_at), item_id),
+        )
+
+    def pending(self) -> list[tuple[str, int, str | None]]:
+        """(receiver, undelivered count, error of its oldest undelivered row) per receiver."""
+        return self._db.execute(
+            "SELECT receiver, count(*),"
+            " (SELECT last_error FROM outbox o2 WHERE o2.receiver = o.receiver"
+            "  AND o2.delivered_at IS NULL ORDER BY id LIMIT 1)"
+            " FROM outbox o WHERE delivered_at IS NULL GROUP BY receiver ORDER BY receiver"
+        ).fetchall()
+
+    def queue(self, receiver: str, limit: int = 100) -> list[OutboxItem]:
+        """One receiver's undelivered rows, oldest first, due or not (order is kept per receiver)."""
+        rows = self._db.execute(
+            "SELECT id, receiver, payload, attempts, next_attempt_at FROM outbox"
+            " WHERE receiver=? AND delivered_at IS NULL ORDER BY id LIMIT ?",
+            (receiver, limit),
+        ).fetchall()
+        return [OutboxItem(r[0], r[1], json.loads(r[2]), r[3], parse_time(r[4])) for r in rows]
+
+    def receivers_waiting(self) -> list[str]:
+        """Receivers with undelivered rows."""
+        rows = self._db.execute(
+            "SELECT DISTINCT receiver FROM outbox WHERE delivered_at IS NULL ORDER BY receiver"
+        )
+        return [r[0] for r in rows]
+
+    def enqueued(self, receiver: str, alert_id: str) -> list[dict[str, Any]]:
+        """The payloads ever enqueued for ``receiver`` about alert ``alert_id``, oldest first,
+        delivered or not: the record of what that receiver has been told."""
+        rows = self._db.execute(
+            "SELECT payload FROM outbox WHERE receiver=? AND json_extract(payload, '$.id')=?"
+            " ORDER BY id",
+            (receiver, alert_id),
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]

@@ -1,0 +1,72 @@
+"""Crawl runs: one row per source run, for ``yujing status``."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from yujing.records import format_time, parse_time, utcnow
+
+__all__ = ["Runs", "SourceRun"]
+
+
+@dataclass(frozen=True)
+class SourceRun:
+    source: str
+    started_at: datetime
+    finished_at: datetime | None
+    items: int
+    accepted: int
+    errors: int
+    last_error: str | None
+
+
+class Runs:
+    def __init__(self, db: sqlite3.Connection):
+        self._db = db
+
+    def start(self, source: str) -> int:
+        """Record that ``source`` started a run now; returns the run id for ``finish``."""
+        cur = self._db.execute(
+            "INSERT INTO source_runs(source, started_at) VALUES (?, ?)",
+            (source, format_time(utcnow())),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish(
+        self,
+        run_id: int,
+        items: int,
+        accepted: int,
+        errors: int,
+        last_error: str | None,
+        *,
+        complete: bool = True,
+    ) -> None:
+        """Record the run's outcome; ``complete=False`` when a shutdown cut it short."""
+        self._db.execute(
+            "UPDATE source_runs SET finished_at=?, items=?, accepted=?, errors=?, last_error=?,"
+            " complete=? WHERE id=?",
+            (format_time(utcnow()), items, accepted, errors, last_error, int(complete), run_id),
+        )
+
+    def latest(self) -> dict[str, SourceRun]:
+        """Each source's latest finished run that was not cut short by a shutdown."""
+        rows = self._db.execute(
+            "SELECT source, started_at, finished_at, items, accepted, errors, last_error"
+            " FROM source_runs WHERE id IN (SELECT max(id) FROM source_runs"
+            " WHERE complete=1 AND finished_at IS NOT NULL GROUP BY source)"
+        ).fetchall()
+        return {
+            r[0]: SourceRun(
+                source=r[0],
+                started_at=parse_time(r[1]),
+                finished_at=parse_time(r[2]) if r[2] else None,
+                items=r[3],
+                accepted=r[4],
+                errors=r[5],
+                last_error=r[6],
+            )
+            for r in rows
+        }

@@ -8,19 +8,7 @@ a ring of bucket counts, details (people, sources, reach, ...) of the buckets in
 learned baseline of a few dozen floats (``detector.baseline``), and per product a bounded table of
 emerging terms (``detector.emerging``).
 
-The test, per series and rule (``Detection.rule_for``; times cut into ``bucket``-long buckets):
-
-* ``count``     posts in the window: the last ``window`` of whole buckets plus the current one;
-* ``expected``  what the baseline expects there (level x hour-of-day x weekday); while the series
-                has less than ``cold_start`` of history, max(its crude rate, a floor of half a
-                post per window) instead: a new product is judged by ``min_count``;
-* ``p``         P(X >= count) under a negative binomial with that mean and the series' learned
-                over-dispersion (``detector.countmodel``): a count model, fine with zeros;
-* hot when count >= min_count, count >= ratio * expected and p <= p_value.
-
-Buckets join the baseline once they leave the window, so a wave never hides itself. While a wave
-is firing, the buckets it leaves behind join the baseline clipped to an ordinary high count:
-otherwise a big wave would teach the product that waves are normal.
+The burst test itself, per series, is in ``series``; who posted and how is in ``details``.
 
 Lifecycle of one wave (one alert id, ``burst:<product>[/<category>]@<fired>``):
 
@@ -53,19 +41,19 @@ import copy
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from yujing.alerts import Alert, AlertState, BurstFacts, Severity
-from yujing.config import BurstRule, Config, Detection
-from yujing.records import ScoredPost, format_time
+from yujing.config import Config, Detection
+from yujing.records import ScoredPost
 from yujing.store import Store
 
-from .baseline import SeasonalBaseline
-from .countmodel import tail, upper_bound
+from .details import Details
 from .emerging import EmergingTerms
+from .series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
 from .severity import Signals, back_to_usual, grade, reasons
 from .signals import collective_terms_in
 
@@ -74,319 +62,11 @@ __all__ = ["BurstDetector", "detector_for", "KIND", "EXPECTED_FLOOR"]
 log = logging.getLogger("yujing.detector")
 
 KIND = "burst"
-EXPECTED_FLOOR = 0.5  # posts per window assumed for a series with too little history
-NEGATIVE = 0.4  # sentiment below this is a negative post
-COLD_PHI = 0.25  # over-dispersion assumed while the baseline is still being learned
-RESOLVE_P = 0.01  # a firing wave stays open while its window is at least this unusual
-SAMPLES = 5
-SERIES_POINTS = 24  # buckets shown in the alert's sparkline
-MAX_AUTHORS = 4096  # distinct complainants remembered per bucket and per wave
 STATE_KEY = "detector.burst"
 STATE_VERSION = 1
 CHECKPOINT = 300.0  # seconds of evaluation time between state saves
 HISTORY = 28  # days of stored posts learned from when no state was saved
 LATENCY = 60.0  # evaluations within a minute of each other reuse their clock for checkpoints
-
-
-def _bucket_of(ts: float, size: float) -> int:
-    return math.floor(ts / size)
-
-
-# ---------------------------------------------------------------- per-bucket and per-wave details
-
-
-@dataclass(slots=True)
-class Details:
-    """Who and what made up some posts: one bucket, or one whole wave."""
-
-    posts: int = 0
-    negative: int = 0
-    collective: int = 0
-    reach: int = 0
-    anonymous: int = 0  # posts without an author: counted apart, never as people
-    overflow: int = 0  # authors beyond MAX_AUTHORS: people, not remembered one by one
-    sources: set[str] = field(default_factory=set)
-    authors: set[str] = field(default_factory=set)
-    terms: Counter[str] = field(default_factory=Counter)
-    categories: Counter[str] = field(default_factory=Counter)
-    samples: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
-
-    def add(self, sp: ScoredPost, terms: Sequence[str], keep_samples: bool = True) -> None:
-        post = sp.post
-        self.posts += 1
-        self.negative += sp.sentiment < NEGATIVE
-        self.collective += bool(terms) or sp.collective
-        self.reach += post.reach.total()
-        self.sources.add(post.source)
-        if not post.author:
-            self.anonymous += 1
-        elif len(self.authors) < MAX_AUTHORS:
-            self.authors.add(post.author[:12])
-        elif post.author[:12] not in self.authors:
-            self.overflow += 1
-        self.terms.update(set(terms))
-        self.categories.update(sp.categories)
-        if keep_samples:
-            sample = {
-                "id": post.id,
-                "source": post.source,
-                "url": post.url,
-                "title": post.title,
-                "published_at": format_time(post.published_at),
-            }
-            self.samples.append((post.reach.total(), sample))
-            if len(self.samples) > SAMPLES:
-                self.samples.sort(key=lambda x: (x[0], x[1]["published_at"]), reverse=True)
-                del self.samples[SAMPLES:]
-
-    def merge(self, other: Details) -> None:
-        self.posts += other.posts
-        self.negative += other.negative
-        self.collective += other.collective
-        self.reach += other.reach
-        self.anonymous += other.anonymous
-        self.overflow += other.overflow
-        self.sources |= other.sources
-        room = MAX_AUTHORS - len(self.authors)
-        new = other.authors - self.authors
-        if len(new) > room:
-            self.overflow += len(new) - room
-            new = set(list(new)[:room])
-        self.authors |= new
-        self.terms.update(other.terms)
-        self.categories.update(other.categories)
-        self.samples = sorted(
-            self.samples + other.samples,
-            key=lambda x: (x[0], x[1]["published_at"]),
-            reverse=True,
-        )[:SAMPLES]
-
-    @property
-    def complainants(self) -> int:
-        """Distinct people: named authors and callers; anonymous posts are not people."""
-        return len(self.authors) + self.overflow
-
-    def dump(self) -> dict[str, Any]:
-        return {
-            "n": [
-                self.posts,
-                self.negative,
-                self.collective,
-                self.reach,
-                self.anonymous,
-                self.overflow,
-            ],
-            "s": sorted(self.sources),
-            "a": sorted(self.authors),
-            "t": dict(self.terms),
-            "c": dict(self.categories),
-            "x": [[r, s] for r, s in self.samples],
-        }
-
-    @classmethod
-    def load(cls, d: dict[str, Any]) -> Details:
-        n = d["n"]
-        return cls(
-            posts=n[0],
-            negative=n[1],
-            collective=n[2],
-            reach=n[3],
-            anonymous=n[4],
-            overflow=n[5] if len(n) > 5 else 0,
-            sources=set(d["s"]),
-            authors=set(d["a"]),
-            terms=Counter(d["t"]),
-            categories=Counter(d["c"]),
-            samples=[(int(r), dict(s)) for r, s in d["x"]],
-        )
-
-
-@dataclass(slots=True)
-class Wave:
-    """An open alert of one series, with everything seen since it fired."""
-
-    alert: Alert
-    peak: int
-    details: Details
-    quiet_since: datetime | None = None  # not even mildly unusual since
-    cool_since: datetime | None = None  # not a burst since
-
-    @property
-    def window_start(self) -> datetime:
-        burst = self.alert.burst
-        return burst.window_start if burst is not None else self.alert.started_at
-
-
-# ---------------------------------------------------------------- one series
-
-
-@dataclass(frozen=True, slots=True)
-class Look:
-    """One evaluation of one series."""
-
-    bucket: int
-    count: int
-    expected: float
-    p: float
-    hot: bool
-    elevated: bool
-    cold: bool
-    growth: float
-    previous: int  # posts in the window before this one
-    window: Details
-    series: tuple[int, ...]
-    window_start: datetime
-
-
-class Series:
-    """Counts of one product (or product x category) in buckets, and its learned baseline."""
-
-    def __init__(self, key: str, product: str, category: str | None, rule: BurstRule, origin: int):
-        self.key, self.product, self.category, self.rule = key, product, category, rule
-        self.size = rule.bucket
-        self.w = max(1, round(rule.window / rule.bucket))  # whole buckets in the window
-        self.ring_len = max(2 * self.w + 2, SERIES_POINTS + 1)
-        self.counts = [0] * self.ring_len
-        self.head = origin  # newest bucket held in the ring
-        self.details: dict[int, Details] = {}  # buckets in the window (and the one before it)
-        self.baseline = SeasonalBaseline(rule.bucket, rule.baseline, origin)
-        self.wave: Wave | None = None
-
-    # ------------------------------------------------------------ data in
-
-    def add(self, b: int, n: int) -> bool:
-        """Count ``n`` posts in bucket ``b``; False when it is too old to be held in the ring."""
-        if b > self.head:
-            self.advance(b)
-        if b <= self.head - self.ring_len:
-            self.baseline.add_late(b, n)
-            return False
-        self.counts[b % self.ring_len] += n
-        if b <= self.baseline.t:  # already in the baseline: add it there too, clipped in a wave
-            if self.wave is not None:
-                cap = upper_bound(self.baseline.expected(b), self.baseline.phi)
-                n = max(0, min(n, math.floor(cap) - (self.counts[b % self.ring_len] - n)))
-            if n:
-                self.baseline.add_late(b, n)
-        return True
-
-    def advance(self, b: int) -> None:
-        """Move the ring's head to bucket ``b``, folding what left the window into the baseline."""
-        if b <= self.head:
-            return
-        target = b - self.w - 1  # buckets up to here are wholly before the window
-        first = max(self.baseline.t + 1, self.head - self.ring_len + 1)
-        for i in range(first, min(target, self.head) + 1):
-            self._fold(i, self.counts[i % self.ring_len])
-        self.baseline.skip_to(target)
-        for i in range(max(self.head + 1, b - self.ring_len + 1), b + 1):
-            self.counts[i % self.ring_len] = 0
-        self.head = b
-        for old in [k for k in self.details if k < b - self.w - 1]:
-            del self.details[old]
-
-    def _fold(self, i: int, c: int) -> None:
-        base = self.baseline
-        expected = base.expected(i)
-        if self.wave is not None:
-            c = min(c, math.floor(upper_bound(expected, base.phi)))
-        base.fold(i, c)
-        if (i + 1) % self.w == 0 and self.wave is None and base.span >= self.w:
-            lo = i - self.w + 1
-            if lo > self.head - self.ring_len:
-                win = sum(self.counts[k % self.ring_len] for k in range(lo, i + 1))
-                base.observe_window(win, sum(base.expected(k) for k in range(lo, i + 1)))
-
-    # ------------------------------------------------------------ the test
-
-    def look(self, now: datetime) -> Look:
-        ts = now.timestamp()
-        bn = _bucket_of(ts, self.size)
-        self.advance(bn)
-        frac = ts / self.size - bn
-        rule, base, r = self.rule, self.baseline, self.ring_len
-        lo = bn - self.w
-        count = sum(self.counts[k % r] for k in range(lo, bn + 1) if k > self.head - r)
-        cold = base.span * self.size < rule.cold_start
-        expected = sum(base.expected(k) for k in range(lo, bn)) + frac * base.expected(bn)
-        if cold:
-            # Too little history to trust the learned rate or its daily pattern: a floor makes
-            # min_count decide for a quiet product, and wide error bars keep a busy one calm.
-            expected, phi = max(EXPECTED_FLOOR, expected), max(COLD_PHI, base.phi)
-        else:
-            expected, phi = max(expected, 1e-3), base.phi
-        p = tail(count, expected, phi)
-        # With not even one window of history before this one there is no "more than usual".
-        judged = base.span >= self.w
-        hot = (
-            judged
-            and count >= rule.min_count
-            and count >= rule.ratio * expected
-            and p <= rule.p_value
-        )
-        elevated = count >= 2 and p <= RESOLVE_P
-        prev = sum(self.counts[k % r] for k in range(lo - self.w, lo) if k > self.head - r)
-        window = Details()
-        for k, d in self.details.items():
-            if lo <= k <= bn:
-                window.merge(d)
-        series = tuple(
-            self.counts[k % r] if k > self.head - r else 0
-            for k in range(bn - SERIES_POINTS + 1, bn + 1)
-        )
-        start = datetime.fromtimestamp(lo * self.size, UTC)
-        return Look(
-            bn,
-            count,
-            expected,
-            p,
-            hot,
-            elevated,
-            cold,
-            count / max(prev, 1),
-            prev,
-            window,
-            series,
-            start,
-        )
-
-    # ------------------------------------------------------------ persistence
-
-    def dump(self) -> dict[str, Any]:
-        wave = None
-        if self.wave is not None:
-            wave = {
-                "id": self.wave.alert.id,
-                "peak": self.wave.peak,
-                "d": self.wave.details.dump(),
-                "quiet": format_time(self.wave.quiet_since) if self.wave.quiet_since else None,
-            }
-        return {
-            "rule": [self.size, self.w],
-            "head": self.head,
-            "counts": [
-                self.counts[k % self.ring_len]
-                for k in range(self.head - self.ring_len + 1, self.head + 1)
-            ],
-            "details": {str(k): d.dump() for k, d in self.details.items()},
-            "baseline": self.baseline.dump(),
-            "wave": wave,
-        }
-
-    def load(self, d: dict[str, Any]) -> bool:
-        if d.get("rule") != [self.size, self.w]:
-            return False  # bucket or window changed: this state measures something else
-        self.head = int(d["head"])
-        counts = list(d["counts"])[-self.ring_len :]
-        for j, v in enumerate(counts):
-            k = self.head - len(counts) + 1 + j
-            self.counts[k % self.ring_len] = int(v)
-        self.details = {int(k): Details.load(v) for k, v in d["details"].items()}
-        self.baseline.load(d["baseline"])
-        return True
-
-
-# ---------------------------------------------------------------- the detector
 
 
 def detector_for(config: Config, store: Store | None) -> BurstDetector:
@@ -444,7 +124,7 @@ class BurstDetector:
         terms = collective_terms_in(f"{post.title} {post.text}") if scored.collective else []
         for product in scored.products:
             rule = self.detection.rule_for(product)
-            b = _bucket_of(ts, rule.bucket)
+            b = bucket_of(ts, rule.bucket)
             for category in (None, *scored.categories):
                 s = self._series(product, category, b)
                 if s.add(b, 1) and b > s.head - s.w - 2:
@@ -463,7 +143,7 @@ class BurstDetector:
     ) -> None:
         """Count ``value`` posts at ``at`` without their details (replaying a counts series)."""
         rule = self.detection.rule_for(product)
-        b = _bucket_of(at.timestamp(), rule.bucket)
+        b = bucket_of(at.timestamp(), rule.bucket)
         self._series(product, category, b).add(b, int(value))
 
     # ------------------------------------------------------------ evaluating
@@ -626,7 +306,7 @@ class BurstDetector:
             s = self.series.get(key) or self._series(
                 alert.product,
                 alert.category,
-                _bucket_of(
+                bucket_of(
                     alert.updated_at.timestamp(), self.detection.rule_for(alert.product).bucket
                 ),
             )

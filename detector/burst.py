@@ -52,6 +52,7 @@ from yujing.records import ScoredPost
 from yujing.store import Store
 
 from .details import Details
+from .mentions import Mentions, is_complaint
 from .emerging import EmergingTerms
 from .series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
 from .severity import Signals, back_to_usual, grade, reasons
@@ -99,6 +100,7 @@ class BurstDetector:
         self.series: dict[str, Series] = {}
         self.by_product: dict[str, list[Series]] = {}
         self.terms: dict[str, EmergingTerms] = {}
+        self.mentions = Mentions()
         self.cursor = 0  # posts rowid covered by the in-memory state
         self._saved_at: float | None = None
         if store is not None:
@@ -116,15 +118,20 @@ class BurstDetector:
         return s
 
     def observe(self, scored: ScoredPost) -> None:
-        """Count one accepted post under each product (and product x category) it names."""
+        """Count one accepted complaint under each product (and product x category) it names;
+        any other post only as a mention of its products (``mentions``)."""
         if not scored.products:
             return
         post = scored.post
         ts = post.published_at.timestamp()
+        complaint = is_complaint(scored)
         terms = collective_terms_in(f"{post.title} {post.text}") if scored.collective else []
         for product in scored.products:
             rule = self.detection.rule_for(product)
             b = bucket_of(ts, rule.bucket)
+            self.mentions.add(product, b)
+            if not complaint:
+                continue
             for category in (None, *scored.categories):
                 s = self._series(product, category, b)
                 if s.add(b, 1) and b > s.head - s.w - 2:
@@ -237,6 +244,7 @@ class BurstDetector:
             previous=look.previous,
             categories=tuple((self.category_names.get(c, c), k) for c, k in cats.most_common(3)),
             new_terms=new_terms,
+            mentions=self.mentions.between(s.product, look.bucket - s.w, look.bucket),
         )
 
     def _alert(
@@ -293,6 +301,7 @@ class BurstDetector:
                 s = self._series(d["product"], d.get("category"), int(d["head"]))
                 if not s.load(d):
                     log.info("detector state of %s no longer fits its rule; relearning", key)
+            self.mentions.load(state.get("mentions") or {})
             for product, d in state.get("terms", {}).items():
                 rule = self.detection.rule_for(product)
                 et = EmergingTerms(rule.window, rule.baseline, self.product_terms.get(product, ()))
@@ -396,6 +405,7 @@ class BurstDetector:
                 "cursor": self.cursor,
                 "series": series,
                 "terms": {p: et.dump() for p, et in self.terms.items()},
+                "mentions": self.mentions.dump(),
             },
         )
 

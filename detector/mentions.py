@@ -1,0 +1,55 @@
+"""What a burst counts: complaints. Every other post naming a product is a mention.
+
+A 群体投诉 burst is complaints by people. A praise or marketing campaign, a flood of neutral
+questions after a product launch, a news story: all name the product, none is a complaint, and
+none may raise a complaint alert. So a post counts in a product's burst series only when it is a
+complaint: negative in tone, or tagged with a complaint category (the categories carry their own
+negations: 理赔很顺利 is not a claims complaint) and not positive in tone.
+
+Mentions are still counted, per product and bucket, as public attention: an alert says how much
+the product is talked about besides the complaints, but mentions alone never fire.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from yujing.records import ScoredPost
+
+from .sentiment import NEGATIVE_BELOW, POSITIVE_ABOVE
+
+__all__ = ["is_complaint", "Mentions"]
+
+
+def is_complaint(scored: ScoredPost) -> bool:
+    if scored.sentiment < NEGATIVE_BELOW:
+        return True
+    return bool(scored.categories) and scored.sentiment <= POSITIVE_ABOVE
+
+
+class Mentions:
+    """Posts naming each product, per bucket, for the last ``keep`` buckets (bounded memory)."""
+
+    def __init__(self, keep: int = 64):
+        self.keep = keep
+        self.counts: dict[str, Counter[int]] = {}
+
+    def add(self, product: str, bucket: int) -> None:
+        c = self.counts.setdefault(product, Counter())
+        c[bucket] += 1
+        if len(c) > self.keep:
+            newest = max(c)
+            for old in [b for b in c if b <= newest - self.keep]:
+                del c[old]
+
+    def between(self, product: str, lo: int, hi: int) -> int:
+        """Mentions in buckets ``lo`` to ``hi``, both included."""
+        c = self.counts.get(product)
+        return sum(n for b, n in c.items() if lo <= b <= hi) if c else 0
+
+    def dump(self) -> dict[str, Any]:
+        return {p: {str(b): n for b, n in c.items()} for p, c in self.counts.items()}
+
+    def load(self, data: dict[str, Any]) -> None:
+        self.counts = {p: Counter({int(b): int(n) for b, n in c.items()}) for p, c in data.items()}

@@ -52,8 +52,8 @@ from yujing.records import ScoredPost
 from yujing.store import Store
 
 from .details import Details
-from .mentions import Mentions, is_complaint
 from .emerging import EmergingTerms
+from .mentions import Mentions, is_complaint
 from .series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
 from .severity import Signals, back_to_usual, grade, reasons
 from .signals import collective_terms_in

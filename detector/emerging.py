@@ -1,20 +1,23 @@
 """Emerging terms: a phrase that suddenly becomes common for a product names a new problem.
 
-Each post's text is cut into character n-grams (2 to 4 characters; Chinese needs no word
-segmentation for this) and every distinct n-gram counts once per post. Per product two decayed
+Each post's text is cut into words by jieba (a person reads "停售", "退保难", not the fragments
+"买了安" or "后再也不信" that character n-grams give), and two adjacent content words also count as
+one phrase ("突然停售"). Function words and anything that is part of a product's name are left
+out; every distinct term counts once per post. Per product two decayed
 counts are kept for each n-gram: a fast one (half-life = the detection window) and a slow one
 (half-life = the baseline). A term is emerging when its fast count is far above what its slow
 rate predicts for one window (Poisson tail below ``P_EMERGING``) and it appeared in at least
-``MIN_POSTS`` posts. Of overlapping n-grams ("停售", "停售了", "售了") the longest with (nearly)
-the same count is reported.
+``MIN_POSTS`` posts. Of a phrase and its words ("突然停售", "停售") the phrase is reported when
+it is (nearly) as common as its words.
 
-Memory is bounded: at most ``MAX_TERMS`` n-grams per product. When the table overflows, the
+Memory is bounded: at most ``MAX_TERMS`` terms per product. When the table overflows, the
 weakest half (by the larger of the two counts, on a common time scale) is dropped, the
 space-saving idea: a term that keeps appearing comes straight back, a one-off does not.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections.abc import Iterable
@@ -23,45 +26,73 @@ from typing import Any
 
 from .countmodel import tail
 
-__all__ = ["EmergingTerms", "Emerging", "ngrams"]
+__all__ = ["EmergingTerms", "Emerging", "terms"]
 
-MIN_N, MAX_N = 2, 4
 # Characters of a post looked at (title first): a new problem is named early, in the title or
 # the first sentences, and the cost per post stays flat whatever the post's length.
 MAX_TEXT = 120
+MAX_PHRASE = 8  # characters in a two-word phrase; longer ones are sentences, not terms
 MAX_TERMS = 3000
 MIN_POSTS = 3
 P_EMERGING = 1e-4
 MIN_BACKGROUND = 20.0  # decayed posts of history needed before anything counts as "new"
 REBASE_AFTER = 200.0  # fast e-folding times between epochs: exp(200) is far from overflow
 
-# Function characters: a phrase that starts or ends on one was cut across words.
-_PARTICLES = frozenset("的了在是和与也就都还又很吧吗呢啊呀着过被把给对从到为我你他她们这那有个")
-
-# Digits split runs as punctuation does: amounts, dates and phone digits differ from post to
-# post and are not a topic, and no n-gram then needs checking for them.
-_SPLIT = re.compile(r"[^\u4e00-\u9fffa-z]+")
-
-
-def _pieces(terms: Iterable[str]) -> frozenset[str]:
-    """Every n-gram inside the given terms (product names): never reported as new."""
-    return frozenset(
-        t[i : i + n] for t in terms for n in range(MIN_N, MAX_N + 1) for i in range(len(t) - n + 1)
-    )
-
-
-def ngrams(text: str, exclude: Iterable[str] | frozenset[str] = ()) -> set[str]:
-    """Distinct 2–4 character n-grams of the CJK and Latin-letter runs of ``text``; n-grams
-    that are pieces of an ``exclude`` term (or of its n-grams, given as a frozenset) are left out."""
-    out = {
-        run[i : i + n]
-        for run in _SPLIT.split(text[:MAX_TEXT].lower())
-        for n in range(MIN_N, MAX_N + 1)
-        for i in range(len(run) - n + 1)
+# Words that carry no topic: pronouns, particles, connectives, the commonest verbs.
+_STOP = frozenset(
+    {
+        "我们", "你们", "他们", "她们", "自己", "大家", "这个", "那个", "这些", "那些", "什么", "怎么",
+        "为什么", "怎么办", "就是", "还是", "但是", "因为", "所以", "如果", "已经", "可以", "没有",
+        "不是", "现在", "一个", "一下", "一直", "然后", "而且", "或者", "还有", "真的", "知道", "觉得",
+        "应该", "需要", "这样", "那样", "时候", "今天", "昨天", "大概", "其实", "只是", "只有", "不过",
+        "这种", "那种", "怎样", "有人", "有没有", "一样", "非常", "特别", "再也",
+        "the", "and", "for", "with", "this", "that", "about", "from", "have", "not", "are",
+        "was", "were", "you", "they",
     }
-    if exclude:
-        out -= exclude if isinstance(exclude, frozenset) else _pieces(e.lower() for e in exclude)
-    return out
+)  # fmt: skip
+# A word is kept when it is at least two CJK characters or three Latin letters: digits (amounts,
+# dates, phone digits) differ from post to post and are no topic.
+_WORD = re.compile(r"^(?:[\u4e00-\u9fff]{2,}|[a-z]{3,})$")
+
+
+_SEGMENTER: Any = None
+
+
+def _segment(text: str) -> list[str]:
+    global _SEGMENTER
+    if _SEGMENTER is None:
+        import jieba  # on first use: it builds its dictionary once, from the package's files
+
+        jieba.setLogLevel(logging.WARNING)
+        _SEGMENTER = jieba
+    return _SEGMENTER.lcut(text, HMM=True)
+
+
+def terms(text: str, exclude: Iterable[str] | frozenset[str] = ()) -> set[str]:
+    """The distinct words and two-word phrases of ``text`` worth counting; none that is part of
+    (or contains) one of the ``exclude`` terms, the product's own names."""
+    names = exclude if isinstance(exclude, frozenset) else _names(exclude)
+    text = text[:MAX_TEXT].lower()
+    # The product's names go first: jieba does not know them and would cut "安心e生后" into
+    # 安心 / e / 生后, leaving pieces of the name glued to the next word.
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, "，")
+    tokens = _segment(text)
+    content = [bool(_WORD.match(t)) and t not in _STOP for t in tokens]
+    out = {t for t, keep in zip(tokens, content, strict=True) if keep}
+    pairs = zip(tokens, content, tokens[1:], content[1:], strict=False)
+    out |= {a + b for a, ka, b, kb in pairs if ka and kb and len(a) + len(b) <= MAX_PHRASE}
+    return {t for t in out if not _named(t, names)} if names else out
+
+
+def _names(terms: Iterable[str]) -> frozenset[str]:
+    return frozenset(t.lower() for t in terms if t)
+
+
+def _named(term: str, names: frozenset[str]) -> bool:
+    # "安心" (a piece of 安心e生) and "安心e生理赔" (the name plus a word) both say the product,
+    # which is never news about itself.
+    return any(term in n or n in term for n in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +109,7 @@ class EmergingTerms:
         self.tau_fast = window / math.log(2)  # e-folding times from half-lives
         self.tau_slow = half_life / math.log(2)
         self.window = window
-        self.exclude = _pieces(e.lower() for e in exclude if e)
+        self.exclude = _names(exclude)
         # Counts are kept scaled to ``epoch``: a count c at time t is stored as
         # c * exp((t - epoch) / tau). Adding a post then costs one addition per n-gram (the two
         # exponentials are computed once per post, not per n-gram), and decay is applied only
@@ -113,15 +144,15 @@ class EmergingTerms:
         # that the weight underflows simply adds nothing.
         fast = math.exp(max(-700.0, (at - self.epoch) / self.tau_fast))
         slow = math.exp(max(-700.0, (at - self.epoch) / self.tau_slow))
-        terms = self.terms
-        for g in ngrams(text, self.exclude):
-            entry = terms.get(g)
+        table = self.terms
+        for g in terms(text, self.exclude):
+            entry = table.get(g)
             if entry is None:
-                terms[g] = [fast, slow]
+                table[g] = [fast, slow]
             else:
                 entry[0] += fast
                 entry[1] += slow
-        if len(terms) > MAX_TERMS:
+        if len(table) > MAX_TERMS:
             self._prune(self.posts_at)
 
     def _prune(self, now: float) -> None:
@@ -155,19 +186,17 @@ class EmergingTerms:
         # from run to run with string hashing, and the same posts must give the same alert.
         chosen: list[Emerging] = []
         for _, e in sorted(found, key=lambda x: (-len(x[1].term), x[0], x[1].term)):
-            # Prefer the longest phrase; drop its pieces unless they are much more common.
+            # Prefer the phrase; drop its words unless they are much more common.
             if any(e.term in c.term and e.recent <= c.recent * 1.5 for c in chosen):
                 continue
             chosen.append(e)
-        chosen = _join(chosen)
         chosen.sort(key=lambda e: (-e.recent, -len(e.term), e.term))
         return chosen[:limit]
 
     def _reportable(self, term: str) -> bool:
-        """Worth showing a person: not cut at a particle, not a piece of a product's name."""
-        if term[0] in _PARTICLES or term[-1] in _PARTICLES:
-            return False  # 的安心, 买了: the cut falls across words
-        return not any(term[i : i + 2] in self.exclude for i in range(len(term) - 1))
+        """Worth showing a person: not the product's own name (a state saved before names
+        changed may still hold such terms)."""
+        return not _named(term, self.exclude)
 
     # ------------------------------------------------------------ persistence
 
@@ -192,30 +221,3 @@ class EmergingTerms:
                 slow *= math.exp(-age / self.tau_slow)
             terms[t] = [fast, slow]
         self.terms = terms
-
-
-def _join(terms: list[Emerging]) -> list[Emerging]:
-    """Glue overlapping n-grams of about the same count back into the phrase they came from:
-    "突然停售" + "然停售了" -> "突然停售了"."""
-    out = list(terms)
-    merged = True
-    while merged:
-        merged = False
-        for a in out:
-            for b in out:
-                if a is b or abs(a.recent - b.recent) > 0.25 * max(a.recent, b.recent):
-                    continue
-                k = len(b.term) - 1
-                if k >= 2 and a.term.endswith(b.term[:k]) and not a.term.endswith(b.term):
-                    joined = Emerging(
-                        a.term + b.term[k:], min(a.recent, b.recent), max(a.expected, b.expected)
-                    )
-                    out = [
-                        e for e in out if e is not a and e is not b and e.term not in joined.term
-                    ]
-                    out.append(joined)
-                    merged = True
-                    break
-            if merged:
-                break
-    return out

@@ -10,7 +10,7 @@ import pytest
 from yujing.alerts import AlertState, Severity
 from yujing.config import BurstOverride, BurstRule, Detection
 from yujing.detector.burst import STATE_KEY, BurstDetector
-from yujing.detector.emerging import EmergingTerms, ngrams
+from yujing.detector.emerging import EmergingTerms, terms
 from yujing.detector.normalize import dedup_key
 from yujing.detector.severity import Signals, grade, reasons
 from yujing.records import Reach, ScoredPost
@@ -242,9 +242,11 @@ def test_signals_in_reasons_and_emerging_terms(det):
     assert alert.severity is Severity.ORANGE  # organised, on three sites, read widely
 
 
-def test_ngrams_and_emerging_need_background():
-    assert {"停售", "停售了", "突然停售"} <= ngrams("突然停售了!")
-    assert "安心" not in ngrams("安心e生停售", exclude=["安心e生"])
+def test_terms_are_whole_words_and_emerging_needs_background():
+    found = terms("我买了安心e生后突然停售了!大家进维权群", exclude=["安心e生"])
+    assert {"停售", "突然停售", "维权"} <= found
+    # no fragments cut across words, nothing of the product's own name, no function words
+    assert not found & {"停售了", "售了", "买了安", "生后", "安心", "安心e生", "大家", "了"}
     et = EmergingTerms(3600, 7 * 86400)
     for i in range(5):
         et.observe("全新的词语出现", i * 60.0)
@@ -355,7 +357,7 @@ def test_old_and_future_posts_do_not_break_the_term_counts():
     rng = __import__("random").Random(4)
     now = 1_750_000_000.0
     letters = "理赔退保续保扣费客服投诉维权医院住院材料审核拒绝等待通知电话短信合同条款保单"
-    while len(et.terms) < MAX_TERMS - 6:  # short posts: a few n-grams each, no pruning yet
+    while len(et.terms) < MAX_TERMS - 1:  # short posts: a few terms each, the table all but full
         et.observe("".join(rng.choice(letters) for _ in range(3)), now)
     # A post 100 days old overflows the table, so the table is pruned at that post's time.
     et.observe("一个很久以前的帖子说理赔难", now - 100 * 86400)

@@ -3,21 +3,27 @@
 A file is parsed whole before anything is ingested, so one bad line rejects the file instead of
 half-ingesting it. Every problem is a ``TranscriptError`` naming the file, the line and the field,
 because the people who fix these files are call-centre staff, not programmers.
+
+This module holds the three formats (JSONL, CSV, TXT) and ``parse_transcripts``, the entry point.
+The steps they share stand apart: the record and the error in ``inbox_records``, bytes to text in
+``inbox_encoding``, the checks of each field in ``inbox_fields``; the names callers import from
+here (``Transcript``, ``TranscriptError``, ``content_id``, ``decode_bytes``, ``normalise_caller``)
+still are.
 """
 
 from __future__ import annotations
 
-import codecs
 import csv
-import hashlib
 import io
 import json
-import math
 import re
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 from pathlib import PurePath
 from typing import Any
+
+from .inbox_encoding import decode_bytes
+from .inbox_fields import Fields, kind_of, normalise_caller
+from .inbox_records import Transcript, TranscriptError, content_id
 
 __all__ = [
     "EXPECTED_TYPES",
@@ -41,7 +47,6 @@ CSV_HINT = (
     "the first row must name the columns, e.g. text,caller,time "
     "(or 内容,来电号码,时间), separated by commas or tabs"
 )
-TIME_HINT = "use ISO 8601 like 2026-11-20T14:05:00+08:00, or 2026-11-20 14:05:00 (local time)"
 
 # Column names as call-centre systems export them; English names are matched case-insensitively.
 CSV_COLUMNS = {
@@ -64,223 +69,9 @@ CSV_COLUMNS = {
     "通话时长": "duration",
 }
 
-# Formats seen in Chinese exports that fromisoformat() does not read.
-_EXTRA_TIME_FORMATS = ("%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y/%m/%d")
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{2})$")
-_PHONE = re.compile(r"^[\d\s()+\-]+$")
-
 # Keys a .txt file may open with, e.g. "来电号码: 138...\n通话时间: ...\n\n<transcript>".
 TXT_HEADER_KEYS = {k: v for k, v in CSV_COLUMNS.items() if v != "text"} | {"通话时间": "time"}
 _HEADER_LINE = re.compile(r"^([^:：\s]{1,12})\s*[:：]\s*(.*?)\s*$")
-
-
-class TranscriptError(ValueError):
-    """A transcript file that cannot be ingested; ``str()`` is the sentence shown to people."""
-
-    def __init__(self, file: str, line: int | None, field: str | None, message: str):
-        super().__init__(file, line, field, message)
-        self.file = file
-        self.line = line
-        self.field = field
-        self.message = message
-
-    def __str__(self) -> str:
-        where = self.file if self.line is None else f"{self.file} line {self.line}"
-        what = f'field "{self.field}": ' if self.field else ""
-        return f"{where}: {what}{self.message}"
-
-
-@dataclass(frozen=True, slots=True)
-class Transcript:
-    """One call, validated, before it becomes a Post."""
-
-    text: str
-    native_id: str
-    line: int | None
-    published_at: datetime  # UTC
-    caller: str | None = None
-    agent: str | None = None
-    product: str | None = None
-    duration: float | int | None = None
-
-
-MAX_AHEAD = timedelta(days=1)  # clocks drift and zones get mixed up, years are mistyped
-
-
-def content_id(where: str, caller: str | None, time: Any, text: str) -> str:
-    """A native id for a call that came without one: its place plus a digest of its content."""
-    digest = hashlib.sha1(f"{caller}\x00{time}\x00{text}".encode()).hexdigest()
-    return f"{where}@{digest[:12]}"
-
-
-# ---------------------------------------------------------------- bytes to text
-
-
-def decode_bytes(data: bytes, name: str) -> str:
-    """UTF-8 (with or without BOM), else GB18030, which is a superset of GBK and GB2312.
-
-    Trying UTF-8 first is safe: GBK text is practically never valid UTF-8, while the reverse
-    (reading UTF-8 as GB18030) often "succeeds" with garbage.
-    """
-    # Windows "Unicode" exports are UTF-16 with a BOM; without this they would be rejected below.
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise TranscriptError(name, None, None, f"broken UTF-16 text ({exc.reason})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as utf8_error:
-        try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError:
-            raise TranscriptError(
-                name,
-                None,
-                None,
-                f"not readable text: byte {data[utf8_error.start]:#04x} at offset "
-                f"{utf8_error.start} is neither UTF-8 nor GBK/GB18030; save the file as UTF-8",
-            ) from None
-    text = text.removeprefix("\ufeff")  # a GB18030 BOM decodes to U+FEFF
-    if "\x00" in text:
-        # NUL decodes fine in both encodings but means a binary file (or UTF-16 without BOM).
-        raise TranscriptError(name, None, None, "not a text file (it contains NUL bytes)")
-    return text
-
-
-# ---------------------------------------------------------------- field values
-
-
-def normalise_caller(raw: str) -> str:
-    """One caller, one hash: +86 138-0013-8000 and 13800138000 are the same person."""
-    raw = raw.strip()
-    if not _PHONE.match(raw):
-        return raw
-    digits = re.sub(r"\D", "", raw)
-    if digits.startswith("0086"):
-        digits = digits[4:]
-    elif digits.startswith("86") and len(digits) == 13:
-        digits = digits[2:]
-    return digits or raw
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
-    return "string"
-
-
-class _Fields:
-    """Validates one record's fields; errors carry the file and line."""
-
-    def __init__(self, name: str, line: int | None, hint: str):
-        self.name = name
-        self.line = line
-        self.hint = hint
-
-    def fail(self, field: str | None, message: str) -> TranscriptError:
-        return TranscriptError(self.name, self.line, field, message)
-
-    def text(self, value: Any) -> str:
-        if value is None:
-            raise self.fail("text", f"missing; {self.hint}")
-        if not isinstance(value, str):
-            raise self.fail("text", f"expected a string, got {_kind(value)}")
-        if not value.strip():
-            raise self.fail("text", "empty; a transcript needs its text")
-        return value.strip()
-
-    def label(self, field: str, value: Any, *, numbers: bool = True) -> str | None:
-        """An optional short string; ids, phone numbers and agent numbers may come as integers."""
-        if value is None:
-            return None
-        if numbers and isinstance(value, int) and not isinstance(value, bool):
-            return str(value)
-        if not isinstance(value, str):
-            expected = "a string or an integer" if numbers else "a string"
-            raise self.fail(field, f"expected {expected}, got {_kind(value)}")
-        return value.strip() or None
-
-    def time(self, value: Any, default: datetime, tz: tzinfo) -> datetime:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return default
-        if not isinstance(value, str):
-            raise self.fail("time", f"expected a string, got {_kind(value)}; {TIME_HINT}")
-        raw = value.strip()
-        dt: datetime | None = None
-        try:
-            dt = datetime.fromisoformat(raw)
-        except ValueError:
-            for fmt in _EXTRA_TIME_FORMATS:
-                try:
-                    dt = datetime.strptime(raw, fmt)
-                    break
-                except ValueError:
-                    continue
-        if dt is None:
-            raise self.fail("time", f"{raw!r} is not a time; {TIME_HINT}")
-        # A naive time was written by the call centre's clock, i.e. in local time.
-        at = (dt.replace(tzinfo=tz) if dt.tzinfo is None else dt).astimezone(UTC)
-        if at - datetime.now(UTC) > MAX_AHEAD:
-            # A call cannot come from the future: a mistyped year would count in a window that
-            # has not begun and skew the product's counts until then.
-            raise self.fail("time", f"{raw!r} is in the future; check the date")
-        return at
-
-    def duration(self, value: Any) -> float | int | None:
-        """Seconds, as a number, "95", or a clock like "1:35" / "0:01:35"."""
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        seconds: float | None = None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            seconds = float(value)
-        elif isinstance(value, str):
-            raw = value.strip()
-            clock = _CLOCK.match(raw)
-            if clock:
-                h, m, s = (int(g) if g else 0 for g in clock.groups())
-                seconds = float(h * 3600 + m * 60 + s)
-            else:
-                try:
-                    seconds = float(raw)
-                except ValueError:
-                    seconds = None
-        if seconds is None or seconds < 0 or not math.isfinite(seconds):
-            raise self.fail("duration", f"expected seconds or a clock like 1:35, got {value!r}")
-        return int(seconds) if seconds.is_integer() else seconds
-
-    def record(
-        self, values: dict[str, Any], native_default: str, mtime: datetime, tz: tzinfo
-    ) -> Transcript:
-        text = self.text(values.get("text"))
-        published = self.time(values.get("time"), mtime, tz)
-        caller = self.label("caller", values.get("caller"))
-        # Without an id of its own, a call is known by where it was and what it says: exports
-        # reuse file names (calls.jsonl every day), and name#line alone would call a new day's
-        # calls duplicates of the first day's.
-        # The time as written, not the file-date fallback: the same file dropped again is the
-        # same calls.
-        native = self.label("id", values.get("id")) or content_id(
-            native_default, caller, values.get("time"), text
-        )
-        return Transcript(
-            text=text,
-            native_id=native,
-            line=self.line,
-            published_at=published,
-            caller=caller,
-            agent=self.label("agent", values.get("agent")),
-            product=self.label("product", values.get("product"), numbers=False),
-            duration=self.duration(values.get("duration")),
-        )
 
 
 # ---------------------------------------------------------------- the three formats
@@ -292,14 +83,14 @@ def _parse_jsonl(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) 
     for number, raw in enumerate(text.split("\n"), start=1):
         if not raw.strip():
             continue
-        fields = _Fields(shown, number, JSONL_HINT)
+        fields = Fields(shown, number, JSONL_HINT)
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
             message = f"invalid JSON ({exc.msg}, column {exc.colno}); {JSONL_HINT}"
             raise fields.fail(None, message) from None
         if not isinstance(obj, dict):
-            raise fields.fail(None, f"expected a JSON object, got {_kind(obj)}; {JSONL_HINT}")
+            raise fields.fail(None, f"expected a JSON object, got {kind_of(obj)}; {JSONL_HINT}")
         out.append(fields.record(obj, f"{name}#{number}", mtime, tz))
     return out
 
@@ -346,7 +137,7 @@ def _parse_csv(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) ->
                     shown, number, None, f"{len(cells)} values but the header has {width} columns"
                 )
             values = {key: cells[index] for key, index in columns.items()}
-            fields = _Fields(shown, number, CSV_HINT)
+            fields = Fields(shown, number, CSV_HINT)
             out.append(fields.record(values, f"{name}#{number}", mtime, tz))
     except csv.Error as exc:
         raise TranscriptError(shown, reader.line_num, None, f"malformed CSV ({exc})") from None
@@ -394,7 +185,7 @@ def _parse_txt(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) ->
             text=text, native_id=content_id(name, None, None, text), line=None, published_at=mtime
         )
     values, body = header
-    fields = _Fields(shown, None, "")
+    fields = Fields(shown, None, "")
     return fields.record({**values, "text": body}, name, mtime, tz)
 
 

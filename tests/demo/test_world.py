@@ -18,7 +18,8 @@ import feedparser
 import pytest
 from parsel import Selector
 
-from yujing.app.demo import world as world_module
+from yujing.app.demo import calls as calls_module
+from yujing.app.demo import render
 from yujing.app.demo.world import DemoWorld
 from yujing.config import Config, ForumSource, load_config
 
@@ -90,11 +91,7 @@ def gbk_page(url: str) -> Selector:
 
 
 def local(stamp: str) -> float:
-    return (
-        datetime.strptime(stamp, "%Y-%m-%d %H:%M")
-        .replace(tzinfo=world_module.render.TZ)
-        .timestamp()
-    )
+    return datetime.strptime(stamp, "%Y-%m-%d %H:%M").replace(tzinfo=render.TZ).timestamp()
 
 
 def forum_source(config: Config) -> ForumSource:
@@ -260,7 +257,7 @@ def test_history_spans_a_week_for_every_product_and_is_quiet_lately(
     named = [p for p in posts if product_of(p, config)]
     assert {p.source for p in named} == {"forum", "feed", "transcript"}
     # Day and night: most posts fall in waking hours.
-    hours = [datetime.fromtimestamp(p.published, world_module.render.TZ).hour for p in named]
+    hours = [datetime.fromtimestamp(p.published, render.TZ).hour for p in named]
     assert sum(1 for h in hours if h >= 7) > 0.8 * len(hours)
     # Nothing near "now" looks like a burst.
     for product, times in recent_by_product(posts, config, since=now - 2 * HOUR).items():
@@ -350,7 +347,7 @@ def test_transcripts_land_atomically_in_both_formats(
         renames.append((src.name, dst.name))
         real_replace(src, dst)
 
-    monkeypatch.setattr(world_module.os, "replace", watched)
+    monkeypatch.setattr(calls_module.os, "replace", watched)
     clock.now += 20
     world.tick()
     assert len(renames) == 6  # the wave's six calls

@@ -1,0 +1,50 @@
+"""What a transcript file yields, and how it fails: ``Transcript``, ``TranscriptError``.
+
+Apart from the reading so that every step of it (decoding, field checks, the three formats) and the
+inbox itself share one record and one error without importing each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+__all__ = ["Transcript", "TranscriptError", "content_id"]
+
+
+class TranscriptError(ValueError):
+    """A transcript file that cannot be ingested; ``str()`` is the sentence shown to people."""
+
+    def __init__(self, file: str, line: int | None, field: str | None, message: str):
+        super().__init__(file, line, field, message)
+        self.file = file
+        self.line = line
+        self.field = field
+        self.message = message
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file} line {self.line}"
+        what = f'field "{self.field}": ' if self.field else ""
+        return f"{where}: {what}{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """One call, validated, before it becomes a Post."""
+
+    text: str
+    native_id: str
+    line: int | None
+    published_at: datetime  # UTC
+    caller: str | None = None
+    agent: str | None = None
+    product: str | None = None
+    duration: float | int | None = None
+
+
+def content_id(where: str, caller: str | None, time: Any, text: str) -> str:
+    """A native id for a call that came without one: its place plus a digest of its content."""
+    digest = hashlib.sha1(f"{caller}\x00{time}\x00{text}".encode()).hexdigest()
+    return f"{where}@{digest[:12]}"

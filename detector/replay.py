@@ -58,11 +58,14 @@ def replay_main(
     posts: Path | None = None,
     counts: Path | None = None,
     out: TextIO = sys.stdout,
+    *,
+    store: Path | None = None,
+    since: float | None = None,
 ) -> int:
-    if (posts is None) == (counts is None):
-        print("replay needs exactly one of --posts or --counts", file=sys.stderr)
+    if sum(x is not None for x in (posts, counts, store)) != 1:
+        print("replay needs exactly one of --posts, --counts or --store", file=sys.stderr)
         return 2
-    path = posts or counts
+    path = posts or counts or store
     assert path is not None
     if not path.exists():
         print(f"{path}: no such file", file=sys.stderr)
@@ -74,7 +77,15 @@ def replay_main(
 
     # Libraries that print (model loading, ...) must not mix with the alert lines.
     with contextlib.redirect_stdout(sys.stderr):
-        if posts is not None:
+        if store is not None:
+            from .replay_store import replay_store
+
+            seen, n = replay_store(config, store, since, emit)
+            if not seen:
+                print(f"{store}: no stored posts in the period asked for", file=sys.stderr)
+                return 1
+            print(f"replay: {seen} stored post(s) under the new config", file=sys.stderr)
+        elif posts is not None:
             n = replay_posts(config, posts, emit)
         else:
             n = replay_counts(config, path, emit)

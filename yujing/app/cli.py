@@ -153,7 +153,26 @@ def cmd_replay(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
     from yujing.detector.replay import replay_main
 
-    return replay_main(config, posts=args.posts, counts=args.counts, out=sys.stdout)
+    store = None
+    if args.store is not None:
+        store = config.storage.path if args.store is True else Path(args.store)
+    return replay_main(
+        config,
+        posts=args.posts,
+        counts=args.counts,
+        store=store,
+        since=args.since,
+        out=sys.stdout,
+    )
+
+
+def _duration_arg(value: str) -> float:
+    from yujing.config import parse_duration
+
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +218,21 @@ def build_parser() -> argparse.ArgumentParser:
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--posts", type=Path, help="posts as JSON lines (Post records)")
     what.add_argument("--counts", type=Path, help="CSV: timestamp,value or timestamp,product,value")
+    what.add_argument(
+        "--store",
+        nargs="?",
+        const=True,
+        metavar="DB",
+        help="the posts a store holds (default: the config's storage.path), understood again "
+        "under this config: what it would have raised",
+    )
+    p.add_argument(
+        "--since",
+        type=_duration_arg,
+        default=30 * 86400.0,
+        metavar="DURATION",
+        help="with --store: how far back, e.g. 30d, 12h (default 30d)",
+    )
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("demo", help="run the daemon against a simulated world on 127.0.0.1")

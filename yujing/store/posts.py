@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -86,6 +87,26 @@ class Posts:
             "SELECT rowid, doc FROM posts WHERE rowid > ? ORDER BY rowid LIMIT ?", (rowid, limit)
         ).fetchall()
         return [(r[0], json.loads(r[1])) for r in rows]
+
+    def published_since(
+        self, since: datetime | None, batch: int = 1000
+    ) -> Iterator[dict[str, Any]]:
+        """Stored posts published at or after ``since`` (all, when None), oldest first.
+
+        Read in batches by (published_at, id), so history of any length streams in flat memory.
+        """
+        at, last = format_time(since) if since else "", ""
+        while True:
+            rows = self._db.execute(
+                "SELECT published_at, id, doc FROM posts WHERE (published_at, id) > (?, ?)"
+                " ORDER BY published_at, id LIMIT ?",
+                (at, last, batch),
+            ).fetchall()
+            if not rows:
+                return
+            for _, _, doc in rows:
+                yield json.loads(doc)
+            at, last = rows[-1][0], rows[-1][1]
 
     def last_rowid(self) -> int:
         """The posts cursor at this moment (0 when there are none)."""

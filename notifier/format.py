@@ -93,10 +93,11 @@ def is_http(url: str) -> bool:
 
 
 def _samples(event: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Distinct samples (one per title and link), at most ``MAX_SAMPLES``."""
+    """Distinct samples, at most ``MAX_SAMPLES``: one per title (a forum post and its copy in a
+    news feed are one story to the reader), or per link when there is no title."""
     out, seen = [], set()
     for s in event.get("samples") or []:
-        key = (s.get("title") or "", s.get("url") or "")
+        key = s.get("title") or s.get("url") or s.get("id")
         if key in seen:
             continue
         seen.add(key)

@@ -16,7 +16,8 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from yujing.alerts import AlertEvent, EventKind
-from yujing.notifier.format import sparkline
+from yujing.config import Config
+from yujing.notifier.format import render
 
 from ..daemon import Daemon, SourceReport, run_in_reactor
 from ..paths import config_dir
@@ -37,24 +38,15 @@ class DemoOutcome:
         return not self.reason
 
 
-def _alert_panel(event: AlertEvent) -> Panel:
-    alert = event.alert
-    burst = alert.burst
-    lines = []
-    if burst is not None:
-        # The reasons below say how this compares with the usual rate, in one wording.
-        lines.append(f"{burst.count} posts, {burst.complainants} distinct complainants")
-        if burst.series:
-            lines.append(f"posts per bucket, oldest first: {sparkline(burst.series)}")
-    lines += [f"• {escape(r)}" for r in alert.reasons]
-    if burst is not None:
-        lines += [
-            f"  - {escape(s.get('title', ''))}  {escape(s.get('url', ''))}"
-            for s in burst.samples[:3]
-        ]
-    colour = SEVERITY_STYLE.get(alert.severity.value, "white")
-    title = f"{event.event.value.upper()} {alert.severity.value} — {alert.product}"
-    return Panel("\n".join(lines), title=f"[bold {colour}]{title}[/]", border_style=colour)
+def _alert_panel(event: AlertEvent, config: Config) -> Panel:
+    """The message a chat receiver gets, as a panel: the demo shows what the team would read."""
+    names = {p.id: p.name for p in config.products}
+    message = render(event.to_dict(), tz=config.tz, names=names)
+    body = message.text.split("\n", 1)[1] if "\n" in message.text else ""
+    colour = SEVERITY_STYLE.get(event.alert.severity.value, "white")
+    return Panel(
+        escape(body), title=f"[bold {colour}]{escape(message.title)}[/]", border_style=colour
+    )
 
 
 async def demo_session(
@@ -79,15 +71,10 @@ async def demo_session(
 
     def on_alert(event: AlertEvent) -> None:
         outcome.alerts.append(event)
-        product, burst = event.alert.product, event.alert.burst
-        if event.event is EventKind.UPDATED and burst is not None:
-            # Growth within a wave: one line, so the screen is not flooded with panels.
-            console.print(
-                f"[dim]{clock()}[/] [bold]alert[/]         {escape(product)} "
-                f"updated: {burst.count} posts, {burst.complainants} people"
-            )
-        else:
-            console.print(_alert_panel(event))
+        product = event.alert.product
+        # Events come on material changes only (first firing, a higher severity, a doubled
+        # count, resolution), so each gets the full message the team would read.
+        console.print(_alert_panel(event, daemon.config))
         firing = event.event is EventKind.FIRING
         if firing and product != world.wave_product:
             outcome.reason = f"a false alarm fired for {product}, which had no wave"

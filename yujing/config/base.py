@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ def parse_duration(value: Any) -> float:
                 f"invalid duration {value!r}: expected a number of seconds or 30s, 5m, 2h, 7d"
             )
         seconds = float(m.group(1)) * _UNIT[m.group(2)]
+    if not math.isfinite(seconds):
+        raise ValueError("a duration must be a finite number, like 30s, 5m, 2h or 7d")
     if seconds <= 0:
         raise ValueError("a duration must be greater than zero")
     return seconds
@@ -48,7 +51,8 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # .nan and .inf are valid YAML floats, and no setting means them: refused everywhere.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def http_url(value: str) -> str:

@@ -100,6 +100,9 @@ def _explain(err: dict[str, Any], field: str) -> str:
         return f"unknown type {ctx.get('tag')!r}; expected one of {ctx.get('expected_tags')}"
     if kind == "union_tag_not_found":
         return "missing 'type:' (which kind of entry is this?)"
+    if err.get("input") is None and kind in ("model_type", "dict_type", "list_type"):
+        # "storage:" with nothing under it: YAML reads an empty value as null.
+        return "is empty; write its settings under it, or delete the line to use the defaults"
     msg = err["msg"]
     return msg.removeprefix("Value error, ")
 

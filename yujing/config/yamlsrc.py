@@ -80,24 +80,57 @@ def _expand_env(value: str, where: Located, path: tuple[Any, ...]) -> str:
     return _ENV_REF.sub(sub, value)
 
 
-def _build(node: yaml.Node, path: tuple[Any, ...], file: Path, smap: SourceMap) -> Any:
+# A config is a few hundred values a few levels deep. Far beyond that is a mistake or an attack
+# (an "alias bomb": nine anchors of nine aliases each expand to 9**6 values).
+MAX_DEPTH = 40
+MAX_VALUES = 100_000
+
+_SCALARS = yaml.constructor.SafeConstructor()
+
+
+class _Budget:
+    def __init__(self) -> None:
+        self.values = 0
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    # The safe constructor turns a resolved scalar (null, bool, int, float, timestamp, str) into
+    # its value; an empty value ("storage:") is None, as YAML says.
+    return _SCALARS.construct_object(node, deep=True)
+
+
+def _build(
+    node: yaml.Node, path: tuple[Any, ...], file: Path, smap: SourceMap, budget: _Budget
+) -> Any:
     where = Located(file, node.start_mark.line + 1)
     smap[path] = where
+    budget.values += 1
+    if budget.values > MAX_VALUES:
+        raise YamlError(
+            where,
+            f"the file expands to more than {MAX_VALUES:,} values; anchors and aliases "
+            "(&name, *name) that repeat each other multiply it",
+        )
+    if len(path) > MAX_DEPTH:
+        raise YamlError(where, f"{dotted(path[:3])}...: nested more than {MAX_DEPTH} levels deep")
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = yaml.safe_load(yaml.serialize(key_node)) if key_node.tag else key_node.value
-            if key in out:
+            key_at = Located(file, key_node.start_mark.line + 1)
+            if not isinstance(key_node, yaml.ScalarNode):
                 raise YamlError(
-                    Located(file, key_node.start_mark.line + 1), f"duplicate key {key!r}"
+                    key_at, f"{dotted(path)}: a key must be a plain name, not a list or mapping"
                 )
-            out[key] = _build(value_node, (*path, key), file, smap)
+            key = _scalar(key_node)
+            if key in out:
+                raise YamlError(key_at, f"duplicate key {key!r}")
+            out[key] = _build(value_node, (*path, key), file, smap, budget)
             # Point the key itself at the line of the key, which is what a reader looks for.
-            smap[(*path, key)] = Located(file, key_node.start_mark.line + 1)
+            smap[(*path, key)] = key_at
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(v, (*path, i), file, smap) for i, v in enumerate(node.value)]
-    value = yaml.safe_load(yaml.serialize(node))
+        return [_build(v, (*path, i), file, smap, budget) for i, v in enumerate(node.value)]
+    value = _scalar(node)
     if isinstance(value, str):
         expanded = _expand_env(value, where, path)
         if expanded != value or _ENV_REF.search(value):
@@ -112,15 +145,23 @@ def load_yaml(file: Path) -> tuple[Any, SourceMap]:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise YamlError(file, "file not found") from None
+    except IsADirectoryError:
+        raise YamlError(
+            file, "is a folder; name the config file in it (e.g. yujing.yaml)"
+        ) from None
     except UnicodeDecodeError as exc:
         raise YamlError(file, f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise YamlError(file, f"cannot be read: {exc.strerror or exc}") from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise YamlError(Located(file, line), f"invalid YAML: {exc.problem or exc}") from None
+    except RecursionError:
+        raise YamlError(file, f"nested more than {MAX_DEPTH} levels deep") from None
     smap = SourceMap()
     if node is None:
         return {}, smap
-    return _build(node, (), file, smap), smap
+    return _build(node, (), file, smap, _Budget()), smap

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from yujing.app.components import COMPONENTS, Component, NotConfigured, Reload
 from yujing.app.components.delivery import Delivery
 from yujing.app.components.detection import Detection
 from yujing.app.daemon import Daemon
+from yujing.app.lock import StoreLocked
 
 CONFIG = """
 storage:
@@ -63,7 +69,7 @@ def test_the_default_parts_are_built_in_order(tmp_path: Path) -> None:
     names = [type(c).__name__ for c in daemon.components]
     assert names == [entry.split(":")[1] for entry in COMPONENTS]
     assert isinstance(daemon.get(Detection), Detection) and daemon.get(Delivery).lock is not None
-    daemon.store.close()
+    daemon.close()
 
 
 def test_not_configured_parts_are_left_out_and_the_rest_start_reload_and_stop_in_order(
@@ -95,3 +101,28 @@ def test_not_configured_parts_are_left_out_and_the_rest_start_reload_and_stop_in
     asyncio.run(run())
     assert calls == ["start", "start", "stop", "stop second"]
     assert daemon.scheduler is not None and not daemon.scheduler.running
+
+
+def test_a_second_daemon_on_the_same_store_refuses_to_start(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    first = Daemon(path, components=[])
+    with pytest.raises(StoreLocked) as info:
+        Daemon(path, components=[])
+    message = str(info.value)
+    assert str(tmp_path / "y.db") in message and f"process {os.getpid()}" in message
+    assert "another yujing daemon is already running on this store" in message
+    first.close()
+    Daemon(path, components=[]).close()  # released: the next one starts
+
+
+def test_the_lock_goes_with_the_process_however_it_ends(tmp_path: Path) -> None:
+    path = write(tmp_path)
+    code = (
+        "import os, sys; from yujing.app.daemon import Daemon;"
+        f"Daemon({str(path)!r}, components=[]); print('locked', flush=True); os.kill(os.getpid(), 9)"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert killed.returncode == -9 and "locked" in killed.stdout
+    Daemon(path, components=[]).close()  # no stale lock after kill -9

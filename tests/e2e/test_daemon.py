@@ -161,6 +161,21 @@ def test_daemon_collects_reloads_and_stops_cleanly(tmp_path: Path) -> None:
         )
         assert (inbox / "done" / "calls.jsonl").exists(), "a done file is moved aside"
 
+        # A second daemon on the same store refuses to start: it would send every alert twice.
+        second = subprocess.run(
+            [sys.executable, "-m", "yujing", "run", "-c", str(cfg)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 1
+        assert f"another yujing daemon is already running on this store (process {proc.pid})" in (
+            second.stderr
+        )
+        assert "Traceback" not in second.stderr
+
         # SIGHUP alone: the file's mtime is put back, so the file watch cannot see the change.
         stamp = cfg.stat()
         bad = config_text(tmp_path, port, slow.port).replace("interval: 1s", "interval: never", 1)

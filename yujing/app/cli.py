@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from yujing.config import ConfigError, load_config
 from yujing.store import SchemaTooNew
 
+from .lock import StoreLocked
 from .paths import default_config
 
 __all__ = ["main"]
@@ -252,8 +253,9 @@ def main(argv: list[str] | None = None) -> int:
         # `yujing replay ... | head`: the reader has what it wanted; no traceback for that.
         sys.stderr.close()
         return 0
-    except SchemaTooNew as exc:
-        # A file from a newer yujing: say what to do instead of a traceback.
+    except (SchemaTooNew, StoreLocked) as exc:
+        # A file from a newer yujing, a store another daemon holds: say what to do instead
+        # of a traceback.
         print(f"error: {exc}", file=sys.stderr)
         return 1
 

@@ -24,6 +24,7 @@ from yujing.store import Store
 
 from .components import Component, Reload, build_components
 from .components.sources import SourceReport
+from .lock import StoreLock
 from .pipeline import Pipeline
 from .reactor import install_asyncio_reactor, run_in_reactor
 
@@ -48,7 +49,13 @@ class Daemon:
     ):
         self.config_path = Path(config_path)
         self.config: Config = load_config(self.config_path)
-        self.store = Store(self.config.storage.path)
+        self.lock = StoreLock(self.config.storage.path)
+        self.lock.acquire()  # before the store is opened: a second daemon changes nothing
+        try:
+            self.store = Store(self.config.storage.path)
+        except BaseException:
+            self.lock.release()
+            raise
         self.on_alert = on_alert
         self.on_source = on_source
         self.scrapy_log_level = scrapy_log_level
@@ -155,7 +162,13 @@ class Daemon:
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         self.store.close()
+        self.lock.release()
         log.info("yujing stopped; accepted posts are committed")
+
+    def close(self) -> None:
+        """Release the store and its lock without serving (``shutdown`` does this after ``serve``)."""
+        self.store.close()
+        self.lock.release()
 
     def stop(self) -> None:
         if self._stopping is not None:

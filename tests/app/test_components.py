@@ -126,3 +126,28 @@ def test_the_lock_goes_with_the_process_however_it_ends(tmp_path: Path) -> None:
     )
     assert killed.returncode == -9 and "locked" in killed.stdout
     Daemon(path, components=[]).close()  # no stale lock after kill -9
+
+
+def test_detection_wakes_delivery_without_waiting_for_it(tmp_path: Path) -> None:
+    daemon = Daemon(write(tmp_path), components=[Detection, Delivery])
+    release = asyncio.Event()
+    delivered: list[str] = []
+
+    async def slow_deliver() -> None:  # a chat service that takes its time
+        await release.wait()
+        delivered.append("sent")
+
+    daemon.get(Delivery).deliver = slow_deliver  # type: ignore[method-assign]
+    daemon.pipeline.detect = lambda now, all_products=False: ["an event"]  # type: ignore[method-assign]
+
+    async def run() -> list:
+        # Bounded only so a regression fails instead of hanging: detect must not wait at all.
+        events = await asyncio.wait_for(daemon.get(Detection).detect(), 30)
+        assert delivered == [], "detect returned while the delivery was still going"
+        release.set()
+        await daemon.get(Delivery)._woken
+        return events
+
+    assert asyncio.run(run()) == ["an event"]
+    assert delivered == ["sent"]
+    daemon.close()

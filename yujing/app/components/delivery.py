@@ -22,6 +22,17 @@ class Delivery(Component):
         super().__init__(daemon)
         # One delivery at a time: two would send the same outbox row twice.
         self.lock = asyncio.Lock()
+        self._woken: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """Deliver soon, without making the caller wait: a collector that just brought posts
+        must not stall behind a slow chat service (its next run would be late)."""
+        if self._woken is not None and not self._woken.done():
+            return  # a delivery is already coming; it will take the new rows too
+        try:
+            self._woken = asyncio.get_running_loop().create_task(self.deliver())
+        except RuntimeError:  # no loop: the periodic job delivers
+            self._woken = None
 
     def start(self, scheduler: AsyncIOScheduler) -> None:
         self.every(scheduler, "deliver", EVERY, self.deliver)
@@ -52,5 +63,7 @@ class Delivery(Component):
     async def stop(self) -> None:
         # A delivery in flight finishes first (the lock): cancelling it would leave its send
         # running in a worker thread, and this last delivery would send the same message again.
+        if self._woken is not None:
+            await asyncio.wait([self._woken])
         await self.deliver()
         self.daemon.pipeline.notifier.close()

@@ -42,7 +42,7 @@ class Detection(Component):
         if events:
             from .delivery import Delivery
 
-            await self.daemon.get(Delivery).deliver()
+            self.daemon.get(Delivery).wake()
         return events
 
     async def stop(self) -> None:

@@ -27,29 +27,37 @@ PLACEHOLDERS: dict[str, str] = {
 }
 
 # The local part starts only where its run starts, so a long run of letters is scanned once.
+# Word characters include CJK: 张三@example.com is an address too.
 _EMAIL = re.compile(
-    r"(?=[A-Za-z0-9._%+-])(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+"
-    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+    r"(?=[\w.%+-])(?<![\w.%+-])[\w.%+-]+"
+    r"@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"
 )
 
 # The three kinds of personal number in one pass, none cut out of a longer run of digits:
 # ID card: 18 characters grouped 6-8-4, 6-4-4-4 or not at all, the last one may be X;
-# mobile: 1[3-9]x xxxx xxxx, optionally after +86 / 0086 / 86, groups split by a space or dash;
+# mobile: 1[3-9]x xxxx xxxx, optionally after +86 / 0086 / 86, groups split by a space, dash,
+# dot or slash (139.1234.5678 and 139/1234/5678 are how some people write them);
 # bank card: 13-19 digits, as one run or grouped the ways cards are printed (4-4-4-4[-3], 6-13).
 # Where two shapes fit at the same place the earlier one is tried first. The leading
 # lookahead is for speed: it lets the regex engine skip every position that is no digit.
 _NUMBER = re.compile(
     r"(?=[+0-9])(?<![0-9])(?:"
     r"(?P<id_card>[0-9]{6}[ -]?[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{3}[0-9Xx])"
-    r"|(?P<phone>(?:(?:\+|00)?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4})"
+    r"|(?P<phone>(?:(?:\+|00)?86[ ./-]?)?1[3-9][0-9][ ./-]?[0-9]{4}[ ./-]?[0-9]{4})"
     r"|(?P<bank_card>[0-9]{13,19}|[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,4})?"
     r"|[0-9]{6}[ -][0-9]{7,13})"
     r")(?![0-9])"
 )
 
 # Every number above has at least 11 digits: text without such a run skips all three.
-_LONG_NUMBER = re.compile(r"[0-9](?:[ -]?[0-9]){10}")
-_SEPARATORS = re.compile(r"[ -]")
+_LONG_NUMBER = re.compile(r"[0-9](?:[ ./-]?[0-9]){10}")
+_SEPARATORS = re.compile(r"[ ./-]")
+
+# A typo does not make a number less personal: when the words just before it say what it is,
+# an ID or card number with a wrong check digit is redacted all the same.
+_SAYS_ID = re.compile(r"(身份证|证件号|身份号码)[号码是为:：\s]*$")
+_SAYS_CARD = re.compile(r"(卡号|银行卡|储蓄卡|信用卡|借记卡|账号|帐号)[号码是为:：\s]*$")
+_CONTEXT = 12  # characters looked at before a number
 
 # GB 11643-1999: province codes (the first two digits), weights and check characters.
 _PROVINCES = frozenset(
@@ -90,14 +98,17 @@ def luhn_valid(number: str) -> bool:
 def _number_kind(match: re.Match[str]) -> str | None:
     kind = match.lastgroup
     number = match.group()
+    if kind == "phone":
+        return kind
+    digits = _SEPARATORS.sub("", number)
+    before = match.string[max(0, match.start() - _CONTEXT) : match.start()]
     if kind == "id_card":
-        if id_card_valid(_SEPARATORS.sub("", number)):
+        if id_card_valid(digits) or _SAYS_ID.search(before):
             return kind
         kind = "bank_card"  # an 18-digit number with a wrong check may still be a card
-    if kind == "bank_card":
-        digits = _SEPARATORS.sub("", number)
-        return kind if 13 <= len(digits) <= 19 and luhn_valid(digits) else None
-    return kind
+    if 13 <= len(digits) <= 19 and (luhn_valid(digits) or _SAYS_CARD.search(before)):
+        return "bank_card"
+    return None
 
 
 class Redactor:

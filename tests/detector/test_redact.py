@@ -166,7 +166,8 @@ def test_valid_bank_card_redacted(number):
 
 @pytest.mark.parametrize("number", ["4111111111111112", "4111 1111 1111 1112", CARD_BAD])
 def test_invalid_luhn_kept(number):
-    assert redact(f"卡号{number}")[0] == f"卡号{number}"
+    # Without words that say it is a card (卡号, 银行卡 ...), a failed Luhn check means it is not.
+    assert redact(f"编号{number}")[0] == f"编号{number}"
 
 
 def test_short_numbers_and_amounts_are_kept():
@@ -248,3 +249,26 @@ def test_bad_policy_regex_is_a_config_error_naming_file_line_and_field(tmp_path)
         f"{path}:6: privacy.policy_patterns[2]: pattern '[0-9]*' matches empty text "
         "and would redact everywhere",
     ]
+
+
+@pytest.mark.parametrize("number", ["139.1234.5678", "139/1234/5678", "+86.139.1234.5678"])
+def test_mobile_with_dots_and_slashes_redacted(number):
+    assert Redactor().redact(f"电话{number}，速回") == ("电话[手机号]，速回", {"phone": 1})
+
+
+def test_amounts_and_dates_with_dots_and_slashes_are_kept():
+    text = "保费 1380.50 元，2026/11/30 到期，版本 3.2.1"
+    assert Redactor().redact(text) == (text, {})
+
+
+def test_email_with_a_chinese_name_redacted():
+    assert Redactor().redact("发到 张三@example.com 谢谢") == ("发到 [邮箱] 谢谢", {"email": 1})
+
+
+def test_a_typo_does_not_make_a_number_less_personal_when_the_words_say_what_it_is():
+    bad_id = wrong_check(ID_PLAIN)
+    assert not id_card_valid(bad_id)
+    assert Redactor().redact(f"身份证号：{bad_id}") == ("身份证号：[身份证]", {"id_card": 1})
+    assert Redactor().redact(f"卡号 {CARD_BAD}") == ("卡号 [银行卡]", {"bank_card": 1})
+    # without such words the same shapes are an order number or an amount, and stay
+    assert Redactor().redact(f"订单 {CARD_BAD}")[1] == {}

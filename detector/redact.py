@@ -27,10 +27,11 @@ PLACEHOLDERS: dict[str, str] = {
 }
 
 # The local part starts only where its run starts, so a long run of letters is scanned once.
-# Word characters include CJK: 张三@example.com is an address too.
+# 张三@example.com is an address too: up to three CJK characters right before the @ are taken
+# as a name (a character of the word before may go with it, which errs on the safe side).
 _EMAIL = re.compile(
-    r"(?=[\w.%+-])(?<![\w.%+-])[\w.%+-]+"
-    r"@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"
+    r"(?:(?=[A-Za-z0-9._%+-])(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+|[\u4e00-\u9fff]{1,3}(?=@))"
+    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 )
 
 # The three kinds of personal number in one pass, none cut out of a longer run of digits:

@@ -43,4 +43,6 @@ YUJING_AUTHOR_SALT = "yujing-default-salt"
 YUJING_TIMEZONE = "Asia/Shanghai"
 
 LOG_LEVEL = "INFO"
+# Items never reach a log line: they hold raw names and text until the pipeline has redacted them.
+LOG_FORMATTER = "yujing.crawlers.logformatter.PrivateLogFormatter"
 FEED_EXPORT_ENCODING = "utf-8"

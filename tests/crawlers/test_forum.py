@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -141,3 +142,14 @@ def test_missing_list_page_is_reported(site, crawl) -> None:
     assert result.items == 0
     assert result.errors == 1
     assert result.last_error == f"GET {url}: HTTP 404"
+
+
+def test_debug_logs_never_hold_an_item(site, crawl, caplog) -> None:
+    # With -v the daemon runs Scrapy at DEBUG: items must still not reach the log, since they
+    # hold the raw author ("老王") and unredacted text before the pipeline has seen them.
+    with caplog.at_level(logging.DEBUG):
+        result = crawl(forum_source(site), Collector(), LOG_LEVEL="DEBUG")
+    assert result.items == 5
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Scraped an item from " + site.url("/bbs/thread-101.html") in text
+    assert "老王" not in text and "未如实告知" not in text

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from yujing.alerts import Alert, AlertEvent
+from yujing.alerts import Alert, AlertEvent, EventKind
 from yujing.config import Config
 from yujing.records import utcnow
 from yujing.store import Outbox, OutboxItem
@@ -80,6 +80,13 @@ class Notifier:
         """Run ``event`` through the stages: one outbox row per receiver that is to hear of it
         (none when inhibited, silenced or already told); returns the outbox ids."""
         return [n.row for n in run(self.stages, [Notice(event)]) if n.row is not None]
+
+    def remind(self, alerts: Iterable[Alert]) -> list[int]:
+        """Tell receivers that never heard of these firing alerts (muted before, unmuted now)."""
+        notices = [
+            Notice(AlertEvent(EventKind.FIRING, a), first_only=True) for a in alerts if a.firing
+        ]
+        return [n.row for n in run(self.stages, notices) if n.row is not None]
 
     def _queues(self, now: datetime, limit: int) -> list[tuple[str, Receiver, list[OutboxItem]]]:
         """Per receiver, its due rows in order, up to the first row still waiting for a retry.

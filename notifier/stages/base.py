@@ -24,6 +24,9 @@ class Notice:
     receiver: str = ""  # set by the route stage
     group: str = ""  # set by the group stage
     row: int | None = None  # the outbox row, set by the outbox stage
+    # A reminder of an alert still firing: it goes only to receivers never told of the alert
+    # (its firing was inhibited or silenced then, and now nothing mutes it any more).
+    first_only: bool = False
 
 
 class Stage(Protocol):

@@ -7,7 +7,10 @@ Per receiver, a notification log says what it has been told of each alert. Again
 * the first notice of an alert is a "firing": an "updated" or "escalated" of an alert whose
   firing the receiver never got (inhibited, silenced, or routed elsewhere then) goes out as
   "firing", so the receiver opens it before it is told it changed;
-* a "resolved" of an alert the receiver was never told of is dropped: there is nothing to close.
+* a "resolved" of an alert the receiver was never told of is dropped: there is nothing to close;
+* a reminder (``Notice.first_only``) of an alert still firing goes only to receivers never told
+  of it: a category alert muted while its product fired is sent once the product has resolved,
+  even if the category's own numbers have not changed since.
 
 The log is durable because it is read from the outbox (``outbox.OutboxLog``): a row there is
 the record that the receiver was notified, whether delivered yet or not.
@@ -75,6 +78,8 @@ class DedupStage:
     @staticmethod
     def _check(notice: Notice, sent: Sequence[Sent]) -> Notice | None:
         event = notice.event
+        if notice.first_only:
+            return None if sent else notice
         if not sent:
             if event.event is EventKind.RESOLVED:
                 log.debug("alert %s resolved: %s never heard of it", event.id, notice.receiver)

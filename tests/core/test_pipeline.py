@@ -95,3 +95,36 @@ def test_category_alerts_reach_receivers_only_while_their_product_is_calm(tmp_pa
         assert [k for k, _ in delivered if k == "burst:whole/理赔"] == [], "inhibited"
     finally:
         pipeline.store.close()
+
+
+def test_a_category_alert_that_outlasts_its_product_is_sent_once_the_product_resolves(
+    tmp_path,
+) -> None:
+    pipeline, out = make(tmp_path)
+    try:
+        background(pipeline, "whole", 24, seed=4)  # about one post an hour
+        background(pipeline, "whole", 0.5, seed=5, cats=("理赔",))
+        # A product-wide wave with claims in it: both fire, the category is inhibited.
+        for i in range(20):
+            observe(pipeline, "whole", T0 + timedelta(minutes=i), ("理赔",) if i % 2 else ())
+        pipeline.detect(T0 + timedelta(minutes=20), all_products=True)
+        delivered = sent(pipeline, out)
+        assert ("burst:whole", "firing") in delivered
+        assert all(k != "burst:whole/理赔" for k, _ in delivered), "inhibited while whole fires"
+        # Then claims alone go on, three an hour: usual for the product, not for the category.
+        minute = 20
+        while minute < 5 * 60:
+            minute += 10
+            if minute % 20 == 0:
+                observe(pipeline, "whole", T0 + timedelta(minutes=minute), ("理赔",))
+            pipeline.detect(T0 + timedelta(minutes=minute), all_products=True)
+        delivered = sent(pipeline, out)
+        product = [e for k, e in delivered if k == "burst:whole"]
+        category = [e for k, e in delivered if k == "burst:whole/理赔"]
+        assert product == ["firing", "resolved"]
+        assert category[:1] == ["firing"], "told once nothing muted it any more"
+        assert delivered.index(("burst:whole", "resolved")) < delivered.index(
+            ("burst:whole/理赔", "firing")
+        )
+    finally:
+        pipeline.store.close()

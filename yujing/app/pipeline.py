@@ -89,6 +89,16 @@ class Pipeline:
                     self.store.alerts.save(change.alert)  # the latest numbers, told or not
                     if change.event is not None:
                         self.notifier.submit(change.event)
+                # Alerts still open that were muted when they fired (a category while its
+                # product fired) reach their receivers once nothing mutes them any more.
+                still_open = dict(self.lifecycle.firing)
+                for c in changes:
+                    if c.alert.firing:
+                        still_open[c.alert.key] = c.alert
+                    else:
+                        still_open.pop(c.alert.key, None)
+                told = {c.alert.key for c in changes if c.event is not None}
+                self.notifier.remind(a for k, a in still_open.items() if k not in told)
         except Exception:
             self.detector.rollback(mark)
             raise

@@ -117,8 +117,11 @@ class Notifier:
         sent = failed = 0
         for name, receiver, items in self._queues(now, limit):
             for item in items:
+                event = self._readable(name, item)
+                if event is None:
+                    continue
                 try:
-                    receiver.send(AlertEvent.from_dict(item.payload))
+                    receiver.send(event)
                 except Exception as exc:  # any failure is retried; the error is kept on the row
                     self._failed(name, item, exc, now)
                     failed += 1
@@ -139,8 +142,11 @@ class Notifier:
         sent = failed = 0
         for name, receiver, items in self._queues(now, limit):
             for item in items:
+                event = self._readable(name, item)
+                if event is None:
+                    continue
                 try:
-                    await asyncio.to_thread(receiver.send, AlertEvent.from_dict(item.payload))
+                    await asyncio.to_thread(receiver.send, event)
                 except Exception as exc:
                     self._failed(name, item, exc, now)
                     failed += 1
@@ -148,6 +154,17 @@ class Notifier:
                 self.outbox.delivered(item.id)
                 sent += 1
         return DeliveryReport(sent, failed)
+
+    def _readable(self, name: str, item: OutboxItem) -> AlertEvent | None:
+        """The row's event; a row that is no event (damaged, or from a foreign writer) is set
+        aside with its reason, so it neither blocks the receiver's queue nor is retried for ever."""
+        try:
+            return AlertEvent.from_dict(item.payload)
+        except (KeyError, TypeError, ValueError) as exc:
+            reason = f"unreadable alert event ({type(exc).__name__}: {exc})"
+            log.error("outbox row %d for %s set aside: %s", item.id, name, reason)
+            self.outbox.give_up(item.id, reason)
+            return None
 
     def _failed(self, name: str, item: OutboxItem, exc: Exception, now: datetime) -> None:
         if isinstance(exc, RetryLater):

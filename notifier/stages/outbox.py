@@ -38,7 +38,10 @@ class OutboxLog:
     def sent(self, receiver: str, alert_id: str) -> list[Sent]:
         out = []
         for payload in self.outbox.enqueued(receiver, alert_id):
-            event = AlertEvent.from_dict(payload)
+            try:
+                event = AlertEvent.from_dict(payload)
+            except (KeyError, TypeError, ValueError):
+                continue  # a damaged row tells nothing; delivery sets it aside
             out.append(Sent(event.event, event.alert.updated_at))
         return out
 

@@ -269,3 +269,19 @@ def test_close_releases_receivers_that_hold_connections(store: Store) -> None:
     )
     notifier.close()
     assert holder.closed
+
+
+def test_an_unreadable_row_is_set_aside_and_the_queue_goes_on(store: Store, caplog) -> None:
+    good = Flaky()
+    notifier = Notifier(notify({"receiver": "a"}), store.outbox, receivers={"a": good})
+    bad = store.outbox.enqueue("a", {"id": make_event().id, "text": "告警"})  # no alert in it
+    notifier.submit(make_event())
+    with caplog.at_level(logging.ERROR, logger="yujing.notifier"):
+        assert notifier.deliver_due() == DeliveryReport(sent=1, failed=0)
+    assert [e.id for e in good.got] == [make_event().id]
+    assert store.outbox.pending() == []
+    (row,) = store.db.execute("SELECT last_error FROM outbox WHERE id=?", (bad,)).fetchall()
+    assert row[0].startswith("not delivered: unreadable alert event (KeyError")
+    assert f"outbox row {bad} for a set aside" in caplog.text
+    # and the notification log still reads: the next event for that alert is routed as usual
+    assert notifier.submit(make_event("resolved")) != []

@@ -54,6 +54,13 @@ class Outbox:
             (format_time(utcnow()), item_id),
         )
 
+    def give_up(self, item_id: int, reason: str) -> None:
+        """Take a row that can never be delivered out of the queue; the row and why stay."""
+        self._db.execute(
+            "UPDATE outbox SET delivered_at=?, attempts=attempts+1, last_error=? WHERE id=?",
+            (format_time(utcnow()), f"not delivered: {reason}"[:2000], item_id),
+        )
+
     def failed(self, item_id: int, error: str, next_attempt_at: datetime) -> None:
         """Count a failed attempt, keep its error and schedule the next one."""
         self._db.execute(

@@ -42,7 +42,7 @@ def replay_store(
 
     cutoff = (now or utcnow()) - timedelta(seconds=since) if since else None
     understander = understander_for(config)
-    store = Store(path)
+    store = Store(path, readonly=True)  # not even a schema upgrade: production's to make
     posts = 0
     try:
         # Through a file: replay_posts reads one post per line in publication order, as it does

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -325,3 +327,23 @@ def test_the_cli_says_what_to_do_with_a_newer_file(tmp_path: Path, capsys) -> No
     err = capsys.readouterr().err
     assert err.startswith(f"error: {path}: the database has schema version {CURRENT + 5}")
     assert "Upgrade yujing" in err
+
+
+def test_processes_creating_a_new_store_at_the_same_moment_all_succeed(tmp_path: Path) -> None:
+    # SQLite does not wait on its busy timeout to switch a new file to WAL: without a retry,
+    # some of these openers failed with "database is locked".
+    code = (
+        "import sys, time; from yujing.store import Store;"
+        "t = float(sys.argv[2]); time.sleep(max(0.0, t - time.time()));"
+        "Store(sys.argv[1]).close()"
+    )
+    for round_ in range(12):
+        path = tmp_path / f"new{round_}.db"
+        at = f"{time.time() + 1.0:.3f}"
+        procs = [
+            subprocess.Popen([sys.executable, "-c", code, str(path), at], stderr=subprocess.PIPE)
+            for _ in range(4)
+        ]
+        errors = [p.communicate(timeout=60)[1].decode() for p in procs]
+        assert [p.returncode for p in procs] == [0, 0, 0, 0], errors
+        assert version_of(path) == CURRENT

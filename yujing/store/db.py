@@ -8,6 +8,7 @@ so writers take the file's write lock up front instead of failing on a read-to-w
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -16,19 +17,48 @@ __all__ = ["connect", "Transaction", "Rollback"]
 MEMORY = ":memory:"
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open (or create) the store's file with the pragmas every connection needs."""
+BUSY_MS = 5000
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open (or create) the store's file with the pragmas every connection needs.
+
+    ``readonly`` opens an existing file without writing anything to it, not even a journal
+    mode: for looking at a store someone else owns.
+    """
+    if readonly:
+        uri = f"file:{Path(path).resolve()}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+        return db
     if str(path) != MEMORY:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     # One connection per thread; the daemon uses it from its event-loop thread only.
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-    db.execute("PRAGMA journal_mode=WAL")
+    # Set first: everything below may meet another process (``yujing ingest`` or ``status``
+    # beside the daemon) holding the lock.
+    db.execute(f"PRAGMA busy_timeout={BUSY_MS}")
+    _wal(db)
     # NORMAL is durable across process crashes in WAL mode; only power loss can drop the last commits.
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
-    # Another process (``yujing ingest`` or ``status`` beside the daemon) may hold the lock.
-    db.execute("PRAGMA busy_timeout=5000")
     return db
+
+
+def _wal(db: sqlite3.Connection) -> None:
+    """Switch to WAL, waiting for other openers: SQLite does not apply the busy timeout to
+    this switch, so two processes creating a new store at once could otherwise fail."""
+    deadline = time.monotonic() + BUSY_MS / 1000
+    delay = 0.005
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 class Rollback(Exception):

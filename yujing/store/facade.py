@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .alerts import Alerts
 from .db import Transaction, connect
-from .migrations import migrate
+from .migrations import check_readable, migrate
 from .outbox import Outbox
 from .posts import Posts
 from .runs import Runs
@@ -19,11 +19,16 @@ class Store:
     """The embedded store. Callers use the views (``store.posts.accept(...)``), which all share
     the one connection, so a ``transaction()`` spans whatever they write inside it."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, readonly: bool = False):
+        """``readonly``: look at an existing store without changing it, not even upgrading
+        its schema (a file newer than this code is still refused)."""
         self.path = Path(path)
-        self.db = connect(path)
+        self.db = connect(path, readonly=readonly)
         try:
-            migrate(self.db, path)
+            if readonly:
+                check_readable(self.db, path)
+            else:
+                migrate(self.db, path)
         except BaseException:
             self.db.close()  # a refused or failed upgrade must not leave the file open
             raise

@@ -141,6 +141,13 @@ def schema_version(db: sqlite3.Connection) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
 
+def check_readable(db: sqlite3.Connection, path: str | Path) -> None:
+    """For a read-only look: refuse a file newer than this code (its tables may have moved)."""
+    found = schema_version(db)
+    if found > len(MIGRATIONS):
+        raise SchemaTooNew(path, found, len(MIGRATIONS))
+
+
 def migrate(db: sqlite3.Connection, path: str | Path) -> int:
     """Bring the file to ``len(MIGRATIONS)``; returns the version it had. ``path`` is for errors.
 

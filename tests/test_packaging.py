@@ -3,13 +3,14 @@ its layers keep the contracts in ``.importlinter`` (import-linter, run on the bu
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+
+from testkit.wheel import build_wheel, copy_tracked
 
 ROOT = Path(__file__).resolve().parent.parent
 # Source folders and where they land inside the package.
@@ -24,29 +25,10 @@ FOLDERS = {
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    # setuptools reuses ./build and never removes a module deleted since: start from nothing,
-    # or a removed module would still ship and this test would not see it.
-    shutil.rmtree(ROOT / "build", ignore_errors=True)
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "--quiet",
-            "--wheel-dir",
-            str(out),
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    (built,) = out.glob("yujing-*.whl")
-    return built
+    # Built from a copy of the tracked files, as a release from a clean clone is: a stale
+    # ./build or an untracked file in the working tree can neither leak in nor be written to.
+    src = copy_tracked(ROOT, tmp_path_factory.mktemp("src"))
+    return build_wheel(src, tmp_path_factory.mktemp("wheel"))
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +103,6 @@ def test_imports_point_down(unpacked: Path) -> None:
         [
             str(Path(sys.executable).parent / "lint-imports"),
             "--no-cache",
-            "--config",
             str(ROOT / ".importlinter"),
         ],
         cwd=unpacked,  # lint-imports puts its working folder first on the path

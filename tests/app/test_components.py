@@ -151,3 +151,21 @@ def test_detection_wakes_delivery_without_waiting_for_it(tmp_path: Path) -> None
     assert asyncio.run(run()) == ["an event"]
     assert delivered == ["sent"]
     daemon.close()
+
+
+def test_a_reload_during_shutdown_is_skipped(tmp_path: Path) -> None:
+    calls.clear()
+    path = write(tmp_path)
+    daemon = Daemon(path, components=[Recorder])
+    pipeline = daemon.pipeline
+
+    class ReloadWhileStopping(Recorder):
+        async def stop(self) -> None:
+            # A SIGHUP arriving while the parts stop must not build a pipeline nobody closes.
+            path.write_text(path.read_text(encoding="utf-8") + "timezone: UTC\n", "utf-8")
+            assert daemon.reload() is False
+            calls.append("stop")
+
+    daemon.components = [ReloadWhileStopping(daemon)]
+    asyncio.run(daemon.shutdown())
+    assert daemon.pipeline is pipeline and calls == ["stop"]

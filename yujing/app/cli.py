@@ -1,4 +1,4 @@
-"""The ``yujing`` command: run | check-config | ingest | status | demo."""
+"""The ``yujing`` command: run | check-config | ingest | status | demo | replay | sentiment."""
 
 from __future__ import annotations
 

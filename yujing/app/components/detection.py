@@ -21,19 +21,21 @@ class Detection(Component):
         # Jobs run on the loop's thread, so the store is used from one thread; the lock keeps
         # two evaluations from interleaving at an await and firing the same wave twice.
         self.lock = asyncio.Lock()
+        self.scheduler: AsyncIOScheduler | None = None
 
     def start(self, scheduler: AsyncIOScheduler) -> None:
         self.scheduler = scheduler
         self._schedule()
 
     def _schedule(self) -> None:
+        assert self.scheduler is not None
         every = self.daemon.config.detection.evaluate_every
         self.every(self.scheduler, "detect", every, functools.partial(self.detect, True))
 
     def reload(self, change: Reload) -> None:
         # The new detector restores from the store: it was given the old one's latest state
         # before the switch (see Daemon.reload); only the schedule may have changed.
-        if getattr(self, "scheduler", None) is not None:
+        if self.scheduler is not None:
             self._schedule()
 
     async def detect(self, all_products: bool = False) -> list[AlertEvent]:

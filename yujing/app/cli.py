@@ -167,6 +167,29 @@ def cmd_replay(args: argparse.Namespace) -> int:
     )
 
 
+def cmd_route_test(args: argparse.Namespace) -> int:
+    """Which receivers an alert with these labels reaches (amtool config routes test)."""
+    _, config = _load_or_exit(args.config)
+    from yujing.config.labels import LABELS
+    from yujing.notifier.route import match_receivers
+
+    labels: dict[str, str] = {}
+    for pair in args.labels:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            print(f"error: {pair!r}: give labels as name=value, e.g. severity=red", file=sys.stderr)
+            return 2
+        if name not in LABELS:
+            print(
+                f"warning: {name!r} is not a label alerts carry ({', '.join(LABELS)})",
+                file=sys.stderr,
+            )
+        labels[name] = value
+    receivers = match_receivers(config.notify.route, labels)
+    print(", ".join(receivers) if receivers else "(no receiver)")
+    return 0
+
+
 def _duration_arg(value: str) -> float:
     from yujing.config import parse_duration
 
@@ -235,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --store: how far back, e.g. 30d, 12h (default 30d)",
     )
     p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("route", help="which receivers an alert would reach")
+    route = p.add_subparsers(dest="route_command", required=True, metavar="ACTION")
+    t = route.add_parser("test", help="print the receivers for alert labels, e.g. severity=red")
+    config_arg(t)
+    t.add_argument("labels", nargs="+", metavar="LABEL=VALUE")
+    t.set_defaults(func=cmd_route_test)
 
     p = sub.add_parser("demo", help="run the daemon against a simulated world on 127.0.0.1")
     p.add_argument("--once", action="store_true", help="exit 0 once the wave's alert has fired")

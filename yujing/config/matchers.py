@@ -37,6 +37,8 @@ class Matcher:
 
 @lru_cache(maxsize=512)
 def parse_matcher(text: str) -> Matcher:
+    if re.search(r"==|!==|=~=", text):
+        raise ValueError(f"matcher {text!r}: write one = (severity=red, not severity==red)")
     m = _MATCHER.match(text)
     if not m:
         raise ValueError(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from yujing.config import Route
-from yujing.config.matchers import Matcher, parse_matcher
+from yujing.matchers import Matcher, parse_matcher
 
 __all__ = ["Matcher", "parse_matcher", "match_receivers"]
 

@@ -16,9 +16,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from .matchers import parse_matcher
 from .records import format_time, parse_time
 
-__all__ = ["Alert", "AlertEvent", "AlertState", "BurstFacts", "EventKind", "Severity"]
+__all__ = ["Alert", "AlertEvent", "AlertState", "BurstFacts", "EventKind", "Severity", "Silence"]
 
 
 class AlertState(StrEnum):
@@ -211,3 +212,31 @@ class AlertEvent:
         alert = Alert.from_dict(d)
         default = EventKind.RESOLVED if alert.state is AlertState.RESOLVED else EventKind.FIRING
         return cls(EventKind(d.get("event") or default), alert)
+
+
+@dataclass(frozen=True, slots=True)
+class Silence:
+    """Alertmanager's silence: while active, events whose labels all ``matchers`` match are not
+    sent. Active from ``starts_at`` up to, not including, ``ends_at``."""
+
+    matchers: tuple[str, ...]
+    starts_at: datetime
+    ends_at: datetime
+    author: str
+    comment: str
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        # An empty silence would mute everything: Alertmanager refuses it, and so do we.
+        if not self.matchers:
+            raise ValueError("a silence needs at least one matcher")
+        for m in self.matchers:
+            parse_matcher(m)  # raises ValueError on a bad matcher
+        if self.ends_at <= self.starts_at:
+            raise ValueError("a silence must end after it starts")
+
+    def active(self, now: datetime) -> bool:
+        return self.starts_at <= now < self.ends_at
+
+    def mutes(self, labels: dict[str, str]) -> bool:
+        return all(parse_matcher(m).matches(labels) for m in self.matchers)

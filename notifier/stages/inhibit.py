@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from yujing.alerts import Alert
 from yujing.config import InhibitRule
-from yujing.config.matchers import Matcher, parse_matcher
+from yujing.matchers import Matcher, parse_matcher
 
 from .base import Notice, mutable
 

@@ -14,6 +14,7 @@ from yujing.store import SchemaTooNew
 
 from .lock import StoreLocked
 from .paths import default_config
+from .silence_cli import add_silence_parser
 
 __all__ = ["main"]
 
@@ -265,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     config_arg(t)
     t.add_argument("labels", nargs="+", metavar="LABEL=VALUE")
     t.set_defaults(func=cmd_route_test)
+
+    add_silence_parser(sub, config_arg, _load_or_exit)
 
     p = sub.add_parser("demo", help="run the daemon against a simulated world on 127.0.0.1")
     p.add_argument("--once", action="store_true", help="exit 0 once the wave's alert has fired")

@@ -43,7 +43,10 @@ class Pipeline:
         # The inhibit stage reads the firing alerts from the store. Inside ``detect`` they
         # include this evaluation's: each alert is saved before its event is submitted.
         self.notifier = notifier or Notifier(
-            config, store.outbox, firing=lambda: store.alerts.all(AlertState.FIRING)
+            config,
+            store.outbox,
+            firing=lambda: store.alerts.all(AlertState.FIRING),
+            silences=lambda: store.silences.active(utcnow()),
         )
         self.journal = Journal(config.alerts_file) if config.alerts_file else None
         self.on_alert = on_alert

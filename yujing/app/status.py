@@ -11,7 +11,7 @@ from rich.table import Table
 from yujing.alerts import AlertState
 from yujing.config import Config
 from yujing.records import utcnow
-from yujing.store import Alerts, Outbox, Posts, Runs, Store
+from yujing.store import Alerts, Outbox, Posts, Runs, Silences, Store
 
 __all__ = ["print_status"]
 
@@ -40,6 +40,7 @@ def print_status(config: Config, console: Console | None = None) -> None:
         _sources(store.runs, config, console)
         _products(store.posts, config, console)
         _alerts(store.alerts, config, console)
+        _silences(store.silences, config, console)
         _outbox(store.outbox, console)
     finally:
         store.close()
@@ -105,6 +106,24 @@ def _alerts(alerts: Alerts, config: Config, console: Console) -> None:
             escape(
                 a.reasons[0] if a.reasons else ""
             ),  # the headline; `why` in full is in the alert
+        )
+    console.print(table)
+
+
+def _silences(silences: Silences, config: Config, console: Console) -> None:
+    active = silences.active(utcnow())
+    if not active:
+        return
+    table = Table(title=f"Active silences ({len(active)})")
+    for col in ("id", "until", "matchers", "by", "why"):
+        table.add_column(col)
+    for s in active:
+        table.add_row(
+            s.id,
+            _local(s.ends_at, config),
+            escape(" ".join(s.matchers)),
+            escape(s.author),
+            escape(s.comment),
         )
     console.print(table)
 

@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from .matchers import Matcher, parse_matcher
+from yujing.matchers import Matcher, parse_matcher
 
-__all__ = ["LABELS", "label_values", "matcher_problems"]
+__all__ = ["LABELS", "label_values", "matcher_problem", "matcher_problems"]
 
 # Every label an alert event can carry, with what it means (the README lists these).
 LABELS: dict[str, str] = {
@@ -81,6 +81,16 @@ def _matcher_lists(config: Any) -> Iterator[tuple[tuple[Any, ...], list[str]]]:
     for i, rule in enumerate(config.notify.inhibit_rules):
         for side in ("source_matchers", "target_matchers"):
             yield ("notify", "inhibit_rules", i, side), getattr(rule, side)
+
+
+def matcher_problem(text: str, config: Any) -> str | None:
+    """What is wrong with one matcher (bad grammar, a label or value that does not exist)."""
+    try:
+        matcher = parse_matcher(text)
+    except ValueError as exc:
+        return str(exc)
+    values = label_values([p.id for p in config.products], [c.id for c in config.categories])
+    return _problem(matcher, values)
 
 
 def matcher_problems(config: Any) -> list[tuple[tuple[Any, ...], str]]:

@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from yujing.matchers import parse_matcher
+
 from .base import Duration, SecretStr, Strict
-from .matchers import parse_matcher
 
 __all__ = [
     "LogReceiver",

@@ -1,7 +1,7 @@
 """The embedded store: one SQLite file in WAL mode.
 
 It holds posts (a post is accepted once its row is committed), dedup keys, crawl runs, detector
-state, alerts and the delivery outbox, one module and one small class per concern over a shared
+state, alerts, the delivery outbox and silences, one module and one small class per concern over a shared
 connection. ``Store`` opens the file and migrates its schema (``migrations``); a file written by
 a newer yujing is refused with ``SchemaTooNew``.
 """
@@ -13,6 +13,7 @@ from .migrations import SchemaTooNew
 from .outbox import Outbox, OutboxItem
 from .posts import Posts
 from .runs import Runs, SourceRun
+from .silences import Silences
 from .state import State
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Alerts",
     "Outbox",
     "OutboxItem",
+    "Silences",
     "Transaction",
     "Rollback",
     "SchemaTooNew",

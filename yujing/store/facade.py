@@ -10,6 +10,7 @@ from .migrations import check_readable, migrate
 from .outbox import Outbox
 from .posts import Posts
 from .runs import Runs
+from .silences import Silences
 from .state import State
 
 __all__ = ["Store"]
@@ -37,6 +38,7 @@ class Store:
         self.state = State(self.db)
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
+        self.silences = Silences(self.db)
 
     def transaction(self) -> Transaction:
         """All writes inside commit together or not at all (not re-entrant)."""

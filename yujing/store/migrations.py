@@ -119,9 +119,23 @@ CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox(receiver, json_extract(payl
 CREATE INDEX IF NOT EXISTS alerts_by_state ON alerts(state, updated_at);
 """
 
+V3_SILENCES = """
+CREATE TABLE IF NOT EXISTS silences (
+    id TEXT PRIMARY KEY,
+    matchers TEXT NOT NULL,  -- a JSON list of matchers, all of which must match
+    starts_at TEXT NOT NULL,
+    ends_at TEXT NOT NULL,
+    author TEXT NOT NULL,
+    comment TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS silences_by_end ON silences(ends_at);
+"""
+
 MIGRATIONS: list[Migration] = [
     sql(V1_SCHEMA),  # 1: posts, dedup, source_runs, state, alerts, outbox
     sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
+    sql(V3_SILENCES),  # 3: silences
 ]
 
 

@@ -29,7 +29,7 @@ def client_for(es: FakeElasticsearch, **kw):
 
 def fill(store: Store, n: int, start: int = 0) -> None:
     for i in range(start, start + n):
-        assert store.posts.accept(make_scored(i), f"dedup{i}")
+        assert store.posts.accept(make_scored(i))
 
 
 def test_templates_are_composable_and_carry_the_document_mappings() -> None:

@@ -146,7 +146,7 @@ def main() -> None:
         for sp in scored:
             verdict = identity.classify(sp)
             if verdict.same_as is not None:
-                identity.linked(verdict.same_as.post_id, sp.post)
+                identity.linked(verdict.same_as, sp.post)
                 linked += 1
                 continue
             copies += verdict.text_id != sp.post.id

@@ -11,9 +11,10 @@ shingles that keep word order. One changed character costs at most two of a text
 three changes in a 60-character complaint keep it above 0.8, while two different complaints
 that share a product name and the usual words ("理赔", "客服", "怎么办") stay near 0.2-0.3.
 
-The index is bounded: it forgets texts older than ``horizon`` (of the stream's own time, so
-replaying history behaves like the daemon) and keeps at most ``capacity`` of them, oldest
-first out. Each remembered text costs about 3.5 KB (the LSH tables take most of it).
+The index holds one entry per distinct text (a copy group), not per post, and is bounded: it
+forgets texts not seen for ``horizon`` (of the stream's own time, so replaying history behaves
+like the daemon) and keeps at most ``capacity`` of them, least recently seen first out. Each
+remembered text costs about 4 KB (the LSH tables take most of it).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ SEED = 1
 COPY = 0.65  # estimated Jaccard similarity of bigram sets from which a text is a copy
 SHORT = 10  # below this many letters and digits only the identical text is the same text
 HORIZON = 30 * 86400.0  # seconds: copies are looked for among the last 30 days' texts
-CAPACITY = 20_000  # texts remembered at most, about 70 MB
+CAPACITY = 20_000  # distinct texts remembered at most, about 80 MB
 
 # Permutations are drawn once and shared: drawing them per sketch would cost more than the
 # sketch itself. "affine32" is datasketch's default scheme since 2.0, named so the sketches
@@ -105,73 +106,101 @@ def similarity(a: Sketch, b: Sketch) -> float:
 
 @dataclass(slots=True)
 class Entry:
-    """One remembered post: enough to say whether a new one copies it or is it."""
+    """One remembered text (a copy group), held by the post that brought it: enough to say
+    whether a new post copies the text or is that very post."""
 
-    post_id: str
-    text_id: str  # its copy group
-    sources: frozenset[str]  # sources it was seen from (more than one once linked)
-    channels: frozenset[str]  # "web", "hotline": whose author namespaces it was seen in
+    text_id: str  # the copy group
+    post_id: str  # the stored post whose text, source and author this is
+    # Tuples, not sets: one or two items each, and a set costs four times the memory.
+    sources: tuple[str, ...]  # sources that post was seen from (more than one once linked)
+    channels: tuple[str, ...]  # "web", "hotline": whose author namespaces it was seen in
     author: str | None  # salted hash
-    published: float  # timestamp
+    published: float  # timestamp of that post
+    seen: float  # timestamp of the group's latest post: an active campaign stays remembered
     sketch: Sketch
 
 
 class CopyIndex:
-    """Recent texts by similarity: ``near(sketch, published)`` finds the copies of a text."""
+    """Recent texts by similarity: ``near(sketch, published)`` finds the texts a post copies.
+
+    One entry per copy group, not per post: a copy joins its group (``touch``) instead of
+    adding to the index, so a campaign of thousands of copies costs one entry, and a lookup
+    compares a new post with distinct texts only.
+    """
 
     def __init__(self, horizon: float = HORIZON, capacity: int = CAPACITY, threshold: float = COPY):
         self.horizon = horizon
         self.capacity = capacity
         self.threshold = threshold
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=BANDS)
-        self._entries: OrderedDict[str, Entry] = OrderedDict()  # oldest remembered first
+        # Least recently seen group first: what the horizon and the capacity evict.
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._latest = -math.inf
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __contains__(self, post_id: str) -> bool:
-        return post_id in self._entries
+    def __contains__(self, text_id: str) -> bool:
+        return text_id in self._entries
 
-    def get(self, post_id: str) -> Entry | None:
-        return self._entries.get(post_id)
+    def get(self, text_id: str) -> Entry | None:
+        return self._entries.get(text_id)
 
     def add(self, entry: Entry) -> None:
-        """Remember a post (again: its details are replaced, its sketch is kept)."""
-        known = self._entries.get(entry.post_id)
-        if known is not None:
-            entry.sketch = known.sketch
-            self._entries[entry.post_id] = entry
+        """Remember a new text (a group ``touch`` when it is known already)."""
+        if entry.text_id in self._entries:
+            self.touch(entry.text_id, entry.seen)
             return
-        self._entries[entry.post_id] = entry
+        self._entries[entry.text_id] = entry
         if entry.sketch.minhash is not None:
-            self._lsh.insert(entry.post_id, entry.sketch.minhash, check_duplication=False)
-        self._latest = max(self._latest, entry.published)
+            self._lsh.insert(entry.text_id, entry.sketch.minhash, check_duplication=False)
+        self._latest = max(self._latest, entry.seen)
+        self._evict()
+
+    def touch(self, text_id: str, published: float) -> None:
+        """A post of the group ``text_id`` was seen at ``published``."""
+        entry = self._entries.get(text_id)
+        if entry is None:
+            return
+        entry.seen = max(entry.seen, published)
+        self._entries.move_to_end(text_id)
+        self._latest = max(self._latest, published)
         self._evict()
 
     def near(self, sk: Sketch, published: float) -> list[tuple[Entry, float]]:
-        """Remembered posts whose text ``sk`` copies, most similar first (then oldest first)."""
+        """Remembered texts that ``sk`` copies, most similar first (then oldest first)."""
         if sk.minhash is None:
             return []
+        entries = [self._entries[key] for key in self._lsh.query(sk.minhash)]
+        entries = [
+            e
+            for e in entries
+            # A group quiet for longer than the horizon is forgotten, early or late.
+            if e.published - self.horizon <= published <= e.seen + self.horizon
+        ]
+        if not entries:
+            return []
+        # The MinHash estimate (what MinHash.jaccard computes) for all candidates at once: LSH
+        # candidates of boilerplate-heavy text can be dozens, one call each would dominate.
+        values = np.stack([e.sketch.minhash.hashvalues for e in entries])  # type: ignore[union-attr]
+        sims = np.count_nonzero(values == sk.minhash.hashvalues, axis=1) / NUM_PERM
         found = []
-        for key in self._lsh.query(sk.minhash):
-            entry = self._entries[key]
-            if abs(published - entry.published) > self.horizon:
-                continue
-            sim = similarity(sk, entry.sketch)
+        for entry, sim in zip(entries, sims.tolist(), strict=True):
+            if min(sk.length, entry.sketch.length) < SHORT:
+                sim = similarity(sk, entry.sketch)
             if sim >= self.threshold:
                 found.append((entry, sim))
         found.sort(key=lambda es: (-es[1], es[0].published))
         return found
 
     def _evict(self) -> None:
-        # Insertion order is close to time order (posts arrive as they are published); a late
-        # old post lingers until the capacity pushes it out, which the bound still limits.
+        # Groups are ordered by when they were last seen, and posts arrive about in time order;
+        # a late old post lingers until the capacity pushes it out, which the bound still limits.
         oldest = self._latest - self.horizon
         while self._entries:
             first = next(iter(self._entries.values()))
-            if len(self._entries) <= self.capacity and first.published >= oldest:
+            if len(self._entries) <= self.capacity and first.seen >= oldest:
                 break
-            del self._entries[first.post_id]
+            del self._entries[first.text_id]
             if first.sketch.minhash is not None:
-                self._lsh.remove(first.post_id)
+                self._lsh.remove(first.text_id)

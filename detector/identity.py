@@ -14,9 +14,10 @@ that identity, every new post is compared with the recent ones (``copies.CopyInd
   live in different namespaces, so their hashes can never match). It is linked to the stored
   post, not stored or counted again; when it is the richer record, the stored one takes its
   fields (see ``yujing.app.intake``).
-* **A copy**: a post whose text is similar (>= ``copies.COPY``) to a recent one, and not the
+* **A copy**: a post whose text is similar (>= ``copies.COPY``) to a recent text, and not the
   same post. It is stored and counted, its author is a person, and it joins that text's copy
-  group (``ScoredPost.text_id``, the id of the group's first post).
+  group (``ScoredPost.text_id``, the id of the group's first post). The index keeps each group
+  once, held by its first post: a copy is compared with that post's text, source and author.
 * Otherwise the post starts a group of its own (``text_id`` is its own id).
 
 So the same text from two different named accounts of one channel kind is always two posts.
@@ -95,10 +96,10 @@ class Verdict:
 
 
 class Identity:
-    """Recent posts by text, bounded (``copies.HORIZON``, ``copies.CAPACITY``).
+    """Recent texts, one entry per copy group, bounded (``copies.HORIZON``, ``copies.CAPACITY``).
 
-    ``classify`` a new post, then ``remember`` it once it is accepted (or ``linked`` when it
-    was the same as a stored one). ``cursor`` is the store rowid the index has read up to,
+    ``classify`` a new post, then ``remember`` it once it is accepted, or tell ``linked`` when
+    it was a stored post seen again. ``cursor`` is the store rowid the index has read up to,
     for the daemon, which feeds it every stored post (``remember_stored``).
     """
 
@@ -120,29 +121,34 @@ class Identity:
         return Verdict(post.id, sk)
 
     def remember(self, scored: ScoredPost, sk: Sketch | None = None) -> None:
-        """Remember an accepted post (``text_id`` set) so later ones can copy or be it."""
+        """Remember an accepted post: a new text, or one more post of its copy group."""
         post = scored.post
+        at = post.published_at.timestamp()
+        if scored.text_key in self.index:
+            self.index.touch(scored.text_key, at)
+            return
         self.index.add(
             Entry(
-                post_id=post.id,
                 text_id=scored.text_key,
-                sources=frozenset((post.source,)),
-                channels=frozenset((channel_of(post),)),
+                post_id=post.id,
+                sources=(post.source,),
+                channels=(channel_of(post),),
                 author=post.author,
-                published=post.published_at.timestamp(),
+                published=at,
+                seen=at,
                 sketch=sk or sketch(compared_text(post)),
             )
         )
 
-    def linked(self, post_id: str, post: Post) -> None:
-        """``post`` turned out to be the remembered ``post_id`` seen through another channel."""
-        entry = self.index.get(post_id)
-        if entry is None:
-            return
-        entry.sources |= {post.source}
-        entry.channels |= {channel_of(post)}
+    def linked(self, entry: Entry, post: Post) -> None:
+        """``post`` turned out to be ``entry``'s post, seen through another channel."""
+        if post.source not in entry.sources:
+            entry.sources += (post.source,)
+        if channel_of(post) not in entry.channels:
+            entry.channels += (channel_of(post),)
         if entry.author is None:
-            entry.author = post.author
+            entry.author = post.author  # the richer record's, which now holds the stored row
+        self.index.touch(entry.text_id, post.published_at.timestamp())
 
     def remember_stored(self, rowid: int, doc: dict[str, Any]) -> ScoredPost | None:
         """Remember a post read from the store (``ScoredPost.to_dict``), committed as ``rowid``.
@@ -156,7 +162,8 @@ class Identity:
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("copy index skipped stored post %d: %s", rowid, exc)
             return None
-        if scored.post.id in self.index:
+        if scored.text_id is not None and scored.text_id in self.index:
+            self.index.touch(scored.text_id, scored.post.published_at.timestamp())
             return scored
         sk = sketch(compared_text(scored.post))
         if scored.text_id is None:

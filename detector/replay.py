@@ -196,7 +196,7 @@ def replay_posts(config: Config, path: Path, emit: Callable[[dict[str, Any]], No
         verdict = identity.classify(scored)
         if verdict.same_as is not None:
             # Counted already, through the other channel (the daemon links it to that post).
-            identity.linked(verdict.same_as.post_id, post)
+            identity.linked(verdict.same_as, post)
             continue
         scored = replace(scored, text_id=scored.text_id or verdict.text_id)
         identity.remember(scored, verdict.sketch)

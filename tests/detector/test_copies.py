@@ -68,22 +68,34 @@ def test_short_texts_are_the_same_text_only_when_identical() -> None:
     assert sim("😡😡", "😡😡") == 0.0  # nothing to compare
 
 
-def test_the_index_forgets_beyond_its_horizon_and_capacity() -> None:
+def test_the_index_forgets_quiet_texts_beyond_its_horizon_and_capacity() -> None:
     index = CopyIndex(horizon=3600, capacity=3)
     sk = sketch(CAMPAIGN)
 
     def add(n: int, at: float) -> None:
-        index.add(Entry(f"p{n}", f"p{n}", frozenset({"f"}), frozenset({"web"}), None, at, sk))
+        index.add(Entry(f"p{n}", f"p{n}", ("f",), ("web",), None, at, at, sk))
 
     add(0, 0.0)
     add(1, 1000.0)
-    assert [e.post_id for e, _ in index.near(sk, 1000.0)] == ["p0", "p1"]
-    add(2, 4000.0)  # p0 is now more than an hour older than the newest post
+    assert [e.text_id for e, _ in index.near(sk, 1000.0)] == ["p0", "p1"]
+    index.touch("p1", 3000.0)  # a copy of p1 later on keeps its group remembered
+    add(2, 4000.0)  # p0 was last seen more than an hour before the newest post
     assert "p0" not in index and len(index) == 2
     add(3, 4001.0)
-    add(4, 4002.0)  # capacity 3: the oldest goes
-    assert [e.post_id for e, _ in index.near(sk, 4002.0)] == ["p2", "p3", "p4"]
+    add(4, 4002.0)  # capacity 3: the least recently seen goes
+    assert "p1" not in index
+    assert [e.text_id for e, _ in index.near(sk, 4002.0)] == ["p2", "p3", "p4"]
     assert index.near(sk, 4002.0 + 7200) == [], "too old for a post two hours later"
+
+
+def test_a_campaign_of_many_copies_is_one_entry_of_the_index() -> None:
+    identity = Identity()
+    for n in range(50):
+        text = CAMPAIGN if n % 2 else CAMPAIGN + "!" * (n % 5)
+        accept(identity, scored(n, text, source=f"site-{n % 3}"))
+    assert len(identity.index) == 1
+    first = scored(0, source="site-0").post.id
+    assert identity.index.get(first).seen == scored(49).post.published_at.timestamp()
 
 
 def scored(n: int, text: str = CAMPAIGN, **kw) -> ScoredPost:
@@ -96,7 +108,7 @@ def accept(identity: Identity, sp: ScoredPost) -> tuple[str | None, str]:
     """(the id of the post it is the same as, its text id), remembering new posts."""
     verdict = identity.classify(sp)
     if verdict.same_as is not None:
-        identity.linked(verdict.same_as.post_id, sp.post)
+        identity.linked(verdict.same_as, sp.post)
         return verdict.same_as.post_id, verdict.text_id
     identity.remember(replace(sp, text_id=verdict.text_id), verdict.sketch)
     return None, verdict.text_id

@@ -82,6 +82,7 @@ def test_post_indexer_bulk_indexes_new_posts_and_moves_the_cursor(store: Store) 
     assert source["collective"] is True and source["sentiment"] == 0.08
     assert source["reach"] == {"views": 100, "comments": 3} and source["reach_total"] == 103
     assert source["published_at"] == "2024-05-01T06:00:00+00:00"
+    assert source["text_id"] == "post0000"  # stored without a copy group: a text of its own
     docs = es.bulk_docs()
     assert [(d["op"], d["_index"], d["_id"]) for d in docs] == [
         ("index", "yj-posts", "post0000"),

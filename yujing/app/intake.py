@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from yujing.detector.copies import Entry
 from yujing.detector.identity import Identity, richness
 from yujing.detector.understand import Understander
 from yujing.records import Post, ScoredPost
@@ -64,7 +65,7 @@ class Intake:
         self.catch_up()
         verdict = self.identity.classify(scored)
         if verdict.same_as is not None:
-            self._link(scored, verdict.same_as.post_id)
+            self._link(scored, verdict.same_as)
             return False
         scored = replace(scored, text_id=verdict.text_id)
         rowid = posts.accept(scored)
@@ -77,8 +78,8 @@ class Intake:
         self.accepted += 1
         return True
 
-    def _link(self, scored: ScoredPost, stored_id: str) -> None:
-        posts = self.store.posts
+    def _link(self, scored: ScoredPost, entry: Entry) -> None:
+        posts, stored_id = self.store.posts, entry.post_id
         doc = posts.get(stored_id)
         if doc is None:
             return
@@ -95,5 +96,5 @@ class Intake:
             posts.replace(richer, alias=scored.post)
         else:
             posts.link(scored.post, stored_id)
-        self.identity.linked(stored_id, scored.post)
+        self.identity.linked(entry, scored.post)
         self.linked += 1

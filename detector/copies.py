@@ -60,7 +60,7 @@ _PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME).permutatio
 _MIX = np.uint32(0x9E3779B1)  # an odd constant: a bigram's two code points as one 32-bit value
 
 
-def _identity(value: int) -> int:
+def _as_is(value: int) -> int:
     return value
 
 
@@ -86,7 +86,7 @@ def sketch(text: str) -> Sketch:
     m = MinHash(
         num_perm=NUM_PERM,
         seed=SEED,
-        hashfunc=_identity,
+        hashfunc=_as_is,  # the bigram values are the hashes; the MinHash mixes them
         permutations=_PERMUTATIONS,
         scheme=_SCHEME,
     )

@@ -64,8 +64,7 @@ class Intake:
         scored = self.understander.understand(post)
         self.catch_up()
         verdict = self.identity.classify(scored)
-        if verdict.same_as is not None:
-            self._link(scored, verdict.same_as)
+        if verdict.same_as is not None and self._link(scored, verdict.same_as):
             return False
         scored = replace(scored, text_id=verdict.text_id)
         rowid = posts.accept(scored)
@@ -78,11 +77,12 @@ class Intake:
         self.accepted += 1
         return True
 
-    def _link(self, scored: ScoredPost, entry: Entry) -> None:
+    def _link(self, scored: ScoredPost, entry: Entry) -> bool:
+        """Link ``scored`` to the stored post it is; False if that post cannot be found."""
         posts, stored_id = self.store.posts, entry.post_id
         doc = posts.get(stored_id)
         if doc is None:
-            return
+            return False  # not in this store (another file?): better kept than lost
         stored = ScoredPost.from_dict(doc)
         if richness(scored.post) > richness(stored.post):
             # The richer record under the stored id, in the stored copy group, published when
@@ -98,3 +98,4 @@ class Intake:
             posts.link(scored.post, stored_id)
         self.identity.linked(entry, scored.post)
         self.linked += 1
+        return True

@@ -14,7 +14,8 @@ that share a product name and the usual words ("理赔", "客服", "怎么办") 
 The index holds one entry per distinct text (a copy group), not per post, and is bounded: it
 forgets texts not seen for ``horizon`` (of the stream's own time, so replaying history behaves
 like the daemon) and keeps at most ``capacity`` of them, least recently seen first out. Each
-remembered text costs about 4 KB (the LSH tables take most of it).
+remembered text costs about 4 KB (the LSH tables take most of it), and the library with the parts
+of scipy it loads about 27 MB once.
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ def sketch(text: str) -> Sketch:
         return Sketch(None, 0, exact)
     points = np.frombuffer(skel.encode("utf-32-le"), dtype=np.uint32)
     # Each bigram as one integer, computed for the whole text at once; a single character is
-    # its own shingle. The MinHash mixes these values before permuting them.
-    grams = points if len(points) == 1 else points[:-1] * _MIX ^ points[1:]
+    # its own shingle. A set: repeated phrases add nothing to it, only work. The MinHash mixes
+    # these values before permuting them.
+    grams = points if len(points) == 1 else np.unique(points[:-1] * _MIX ^ points[1:])
     m = MinHash(
         num_perm=NUM_PERM,
         seed=SEED,
@@ -172,12 +174,6 @@ class CopyIndex:
         if sk.minhash is None:
             return []
         entries = [self._entries[key] for key in self._lsh.query(sk.minhash)]
-        entries = [
-            e
-            for e in entries
-            # A group quiet for longer than the horizon is forgotten, early or late.
-            if e.published - self.horizon <= published <= e.seen + self.horizon
-        ]
         if not entries:
             return []
         # The MinHash estimate (what MinHash.jaccard computes) for all candidates at once: LSH
@@ -185,9 +181,13 @@ class CopyIndex:
         values = np.stack([e.sketch.minhash.hashvalues for e in entries])  # type: ignore[union-attr]
         sims = np.count_nonzero(values == sk.minhash.hashvalues, axis=1) / NUM_PERM
         found = []
-        for entry, sim in zip(entries, sims.tolist(), strict=True):
+        for i in np.flatnonzero(sims >= self.threshold).tolist():
+            entry, sim = entries[i], float(sims[i])
+            # A group quiet for longer than the horizon is forgotten, early or late.
+            if not entry.published - self.horizon <= published <= entry.seen + self.horizon:
+                continue
             if min(sk.length, entry.sketch.length) < SHORT:
-                sim = similarity(sk, entry.sketch)
+                sim = similarity(sk, entry.sketch)  # short texts: identical or not at all
             if sim >= self.threshold:
                 found.append((entry, sim))
         found.sort(key=lambda es: (-es[1], es[0].published))

@@ -1,4 +1,4 @@
-"""The embedded SQLite store: accepted posts are committed; dedup; outbox; alerts."""
+"""The embedded SQLite store: posts committed and known by id or alias; outbox; alerts."""
 
 from __future__ import annotations
 

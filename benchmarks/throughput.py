@@ -6,8 +6,10 @@
 The stream is what the daemon's detector sees: realistic Chinese posts (30-300 characters) about
 several products, background chatter for weeks with complaint waves in it, each post made unique
 so no cache helps. Every post goes through the Understander (normalise, redact, tag products and
-categories, sentiment, collective language) and the BurstDetector (observe; evaluate every ten
-minutes of stream time). Making the posts is not timed.
+categories, sentiment, collective language), the Identity (copy detection: a MinHash sketch
+looked up in the bounded LSH index of recent texts; the same post through another channel) and
+the BurstDetector (observe; evaluate every ten minutes of stream time). Making the posts is not
+timed.
 
 Printed beside it, in the same run: raw ``SnowNLP(text).sentiments`` on a sample of the same
 posts (the baseline the sentiment stage replaced), and resident memory at checkpoints: it must
@@ -21,6 +23,7 @@ import gc
 import os
 import resource
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -34,6 +37,7 @@ from yujing.app.demo.content import (
 )
 from yujing.config import load_config
 from yujing.detector.burst import detector_for
+from yujing.detector.identity import Identity
 from yujing.detector.understand import understander_for
 from yujing.records import Post, Reach, hash_author, post_id
 
@@ -112,19 +116,21 @@ def main() -> None:
     config = load_config(ROOT / "config" / "demo.yaml")
     understander = understander_for(config)
     detector = detector_for(config, None)
+    identity = Identity()
     rng = Random(42)
     evaluate_every = timedelta(minutes=10)
     next_eval = START + evaluate_every
     product_ids = [p.id for p in config.products]
 
-    print(f"understand + detect over {args.posts:,} posts ({args.days:g} days of stream time)")
+    print(f"understand + identify + detect over {args.posts:,} posts ({args.days:g} days)")
     print(
-        f"{'posts':>10} {'understand/s':>13} {'detect/s':>10} {'both/s':>8} "
+        f"{'posts':>10} {'understand/s':>13} {'identify/s':>11} {'detect/s':>10} {'all/s':>8} "
         f"{'RSS MB':>8} {'alert events':>13}"
     )
-    t_understand = t_detect = 0.0
+    t_understand = t_identify = t_detect = 0.0
     done = 0
     alerts = 0
+    linked = copies = 0
     rss_at: dict[int, float] = {}
     sample: list[Post] = []
     step = timedelta(days=args.days) / args.posts
@@ -134,22 +140,37 @@ def main() -> None:
         if len(sample) < args.snownlp_sample:
             sample.extend(posts[: args.snownlp_sample - len(sample)])
         start = time.perf_counter()
-        scored = [understander.understand(post)[0] for post in posts]
+        scored = [understander.understand(post) for post in posts]
         middle = time.perf_counter()
+        kept = []
         for sp in scored:
+            verdict = identity.classify(sp)
+            if verdict.same_as is not None:
+                identity.linked(verdict.same_as, sp.post)
+                linked += 1
+                continue
+            copies += verdict.text_id != sp.post.id
+            sp = replace(sp, text_id=verdict.text_id)
+            identity.remember(sp, verdict.sketch)
+            kept.append(sp)
+        identified = time.perf_counter()
+        for sp in kept:
             detector.observe(sp)
             if sp.post.published_at >= next_eval:
                 alerts += len(detector.evaluate(product_ids, next_eval))
                 next_eval += evaluate_every
         t_understand += middle - start
-        t_detect += time.perf_counter() - middle
+        t_identify += identified - middle
+        t_detect += time.perf_counter() - identified
         done += n
         if done % 100_000 == 0 or done == args.posts:
             gc.collect()
             rss_at[done] = rss_mb()
+            total = t_understand + t_identify + t_detect
             print(
-                f"{done:>10,} {done / t_understand:>13,.0f} {done / t_detect:>10,.0f} "
-                f"{done / (t_understand + t_detect):>8,.0f} {rss_at[done]:>8.1f} {alerts:>13}"
+                f"{done:>10,} {done / t_understand:>13,.0f} {done / t_identify:>11,.0f} "
+                f"{done / t_detect:>10,.0f} {done / total:>8,.0f} {rss_at[done]:>8.1f} "
+                f"{alerts:>13}"
             )
 
     # Before the baseline runs: loading raw snownlp's own model would count against us.
@@ -159,8 +180,15 @@ def main() -> None:
     print()
     print(f"{'posts/s on one core':40}{'':>10}")
     print(f"{'yujing understand stage':40}{done / t_understand:>10,.0f}   target >= 5,000")
+    print(f"{'yujing identify stage (copies)':40}{done / t_identify:>10,.0f}")
     print(f"{'yujing detect stage':40}{done / t_detect:>10,.0f}")
     print(f"{'yujing understand + detect':40}{done / (t_understand + t_detect):>10,.0f}")
+    total = t_understand + t_identify + t_detect
+    print(f"{'yujing understand + identify + detect':40}{done / total:>10,.0f}")
+    print(
+        f"copies: {copies:,} posts joined an earlier text's group; {linked:,} were the same "
+        f"post through another channel; {len(identity.index):,} texts remembered"
+    )
     print(
         f"{'raw SnowNLP(text).sentiments alone':40}{raw:>10,.0f}   ({len(sample)} of the same posts)"
     )

@@ -41,6 +41,10 @@ ITEM_PIPELINES = {
 YUJING_POST_SINK = None  # callable(Post) -> bool, or an import path to one
 YUJING_AUTHOR_SALT = "yujing-default-salt"
 YUJING_TIMEZONE = "Asia/Shanghai"
+# callable(native id) -> bool: the post is stored already, so spiders neither fetch nor parse it
+# again. A native id is what a post id is made from: a forum thread's URL, a feed entry's guid
+# (else its link).
+YUJING_KNOWN_URL = None
 
 LOG_LEVEL = "INFO"
 # Items never reach a log line: they hold raw names and text until the pipeline has redacted them.

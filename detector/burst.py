@@ -235,6 +235,7 @@ class BurstDetector:
             wave_posts=max(wave.posts, win.posts),
             complainants=people,
             anonymous=max(wave.anonymous, win.anonymous),
+            same_text_accounts=max(wave.same_text_accounts, win.same_text_accounts),
             sources=len(wave.sources | win.sources),
             reach=max(wave.reach, win.reach),
             collective=max(wave.collective, win.collective),

@@ -4,6 +4,10 @@ A burst counts posts; its alert says who posted them (distinct complainants, ano
 where (sources), how loudly (reach), in what words (collective-action terms, categories) and
 shows a few of them. ``Details`` keeps that per bucket inside the window and per open wave,
 bounded whatever the wave's size.
+
+Copies count once as text and once per account as people: each post's copy group
+(``ScoredPost.text_id``) is kept with the accounts that posted it, so a campaign of one text
+from six accounts is six complainants, one text, and ``same_text_accounts`` six.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from typing import Any
 
 from yujing.records import ScoredPost, format_time
 
-__all__ = ["Details", "NEGATIVE", "SAMPLES", "MAX_AUTHORS"]
+__all__ = ["Details", "NEGATIVE", "SAMPLES", "MAX_AUTHORS", "MAX_TEXTS"]
 
 NEGATIVE = 0.4  # sentiment below this is a negative post
 SAMPLES = 5
 MAX_AUTHORS = 4096  # distinct complainants remembered per bucket and per wave
+MAX_TEXTS = 4096  # distinct texts (copy groups) remembered per bucket and per wave
 
 
 @dataclass(slots=True)
@@ -32,8 +37,10 @@ class Details:
     reach: int = 0
     anonymous: int = 0  # posts without an author: counted apart, never as people
     overflow: int = 0  # authors beyond MAX_AUTHORS: people, not remembered one by one
+    text_overflow: int = 0  # texts beyond MAX_TEXTS: counted, their accounts not tracked
     sources: set[str] = field(default_factory=set)
     authors: set[str] = field(default_factory=set)
+    texts: dict[str, set[str]] = field(default_factory=dict)  # copy group -> its accounts
     terms: Counter[str] = field(default_factory=Counter)
     categories: Counter[str] = field(default_factory=Counter)
     samples: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
@@ -51,6 +58,7 @@ class Details:
             self.authors.add(post.author[:12])
         elif post.author[:12] not in self.authors:
             self.overflow += 1
+        self._add_text(sp.text_key[:12], post.author[:12] if post.author else None)
         self.terms.update(set(terms))
         self.categories.update(sp.categories)
         if keep_samples:
@@ -66,6 +74,17 @@ class Details:
                 self.samples.sort(key=lambda x: (x[0], x[1]["published_at"]), reverse=True)
                 del self.samples[SAMPLES:]
 
+    def _add_text(self, text: str, account: str | None) -> None:
+        accounts = self.texts.get(text)
+        if accounts is None:
+            if len(self.texts) >= MAX_TEXTS:
+                self.text_overflow += 1
+                return
+            accounts = self.texts[text] = set()
+        # Anonymous copies add a post to the text, not an account.
+        if account is not None and len(accounts) < MAX_AUTHORS:
+            accounts.add(account)
+
     def merge(self, other: Details) -> None:
         self.posts += other.posts
         self.negative += other.negative
@@ -80,6 +99,15 @@ class Details:
             self.overflow += len(new) - room
             new = set(list(new)[:room])
         self.authors |= new
+        self.text_overflow += other.text_overflow
+        for text, accounts in other.texts.items():
+            mine = self.texts.get(text)
+            if mine is None:
+                if len(self.texts) >= MAX_TEXTS:
+                    self.text_overflow += 1
+                    continue
+                mine = self.texts[text] = set()
+            mine |= set(list(accounts - mine)[: MAX_AUTHORS - len(mine)])
         self.terms.update(other.terms)
         self.categories.update(other.categories)
         self.samples = sorted(
@@ -93,6 +121,16 @@ class Details:
         """Distinct people: named authors and callers; anonymous posts are not people."""
         return len(self.authors) + self.overflow
 
+    @property
+    def distinct_texts(self) -> int:
+        """Distinct texts: a copy-paste campaign is one."""
+        return len(self.texts) + self.text_overflow
+
+    @property
+    def same_text_accounts(self) -> int:
+        """The most accounts that posted one and the same text (near-copies included)."""
+        return max(map(len, self.texts.values()), default=0)
+
     def dump(self) -> dict[str, Any]:
         return {
             "n": [
@@ -102,9 +140,11 @@ class Details:
                 self.reach,
                 self.anonymous,
                 self.overflow,
+                self.text_overflow,
             ],
             "s": sorted(self.sources),
             "a": sorted(self.authors),
+            "T": {text: sorted(accounts) for text, accounts in self.texts.items()},
             "t": dict(self.terms),
             "c": dict(self.categories),
             "x": [[r, s] for r, s in self.samples],
@@ -120,8 +160,11 @@ class Details:
             reach=n[3],
             anonymous=n[4],
             overflow=n[5] if len(n) > 5 else 0,
+            text_overflow=n[6] if len(n) > 6 else 0,
             sources=set(d["s"]),
             authors=set(d["a"]),
+            # State saved before copies were tracked has no texts: they start empty.
+            texts={text: set(accounts) for text, accounts in d.get("T", {}).items()},
             terms=Counter(d["t"]),
             categories=Counter(d["c"]),
             samples=[(int(r), dict(s)) for r, s in d["x"]],

@@ -2,7 +2,7 @@
 
 Posts arrive from forums, feeds and transcripts with full-width letters, odd spaces and
 invisible characters. Normalising once, the same way everywhere, lets product names,
-collective-action terms and duplicate checks match whatever the site did to the text.
+collective-action terms and copy detection match whatever the site did to the text.
 
 Both functions run for every post, so the per-character work is done by ``str.translate`` with
 tables built once from the Unicode database, not by a Python loop.
@@ -10,12 +10,11 @@ tables built once from the Unicode database, not by a Python loop.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 import unicodedata
 
-__all__ = ["normalize", "dedup_key", "dedup_key_normalized"]
+__all__ = ["normalize", "skeleton"]
 
 _SPACES = re.compile(r"\s+")
 
@@ -55,14 +54,8 @@ def normalize(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def dedup_key_normalized(title: str, text: str) -> str:
-    """``dedup_key`` for a title and text that ``normalize`` has already cleaned."""
-    # Sites re-punctuate, re-space and re-case reposted text; the letters and digits stay.
-    skeleton = (title + text).casefold().translate(_PUNCT_SPACE)
-    return hashlib.sha256(skeleton.encode()).hexdigest()[:32]
-
-
-def dedup_key(title: str, text: str) -> str:
-    """Key equal for the same complaint however it was punctuated, spaced or split between
-    title and body, so one complaint reposted on two sites counts once."""
-    return dedup_key_normalized(normalize(title), normalize(text))
+def skeleton(text: str) -> str:
+    """The letters and digits of already normalised text, case-folded: what copy detection
+    compares. Sites re-punctuate, re-space and re-case reposted text and copiers add emoji;
+    the letters and digits stay."""
+    return text.casefold().translate(_PUNCT_SPACE)

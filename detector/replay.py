@@ -4,8 +4,10 @@ Two inputs:
 
 * ``--posts FILE.jsonl``: one ``Post.to_dict()`` per line, oldest first. A line that carries
   ``products`` (and maybe ``categories``, ``sentiment``, ``collective``) is taken as tagged;
-  otherwise the Understander tags it from the configured products, as the daemon does. Exact
-  duplicates are dropped as the store would (a bounded memory of recent dedup keys).
+  otherwise the Understander tags it from the configured products, as the daemon does. Posts
+  are identified as the daemon does (``identity``): a post id seen before, or the same post
+  seen through another channel, counts once; copies from other accounts count as posts and
+  people, in their copy group (a line's own ``text_id`` is kept when it has one).
 * ``--counts FILE.csv``: ``timestamp,value`` (one series named after the file) or
   ``timestamp,product,value``, with or without a header, oldest first. The bucket size is the
   most common step between timestamps; the window is at least one bucket.
@@ -32,6 +34,7 @@ import re
 import sys
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
@@ -41,14 +44,15 @@ from yujing.config import Config, Detection
 from yujing.records import Post, ScoredPost, format_time, parse_time
 
 from .burst import BurstDetector, detector_for
+from .identity import Identity
 from .lifecycle import Lifecycle
-from .normalize import dedup_key, normalize
+from .normalize import normalize
 
 __all__ = ["replay_main", "replay_posts", "replay_counts", "infer_bucket"]
 
 log = logging.getLogger("yujing.replay")
 
-DEDUP_MEMORY = 200_000  # recent dedup keys kept; older duplicates are rare and harmless
+SEEN_MEMORY = 200_000  # recent post ids kept; an id seen again after that is rare and harmless
 DRAIN_WINDOWS = 6  # after the input, run the clock on this many windows for waves to resolve
 _SPACE_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?$")
 
@@ -133,6 +137,7 @@ def _scored(d: dict[str, Any], post: Post) -> ScoredPost:
         categories=tuple(d.get("categories") or ()),
         sentiment=float(d.get("sentiment", 0.5)),
         collective=bool(d.get("collective", False)),
+        text_id=d.get("text_id"),
     )
 
 
@@ -154,6 +159,7 @@ def replay_posts(config: Config, path: Path, emit: Callable[[dict[str, Any]], No
     detector = detector_for(config, None)
     events = _Events(emit, format_time)
     understander = None
+    identity = Identity()
     seen: OrderedDict[str, None] = OrderedDict()
     every = config.detection.evaluate_every
     touched: set[str] = set()
@@ -185,20 +191,26 @@ def replay_posts(config: Config, path: Path, emit: Callable[[dict[str, Any]], No
         if next_tick is None:
             next_tick = _ceil(ts, every)
         run_until(ts)
+        if post.id in seen:
+            continue
+        seen[post.id] = None
+        if len(seen) > SEEN_MEMORY:
+            seen.popitem(last=False)
         if d.get("products") is not None:
             scored = _scored(d, post)
-            key = dedup_key(scored.post.title, scored.post.text)
         else:
             if understander is None:
                 from .understand import understander_for
 
                 understander = understander_for(config)
-            scored, key = understander.understand(post)
-        if key in seen:
+            scored = understander.understand(post)
+        verdict = identity.classify(scored)
+        if verdict.same_as is not None:
+            # Counted already, through the other channel (the daemon links it to that post).
+            identity.linked(verdict.same_as, post)
             continue
-        seen[key] = None
-        if len(seen) > DEDUP_MEMORY:
-            seen.popitem(last=False)
+        scored = replace(scored, text_id=scored.text_id or verdict.text_id)
+        identity.remember(scored, verdict.sketch)
         detector.observe(scored)
         touched.update(scored.products)
         last = max(last, ts)

@@ -52,7 +52,7 @@ def replay_store(
             with lines.open("w", encoding="utf-8") as fh:
                 for doc in store.posts.published_since(cutoff):
                     try:
-                        scored, _ = understander.understand(Post.from_dict(doc))
+                        scored = understander.understand(Post.from_dict(doc))
                     except (KeyError, TypeError, ValueError) as exc:
                         print(
                             f"{path}: skipped stored post {doc.get('id')}: {exc}", file=sys.stderr

@@ -12,7 +12,7 @@ from yujing.config import Category, Config, Product
 from yujing.records import Post, ScoredPost
 
 from .categories import CategoryTagger
-from .normalize import dedup_key_normalized, normalize
+from .normalize import normalize
 from .products import ProductTagger
 from .redact import Redactor
 from .sentiment import SentimentScorer
@@ -28,7 +28,7 @@ _NUMBER_GOES_ON = re.compile(r"[ -]?[0-9]")
 class Understander:
     """``understand(post)``: redact -> tag products -> tag categories -> sentiment -> collective.
 
-    Personal data is taken out of the title and text first, so the dedup key, the tags and
+    Personal data is taken out of the title and text first, so copy detection, the tags and
     everything stored, indexed or sent only ever see placeholders. The kinds redacted are kept
     in ``extras["redacted"]`` ({"phone": 1}), the collective terms in
     ``extras["collective_terms"]``. The url, author (already a salted hash) and other extras
@@ -47,8 +47,12 @@ class Understander:
         self.redactor = redactor or Redactor()
         self.scorer = scorer or SentimentScorer()
 
-    def understand(self, post: Post) -> tuple[ScoredPost, str]:
-        """The scored post (carrying normalised, redacted title and text) and its dedup key."""
+    def understand(self, post: Post) -> ScoredPost:
+        """The scored post, carrying normalised, redacted title and text.
+
+        Which post it is, and which copy group its text belongs to, is decided after this, by
+        ``identity.Identity``, against the posts before it.
+        """
         # Normalised first: full-width digits and zero-width characters would hide a number.
         title, text = normalize(post.title), normalize(post.text)
         title = _drop_cut_number(title, text)
@@ -58,14 +62,13 @@ class Understander:
         whole = f"{title} {text}".strip()
         terms = collective_terms_in_normalized(whole)
         extras = _extras(post.extras, _merge(in_title, in_text), terms)
-        scored = ScoredPost(
+        return ScoredPost(
             post=replace(post, title=title, text=text, extras=extras),
             products=self.products.tag_normalized(whole),
             categories=self.categories.tag_normalized(whole),
             sentiment=self.scorer.score(whole),
             collective=bool(terms),
         )
-        return scored, dedup_key_normalized(title, text)
 
 
 def understander_for(config: Config) -> Understander:

@@ -58,6 +58,7 @@ class PostDoc(Document):
     source = Keyword()
     url = Keyword()
     author = Keyword()  # salted hash, never the raw name
+    text_id = Keyword()  # copy group: the posts of one (nearly) identical text share it
     title = _chinese_text()
     text = Text(analyzer="standard")
     published_at = Date()
@@ -90,6 +91,8 @@ class PostDoc(Document):
             source=doc["source"],
             url=doc["url"],
             author=doc.get("author"),
+            # Posts stored before copies were tracked are each a text of their own.
+            text_id=doc.get("text_id") or doc["id"],
             title=doc.get("title", ""),
             text=doc.get("text", ""),
             published_at=doc["published_at"],

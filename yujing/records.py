@@ -113,6 +113,15 @@ class ScoredPost:
     categories: tuple[str, ...]
     sentiment: float  # probability the text is positive, 0..1
     collective: bool = False  # collective-action language seen
+    # Copy group: the id of the first stored post with the same or nearly the same text (this
+    # post's own id when it is the first). None: not identified (a post stored before copies
+    # were tracked); it then counts as a text of its own.
+    text_id: str | None = None
+
+    @property
+    def text_key(self) -> str:
+        """The copy group this post counts in: ``text_id``, else its own id."""
+        return self.text_id or self.post.id
 
     def to_dict(self) -> dict[str, Any]:
         d = self.post.to_dict()
@@ -121,6 +130,7 @@ class ScoredPost:
             categories=list(self.categories),
             sentiment=round(self.sentiment, 4),
             collective=self.collective,
+            text_id=self.text_id,
         )
         return d
 
@@ -133,4 +143,5 @@ class ScoredPost:
             categories=tuple(d.get("categories") or ()),
             sentiment=float(d.get("sentiment", 0.5)),
             collective=bool(d.get("collective", False)),
+            text_id=d.get("text_id"),  # absent from posts stored before copies were tracked
         )

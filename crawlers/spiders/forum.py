@@ -51,6 +51,7 @@ class ForumSpider(SourceSpider):
         if not links:
             self.logger.warning("no thread links on %s (list.link matched nothing)", response.url)
         # Threads already stored are not fetched again: a board is re-read every few minutes.
+        # YUJING_KNOWN_URL(native id) -> bool; a thread's native id is its URL (parse_detail).
         known = self.settings.get("YUJING_KNOWN_URL")
         # follow_all takes <a> elements as well as href strings, so both selector styles work.
         for request in response.follow_all(

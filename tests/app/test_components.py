@@ -171,3 +171,33 @@ def test_a_reload_during_shutdown_is_skipped(tmp_path: Path) -> None:
     daemon.components = [ReloadWhileStopping(daemon)]
     asyncio.run(daemon.shutdown())
     assert daemon.pipeline is pipeline and calls == ["stop"]
+
+
+def test_spiders_are_told_which_posts_are_known_under_every_id_and_reloads_keep_the_index(
+    tmp_path: Path,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from yujing.app.components.sources import Sources
+    from yujing.records import Post, post_id
+
+    path = write(tmp_path)
+    daemon = Daemon(path)
+    at = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    text = "安心e生医疗险理赔被拒，理由是既往症未告知，可投保时根本没问过，客服一直推脱。"
+    url = "https://bbs.example/thread-1.html"
+
+    def sighting(source: str, native_id: str, author: str | None, minutes: int) -> Post:
+        when = at + timedelta(minutes=minutes)
+        return Post(source, url, post_id(source, native_id), author, "拒赔", text, when, when)
+
+    assert daemon.pipeline.accept(sighting("bbs", url, "a1b2", 0))
+    assert not daemon.pipeline.accept(sighting("bbs-rss", "guid-1", None, 5))  # its feed copy
+    sources = daemon.get(Sources)
+    assert sources._known_url("bbs")(url) and sources._known_url("bbs-rss")("guid-1")
+    assert not sources._known_url("bbs-rss")("guid-2")
+
+    identity = daemon.pipeline.identity
+    path.write_text(path.read_text(encoding="utf-8") + "  - id: b\n    name: b\n", "utf-8")
+    assert daemon.reload() and daemon.pipeline.identity is identity, "not rebuilt on reload"
+    daemon.store.close()

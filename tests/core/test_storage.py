@@ -1,8 +1,9 @@
-"""The embedded SQLite store: accepted posts are committed; dedup; outbox; alerts."""
+"""The embedded SQLite store: posts committed and known by id or alias; outbox; alerts."""
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def scored(
 
 def test_accept_commits_and_survives_a_new_connection(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
-    assert store.posts.accept(scored(1), "k1") is True
+    assert store.posts.accept(scored(1)) == 1  # its rowid
     # Seen from another connection right away: the post is committed, not buffered.
     other = sqlite3.connect(tmp_path / "y.db")
     assert other.execute("SELECT count(*) FROM posts").fetchone()[0] == 1
@@ -47,14 +48,44 @@ def test_accept_commits_and_survives_a_new_connection(tmp_path: Path) -> None:
     assert doc["products"] == ["anxin-e"]
 
 
-def test_duplicates_by_text_key_and_by_id(tmp_path: Path) -> None:
+def test_posts_are_identified_by_id_never_by_text(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
-    assert store.posts.accept(scored(1), "same-text")
-    assert not store.posts.accept(scored(2), "same-text"), "same text from elsewhere is one post"
-    assert not store.posts.accept(scored(1), "other-key"), "same post id is one post"
+    first = scored(1)
+    same_words = replace(scored(2), post=replace(scored(2).post, text=first.post.text))
+    assert store.posts.accept(first) == 1
+    assert store.posts.accept(same_words) == 2, "another post with the same words is a post"
+    assert store.posts.accept(first) is None, "the same post id again is one post"
+    assert store.posts.count() == 2
+
+
+def test_a_linked_sighting_is_known_and_never_stored_again(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    stored = scored(1)
+    feed_copy = scored(9, author="", source="feed").post  # another channel's id for it
+    assert store.posts.accept(stored)
+    assert store.posts.link(feed_copy, stored.post.id)
+    assert not store.posts.link(feed_copy, stored.post.id), "linked once"
+    assert store.posts.has(feed_copy.id) and store.posts.has(stored.post.id)
+    assert store.posts.aliases(stored.post.id) == [(feed_copy.id, "feed", feed_copy.url)]
+    assert store.posts.accept(scored(9, source="feed")) is None
     assert store.posts.count() == 1
-    assert store.posts.find_duplicate("same-text") == scored(1).post.id
-    assert store.posts.find_duplicate("other-key") is None, "a refused post leaves no dedup key"
+
+
+def test_a_richer_record_replaces_the_stored_one_in_place(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    poor = scored(1, author="", source="feed", product="anxin-e")
+    assert store.posts.accept(poor) == 1
+    assert store.posts.accept(scored(2)) == 2
+    forum = scored(3, product="jinfu")
+    richer = replace(forum, post=replace(forum.post, id=poor.post.id), text_id=poor.post.id)
+    assert store.posts.replace(richer, alias=forum.post)
+    # Same id and rowid: a reader that has passed row 1 sees no new post.
+    assert store.posts.after(1) == [(2, scored(2).to_dict())]
+    [(rowid, doc)] = store.posts.after(0, limit=1)
+    assert rowid == 1 and doc == richer.to_dict() and doc["author"] == forum.post.author
+    assert store.posts.product_counts() == {"anxin-e": 1, "jinfu": 1}
+    assert store.posts.has(forum.post.id) and store.posts.count() == 2
+    assert not store.posts.replace(scored(7), alias=scored(8).post), "nothing stored to replace"
 
 
 def test_outbox_retries_until_delivered(tmp_path: Path) -> None:
@@ -151,7 +182,7 @@ def test_posts_cursor_and_counts(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
     assert store.posts.last_rowid() == 0 and store.posts.latest_published() is None
     for n in (1, 2, 3):
-        assert store.posts.accept(scored(n, product="anxin-e" if n < 3 else "jinfu"), f"k{n}")
+        assert store.posts.accept(scored(n, product="anxin-e" if n < 3 else "jinfu"))
     assert store.posts.has(scored(2).post.id) and not store.posts.has("nope")
     assert [doc["id"] for _, doc in store.posts.after(1)] == [scored(2).post.id, scored(3).post.id]
     assert [rowid for rowid, _ in store.posts.after(0, limit=2)] == [1, 2]

@@ -34,6 +34,7 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
     "rss.xml": "application/rss+xml; charset=utf-8",
     "atom.xml": "application/atom+xml; charset=utf-8",
+    "stand-ins.xml": "application/rss+xml; charset=utf-8",
 }
 
 # Fast and quiet for tests; everything else is the production settings.

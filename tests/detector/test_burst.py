@@ -11,7 +11,6 @@ from yujing.alerts import AlertState, Severity
 from yujing.config import BurstOverride, BurstRule, Detection
 from yujing.detector.burst import STATE_KEY, BurstDetector
 from yujing.detector.emerging import EmergingTerms, terms
-from yujing.detector.normalize import dedup_key
 from yujing.detector.severity import Signals, grade, reasons
 from yujing.records import Reach, ScoredPost
 from yujing.store import Store
@@ -52,7 +51,7 @@ def feed(det: BurstDetector, sp: ScoredPost, store: Store | None = None) -> None
     if store is None:
         det.observe(sp)
         return
-    assert store.posts.accept(sp, dedup_key(sp.post.title, sp.post.text))
+    assert store.posts.accept(sp)
     assert det.catch_up() == set(sp.products)
 
 

@@ -94,7 +94,7 @@ def test_a_praise_campaign_raises_nothing_while_a_complaint_wave_fires(tmp_path:
                 n += 1
                 pipe.accept(post(n, t, complaint(rng, name, n)))
         t += timedelta(minutes=10)
-    assert pipe.duplicates < 5, "ordinary complaints are people, not duplicates"
+    assert pipe.intake.known == 0 and pipe.intake.linked < 5, "complainants are people, not copies"
     pipe.detect(T0)
     # 30 people praise 福满堂 within the hour, each in their own words; 10 complain of 安心e生.
     for i in range(30):

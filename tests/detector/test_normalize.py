@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from yujing.detector.normalize import dedup_key, normalize
+from yujing.detector.normalize import normalize, skeleton
 
 
 def test_full_width_letters_digits_and_punctuation_become_half_width():
@@ -30,15 +30,12 @@ def test_normalize_is_idempotent():
     assert normalize(once) == once
 
 
-def test_dedup_key_ignores_punctuation_spacing_width_and_case():
-    a = dedup_key("安心e生医疗险拒赔!", "理赔等了三个月，还是被拒。大家怎么办?")
-    b = dedup_key("安心Ｅ生 医疗险 拒赔！！", "理赔等了三个月 还是被拒……\n大家怎么办？")
-    assert a == b
+def test_skeleton_ignores_punctuation_spacing_width_case_and_emoji():
+    a = skeleton(normalize("理赔等了三个月，还是被拒。大家怎么办?"))
+    b = skeleton(normalize("理赔等了三个月 还是被拒……\n大家怎么办？😡"))
+    assert a == b == "理赔等了三个月还是被拒大家怎么办"
+    assert skeleton(normalize("安心Ｅ生 医疗险")) == "安心e生医疗险"
 
 
-def test_dedup_key_survives_title_moved_into_body():
-    assert dedup_key("拒赔", "理赔被拒了") == dedup_key("", "【拒赔】理赔被拒了")
-
-
-def test_dedup_key_differs_for_different_complaints():
-    assert dedup_key("拒赔", "理赔等了三个月") != dedup_key("拒赔", "理赔等了四个月")
+def test_skeleton_keeps_what_tells_complaints_apart():
+    assert skeleton("理赔等了三个月") != skeleton("理赔等了四个月")

@@ -90,14 +90,16 @@ def test_replay_posts_jsonl(tmp_path: Path) -> None:
     lines = []
     n = 0
 
-    def add(at: datetime, text: str, product: str | None, source: str = "forum") -> None:
+    def add(
+        at: datetime, text: str, product: str | None, source: str = "forum", author: bool = True
+    ) -> None:
         nonlocal n
         n += 1
         post = Post(
             source,
             f"https://{source}.example/{n}",
             post_id(source, str(n)),
-            f"u{n}",
+            f"u{n}" if author else None,
             "",
             text,
             at,
@@ -121,7 +123,9 @@ def test_replay_posts_jsonl(tmp_path: Path) -> None:
             "a",
             source=["forum", "weibo"][i % 2],
         )
-    add(wave_at, "a 突然停售 大家进维权群 0", "a")  # the same text again: a duplicate
+    lines.append(lines[-1])  # the same post twice in the input: one post
+    # The first wave post's copy in a feed, without author: the same post through another channel.
+    add(wave_at + timedelta(minutes=1), "a 突然停售 大家进维权群 0", "a", "rss", author=False)
     path = tmp_path / "posts.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     events, _ = replay("--posts", str(path), cwd=tmp_path)
@@ -132,3 +136,8 @@ def test_replay_posts_jsonl(tmp_path: Path) -> None:
     first = events[0]
     assert datetime.fromisoformat(first["fired_at"]) >= wave_at
     assert first["sources"] == 2 and first["series"]
+    # Nine accounts posted one text (give or take its number): nine posts, nine people.
+    assert max(e["count"] for e in events) == 9
+    assert max(e["complainants"] for e in events) == 9
+    assert {e["sources"] for e in events} == {2}
+    assert any("9 个账号发布相同内容" in r for e in events for r in e["reasons"])

@@ -7,7 +7,6 @@ import sqlite3
 import pytest
 
 from yujing.config import Category, Product
-from yujing.detector.normalize import dedup_key
 from yujing.detector.redact import Redactor
 from yujing.detector.understand import Understander
 from yujing.store import Store
@@ -30,7 +29,7 @@ def test_understand_complaint(understander):
         "理赔拖了三个月还拒赔，\u3000太坑了！！被拒的朋友拉群一起维权",
         title="【安心ｅ生医疗险】 拒赔\u200b骗子",
     )
-    scored, key = understander.understand(post)
+    scored = understander.understand(post)
     assert scored.post.title == "【安心e生医疗险】 拒赔骗子"
     assert scored.post.text == "理赔拖了三个月还拒赔, 太坑了!!被拒的朋友拉群一起维权"
     assert scored.post.id == post.id and scored.post.url == post.url
@@ -38,23 +37,13 @@ def test_understand_complaint(understander):
     assert scored.categories == ()
     assert scored.collective is True
     assert scored.sentiment < 0.4
-    assert key == dedup_key(scored.post.title, scored.post.text)
 
 
 def test_product_named_only_in_title_is_found(understander):
-    scored, _ = understander.understand(make_post("服务很好，理赔很快，非常满意", title="安心财险"))
+    scored = understander.understand(make_post("服务很好，理赔很快，非常满意", title="安心财险"))
     assert scored.products == ("anxin",)
     assert scored.collective is False
     assert scored.sentiment > 0.6
-
-
-def test_repost_on_another_site_is_one_post(understander, tmp_path):
-    store = Store(tmp_path / "t.db")
-    first = make_post("安心财险拒赔了，大家怎么办？", source="forum", native_id="1")
-    again = make_post("安心财险 拒赔了 大家怎么办", source="weibo", native_id="abc")
-    assert store.posts.accept(*understander.understand(first))
-    assert not store.posts.accept(*understander.understand(again))
-    assert store.posts.count() == 1
 
 
 class StubScorer:
@@ -80,14 +69,13 @@ def test_personal_data_is_gone_before_storage(full, tmp_path):
         "安心财险拒赔，电话１３８ ００１３ ８０００，保单P202401010001，邮箱a.b@qq.com",
         title="拒赔！打13912345678",
     )
-    scored, key = full.understand(post)
+    scored = full.understand(post)
     assert scored.post.text == "安心财险拒赔,电话[手机号],保单[保单号],邮箱[邮箱]"
     assert scored.post.title == "拒赔!打[手机号]"
     assert scored.post.extras["redacted"] == {"phone": 2, "policy": 1, "email": 1}
-    assert key == dedup_key(scored.post.title, scored.post.text)
 
     store = Store(tmp_path / "t.db")
-    assert store.posts.accept(scored, key)
+    assert store.posts.accept(scored)
     dumped = json.dumps(scored.to_dict(), ensure_ascii=False)
     for secret in ("8000", "13912345678", "P202401010001", "a.b@qq.com"):
         assert secret not in dumped
@@ -100,14 +88,14 @@ def test_personal_data_is_gone_before_storage(full, tmp_path):
 def test_title_cut_inside_a_number_loses_the_partial_number(full):
     # hotline transcripts take their title from the first characters of the text
     text = "客户来电，手机13800138000，反映安心财险拒赔"
-    scored, _ = full.understand(make_post(text, title=text[:12]))
+    scored = full.understand(make_post(text, title=text[:12]))
     assert scored.post.title == "客户来电,手机"
     assert scored.post.text == "客户来电,手机[手机号],反映安心财险拒赔"
 
 
 def test_categories_products_and_collective_terms(full):
     post = make_post("理赔被拒赔，还乱扣费，大家拉群集体投诉，不会报警", title="安心e生医疗险")
-    scored, _ = full.understand(post)
+    scored = full.understand(post)
     assert scored.products == ("esheng",)
     assert scored.categories == ("claims", "premium")
     assert scored.collective is True
@@ -118,7 +106,7 @@ def test_categories_products_and_collective_terms(full):
 def test_untouched_post_keeps_its_extras(full):
     post = make_post("业务员说稳赚不赔", title="")
     post = dataclasses.replace(post, extras={"channel": "hotline"})
-    scored, _ = full.understand(post)
+    scored = full.understand(post)
     assert scored.categories == ()
     assert scored.collective is False
     assert scored.post.extras == {"channel": "hotline"}

@@ -52,7 +52,7 @@ def test_posts_and_alerts_round_trip_through_a_real_cluster(tmp_path, prefix) ->
         fetched_at=now,
         reach=Reach(views=1200, comments=30),
     )
-    store.posts.accept(ScoredPost(post, ("anxin-e",), ("claims",), 0.05, True), "k1")
+    store.posts.accept(ScoredPost(post, ("anxin-e",), ("claims",), 0.05, True))
     assert PostIndexer(client, store, prefix).index_pending() == 1
     client.indices.refresh(index=posts_index(prefix))
     hits = client.search(index=posts_index(prefix), query={"match_phrase": {"text": "拒赔"}})

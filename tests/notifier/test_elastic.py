@@ -29,7 +29,7 @@ def client_for(es: FakeElasticsearch, **kw):
 
 def fill(store: Store, n: int, start: int = 0) -> None:
     for i in range(start, start + n):
-        assert store.posts.accept(make_scored(i), f"dedup{i}")
+        assert store.posts.accept(make_scored(i))
 
 
 def test_templates_are_composable_and_carry_the_document_mappings() -> None:
@@ -82,6 +82,7 @@ def test_post_indexer_bulk_indexes_new_posts_and_moves_the_cursor(store: Store) 
     assert source["collective"] is True and source["sentiment"] == 0.08
     assert source["reach"] == {"views": 100, "comments": 3} and source["reach_total"] == 103
     assert source["published_at"] == "2024-05-01T06:00:00+00:00"
+    assert source["text_id"] == "post0000"  # stored without a copy group: a text of its own
     docs = es.bulk_docs()
     assert [(d["op"], d["_index"], d["_id"]) for d in docs] == [
         ("index", "yj-posts", "post0000"),

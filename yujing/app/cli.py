@@ -93,13 +93,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from yujing.detector.understand import understander_for
     from yujing.store import Store
 
-    understander = understander_for(config)
+    from .intake import Intake
+
     store = Store(config.storage.path)
     try:
+        # The daemon's own intake: the same post ids, copies and links across channels.
+        intake = Intake(understander_for(config), store)
         try:
             result = ingest_files(
                 [Path(p) for p in args.files],
-                lambda post: store.posts.accept(*understander.understand(post)),
+                intake.accept,
                 source_name=args.source or _inbox_source_name(config),
                 salt=config.privacy.salt,
                 timezone=config.timezone,

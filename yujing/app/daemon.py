@@ -80,6 +80,7 @@ class Daemon:
             self.store,
             detector=previous.detector if keep else None,
             on_alert=self.on_alert,
+            identity=previous.identity if previous is not None else None,
         )
 
     # ------------------------------------------------------------ reload

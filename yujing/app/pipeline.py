@@ -1,7 +1,8 @@
 """From collected post to delivered alert: understand -> store -> detect -> notify.
 
 The pipeline owns the order of the stages, not their insides. ``accept`` is the sink every
-collector calls; a post counts as accepted once the store has committed it.
+collector calls (``intake``: understand, identify, store); a post counts as accepted once the
+store has committed it.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from datetime import datetime
 from yujing.alerts import AlertEvent, AlertState
 from yujing.config import Config
 from yujing.detector.burst import BurstDetector, detector_for
+from yujing.detector.identity import Identity
 from yujing.detector.lifecycle import Lifecycle
 from yujing.detector.understand import understander_for
 from yujing.notifier.dispatch import Notifier
 from yujing.notifier.journal import Journal
 from yujing.records import Post, utcnow
 from yujing.store import Store
+
+from .intake import Intake
 
 __all__ = ["Pipeline"]
 
@@ -34,10 +38,13 @@ class Pipeline:
         notifier: Notifier | None = None,
         detector: BurstDetector | None = None,
         on_alert: Callable[[AlertEvent], None] | None = None,
+        identity: Identity | None = None,
     ):
         self.config = config
         self.store = store
         self.understander = understander_for(config)
+        # The copy index does not depend on the config: a reload hands it over.
+        self.intake = Intake(self.understander, store, identity)
         # A detector handed over (a reload that left detection alone) keeps what it learned.
         self.detector = detector or detector_for(config, store)
         # The inhibit stage reads the firing alerts from the store. Inside ``detect`` they
@@ -51,8 +58,6 @@ class Pipeline:
         self.journal = Journal(config.alerts_file) if config.alerts_file else None
         self.on_alert = on_alert
         self.lifecycle = Lifecycle(store.alerts.all(AlertState.FIRING))
-        self.accepted = 0
-        self.duplicates = 0
 
     def detector_fits(self, config: Config) -> bool:
         """Whether this pipeline's detector (its learned state) serves ``config`` as it is."""
@@ -62,14 +67,13 @@ class Pipeline:
             and config.categories == self.config.categories
         )
 
+    @property
+    def identity(self) -> Identity:
+        return self.intake.identity
+
     def accept(self, post: Post) -> bool:
         """The collectors' sink. True when the post is new and committed."""
-        scored, key = self.understander.understand(post)
-        if not self.store.posts.accept(scored, key):
-            self.duplicates += 1
-            return False
-        self.accepted += 1
-        return True
+        return self.intake.accept(post)
 
     def detect(
         self, now: datetime | None = None, *, all_products: bool = False

@@ -1,8 +1,9 @@
 """The embedded store: one SQLite file in WAL mode.
 
-It holds posts (a post is accepted once its row is committed), dedup keys, crawl runs, detector
-state, alerts, the delivery outbox and silences, one module and one small class per concern over a shared
-connection. ``Store`` opens the file and migrates its schema (``migrations``); a file written by
+It holds posts (a post is accepted once its row is committed) and their aliases, crawl runs,
+detector state, alerts, the delivery outbox and silences, one module and one small class per
+concern over a shared connection. ``Store`` opens the file and migrates its schema
+(``migrations``); a file written by
 a newer yujing is refused with ``SchemaTooNew``.
 """
 

@@ -119,7 +119,23 @@ CREATE INDEX IF NOT EXISTS outbox_by_alert ON outbox(receiver, json_extract(payl
 CREATE INDEX IF NOT EXISTS alerts_by_state ON alerts(state, updated_at);
 """
 
-V3_SILENCES = """
+V3_IDENTITY = """
+-- Posts are identified by source and native id, never by text: different people writing the
+-- same sentence are different posts, so the table of text keys that dropped them goes.
+DROP TABLE IF EXISTS dedup;
+-- The same post seen through another channel (a feed copy, a repost, a call): its id there,
+-- linked to the stored post, so it is known (not fetched or counted again) under both ids.
+CREATE TABLE IF NOT EXISTS post_aliases (
+    id TEXT PRIMARY KEY,
+    post_id TEXT NOT NULL REFERENCES posts(id),
+    source TEXT NOT NULL,
+    url TEXT NOT NULL,
+    linked_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS post_aliases_by_post ON post_aliases(post_id);
+"""
+
+V4_SILENCES = """
 CREATE TABLE IF NOT EXISTS silences (
     id TEXT PRIMARY KEY,
     matchers TEXT NOT NULL,  -- a JSON list of matchers, all of which must match
@@ -135,7 +151,8 @@ CREATE INDEX IF NOT EXISTS silences_by_end ON silences(ends_at);
 MIGRATIONS: list[Migration] = [
     sql(V1_SCHEMA),  # 1: posts, dedup, source_runs, state, alerts, outbox
     sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
-    sql(V3_SILENCES),  # 3: silences
+    sql(V3_IDENTITY),  # 3: identity by id: no text keys; aliases of posts seen twice
+    sql(V4_SILENCES),  # 4: silences
 ]
 
 

@@ -1,4 +1,10 @@
-"""Accepted posts, their products and the dedup keys that make a post count once."""
+"""Accepted posts, their products, and the other ids a post was seen under.
+
+A post is identified by its id (its source and the source's own id for it: ``records.post_id``),
+never by its text. Which posts copy which, and which are one post seen through two channels, is
+decided before a post gets here (``yujing.detector.identity``); the store keeps the verdict: a
+copy is a post of its own, the same post seen again is an alias of the stored one.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from yujing.records import ScoredPost, format_time, parse_time
+from yujing.records import Post, ScoredPost, format_time, parse_time, utcnow
 
 from .db import Rollback, Transaction
 
@@ -22,47 +28,92 @@ class Posts:
         self._db = db
 
     def has(self, post_id: str) -> bool:
-        return self._db.execute("SELECT 1 FROM posts WHERE id=?", (post_id,)).fetchone() is not None
+        """Whether the post is stored, or was seen as another channel's copy of a stored one."""
+        row = self._db.execute(
+            "SELECT 1 FROM posts WHERE id=? UNION ALL SELECT 1 FROM post_aliases WHERE id=?",
+            (post_id, post_id),
+        ).fetchone()
+        return row is not None
 
-    def find_duplicate(self, dedup_key: str) -> str | None:
-        """The id of the post accepted under ``dedup_key`` (its normalised text), if any."""
-        row = self._db.execute("SELECT post_id FROM dedup WHERE key=?", (dedup_key,)).fetchone()
-        return row[0] if row else None
-
-    def accept(self, scored: ScoredPost, dedup_key: str) -> bool:
-        """Commit a post. False when it (or the same text) was accepted before."""
+    def accept(self, scored: ScoredPost) -> int | None:
+        """Commit a post; its rowid, or None when a post with its id was seen before."""
         post = scored.post
-        published = format_time(post.published_at)
         with Transaction(self._db):
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO dedup(key, post_id) VALUES (?, ?)", (dedup_key, post.id)
-            )
-            if cur.rowcount == 0:
-                return False
+            if self._db.execute("SELECT 1 FROM post_aliases WHERE id=?", (post.id,)).fetchone():
+                raise Rollback
             cur = self._db.execute(
                 "INSERT OR IGNORE INTO posts(id, source, url, author, published_at, fetched_at,"
                 " sentiment, collective, reach, doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (
-                    post.id,
-                    post.source,
-                    post.url,
-                    post.author,
-                    published,
-                    format_time(post.fetched_at),
-                    scored.sentiment,
-                    int(scored.collective),
-                    post.reach.total(),
-                    json.dumps(scored.to_dict(), ensure_ascii=False),
-                ),
+                (post.id, *self._columns(scored)),
             )
             if cur.rowcount == 0:
-                raise Rollback  # the same post id came with other text: keep the first
-            self._db.executemany(
-                "INSERT OR IGNORE INTO post_products(post_id, product, published_at) VALUES (?,?,?)",
-                [(post.id, p, published) for p in scored.products],
+                raise Rollback  # the same post again: the first stays
+            self._products(scored)
+            return cur.lastrowid
+        return None
+
+    def link(self, alias: Post, post_id: str) -> bool:
+        """Record ``alias`` as the stored post ``post_id`` seen through another channel."""
+        with Transaction(self._db):
+            return self._link(alias, post_id)
+
+    def replace(self, scored: ScoredPost, alias: Post) -> bool:
+        """A richer record of the stored post ``scored.post.id`` (seen as ``alias``) replaces it.
+
+        The row keeps its id and rowid: readers of ``after`` that have passed it (the detector)
+        do not see it as a new post and never count it twice; the ones still behind it read
+        the richer record. ``alias``'s own id is linked to it. False if the post is not stored.
+        """
+        post = scored.post
+        with Transaction(self._db):
+            cur = self._db.execute(
+                "UPDATE posts SET source=?, url=?, author=?, published_at=?, fetched_at=?,"
+                " sentiment=?, collective=?, reach=?, doc=? WHERE id=?",
+                (*self._columns(scored), post.id),
             )
-            return True
+            if cur.rowcount == 0:
+                raise Rollback
+            self._db.execute("DELETE FROM post_products WHERE post_id=?", (post.id,))
+            self._products(scored)
+            return self._link(alias, post.id)
         return False
+
+    def aliases(self, post_id: str) -> list[tuple[str, str, str]]:
+        """(id, source, url) of each other sighting linked to the stored post."""
+        rows = self._db.execute(
+            "SELECT id, source, url FROM post_aliases WHERE post_id=? ORDER BY linked_at, id",
+            (post_id,),
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def _columns(self, scored: ScoredPost) -> tuple[Any, ...]:
+        post = scored.post
+        return (
+            post.source,
+            post.url,
+            post.author,
+            format_time(post.published_at),
+            format_time(post.fetched_at),
+            scored.sentiment,
+            int(scored.collective),
+            post.reach.total(),
+            json.dumps(scored.to_dict(), ensure_ascii=False),
+        )
+
+    def _products(self, scored: ScoredPost) -> None:
+        published = format_time(scored.post.published_at)
+        self._db.executemany(
+            "INSERT OR IGNORE INTO post_products(post_id, product, published_at) VALUES (?,?,?)",
+            [(scored.post.id, p, published) for p in scored.products],
+        )
+
+    def _link(self, alias: Post, post_id: str) -> bool:
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO post_aliases(id, post_id, source, url, linked_at)"
+            " VALUES (?,?,?,?,?)",
+            (alias.id, post_id, alias.source, alias.url, format_time(utcnow())),
+        )
+        return cur.rowcount == 1
 
     def get(self, post_id: str) -> dict[str, Any] | None:
         """The stored document (``ScoredPost.to_dict``) of a post."""
@@ -107,6 +158,15 @@ class Posts:
             for _, _, doc in rows:
                 yield json.loads(doc)
             at, last = rows[-1][0], rows[-1][1]
+
+    def recent(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
+        """The last ``limit`` posts committed, oldest first (what a copy index starts from)."""
+        rows = self._db.execute(
+            "SELECT rowid, doc FROM (SELECT rowid, doc FROM posts ORDER BY rowid DESC LIMIT ?)"
+            " ORDER BY rowid",
+            (limit,),
+        ).fetchall()
+        return [(r[0], json.loads(r[1])) for r in rows]
 
     def last_rowid(self) -> int:
         """The posts cursor at this moment (0 when there are none)."""

@@ -150,9 +150,12 @@ class Sources(Component):
         return report, result.finished_reason == "shutdown"
 
     def _known_url(self, source: str) -> Callable[[str], bool]:
+        """Whether the post a native id names is stored: spiders skip it instead of fetching
+        or parsing it again. The native id is what the post id is made from: a forum thread's
+        URL, a feed entry's guid (else its link). A post linked to a stored one as its copy on
+        another channel is known too."""
         store = self.daemon.store
-        # Forum posts are identified by their URL (see crawlers.spiders.forum).
-        return lambda url: store.posts.has(post_id(source, url))
+        return lambda native_id: store.posts.has(post_id(source, native_id))
 
     def _collect_inbox(self, source: TranscriptSource) -> SourceReport:
         from yujing.crawlers.inbox import InboxSinkError

@@ -1,8 +1,8 @@
 """Made-up products and the text the demo world writes about them.
 
 Everything here is fictional: products, companies, posters, callers. Texts are assembled from
-templates and slot values so no two posts read alike; the daemon drops exact duplicates, and a
-wave of copies would show a newcomer nothing.
+templates and slot values so that posts read like different people wrote them: the daemon
+counts near-identical texts from many accounts as a copy-paste campaign.
 """
 
 from __future__ import annotations

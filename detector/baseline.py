@@ -31,6 +31,7 @@ LOCAL_HALF_LIFE = 6 * 3600.0  # how fast the level of the day is followed
 LOCAL_PRIOR = 10.0
 DISPERSION_PRIOR = 0.05  # assumed extra variance (phi) until windows say otherwise
 DISPERSION_WEIGHT = 50.0  # ... worth this much sum of squared window means
+DISPERSION_CAP = 4.0  # one window moves phi at most as much as a window this many sd out
 
 
 class _Decayed:
@@ -134,7 +135,9 @@ class SeasonalBaseline:
 
     def _fold_one(self, i: int, count: float) -> None:
         if self.n > 0:
-            e = self.expected(i)
+            # Against the long-run expectation, not one already corrected by ``local``: else
+            # the correction would undo itself once it is right.
+            e = self.usual(i)
             self.local_seen = self.local_seen * self.lam_local + count
             self.local_expected = self.local_expected * self.lam_local + e
         w = self.lam ** (i - self.t)
@@ -174,10 +177,30 @@ class SeasonalBaseline:
             self._hour_f = (i, self.hours.factors(i))
         return self._hour_f[1][hour]
 
-    def observe_window(self, count: float, expected: float) -> None:
-        """Learn the over-dispersion of whole windows (what the alert test is made on)."""
-        self.disp_a = self.disp_a * self.lam + (count - expected) ** 2 - expected
-        self.disp_b = self.disp_b * self.lam + expected * expected
+    def observe_window(self, count: float, expected: float, buckets: int = 1) -> None:
+        """Learn the over-dispersion of whole windows (what the alert test is made on).
+
+        Method of moments, ``phi = sum((count - expected)**2 - expected) / sum(expected**2)``,
+        with each window's squared residual capped at ``DISPERSION_CAP**2`` times the variance
+        the model gives it: one burst (or one outlier) moves phi like an ordinary high window,
+        not like the thousand windows its squared residual would outweigh; bursts that keep
+        coming (more than about one window in ``DISPERSION_CAP**2``) still raise phi, step by
+        step, until they are within the cap: then they are this series' normal noise.
+        ``buckets`` is the window's length: the sums forget at the level's half-life in time.
+        """
+        if expected <= 0.0:
+            return
+        var = expected + self.phi * expected * expected
+        r2 = min((count - expected) ** 2, DISPERSION_CAP * DISPERSION_CAP * var)
+        lam = self.lam**buckets
+        self.disp_a = self.disp_a * lam + r2 - expected
+        self.disp_b = self.disp_b * lam + expected * expected
+
+    def rebase(self, ratio: float) -> None:
+        """Take the level of the day to be ``ratio`` times the learned one (a lasting shift)."""
+        if self.local_expected <= 0.0 or ratio <= 0.0:
+            return
+        self.local_seen = ratio * (self.local_expected + LOCAL_PRIOR) - LOCAL_PRIOR
 
     # ------------------------------------------------------------ reading
 
@@ -196,12 +219,17 @@ class SeasonalBaseline:
         a = self.disp_a + DISPERSION_PRIOR * DISPERSION_WEIGHT
         return max(0.0, a / (self.disp_b + DISPERSION_WEIGHT))
 
-    def expected(self, b: int) -> float:
+    def usual(self, b: int) -> float:
+        """The long-run expectation of bucket ``b``: level x hour-of-day x weekday."""
         if self._cache is None or self._cache[0] != self.t:
             self._cache = (self.t, self.hours.factors(self.t), self.days.factors(self.t))
         _, fh, fd = self._cache
         hour, day = self._slots(b)
-        return self.rate * fh[hour] * fd[day] * self.local
+        return self.rate * fh[hour] * fd[day]
+
+    def expected(self, b: int) -> float:
+        """What bucket ``b`` is expected to hold: the long-run usual at today's level."""
+        return self.usual(b) * self.local
 
     @property
     def local(self) -> float:

@@ -66,6 +66,7 @@ STATE_KEY = "detector.burst"
 STATE_VERSION = 1
 CHECKPOINT = 300.0  # seconds of evaluation time between state saves
 HISTORY = 28  # days of stored posts learned from when no state was saved
+LASTING = 3  # windows a wave stays hot before its level is taken as the new usual
 LATENCY = 60.0  # evaluations within a minute of each other reuse their clock for checkpoints
 
 
@@ -178,7 +179,13 @@ class BurstDetector:
             s.wave = Wave(alert, look.count, details)
             return [alert]
         hold = timedelta(seconds=s.rule.window)
-        wave.quiet_since = None if look.elevated else (wave.quiet_since or now)
+        # A wave that lasts is a new level: after LASTING windows its level becomes the usual
+        # (the baseline is rebased), so it resolves instead of staying open (or refiring) for
+        # days while the slow baseline catches up.
+        since = wave.adopted_at or wave.alert.started_at
+        if look.hot and now - since >= LASTING * hold:
+            s.adopt()
+            wave.adopted_at = now
         wave.cool_since = None if look.hot else (wave.cool_since or now)
         # Back to usual for a whole window; or no longer a burst for three (a product whose
         # level has moved up for good must not keep one alert open for ever).

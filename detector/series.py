@@ -52,6 +52,7 @@ class Wave:
     details: Details
     quiet_since: datetime | None = None  # not even mildly unusual since
     cool_since: datetime | None = None  # not a burst since
+    adopted_at: datetime | None = None  # when its level was last taken as the usual
 
     @property
     def window_start(self) -> datetime:
@@ -130,14 +131,30 @@ class Series:
     def _fold(self, i: int, c: int) -> None:
         base = self.baseline
         expected = base.expected(i)
-        if self.wave is not None:
-            c = min(c, math.floor(upper_bound(expected, base.phi)))
-        base.fold(i, c)
-        if (i + 1) % self.w == 0 and self.wave is None and base.span >= self.w:
-            lo = i - self.w + 1
-            if lo > self.head - self.ring_len:
-                win = sum(self.counts[k % self.ring_len] for k in range(lo, i + 1))
-                base.observe_window(win, sum(base.expected(k) for k in range(lo, i + 1)))
+        # Robust: a bucket joins the level at most an ordinary high (or low) count away from what
+        # was expected, so one spike, or a wave, does not become the product's normal. A shift
+        # that lasts is taken in by ``adopt`` instead. Buckets of one window are taken as
+        # independent: a bucket's extra variance is w times the window's relative one.
+        phi_b = base.phi * self.w
+        hi = upper_bound(expected, phi_b)
+        lo = expected - (hi - expected - 1.0)
+        base.fold(i, min(max(c, lo), hi) if base.span >= self.w else c)
+        if (i + 1) % self.w == 0 and base.span >= self.w:
+            lo_k = i - self.w + 1
+            if lo_k > self.head - self.ring_len:
+                win = sum(self.counts[k % self.ring_len] for k in range(lo_k, i + 1))
+                exp = sum(base.expected(k) for k in range(lo_k, i + 1))
+                base.observe_window(win, exp, self.w)
+
+    def adopt(self) -> None:
+        """A lasting shift: the level of the latest window becomes the usual."""
+        base = self.baseline
+        bn = self.head
+        lo = bn - self.w
+        count = sum(self.counts[k % self.ring_len] for k in range(lo, bn) if k > bn - self.ring_len)
+        usual = sum(base.usual(k) for k in range(lo, bn))
+        if usual > 0.0:
+            base.rebase(max(count, 0) / usual)
 
     # ------------------------------------------------------------ the test
 

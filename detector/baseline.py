@@ -1,21 +1,44 @@
-"""The usual level of one series: its own rate, hour-of-day and day-of-week pattern.
+"""The usual level of one series: its own rate, hour-of-day and day-of-week pattern, the level
+of the day, and how widely its windows scatter around all that (over-dispersion).
 
 Buckets (``bucket`` seconds, numbered from the epoch) are folded in once they have left the
 detection window, so a wave being judged never judges itself. Everything is a decayed sum —
-``S = sum(count_i * lam**(t - i))`` with ``lam`` from a half-life — which makes the state a few
-dozen floats per series whatever the history, and lets a late post (crawled hours after it was
-published) be added exactly: its bucket's weight is known from its age.
+``S = sum(count_i * lam**(t - i))`` with ``lam`` from a half-life — which makes the state a
+bounded handful of floats per series whatever the history (24 x 2 hour slots, 7 weekday slots,
+a dozen more), and lets a late post (crawled hours after it was published) be added exactly:
+its bucket's weight is known from its age.
 
-Expected count of bucket ``b`` = ``rate * f_hour(b) * f_weekday(b)``, where
+Expected count of bucket ``b`` = ``rate * f_hour(b) * f_weekday(b) * local``, where
 
 * ``rate``       decayed posts per bucket over decayed buckets seen (half-life ``half_life``);
 * ``f_hour``     (S_h + a) / (rate_s * N_h + a): posts seen in that hour of the day over the posts
-                 a flat series would have had there. ``a`` pseudo-posts shrink the factor to 1, so
-                 a quiet product (a handful of posts a week) does not learn a "pattern" from noise;
-* ``f_weekday``  the same per day of the week.
+                 a flat series would have had there, with one profile for weekdays and one for
+                 weekends (people's week is not one day repeated: Saturday at 2 am is not
+                 Tuesday at 2 am). ``a`` pseudo-posts shrink the factor to 1, so a quiet product
+                 (a handful of posts a week) does not learn a "pattern" from noise;
+* ``f_weekday``  the same per day of the week;
+* ``local``      the level of the day against the long-run one (news days, outages, a lasting
+                 shift adopted by ``rebase``): decayed sums over the last hours of what was seen
+                 over what the long-run level expected, shrunk to 1 by ``LOCAL_PRIOR``. It is
+                 measured against the long-run expectation, not one it already corrects: a
+                 correction measured against itself undoes itself once it is right.
+
+Priors are evidence, not constants. ``a`` and ``LOCAL_PRIOR`` are stated in posts, and a post's
+weight as evidence depends on the series: a window expected to hold ``E`` with over-dispersion
+``phi`` is worth ``E / (1 + phi * E)`` Poisson posts. So the priors are scaled by ``1 + phi * E``
+(``prior``): a quiet product's posts count one each, while a series of 10^8 per bucket whose level
+wobbles by half is not trusted to have learned a daily pattern from three spiky days.
+
+Over-dispersion (``phi``: a window's variance is ``E + phi * E**2``) is learned from the series'
+own windows (and, for the spike test, single buckets), not assumed: see ``observe_window`` for
+the estimator, which is robust to bursts (capped) and weighted so that every window of a big
+series counts alike. A small prior (``DISPERSION_PRIOR`` worth ``DISPERSION_WEIGHT`` squared posts
+of expectation) matters only where the data carry little information about phi: a quiet
+product, whose windows hold a post or two, keeps near-Poisson noise until it has said otherwise.
 
 The seasonal sums remember three times longer than the level: a pattern needs many days of data,
 a level should follow the product's recent life. Hours and weekdays are in UTC plus ``offset``.
+A bucket without data (``skip_missing``) ages the sums and teaches nothing.
 """
 
 from __future__ import annotations
@@ -24,14 +47,16 @@ from typing import Any
 
 __all__ = ["SeasonalBaseline"]
 
-PRIOR_POSTS = 2.0  # pseudo-posts pulling each seasonal factor towards 1
+PRIOR_POSTS = 2.0  # pseudo-posts pulling each seasonal factor towards 1 (at least)
+PRIOR_OCCURRENCES = 1.0  # ... or this many slots' worth of posts at the usual rate
 SEASONAL_MEMORY = 3.0  # seasonal factors' half-life, in level half-lives
 HOUR_REFRESH = 3 * 3600.0  # seconds of data between refreshes of the hour factors
 LOCAL_HALF_LIFE = 6 * 3600.0  # how fast the level of the day is followed
 LOCAL_PRIOR = 10.0
 DISPERSION_PRIOR = 0.05  # assumed extra variance (phi) until windows say otherwise
 DISPERSION_WEIGHT = 50.0  # ... worth this much sum of squared window means
-DISPERSION_CAP = 4.0  # one window moves phi at most as much as a window this many sd out
+DISPERSION_CAP = 6.0  # a window teaches phi at most as much as one this many sd out
+WEEKEND = (5, 6)  # days (0 = Monday) with their own hour-of-day profile
 
 
 class _Decayed:
@@ -61,12 +86,22 @@ class _Decayed:
         w = self.lam ** max(0, now - self.t[slot])
         return self.s[slot] * w, self.n[slot] * w
 
-    def factors(self, now: int) -> list[float]:
-        pairs = [self.at(k, now) for k in range(len(self.s))]
+    def factors(
+        self,
+        now: int,
+        prior: float = PRIOR_POSTS,
+        lo: int = 0,
+        hi: int | None = None,
+        towards: list[float] | None = None,
+    ) -> list[float]:
+        """Slots ``lo``..``hi``: each one's posts over what a flat series would have had there,
+        shrunk by ``prior`` pseudo-posts towards 1 (or towards ``towards``, slot by slot)."""
+        pairs = [self.at(k, now) for k in range(lo, len(self.s) if hi is None else hi)]
         total_s = sum(s for s, _ in pairs)
         total_n = sum(n for _, n in pairs)
         rate = total_s / total_n if total_n > 0 else 0.0
-        return [(s + PRIOR_POSTS) / (rate * n + PRIOR_POSTS) for s, n in pairs]
+        to = towards or [1.0] * len(pairs)
+        return [(s + prior * f) / (rate * n + prior) for (s, n), f in zip(pairs, to, strict=True)]
 
     def dump(self) -> list[list[float]]:
         return [[round(v, 6) for v in self.s], [round(v, 6) for v in self.n], list(self.t)]
@@ -79,9 +114,28 @@ class _Decayed:
         )
 
 
+def _moments(
+    a: float, b: float, phi: float, count: float, expected: float, lam: float
+) -> tuple[float, float]:
+    """One step of the dispersion sums (see ``observe_window``)."""
+    if expected <= 0.0:
+        return a, b
+    var = expected + phi * expected * expected
+    r2 = min((count - expected) ** 2, DISPERSION_CAP * DISPERSION_CAP * var)
+    u = (expected / var) ** 2
+    return a * lam + u * (r2 - expected), b * lam + u * expected * expected
+
+
+def _phi(a: float, b: float) -> float:
+    return max(0.0, (a + DISPERSION_PRIOR * DISPERSION_WEIGHT) / (b + DISPERSION_WEIGHT))
+
+
 class SeasonalBaseline:
-    def __init__(self, bucket: float, half_life: float, origin: int, offset: float = 0.0):
+    def __init__(
+        self, bucket: float, half_life: float, origin: int, offset: float = 0.0, window: int = 1
+    ):
         self.bucket = bucket
+        self.window = window  # buckets in the detection window (what phi is learned on)
         self.offset = offset
         self.lam = 0.5 ** (bucket / half_life)
         lam_s = 0.5 ** (bucket / (half_life * SEASONAL_MEMORY))
@@ -91,15 +145,16 @@ class SeasonalBaseline:
         self.n = 0.0  # decayed buckets
         # Beyond a few seasonal half-lives an empty bucket teaches nothing measurable.
         self.max_gap = int(6 * half_life * SEASONAL_MEMORY / bucket) + 1
-        self.hours = _Decayed(24, lam_s, self.t)
+        self.hours = _Decayed(48, lam_s, self.t)  # every day's hours, then weekends' alone
+
         self.days = _Decayed(7, lam_s, self.t)
-        # Today's level against the learned one (news days, outages): a ratio of decayed sums
-        # over the last hours, shrunk to 1 by LOCAL_PRIOR pseudo-posts so quiet series ignore it.
         self.lam_local = 0.5 ** (bucket / LOCAL_HALF_LIFE)
         self.local_seen = 0.0
         self.local_expected = 0.0
-        self.disp_a = 0.0  # decayed sum of (window count - expected)**2 - expected
-        self.disp_b = 0.0  # decayed sum of expected**2
+        self.disp_a = 0.0  # decayed sum of weight * ((window count - expected)**2 - expected)
+        self.disp_b = 0.0  # decayed sum of weight * expected**2
+        self.bdisp_a = 0.0  # the same for single buckets
+        self.bdisp_b = 0.0
         self._cache: tuple[int, list[float], list[float]] | None = None
         self._hour_f: tuple[int, list[float]] | None = None
 
@@ -110,6 +165,28 @@ class SeasonalBaseline:
         hour = int(seconds // 3600) % 24
         day = (int(seconds // 86400) + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
         return hour, day
+
+    def _profiles(self, now: int) -> list[float]:
+        """Hour-of-day factors: 24 for every day, then 24 for weekends.
+
+        A weekend hour's factor is every day's, corrected by how its own posts compare with what
+        every day's profile expects there: with little weekend data (or only a few weekend hours
+        seen so far) the correction stays near 1, instead of a profile learned from one night.
+        """
+        prior = self.slot_prior(3600.0)
+        every = self.hours.factors(now, prior, 0, 24)
+        own = [self.hours.at(24 + h, now) for h in range(24)]
+        expect = sum(n * f for (_, n), f in zip(own, every, strict=True))
+        rate = sum(s for s, _ in own) / expect if expect > 0 else 0.0
+        weekend = [
+            f * (s + prior) / (rate * n * f + prior) for (s, n), f in zip(own, every, strict=True)
+        ]
+        return every + weekend
+
+    def _add_hour(self, hour: int, day: int, i: int, count: float, buckets: float) -> None:
+        self.hours.add(hour, i, count, buckets)
+        if day in WEEKEND:
+            self.hours.add(24 + hour, i, count, buckets)
 
     # ------------------------------------------------------------ learning
 
@@ -128,6 +205,18 @@ class SeasonalBaseline:
             self._fold_one(i, 0.0)
         self._fold_one(b, count)
 
+    def skip_missing(self, b: int) -> None:
+        """Move the clock to bucket ``b`` over buckets without data: the sums age, nothing is
+        learned (a gap is not a run of zeros), so the level and its pattern stay as they were."""
+        if b <= self.t:
+            return
+        w = self.lam ** (b - self.t)
+        self.s, self.n = self.s * w, self.n * w
+        wl = self.lam_local ** (b - self.t)
+        self.local_seen, self.local_expected = self.local_seen * wl, self.local_expected * wl
+        self.t = b
+        self._cache = None
+
     def skip_to(self, b: int) -> None:
         """Fold every bucket up to ``b`` as empty."""
         if b > self.t:
@@ -145,10 +234,10 @@ class SeasonalBaseline:
         self.n = self.n * w + 1.0
         self.t = i
         hour, day = self._slots(i)
-        self.hours.add(hour, i, count, 1.0)
+        self._add_hour(hour, day, i, count, 1.0)
         # A weekday's "buckets" are weighted by their hour's factor: a weekday seen only from
         # midnight to 1 am has seen a quiet hour, not a quiet day.
-        self.days.add(day, i, count, self._hour_factor(hour, i))
+        self.days.add(day, i, count, self._hour_factor(hour, day, i))
         self._cache = None
 
     def add_late(self, b: int, count: float) -> None:
@@ -158,7 +247,7 @@ class SeasonalBaseline:
         w = self.lam ** (self.t - b)
         self.s += count * w
         hour, day = self._slots(b)
-        self.hours.add(hour, b, count, 0.0)
+        self._add_hour(hour, day, b, count, 0.0)
         self.days.add(day, b, count, 0.0)
         self._cache = None
 
@@ -167,40 +256,50 @@ class SeasonalBaseline:
         for i in range(b, self.origin):
             self.n += self.lam ** (self.t - i)
             hour, day = self._slots(i)
-            self.hours.add(hour, i, 0.0, 1.0)
-            self.days.add(day, i, 0.0, self._hour_factor(hour, i))
+            self._add_hour(hour, day, i, 0.0, 1.0)
+            self.days.add(day, i, 0.0, self._hour_factor(hour, day, i))
         self.origin = b
 
-    def _hour_factor(self, hour: int, i: int) -> float:
-        # Refreshed every few hours of data: the pattern moves slowly, factors() costs 24 steps.
+    def _hour_factor(self, hour: int, day: int, i: int) -> float:
+        # Refreshed every few hours of data: the pattern moves slowly, factors() costs 48 steps.
         if self._hour_f is None or abs(i - self._hour_f[0]) * self.bucket >= HOUR_REFRESH:
-            self._hour_f = (i, self.hours.factors(i))
-        return self._hour_f[1][hour]
+            self._hour_f = (i, self._profiles(i))
+        return self._hour_f[1][hour + (24 if day in WEEKEND else 0)]
 
     def observe_window(self, count: float, expected: float, buckets: int = 1) -> None:
         """Learn the over-dispersion of whole windows (what the alert test is made on).
 
-        Method of moments, ``phi = sum((count - expected)**2 - expected) / sum(expected**2)``,
-        with each window's squared residual capped at ``DISPERSION_CAP**2`` times the variance
-        the model gives it: one burst (or one outlier) moves phi like an ordinary high window,
-        not like the thousand windows its squared residual would outweigh; bursts that keep
-        coming (more than about one window in ``DISPERSION_CAP**2``) still raise phi, step by
-        step, until they are within the cap: then they are this series' normal noise.
+        Method of moments: each window says ``(count - E)**2 - E`` about ``phi * E**2``. Two
+        things make it trustworthy on real series:
+
+        * capped: a window's squared residual counts at most ``DISPERSION_CAP**2`` times the
+          variance the model gives it. One burst (or one outlier) moves phi like an ordinary
+          high window, not like the thousand windows its square would outweigh, so a group
+          complaint does not teach the product that group complaints are normal. Bursts that
+          keep coming (more than about one window in ``DISPERSION_CAP**2``) still raise phi,
+          step by step, until they are within the cap: then they are this series' noise.
+        * weighted by ``(E / var)**2`` (weighted least squares for a variance ``E + phi E**2``):
+          where counting noise dominates (a quiet product) that is the classic ``sum E**2``
+          weighting; where the level's wobble dominates (a big or spiky series) every window
+          counts alike, so the many quiet hours of an on/off series cannot outvote its bursts
+          just because their expectation, and so their weight, was larger.
+
         ``buckets`` is the window's length: the sums forget at the level's half-life in time.
         """
-        if expected <= 0.0:
-            return
-        var = expected + self.phi * expected * expected
-        r2 = min((count - expected) ** 2, DISPERSION_CAP * DISPERSION_CAP * var)
-        lam = self.lam**buckets
-        self.disp_a = self.disp_a * lam + r2 - expected
-        self.disp_b = self.disp_b * lam + expected * expected
+        self.disp_a, self.disp_b = _moments(
+            self.disp_a, self.disp_b, self.phi, count, expected, self.lam**buckets
+        )
 
-    def rebase(self, ratio: float) -> None:
-        """Take the level of the day to be ``ratio`` times the learned one (a lasting shift)."""
-        if self.local_expected <= 0.0 or ratio <= 0.0:
-            return
-        self.local_seen = ratio * (self.local_expected + LOCAL_PRIOR) - LOCAL_PRIOR
+    def observe_bucket(self, count: float, expected: float) -> None:
+        """The same for single buckets (the spike test's scale)."""
+        self.bdisp_a, self.bdisp_b = _moments(
+            self.bdisp_a, self.bdisp_b, self.phi_bucket, count, expected, self.lam
+        )
+
+    def rebase(self, seen: float, usual: float) -> None:
+        """Forget the level of the day: from now on it is what was ``seen`` where the long-run
+        level expected ``usual`` (a lasting shift; see ``Series._track_shift``)."""
+        self.local_seen, self.local_expected = max(seen, 0.0), usual
 
     # ------------------------------------------------------------ reading
 
@@ -216,24 +315,42 @@ class SeasonalBaseline:
 
     @property
     def phi(self) -> float:
-        a = self.disp_a + DISPERSION_PRIOR * DISPERSION_WEIGHT
-        return max(0.0, a / (self.disp_b + DISPERSION_WEIGHT))
+        """Over-dispersion of a window: its variance is ``E + phi * E**2``."""
+        return _phi(self.disp_a, self.disp_b)
+
+    @property
+    def phi_bucket(self) -> float:
+        """The same for a single bucket."""
+        return _phi(self.bdisp_a, self.bdisp_b)
 
     def usual(self, b: int) -> float:
         """The long-run expectation of bucket ``b``: level x hour-of-day x weekday."""
         if self._cache is None or self._cache[0] != self.t:
-            self._cache = (self.t, self.hours.factors(self.t), self.days.factors(self.t))
+            days = self.days.factors(self.t, self.slot_prior(86400.0))
+            self._cache = (self.t, self._profiles(self.t), days)
         _, fh, fd = self._cache
         hour, day = self._slots(b)
-        return self.rate * fh[hour] * fd[day]
+        return self.rate * fh[hour + (24 if day in WEEKEND else 0)] * fd[day]
 
     def expected(self, b: int) -> float:
         """What bucket ``b`` is expected to hold: the long-run usual at today's level."""
         return self.usual(b) * self.local
 
+    def slot_prior(self, seconds: float) -> float:
+        """Pseudo-posts pulling a seasonal slot ``seconds`` long (an hour, a day) towards 1: the
+        posts of ``PRIOR_OCCURRENCES`` of it at the usual rate, and never less evidence than
+        ``PRIOR_POSTS``. The first Saturday a series sees moves its Saturday factor halfway, not
+        all the way on the strength of its first hour."""
+        return max(self.prior(PRIOR_POSTS), PRIOR_OCCURRENCES * self.rate * seconds / self.bucket)
+
+    def prior(self, posts: float) -> float:
+        """``posts`` pseudo-posts of evidence, in this series' own counts (see the module)."""
+        return posts * (1.0 + self.phi * self.rate * self.window)
+
     @property
     def local(self) -> float:
-        return (self.local_seen + LOCAL_PRIOR) / (self.local_expected + LOCAL_PRIOR)
+        prior = self.prior(LOCAL_PRIOR)
+        return (self.local_seen + prior) / (self.local_expected + prior)
 
     def per_day(self) -> float:
         return self.rate * 86400.0 / self.bucket
@@ -249,14 +366,19 @@ class SeasonalBaseline:
             "h": self.hours.dump(),
             "d": self.days.dump(),
             "disp": [round(self.disp_a, 6), round(self.disp_b, 6)],
+            "bdisp": [round(self.bdisp_a, 6), round(self.bdisp_b, 6)],
             "local": [round(self.local_seen, 6), round(self.local_expected, 6)],
         }
 
     def load(self, data: dict[str, Any]) -> None:
         self.origin, self.t = int(data["origin"]), int(data["t"])
         self.s, self.n = float(data["s"]), float(data["n"])
-        self.hours.load(data["h"])
+        hours = data["h"]
+        if len(hours[0]) == 24:  # saved before weekends had their own profile: like any day's
+            hours = [list(v) * 2 for v in hours]
+        self.hours.load(hours)
         self.days.load(data["d"])
-        self.disp_a, self.disp_b = (float(v) for v in data["disp"])
+        self.disp_a, self.disp_b = (float(v) for v in data["disp"][:2])
+        self.bdisp_a, self.bdisp_b = (float(v) for v in data.get("bdisp", (0.0, 0.0))[:2])
         self.local_seen, self.local_expected = (float(v) for v in data.get("local", (0.0, 0.0)))
         self._cache = None

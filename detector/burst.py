@@ -66,7 +66,6 @@ STATE_KEY = "detector.burst"
 STATE_VERSION = 1
 CHECKPOINT = 300.0  # seconds of evaluation time between state saves
 HISTORY = 28  # days of stored posts learned from when no state was saved
-LASTING = 3  # windows a wave stays hot before its level is taken as the new usual
 LATENCY = 60.0  # evaluations within a minute of each other reuse their clock for checkpoints
 
 
@@ -147,6 +146,14 @@ class BurstDetector:
         b = bucket_of(at.timestamp(), rule.bucket)
         self._series(product, category, b).add(b, int(value))
 
+    def observe_gap(
+        self, product: str, first: datetime, last: datetime, category: str | None = None
+    ) -> None:
+        """No data from ``first`` to ``last`` (a replayed series' outage): not zero posts."""
+        rule = self.detection.rule_for(product)
+        b0 = bucket_of(first.timestamp(), rule.bucket)
+        self._series(product, category, b0).gap(b0, bucket_of(last.timestamp(), rule.bucket))
+
     # ------------------------------------------------------------ evaluating
 
     def evaluate(self, products: Iterable[str], now: datetime) -> list[Alert]:
@@ -179,20 +186,13 @@ class BurstDetector:
             s.wave = Wave(alert, look.count, details)
             return [alert]
         hold = timedelta(seconds=s.rule.window)
-        # A wave that lasts is a new level: after LASTING windows its level becomes the usual
-        # (the baseline is rebased), so it resolves instead of staying open (or refiring) for
-        # days while the slow baseline catches up.
-        since = wave.adopted_at or wave.alert.started_at
-        if look.hot and now - since >= LASTING * hold:
-            s.adopt()
-            wave.adopted_at = now
         wave.cool_since = None if look.hot else (wave.cool_since or now)
         # Back to usual for a whole window; or no longer a burst for three (a product whose
         # level has moved up for good must not keep one alert open for ever).
         if (wave.quiet_since and now - wave.quiet_since >= hold) or (
             wave.cool_since and now - wave.cool_since >= 3 * hold
         ):
-            s.wave = None
+            s.resolved(now, wave.peak)
             burst = wave.alert.burst
             resolved = wave.alert.resolve(
                 now,

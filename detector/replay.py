@@ -351,10 +351,7 @@ class _Readings:
                 self.sent += fix
             return
         if self.last_b is not None and b > self.last_b + 1:
-            gap = b - self.last_b
-            for j in range(1, gap):
-                fill = self.last_v + (v - self.last_v) * j / gap
-                self.detector.observe_count(self.product, self._at(self.last_b + j), round(fill))
+            self.detector.observe_gap(self.product, self._at(self.last_b + 1), self._at(b - 1))
         if self.last_b is None or b > self.last_b:
             self.last_b, self.last_v, self.n = b, v, 1
             self.sent = round(v)

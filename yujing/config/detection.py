@@ -88,7 +88,7 @@ class BurstRule(Strict):
     window: Duration = 3600.0
     baseline: Duration = 7 * 86400.0
     min_count: int = Field(default=5, ge=1)
-    ratio: float = Field(default=1.5, gt=1.0)
+    ratio: float = Field(default=1.2, gt=1.0)
     bucket: Duration = 600.0
     p_value: float = Field(default=1e-6, gt=0.0, lt=0.5)
     cold_start: Duration = 3 * 86400.0

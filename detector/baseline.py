@@ -47,10 +47,12 @@ from typing import Any
 
 __all__ = ["SeasonalBaseline"]
 
-PRIOR_POSTS = 2.0  # pseudo-posts pulling each seasonal factor towards 1 (at least)
+PRIOR_POSTS = 4.0  # pseudo-posts pulling each seasonal factor towards 1 (at least)
 PRIOR_OCCURRENCES = 1.0  # ... or this many slots' worth of posts at the usual rate
 SEASONAL_MEMORY = 3.0  # seasonal factors' half-life, in level half-lives
 HOUR_REFRESH = 3 * 3600.0  # seconds of data between refreshes of the hour factors
+FACTOR_REFRESH = 3600.0  # ... and of the factors read for the expectation
+
 LOCAL_HALF_LIFE = 6 * 3600.0  # how fast the level of the day is followed
 LOCAL_PRIOR = 10.0
 DISPERSION_PRIOR = 0.05  # assumed extra variance (phi) until windows say otherwise
@@ -122,7 +124,7 @@ def _moments(
         return a, b
     var = expected + phi * expected * expected
     r2 = min((count - expected) ** 2, DISPERSION_CAP * DISPERSION_CAP * var)
-    u = (expected / var) ** 2
+    u = 1.0 / (1.0 + DISPERSION_PRIOR * expected) ** 2
     return a * lam + u * (r2 - expected), b * lam + u * expected * expected
 
 
@@ -145,7 +147,7 @@ class SeasonalBaseline:
         self.n = 0.0  # decayed buckets
         # Beyond a few seasonal half-lives an empty bucket teaches nothing measurable.
         self.max_gap = int(6 * half_life * SEASONAL_MEMORY / bucket) + 1
-        self.hours = _Decayed(48, lam_s, self.t)  # every day's hours, then weekends' alone
+        self.hours = _Decayed(48, lam_s, self.t)  # weekdays' hours, then weekends'
 
         self.days = _Decayed(7, lam_s, self.t)
         self.lam_local = 0.5 ** (bucket / LOCAL_HALF_LIFE)
@@ -167,26 +169,31 @@ class SeasonalBaseline:
         return hour, day
 
     def _profiles(self, now: int) -> list[float]:
-        """Hour-of-day factors: 24 for every day, then 24 for weekends.
+        """Hour-of-day factors: 24 for weekdays, then 24 for weekends.
 
-        A weekend hour's factor is every day's, corrected by how its own posts compare with what
-        every day's profile expects there: with little weekend data (or only a few weekend hours
-        seen so far) the correction stays near 1, instead of a profile learned from one night.
+        Each day type's factor is the profile of all days, corrected by how that type's own
+        posts compare with what the all-days profile expects there. With little data of its own
+        (a first weekend, or only a few of its hours seen so far) a type's correction stays
+        near 1, instead of a profile learned from one night.
         """
         prior = self.slot_prior(3600.0)
-        every = self.hours.factors(now, prior, 0, 24)
-        own = [self.hours.at(24 + h, now) for h in range(24)]
-        expect = sum(n * f for (_, n), f in zip(own, every, strict=True))
-        rate = sum(s for s, _ in own) / expect if expect > 0 else 0.0
-        weekend = [
-            f * (s + prior) / (rate * n * f + prior) for (s, n), f in zip(own, every, strict=True)
-        ]
-        return every + weekend
+        own = [self.hours.at(k, now) for k in range(48)]
+        pooled = [(own[h][0] + own[24 + h][0], own[h][1] + own[24 + h][1]) for h in range(24)]
+        total_s = sum(s for s, _ in pooled)
+        total_n = sum(n for _, n in pooled)
+        rate = total_s / total_n if total_n > 0 else 0.0
+        every = [(s + prior) / (rate * n + prior) for s, n in pooled]
+        out: list[float] = []
+        for part in (own[:24], own[24:]):
+            expect = sum(n * f for (_, n), f in zip(part, every, strict=True))
+            r = sum(s for s, _ in part) / expect if expect > 0 else 0.0
+            out += [
+                f * (s + prior) / (r * n * f + prior) for (s, n), f in zip(part, every, strict=True)
+            ]
+        return out
 
     def _add_hour(self, hour: int, day: int, i: int, count: float, buckets: float) -> None:
-        self.hours.add(hour, i, count, buckets)
-        if day in WEEKEND:
-            self.hours.add(24 + hour, i, count, buckets)
+        self.hours.add(hour + (24 if day in WEEKEND else 0), i, count, buckets)
 
     # ------------------------------------------------------------ learning
 
@@ -223,6 +230,10 @@ class SeasonalBaseline:
             self.fold(b, 0.0)
 
     def _fold_one(self, i: int, count: float) -> None:
+        # A seasonal slot's "buckets" are weighted by the level of the day they were seen at: a
+        # Monday seen after the level doubled has seen a Monday at twice the level, not a busy
+        # Monday (Holt-Winters' seasonal ratios, as decayed sums).
+        level = self.local
         if self.n > 0:
             # Against the long-run expectation, not one already corrected by ``local``: else
             # the correction would undo itself once it is right.
@@ -234,11 +245,10 @@ class SeasonalBaseline:
         self.n = self.n * w + 1.0
         self.t = i
         hour, day = self._slots(i)
-        self._add_hour(hour, day, i, count, 1.0)
-        # A weekday's "buckets" are weighted by their hour's factor: a weekday seen only from
-        # midnight to 1 am has seen a quiet hour, not a quiet day.
-        self.days.add(day, i, count, self._hour_factor(hour, day, i))
-        self._cache = None
+        self._add_hour(hour, day, i, count, level)
+        # ... and a weekday's also by their hour's factor: a weekday seen only from midnight to
+        # 1 am has seen a quiet hour, not a quiet day.
+        self.days.add(day, i, count, level * self._hour_factor(hour, day, i))
 
     def add_late(self, b: int, count: float) -> None:
         """Posts that arrive after their bucket was folded (or before the series began)."""
@@ -253,11 +263,12 @@ class SeasonalBaseline:
 
     def _extend(self, b: int) -> None:
         """Move the series' start back to ``b``: the buckets in between were empty, not unknown."""
+        level = self.local
         for i in range(b, self.origin):
             self.n += self.lam ** (self.t - i)
             hour, day = self._slots(i)
-            self._add_hour(hour, day, i, 0.0, 1.0)
-            self.days.add(day, i, 0.0, self._hour_factor(hour, day, i))
+            self._add_hour(hour, day, i, 0.0, level)
+            self.days.add(day, i, 0.0, level * self._hour_factor(hour, day, i))
         self.origin = b
 
     def _hour_factor(self, hour: int, day: int, i: int) -> float:
@@ -325,7 +336,8 @@ class SeasonalBaseline:
 
     def usual(self, b: int) -> float:
         """The long-run expectation of bucket ``b``: level x hour-of-day x weekday."""
-        if self._cache is None or self._cache[0] != self.t:
+        # The factors move slowly: refreshed every hour of data, not every bucket.
+        if self._cache is None or (self.t - self._cache[0]) * self.bucket >= FACTOR_REFRESH:
             days = self.days.factors(self.t, self.slot_prior(86400.0))
             self._cache = (self.t, self._profiles(self.t), days)
         _, fh, fd = self._cache
@@ -374,8 +386,12 @@ class SeasonalBaseline:
         self.origin, self.t = int(data["origin"]), int(data["t"])
         self.s, self.n = float(data["s"]), float(data["n"])
         hours = data["h"]
-        if len(hours[0]) == 24:  # saved before weekends had their own profile: like any day's
-            hours = [list(v) * 2 for v in hours]
+        if len(hours[0]) == 24:  # saved before weekends had their own profile: 5/7 and 2/7
+            hours = [
+                [v * 5 / 7 for v in hours[0]] + [v * 2 / 7 for v in hours[0]],
+                [v * 5 / 7 for v in hours[1]] + [v * 2 / 7 for v in hours[1]],
+                list(hours[2]) * 2,
+            ]
         self.hours.load(hours)
         self.days.load(data["d"])
         self.disp_a, self.disp_b = (float(v) for v in data["disp"][:2])

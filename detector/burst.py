@@ -20,6 +20,11 @@ Lifecycle of one wave (one alert id, ``burst:<product>[/<category>]@<fired>``):
 * firing and not even mildly elevated (p > 0.01) for a whole window -> resolved. The hold-down
   keeps a wave that pauses for a few minutes one alert instead of a flood.
 
+Hysteresis beyond the hold-down lives in the series (``series``): a wave elevated for three
+windows is a new level and its level becomes the usual, so it resolves instead of alarming for
+days; a resolved wave's peak (and, for a series that bursts again and again, its recent waves'
+peaks) is what the next wave must beat, so a wave's tail does not fire a second alert.
+
 Categories. Each product x category is a series of its own, evaluated after its product's whole
 series, so the product alert comes first: its reasons name the leading categories. A category
 alert (``category`` set) shows a problem hidden in a busy product's normal chatter. The detector
@@ -186,6 +191,7 @@ class BurstDetector:
             s.wave = Wave(alert, look.count, details)
             return [alert]
         hold = timedelta(seconds=s.rule.window)
+        wave.quiet_since = None if look.elevated else (wave.quiet_since or now)
         wave.cool_since = None if look.hot else (wave.cool_since or now)
         # Back to usual for a whole window; or no longer a burst for three (a product whose
         # level has moved up for good must not keep one alert open for ever).

@@ -8,7 +8,18 @@ Two inputs:
   duplicates are dropped as the store would (a bounded memory of recent dedup keys).
 * ``--counts FILE.csv``: ``timestamp,value`` (one series named after the file) or
   ``timestamp,product,value``, with or without a header, oldest first. The bucket size is the
-  most common step between timestamps; the window is at least one bucket.
+  most common step between timestamps; the window is at least one bucket. Real exports are not
+  all clean counts, so each product's rows are first read for what they are:
+
+  - fractional values are a measurement (CPU percent, a price): rounding 0.13 to 0 would erase
+    the series, so it is scaled to whole units by a power of ten (``measurement_scale``); the
+    verdicts do not depend on the unit (the test learns the series' own spread);
+  - a regular series (a row for almost every bucket, or zeros written out) lists every bucket it
+    has, so a missing row is a gap in the data, not a zero (``regular``): the detector is told
+    (``observe_gap``) and learns nothing from it, and a repeated timestamp (a clock going back)
+    is one reading, not two to add up;
+  - a sparse export (rows only where something was counted, as ``GROUP BY hour`` gives for a
+    quiet product) leaves zeros out: there a missing row is a zero, as before.
 
 Both feed the same ``BurstDetector`` the daemon uses, through ``observe``/``observe_count`` and
 ``evaluate``. Posts are evaluated every ``detection.evaluate_every`` of their own time, like the
@@ -302,10 +313,11 @@ def regular(times: list[float], values: list[float], bucket: float) -> bool:
     """Whether a missing row of this series is a gap in the data rather than a zero.
 
     An export that writes zeros (any value is 0), or whose rows mostly follow each other bucket
-    by bucket (within half a bucket: sensors' clocks jitter), lists every bucket it has: a bucket without a row was not recorded (an outage, a
-    sensor's missed reading), and reading it as zero would invent a drop and then a rise. A
-    sparse export (rows only where something was counted, as ``GROUP BY hour`` gives for a
-    quiet product) leaves zeros out: there a missing row is a zero.
+    by bucket (within half a bucket: sensors' clocks jitter), lists every bucket it has: a
+    bucket without a row was not recorded (an outage, a sensor's missed reading), and reading it
+    as zero would invent a drop and then a rise. A sparse export (rows only where something was
+    counted, as ``GROUP BY hour`` gives for a quiet product) leaves zeros out: there a missing
+    row is a zero.
     """
     if any(v == 0 for v in values):
         return True
@@ -318,9 +330,8 @@ class _Readings:
 
     Sparse series: each row's value is added to its bucket (a count). Regular series (see
     ``regular``): each row is a reading of its bucket, so two rows in one bucket (a repeated
-    timestamp, a clock change) make their mean, not their sum; and buckets between two rows are
-    filled by a straight line between them when the later row arrives, before it is judged:
-    nothing is read ahead.
+    timestamp, a clock change) make their mean, not their sum; and the buckets between two rows
+    are a gap, reported to the detector when the later row arrives, before it is judged.
     """
 
     def __init__(

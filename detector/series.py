@@ -62,8 +62,9 @@ COLD_PHI = 0.25  # over-dispersion assumed while the baseline is still being lea
 RESOLVE_P = 0.01  # a firing wave stays open while its window is at least this unusual
 LASTING = 3  # windows a wave stays elevated before its level becomes the usual
 TAIL_HALF_LIFE = 6.0  # windows: how fast a resolved wave's peak stops covering its tail
-BURSTY_HALF_LIFE = 48.0  # windows: the memory of past waves
+BURSTY_HALF_LIFE = 48.0  # windows: the memory of how many waves there were
 BURSTY_WAVES = 1.5  # waves in that memory (decayed) that make a series bursty
+BURSTY_MARGIN = 1.5  # a bursty series' next wave must beat its recent peaks by this much
 SPIKE_WOBBLE = 1.0  # bucket-scale extra variance / counting variance needed for the spike test
 SERIES_POINTS = 24  # buckets shown in the alert's sparkline
 
@@ -124,10 +125,12 @@ class Series:
         self.baseline = SeasonalBaseline(rule.bucket, rule.baseline, origin, window=self.w)
         self.wave: Wave | None = None
         self.elevated_since: int | None = None  # bucket since which an open wave is elevated
+        self._win = [0.0, 0.0, 0]  # posts, expected, buckets folded of the current window
         # Wave memory: the last resolved wave's peak and when (epoch seconds); a decayed count of
         # waves and decayed max of their peaks, as of ``waves_at``.
         self.tail_peak, self.tail_at = 0.0, 0.0
         self.waves, self.waves_peak, self.waves_at = 0.0, 0.0, 0.0
+        self.held = 0.0  # peak of a burst being held back by that memory (0: none)
 
     # ------------------------------------------------------------ data in
 
@@ -202,15 +205,18 @@ class Series:
         expected = base.expected(i)
         if base.span >= self.w:
             base.observe_bucket(c, expected)
+        if (i - 1) // self.w != i // self.w:
+            self._win = [0.0, 0.0, 0]  # a new window of the dispersion's grid starts
+        # What each bucket was expected to hold before it was folded: a window's own posts must
+        # not be in the expectation its scatter is measured against.
+        self._win[0] += c
+        self._win[1] += expected
+        self._win[2] += 1
         if self.wave is not None:
             c = min(c, upper_bound(expected, base.phi_bucket))
         base.fold(i, c)
-        if (i + 1) % self.w == 0 and base.span >= self.w:
-            lo = i - self.w + 1
-            ks = [k for k in range(lo, i + 1) if not self.missing[k % self.ring_len]]
-            if lo > self.head - self.ring_len and 2 * len(ks) > self.w:
-                win = sum(self.counts[k % self.ring_len] for k in ks)
-                base.observe_window(win, sum(base.expected(k) for k in ks), self.w)
+        if (i + 1) % self.w == 0 and base.span >= self.w and 2 * self._win[2] > self.w:
+            base.observe_window(self._win[0], self._win[1], self.w)
 
     # ------------------------------------------------------------ shifts and waves
 
@@ -242,17 +248,23 @@ class Series:
         tail_floor = self.tail_peak * 0.5 ** (
             max(0.0, ts - self.tail_at) / (TAIL_HALF_LIFE * window)
         )
-        decay = 0.5 ** (max(0.0, ts - self.waves_at) / (BURSTY_HALF_LIFE * window))
-        bursty = self.waves_peak * decay if self.waves * decay >= BURSTY_WAVES else 0.0
+        age = max(0.0, ts - self.waves_at)
+        recent = self.waves * 0.5 ** (age / (BURSTY_HALF_LIFE * window))
+        bursty = 0.0
+        if recent >= BURSTY_WAVES:
+            bursty = BURSTY_MARGIN * self.waves_peak * 0.5 ** (age / self.rule.baseline)
         return max(tail_floor, bursty)
+
+    def _remember(self, ts: float, peak: float, waves: float) -> None:
+        age = max(0.0, ts - self.waves_at)
+        self.waves = self.waves * 0.5 ** (age / (BURSTY_HALF_LIFE * self.rule.window)) + waves
+        self.waves_peak = max(self.waves_peak * 0.5 ** (age / self.rule.baseline), peak)
+        self.waves_at = ts
 
     def resolved(self, now: datetime, peak: float) -> None:
         """The open wave ended (``peak``: its highest window count): remember it."""
         ts = now.timestamp()
-        decay = 0.5 ** (max(0.0, ts - self.waves_at) / (BURSTY_HALF_LIFE * self.rule.window))
-        self.waves = self.waves * decay + 1.0
-        self.waves_peak = max(self.waves_peak * decay, float(peak))
-        self.waves_at = ts
+        self._remember(ts, float(peak), 1.0)
         self.tail_peak, self.tail_at = float(peak), ts
         self.wave = None
         self.elevated_since = None
@@ -296,6 +308,13 @@ class Series:
             and tail(s_count, s_exp, s_phi) <= rule.p_value
         )
         hot = judged and (burst or spike) and count > self.floor(ts)
+        if judged and (burst or spike) and not hot and self.wave is None:
+            # A burst held back by the memory of earlier ones is still one more of them: it is
+            # remembered (its peak, once it is over) as a wave that fired would be.
+            self.held = max(self.held, float(count))
+        elif self.held and not (burst or spike):
+            self._remember(ts, self.held, 1.0)
+            self.held = 0.0
         elevated = count >= 2 and p <= RESOLVE_P
         if judged and not cold:
             self._track_shift(bn, elevated)

@@ -12,16 +12,24 @@ Expected count of bucket ``b`` = ``rate * f_hour(b) * f_weekday(b) * local``, wh
 
 * ``rate``       decayed posts per bucket over decayed buckets seen (half-life ``half_life``);
 * ``f_hour``     (S_h + a) / (rate_s * N_h + a): posts seen in that hour of the day over the posts
-                 a flat series would have had there, with one profile for weekdays and one for
-                 weekends (people's week is not one day repeated: Saturday at 2 am is not
-                 Tuesday at 2 am). ``a`` pseudo-posts shrink the factor to 1, so a quiet product
-                 (a handful of posts a week) does not learn a "pattern" from noise;
+                 a flat series would have had there. Weekdays and weekends each correct the
+                 profile of all days by their own data (people's week is not one day repeated:
+                 Saturday at 2 am is not Tuesday at 2 am). ``a`` pseudo-posts shrink a factor to
+                 1: at least ``PRIOR_POSTS`` (a quiet product, a handful of posts a week, does
+                 not learn a "pattern" from noise) and at least ``PRIOR_OCCURRENCES`` of the
+                 slot's own posts at the usual rate (the first Saturday a series sees moves its
+                 Saturday factor halfway, not all the way on the strength of its first hour);
 * ``f_weekday``  the same per day of the week;
 * ``local``      the level of the day against the long-run one (news days, outages, a lasting
                  shift adopted by ``rebase``): decayed sums over the last hours of what was seen
                  over what the long-run level expected, shrunk to 1 by ``LOCAL_PRIOR``. It is
                  measured against the long-run expectation, not one it already corrects: a
                  correction measured against itself undoes itself once it is right.
+
+A slot's "buckets" (``N_h``) are counted at the level of the day they were seen at
+(Holt-Winters' seasonal ratios, as decayed sums): after the level triples, Mondays seen at the
+new level are Mondays, not a busy weekday, so a lasting shift does not come back as a new alarm
+each time the calendar turns to a day last seen at the old level.
 
 Priors are evidence, not constants. ``a`` and ``LOCAL_PRIOR`` are stated in posts, and a post's
 weight as evidence depends on the series: a window expected to hold ``E`` with over-dispersion
@@ -289,11 +297,18 @@ class SeasonalBaseline:
           complaint does not teach the product that group complaints are normal. Bursts that
           keep coming (more than about one window in ``DISPERSION_CAP**2``) still raise phi,
           step by step, until they are within the cap: then they are this series' noise.
-        * weighted by ``(E / var)**2`` (weighted least squares for a variance ``E + phi E**2``):
-          where counting noise dominates (a quiet product) that is the classic ``sum E**2``
-          weighting; where the level's wobble dominates (a big or spiky series) every window
-          counts alike, so the many quiet hours of an on/off series cannot outvote its bursts
-          just because their expectation, and so their weight, was larger.
+        * weighted by ``1 / (1 + DISPERSION_PRIOR * E)**2`` (least squares for a variance
+          ``E + phi E**2``, the weights taken at the prior's phi): where counting noise
+          dominates (a quiet product) that is the classic ``sum E**2`` weighting; where the
+          level's wobble dominates (a big or spiky series) every window counts alike, so the
+          quiet hours of an on/off series cannot outvote its bursts just because their
+          expectation, and so their weight, was larger. The weights do not follow the running
+          estimate: a recursive sum cannot re-weigh its past, and early windows weighed at an
+          early, small phi would pull it down for good.
+
+        The caller gives the window's expectation as it stood before the window's own buckets
+        were folded in (see ``Series._fold``): measured against an expectation that has already
+        moved towards it, a window's scatter would be understated.
 
         ``buckets`` is the window's length: the sums forget at the level's half-life in time.
         """

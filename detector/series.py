@@ -35,9 +35,12 @@ Why each piece is there (each was needed on real series, and each is tested):
 * Wave memory (hysteresis after resolution). A new wave must exceed the peak of the wave that
   just resolved, halving every ``TAIL_HALF_LIFE`` windows: a smaller second swell after a lull is
   that wave's tail, not news. And a series that has had waves again and again
-  (``BURSTY_WAVES`` in a ``BURSTY_HALF_LIFE``-window memory) is bursty by nature: another wave
-  must beat the recent ones' peak. One wave does not make a series bursty: a quiet product's
-  second wave the next day still fires.
+  (``BURSTY_WAVES`` in a ``BURSTY_HALF_LIFE``-window memory; a burst held back by this memory
+  counts too) is bursty by nature, as an on/off job is: its next wave must beat the recent
+  waves' peak (remembered over the baseline's half-life) by ``BURSTY_MARGIN``. One wave does
+  not make a series bursty: a quiet product's second wave the next day still fires. (The count
+  model cannot learn this from its dispersion: a series that idles and bursts is not a wider
+  version of its idle self.)
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ class Look:
     bucket: int
     count: int
     expected: float
-    p: float
+    p: float  # chance of the window (or, if stronger, of its last bucket) under the baseline
     hot: bool
     elevated: bool
     cold: bool
@@ -128,7 +128,8 @@ class Series:
         self.baseline = SeasonalBaseline(rule.bucket, rule.baseline, origin, window=self.w)
         self.wave: Wave | None = None
         self.elevated_since: int | None = None  # bucket since which an open wave is elevated
-        self._win = [0.0, 0.0, 0]  # posts, expected, buckets folded of the current window
+        # The dispersion grid's current window: its index, posts, expected, buckets folded.
+        self._win: list[float] = [-1, 0.0, 0.0, 0]
         # Wave memory: the last resolved wave's peak and when (epoch seconds); a decayed count of
         # waves and decayed max of their peaks, as of ``waves_at``.
         self.tail_peak, self.tail_at = 0.0, 0.0
@@ -208,18 +209,19 @@ class Series:
         expected = base.expected(i)
         if base.span >= self.w:
             base.observe_bucket(c, expected)
-        if (i - 1) // self.w != i // self.w:
-            self._win = [0.0, 0.0, 0]  # a new window of the dispersion's grid starts
-        # What each bucket was expected to hold before it was folded: a window's own posts must
-        # not be in the expectation its scatter is measured against.
-        self._win[0] += c
-        self._win[1] += expected
-        self._win[2] += 1
+        # The dispersion is learned on a grid of whole windows, each measured against what its
+        # buckets were expected to hold before they were folded: a window's own posts must not
+        # be in the expectation its scatter is measured against.
+        if self._win[0] != i // self.w:
+            self._win = [i // self.w, 0.0, 0.0, 0]
+        self._win[1] += c
+        self._win[2] += expected
+        self._win[3] += 1
         if self.wave is not None:
             c = min(c, upper_bound(expected, base.phi_bucket))
         base.fold(i, c)
-        if (i + 1) % self.w == 0 and base.span >= self.w and 2 * self._win[2] > self.w:
-            base.observe_window(self._win[0], self._win[1], self.w)
+        if (i + 1) % self.w == 0 and base.span >= self.w and 2 * self._win[3] > self.w:
+            base.observe_window(self._win[1], self._win[2], self.w)
 
     # ------------------------------------------------------------ shifts and waves
 
@@ -282,10 +284,10 @@ class Series:
         frac = ts / self.size - bn
         rule, base, r = self.rule, self.baseline, self.ring_len
         lo = bn - self.w
-        held = [k for k in range(lo, bn + 1) if k > self.head - r and not self.missing[k % r]]
-        count = sum(self.counts[k % r] for k in held)
+        present = [k for k in range(lo, bn + 1) if k > self.head - r and not self.missing[k % r]]
+        count = sum(self.counts[k % r] for k in present)
         cold = base.span * self.size < rule.cold_start
-        expected = sum(base.expected(k) * (frac if k == bn else 1.0) for k in held)
+        expected = sum(base.expected(k) * (frac if k == bn else 1.0) for k in present)
         # The last whole bucket (and what there is of the current one), for the spike test.
         s_count = self.counts[(bn - 1) % r] + self.counts[bn % r]
         s_exp = 0.0 if self.missing[(bn - 1) % r] else base.expected(bn - 1)
@@ -301,14 +303,13 @@ class Series:
         p = tail(count, expected, phi)
         # With not even one window of history before this one there is no "more than usual";
         # a window mostly without data is not judged.
-        judged = base.span >= self.w and 2 * len(held) > self.w
+        judged = base.span >= self.w and 2 * len(present) > self.w
         burst = count >= rule.min_count and count >= rule.ratio * expected and p <= rule.p_value
+        p_spike = 1.0
+        if s_exp > 0.0 and s_phi * s_exp >= SPIKE_WOBBLE:
+            p_spike = tail(s_count, s_exp, s_phi)
         spike = (
-            s_exp > 0.0
-            and s_phi * s_exp >= SPIKE_WOBBLE
-            and s_count >= rule.min_count
-            and s_count >= rule.ratio * s_exp
-            and tail(s_count, s_exp, s_phi) <= rule.p_value
+            p_spike <= rule.p_value and s_count >= rule.min_count and s_count >= rule.ratio * s_exp
         )
         hot = judged and (burst or spike) and count > self.floor(ts)
         if judged and (burst or spike) and not hot and self.wave is None:
@@ -335,7 +336,7 @@ class Series:
             bn,
             count,
             expected,
-            p,
+            min(p, p_spike),  # the stronger evidence: what the alert's score reports
             hot,
             elevated,
             cold,

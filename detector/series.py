@@ -29,6 +29,9 @@ Why each piece is there (each was needed on real series, and each is tested):
   resolve instead of alarming for days while the slow baseline catches up, and it does not
   refire afterwards. Only a reported rise is adopted this way: a rise is reported first, then
   learned.
+* Quiet spells. The expectation is the usual at the level of the day, but never below the usual:
+  a busy day raises the bar, a quiet one (a holiday, a source down, a dip) does not lower it, so
+  its end, back to the usual, is not a burst. Drops are not reported, and neither are their ends.
 * Gaps. A bucket with no data at all (a replayed sensor's outage) is not a zero: it joins
   neither the level nor the dispersion, and a window is judged on the buckets it has (at least
   half of them).
@@ -287,11 +290,15 @@ class Series:
         present = [k for k in range(lo, bn + 1) if k > self.head - r and not self.missing[k % r]]
         count = sum(self.counts[k % r] for k in present)
         cold = base.span * self.size < rule.cold_start
-        expected = sum(base.expected(k) * (frac if k == bn else 1.0) for k in present)
+        # A rise is judged against the higher of the usual and the level of the day: a busy day
+        # raises the bar, but a quiet one (an outage, a holiday, a dip) does not lower it, so
+        # its end, back to the usual, is not a burst.
+        level = max(base.local, 1.0)
+        expected = level * sum(base.usual(k) * (frac if k == bn else 1.0) for k in present)
         # The last whole bucket (and what there is of the current one), for the spike test.
         s_count = self.counts[(bn - 1) % r] + self.counts[bn % r]
-        s_exp = 0.0 if self.missing[(bn - 1) % r] else base.expected(bn - 1)
-        s_exp += frac * base.expected(bn)
+        s_exp = 0.0 if self.missing[(bn - 1) % r] else base.usual(bn - 1)
+        s_exp = level * (s_exp + frac * base.usual(bn))
         phi, s_phi = base.phi, base.phi_bucket
         if cold:
             # Too little history to trust the learned rate or its daily pattern: a floor makes

@@ -164,9 +164,23 @@ def test_an_outage_is_not_a_drop_and_its_end_is_not_a_rise():
     run = replay(values)
     assert run.fired == []
     base = run.detector.series["burst:p"].baseline
-    assert 0.9 * 1000 < base.expected(len(values) - 1) < 1.1 * 1000, "no zeros were learned"
+    assert 0.9 * 1000 < base.expected(len(values) - 1) < 1.1 * 1000
     zeros = replay([0.0 if v is None else v for v in values])
-    assert zeros.fired, "read as zeros, the outage's end looks like a burst"
+    assert zeros.detector.series["burst:p"].baseline.rate < 0.95 * base.rate, (
+        "read as zeros, ten hours of nothing would have been learned as part of the level"
+    )
+
+
+def test_the_end_of_a_quiet_spell_is_not_a_burst():
+    values = noisy(6 * PER_DAY, 1000.0, 0.05, seed=12)
+    for i in range(4 * PER_DAY, 4 * PER_DAY + 12 * PER_HOUR):
+        values[i] *= 0.2  # half a day at a fifth of the usual (a holiday, a source down)
+    run = replay(values)
+    assert run.fired == [], "back to the usual is not a burst, however low the day was"
+    end = 4 * PER_DAY + 12 * PER_HOUR
+    for i in range(end + 2 * PER_HOUR, end + 4 * PER_HOUR):
+        values[i] *= 2.0  # a real burst soon after: twice the usual
+    assert [i for i in replay(values).fired if i >= end + 2 * PER_HOUR]
 
 
 def test_a_flat_series_needs_a_rise_of_practical_size():

@@ -1,21 +1,52 @@
-"""The usual level of one series: its own rate, hour-of-day and day-of-week pattern.
+"""The usual level of one series: its own rate, hour-of-day and day-of-week pattern, the level
+of the day, and how widely its windows scatter around all that (over-dispersion).
 
 Buckets (``bucket`` seconds, numbered from the epoch) are folded in once they have left the
 detection window, so a wave being judged never judges itself. Everything is a decayed sum —
-``S = sum(count_i * lam**(t - i))`` with ``lam`` from a half-life — which makes the state a few
-dozen floats per series whatever the history, and lets a late post (crawled hours after it was
-published) be added exactly: its bucket's weight is known from its age.
+``S = sum(count_i * lam**(t - i))`` with ``lam`` from a half-life — which makes the state a
+bounded handful of floats per series whatever the history (24 x 2 hour slots, 7 weekday slots,
+a dozen more), and lets a late post (crawled hours after it was published) be added exactly:
+its bucket's weight is known from its age.
 
-Expected count of bucket ``b`` = ``rate * f_hour(b) * f_weekday(b)``, where
+Expected count of bucket ``b`` = ``rate * f_hour(b) * f_weekday(b) * local``, where
 
 * ``rate``       decayed posts per bucket over decayed buckets seen (half-life ``half_life``);
 * ``f_hour``     (S_h + a) / (rate_s * N_h + a): posts seen in that hour of the day over the posts
-                 a flat series would have had there. ``a`` pseudo-posts shrink the factor to 1, so
-                 a quiet product (a handful of posts a week) does not learn a "pattern" from noise;
-* ``f_weekday``  the same per day of the week.
+                 a flat series would have had there. Weekdays and weekends each correct the
+                 profile of all days by their own data (people's week is not one day repeated:
+                 Saturday at 2 am is not Tuesday at 2 am). ``a`` pseudo-posts shrink a factor to
+                 1: at least ``PRIOR_POSTS`` (a quiet product, a handful of posts a week, does
+                 not learn a "pattern" from noise) and at least ``PRIOR_OCCURRENCES`` of the
+                 slot's own posts at the usual rate (the first Saturday a series sees moves its
+                 Saturday factor halfway, not all the way on the strength of its first hour);
+* ``f_weekday``  the same per day of the week;
+* ``local``      the level of the day against the long-run one (news days, outages, a lasting
+                 shift adopted by ``rebase``): decayed sums over the last hours of what was seen
+                 over what the long-run level expected, shrunk to 1 by ``LOCAL_PRIOR``. It is
+                 measured against the long-run expectation, not one it already corrects: a
+                 correction measured against itself undoes itself once it is right.
+
+A slot's "buckets" (``N_h``) are counted at the level of the day they were seen at
+(Holt-Winters' seasonal ratios, as decayed sums): after the level triples, Mondays seen at the
+new level are Mondays, not a busy weekday, so a lasting shift does not come back as a new alarm
+each time the calendar turns to a day last seen at the old level.
+
+Priors are evidence, not constants. ``a`` and ``LOCAL_PRIOR`` are stated in posts, and a post's
+weight as evidence depends on the series: a window expected to hold ``E`` with over-dispersion
+``phi`` is worth ``E / (1 + phi * E)`` Poisson posts. So the priors are scaled by ``1 + phi * E``
+(``prior``): a quiet product's posts count one each, while a series of 10^8 per bucket whose level
+wobbles by half is not trusted to have learned a daily pattern from three spiky days.
+
+Over-dispersion (``phi``: a window's variance is ``E + phi * E**2``) is learned from the series'
+own windows (and, for the spike test, single buckets), not assumed: see ``observe_window`` for
+the estimator, which is robust to bursts (capped) and weighted so that every window of a big
+series counts alike. A small prior (``DISPERSION_PRIOR`` worth ``DISPERSION_WEIGHT`` squared posts
+of expectation) matters only where the data carry little information about phi: a quiet
+product, whose windows hold a post or two, keeps near-Poisson noise until it has said otherwise.
 
 The seasonal sums remember three times longer than the level: a pattern needs many days of data,
 a level should follow the product's recent life. Hours and weekdays are in UTC plus ``offset``.
+A bucket without data (``skip_missing``) ages the sums and teaches nothing.
 """
 
 from __future__ import annotations
@@ -24,13 +55,18 @@ from typing import Any
 
 __all__ = ["SeasonalBaseline"]
 
-PRIOR_POSTS = 2.0  # pseudo-posts pulling each seasonal factor towards 1
+PRIOR_POSTS = 4.0  # pseudo-posts pulling each seasonal factor towards 1 (at least)
+PRIOR_OCCURRENCES = 1.0  # ... or this many slots' worth of posts at the usual rate
 SEASONAL_MEMORY = 3.0  # seasonal factors' half-life, in level half-lives
 HOUR_REFRESH = 3 * 3600.0  # seconds of data between refreshes of the hour factors
+FACTOR_REFRESH = 3600.0  # ... and of the factors read for the expectation
+
 LOCAL_HALF_LIFE = 6 * 3600.0  # how fast the level of the day is followed
 LOCAL_PRIOR = 10.0
 DISPERSION_PRIOR = 0.05  # assumed extra variance (phi) until windows say otherwise
 DISPERSION_WEIGHT = 50.0  # ... worth this much sum of squared window means
+DISPERSION_CAP = 6.0  # a window teaches phi at most as much as one this many sd out
+WEEKEND = (5, 6)  # days (0 = Monday) with their own hour-of-day profile
 
 
 class _Decayed:
@@ -60,12 +96,22 @@ class _Decayed:
         w = self.lam ** max(0, now - self.t[slot])
         return self.s[slot] * w, self.n[slot] * w
 
-    def factors(self, now: int) -> list[float]:
-        pairs = [self.at(k, now) for k in range(len(self.s))]
+    def factors(
+        self,
+        now: int,
+        prior: float = PRIOR_POSTS,
+        lo: int = 0,
+        hi: int | None = None,
+        towards: list[float] | None = None,
+    ) -> list[float]:
+        """Slots ``lo``..``hi``: each one's posts over what a flat series would have had there,
+        shrunk by ``prior`` pseudo-posts towards 1 (or towards ``towards``, slot by slot)."""
+        pairs = [self.at(k, now) for k in range(lo, len(self.s) if hi is None else hi)]
         total_s = sum(s for s, _ in pairs)
         total_n = sum(n for _, n in pairs)
         rate = total_s / total_n if total_n > 0 else 0.0
-        return [(s + PRIOR_POSTS) / (rate * n + PRIOR_POSTS) for s, n in pairs]
+        to = towards or [1.0] * len(pairs)
+        return [(s + prior * f) / (rate * n + prior) for (s, n), f in zip(pairs, to, strict=True)]
 
     def dump(self) -> list[list[float]]:
         return [[round(v, 6) for v in self.s], [round(v, 6) for v in self.n], list(self.t)]
@@ -78,9 +124,28 @@ class _Decayed:
         )
 
 
+def _moments(
+    a: float, b: float, phi: float, count: float, expected: float, lam: float
+) -> tuple[float, float]:
+    """One step of the dispersion sums (see ``observe_window``)."""
+    if expected <= 0.0:
+        return a, b
+    var = expected + phi * expected * expected
+    r2 = min((count - expected) ** 2, DISPERSION_CAP * DISPERSION_CAP * var)
+    u = 1.0 / (1.0 + DISPERSION_PRIOR * expected) ** 2
+    return a * lam + u * (r2 - expected), b * lam + u * expected * expected
+
+
+def _phi(a: float, b: float) -> float:
+    return max(0.0, (a + DISPERSION_PRIOR * DISPERSION_WEIGHT) / (b + DISPERSION_WEIGHT))
+
+
 class SeasonalBaseline:
-    def __init__(self, bucket: float, half_life: float, origin: int, offset: float = 0.0):
+    def __init__(
+        self, bucket: float, half_life: float, origin: int, offset: float = 0.0, window: int = 1
+    ):
         self.bucket = bucket
+        self.window = window  # buckets in the detection window (what phi is learned on)
         self.offset = offset
         self.lam = 0.5 ** (bucket / half_life)
         lam_s = 0.5 ** (bucket / (half_life * SEASONAL_MEMORY))
@@ -90,15 +155,16 @@ class SeasonalBaseline:
         self.n = 0.0  # decayed buckets
         # Beyond a few seasonal half-lives an empty bucket teaches nothing measurable.
         self.max_gap = int(6 * half_life * SEASONAL_MEMORY / bucket) + 1
-        self.hours = _Decayed(24, lam_s, self.t)
+        self.hours = _Decayed(48, lam_s, self.t)  # weekdays' hours, then weekends'
+
         self.days = _Decayed(7, lam_s, self.t)
-        # Today's level against the learned one (news days, outages): a ratio of decayed sums
-        # over the last hours, shrunk to 1 by LOCAL_PRIOR pseudo-posts so quiet series ignore it.
         self.lam_local = 0.5 ** (bucket / LOCAL_HALF_LIFE)
         self.local_seen = 0.0
         self.local_expected = 0.0
-        self.disp_a = 0.0  # decayed sum of (window count - expected)**2 - expected
-        self.disp_b = 0.0  # decayed sum of expected**2
+        self.disp_a = 0.0  # decayed sum of weight * ((window count - expected)**2 - expected)
+        self.disp_b = 0.0  # decayed sum of weight * expected**2
+        self.bdisp_a = 0.0  # the same for single buckets
+        self.bdisp_b = 0.0
         self._cache: tuple[int, list[float], list[float]] | None = None
         self._hour_f: tuple[int, list[float]] | None = None
 
@@ -109,6 +175,33 @@ class SeasonalBaseline:
         hour = int(seconds // 3600) % 24
         day = (int(seconds // 86400) + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
         return hour, day
+
+    def _profiles(self, now: int) -> list[float]:
+        """Hour-of-day factors: 24 for weekdays, then 24 for weekends.
+
+        Each day type's factor is the profile of all days, corrected by how that type's own
+        posts compare with what the all-days profile expects there. With little data of its own
+        (a first weekend, or only a few of its hours seen so far) a type's correction stays
+        near 1, instead of a profile learned from one night.
+        """
+        prior = self.slot_prior(3600.0)
+        own = [self.hours.at(k, now) for k in range(48)]
+        pooled = [(own[h][0] + own[24 + h][0], own[h][1] + own[24 + h][1]) for h in range(24)]
+        total_s = sum(s for s, _ in pooled)
+        total_n = sum(n for _, n in pooled)
+        rate = total_s / total_n if total_n > 0 else 0.0
+        every = [(s + prior) / (rate * n + prior) for s, n in pooled]
+        out: list[float] = []
+        for part in (own[:24], own[24:]):
+            expect = sum(n * f for (_, n), f in zip(part, every, strict=True))
+            r = sum(s for s, _ in part) / expect if expect > 0 else 0.0
+            out += [
+                f * (s + prior) / (r * n * f + prior) for (s, n), f in zip(part, every, strict=True)
+            ]
+        return out
+
+    def _add_hour(self, hour: int, day: int, i: int, count: float, buckets: float) -> None:
+        self.hours.add(hour + (24 if day in WEEKEND else 0), i, count, buckets)
 
     # ------------------------------------------------------------ learning
 
@@ -127,14 +220,32 @@ class SeasonalBaseline:
             self._fold_one(i, 0.0)
         self._fold_one(b, count)
 
+    def skip_missing(self, b: int) -> None:
+        """Move the clock to bucket ``b`` over buckets without data: the sums age, nothing is
+        learned (a gap is not a run of zeros), so the level and its pattern stay as they were."""
+        if b <= self.t:
+            return
+        w = self.lam ** (b - self.t)
+        self.s, self.n = self.s * w, self.n * w
+        wl = self.lam_local ** (b - self.t)
+        self.local_seen, self.local_expected = self.local_seen * wl, self.local_expected * wl
+        self.t = b
+        self._cache = None
+
     def skip_to(self, b: int) -> None:
         """Fold every bucket up to ``b`` as empty."""
         if b > self.t:
             self.fold(b, 0.0)
 
     def _fold_one(self, i: int, count: float) -> None:
+        # A seasonal slot's "buckets" are weighted by the level of the day they were seen at: a
+        # Monday seen after the level doubled has seen a Monday at twice the level, not a busy
+        # Monday (Holt-Winters' seasonal ratios, as decayed sums).
+        level = self.local
         if self.n > 0:
-            e = self.expected(i)
+            # Against the long-run expectation, not one already corrected by ``local``: else
+            # the correction would undo itself once it is right.
+            e = self.usual(i)
             self.local_seen = self.local_seen * self.lam_local + count
             self.local_expected = self.local_expected * self.lam_local + e
         w = self.lam ** (i - self.t)
@@ -142,11 +253,10 @@ class SeasonalBaseline:
         self.n = self.n * w + 1.0
         self.t = i
         hour, day = self._slots(i)
-        self.hours.add(hour, i, count, 1.0)
-        # A weekday's "buckets" are weighted by their hour's factor: a weekday seen only from
-        # midnight to 1 am has seen a quiet hour, not a quiet day.
-        self.days.add(day, i, count, self._hour_factor(hour, i))
-        self._cache = None
+        self._add_hour(hour, day, i, count, level)
+        # ... and a weekday's also by their hour's factor: a weekday seen only from midnight to
+        # 1 am has seen a quiet hour, not a quiet day.
+        self.days.add(day, i, count, level * self._hour_factor(hour, day, i))
 
     def add_late(self, b: int, count: float) -> None:
         """Posts that arrive after their bucket was folded (or before the series began)."""
@@ -155,29 +265,67 @@ class SeasonalBaseline:
         w = self.lam ** (self.t - b)
         self.s += count * w
         hour, day = self._slots(b)
-        self.hours.add(hour, b, count, 0.0)
+        self._add_hour(hour, day, b, count, 0.0)
         self.days.add(day, b, count, 0.0)
         self._cache = None
 
     def _extend(self, b: int) -> None:
         """Move the series' start back to ``b``: the buckets in between were empty, not unknown."""
+        level = self.local
         for i in range(b, self.origin):
             self.n += self.lam ** (self.t - i)
             hour, day = self._slots(i)
-            self.hours.add(hour, i, 0.0, 1.0)
-            self.days.add(day, i, 0.0, self._hour_factor(hour, i))
+            self._add_hour(hour, day, i, 0.0, level)
+            self.days.add(day, i, 0.0, level * self._hour_factor(hour, day, i))
         self.origin = b
 
-    def _hour_factor(self, hour: int, i: int) -> float:
-        # Refreshed every few hours of data: the pattern moves slowly, factors() costs 24 steps.
+    def _hour_factor(self, hour: int, day: int, i: int) -> float:
+        # Refreshed every few hours of data: the pattern moves slowly, factors() costs 48 steps.
         if self._hour_f is None or abs(i - self._hour_f[0]) * self.bucket >= HOUR_REFRESH:
-            self._hour_f = (i, self.hours.factors(i))
-        return self._hour_f[1][hour]
+            self._hour_f = (i, self._profiles(i))
+        return self._hour_f[1][hour + (24 if day in WEEKEND else 0)]
 
-    def observe_window(self, count: float, expected: float) -> None:
-        """Learn the over-dispersion of whole windows (what the alert test is made on)."""
-        self.disp_a = self.disp_a * self.lam + (count - expected) ** 2 - expected
-        self.disp_b = self.disp_b * self.lam + expected * expected
+    def observe_window(self, count: float, expected: float, buckets: int = 1) -> None:
+        """Learn the over-dispersion of whole windows (what the alert test is made on).
+
+        Method of moments: each window says ``(count - E)**2 - E`` about ``phi * E**2``. Two
+        things make it trustworthy on real series:
+
+        * capped: a window's squared residual counts at most ``DISPERSION_CAP**2`` times the
+          variance the model gives it. One burst (or one outlier) moves phi like an ordinary
+          high window, not like the thousand windows its square would outweigh, so a group
+          complaint does not teach the product that group complaints are normal. Bursts that
+          keep coming (more than about one window in ``DISPERSION_CAP**2``) still raise phi,
+          step by step, until they are within the cap: then they are this series' noise.
+        * weighted by ``1 / (1 + DISPERSION_PRIOR * E)**2`` (least squares for a variance
+          ``E + phi E**2``, the weights taken at the prior's phi): where counting noise
+          dominates (a quiet product) that is the classic ``sum E**2`` weighting; where the
+          level's wobble dominates (a big or spiky series) every window counts alike, so the
+          quiet hours of an on/off series cannot outvote its bursts just because their
+          expectation, and so their weight, was larger. The weights do not follow the running
+          estimate: a recursive sum cannot re-weigh its past, and early windows weighed at an
+          early, small phi would pull it down for good.
+
+        The caller gives the window's expectation as it stood before the window's own buckets
+        were folded in (see ``Series._fold``): measured against an expectation that has already
+        moved towards it, a window's scatter would be understated.
+
+        ``buckets`` is the window's length: the sums forget at the level's half-life in time.
+        """
+        self.disp_a, self.disp_b = _moments(
+            self.disp_a, self.disp_b, self.phi, count, expected, self.lam**buckets
+        )
+
+    def observe_bucket(self, count: float, expected: float) -> None:
+        """The same for single buckets (the spike test's scale)."""
+        self.bdisp_a, self.bdisp_b = _moments(
+            self.bdisp_a, self.bdisp_b, self.phi_bucket, count, expected, self.lam
+        )
+
+    def rebase(self, seen: float, usual: float) -> None:
+        """Forget the level of the day: from now on it is what was ``seen`` where the long-run
+        level expected ``usual`` (a lasting shift; see ``Series._track_shift``)."""
+        self.local_seen, self.local_expected = max(seen, 0.0), usual
 
     # ------------------------------------------------------------ reading
 
@@ -193,19 +341,43 @@ class SeasonalBaseline:
 
     @property
     def phi(self) -> float:
-        a = self.disp_a + DISPERSION_PRIOR * DISPERSION_WEIGHT
-        return max(0.0, a / (self.disp_b + DISPERSION_WEIGHT))
+        """Over-dispersion of a window: its variance is ``E + phi * E**2``."""
+        return _phi(self.disp_a, self.disp_b)
 
-    def expected(self, b: int) -> float:
-        if self._cache is None or self._cache[0] != self.t:
-            self._cache = (self.t, self.hours.factors(self.t), self.days.factors(self.t))
+    @property
+    def phi_bucket(self) -> float:
+        """The same for a single bucket."""
+        return _phi(self.bdisp_a, self.bdisp_b)
+
+    def usual(self, b: int) -> float:
+        """The long-run expectation of bucket ``b``: level x hour-of-day x weekday."""
+        # The factors move slowly: refreshed every hour of data, not every bucket.
+        if self._cache is None or (self.t - self._cache[0]) * self.bucket >= FACTOR_REFRESH:
+            days = self.days.factors(self.t, self.slot_prior(86400.0))
+            self._cache = (self.t, self._profiles(self.t), days)
         _, fh, fd = self._cache
         hour, day = self._slots(b)
-        return self.rate * fh[hour] * fd[day] * self.local
+        return self.rate * fh[hour + (24 if day in WEEKEND else 0)] * fd[day]
+
+    def expected(self, b: int) -> float:
+        """What bucket ``b`` is expected to hold: the long-run usual at today's level."""
+        return self.usual(b) * self.local
+
+    def slot_prior(self, seconds: float) -> float:
+        """Pseudo-posts pulling a seasonal slot ``seconds`` long (an hour, a day) towards 1: the
+        posts of ``PRIOR_OCCURRENCES`` of it at the usual rate, and never less evidence than
+        ``PRIOR_POSTS``. The first Saturday a series sees moves its Saturday factor halfway, not
+        all the way on the strength of its first hour."""
+        return max(self.prior(PRIOR_POSTS), PRIOR_OCCURRENCES * self.rate * seconds / self.bucket)
+
+    def prior(self, posts: float) -> float:
+        """``posts`` pseudo-posts of evidence, in this series' own counts (see the module)."""
+        return posts * (1.0 + self.phi * self.rate * self.window)
 
     @property
     def local(self) -> float:
-        return (self.local_seen + LOCAL_PRIOR) / (self.local_expected + LOCAL_PRIOR)
+        prior = self.prior(LOCAL_PRIOR)
+        return (self.local_seen + prior) / (self.local_expected + prior)
 
     def per_day(self) -> float:
         return self.rate * 86400.0 / self.bucket
@@ -221,14 +393,23 @@ class SeasonalBaseline:
             "h": self.hours.dump(),
             "d": self.days.dump(),
             "disp": [round(self.disp_a, 6), round(self.disp_b, 6)],
+            "bdisp": [round(self.bdisp_a, 6), round(self.bdisp_b, 6)],
             "local": [round(self.local_seen, 6), round(self.local_expected, 6)],
         }
 
     def load(self, data: dict[str, Any]) -> None:
         self.origin, self.t = int(data["origin"]), int(data["t"])
         self.s, self.n = float(data["s"]), float(data["n"])
-        self.hours.load(data["h"])
+        hours = data["h"]
+        if len(hours[0]) == 24:  # saved before weekends had their own profile: 5/7 and 2/7
+            hours = [
+                [v * 5 / 7 for v in hours[0]] + [v * 2 / 7 for v in hours[0]],
+                [v * 5 / 7 for v in hours[1]] + [v * 2 / 7 for v in hours[1]],
+                list(hours[2]) * 2,
+            ]
+        self.hours.load(hours)
         self.days.load(data["d"])
-        self.disp_a, self.disp_b = (float(v) for v in data["disp"])
+        self.disp_a, self.disp_b = (float(v) for v in data["disp"][:2])
+        self.bdisp_a, self.bdisp_b = (float(v) for v in data.get("bdisp", (0.0, 0.0))[:2])
         self.local_seen, self.local_expected = (float(v) for v in data.get("local", (0.0, 0.0)))
         self._cache = None

@@ -20,6 +20,11 @@ Lifecycle of one wave (one alert id, ``burst:<product>[/<category>]@<fired>``):
 * firing and not even mildly elevated (p > 0.01) for a whole window -> resolved. The hold-down
   keeps a wave that pauses for a few minutes one alert instead of a flood.
 
+Hysteresis beyond the hold-down lives in the series (``series``): a wave elevated for three
+windows is a new level and its level becomes the usual, so it resolves instead of alarming for
+days; a resolved wave's peak (and, for a series that bursts again and again, its recent waves'
+peaks) is what the next wave must beat, so a wave's tail does not fire a second alert.
+
 Categories. Each product x category is a series of its own, evaluated after its product's whole
 series, so the product alert comes first: its reasons name the leading categories. A category
 alert (``category`` set) shows a problem hidden in a busy product's normal chatter. The detector
@@ -153,6 +158,14 @@ class BurstDetector:
         b = bucket_of(at.timestamp(), rule.bucket)
         self._series(product, category, b).add(b, int(value))
 
+    def observe_gap(
+        self, product: str, first: datetime, last: datetime, category: str | None = None
+    ) -> None:
+        """No data from ``first`` to ``last`` (a replayed series' outage): not zero posts."""
+        rule = self.detection.rule_for(product)
+        b0 = bucket_of(first.timestamp(), rule.bucket)
+        self._series(product, category, b0).gap(b0, bucket_of(last.timestamp(), rule.bucket))
+
     # ------------------------------------------------------------ evaluating
 
     def evaluate(self, products: Iterable[str], now: datetime) -> list[Alert]:
@@ -192,7 +205,7 @@ class BurstDetector:
         if (wave.quiet_since and now - wave.quiet_since >= hold) or (
             wave.cool_since and now - wave.cool_since >= 3 * hold
         ):
-            s.wave = None
+            s.resolved(now, wave.peak)
             burst = wave.alert.burst
             resolved = wave.alert.resolve(
                 now,

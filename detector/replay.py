@@ -10,7 +10,18 @@ Two inputs:
   people, in their copy group (a line's own ``text_id`` is kept when it has one).
 * ``--counts FILE.csv``: ``timestamp,value`` (one series named after the file) or
   ``timestamp,product,value``, with or without a header, oldest first. The bucket size is the
-  most common step between timestamps; the window is at least one bucket.
+  most common step between timestamps; the window is at least one bucket. Real exports are not
+  all clean counts, so each product's rows are first read for what they are:
+
+  - fractional values are a measurement (CPU percent, a price): rounding 0.13 to 0 would erase
+    the series, so it is scaled to whole units by a power of ten (``measurement_scale``); the
+    verdicts do not depend on the unit (the test learns the series' own spread);
+  - a regular series (a row for almost every bucket, or zeros written out) lists every bucket it
+    has, so a missing row is a gap in the data, not a zero (``regular``): the detector is told
+    (``observe_gap``) and learns nothing from it, and a repeated timestamp (a clock going back)
+    is one reading, not two to add up;
+  - a sparse export (rows only where something was counted, as ``GROUP BY hour`` gives for a
+    quiet product) leaves zeros out: there a missing row is a zero, as before.
 
 Both feed the same ``BurstDetector`` the daemon uses, through ``observe``/``observe_count`` and
 ``evaluate``. Posts are evaluated every ``detection.evaluate_every`` of their own time, like the
@@ -48,11 +59,12 @@ from .identity import Identity
 from .lifecycle import Lifecycle
 from .normalize import normalize
 
-__all__ = ["replay_main", "replay_posts", "replay_counts", "infer_bucket"]
+__all__ = ["replay_main", "replay_posts", "replay_counts", "infer_bucket", "measurement_scale"]
 
 log = logging.getLogger("yujing.replay")
 
 SEEN_MEMORY = 200_000  # recent post ids kept; an id seen again after that is rare and harmless
+MEASURE_DIGITS = 4  # significant digits kept of a fractional series (see measurement_scale)
 DRAIN_WINDOWS = 6  # after the input, run the clock on this many windows for waves to resolve
 _SPACE_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?$")
 
@@ -300,12 +312,96 @@ def _counts_detection(detection: Detection, bucket: float) -> Detection:
     return detection.model_copy(update={"burst": rule, "products": products})
 
 
+def measurement_scale(values: list[float]) -> int:
+    """The power of ten that turns a series' values into whole counts without losing resolution.
+
+    Counts are whole numbers and are replayed as they are (scale 1). A series with fractional
+    values (CPU percent, a price, a rate) is a measurement, not a count: rounding 0.13 to 0 would
+    erase it. Its unit is arbitrary, so it is multiplied by the smallest power of ten that gives
+    its typical (median non-zero) value ``MEASURE_DIGITS`` significant digits. The detector's
+    verdicts do not depend on that choice: at such sizes the window's spread comes from the
+    dispersion it learns from the series' own residuals, not from counting noise.
+    """
+    if all(v == math.floor(v) for v in values):
+        return 1
+    nonzero = sorted(abs(v) for v in values if v != 0)
+    if not nonzero:
+        return 1
+    typical = nonzero[len(nonzero) // 2]
+    digits = math.ceil(MEASURE_DIGITS - 1 - math.log10(typical) - 1e-9)
+    return 10 ** min(max(digits, 0), 15)
+
+
+def regular(times: list[float], values: list[float], bucket: float) -> bool:
+    """Whether a missing row of this series is a gap in the data rather than a zero.
+
+    An export that writes zeros (any value is 0), or whose rows mostly follow each other bucket
+    by bucket (within half a bucket: sensors' clocks jitter), lists every bucket it has: a
+    bucket without a row was not recorded (an outage, a sensor's missed reading), and reading it
+    as zero would invent a drop and then a rise. A sparse export (rows only where something was
+    counted, as ``GROUP BY hour`` gives for a quiet product) leaves zeros out: there a missing
+    row is a zero.
+    """
+    if any(v == 0 for v in values):
+        return True
+    steps = [b - a for a, b in zip(times, times[1:], strict=False) if b > a]
+    return bool(steps) and sum(d < 1.5 * bucket for d in steps) >= 0.5 * len(steps)
+
+
+class _Readings:
+    """One product's rows as bucket counts for the detector.
+
+    Sparse series: each row's value is added to its bucket (a count). Regular series (see
+    ``regular``): each row is a reading of its bucket, so two rows in one bucket (a repeated
+    timestamp, a clock change) make their mean, not their sum; and the buckets between two rows
+    are a gap, reported to the detector when the later row arrives, before it is judged.
+    """
+
+    def __init__(
+        self, detector: BurstDetector, product: str, bucket: float, scale: int, dense: bool
+    ):
+        self.detector, self.product, self.bucket = detector, product, bucket
+        self.scale, self.dense = scale, dense
+        self.last_b: int | None = None
+        self.last_v = 0.0  # the last bucket's value, scaled
+        self.n = 0  # readings in the last bucket
+        self.sent = 0  # what the detector was given for the last bucket
+
+    def _at(self, b: int) -> datetime:
+        return datetime.fromtimestamp(b * self.bucket, UTC)
+
+    def add(self, at: datetime, value: float) -> None:
+        v = max(0.0, value) * self.scale
+        b = math.floor(at.timestamp() / self.bucket)
+        if not self.dense:
+            self.detector.observe_count(self.product, at, round(v))
+            return
+        if self.last_b is not None and b == self.last_b:
+            self.n += 1
+            self.last_v += (v - self.last_v) / self.n
+            fix = round(self.last_v) - self.sent
+            if fix:
+                self.detector.observe_count(self.product, self._at(b), fix)
+                self.sent += fix
+            return
+        if self.last_b is not None and b > self.last_b + 1:
+            self.detector.observe_gap(self.product, self._at(self.last_b + 1), self._at(b - 1))
+        if self.last_b is None or b > self.last_b:
+            self.last_b, self.last_v, self.n = b, v, 1
+            self.sent = round(v)
+            self.detector.observe_count(self.product, at, self.sent)
+        else:  # out of order: counted where it belongs
+            self.detector.observe_count(self.product, at, round(v))
+
+
 def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], None]) -> int:
     stem = path.stem
     first: str | None = None
     per_product: dict[str, list[float]] = {}
-    for i, (at, product, _) in enumerate(_rows(path, stem)):
+    values: dict[str, list[float]] = {}
+    for i, (at, product, value) in enumerate(_rows(path, stem)):
         per_product.setdefault(product, []).append(at.timestamp())
+        values.setdefault(product, []).append(value)
         if i >= 5000:
             break
     if not per_product:
@@ -325,6 +421,17 @@ def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], N
                     continue
     events = _Events(emit, _formatter(first or "2000-01-01 00:00:00"))
     detector = BurstDetector(detection, None)
+    readings: dict[str, _Readings] = {}
+    for p, v in values.items():
+        k, dense = measurement_scale(v), regular(per_product[p], v, bucket)
+        readings[p] = _Readings(detector, p, bucket, k, dense)
+        if k != 1 or dense:
+            print(
+                f"{path}: {p}: "
+                + (f"fractional values, replayed x{k}; " if k != 1 else "")
+                + ("missing rows are gaps" if dense else "missing rows are zeros"),
+                file=sys.stderr,
+            )
     step = timedelta(seconds=bucket)
     current: datetime | None = None
     touched: set[str] = set()
@@ -339,7 +446,12 @@ def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], N
         if current is not None and at != current:
             evaluate(current)
         current = at
-        detector.observe_count(product, at, max(0, round(value)))
+        r = readings.get(product)
+        if r is None:  # first seen after the sample: a sparse count, scaled by its first value
+            r = readings[product] = _Readings(
+                detector, product, bucket, measurement_scale([value]), False
+            )
+        r.add(at, value)
         touched.add(product)
     if current is not None:
         evaluate(current)

@@ -4,16 +4,46 @@ and the test that says whether its latest window is a burst.
 The test, per series and rule (``Detection.rule_for``; times cut into ``bucket``-long buckets):
 
 * ``count``     posts in the window: the last ``window`` of whole buckets plus the current one;
-* ``expected``  what the baseline expects there (level x hour-of-day x weekday); while the series
-                has less than ``cold_start`` of history, max(its crude rate, a floor of half a
-                post per window) instead: a new product is judged by ``min_count``;
-* ``p``         P(X >= count) under a negative binomial with that mean and the series' learned
-                over-dispersion (``countmodel``): a count model, fine with zeros;
-* hot when count >= min_count, count >= ratio * expected and p <= p_value.
+* ``expected``  what the baseline expects there (level x hour-of-day x weekday, see
+                ``baseline``); while the series has less than ``cold_start`` of history, max(its
+                crude rate, a floor of half a post per window) instead: a new product is judged
+                by ``min_count``;
+* ``p``         P(X >= count) under a negative binomial with that mean and the over-dispersion
+                the series learned from its own windows (``countmodel``): a count model, fine
+                with zeros, and as wide as this series' own noise;
+* hot when count >= min_count, count >= ratio * expected and p <= p_value, and the window is
+  above the series' wave memory (below).
 
-Buckets join the baseline once they leave the window, so a wave never hides itself. While a wave
-is firing, the buckets it leaves behind join the baseline clipped to an ordinary high count:
-otherwise a big wave would teach the product that waves are normal.
+Why each piece is there (each was needed on real series, and each is tested):
+
+* Spike test. Where the buckets are big and their spread is mostly real wobble rather than
+  counting noise (``phi_bucket * expected >= 1``: measurements, very busy streams), the last
+  bucket alone is also tested against its own learned spread: summed over a window, a one-bucket
+  jump far outside anything the series does is diluted into the window's wobble. A count series
+  (counting noise dominates) is judged on the window only: that is the rule users set.
+* Robust learning. Buckets join the baseline once they leave the window, so a wave never hides
+  itself; while a wave is open they join clipped to an ordinary high count (three of their own
+  standard deviations), or a big wave would teach the product that waves are normal.
+* Lasting shifts. A wave whose window has stayed elevated for ``LASTING`` windows is a new level,
+  not a burst that goes on: its level becomes the usual (``baseline.rebase``), so the wave can
+  resolve instead of alarming for days while the slow baseline catches up, and it does not
+  refire afterwards. Only a reported rise is adopted this way: a rise is reported first, then
+  learned.
+* Quiet spells. The expectation is the usual at the level of the day, but never below the usual:
+  a busy day raises the bar, a quiet one (a holiday, a source down, a dip) does not lower it, so
+  its end, back to the usual, is not a burst. Drops are not reported, and neither are their ends.
+* Gaps. A bucket with no data at all (a replayed sensor's outage) is not a zero: it joins
+  neither the level nor the dispersion, and a window is judged on the buckets it has (at least
+  half of them).
+* Wave memory (hysteresis after resolution). A new wave must exceed the peak of the wave that
+  just resolved, halving every ``TAIL_HALF_LIFE`` windows: a smaller second swell after a lull is
+  that wave's tail, not news. And a series that has had waves again and again
+  (``BURSTY_WAVES`` in a ``BURSTY_HALF_LIFE``-window memory; a burst held back by this memory
+  counts too) is bursty by nature, as an on/off job is: its next wave must beat the recent
+  waves' peak (remembered over the baseline's half-life) by ``BURSTY_MARGIN``. One wave does
+  not make a series bursty: a quiet product's second wave the next day still fires. (The count
+  model cannot learn this from its dispersion: a series that idles and bursts is not a wider
+  version of its idle self.)
 """
 
 from __future__ import annotations
@@ -36,6 +66,12 @@ __all__ = ["Look", "Series", "Wave", "bucket_of", "EXPECTED_FLOOR", "SERIES_POIN
 EXPECTED_FLOOR = 0.5  # posts per window assumed for a series with too little history
 COLD_PHI = 0.25  # over-dispersion assumed while the baseline is still being learned
 RESOLVE_P = 0.01  # a firing wave stays open while its window is at least this unusual
+LASTING = 3  # windows a wave stays elevated before its level becomes the usual
+TAIL_HALF_LIFE = 6.0  # windows: how fast a resolved wave's peak stops covering its tail
+BURSTY_HALF_LIFE = 48.0  # windows: the memory of how many waves there were
+BURSTY_WAVES = 1.5  # waves in that memory (decayed) that make a series bursty
+BURSTY_MARGIN = 1.5  # a bursty series' next wave must beat its recent peaks by this much
+SPIKE_WOBBLE = 1.0  # bucket-scale extra variance / counting variance needed for the spike test
 SERIES_POINTS = 24  # buckets shown in the alert's sparkline
 
 
@@ -69,7 +105,7 @@ class Look:
     bucket: int
     count: int
     expected: float
-    p: float
+    p: float  # chance of the window (or, if stronger, of its last bucket) under the baseline
     hot: bool
     elevated: bool
     cold: bool
@@ -89,10 +125,19 @@ class Series:
         self.w = max(1, round(rule.window / rule.bucket))  # whole buckets in the window
         self.ring_len = max(2 * self.w + 2, SERIES_POINTS + 1)
         self.counts = [0] * self.ring_len
+        self.missing = bytearray(self.ring_len)  # 1: no data for that bucket (not a zero)
         self.head = origin  # newest bucket held in the ring
         self.details: dict[int, Details] = {}  # buckets in the window (and the one before it)
-        self.baseline = SeasonalBaseline(rule.bucket, rule.baseline, origin)
+        self.baseline = SeasonalBaseline(rule.bucket, rule.baseline, origin, window=self.w)
         self.wave: Wave | None = None
+        self.elevated_since: int | None = None  # bucket since which an open wave is elevated
+        # The dispersion grid's current window: its index, posts, expected, buckets folded.
+        self._win: list[float] = [-1, 0.0, 0.0, 0]
+        # Wave memory: the last resolved wave's peak and when (epoch seconds); a decayed count of
+        # waves and decayed max of their peaks, as of ``waves_at``.
+        self.tail_peak, self.tail_at = 0.0, 0.0
+        self.waves, self.waves_peak, self.waves_at = 0.0, 0.0, 0.0
+        self.held = 0.0  # peak of a burst being held back by that memory (0: none)
 
     # ------------------------------------------------------------ data in
 
@@ -104,9 +149,10 @@ class Series:
             self.baseline.add_late(b, n)
             return False
         self.counts[b % self.ring_len] += n
+        self.missing[b % self.ring_len] = 0
         if b <= self.baseline.t:  # already in the baseline: add it there too, clipped in a wave
             if self.wave is not None:
-                cap = upper_bound(self.baseline.expected(b), self.baseline.phi)
+                cap = upper_bound(self.baseline.expected(b), self.baseline.phi_bucket)
                 n = max(0, min(n, math.floor(cap) - (self.counts[b % self.ring_len] - n)))
             if n:
                 self.baseline.add_late(b, n)
@@ -116,57 +162,173 @@ class Series:
         """Move the ring's head to bucket ``b``, folding what left the window into the baseline."""
         if b <= self.head:
             return
+        r = self.ring_len
         target = b - self.w - 1  # buckets up to here are wholly before the window
-        first = max(self.baseline.t + 1, self.head - self.ring_len + 1)
+        first = max(self.baseline.t + 1, self.head - r + 1)
         for i in range(first, min(target, self.head) + 1):
-            self._fold(i, self.counts[i % self.ring_len])
+            if self.missing[i % r]:
+                self.baseline.skip_missing(i)
+            else:
+                self._fold(i, self.counts[i % r])
         self.baseline.skip_to(target)
-        for i in range(max(self.head + 1, b - self.ring_len + 1), b + 1):
-            self.counts[i % self.ring_len] = 0
+        for i in range(max(self.head + 1, b - r + 1), b + 1):
+            self.counts[i % r] = 0
+            self.missing[i % r] = 0
         self.head = b
         for old in [k for k in self.details if k < b - self.w - 1]:
             del self.details[old]
 
+    def gap(self, b0: int, b1: int) -> None:
+        """Buckets ``b0``..``b1`` have no data: not zeros, nothing at all (a sensor's outage).
+
+        Buckets already in the ring (evaluation moves the clock ahead of the data) and not yet
+        folded are marked where they are, unless something was counted there. A gap longer than
+        the ring is walked only at its two ends: in between there is nothing to fold, so the
+        baseline just moves its clock past it.
+        """
+        r = self.ring_len
+        for b in range(max(b0, self.head - r + 1, self.baseline.t + 1), min(b1, self.head) + 1):
+            if self.counts[b % r] == 0:
+                self.missing[b % r] = 1
+        b0 = max(b0, self.head + 1)
+        if b1 < b0:
+            return
+        far = b1 - 2 * r
+        if far > b0 + r:
+            self.gap(b0, b0 + r)  # the window before the gap folds as usual
+            self.head = far
+            for i in range(far - r + 1, far + 1):
+                self.counts[i % r] = 0
+                self.missing[i % r] = 1
+            self.baseline.skip_missing(far - self.w - 1)
+            self.details.clear()
+            b0 = far + 1
+        for b in range(b0, b1 + 1):
+            self.advance(b)
+            self.missing[b % r] = 1
+
     def _fold(self, i: int, c: int) -> None:
         base = self.baseline
         expected = base.expected(i)
+        if base.span >= self.w:
+            base.observe_bucket(c, expected)
+        # The dispersion is learned on a grid of whole windows, each measured against what its
+        # buckets were expected to hold before they were folded: a window's own posts must not
+        # be in the expectation its scatter is measured against.
+        if self._win[0] != i // self.w:
+            self._win = [i // self.w, 0.0, 0.0, 0]
+        self._win[1] += c
+        self._win[2] += expected
+        self._win[3] += 1
         if self.wave is not None:
-            c = min(c, math.floor(upper_bound(expected, base.phi)))
+            c = min(c, upper_bound(expected, base.phi_bucket))
         base.fold(i, c)
-        if (i + 1) % self.w == 0 and self.wave is None and base.span >= self.w:
-            lo = i - self.w + 1
-            if lo > self.head - self.ring_len:
-                win = sum(self.counts[k % self.ring_len] for k in range(lo, i + 1))
-                base.observe_window(win, sum(base.expected(k) for k in range(lo, i + 1)))
+        if (i + 1) % self.w == 0 and base.span >= self.w and 2 * self._win[3] > self.w:
+            base.observe_window(self._win[1], self._win[2], self.w)
+
+    # ------------------------------------------------------------ shifts and waves
+
+    def _track_shift(self, bn: int, elevated: bool) -> None:
+        """Adopt the level of a wave that has stayed elevated for ``LASTING`` windows.
+
+        The new level of the day is what the ring's already folded buckets saw, raw (the wave's
+        clipping undone), shrunk to the long-run level by the local prior as any level of the
+        day is: a quiet product's two posts do not make a new normal.
+        """
+        if self.wave is None or not elevated:
+            self.elevated_since = None
+            return
+        if self.elevated_since is None:
+            self.elevated_since = bn
+        if bn - self.elevated_since < LASTING * self.w:
+            return
+        base, r = self.baseline, self.ring_len
+        ks = range(max(self.head - r + 1, base.origin), min(base.t, bn - self.w - 1) + 1)
+        ks = [k for k in ks if not self.missing[k % r]]
+        usual = sum(base.usual(k) for k in ks)
+        if usual > 0.0:
+            base.rebase(sum(self.counts[k % r] for k in ks), usual)
+        self.elevated_since = bn
+
+    def floor(self, ts: float) -> float:
+        """What a new wave's window must exceed, from the waves before it (see the module)."""
+        window = self.rule.window
+        tail_floor = self.tail_peak * 0.5 ** (
+            max(0.0, ts - self.tail_at) / (TAIL_HALF_LIFE * window)
+        )
+        age = max(0.0, ts - self.waves_at)
+        recent = self.waves * 0.5 ** (age / (BURSTY_HALF_LIFE * window))
+        bursty = 0.0
+        if recent >= BURSTY_WAVES:
+            bursty = BURSTY_MARGIN * self.waves_peak * 0.5 ** (age / self.rule.baseline)
+        return max(tail_floor, bursty)
+
+    def _remember(self, ts: float, peak: float, waves: float) -> None:
+        age = max(0.0, ts - self.waves_at)
+        self.waves = self.waves * 0.5 ** (age / (BURSTY_HALF_LIFE * self.rule.window)) + waves
+        self.waves_peak = max(self.waves_peak * 0.5 ** (age / self.rule.baseline), peak)
+        self.waves_at = ts
+
+    def resolved(self, now: datetime, peak: float) -> None:
+        """The open wave ended (``peak``: its highest window count): remember it."""
+        ts = now.timestamp()
+        self._remember(ts, float(peak), 1.0)
+        self.tail_peak, self.tail_at = float(peak), ts
+        self.wave = None
+        self.elevated_since = None
 
     # ------------------------------------------------------------ the test
 
     def look(self, now: datetime) -> Look:
+        """Evaluate the window ending at ``now`` (moves the clock; adopts a lasting shift)."""
         ts = now.timestamp()
         bn = bucket_of(ts, self.size)
         self.advance(bn)
         frac = ts / self.size - bn
         rule, base, r = self.rule, self.baseline, self.ring_len
         lo = bn - self.w
-        count = sum(self.counts[k % r] for k in range(lo, bn + 1) if k > self.head - r)
+        present = [k for k in range(lo, bn + 1) if k > self.head - r and not self.missing[k % r]]
+        count = sum(self.counts[k % r] for k in present)
         cold = base.span * self.size < rule.cold_start
-        expected = sum(base.expected(k) for k in range(lo, bn)) + frac * base.expected(bn)
+        # A rise is judged against the higher of the usual and the level of the day: a busy day
+        # raises the bar, but a quiet one (an outage, a holiday, a dip) does not lower it, so
+        # its end, back to the usual, is not a burst.
+        level = max(base.local, 1.0)
+        expected = level * sum(base.usual(k) * (frac if k == bn else 1.0) for k in present)
+        # The last whole bucket (and what there is of the current one), for the spike test.
+        s_count = self.counts[(bn - 1) % r] + self.counts[bn % r]
+        s_exp = 0.0 if self.missing[(bn - 1) % r] else base.usual(bn - 1)
+        s_exp = level * (s_exp + frac * base.usual(bn))
+        phi, s_phi = base.phi, base.phi_bucket
         if cold:
             # Too little history to trust the learned rate or its daily pattern: a floor makes
             # min_count decide for a quiet product, and wide error bars keep a busy one calm.
-            expected, phi = max(EXPECTED_FLOOR, expected), max(COLD_PHI, base.phi)
+            expected, phi = max(EXPECTED_FLOOR, expected), max(COLD_PHI, phi)
+            s_phi = max(COLD_PHI, s_phi)
         else:
-            expected, phi = max(expected, 1e-3), base.phi
+            expected = max(expected, 1e-3)
         p = tail(count, expected, phi)
-        # With not even one window of history before this one there is no "more than usual".
-        judged = base.span >= self.w
-        hot = (
-            judged
-            and count >= rule.min_count
-            and count >= rule.ratio * expected
-            and p <= rule.p_value
+        # With not even one window of history before this one there is no "more than usual";
+        # a window mostly without data is not judged.
+        judged = base.span >= self.w and 2 * len(present) > self.w
+        burst = count >= rule.min_count and count >= rule.ratio * expected and p <= rule.p_value
+        p_spike = 1.0
+        if s_exp > 0.0 and s_phi * s_exp >= SPIKE_WOBBLE:
+            p_spike = tail(s_count, s_exp, s_phi)
+        spike = (
+            p_spike <= rule.p_value and s_count >= rule.min_count and s_count >= rule.ratio * s_exp
         )
+        hot = judged and (burst or spike) and count > self.floor(ts)
+        if judged and (burst or spike) and not hot and self.wave is None:
+            # A burst held back by the memory of earlier ones is still one more of them: it is
+            # remembered (its peak, once it is over) as a wave that fired would be.
+            self.held = max(self.held, float(count))
+        elif self.held and not (burst or spike):
+            self._remember(ts, self.held, 1.0)
+            self.held = 0.0
         elevated = count >= 2 and p <= RESOLVE_P
+        if judged and not cold:
+            self._track_shift(bn, elevated)
         prev = sum(self.counts[k % r] for k in range(lo - self.w, lo) if k > self.head - r)
         window = Details()
         for k, d in self.details.items():
@@ -181,7 +343,7 @@ class Series:
             bn,
             count,
             expected,
-            p,
+            min(p, p_spike),  # the stronger evidence: what the alert's score reports
             hot,
             elevated,
             cold,
@@ -203,15 +365,22 @@ class Series:
                 "d": self.wave.details.dump(),
                 "quiet": format_time(self.wave.quiet_since) if self.wave.quiet_since else None,
             }
+        r = self.ring_len
         return {
             "rule": [self.size, self.w],
             "head": self.head,
-            "counts": [
-                self.counts[k % self.ring_len]
-                for k in range(self.head - self.ring_len + 1, self.head + 1)
-            ],
+            "counts": [self.counts[k % r] for k in range(self.head - r + 1, self.head + 1)],
+            "missing": [k for k in range(self.head - r + 1, self.head + 1) if self.missing[k % r]],
             "details": {str(k): d.dump() for k, d in self.details.items()},
             "baseline": self.baseline.dump(),
+            "memory": [
+                self.tail_peak,
+                self.tail_at,
+                round(self.waves, 6),
+                self.waves_peak,
+                self.waves_at,
+                self.elevated_since,
+            ],
             "wave": wave,
         }
 
@@ -223,8 +392,17 @@ class Series:
         for j, v in enumerate(counts):
             k = self.head - len(counts) + 1 + j
             self.counts[k % self.ring_len] = int(v)
+        for k in d.get("missing", ()):
+            if int(k) > self.head - self.ring_len:
+                self.missing[int(k) % self.ring_len] = 1
         self.details = {int(k): Details.load(v) for k, v in d["details"].items()}
         self.baseline.load(d["baseline"])
+        memory = d.get("memory")
+        if memory:
+            self.tail_peak, self.tail_at, self.waves, self.waves_peak, self.waves_at = (
+                float(v) for v in memory[:5]
+            )
+            self.elevated_since = int(memory[5]) if memory[5] is not None else None
         return True
 
 

@@ -141,3 +141,41 @@ def test_replay_posts_jsonl(tmp_path: Path) -> None:
     assert max(e["complainants"] for e in events) == 9
     assert {e["sources"] for e in events} == {2}
     assert any("9 个账号发布相同内容" in r for e in events for r in e["reasons"])
+
+
+def test_replay_posts_reads_gbk_and_names_refused_lines(tmp_path: Path) -> None:
+    at = datetime(2024, 3, 1, tzinfo=UTC)
+    good = Post("forum", "https://f.example/1", post_id("forum", "1"), "u1", "", "理赔被拒", at, at)
+    lines = [json.dumps(good.to_dict(), ensure_ascii=False), '{"source": "forum"}', "not json"]
+    path = tmp_path / "posts-gbk.jsonl"
+    path.write_bytes("\n".join(lines).encode("gbk"))
+    events, err = replay("--posts", str(path), cwd=tmp_path)
+    assert f"{path}:2: skipped: missing field 'url'" in err
+    assert f"{path}:3: skipped: " in err
+    assert "replay: 0 alert event(s)" in err
+
+
+def test_replay_exits_1_when_nothing_could_be_replayed(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"x": 1}\nnope\n', encoding="utf-8")
+    for args, message in (
+        (("--posts", str(bad)), "every one of 2 line(s) was refused"),
+        (("--counts", str(bad)), "no row with a timestamp and a value"),
+    ):
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "yujing",
+                "replay",
+                "-c",
+                str(ROOT / "config" / "yujing.yaml"),
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        assert result.returncode == 1, result.stderr
+        assert message in result.stderr and result.stdout == ""

@@ -1,0 +1,172 @@
+"""What the burst detector remembers across restarts, and how it catches up with the store.
+
+Per-series state (rings, baselines, details, open waves), emerging-term tables and mention counts
+are saved to the store's ``state`` table as one JSON document (``STATE_KEY``) every
+``CHECKPOINT`` seconds of evaluation time, with the ``posts`` rowid it covers. On start the
+detector loads it and then observes the posts committed after that rowid, so nothing is lost or
+counted twice; without a saved state it learns from the posts of the last ``HISTORY`` days in the
+store. Firing alerts are read back from the store, so a restart carries a wave on instead of
+firing it again.
+
+A mixin of ``BurstDetector``: it works on the detector's own series, terms and mentions.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from yujing.alerts import AlertState
+from yujing.records import ScoredPost
+from yujing.store import Store
+
+from .details import Details
+from .emerging import EmergingTerms
+from .series import Wave, bucket_of
+
+__all__ = ["Memory", "STATE_KEY", "STATE_VERSION", "CHECKPOINT", "HISTORY"]
+
+log = logging.getLogger("yujing.detector")
+
+STATE_KEY = "detector.burst"
+STATE_VERSION = 1
+CHECKPOINT = 300.0  # seconds of evaluation time between state saves
+HISTORY = 28  # days of stored posts learned from when no state was saved
+LATENCY = 60.0  # evaluations within a minute of each other reuse their clock for checkpoints
+
+
+class Memory:
+    """Saving, restoring and catching up; mixed into ``BurstDetector``."""
+
+    series: dict[str, Any]
+    terms: dict[str, EmergingTerms]
+    store: Store | None
+    persist: bool
+    cursor: int
+    _saved_at: float | None
+
+    def _restore(self, store: Store) -> None:
+        firing = {a.key: a for a in store.alerts.all(AlertState.FIRING)}
+        state = store.state.get(STATE_KEY) if self.persist else None
+        if isinstance(state, dict) and state.get("version") == STATE_VERSION:
+            self.cursor = int(state.get("cursor", 0))
+            for key, d in state.get("series", {}).items():
+                s = self._series(d["product"], d.get("category"), int(d["head"]))
+                if not s.load(d):
+                    log.info("detector state of %s no longer fits its rule; relearning", key)
+            self.mentions.load(state.get("mentions") or {})
+            for product, d in state.get("terms", {}).items():
+                rule = self.detection.rule_for(product)
+                et = EmergingTerms(rule.window, rule.baseline, self.product_terms.get(product, ()))
+                et.load(d)
+                self.terms[product] = et
+            waves = {k: v["wave"] for k, v in state.get("series", {}).items() if v.get("wave")}
+        else:
+            waves = {}
+        # Open alerts come back from the store, so a restart does not fire a wave twice.
+        for key, alert in firing.items():
+            s = self.series.get(key) or self._series(
+                alert.product,
+                alert.category,
+                bucket_of(
+                    alert.updated_at.timestamp(), self.detection.rule_for(alert.product).bucket
+                ),
+            )
+            saved = waves.get(key)
+            if saved and saved.get("id") == alert.id:
+                quiet = saved.get("quiet")
+                s.wave = Wave(
+                    alert,
+                    int(saved["peak"]),
+                    Details.load(saved["d"]),
+                    datetime.fromisoformat(quiet) if quiet else None,
+                )
+            else:
+                # Its posts come back through catch_up, which fills the details: starting them
+                # from the alert's counts would count those posts twice.
+                s.wave = Wave(alert, alert.burst.count if alert.burst else 0, Details())
+        self.catch_up()
+
+    def mark(self) -> dict[str, Wave | None]:
+        """The waves as they stand, for ``rollback`` if what follows an evaluation fails."""
+        return {key: copy.copy(s.wave) for key, s in self.series.items()}
+
+    def rollback(self, mark: dict[str, Wave | None]) -> None:
+        """Undo an evaluation whose alerts were not committed: the next one finds them again."""
+        for key, wave in mark.items():
+            if key in self.series:
+                self.series[key].wave = wave
+        self._saved_at = None
+
+    def catch_up(self) -> set[str]:
+        """Observe every post committed since the last call; return the products they name.
+
+        The store is the detector's only input in the daemon: a post counts once it is
+        committed, whichever process committed it (``yujing ingest`` beside a running daemon
+        included), and a restart resumes from the saved cursor. Without a saved state the
+        recent history is read, so a new daemon learns from what is already stored.
+        """
+        if self.store is None:
+            return set()
+        latest = self.store.posts.latest_published() if self.cursor == 0 else None
+        since = latest - timedelta(days=HISTORY) if latest is not None else None
+        touched: set[str] = set()
+        n = 0
+        while True:
+            rows = self.store.posts.after(self.cursor, limit=1000)
+            if not rows:
+                break
+            for rowid, doc in rows:
+                self.cursor = rowid
+                scored = _scored_from_doc(doc)
+                if scored is None or (since is not None and scored.post.published_at < since):
+                    continue
+                try:
+                    self.observe(scored)
+                except (ArithmeticError, ValueError) as exc:
+                    # One odd post (a wild date, say) must not stop detection for all others.
+                    log.warning("detector skipped stored post %d: %s", rowid, exc)
+                    continue
+                touched.update(scored.products)
+                n += 1
+        if n > 1000:
+            log.info("detector caught up on %d stored posts", n)
+        return touched
+
+    def _maybe_checkpoint(self, now: datetime) -> None:
+        if not self.persist:
+            return
+        ts = now.timestamp()
+        if self._saved_at is not None and abs(ts - self._saved_at) < CHECKPOINT:
+            return
+        self.save_state()
+        self._saved_at = ts
+
+    def save_state(self) -> None:
+        """Write the detector's state to the store (also call on shutdown)."""
+        if self.store is None:
+            return
+        series = {}
+        for key, s in self.series.items():
+            d = s.dump()
+            d["product"], d["category"] = s.product, s.category
+            series[key] = d
+        self.store.state.set(
+            STATE_KEY,
+            {
+                "version": STATE_VERSION,
+                "cursor": self.cursor,
+                "series": series,
+                "terms": {p: et.dump() for p, et in self.terms.items()},
+                "mentions": self.mentions.dump(),
+            },
+        )
+
+
+def _scored_from_doc(doc: dict[str, Any]) -> ScoredPost | None:
+    try:
+        return ScoredPost.from_dict(doc)
+    except (KeyError, TypeError, ValueError):
+        return None

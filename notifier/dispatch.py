@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -112,23 +112,12 @@ class Notifier:
         return queues
 
     def deliver_due(self, now: datetime | None = None, limit: int = 1000) -> DeliveryReport:
-        """Send what is due, here and now (for the CLI and tests)."""
-        now = now or utcnow()
-        sent = failed = 0
-        for name, receiver, items in self._queues(now, limit):
-            for item in items:
-                event = self._readable(name, item)
-                if event is None:
-                    continue
-                try:
-                    receiver.send(event)
-                except Exception as exc:  # any failure is retried; the error is kept on the row
-                    self._failed(name, item, exc, now)
-                    failed += 1
-                    break  # keep order: the rest waits for this one
-                self.outbox.delivered(item.id)
-                sent += 1
-        return DeliveryReport(sent, failed)
+        """Send what is due, here and now, each send in this thread (for the CLI and tests)."""
+
+        async def send_here(receiver: Receiver, event: AlertEvent) -> None:
+            receiver.send(event)
+
+        return asyncio.run(self._deliver(now or utcnow(), limit, send_here))
 
     async def deliver_due_async(
         self, now: datetime | None = None, limit: int = 1000
@@ -138,7 +127,18 @@ class Notifier:
         Only the send leaves the event loop; the outbox bookkeeping stays on the loop's thread,
         so crawls are never stalled by a slow chat service and the store is used from one thread.
         """
-        now = now or utcnow()
+
+        async def send_in_thread(receiver: Receiver, event: AlertEvent) -> None:
+            await asyncio.to_thread(receiver.send, event)
+
+        return await self._deliver(now or utcnow(), limit, send_in_thread)
+
+    async def _deliver(
+        self,
+        now: datetime,
+        limit: int,
+        send: Callable[[Receiver, AlertEvent], Awaitable[None]],
+    ) -> DeliveryReport:
         sent = failed = 0
         for name, receiver, items in self._queues(now, limit):
             for item in items:
@@ -146,11 +146,11 @@ class Notifier:
                 if event is None:
                     continue
                 try:
-                    await asyncio.to_thread(receiver.send, event)
-                except Exception as exc:
+                    await send(receiver, event)
+                except Exception as exc:  # any failure is retried; the error is kept on the row
                     self._failed(name, item, exc, now)
                     failed += 1
-                    break
+                    break  # keep order: the rest waits for this one
                 self.outbox.delivered(item.id)
                 sent += 1
         return DeliveryReport(sent, failed)

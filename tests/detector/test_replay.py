@@ -17,9 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 REQUIRED = {"product", "fired_at", "state", "severity", "score"}
 
 
-def replay(*args: str, cwd: Path) -> tuple[list[dict], str]:
-    env = dict(os.environ)
-    result = subprocess.run(
+def run_replay(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -32,9 +31,13 @@ def replay(*args: str, cwd: Path) -> tuple[list[dict], str]:
         capture_output=True,
         text=True,
         cwd=cwd,
-        env=env,
+        env=dict(os.environ),
         timeout=120,
     )
+
+
+def replay(*args: str, cwd: Path) -> tuple[list[dict], str]:
+    result = run_replay(*args, cwd=cwd)
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.splitlines()
     events = [json.loads(line) for line in lines]  # every stdout line is one JSON object
@@ -162,20 +165,6 @@ def test_replay_exits_1_when_nothing_could_be_replayed(tmp_path: Path) -> None:
         (("--posts", str(bad)), "every one of 2 line(s) was refused"),
         (("--counts", str(bad)), "no row with a timestamp and a value"),
     ):
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "yujing",
-                "replay",
-                "-c",
-                str(ROOT / "config" / "yujing.yaml"),
-                *args,
-            ],
-            capture_output=True,
-            text=True,
-            cwd=tmp_path,
-            timeout=120,
-        )
+        result = run_replay(*args, cwd=tmp_path)
         assert result.returncode == 1, result.stderr
         assert message in result.stderr and result.stdout == ""

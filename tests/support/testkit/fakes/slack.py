@@ -45,7 +45,7 @@ def _true(value: Any) -> bool:
 
 class FakeSlack(FakeServer):
     def __init__(
-        self, token: str = DEFAULT_TOKEN, channel_id: str = "C123", channel_name: str = "舆情预警"
+        self, token: str = DEFAULT_TOKEN, channel_id: str = "C123", channel_name: str = "预警"
     ):
         super().__init__()
         self.token = token
@@ -63,6 +63,7 @@ class FakeSlack(FakeServer):
         self.uploads: dict[str, bytes] = {}  # file id -> bytes sent to its upload URL
         self._channel: list[dict[str, Any]] = []  # every message, replies included, in order
         self._pending_files: dict[str, dict[str, Any]] = {}
+        self._refusals: dict[str, str] = {}
 
     @property
     def url(self) -> str:
@@ -86,6 +87,10 @@ class FakeSlack(FakeServer):
     def slow(self, times: int = 1) -> None:
         """Take the next ``times`` chat.postMessage calls but answer only after ``release()``."""
         self._slow = times
+
+    def refuse(self, method: str, error: str) -> None:
+        """Answer every call of ``method`` with ``ok: false`` and this error (missing_scope...)."""
+        self._refusals[method] = error
 
     def release(self) -> None:
         """Let held answers go (to clients long gone)."""
@@ -148,6 +153,8 @@ class FakeSlack(FakeServer):
             return Response(200, {"ok": False, "error": "invalid_auth"})
         method = request.path.removeprefix("/api/")
         params = request.body if isinstance(request.body, dict) else {}
+        if method in self._refusals:
+            return Response(200, {"ok": False, "error": self._refusals[method]})
         answer = getattr(self, "_" + method.replace(".", "_"), None)
         if answer is None:
             return Response(200, {"ok": False, "error": "unknown_method"})

@@ -21,12 +21,12 @@ itself only retries a connection that failed before the request was sent.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import time
 from collections.abc import Callable, Mapping
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any
 from urllib.error import URLError
 
@@ -67,7 +67,7 @@ class SlackReceiver:
     def __init__(
         self,
         conf: cfg.SlackReceiver,
-        messages: ChatMessages | Callable[[], ChatMessages],
+        messages: ChatMessages | Path,
         *,
         tz: tzinfo = SHANGHAI,
         names: Mapping[str, str] | None = None,
@@ -75,7 +75,8 @@ class SlackReceiver:
         timeout: int = 10,
         clock: Callable[[], float] = time.time,
     ):
-        """``messages`` keeps each wave's message id (or makes the keeper on first use)."""
+        """``messages`` keeps each wave's message id; given the store's path, the receiver opens
+        its own connection on the first send (and ``close`` closes it)."""
         assert conf.token and conf.channel, "a bot token and a channel (see SlackWebhookReceiver)"
         self.conf = conf
         self.name = conf.name
@@ -84,6 +85,7 @@ class SlackReceiver:
         self.detection = detection or cfg.Detection()
         self.clock = clock
         self._messages = messages
+        self._store: Store | None = None
         self._channel_id = conf.channel if CHANNEL_ID.fullmatch(conf.channel) else ""
         base_url = conf.base_url or WebClient.BASE_URL
         # slack_sdk joins method names onto base_url, which therefore must end with "/".
@@ -104,11 +106,10 @@ class SlackReceiver:
         if conf.webhook_url:
             return SlackWebhookReceiver(conf, tz=context.tz, names=context.names)
         # Its own connection to the store: sends run in a worker thread, and the daemon's
-        # connection belongs to the event loop's. Opened on the first send.
-        path = context.config.storage.path
+        # connection belongs to the event loop's.
         return cls(
             conf,
-            functools.cache(lambda: Store(path).chat),
+            context.config.storage.path,
             tz=context.tz,
             names=context.names,
             detection=context.config.detection,
@@ -117,8 +118,14 @@ class SlackReceiver:
     @property
     def messages(self) -> ChatMessages:
         if not isinstance(self._messages, ChatMessages):
-            self._messages = self._messages()
+            self._store = Store(self._messages)
+            self._messages = self._store.chat
         return self._messages
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
 
     def send(self, event: AlertEvent) -> None:
         try:

@@ -351,6 +351,22 @@ def test_a_slow_slack_gives_one_message(store: Store) -> None:
     assert top["metadata"]["event_payload"]["event"] == "updated"  # the adopted message edited
 
 
+def test_a_connection_closed_after_slack_took_the_message_is_not_resent_blindly(
+    store: Store,
+) -> None:
+    """slack_sdk retries a dropped connection by default; a request that went out is not its to
+    repeat (it may have arrived), so only the search decides."""
+    with FakeSlack(token=TOKEN) as slack:
+        r = receiver(slack, store)
+        slack.hang_up()
+        with pytest.raises(ConnectionError):
+            r.send(make_event())
+        assert len(slack.messages()) == 1  # taken once, not posted again by the client
+        r.send(make_event())  # the outbox's next attempt
+    assert len(slack.messages()) == 1
+    assert len(calls(slack, "conversations.history")) == 1
+
+
 def test_a_search_that_finds_nothing_sends(store: Store) -> None:
     """A send that timed out before Slack took it: the search finds nothing, so it is sent."""
     with FakeSlack(token=TOKEN) as slack:

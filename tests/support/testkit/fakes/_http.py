@@ -61,6 +61,8 @@ class Response:
     # Answer only once this is set: the service took the request but the answer is late (the
     # client times out meanwhile). Waited for outside the fake's lock, so other calls go on.
     hold: threading.Event | None = None
+    # Hang up without answering: the service took the request, the answer never comes.
+    drop: bool = False
 
 
 class FakeServer:
@@ -162,6 +164,9 @@ class FakeServer:
         out_headers = {**self.default_headers(request), **response.headers}
         if response.hold is not None:
             response.hold.wait()
+        if response.drop:
+            h.close_connection = True
+            return
         try:
             h.send_response(response.status)
             for name, value in out_headers.items():

@@ -18,7 +18,8 @@ parent and then the replies. Files go up in three steps (``files.getUploadURLExt
 of the bytes to the URL it gave, ``files.completeUploadExternal``); the last shares them, in a
 thread when ``thread_ts`` is given, as a message of its own. ``slow()`` takes the next
 ``chat.postMessage`` (it is in the channel) but holds its answer until ``release()``: a client
-with a shorter timeout gives up on a message that arrived. ``webhook_url`` is an incoming
+with a shorter timeout gives up on a message that arrived; ``hang_up()`` takes it and closes the
+connection unanswered. ``webhook_url`` is an incoming
 webhook into the same channel: plain-text answers (``ok``, ``invalid_payload``...).
 """
 
@@ -64,6 +65,7 @@ class FakeSlack(FakeServer):
         self._channel: list[dict[str, Any]] = []  # every message, replies included, in order
         self._pending_files: dict[str, dict[str, Any]] = {}
         self._refusals: dict[str, str] = {}
+        self._hang_up = 0
 
     @property
     def url(self) -> str:
@@ -87,6 +89,10 @@ class FakeSlack(FakeServer):
     def slow(self, times: int = 1) -> None:
         """Take the next ``times`` chat.postMessage calls but answer only after ``release()``."""
         self._slow = times
+
+    def hang_up(self, times: int = 1) -> None:
+        """Take the next ``times`` chat.postMessage calls, then close the connection unanswered."""
+        self._hang_up = times
 
     def refuse(self, method: str, error: str) -> None:
         """Answer every call of ``method`` with ``ok: false`` and this error (missing_scope...)."""
@@ -203,7 +209,10 @@ class FakeSlack(FakeServer):
         answer = Response(
             200, {"ok": True, "channel": self.channel_id, "ts": message["ts"], "message": message}
         )
-        if self._slow > 0:
+        if self._hang_up > 0:
+            self._hang_up -= 1
+            answer.drop = True
+        elif self._slow > 0:
             self._slow -= 1
             answer.hold = threading.Event()
             self._held.append(answer.hold)

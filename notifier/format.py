@@ -175,9 +175,6 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-_escape = escape
-
-
 def _link(url: str) -> str:
     # Inside <url|label> a "|" or ">" would end the URL early.
     return url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C")
@@ -204,26 +201,26 @@ def _blocks(
         fields.append(f"*趋势*\n`{sparkline(series)}`")
     section: dict[str, Any] = {
         "type": "section",
-        "fields": [{"type": "mrkdwn", "text": _escape(f)[:2000]} for f in fields],
+        "fields": [{"type": "mrkdwn", "text": escape(f)[:2000]} for f in fields],
     }
     if reasons:
-        section["text"] = {"type": "mrkdwn", "text": _escape("原因：" + "；".join(reasons))[:3000]}
+        section["text"] = {"type": "mrkdwn", "text": escape("原因：" + "；".join(reasons))[:3000]}
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _cut(head, 150), "emoji": True}},
         section,
     ]
     if samples:
         links = [
-            f"• <{_link(s['url'])}|{_escape(s.get('title') or '(无标题)')}>"
+            f"• <{_link(s['url'])}|{escape(s.get('title') or '(无标题)')}>"
             if is_http(str(s.get("url") or ""))
-            else f"• {_escape(s.get('title') or '(无标题)')} {_escape(_sample_where(s))}".rstrip()
+            else f"• {escape(s.get('title') or '(无标题)')} {escape(_sample_where(s))}".rstrip()
             for s in samples
         ]
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": "*样本*\n" + "\n".join(links)}}
         )
     context = f"预警编号 {event.get('id', '')} · 产品 {event.get('product', '')}"
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _escape(context)}]})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(context)}]})
     return blocks
 
 

@@ -10,7 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from yujing.matchers import parse_matcher
 
-from .base import Duration, SecretStr, Strict
+from .base import Duration, SecretStr, Strict, http_url
 
 __all__ = [
     "LogReceiver",
@@ -36,11 +36,27 @@ class FileReceiver(Strict):
 
 
 class SlackReceiver(Strict):
+    """A bot token (one message per wave, edited, with a thread) or an incoming webhook (a new
+    message per event: a webhook cannot edit, read back or thread)."""
+
     name: str
     type: Literal["slack"]
-    token: SecretStr("SLACK_BOT_TOKEN") = Field(min_length=1)
-    channel: str
+    token: SecretStr("SLACK_BOT_TOKEN") | None = Field(default=None, min_length=1)
+    channel: str | None = None  # a channel id (C0123ABC) or #name; with a token only
+    webhook_url: SecretStr("SLACK_WEBHOOK_URL") | None = Field(default=None, min_length=1)
     base_url: str | None = None  # only to point at a test server
+
+    @model_validator(mode="after")
+    def _token_or_webhook(self) -> SlackReceiver:
+        if (self.token is None) == (self.webhook_url is None):
+            raise ValueError("give either token (with channel) or webhook_url, not both")
+        if self.token is not None and not self.channel:
+            raise ValueError("a bot token needs a channel to post to")
+        if self.webhook_url is not None and self.channel:
+            raise ValueError("an incoming webhook posts to its own channel: remove channel")
+        if self.webhook_url is not None:
+            http_url(self.webhook_url)
+        return self
 
 
 class ElasticsearchReceiver(Strict):

@@ -75,6 +75,12 @@ class EmailReceiver:
         if self.conf.tls == "starttls":
             try:
                 smtp.starttls(context=self._tls())
+            except smtplib.SMTPNotSupportedError:
+                smtp.close()
+                raise Refused(
+                    f"{self.what}: the server offers no STARTTLS; set tls: implicit (port 465) "
+                    "if it speaks TLS from the start"
+                ) from None
             except BaseException:
                 smtp.close()
                 raise
@@ -92,11 +98,8 @@ class EmailReceiver:
                 f"{self.what}: the server refused the login ({exc.smtp_code}); check username "
                 "and the password (SMTP_PASSWORD)"
             ) from None
-        except smtplib.SMTPNotSupportedError:
-            raise Refused(
-                f"{self.what}: the server offers no STARTTLS; set tls: implicit (port 465) if it "
-                "speaks TLS from the start"
-            ) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise Refused(f"{self.what}: {exc}; check host, port, tls and username") from None
         except smtplib.SMTPRecipientsRefused as exc:
             self._refused(exc.recipients)
             raise  # not reached: _refused raises

@@ -237,3 +237,13 @@ def test_check_config_prints_the_template_problem(tmp_path: Path) -> None:
         in (result.stderr)
     )
     assert "Traceback" not in result.stderr
+
+
+def test_a_printed_config_shows_that_secrets_are_set_never_their_values(
+    tmp_path: Path, env: None
+) -> None:
+    config = load_config(write(tmp_path, RECEIVERS))
+    shown = repr(config) + str(config.notify)
+    for value in ENV.values():
+        assert value not in shown
+    assert "webhook='********'" in shown and "password='********'" in shown

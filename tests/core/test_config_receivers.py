@@ -17,8 +17,8 @@ ENV = {
     "DINGTALK_SECRET": "SECabc",
     "WECOM_WEBHOOK": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k-1",
     "FEISHU_WEBHOOK": "https://open.feishu.cn/open-apis/bot/v2/hook/h-1",
-    "FEISHU_SECRET": "fs",
-    "SMTP_PASSWORD": "pw",
+    "FEISHU_SECRET": "fs-5521-feishu",
+    "SMTP_PASSWORD": "pw-7781-smtp",
     "YUJING_WEBHOOK_SECRET": "whsec",
 }
 
@@ -74,7 +74,7 @@ def test_every_new_receiver_loads_from_the_environment(tmp_path: Path, env: None
     types = [r.type for r in config.notify.receivers]
     assert types == ["dingtalk", "wecom", "feishu", "email", "webhook"]
     ding, _, _, mail, _ = config.notify.receivers
-    assert ding.secret == "SECabc" and mail.password == "pw" and mail.smtp_port == 587
+    assert ding.secret == "SECabc" and mail.password == "pw-7781-smtp" and mail.smtp_port == 587
 
 
 def test_secrets_written_in_the_file_are_refused(tmp_path: Path) -> None:

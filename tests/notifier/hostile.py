@@ -4,7 +4,6 @@ that none of it became markup."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from yujing.alerts import AlertEvent
 
@@ -59,7 +58,3 @@ def assert_inert(markdown: str, allowed: tuple[str, ...] = ()) -> None:
     assert "点我" in markdown and "领取赔款" in markdown and "正常的帖子" in markdown
     # A newline in a title did not start a heading or a quote.
     assert not any(line.startswith(("# 标题", "> 引用")) for line in markdown.splitlines())
-
-
-def body_text(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)

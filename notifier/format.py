@@ -8,6 +8,9 @@ severity) and ``slack_reply`` says in one line what changed, for the wave's thre
 Slack reads ``&``, ``<`` and ``>`` as markup in every text field (``<!channel>`` pings a whole
 channel), so every piece of text that reaches Slack goes through ``escape`` first; links are
 only made of http(s) URLs.
+
+``fields`` gives the same facts to the Jinja2 templates of the other chat apps, e-mail and
+webhooks, and ``md_escape``/``md_url`` keep user text inert in their markdown.
 """
 
 from __future__ import annotations
@@ -31,12 +34,17 @@ __all__ = [
     "slack_message",
     "slack_reply",
     "COLOURS",
+    "fields",
+    "md_escape",
+    "md_url",
+    "is_http",
 ]
 
 KINDS = {"burst": "群体投诉苗头"}
 EVENTS = {"firing": "新预警", "updated": "更新", "escalated": "升级", "resolved": "已解除"}
 SPARKS = "▁▂▃▄▅▆▇█"
 MAX_SAMPLES = 5
+MAX_SAMPLE_TITLE = 100  # characters of a sample's title in a message
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Attachment colours: the early-warning colours, and green once a wave is over.
 COLOURS = {"blue": "#1E88E5", "yellow": "#F9A825", "orange": "#EF6C00", "red": "#D32F2F"}
@@ -283,3 +291,106 @@ def slack_reply(
     else:
         line = title(event, names) + " · " + counts
     return _cut(line, 3000)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fields(
+    event: Mapping[str, Any],
+    *,
+    tz: tzinfo = SHANGHAI,
+    names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """What every template gets (``yujing.config.templates.TEMPLATE_FIELDS``), in words people
+    read: local times, names beside ids, sample links only where they are web pages."""
+    names = names or {}
+    kind = str(event.get("event") or event.get("state") or "firing")
+    resolved = kind == "resolved" or event.get("state") == "resolved"
+    category = str(event.get("category") or "")
+    series = [float(v) for v in event.get("series") or []]
+    samples = [
+        {
+            "title": _clip(str(s.get("title") or "(无标题)"), MAX_SAMPLE_TITLE),
+            "url": str(s.get("url") or "") if is_http(str(s.get("url") or "")) else "",
+            "where": _sample_where(s),
+            "source": str(s.get("source") or ""),
+            "id": str(s.get("id") or ""),
+        }
+        for s in _samples(event)
+    ]
+    return {
+        "id": str(event.get("id", "")),
+        "title": title(event, names),
+        "event": kind,
+        "event_label": EVENTS.get(kind, kind),
+        "severity": str(event.get("severity", "")),
+        "severity_label": Severity(event["severity"]).label,
+        "resolved": resolved,
+        "kind_label": KINDS.get(str(event.get("kind")), "投诉异常"),
+        "product": str(event.get("product", "")),
+        "product_name": _product(event, names),
+        "category": category,
+        "category_name": names.get(category, category),
+        "reasons": [str(r) for r in event.get("reasons") or []],
+        "count": int(event.get("count", 0)),
+        "usual": _usual(float(event.get("baseline", 0.0))),
+        "complainants": int(event.get("complainants", 0)),
+        "sources": int(event.get("sources", 0)),
+        "counts": _counts(event),
+        "window": _window(event, tz) if event.get("window_start") else "",
+        "trend": sparkline(series),
+        "started_at": _local(event.get("started_at"), tz),
+        "updated_at": _local(event.get("updated_at"), tz),
+        "resolved_at": _local(event.get("resolved_at"), tz) if event.get("resolved_at") else "",
+        "samples": samples,
+        "labels": dict(event.get("labels") or {}),
+        "annotations": dict(event.get("annotations") or {}),
+    }
+
+
+# Markup characters of the chat apps' markdown (DingTalk, WeCom, Feishu lark_md) and their
+# full-width forms. Their renderers differ and none documents one escape that works everywhere
+# (backslashes show up literally in some, entities are decoded in others), while the full-width
+# forms read naturally in Chinese text and mean nothing to any of them. "&" is included because an
+# entity such as &lt; is decoded into the markup it names; "@" because a mention is markup.
+_MD_SWAP = str.maketrans(
+    {
+        "\\": "＼",
+        "*": "＊",
+        "_": "＿",
+        "~": "～",
+        "`": "｀",
+        "[": "［",
+        "]": "］",
+        "<": "＜",
+        ">": "＞",
+        "#": "＃",
+        "@": "＠",
+        "|": "｜",
+        "&": "＆",
+        "$": "＄",
+        "\r": " ",
+        "\n": " ",
+        "\t": " ",
+    }
+)
+
+
+def md_escape(text: str) -> str:
+    """User text that stays text in chat-app markdown: no link, mention, emphasis, heading or
+    quote can be made of it, and no bare URL in it is turned into a link by the app."""
+    # "://" is what the apps' autolinkers look for; a full-width colon keeps it readable.
+    return str(text).translate(_MD_SWAP).replace("://", "：//")
+
+
+def md_url(url: str) -> str | None:
+    """``url`` made safe inside ``[label](url)``; None unless it is http(s)."""
+    url = str(url).strip()
+    if not is_http(url):
+        return None
+    # A ")" or a space would end the link early; quotes and brackets could start markup.
+    for ch, code in ((" ", "%20"), ("(", "%28"), (")", "%29"), ("<", "%3C"), (">", "%3E")):
+        url = url.replace(ch, code)
+    return url.replace('"', "%22").replace("[", "%5B").replace("]", "%5D").replace("\n", "")

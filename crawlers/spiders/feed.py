@@ -17,24 +17,16 @@ from typing import Any
 
 import feedparser
 from scrapy.http import Request, Response
-from w3lib.html import remove_tags, replace_entities
 
 from yujing.config import FeedSource
 from yujing.records import utcnow
 
-from ..extract import normalise
+from ..htmltext import html_to_text
 from ..items import PostItem
 from ..timeparse import parse_published
 from .base import ENTRY, SourceSpider, coerce_source
 
-__all__ = ["FeedSpider", "strip_html"]
-
-
-def strip_html(html: str) -> str:
-    """Plain text of an entry body; block tags become line breaks before the tags go."""
-    for tag in ("<br", "<p", "</p", "<div", "</div", "<li"):
-        html = html.replace(tag, "\n" + tag).replace(tag.upper(), "\n" + tag.upper())
-    return normalise(replace_entities(remove_tags(html)))
+__all__ = ["FeedSpider"]
 
 
 class FeedSpider(SourceSpider):
@@ -88,8 +80,8 @@ class FeedSpider(SourceSpider):
             source=self.source.name,
             url=link or feed_url,
             native_id=native_id,
-            title=strip_html(entry.get("title", "")),
-            text=strip_html(body if len(body) >= len(summary) else summary),
+            title=html_to_text(entry.get("title", "")),
+            text=html_to_text(body if len(body) >= len(summary) else summary),
             author=self._author(entry, feed),
             published=_entry_time(entry),
             extras=_extras(entry),

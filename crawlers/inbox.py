@@ -23,6 +23,7 @@ from yujing.config import TranscriptSource
 from yujing.records import Post, hash_author, post_id, utcnow
 
 from .inbox_formats import (
+    TextLimits,
     Transcript,
     TranscriptError,
     check_suffix,
@@ -36,6 +37,7 @@ __all__ = [
     "TranscriptError",
     "TranscriptInbox",
     "ingest_files",
+    "limits_of",
     "to_post",
 ]
 
@@ -92,17 +94,32 @@ def to_post(t: Transcript, *, source: str, file: str, salt: str) -> Post:
             "file": file,
             "line": t.line,
             "channel": "hotline",
+            # Cut at max_text_chars: the length it had, so nobody takes the cut for the call.
+            **({"truncated_from": t.truncated_from} if t.truncated_from else {}),
         },
+    )
+
+
+def limits_of(source: TranscriptSource | None) -> TextLimits:
+    """The reading limits a source's config sets (the safe defaults without one)."""
+    if source is None:
+        return TextLimits()
+    limits = source.limits
+    return TextLimits(
+        max_file_bytes=int(limits.max_file_mb * 1024 * 1024),
+        max_line_chars=limits.max_line_chars,
+        max_text_chars=limits.max_text_chars,
     )
 
 
 class _Run:
     """Counts for one poll or one ``ingest`` command, and the shared read-parse-sink step."""
 
-    def __init__(self, source: str, salt: str, tz: ZoneInfo):
+    def __init__(self, source: str, salt: str, tz: ZoneInfo, limits: TextLimits):
         self.source = source
         self.salt = salt
         self.tz = tz
+        self.limits = limits
         self.files = 0
         self.posts = 0
         self.accepted = 0
@@ -112,9 +129,19 @@ class _Run:
     def parse(self, path: Path, shown: str) -> list[Post]:
         """Read and parse the whole file; raises TranscriptError or OSError."""
         check_suffix(path.name, shown)  # before reading: the wrong file may be large
-        data = path.read_bytes()
-        mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        records = parse_transcripts(path.name, data, mtime, self.tz, shown_as=shown)
+        with path.open("rb") as stream:
+            # Streamed: the size is checked before reading, each line as it comes.
+            stat = os.fstat(stream.fileno())
+            mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
+            records = parse_transcripts(
+                path.name,
+                stream,
+                mtime,
+                self.tz,
+                shown_as=shown,
+                limits=self.limits,
+                size=stat.st_size,
+            )
         return [to_post(r, source=self.source, file=path.name, salt=self.salt) for r in records]
 
     def feed(self, shown: str, posts: list[Post], sink: Sink) -> bool:
@@ -161,7 +188,7 @@ class TranscriptInbox:
         """Ingest every settled file. Raises InboxSinkError (after the rest) if the sink raised."""
         for folder in (self.root, self.done, self.quarantine):
             folder.mkdir(parents=True, exist_ok=True)
-        run = _Run(self.source.name, self.salt, self.tz)
+        run = _Run(self.source.name, self.salt, self.tz, limits_of(self.source))
         for path in self._ready_files():
             try:
                 posts = run.parse(path, path.name)
@@ -241,13 +268,14 @@ def ingest_files(
     source_name: str = "ingest",
     salt: str,
     timezone: str = "Asia/Shanghai",
+    limits: TextLimits | None = None,
 ) -> InboxResult:
     """Ingest the named files once, as the inbox would, but never move them.
 
     A bad file is reported in ``quarantined`` (file as given, reason) and skipped; the others are
     still ingested. Raises InboxSinkError at the end if the sink raised on any file.
     """
-    run = _Run(source_name, salt, ZoneInfo(timezone))
+    run = _Run(source_name, salt, ZoneInfo(timezone), limits or TextLimits())
     for given in paths:
         path = Path(given)
         shown = str(given)

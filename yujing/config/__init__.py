@@ -30,6 +30,7 @@ from .sources import (
     ListSelectors,
     Source,
     SourceBase,
+    TranscriptLimits,
     TranscriptSource,
     selector_problems,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "Storage",
     "Strict",
     "Term",
+    "TranscriptLimits",
     "TranscriptSource",
     "format_validation",
     "http_url",

@@ -4,7 +4,7 @@ The order: a byte-order mark; then what the source declares (the HTTP header, th
 ``<meta>`` or the XML declaration), used when the bytes decode under it; then detection.
 Detection asks charset-normalizer for candidates and adds the encodings Chinese sources use
 (UTF-8, GB18030, Big5, UTF-16), then keeps only a decoding that reads as plausible text: no
-replacement or control characters, and Chinese characters that are mostly common ones. That
+replacement or control characters, and Chinese characters nearly all standard ones. That
 check is what stops mojibake: GB18030 decodes almost any bytes, so Big5 or UTF-16 read as
 GB18030 "succeed", but into strings of rare characters, kana and Cyrillic no one writes.
 What no candidate decodes plausibly is ``UndecodableError``, never a best guess.
@@ -23,7 +23,7 @@ __all__ = ["UndecodableError", "detect_encoding", "decode_text", "plausibility"]
 
 # How much of a long text detection looks at; the rest is decoded strictly with what it chose.
 SAMPLE_BYTES = 64 * 1024
-# The Chinese characters in a real text are nearly all common ones; mojibake's are not.
+# The Chinese characters in a real text are nearly all standard ones; mojibake's are not.
 MIN_PLAUSIBILITY = 0.9
 MIN_DECLARED_PLAUSIBILITY = 0.5
 _CJK_CANDIDATES = ("gb18030", "big5", "big5hkscs", "utf_16_le", "utf_16_be")
@@ -44,30 +44,34 @@ class UndecodableError(ValueError):
     """Bytes that cannot be read as text with confidence; ``str()`` says why and what to do."""
 
 
-def _common_hanzi() -> frozenset[str]:
-    """GB2312's level-1 characters (the 3,755 most used simplified) and Big5's common
-    characters (5,401 traditional): together the characters nearly every Chinese text uses."""
+def _standard_hanzi() -> frozenset[str]:
+    """The ideographs of GB2312 (6,763 simplified) and Big5 (13,053 traditional): the
+    characters nearly every Chinese text is written in. Mojibake lands mostly outside them,
+    in GBK's and Unicode's rare extensions, or in kana, Hangul and symbols."""
     chars: set[str] = set()
-    for lead in range(0xB0, 0xD8):
+    for lead in range(0xB0, 0xF8):
         row = bytes(b for trail in range(0xA1, 0xFF) for b in (lead, trail))
         chars.update(row.decode("gb2312", errors="ignore"))
-    for lead in range(0xA4, 0xC7):
+    for lead in range(0xA4, 0xFA):
         for trails in (range(0x40, 0x7F), range(0xA1, 0xFF)):
             row = bytes(b for trail in trails for b in (lead, trail))
             chars.update(row.decode("big5", errors="ignore"))
     return frozenset(c for c in chars if "\u4e00" <= c <= "\u9fff")
 
 
-_COMMON = _common_hanzi()
+_STANDARD = _standard_hanzi()
+# Non-ASCII signs Chinese texts use: the middle dot of names, degrees, times, division.
+_SIGNS = frozenset("·°×÷")
 
 
 def plausibility(text: str) -> float:
     """The share of a text's non-ASCII characters that a Chinese text plausibly holds.
 
     0 for any replacement or control character (a lossy or binary decoding). Plausible are the
-    common Chinese characters, CJK and full-width punctuation, and letters with accents
-    (Pinyin, names); implausible are rare ideographs, kana, Cyrillic, Hangul, private use and
-    the like, which is what mojibake is made of. Pure ASCII is 1.
+    standard Chinese characters and CJK, full-width and general punctuation; implausible are
+    rare ideographs, kana, Hangul, Cyrillic, accented Latin letters and the like, which is what
+    mojibake is made of (single-byte code pages turn any bytes into accented letters; a text
+    that really is in one is not something this reads: UTF-8 covers it). Pure ASCII is 1.
     """
     good = total = 0
     for c in text:
@@ -76,12 +80,12 @@ def plausibility(text: str) -> float:
                 return 0.0
             continue
         total += 1
-        if c in _COMMON or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef":
+        if c in _STANDARD or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef":
             good += 1
         elif c == "\ufffd" or c == "\x00" or unicodedata.category(c) in ("Cc", "Co", "Cs"):
             return 0.0
-        elif c <= "\u024f" or "\u2000" <= c <= "\u206f" or c == "\ufeff":
-            good += 1  # Latin letters, general punctuation (…, “”), a stray BOM
+        elif "\u2000" <= c <= "\u206f" or c in _SIGNS or c == "\ufeff":
+            good += 1  # general punctuation (…, “”, —), a stray BOM
     return good / total if total else 1.0
 
 

@@ -15,14 +15,23 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
 
 import charset_normalizer
 
-__all__ = ["UndecodableError", "detect_encoding", "decode_text", "plausibility"]
+__all__ = [
+    "LineTooLongError",
+    "UndecodableError",
+    "decode_text",
+    "detect_encoding",
+    "iter_lines",
+    "plausibility",
+]
 
 # How much of a long text detection looks at; the rest is decoded strictly with what it chose.
 SAMPLE_BYTES = 64 * 1024
+CHUNK_BYTES = 256 * 1024
 # The Chinese characters in a real text are nearly all standard ones; mojibake's are not.
 MIN_PLAUSIBILITY = 0.9
 MIN_DECLARED_PLAUSIBILITY = 0.5
@@ -41,7 +50,22 @@ _CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")
 
 
 class UndecodableError(ValueError):
-    """Bytes that cannot be read as text with confidence; ``str()`` says why and what to do."""
+    """Bytes that cannot be read as text with confidence; ``str()`` says why and what to do.
+
+    ``line``: the line the problem is on, when the text was read as lines (``iter_lines``);
+    ``reason``: the message without the place.
+    """
+
+    def __init__(self, where: str, reason: str, line: int | None = None):
+        self.where = where
+        self.reason = reason
+        self.line = line
+        place = where if line is None else f"{where} line {line}"
+        super().__init__(f"{place}: {reason}")
+
+
+class LineTooLongError(UndecodableError):
+    """A line longer than the reader's limit: refused before the rest of it is read."""
 
 
 def _standard_hanzi() -> frozenset[str]:
@@ -118,7 +142,7 @@ def detect_encoding(
     for bom, encoding in _BOMS:
         if sample.startswith(bom):
             if _decode_sample(sample, encoding, final) is None:
-                raise UndecodableError(f"{where}: broken {encoding} text after its byte-order mark")
+                raise UndecodableError(where, f"broken {encoding} text after its byte-order mark")
             return encoding
     tried: list[str] = []
     for name in declared:
@@ -149,11 +173,14 @@ def detect_encoding(
     if ranked:
         # Short texts may read well in two encodings; the order of the candidates decides.
         return max(ranked)[2]
+    if utf8 is not None and "\x00" in utf8:
+        raise UndecodableError(where, "not a text file (it contains NUL bytes)")
     said = f" (declared: {', '.join(tried)})" if tried else ""
     raise UndecodableError(
-        f"{where}: cannot tell the text's encoding with confidence{said}: it is not UTF-8"
+        where,
+        f"cannot tell the text's encoding with confidence{said}: it is not UTF-8"
         f"{_first_bad_utf8(sample)} and reads as none of GBK/GB18030, Big5 or UTF-16 without "
-        "garbled characters; save it as UTF-8"
+        "garbled characters; save it as UTF-8",
     )
 
 
@@ -187,7 +214,70 @@ def decode_text(data: bytes, *, where: str, declared: Iterable[str | None] = ())
     except UnicodeDecodeError as exc:
         # Detection looked at the first part only; the rest broke the encoding it chose.
         raise UndecodableError(
-            f"{where}: not {encoding} text: byte {data[exc.start]:#04x} at offset {exc.start} "
-            f"does not fit the encoding the start of the text is in; save it as UTF-8"
+            where,
+            f"not {encoding} text: byte {data[exc.start]:#04x} at offset {exc.start} does not "
+            "fit the encoding the start of the text is in; save it as UTF-8",
         ) from None
     return text.removeprefix("\ufeff")
+
+
+def iter_lines(
+    stream: BinaryIO,
+    *,
+    where: str,
+    declared: Iterable[str | None] = (),
+    max_line_chars: int | None = None,
+) -> Iterator[tuple[int, str]]:
+    """(line number, line with its "\\n") for each line of a binary stream, read as it comes.
+
+    The encoding is chosen from the first bytes (``detect_encoding``); the rest is decoded
+    strictly with it, a chunk at a time, so a text of any size is never held whole, and a line
+    over ``max_line_chars`` is refused (``LineTooLongError``) once that much of it was read.
+    Lines end at "\\n" only, never at U+2028 or U+0085, which JSON strings may hold unescaped.
+    ``read1`` is used where the stream has it, so a pipe's lines come as they are written.
+    """
+    read: Callable[[int], bytes] = getattr(stream, "read1", stream.read)
+    # Fewer bytes than asked only at the end, or when a pipe's writer pauses (a person typing):
+    # detection then works with the first lines.
+    head = read(SAMPLE_BYTES)
+    encoding = detect_encoding(head, where=where, declared=declared, final=len(head) < SAMPLE_BYTES)
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    number, pending, chunk, first = 1, "", head, True
+    while True:
+        final = not chunk
+        try:
+            text, broken = decoder.decode(chunk, final=final), None
+        except UnicodeDecodeError as exc:
+            # exc.object starts where the decoder's last whole character ended: the text before
+            # the bad byte is good, and its lines are given before the error.
+            text, broken = exc.object[: exc.start].decode(encoding, errors="replace"), exc
+        if first:
+            text, first = text.removeprefix("\ufeff"), False
+        pending += text
+        lines = pending.split("\n")
+        pending = lines.pop()
+        for line in lines:
+            _check_length(line, number, where, max_line_chars)
+            yield number, line + "\n"
+            number += 1
+        _check_length(pending, number, where, max_line_chars)
+        if broken is not None:
+            reason = (
+                f"byte {broken.object[broken.start]:#04x} is not {encoding} text, the encoding "
+                "the start of it is in; save it as UTF-8"
+            )
+            raise UndecodableError(where, reason, number)
+        if final:
+            break
+        chunk = read(CHUNK_BYTES)
+    if pending:
+        yield number, pending
+
+
+def _check_length(line: str, number: int, where: str, limit: int | None) -> None:
+    if limit is not None and len(line) > limit:
+        reason = (
+            f"line longer than {limit:,} characters (the limit max_line_chars); split it into "
+            "one record per line, or raise the limit"
+        )
+        raise LineTooLongError(where, reason, number)

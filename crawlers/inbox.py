@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -32,6 +33,8 @@ from .inbox_formats import (
 )
 
 __all__ = [
+    "BATCH",
+    "BatchSink",
     "InboxResult",
     "InboxSinkError",
     "TranscriptError",
@@ -44,6 +47,18 @@ __all__ = [
 log = logging.getLogger("yujing.inbox")
 
 Sink = Callable[[Post], bool]
+
+
+class BatchSink(Protocol):
+    """A sink that stores many posts in one transaction (the daemon's ``Intake``): one answer
+    per post, given only once the batch is committed."""
+
+    def accept_many(self, batch: Sequence[Post]) -> list[bool]: ...
+
+
+# Posts handed over at once to a BatchSink: one commit each, and the longest the inbox's
+# thread waits on the daemon's loop.
+BATCH = 500
 
 # Writers that upload under a temporary name and rename when done; such files are not ours yet,
 # and quarantining one would make the writer's final rename fail.
@@ -144,13 +159,21 @@ class _Run:
             )
         return [to_post(r, source=self.source, file=path.name, salt=self.salt) for r in records]
 
-    def feed(self, shown: str, posts: list[Post], sink: Sink) -> bool:
-        """Hand every post to the sink; False (and noted) when the sink raised."""
+    def feed(self, shown: str, posts: list[Post], sink: Sink | BatchSink) -> bool:
+        """Hand every post to the sink, in batches if it takes them; False (and noted) when
+        the sink raised. Batches committed before a failure stay: ids make the retry safe."""
+        many = getattr(sink, "accept_many", None)
         try:
-            for post in posts:
-                self.posts += 1
-                if sink(post):
-                    self.accepted += 1
+            if many is not None:
+                for start in range(0, len(posts), BATCH):
+                    answers = many(posts[start : start + BATCH])
+                    self.posts += len(answers)
+                    self.accepted += sum(answers)
+            else:
+                for post in posts:
+                    self.posts += 1
+                    if sink(post):  # type: ignore[operator]
+                        self.accepted += 1
         except Exception as exc:
             log.exception("storing transcripts from %s failed; the file is kept for retry", shown)
             self.failed.append((shown, exc))
@@ -184,7 +207,7 @@ class TranscriptInbox:
         self.done = self.root / "done"
         self.quarantine = self.root / "quarantine"
 
-    def process(self, sink: Sink) -> InboxResult:
+    def process(self, sink: Sink | BatchSink) -> InboxResult:
         """Ingest every settled file. Raises InboxSinkError (after the rest) if the sink raised."""
         for folder in (self.root, self.done, self.quarantine):
             folder.mkdir(parents=True, exist_ok=True)
@@ -263,7 +286,7 @@ def _free_name(folder: Path, name: str, also_free: str) -> Path:
 
 def ingest_files(
     paths: Iterable[str | Path],
-    sink: Sink,
+    sink: Sink | BatchSink,
     *,
     source_name: str = "ingest",
     salt: str,

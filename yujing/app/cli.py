@@ -89,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
     _setup_logging(args.verbose, config.tz)
-    from yujing.crawlers.inbox import InboxSinkError, ingest_files
+    from yujing.crawlers.inbox import InboxSinkError, ingest_files, limits_of
     from yujing.detector.understand import understander_for
     from yujing.store import Store
 
@@ -102,10 +102,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         try:
             result = ingest_files(
                 [Path(p) for p in args.files],
-                intake.accept,
+                intake,  # a batch per commit; a batch counts only once committed
                 source_name=args.source or _inbox_source_name(config),
                 salt=config.privacy.salt,
                 timezone=config.timezone,
+                limits=limits_of(_inbox_source(config, args.source)),
             )
         except InboxSinkError as exc:
             # The store refused (disk full, locked): what was committed stays; say what did not.
@@ -122,6 +123,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for _file, reason in result.quarantined:
         print(f"error: {reason}", file=sys.stderr)
     return 1 if result.quarantined or result.files < len(args.files) else 0
+
+
+def _inbox_source(config, name: str | None):
+    """The transcripts source whose limits apply: the one named, else the only one."""
+    inboxes = [s for s in config.sources if s.type == "transcripts"]
+    named = [s for s in inboxes if s.name == name] if name else inboxes
+    return named[0] if len(named) == 1 else None
 
 
 def _inbox_source_name(config) -> str:

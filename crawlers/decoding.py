@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import codecs
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
@@ -34,6 +33,8 @@ SAMPLE_BYTES = 64 * 1024
 CHUNK_BYTES = 256 * 1024
 # The Chinese characters in a real text are nearly all standard ones; mojibake's are not.
 MIN_PLAUSIBILITY = 0.9
+# Characters of the sample judged for plausibility: plenty to tell, and cheap per page.
+JUDGED_CHARS = 2048
 MIN_DECLARED_PLAUSIBILITY = 0.5
 _CJK_CANDIDATES = ("gb18030", "big5", "big5hkscs", "utf_16_le", "utf_16_be")
 _BOMS = (
@@ -83,9 +84,16 @@ def _standard_hanzi() -> frozenset[str]:
     return frozenset(c for c in chars if "\u4e00" <= c <= "\u9fff")
 
 
-_STANDARD = _standard_hanzi()
-# Non-ASCII signs Chinese texts use: the middle dot of names, degrees, times, division.
-_SIGNS = frozenset("·°×÷")
+_PLAUSIBLE = (
+    _standard_hanzi()
+    | frozenset(map(chr, range(0x3000, 0x3040)))  # CJK punctuation: 。、「」【】…
+    | frozenset(map(chr, range(0xFF00, 0xFFF0)))  # full-width forms: ，！？（）
+    | frozenset(map(chr, range(0x2000, 0x2070)))  # general punctuation: “”‘’…—
+    | frozenset("·°×÷\ufeff")  # the middle dot of names, degrees, times, division; a BOM
+)
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Controls (but tab, newlines, form feed), C1 controls, private use, surrogates, U+FFFD.
+_BROKEN = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\uf8ff\ufffd\U000f0000-\U0010ffff]")
 
 
 def plausibility(text: str) -> float:
@@ -97,20 +105,12 @@ def plausibility(text: str) -> float:
     mojibake is made of (single-byte code pages turn any bytes into accented letters; a text
     that really is in one is not something this reads: UTF-8 covers it). Pure ASCII is 1.
     """
-    good = total = 0
-    for c in text:
-        if c < "\x80":
-            if c < " " and c not in "\t\n\r\f":
-                return 0.0
-            continue
-        total += 1
-        if c in _STANDARD or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef":
-            good += 1
-        elif c == "\ufffd" or c == "\x00" or unicodedata.category(c) in ("Cc", "Co", "Cs"):
-            return 0.0
-        elif "\u2000" <= c <= "\u206f" or c in _SIGNS or c == "\ufeff":
-            good += 1  # general punctuation (…, “”, —), a stray BOM
-    return good / total if total else 1.0
+    if _BROKEN.search(text):
+        return 0.0
+    wide = _NON_ASCII.findall(text)
+    if not wide:
+        return 1.0
+    return sum(map(_PLAUSIBLE.__contains__, wide)) / len(wide)
 
 
 def _decode_sample(data: bytes, encoding: str, final: bool) -> str | None:
@@ -153,8 +153,11 @@ def detect_encoding(
         text = _decode_sample(sample, encoding, final)
         # A declared charset is trusted when the bytes decode under it, unless only mojibake
         # could come out: GBK sent as "utf-8" fails to decode, Big5 sent as "gbk" decodes but
-        # into rare characters. The bar is lower than for a guess: rare names are real.
-        if text is not None and plausibility(text) >= MIN_DECLARED_PLAUSIBILITY:
+        # into rare characters. The bar is lower than for a guess: rare names are real. Valid
+        # UTF-8 needs no second opinion (and is most pages: they cost one decode of the sample).
+        if text is not None and (
+            encoding == "utf-8" or plausibility(text[:JUDGED_CHARS]) >= MIN_DECLARED_PLAUSIBILITY
+        ):
             return encoding
     utf8 = _decode_sample(sample, "utf_8", final)
     if utf8 is not None and not _CONTROLS.search(utf8):
@@ -167,7 +170,7 @@ def detect_encoding(
         text = _decode_sample(sample, encoding, final)
         if text is None:
             continue
-        score = plausibility(text)
+        score = plausibility(text[:JUDGED_CHARS])
         if score >= MIN_PLAUSIBILITY:
             ranked.append((score, -rank, encoding))
     if ranked:

@@ -8,6 +8,8 @@ unique). Printed in the same run, on the same posts:
 
 * the understanding stage alone (``Understander.understand`` over the parsed posts): the
   baseline, since it is work ``ingest`` must do for every post whatever else it does;
+* understanding plus copy detection (``Identity``), without the store: what ``ingest`` must
+  do for every post besides storing it, so the most it could reach;
 * ``yujing ingest`` as the command runs it (``ingest_files`` into a fresh store through the
   daemon's ``Intake``: read, decode, parse, understand, identify, commit), with batched
   commits (the default) and, for comparison, one commit per post (``--batch 1``'s path).
@@ -22,6 +24,7 @@ import json
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from random import Random
@@ -29,6 +32,7 @@ from random import Random
 from yujing.app.intake import Intake
 from yujing.config import load_config
 from yujing.crawlers.inbox import ingest_files
+from yujing.detector.identity import Identity
 from yujing.detector.understand import understander_for
 from yujing.records import Post
 from yujing.store import Store
@@ -93,9 +97,16 @@ def main() -> None:
         ingest_files([export], parsed.append, source_name="hotline", salt=SALT)
         understander = understander_for(config)
         start = time.perf_counter()
-        for post in parsed:
-            understander.understand(post)
+        scored = [understander.understand(post) for post in parsed]
         understand_s = time.perf_counter() - start
+        # What ingest does besides understanding that is not storage: copy detection.
+        identity = Identity()
+        start = time.perf_counter()
+        for sp in scored:
+            verdict = identity.classify(sp)
+            if verdict.same_as is None:
+                identity.remember(replace(sp, text_id=verdict.text_id), verdict.sketch)
+        identify_s = time.perf_counter() - start
 
         runs = {}
         for name, batched in (("batched", True), ("one commit per post", False)):
@@ -109,6 +120,11 @@ def main() -> None:
         f"{n:,} calls, {size_mb:.1f} MB of JSONL; posts/s on one core (first posts from {START:%Y-%m-%d})"
     )
     print(f"{'understanding stage alone (baseline)':44}{base:>10,.0f}")
+    both = n / (understand_s + identify_s)
+    print(
+        f"{'understanding + copy detection, no store':44}{both:>10,.0f}   {both / base:.2f} of the "
+        "baseline (the most ingest could reach)"
+    )
     for name, (elapsed, accepted) in runs.items():
         rate = n / elapsed
         print(

@@ -2,7 +2,8 @@
 
 A file is parsed whole before anything is ingested, so one bad line rejects the file instead of
 half-ingesting it. It is read as a stream of lines (``inbox_encoding``), never whole, within the
-limits of ``TextLimits``. Every problem is a ``TranscriptError`` naming the file, the line and the field,
+limits of ``TextLimits``; ``iter_transcripts`` gives its calls one at a time, so a file can be
+checked in one pass and stored in a second without being held in memory. Every problem is a ``TranscriptError`` naming the file, the line and the field,
 because the people who fix these files are call-centre staff, not programmers.
 
 This module holds the three formats (JSONL, CSV, TXT) and ``parse_transcripts``, the entry point.
@@ -34,6 +35,7 @@ __all__ = [
     "check_suffix",
     "TextLimits",
     "TranscriptError",
+    "iter_transcripts",
     "normalise_caller",
     "parse_transcripts",
 ]
@@ -241,8 +243,25 @@ def parse_transcripts(
     limits: TextLimits | None = None,
     size: int | None = None,
 ) -> list[Transcript]:
-    """Parse a whole file (its bytes, or a binary stream read as it goes); raises
-    TranscriptError on the first problem.
+    """Parse a whole file (its bytes, or a binary stream read as it goes) into a list; raises
+    TranscriptError on the first problem. ``iter_transcripts`` has the details."""
+    return list(
+        iter_transcripts(name, data, mtime, tz, shown_as=shown_as, limits=limits, size=size)
+    )
+
+
+def iter_transcripts(
+    name: str,
+    data: bytes | BinaryIO,
+    mtime: datetime,
+    tz: tzinfo,
+    *,
+    shown_as: str | None = None,
+    limits: TextLimits | None = None,
+    size: int | None = None,
+) -> Iterator[Transcript]:
+    """The calls of a file, one at a time as it is read; raises TranscriptError on the first
+    problem (after yielding the calls before it).
 
     ``name`` is the bare file name: ids derive from it, so the same file ingested from another
     folder is still recognised as a duplicate. Messages call the file ``shown_as`` (default
@@ -260,18 +279,19 @@ def parse_transcripts(
         text, length = _read_txt(lines, limits)
         if not text.strip():
             raise TranscriptError(shown, None, None, "file is empty")
-        records = [_parse_txt(shown, name, text.strip(), mtime, tz)]
-        if length > limits.max_text_chars:
-            records = [_truncated(records[0], limits, length)]
-        return records
+        record = _parse_txt(shown, name, text.strip(), mtime, tz)
+        yield _truncated(record, limits, length) if length > limits.max_text_chars else record
+        return
     if suffix == ".jsonl":
         parsed = _parse_jsonl(shown, name, lines, mtime, tz)
     else:
         parsed = _parse_csv(shown, name, lines, mtime, tz, limits)
-    records = [_truncated(r, limits) for r in parsed]
-    if not records:
+    empty = True
+    for record in parsed:
+        empty = False
+        yield _truncated(record, limits)
+    if empty:
         raise TranscriptError(shown, None, None, "file is empty")
-    return records
 
 
 def _truncated(record: Transcript, limits: TextLimits, length: int | None = None) -> Transcript:

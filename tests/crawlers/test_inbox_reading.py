@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from yujing.config import TranscriptLimits, TranscriptSource
-from yujing.crawlers.inbox import TranscriptInbox, ingest_files
+from yujing.crawlers.inbox import InboxSinkError, TranscriptInbox, ingest_files
 from yujing.crawlers.inbox_encoding import TextLimits, read_lines
 from yujing.crawlers.inbox_formats import TranscriptError
 from yujing.records import Post
@@ -189,3 +190,49 @@ def test_ingest_files_takes_limits_and_reports_the_file(tmp_path: Path) -> None:
             "split it into one record per line, or raise the limit",
         )
     ]
+
+
+# ---------------------------------------------------------------- two passes
+
+
+def test_a_file_that_changes_while_stored_stays_for_the_next_poll(tmp_path: Path) -> None:
+    # The file is checked whole, then read again as its posts are stored; one that changed in
+    # between is not moved to done with part of it never stored.
+    folder = tmp_path / "in"
+    line = (json.dumps({"text": SIMPLIFIED}, ensure_ascii=False) + "\n").encode()
+    path = drop(folder, "calls.jsonl", line * 3)
+    seen: list[str] = []
+
+    class Appending(Collector):
+        def __call__(self, post: Post) -> bool:
+            if not seen:
+                with path.open("ab") as f:  # the call centre's system adds a late call
+                    f.write(json.dumps({"text": "迟到的一通电话"}, ensure_ascii=False).encode())
+            seen.append(post.text)
+            return True
+
+    with pytest.raises(InboxSinkError) as err:
+        inbox(folder).process(Appending())
+    assert "calls.jsonl changed while it was being stored" in str(err.value)
+    assert path.exists(), "kept in the inbox"
+    sink = Collector()
+    assert inbox(folder).process(sink).files == 1
+    assert [p.text for p in sink.posts][-1] == "迟到的一通电话"
+
+
+def test_a_pipe_is_read_once_and_ingested(tmp_path: Path) -> None:
+    fifo = tmp_path / "calls.jsonl"
+    os.mkfifo(fifo)
+    content = (json.dumps({"text": SIMPLIFIED}, ensure_ascii=False) + "\n").encode("gbk") * 2
+
+    def write() -> None:
+        with fifo.open("wb") as f:
+            f.write(content)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    sink = Collector()
+    result = ingest_files([fifo], sink, salt=SALT)
+    writer.join()
+    assert (result.files, result.posts) == (1, 2)
+    assert [p.text for p in sink.posts] == [SIMPLIFIED, SIMPLIFIED]

@@ -1,12 +1,13 @@
 """Bytes to text for every collector: the declared charset, else detection that must convince.
 
 The order: a byte-order mark; then what the source declares (the HTTP header, then the page's
-``<meta>`` or the XML declaration), used when the bytes decode under it; then detection.
-Detection asks charset-normalizer for candidates and adds the encodings Chinese sources use
-(UTF-8, GB18030, Big5, UTF-16), then keeps only a decoding that reads as plausible text: no
-replacement or control characters, and Chinese characters nearly all standard ones. That
-check is what stops mojibake: GB18030 decodes almost any bytes, so Big5 or UTF-16 read as
-GB18030 "succeed", but into strings of rare characters, kana and Cyrillic no one writes.
+``<meta>`` or the XML declaration), used when the bytes decode under it into plausible text;
+then valid UTF-8; then detection. Detection tries the encodings Chinese sources use (GB18030,
+Big5, UTF-16 without a byte-order mark) and charset-normalizer's guesses, and keeps only a
+decoding that reads as plausible text: no replacement or control characters, and Chinese
+characters nearly all standard ones. That check is what stops mojibake: GB18030 decodes almost
+any bytes, so Big5 or UTF-16 read as GB18030 "succeed", but into rare characters, kana and
+symbols no one writes; a short GBK page "is" Korean to charset-normalizer alone.
 What no candidate decodes plausibly is ``UndecodableError``, never a best guess.
 """
 
@@ -46,7 +47,7 @@ _BOMS = (
     (b"\x84\x31\x95\x33", "gb18030"),
 )
 
-
+# What valid UTF-8 may not hold to be taken as text: controls (a binary file, or UTF-16).
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0e-\x1f\ufffd]")
 
 

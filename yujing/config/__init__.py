@@ -35,6 +35,7 @@ from .sources import (
     ListSelectors,
     Source,
     SourceBase,
+    TranscriptLimits,
     TranscriptSource,
     selector_problems,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "Storage",
     "Strict",
     "Term",
+    "TranscriptLimits",
     "TranscriptSource",
     "WeComReceiver",
     "WebhookReceiver",

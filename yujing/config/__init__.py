@@ -29,6 +29,9 @@ from .notify import (
 from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
 from .sources import (
     TRANSCRIPT_FIELDS,
+    ApiFields,
+    ApiPaging,
+    ApiSource,
     DetailSelectors,
     FeedSource,
     ForumSource,
@@ -43,6 +46,9 @@ from .sources import (
 )
 
 __all__ = [
+    "ApiFields",
+    "ApiPaging",
+    "ApiSource",
     "BurstOverride",
     "BurstRule",
     "Categories",

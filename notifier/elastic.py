@@ -199,6 +199,7 @@ class AlertDoc(Document):
             "published_at": Date(),
         },
     )
+    new_terms = Keyword(multi=True)  # words new in the wave's posts (labels.new_terms, split)
     discover_url = Keyword(index=False)  # Kibana Discover on the alert's posts, when configured
     labels = Object()
 
@@ -223,6 +224,8 @@ class AlertDoc(Document):
         product, category = event.get("product") or "", event.get("category") or ""
         fields["product_name"] = names.get(product, product) or None
         fields["category_name"] = names.get(category, category) or None
+        terms = str((event.get("labels") or {}).get("new_terms") or "")
+        fields["new_terms"] = [t for t in terms.split(",") if t] or None
         link = (event.get("annotations") or {}).get("discover_url")
         if link:
             fields["discover_url"] = link

@@ -49,6 +49,7 @@ __all__ = [
     "alert_event_doc",
     "index_templates",
     "lifecycle_policy",
+    "policy_name",
     "install_templates",
     "sentiment_label",
     "PostIndexer",

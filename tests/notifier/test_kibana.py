@@ -250,7 +250,16 @@ def test_missing_references_are_named_and_fail_the_command(tmp_path, monkeypatch
         assert main(["kibana", "import", "-c", str(config)]) == 1
     err = capsys.readouterr().err
     assert "dashboard/yujing-overview 未导入（missing_references）" in err
-    assert "lens/yujing-sentiment" in err
+    # Kibana checks the references to data views and saved searches only.
+    assert "search/yujing-open-alerts" in err and "lens/" not in err
+
+
+def test_a_space_id_kibana_would_not_take_is_refused_before_sending(tmp_path, capsys) -> None:
+    with FakeKibana() as kibana:
+        config = write_config(tmp_path, {"url": kibana.url})
+        assert main(["kibana", "import", "-c", str(config), "--space", "PR Team"]) == 2
+    assert kibana.requests == []
+    assert "--space 'PR Team'" in capsys.readouterr().err
 
 
 def test_without_a_kibana_section_the_command_says_what_to_add(tmp_path, capsys) -> None:

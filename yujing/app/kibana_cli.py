@@ -4,6 +4,7 @@ Kibana through its saved-objects API (``kibana:`` in the config says where and a
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,12 @@ def cmd_import(args: argparse.Namespace, load: Callable[[str | None], Any]) -> i
     es = config.elasticsearch
     prefix = es.index_prefix if es is not None else "yujing"
     space = args.space or config.kibana.space
+    if space is not None and not re.fullmatch(r"[a-z0-9_-]+", space):
+        print(
+            f"error: --space {space!r}: 空间 id 只含小写字母、数字、- 和 _（见 Kibana 空间设置里的 URL 标识）",
+            file=sys.stderr,
+        )
+        return 2
     objects = saved_objects(prefix)
     try:
         result = import_saved_objects(config.kibana, objects, space=space)

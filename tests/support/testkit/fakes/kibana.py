@@ -14,8 +14,9 @@ comes first (401 with Kibana's JSON error body), then the ``kbn-xsrf`` check on 
 with a ``file`` part whose name ends in ``.ndjson`` (400 "Invalid file extension .json"). A space
 is addressed as ``/s/<id>/api/...`` and must exist (404). The import answers 200 with
 ``success``, ``successCount``, ``successResults`` and, per object that could not be imported,
-an entry in ``errors``: ``missing_references`` when a reference names an object neither in the
-file nor in the space, ``conflict`` when the object exists and ``overwrite`` was not asked for,
+an entry in ``errors``: ``missing_references`` when a reference to a data view or a saved search
+(the only types Kibana checks: ``REF_TYPES_TO_VALIDATE``) names an object neither in the file nor
+in the space, ``conflict`` when the object exists and ``overwrite`` was not asked for,
 ``unsupported_type`` for an unknown type. Objects with errors are not imported; the rest are.
 """
 
@@ -35,6 +36,7 @@ __all__ = ["FakeKibana", "VERSION"]
 VERSION = "8.15.0"
 TYPES = {"index-pattern", "search", "visualization", "lens", "dashboard", "tag", "config"}
 ICONS = {"index-pattern": "indexPatternApp", "search": "discoverApp", "lens": "lensApp"}
+REF_TYPES_TO_VALIDATE = ("index-pattern", "search")
 _IMPORT = re.compile(r"^(?:/s/(?P<space>[a-z0-9_-]+))?/api/saved_objects/_import$")
 
 
@@ -154,7 +156,9 @@ class FakeKibana(FakeServer):
             missing = [
                 {"type": r["type"], "id": r["id"]}
                 for r in obj.get("references") or []
-                if (r["type"], r["id"]) not in in_file and (r["type"], r["id"]) not in held
+                if r["type"] in REF_TYPES_TO_VALIDATE
+                and (r["type"], r["id"]) not in in_file
+                and (r["type"], r["id"]) not in held
             ]
             if missing:
                 errors.append(

@@ -35,6 +35,7 @@ from .sources import (
     ListSelectors,
     Source,
     SourceBase,
+    TranscriptLimits,
     TranscriptSource,
     selector_problems,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "Storage",
     "Strict",
     "Term",
+    "TranscriptLimits",
     "TranscriptSource",
     "WeComReceiver",
     "WebhookReceiver",

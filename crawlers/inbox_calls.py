@@ -2,8 +2,9 @@
 
 Call-centre systems often export a call as many rows (通话编号, 时间, 角色, 内容): one per turn of
 the conversation. Ingested row by row, one call became a dozen posts and the agent's greeting
-("您好，这里是客服中心") was scored as a complaint. A file whose rows name their call (a ``call``
-column, or ``call`` key in JSONL) is read as utterances instead:
+("您好，这里是客服中心") was scored as a complaint. A file whose rows say who spoke (a ``speaker``
+column such as 角色, or a ``speaker``/``role`` key in JSONL) is read as utterances instead, the
+``id`` column (通话编号) naming each row's call:
 
 * rows are grouped by call id, in the order calls first appear (an export sorted by time
   interleaves calls; they are still joined);
@@ -53,7 +54,7 @@ def _names(values: Iterable[str]) -> frozenset[str]:
 class CallLayout:
     """How a source's exports are laid out: extra header names (header -> field) and roles."""
 
-    columns: Mapping[str, str] = field(default_factory=dict)
+    columns: Mapping[str, str] = field(default_factory=dict)  # header (lower case) -> field
     customer: frozenset[str] = _names(CUSTOMER_ROLES)
     agent: frozenset[str] = _names(AGENT_ROLES)
 
@@ -64,8 +65,9 @@ class CallLayout:
         customer: Iterable[str] = (),
         agent: Iterable[str] = (),
     ) -> CallLayout:
+        """``columns`` as config writes it: field -> the export's header for it."""
         return cls(
-            columns={k.strip().lower(): v for k, v in (columns or {}).items()},
+            columns={header.strip().lower(): f for f, header in (columns or {}).items()},
             customer=_names(CUSTOMER_ROLES) | _names(customer),
             agent=_names(AGENT_ROLES) | _names(agent),
         )
@@ -95,15 +97,15 @@ def join_calls(
     calls: dict[str, _Call] = {}
     for line, row in rows:
         fields = Fields(shown, line, hint)
-        call_id = _text(row.get("call"))
+        call_id = _text(row.get("id"))
         if not call_id:
-            raise fields.fail("call", "empty; every utterance row names its call")
-        role = _text(row.get("role")).lower()
-        if "role" in row and role not in layout.customer and role not in layout.agent:
+            raise fields.fail("id", "empty; every utterance row names its call")
+        role = _text(row.get("speaker")).lower()
+        if role not in layout.customer and role not in layout.agent:
             known = ", ".join(sorted(layout.customer | layout.agent))
             raise fields.fail(
-                "role",
-                f"{_text(row.get('role'))!r} is neither a customer's nor an agent's role "
+                "speaker",
+                f"{_text(row.get('speaker'))!r} is neither a customer's nor an agent's role "
                 f"(known: {known}); add it under roles: in the source's config",
             )
         call = calls.get(call_id)

@@ -75,20 +75,19 @@ CSV_COLUMNS = {
     "产品": "product",
     "duration": "duration",
     "通话时长": "duration",
-    # One row per utterance (see inbox_calls): the call each row belongs to, and who spoke.
-    "call": "call",
-    "call_id": "call",
-    "通话编号": "call",
-    "通话id": "call",
-    "会话编号": "call",
-    "会话id": "call",
-    "流水号": "call",
-    "role": "role",
-    "speaker": "role",
-    "角色": "role",
-    "说话人": "role",
-    "发言人": "role",
-    "发言方": "role",
+    # One row per utterance (see inbox_calls): who spoke; the call's number is its id.
+    "通话编号": "id",
+    "通话id": "id",
+    "会话编号": "id",
+    "会话id": "id",
+    "流水号": "id",
+    "call_id": "id",
+    "speaker": "speaker",
+    "role": "speaker",
+    "角色": "speaker",
+    "说话人": "speaker",
+    "发言人": "speaker",
+    "发言方": "speaker",
 }
 assert set(CSV_COLUMNS.values()) == set(TRANSCRIPT_FIELDS)  # one vocabulary with the config
 
@@ -123,7 +122,8 @@ def _parse_jsonl(
             raise fields.fail(None, message) from None
         if not isinstance(obj, dict):
             raise fields.fail(None, f"expected a JSON object, got {kind_of(obj)}; {JSONL_HINT}")
-        if "call" in obj:  # one utterance of a call: joined with the others at the end
+        if "speaker" in obj or "role" in obj:  # one utterance: joined into its call at the end
+            obj = {("speaker" if k == "role" else k): v for k, v in obj.items()}
             utterances.append((number, obj))
             continue
         yield fields.record(obj, f"{name}#{number}", mtime, tz)
@@ -138,8 +138,13 @@ def _csv_columns(
 ) -> dict[str, int]:
     columns: dict[str, int] = {}
     mapped = layout.columns if layout is not None else {}
+    configured = set(mapped.values())
     for index, title in enumerate(header):
-        key = mapped.get(title.strip().lower()) or CSV_COLUMNS.get(title.strip().lower())
+        key = mapped.get(title.strip().lower())
+        if key is None:
+            key = CSV_COLUMNS.get(title.strip().lower())
+            if key in configured:
+                continue  # the config names another header for this field
         if key is None:
             continue  # exports carry many columns we do not need
         if key in columns:
@@ -183,7 +188,15 @@ def _parse_csv(
             if columns is None:
                 columns = _csv_columns(shown, number, cells, layout)
                 width = len(cells)
-                if "call" in columns:  # one row per utterance: joined into calls
+                if "speaker" in columns:  # one row per utterance: joined into calls
+                    if "id" not in columns:
+                        raise TranscriptError(
+                            shown,
+                            number,
+                            "id",
+                            "rows say who spoke but no column gives the call's number; "
+                            "map it in the source's config, e.g. columns: {id: 通话编号}",
+                        )
                     yield from join_calls(
                         _csv_rows(reader, columns, width, shown),
                         shown=shown,

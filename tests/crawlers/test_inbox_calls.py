@@ -56,27 +56,31 @@ def test_an_unknown_role_names_the_file_line_and_field() -> None:
     with pytest.raises(TranscriptError) as caught:
         parse(bad)
     err = caught.value
-    assert (err.file, err.line, err.field) == ("calls.csv", 9, "role")
+    assert (err.file, err.line, err.field) == ("calls.csv", 9, "speaker")
     assert "'主管'" in str(err) and "roles:" in str(err)
 
 
 def test_a_row_without_its_call_id_is_an_error() -> None:
     with pytest.raises(TranscriptError) as caught:
         parse("通话编号,角色,内容\n,客户,理赔被拒\n")
-    assert (caught.value.line, caught.value.field) == (2, "call")
+    assert (caught.value.line, caught.value.field) == (2, "id")
+    with pytest.raises(TranscriptError) as caught:  # no column says which call a row is of
+        parse("时间,角色,内容\n2026-11-30 09:00,客户,理赔被拒\n")
+    assert (caught.value.line, caught.value.field) == (1, "id")
+    assert "columns: {id: 通话编号}" in str(caught.value)
 
 
 def test_an_exports_own_column_and_role_names_come_from_config() -> None:
     export = (
-        "会话流水,发生时间,说话方,话术\n"
-        "S-9,2026-11-30 10:00:00,投诉人,退保只退一半，业务员当初说随时全额退\n"
-        "S-9,2026-11-30 10:00:30,专员,已为您记录\n"
+        "序号,会话流水,发生时间,说话方,话术\n"
+        "1,S-9,2026-11-30 10:00:00,投诉人,退保只退一半，业务员当初说随时全额退\n"
+        "2,S-9,2026-11-30 10:00:30,专员,已为您记录\n"
     )
     source = TranscriptSource(
         name="hotline",
         type="transcripts",
         path=Path("inbox"),
-        columns={"会话流水": "call", "发生时间": "time", "说话方": "role", "话术": "text"},
+        columns={"id": "会话流水", "time": "发生时间", "speaker": "说话方", "text": "话术"},
         roles=TranscriptRoles(customer=["投诉人"], agent=["专员"]),
     )
     (call,) = parse(export, layout=layout_of(source))
@@ -89,8 +93,13 @@ def test_an_exports_own_column_and_role_names_come_from_config() -> None:
 
 def test_jsonl_utterances_are_joined_too() -> None:
     lines = [
-        {"call": "J1", "role": "agent", "text": GREETING, "time": "2026-11-30T09:00:00+08:00"},
-        {"call": "J1", "role": "customer", "text": "理赔三个月了还没到账", "caller": "13800138000"},
+        {"id": "J1", "role": "agent", "text": GREETING, "time": "2026-11-30T09:00:00+08:00"},
+        {
+            "id": "J1",
+            "speaker": "customer",
+            "text": "理赔三个月了还没到账",
+            "caller": "13800138000",
+        },
         {"id": "J2", "text": "一通整条的来电：退保扣费太多"},
     ]
     content = "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines)
@@ -124,11 +133,11 @@ def test_check_config_names_a_column_mapped_to_no_field(tmp_path: Path) -> None:
         "    type: transcripts\n"
         "    path: inbox\n"
         "    columns:\n"
-        "      说话方: speaker\n",
+        "      role: 说话方\n",
         encoding="utf-8",
     )
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     message = str(caught.value)
     assert f"{path}:5:" in message and "sources[0].columns" in message
-    assert "'speaker'" in message and "role" in message
+    assert "'role' is not a field" in message and "speaker" in message

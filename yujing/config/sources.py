@@ -200,7 +200,7 @@ class TranscriptLimits(Strict):
 
 # What a transcript column (or JSONL key) can mean: see the README's transcript section.
 TRANSCRIPT_FIELDS = (
-    "text", "id", "call", "role", "caller", "time", "agent", "product", "duration"
+    "text", "id", "speaker", "caller", "time", "agent", "product", "duration"
 )  # fmt: skip
 
 
@@ -217,19 +217,18 @@ class TranscriptSource(SourceBase):
     path: Path
     interval: Duration = 10.0
     limits: TranscriptLimits = TranscriptLimits()
-    # An export's own header names, mapped to fields: {会话流水: call, 说话方: role}
+    # The export's own header for each field: {id: 通话编号, speaker: 角色, text: 内容}
     columns: dict[str, str] = {}
     roles: TranscriptRoles = TranscriptRoles()
 
     @field_validator("columns")
     @classmethod
     def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
-        bad = {k: v for k, v in value.items() if v not in TRANSCRIPT_FIELDS}
+        bad = [f for f in value if f not in TRANSCRIPT_FIELDS]
         if bad:
-            header, field = next(iter(bad.items()))
             raise ValueError(
-                f"column {header!r} is mapped to {field!r}, which is not a field; "
-                f"use one of {', '.join(TRANSCRIPT_FIELDS)}"
+                f"{bad[0]!r} is not a field; map fields to your headers, one of "
+                f"{', '.join(TRANSCRIPT_FIELDS)} (e.g. speaker: 角色)"
             )
         return value
 

@@ -5,12 +5,17 @@ goes to ``quarantine/`` with a ``NAME.reason.txt`` saying which line and field t
 its records reach the sink. A good file moves to ``done/`` only after every record was handed to
 the sink, so when the sink fails the file stays put and the next poll retries it. Retrying is safe
 because post ids are stable: records already stored come back as duplicates.
+
+Only regular files placed in the inbox are read (``inbox_files``); links, pipes and devices are
+quarantined with a reason that says what they are. File names are shown escaped
+(``yujing.printable``) wherever they are written: a name with a newline cannot forge a log line.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,8 +25,10 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from yujing.config import TranscriptSource
+from yujing.printable import printable
 from yujing.records import Post, hash_author, post_id, utcnow
 
+from .inbox_files import NotAFile, Settling, is_partial, read_regular, refusal
 from .inbox_formats import (
     Transcript,
     TranscriptError,
@@ -42,10 +49,6 @@ __all__ = [
 log = logging.getLogger("yujing.inbox")
 
 Sink = Callable[[Post], bool]
-
-# Writers that upload under a temporary name and rename when done; such files are not ours yet,
-# and quarantining one would make the writer's final rename fail.
-IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".filepart", ".swp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +92,7 @@ def to_post(t: Transcript, *, source: str, file: str, salt: str) -> Post:
             "agent": t.agent,
             "duration": t.duration,
             "product": t.product,
-            "file": file,
+            "file": printable(file),
             "line": t.line,
             "channel": "hotline",
         },
@@ -109,11 +112,15 @@ class _Run:
         self.quarantined: list[tuple[str, str]] = []
         self.failed: list[tuple[str, Exception]] = []
 
-    def parse(self, path: Path, shown: str) -> list[Post]:
-        """Read and parse the whole file; raises TranscriptError or OSError."""
+    def parse(self, path: Path, shown: str, *, follow: bool = False) -> list[Post]:
+        """Read and parse the whole file; raises TranscriptError, NotAFile or OSError.
+
+        ``follow``: whether a symbolic link is followed (only for files a user names)."""
         check_suffix(path.name, shown)  # before reading: the wrong file may be large
-        data = path.read_bytes()
-        mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        data, st = read_regular(path, follow=follow)
+        # Calls without a time of their own are dated by the file; a file dated in the future
+        # (a writer's clock ahead of ours) dates them now, not in a window still to come.
+        mtime = datetime.fromtimestamp(min(st.st_mtime, time.time()), UTC)
         records = parse_transcripts(path.name, data, mtime, self.tz, shown_as=shown)
         return [to_post(r, source=self.source, file=path.name, salt=self.salt) for r in records]
 
@@ -147,12 +154,15 @@ class TranscriptInbox:
         salt: str,
         timezone: str = "Asia/Shanghai",
         settle_seconds: float = 2.0,
+        clock: Callable[[], float] = time.time,
     ):
         self.source = source
         self.salt = salt
         self.tz = ZoneInfo(timezone)
         # A file modified this recently may still be being copied in.
         self.settle_seconds = settle_seconds
+        self._settling = Settling(settle_seconds)
+        self._clock = clock
         self.root = Path(source.path)
         self.done = self.root / "done"
         self.quarantine = self.root / "quarantine"
@@ -162,48 +172,74 @@ class TranscriptInbox:
         for folder in (self.root, self.done, self.quarantine):
             folder.mkdir(parents=True, exist_ok=True)
         run = _Run(self.source.name, self.salt, self.tz)
-        for path in self._ready_files():
+        ready, refused = self._scan()
+        for path, reason in refused:
+            self._quarantine(path, f"{printable(path.name)}: {reason}", run)
+        for path in ready:
+            shown = printable(path.name)
             try:
-                posts = run.parse(path, path.name)
+                posts = run.parse(path, shown)
             except TranscriptError as exc:
                 self._quarantine(path, str(exc), run)
                 continue
+            except NotAFile as exc:  # swapped for a link or a pipe since the folder was listed
+                self._quarantine(path, f"{shown}: {exc.reason}", run)
+                continue
             except OSError as exc:
                 # Vanished or unreadable (permissions, a share gone away): not the file's fault.
-                log.warning("cannot read %s, will retry: %s", path, exc)
+                log.warning(
+                    "cannot read %s, will retry: %s", shown, printable(exc.strerror or str(exc))
+                )
                 continue
-            if run.feed(path.name, posts, sink):
+            if run.feed(shown, posts, sink):
                 run.files += 1
                 self._move(path, self.done)
         return run.result()
 
-    def _ready_files(self) -> list[Path]:
-        now = time.time()
+    def _scan(self) -> tuple[list[Path], list[tuple[Path, str]]]:
+        """The settled files to read, oldest first, and the entries refused with the reason."""
+        now = self._clock()
         ready: list[tuple[float, str, Path]] = []
+        refused: list[tuple[Path, str]] = []
+        present: set[str] = set()
         with os.scandir(self.root) as entries:
             for entry in entries:
                 name = entry.name
-                if name.startswith((".", "~$")) or name.lower().endswith(IN_PROGRESS_SUFFIXES):
+                if is_partial(name):
                     continue  # hidden, an Office lock file, or still being uploaded
                 try:
-                    if not entry.is_file():
-                        continue
-                    mtime = entry.stat().st_mtime
+                    st = entry.stat(follow_symlinks=False)
                 except OSError:
+                    continue  # gone since the listing
+                if stat.S_ISDIR(st.st_mode) or (
+                    name in ("done", "quarantine") and Path(entry.path).is_dir()
+                ):
+                    continue  # done/, quarantine/ (which may link elsewhere), other folders
+                reason = refusal(st)
+                if reason is not None:
+                    refused.append((Path(entry.path), reason))
                     continue
-                if now - mtime < self.settle_seconds:
+                present.add(name)
+                if not self._settling.settled(name, st, now):
                     continue
-                ready.append((mtime, name, Path(entry.path)))
+                if st.st_mtime > now:
+                    log.warning(
+                        "%s is dated %s, in the future (the writer's clock is ahead?); "
+                        "ingested now that it has stopped changing",
+                        printable(name),
+                        datetime.fromtimestamp(st.st_mtime, self.tz).isoformat(timespec="seconds"),
+                    )
+                ready.append((min(st.st_mtime, now), name, Path(entry.path)))
+        self._settling.forget(present)
         # Oldest first, so calls reach the detector roughly in the order they were made.
-        return [path for _, _, path in sorted(ready)]
+        return [path for _, _, path in sorted(ready)], refused
 
     def _quarantine(self, path: Path, reason: str, run: _Run) -> None:
-        run.quarantined.append((path.name, reason))
+        run.quarantined.append((printable(path.name), reason))
         log.warning("quarantined %s", reason)
         target = self._move(path, self.quarantine, also_free=".reason.txt")
         if target is not None:
-            reason_file = target.with_name(target.name + ".reason.txt")
-            reason_file.write_text(reason + "\n", encoding="utf-8")
+            _write_new(target.with_name(target.name + ".reason.txt"), reason + "\n")
 
     def _move(self, path: Path, folder: Path, also_free: str = "") -> Path | None:
         """Move into ``folder`` without overwriting: a clash gets a timestamp (and a counter)."""
@@ -212,14 +248,34 @@ class TranscriptInbox:
             path.rename(target)
         except OSError as exc:
             # Left in place it is simply seen again next poll; ids keep that harmless.
-            log.error("cannot move %s to %s: %s", path, folder, exc)
+            log.error(
+                "cannot move %s to %s: %s",
+                printable(path.name),
+                printable(str(folder)),
+                printable(exc.strerror or str(exc)),
+            )
             return None
         return target
 
 
+def _write_new(path: Path, text: str) -> None:
+    """Write a file that must not exist yet; a link planted under its name is not followed."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        log.error("cannot write %s: %s", printable(path.name), printable(exc.strerror or str(exc)))
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def _free_name(folder: Path, name: str, also_free: str) -> Path:
     def free(p: Path) -> bool:
-        return not p.exists() and not (also_free and p.with_name(p.name + also_free).exists())
+        # lexists: a dangling link counts as taken, so nothing is ever written through one.
+        return not os.path.lexists(p) and not (
+            also_free and os.path.lexists(p.with_name(p.name + also_free))
+        )
 
     target = folder / name
     if free(target):
@@ -250,20 +306,24 @@ def ingest_files(
     run = _Run(source_name, salt, ZoneInfo(timezone))
     for given in paths:
         path = Path(given)
-        shown = str(given)
+        shown = printable(str(given))
         if path.is_dir():
             run.quarantined.append((shown, f"{shown}: is a folder; name the transcript files"))
             continue
         try:
-            posts = run.parse(path, shown)
+            posts = run.parse(path, shown, follow=True)
         except TranscriptError as exc:
             run.quarantined.append((shown, str(exc)))
+            continue
+        except NotAFile as exc:
+            run.quarantined.append((shown, f"{shown}: {exc.reason}"))
             continue
         except FileNotFoundError:
             run.quarantined.append((shown, f"{shown}: no such file"))
             continue
         except OSError as exc:
-            run.quarantined.append((shown, f"{shown}: cannot read: {exc.strerror or exc}"))
+            reason = printable(exc.strerror or str(exc))
+            run.quarantined.append((shown, f"{shown}: cannot read: {reason}"))
             continue
         if run.feed(shown, posts, sink):
             run.files += 1

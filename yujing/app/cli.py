@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from yujing.config import ConfigError, load_config
+from yujing.config import Config, ConfigError, load_config
 from yujing.store import SchemaTooNew
 
 from .lock import StoreLocked
@@ -19,28 +17,15 @@ from .silence_cli import add_silence_parser
 __all__ = ["main"]
 
 
-class _ZoneFormatter(logging.Formatter):
-    """Log times in the team's time zone, whatever the machine's (UTC in containers)."""
+def _setup_logging(verbose: bool, config: Config | None = None) -> None:
+    from yujing.detector.redact import Redactor
 
-    def __init__(self, fmt: str, tz: tzinfo | None):
-        super().__init__(fmt)
-        self.tz = tz
+    from .logs import setup_logging
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        return datetime.fromtimestamp(record.created, self.tz).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _setup_logging(verbose: bool, tz: tzinfo | None = None) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(_ZoneFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", tz))
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
-    # Scrapy and the scheduler are chatty. A failing source is reported once per run by the
-    # daemon (and in `yujing status`), so Scrapy's own retry tracebacks only show with -v; a run
-    # skipped because the previous one is still going is normal, not a warning.
-    quiet = {"scrapy": logging.CRITICAL, "apscheduler": logging.ERROR, "twisted": logging.ERROR}
-    for name in ("scrapy", "apscheduler", "twisted", "elastic_transport", "urllib3", "jieba"):
-        level = logging.DEBUG if verbose else quiet.get(name, logging.WARNING)
-        logging.getLogger(name).setLevel(level)
+    if config is None:
+        setup_logging(verbose, ZoneInfo("Asia/Shanghai"))  # the demo config's zone
+    else:
+        setup_logging(verbose, config.tz, Redactor(config.privacy.policy_patterns))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -75,7 +60,7 @@ def _load_or_exit(path: str | None):
 
 def cmd_run(args: argparse.Namespace) -> int:
     path, config = _load_or_exit(args.config)
-    _setup_logging(args.verbose, config.tz)
+    _setup_logging(args.verbose, config)
     from .daemon import Daemon, run_in_reactor
 
     async def main() -> None:
@@ -88,7 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
-    _setup_logging(args.verbose, config.tz)
+    _setup_logging(args.verbose, config)
     from yujing.crawlers.inbox import InboxSinkError, ingest_files
     from yujing.detector.understand import understander_for
     from yujing.store import Store
@@ -139,7 +124,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    _setup_logging(args.verbose, ZoneInfo("Asia/Shanghai"))  # the demo config's zone
+    _setup_logging(args.verbose)
     from .demo.runner import run_demo
 
     return run_demo(

@@ -1,0 +1,79 @@
+"""`yujing status` in a terminal of 80 columns, with errors that quote what came from outside."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from yujing.app.status import print_status
+from yujing.config import load_config
+from yujing.store import Store
+
+LONG_ERROR = (
+    "GET http://127.0.0.1:9/forum/list-of-complaints?page=1: connection refused "
+    "(the site did not answer; it is retried on the next run)"
+)
+FORGED = "calls\n2026-11-30 12:00:00 ERROR yujing.daemon: forged.jsonl: file is empty"
+
+
+def render(config_path: Path, width: int) -> str:
+    out = io.StringIO()
+    console = Console(file=out, width=width, color_system=None, force_terminal=False)
+    print_status(load_config(config_path), console)
+    return out.getvalue()
+
+
+def test_status_fits_80_columns_and_cuts_nothing_it_needs(tmp_path: Path) -> None:
+    config = tmp_path / "yujing.yaml"
+    config.write_text(
+        f"storage: {{path: {tmp_path / 'y.db'}}}\n"
+        "sources:\n"
+        f"  - {{name: hotline, type: transcripts, path: {tmp_path / 'inbox'}, interval: 10s}}\n"
+        "  - name: complaints-forum-of-the-north\n"
+        "    type: forum\n"
+        "    url: http://127.0.0.1:9/forum/list-of-complaints\n"
+        "    interval: 5m\n"
+        '    list: {link: "a::attr(href)"}\n'
+        '    detail: {title: "h1::text", text: "div.body"}\n'
+        "products:\n"
+        "  - {id: anxin-e, name: 安心e生医疗险}\n"
+        "  - {id: fumantang-annuity, name: 福满堂年金险}\n",
+        encoding="utf-8",
+    )
+    store = Store(tmp_path / "y.db")
+    run = store.runs.start("complaints-forum-of-the-north")
+    store.runs.finish(run, 12, 0, 3, LONG_ERROR)
+    run = store.runs.start("hotline")
+    store.runs.finish(run, 0, 0, 1, FORGED)
+    store.close()
+
+    text = render(config, 80)
+
+    lines = text.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    # The columns people read are there whole, however narrow the terminal.
+    for word in ("every", "last run", "items", "new", "errors", "5m", "10s", "transcripts"):
+        assert word in text, word
+    # The last error is not cut off at the table's edge: it follows the table, wrapped.
+    flat = "".join(line.strip() for line in lines)
+    assert LONG_ERROR.replace(" ", "") in flat.replace(" ", "")
+    # A name that holds a newline is shown escaped, never as a line of its own.
+    assert not any(line.lstrip().startswith("2026-11-30 12:00:00 ERROR") for line in lines)
+    assert "calls\\n2026-11-30" in flat
+
+
+def test_status_uses_a_wide_terminal_too(tmp_path: Path) -> None:
+    config = tmp_path / "yujing.yaml"
+    config.write_text(
+        f"storage: {{path: {tmp_path / 'y.db'}}}\n"
+        f"sources:\n  - {{name: hotline, type: transcripts, path: {tmp_path / 'in'}}}\n",
+        encoding="utf-8",
+    )
+    store = Store(tmp_path / "y.db")
+    store.runs.finish(store.runs.start("hotline"), 3, 2, 0, None)
+    store.close()
+    text = render(config, 200)
+    [row] = [line for line in text.splitlines() if line.strip().startswith("hotline")]
+    assert row.split()[-3:] == ["3", "2", "0"]

@@ -193,6 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="yujing", description="Early warning of group complaints against insurance products."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"yujing {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def config_arg(p: argparse.ArgumentParser) -> None:
@@ -263,7 +264,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", type=Path, default=None, help="working folder (default: a temp folder)")
     p.add_argument("-c", "--config", type=Path, default=None, help="default: the shipped demo.yaml")
     p.set_defaults(func=cmd_demo)
+    _verbose_after_commands(parser)
     return parser
+
+
+def _verbose_after_commands(parser: argparse.ArgumentParser) -> None:
+    """``yujing status -v`` as well as ``yujing -v status``: people add it at the end.
+
+    SUPPRESS as the default keeps a sub-command from resetting a -v given before it.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                if "-v" not in command._option_string_actions:
+                    command.add_argument(
+                        "-v",
+                        "--verbose",
+                        action="store_true",
+                        default=argparse.SUPPRESS,
+                        help="debug logging",
+                    )
+                _verbose_after_commands(command)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("yujing")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from yujing import __version__
+
+        return __version__
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,7 @@ def test_hint_names_the_script_as_typed_when_it_is_not_on_the_path(
     bin_dir = tmp_path / "my venv" / "bin"
     bin_dir.mkdir(parents=True)
     script = bin_dir / "yujing"
-    script.write_text("#!/bin/sh\necho ran \"$@\"\n", encoding="utf-8")
+    script.write_text('#!/bin/sh\necho ran "$@"\n', encoding="utf-8")
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PATH", "/usr/bin:/bin")

@@ -75,10 +75,18 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
     _setup_logging(args.verbose, config)
     from yujing.crawlers.inbox import InboxSinkError, ingest_files
+    from yujing.detector.redact import Redactor
     from yujing.detector.understand import understander_for
     from yujing.store import Store
 
     from .intake import Intake
+    from .logs import safe_text
+
+    # What is printed may quote file names and their content: shown as the log shows them.
+    redactor = Redactor(config.privacy.policy_patterns)
+
+    def shown(text: str) -> str:
+        return safe_text(text, redactor)
 
     store = Store(config.storage.path)
     try:
@@ -96,7 +104,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             # The store refused (disk full, locked): what was committed stays; say what did not.
             result = exc.result
             for file, error in exc.failed:
-                print(f"error: {file}: could not store its transcripts: {error}", file=sys.stderr)
+                print(
+                    shown(f"error: {file}: could not store its transcripts: {error}"),
+                    file=sys.stderr,
+                )
     finally:
         store.close()
     # Detection and delivery are the daemon's: it reads newly committed posts on its next run.
@@ -105,7 +116,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"{result.posts - result.accepted} already known"
     )
     for _file, reason in result.quarantined:
-        print(f"error: {reason}", file=sys.stderr)
+        print(shown(f"error: {reason}"), file=sys.stderr)
     return 1 if result.quarantined or result.files < len(args.files) else 0
 
 

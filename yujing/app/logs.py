@@ -14,6 +14,7 @@ what a log may not hold is kept out in one place:
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime, tzinfo
 
 from yujing.detector.redact import Redactor
@@ -23,12 +24,17 @@ __all__ = ["SafeFormatter", "safe_text", "setup_logging"]
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 CONTINUATION = "\n    "
+# A URL in a line is redacted as a URL: its pieces are decoded first (tel=%2B86+139...).
+_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"']+")
 
 
 def safe_text(text: str, redactor: Redactor) -> str:
     """``text`` with control characters escaped (newlines kept) and personal data redacted."""
     lines = [printable(line) for line in text.split("\n")]
-    return redactor.redact(CONTINUATION.join(lines))[0]
+    joined = CONTINUATION.join(lines)
+    if "://" in joined:
+        joined = _URL.sub(lambda m: redactor.redact_url(m.group())[0], joined)
+    return redactor.redact(joined)[0]
 
 
 class SafeFormatter(logging.Formatter):

@@ -26,8 +26,14 @@ def _escape(ch: str) -> str:
     return f"\\U{code:08x}"
 
 
-def printable(text: str) -> str:
-    """``text`` with control, format, separator and undecodable characters escaped."""
-    if text.isprintable() and "\\" not in text:
+def printable(text: str, *, backslash: bool = True) -> str:
+    """``text`` with control, format, separator and undecodable characters escaped.
+
+    ``backslash=False`` leaves backslashes alone: for text that may hold names escaped
+    already (a log line quoting a quarantine reason), which must not be escaped twice.
+    """
+    if text.isprintable() and (not backslash or "\\" not in text):
         return text  # the common case, and cheap
-    return "".join(ch if ch.isprintable() and ch != "\\" else _escape(ch) for ch in text)
+    return "".join(
+        ch if ch.isprintable() and (ch != "\\" or not backslash) else _escape(ch) for ch in text
+    )

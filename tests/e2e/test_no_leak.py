@@ -34,7 +34,9 @@ _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 
 def id_card(base17: str) -> str:
-    return base17 + "10X98765432"[sum(int(d) * w for d, w in zip(base17, _WEIGHTS, strict=True)) % 11]
+    return (
+        base17 + "10X98765432"[sum(int(d) * w for d, w in zip(base17, _WEIGHTS, strict=True)) % 11]
+    )
 
 
 def luhn(prefix: str) -> str:

@@ -30,7 +30,7 @@ _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"']+")
 
 def safe_text(text: str, redactor: Redactor) -> str:
     """``text`` with control characters escaped (newlines kept) and personal data redacted."""
-    lines = [printable(line) for line in text.split("\n")]
+    lines = [printable(line, backslash=False) for line in text.split("\n")]
     joined = CONTINUATION.join(lines)
     if "://" in joined:
         joined = _URL.sub(lambda m: redactor.redact_url(m.group())[0], joined)

@@ -37,7 +37,7 @@ def _local(dt: datetime | None, config: Config) -> str:
 
 def _shown(text: str | None) -> str:
     """Untrusted text for a table cell: control characters escaped, no markup."""
-    return escape(printable(text or ""))
+    return escape(printable(text or "", backslash=False))
 
 
 def _table(title: str) -> Table:

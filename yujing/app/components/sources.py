@@ -146,7 +146,9 @@ class Sources(Component):
         so control characters are escaped and personal data redacted like a post's."""
         if not error:
             return error
-        return self.daemon.pipeline.understander.redactor.redact(printable(error))[0]
+        return self.daemon.pipeline.understander.redactor.redact(printable(error, backslash=False))[
+            0
+        ]
 
     async def _crawl(self, source: Any) -> tuple[SourceReport, bool]:
         """One crawl; True when it was cut short by a shutdown."""

@@ -77,3 +77,33 @@ def test_status_uses_a_wide_terminal_too(tmp_path: Path) -> None:
     text = render(config, 200)
     [row] = [line for line in text.splitlines() if line.strip().startswith("hotline")]
     assert row.split()[-3:] == ["3", "2", "0"]
+
+
+def test_check_says_whether_the_daemon_is_collecting(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from yujing.app.cli import main
+    from yujing.app.status import health
+    from yujing.records import utcnow
+
+    config_path = tmp_path / "yujing.yaml"
+    config_path.write_text(
+        f"storage: {{path: {tmp_path / 'y.db'}}}\n"
+        "sources:\n"
+        f"  - {{name: hotline, type: transcripts, path: {tmp_path / 'in'}, interval: 10s}}\n",
+        encoding="utf-8",
+    )
+    config = load_config(config_path)
+    ok, why = health(config)
+    assert not ok and "no store" in why
+    assert main(["status", "--check", "-c", str(config_path)]) == 1
+
+    store = Store(tmp_path / "y.db")
+    store.runs.finish(store.runs.start("hotline"), 0, 0, 0, None)
+    store.close()
+    assert health(config)[0]
+    assert main(["status", "--check", "-c", str(config_path)]) == 0
+    # Three intervals and a minute without a finished run: stopped or stuck.
+    ok, why = health(config, now=utcnow() + timedelta(seconds=91))
+    assert not ok and "stopped or stuck" in why
+    assert health(config, now=utcnow() + timedelta(seconds=80))[0]

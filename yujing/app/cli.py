@@ -128,8 +128,12 @@ def _inbox_source_name(config) -> str:
 
 def cmd_status(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
-    from .status import print_status
+    from .status import health, print_status
 
+    if args.check:
+        ok, why = health(config)
+        print(f"{'ok' if ok else 'unhealthy'}: {why}")
+        return 0 if ok else 1
     print_status(config)
     return 0
 
@@ -233,6 +237,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="sources, post counts, open alerts")
     config_arg(p)
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="one line, exit 1 unless a source run finished lately (for health checks)",
+    )
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("sentiment", help="score one text per stdin line; JSON lines out")

@@ -21,7 +21,7 @@ from yujing.printable import printable
 from yujing.records import utcnow
 from yujing.store import Alerts, Outbox, Posts, Runs, Silences, Store
 
-__all__ = ["print_status"]
+__all__ = ["health", "print_status"]
 
 SEVERITY_STYLE = {
     "red": "bold red",
@@ -49,6 +49,36 @@ def _every(seconds: float) -> str:
         if seconds >= size and seconds % size == 0:
             return f"{seconds / size:g}{unit}"
     return f"{seconds:g}s"
+
+
+def health(config: Config, now: datetime | None = None) -> tuple[bool, str]:
+    """Whether the daemon on this store is collecting (``yujing status --check``), and why.
+
+    A daemon that died or hangs stops finishing source runs, so the check is that some source
+    finished a run within three of its shortest interval (plus a minute for a slow pass).
+    Container health checks run it: it reads the store only, like ``status``.
+    """
+    now = now or utcnow()
+    if not config.storage.path.exists():
+        return False, f"no store at {config.storage.path} (has `yujing run` started?)"
+    intervals = [s.interval for s in config.sources if s.enabled]
+    if not intervals:
+        return True, "no source is enabled: nothing to collect"
+    limit = timedelta(seconds=3 * min(intervals) + 60)
+    store = Store(config.storage.path)
+    try:
+        finished = [r.finished_at for r in store.runs.latest().values() if r.finished_at]
+    finally:
+        store.close()
+    if not finished:
+        return False, "no source run has finished yet"
+    age = now - max(finished)
+    if age > limit:
+        return False, (
+            f"no source run finished for {age.total_seconds():.0f} s (expected within "
+            f"{limit.total_seconds():.0f} s): the daemon is stopped or stuck"
+        )
+    return True, f"collecting: the last source run finished {age.total_seconds():.0f} s ago"
 
 
 def print_status(config: Config, console: Console | None = None) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
+from yujing.alerts import Alert, AlertState, Severity
 from yujing.app.status import print_status
 from yujing.config import load_config
 from yujing.store import Store
@@ -15,7 +17,22 @@ LONG_ERROR = (
     "GET http://127.0.0.1:9/forum/list-of-complaints?page=1: connection refused "
     "(the site did not answer; it is retried on the next run)"
 )
+WHY = "1 小时内 12 条投诉，平时几乎没有；投诉人 10 位，另有匿名 2 条；来自 3 个渠道；前 1 小时没有，突然出现"
 FORGED = "calls\n2026-11-30 12:00:00 ERROR yujing.daemon: forged.jsonl: file is empty"
+
+
+def firing_alert(product: str, why: str) -> Alert:
+    started = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    return Alert(
+        key=f"burst:{product}",
+        id=f"burst:{product}@20261130T080000Z",
+        severity=Severity.YELLOW,
+        state=AlertState.FIRING,
+        started_at=started,
+        updated_at=started,
+        labels={"kind": "burst", "product": product},
+        reasons=[why],
+    )
 
 
 def render(config_path: Path, width: int) -> str:
@@ -43,6 +60,7 @@ def test_status_fits_80_columns_and_cuts_nothing_it_needs(tmp_path: Path) -> Non
         encoding="utf-8",
     )
     store = Store(tmp_path / "y.db")
+    store.alerts.save(firing_alert("fumantang-annuity", WHY))
     run = store.runs.start("complaints-forum-of-the-north")
     store.runs.finish(run, 12, 0, 3, LONG_ERROR)
     run = store.runs.start("hotline")
@@ -59,6 +77,10 @@ def test_status_fits_80_columns_and_cuts_nothing_it_needs(tmp_path: Path) -> Non
     # The last error is not cut off at the table's edge: it follows the table, wrapped.
     flat = "".join(line.strip() for line in lines)
     assert LONG_ERROR.replace(" ", "") in flat.replace(" ", "")
+    # An open alert: its columns whole, why it fires under the table, not cut.
+    for word in ("severity", "since", "updated", "posts", "people", "黄 yellow"):
+        assert word in text, word
+    assert WHY.replace(" ", "") in flat.replace(" ", "")
     # A name that holds a newline is shown escaped, never as a line of its own.
     assert not any(line.lstrip().startswith("2026-11-30 12:00:00 ERROR") for line in lines)
     assert "calls\\n2026-11-30" in flat

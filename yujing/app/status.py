@@ -156,11 +156,13 @@ def _products(posts: Posts, config: Config, console: Console) -> None:
 def _alerts(alerts: Alerts, config: Config, console: Console) -> None:
     firing = alerts.all(AlertState.FIRING)
     table = _table(f"Open alerts ({len(firing)})")
-    for col in ("severity", "product", "since", "updated", "posts", "people"):
-        table.add_column(
-            col, no_wrap=True, justify="right" if col in ("posts", "people") else "left"
-        )
-    table.add_column("why", ratio=1, min_width=16)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("product", overflow="fold")
+    for col in ("since", "updated"):
+        table.add_column(col, no_wrap=True)
+    for col in ("posts", "people"):
+        table.add_column(col, no_wrap=True, justify="right")
+    reasons: list[tuple[str, str]] = []
     for a in firing:
         style = SEVERITY_STYLE.get(a.severity.value, "")
         table.add_row(
@@ -170,9 +172,15 @@ def _alerts(alerts: Alerts, config: Config, console: Console) -> None:
             _local(a.updated_at, config),
             str(a.burst.count) if a.burst else "",
             str(a.burst.complainants) if a.burst else "",
-            _shown(a.reasons[0] if a.reasons else ""),  # the headline; all of it is in the alert
         )
+        if a.reasons:
+            reasons.append((a.product, a.reasons[0]))  # the headline; all of it is in the alert
     console.print(table)
+    # Why each fires is a sentence: under the table, wrapped, rather than squeezed into a column.
+    for product, why in reasons:
+        console.print(f"  [bold]{_shown(product)}[/]: {_shown(why)}")
+    if reasons:
+        console.print()
 
 
 def _silences(silences: Silences, config: Config, console: Console) -> None:

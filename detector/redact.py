@@ -110,6 +110,7 @@ _URL_DELIMITERS = re.compile(r"([/?#&=;])")
 # Long ids are common in web links (a Weibo post is 16 digits, and one in ten of those passes
 # Luhn), so in an http(s) URL a card-shaped number is a card only where the parameter's name
 # says so. Other URLs are ours (transcript://source/file): their pieces are judged as text is.
+_DIGIT_OR_AT = re.compile(r"[\d@＠]")  # \d is Unicode: full-width digits too
 _CARD_KEY = re.compile(r"card|acct|account|bank|kahao|卡", re.IGNORECASE)
 
 
@@ -174,6 +175,11 @@ class Redactor:
         found: dict[str, int] = {}
         if not url:
             return url, found
+        # Most links hold nothing personal: the whole URL decoded at once finds whatever any of
+        # its pieces would (and possibly more), so one look settles those.
+        whole = unquote_plus(url) if "%" in url or "+" in url else url
+        if not self.redact(_searchable(whole))[1]:
+            return url, found
         head = _URL_HEAD.match(url)
         start = head.end() if head else 0
         web = url[:8].lower().startswith(("http://", "https://"))
@@ -185,7 +191,7 @@ class Redactor:
                 in_query = in_query or piece == "?"
                 out.append(piece)
                 continue
-            plain = normalize(unquote_plus(piece) if in_query else unquote(piece))
+            plain = _searchable(unquote_plus(piece) if in_query else unquote(piece))
             if not web:
                 cards = "checked"
             else:
@@ -204,9 +210,11 @@ class Redactor:
 
         def walk(v: Any) -> Any:
             if isinstance(v, str):
+                if not self._policies and not _DIGIT_OR_AT.search(v):
+                    return v  # no number, no address: nothing to look for
                 # Normalised to be searched (full-width digits), but a value with nothing
                 # personal in it is kept exactly as the collector wrote it.
-                text, kinds = self.redact(normalize(v))
+                text, kinds = self.redact(_searchable(v))
                 _add(found, kinds)
                 return text if kinds else v
             if isinstance(v, dict):
@@ -216,6 +224,11 @@ class Redactor:
             return v
 
         return walk(value), found
+
+
+def _searchable(text: str) -> str:
+    # Plain ASCII has no full-width digit or invisible character to normalise away.
+    return text if text.isascii() else normalize(text)
 
 
 def _add(total: dict[str, int], kinds: dict[str, int]) -> None:

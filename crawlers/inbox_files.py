@@ -14,13 +14,14 @@ import errno
 import os
 import stat
 from dataclasses import dataclass
+from typing import BinaryIO
 
 __all__ = [
     "IN_PROGRESS_SUFFIXES",
     "NotAFile",
     "Settling",
     "is_partial",
-    "read_regular",
+    "open_regular",
     "refusal",
 ]
 
@@ -66,7 +67,7 @@ def refusal(st: os.stat_result) -> str | None:
             if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
             else "not a regular file"
         )
-        return f"{kind}; the inbox reads only regular files"
+        return f"{kind}; only regular files are read"
     if st.st_nlink > 1:
         # The same file is also somewhere else, perhaps outside the inbox (a hard link to a
         # system file is a way out that no path check sees).
@@ -77,41 +78,45 @@ def refusal(st: os.stat_result) -> str | None:
     return None
 
 
-def read_regular(
-    path: str | os.PathLike[str], *, follow: bool = False
-) -> tuple[bytes, os.stat_result]:
-    """The bytes and ``fstat`` of a regular file; ``NotAFile`` for anything else.
+def open_regular(path: str | os.PathLike[str], *, follow: bool = False) -> BinaryIO:
+    """The file opened for reading, or ``NotAFile`` when it is not one to read.
 
-    ``follow=False`` (the inbox): a symbolic link is refused even if it appears after the
-    folder was listed. ``follow=True`` (``yujing ingest``, whose files the user names): a link
-    is followed, but what it leads to must still be a regular file, so a pipe or a device
-    never blocks or floods the reader. O_NONBLOCK keeps the open itself from waiting on a pipe.
+    ``follow=False`` (the inbox): only a regular file of its own; a symbolic link is refused
+    even if it appears after the folder was listed (O_NOFOLLOW), and O_NONBLOCK keeps a pipe
+    swapped in meanwhile from blocking the open. ``follow=True`` (``yujing ingest``, whose files
+    the user names): a link is followed, and a pipe is read too (``<(zcat calls.gz)``), but a
+    device or a socket is refused.
     """
-    check = _refusal_followed if follow else refusal
+    check = _refusal_named if follow else refusal
     # Looked at before opening too: opening a device can do things (rewind a tape).
     reason = check(os.stat(path) if follow else os.lstat(path))
     if reason is not None:
         raise NotAFile(reason)
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
     if not follow:
-        flags |= os.O_NOFOLLOW
+        flags |= os.O_NOFOLLOW | os.O_NONBLOCK
     try:
         fd = os.open(path, flags)
     except OSError as exc:
         if exc.errno == errno.ELOOP and not follow:  # swapped for a link since the lstat
             raise NotAFile(refusal(os.lstat(path)) or "a symbolic link, not a file") from None
         raise
-    with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(handle.fileno())
-        reason = check(st)  # swapped for something else since the stat
-        if reason is not None:
-            raise NotAFile(reason)
-        return handle.read(), st
+    stream = os.fdopen(fd, "rb")
+    try:
+        reason = check(os.fstat(fd))  # swapped for something else since the stat
+    except BaseException:
+        stream.close()
+        raise
+    if reason is not None:
+        stream.close()
+        raise NotAFile(reason)
+    return stream
 
 
-def _refusal_followed(st: os.stat_result) -> str | None:
-    # Named on the command line: the user chose the file, links and all; only its kind matters.
-    if stat.S_ISREG(st.st_mode):
+def _refusal_named(st: os.stat_result) -> str | None:
+    # Named on the command line: the user chose the file, links and all; a pipe is a stream
+    # they mean to give. Only what is no file at all is refused.
+    if stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode):
         return None
     return refusal(st)
 

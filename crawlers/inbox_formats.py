@@ -1,14 +1,15 @@
 """Reading hotline transcript files: bytes -> text -> validated records.
 
 A file is parsed whole before anything is ingested, so one bad line rejects the file instead of
-half-ingesting it. Every problem is a ``TranscriptError`` naming the file, the line and the field,
+half-ingesting it. It is read as a stream of lines (``inbox_encoding``), never whole, within the
+limits of ``TextLimits``; ``iter_transcripts`` gives its calls one at a time, so a file can be
+checked in one pass and stored in a second without being held in memory. Every problem is a ``TranscriptError`` naming the file, the line and the field,
 because the people who fix these files are call-centre staff, not programmers.
 
 This module holds the three formats (JSONL, CSV, TXT) and ``parse_transcripts``, the entry point.
 The steps they share stand apart: the record and the error in ``inbox_records``, bytes to text in
 ``inbox_encoding``, the checks of each field in ``inbox_fields``; the names callers import from
-here (``Transcript``, ``TranscriptError``, ``content_id``, ``decode_bytes``, ``normalise_caller``)
-still are.
+here (``Transcript``, ``TranscriptError``, ``content_id``, ``normalise_caller``) still are.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from pathlib import PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
-from .inbox_encoding import decode_bytes
+from .inbox_encoding import TextLimits, read_lines
 from .inbox_fields import Fields, kind_of, normalise_caller
 from .inbox_records import Transcript, TranscriptError, content_id
 
@@ -30,8 +33,9 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "Transcript",
     "check_suffix",
+    "TextLimits",
     "TranscriptError",
-    "decode_bytes",
+    "iter_transcripts",
     "normalise_caller",
     "parse_transcripts",
 ]
@@ -77,10 +81,11 @@ _HEADER_LINE = re.compile(r"^([^:：\s]{1,12})\s*[:：]\s*(.*?)\s*$")
 # ---------------------------------------------------------------- the three formats
 
 
-def _parse_jsonl(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) -> list[Transcript]:
-    out = []
-    # split("\n"), not splitlines(): JSON strings may hold U+2028 or U+0085 unescaped.
-    for number, raw in enumerate(text.split("\n"), start=1):
+def _parse_jsonl(
+    shown: str, name: str, lines: Iterable[tuple[int, str]], mtime: datetime, tz: tzinfo
+) -> Iterator[Transcript]:
+    # Lines end at "\n" only (read_lines): JSON strings may hold U+2028 or U+0085 unescaped.
+    for number, raw in lines:
         if not raw.strip():
             continue
         fields = Fields(shown, number, JSONL_HINT)
@@ -91,8 +96,7 @@ def _parse_jsonl(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) 
             raise fields.fail(None, message) from None
         if not isinstance(obj, dict):
             raise fields.fail(None, f"expected a JSON object, got {kind_of(obj)}; {JSONL_HINT}")
-        out.append(fields.record(obj, f"{name}#{number}", mtime, tz))
-    return out
+        yield fields.record(obj, f"{name}#{number}", mtime, tz)
 
 
 def _csv_columns(name: str, line: int, header: list[str]) -> dict[str, int]:
@@ -114,11 +118,23 @@ def _csv_columns(name: str, line: int, header: list[str]) -> dict[str, int]:
     return columns
 
 
-def _parse_csv(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) -> list[Transcript]:
-    first_line = text.split("\n", 1)[0]
+def _parse_csv(
+    shown: str,
+    name: str,
+    lines: Iterator[tuple[int, str]],
+    mtime: datetime,
+    tz: tzinfo,
+    limits: TextLimits,
+) -> Iterator[Transcript]:
+    first = next(lines, None)
+    if first is None:
+        return
+    first_line = first[1]
     delimiter = "\t" if first_line.count("\t") >= max(1, first_line.count(",")) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    out: list[Transcript] = []
+    rest = (line for _, line in lines)
+    reader = csv.reader(_chain(first_line, rest), delimiter=delimiter, strict=True)
+    # A quoted cell may span lines; read_lines bounds one line, this bounds one cell.
+    csv.field_size_limit(max(csv.field_size_limit(), limits.max_line_chars))
     columns: dict[str, int] | None = None
     width = 0
     try:
@@ -138,10 +154,14 @@ def _parse_csv(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) ->
                 )
             values = {key: cells[index] for key, index in columns.items()}
             fields = Fields(shown, number, CSV_HINT)
-            out.append(fields.record(values, f"{name}#{number}", mtime, tz))
+            yield fields.record(values, f"{name}#{number}", mtime, tz)
     except csv.Error as exc:
         raise TranscriptError(shown, reader.line_num, None, f"malformed CSV ({exc})") from None
-    return out
+
+
+def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
+    yield first
+    yield from rest
 
 
 def _rows_with_start(reader: Any) -> Any:
@@ -175,6 +195,21 @@ def _txt_header(text: str) -> tuple[dict[str, str], str] | None:
     return values, body.strip()
 
 
+def _read_txt(lines: Iterable[tuple[int, str]], limits: TextLimits) -> tuple[str, int]:
+    """The text of a .txt file, at most about ``max_text_chars`` of it, and its full length.
+
+    Reading stops keeping text past the limit but still reads (and so checks) the rest.
+    """
+    parts: list[str] = []
+    kept = length = 0
+    for _, line in lines:
+        length += len(line)
+        if kept <= limits.max_text_chars:
+            parts.append(line)
+            kept += len(line)
+    return "".join(parts), length
+
+
 def _parse_txt(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) -> Transcript:
     """One call per file; its name is the id. A header's caller is hashed like any other, which
     also keeps the raw phone number out of the stored text."""
@@ -199,23 +234,70 @@ def check_suffix(name: str, shown: str | None = None) -> str:
 
 
 def parse_transcripts(
-    name: str, data: bytes, mtime: datetime, tz: tzinfo, *, shown_as: str | None = None
+    name: str,
+    data: bytes | BinaryIO,
+    mtime: datetime,
+    tz: tzinfo,
+    *,
+    shown_as: str | None = None,
+    limits: TextLimits | None = None,
+    size: int | None = None,
 ) -> list[Transcript]:
-    """Parse a whole file; raises TranscriptError on the first problem.
+    """Parse a whole file (its bytes, or a binary stream read as it goes) into a list; raises
+    TranscriptError on the first problem. ``iter_transcripts`` has the details."""
+    return list(
+        iter_transcripts(name, data, mtime, tz, shown_as=shown_as, limits=limits, size=size)
+    )
+
+
+def iter_transcripts(
+    name: str,
+    data: bytes | BinaryIO,
+    mtime: datetime,
+    tz: tzinfo,
+    *,
+    shown_as: str | None = None,
+    limits: TextLimits | None = None,
+    size: int | None = None,
+) -> Iterator[Transcript]:
+    """The calls of a file, one at a time as it is read; raises TranscriptError on the first
+    problem (after yielding the calls before it).
 
     ``name`` is the bare file name: ids derive from it, so the same file ingested from another
     folder is still recognised as a duplicate. Messages call the file ``shown_as`` (default
-    ``name``). ``mtime`` (UTC) stands in for calls that carry no time of their own.
+    ``name``). ``mtime`` (UTC) stands in for calls that carry no time of their own. ``size``,
+    when known, lets an over-large file be refused before it is read. A call's text over
+    ``limits.max_text_chars`` is cut there; the transcript's ``truncated_from`` says how long
+    it was.
     """
     shown = shown_as or name
+    limits = limits or TextLimits()
     suffix = check_suffix(name, shown)
-    if not data.strip():
-        raise TranscriptError(shown, None, None, "file is empty")
-    text = decode_bytes(data, shown)
-    if not text.strip():
-        raise TranscriptError(shown, None, None, "file is empty")
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    lines = read_lines(stream, shown, limits, size=len(data) if isinstance(data, bytes) else size)
+    if suffix == ".txt":
+        text, length = _read_txt(lines, limits)
+        if not text.strip():
+            raise TranscriptError(shown, None, None, "file is empty")
+        record = _parse_txt(shown, name, text.strip(), mtime, tz)
+        yield _truncated(record, limits, length) if length > limits.max_text_chars else record
+        return
     if suffix == ".jsonl":
-        return _parse_jsonl(shown, name, text, mtime, tz)
-    if suffix == ".csv":
-        return _parse_csv(shown, name, text, mtime, tz)
-    return [_parse_txt(shown, name, text.strip(), mtime, tz)]
+        parsed = _parse_jsonl(shown, name, lines, mtime, tz)
+    else:
+        parsed = _parse_csv(shown, name, lines, mtime, tz, limits)
+    empty = True
+    for record in parsed:
+        empty = False
+        yield _truncated(record, limits)
+    if empty:
+        raise TranscriptError(shown, None, None, "file is empty")
+
+
+def _truncated(record: Transcript, limits: TextLimits, length: int | None = None) -> Transcript:
+    """``record`` with its text cut at ``max_text_chars``: one call that long is a runaway
+    export (a whole day in one cell), and its start is what is worth scoring."""
+    length = length if length is not None else len(record.text)
+    if length <= limits.max_text_chars and len(record.text) <= limits.max_text_chars:
+        return record
+    return replace(record, text=record.text[: limits.max_text_chars], truncated_from=length)

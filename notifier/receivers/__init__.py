@@ -11,6 +11,7 @@ there), its module here, and a line in ``REGISTRY``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,15 @@ from yujing import config as cfg
 from yujing.alerts import AlertEvent
 from yujing.config import Config
 
-__all__ = ["Receiver", "RetryLater", "ReceiverContext", "REGISTRY", "build_receivers"]
+__all__ = [
+    "Receiver",
+    "RetryLater",
+    "Refused",
+    "ReceiverContext",
+    "REGISTRY",
+    "build_receivers",
+    "delivery_id",
+]
 
 
 class Receiver(Protocol):
@@ -34,6 +43,11 @@ class RetryLater(Exception):
     def __init__(self, message: str, retry_after: float):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Refused(Exception):
+    """The service refused the message and said why (a bad signature, an unknown robot). The
+    message names what to fix; until then the dispatcher keeps retrying with backoff."""
 
 
 @dataclass(frozen=True)
@@ -49,12 +63,24 @@ class ReceiverContext:
         return self.config.tz
 
 
+def delivery_id(event: AlertEvent) -> str:
+    """The same for every try of one event, different for every event: a receiver that keeps
+    the ids it has seen (a webhook endpoint, a mail server by Message-ID) drops a second copy."""
+    key = f"{event.id}|{event.event.value}|{event.alert.updated_at.isoformat()}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
 # Config model -> "module:class"; each class has ``from_config(conf, context)``.
 REGISTRY: dict[type, str] = {
     cfg.LogReceiver: "yujing.notifier.receivers.log:LogReceiver",
     cfg.FileReceiver: "yujing.notifier.receivers.file:FileReceiver",
     cfg.SlackReceiver: "yujing.notifier.receivers.slack:SlackReceiver",
     cfg.ElasticsearchReceiver: "yujing.notifier.receivers.elasticsearch:ElasticsearchAlertReceiver",
+    cfg.DingTalkReceiver: "yujing.notifier.receivers.dingtalk:DingTalkReceiver",
+    cfg.WeComReceiver: "yujing.notifier.receivers.wecom:WeComReceiver",
+    cfg.FeishuReceiver: "yujing.notifier.receivers.feishu:FeishuReceiver",
+    cfg.EmailReceiver: "yujing.notifier.receivers.email:EmailReceiver",
+    cfg.WebhookReceiver: "yujing.notifier.receivers.webhook:WebhookReceiver",
 }
 
 

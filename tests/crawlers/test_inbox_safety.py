@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from yujing.crawlers.inbox import ingest_files
-from yujing.crawlers.inbox_files import NotAFile, read_regular
+from yujing.crawlers.inbox_files import NotAFile, open_regular
 
 from .test_inbox import CLAIM_DENIED, SALT, Collector, drop, jsonl, listing, make_inbox
 
@@ -105,7 +105,7 @@ def test_a_named_pipe_is_quarantined_without_blocking(tmp_path: Path) -> None:
 
     assert [p.text for p in sink.posts] == [CLAIM_DENIED], "the good file beside it still counts"
     assert result.quarantined == [
-        ("calls.jsonl", "calls.jsonl: a named pipe; the inbox reads only regular files")
+        ("calls.jsonl", "calls.jsonl: a named pipe; only regular files are read")
     ]
     assert listing(inbox_dir / "done") == ["good.txt"]
 
@@ -114,11 +114,11 @@ def test_a_link_swapped_in_after_listing_is_refused_at_open(tmp_path: Path, outs
     link = tmp_path / "calls.jsonl"
     link.symlink_to(outside)
     with pytest.raises(NotAFile) as refused:
-        read_regular(link)
+        open_regular(link)
     assert "symbolic link" in refused.value.reason and SECRET_MARK not in str(refused.value)
     # A file a user names on the command line may be a link; what it leads to is read.
-    data, _ = read_regular(link, follow=True)
-    assert data.decode() == SECRET
+    with open_regular(link, follow=True) as stream:
+        assert stream.read().decode() == SECRET
 
 
 def test_a_link_planted_as_a_reason_file_is_not_written_through(tmp_path: Path) -> None:
@@ -143,19 +143,17 @@ def test_a_link_planted_as_a_reason_file_is_not_written_through(tmp_path: Path) 
     assert reasons[0].read_text(encoding="utf-8").startswith("bad.jsonl line 1: invalid JSON")
 
 
-def test_ingest_refuses_a_pipe_and_follows_a_named_link(tmp_path: Path) -> None:
-    pipe = tmp_path / "calls.jsonl"
-    os.mkfifo(pipe)
+def test_ingest_refuses_a_device_and_follows_a_named_link(tmp_path: Path) -> None:
+    device = tmp_path / "calls.txt"
+    device.symlink_to("/dev/zero")  # endless: read whole it would never end
     real = drop(tmp_path / "exports", "real.txt", CLAIM_DENIED)
     link = tmp_path / "today.txt"
     link.symlink_to(real)
     sink = Collector()
 
-    result = ingest_files([pipe, link], sink, salt=SALT)
+    result = ingest_files([device, link], sink, salt=SALT)
 
-    assert result.quarantined == [
-        (str(pipe), f"{pipe}: a named pipe; the inbox reads only regular files")
-    ]
+    assert result.quarantined == [(str(device), f"{device}: a device; only regular files are read")]
     assert [p.text for p in sink.posts] == [CLAIM_DENIED]
 
 

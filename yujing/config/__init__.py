@@ -12,7 +12,10 @@ from .detection import BurstOverride, BurstRule, Categories, Category, Detection
 from .loader import ConfigError, format_validation, load_config
 from .model import Config
 from .notify import (
+    DingTalkReceiver,
     ElasticsearchReceiver,
+    EmailReceiver,
+    FeishuReceiver,
     FileReceiver,
     InhibitRule,
     LogReceiver,
@@ -20,6 +23,8 @@ from .notify import (
     Receiver,
     Route,
     SlackReceiver,
+    WebhookReceiver,
+    WeComReceiver,
 )
 from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
 from .sources import (
@@ -30,6 +35,7 @@ from .sources import (
     ListSelectors,
     Source,
     SourceBase,
+    TranscriptLimits,
     TranscriptSource,
     selector_problems,
 )
@@ -43,9 +49,12 @@ __all__ = [
     "ConfigError",
     "DetailSelectors",
     "Detection",
+    "DingTalkReceiver",
     "Duration",
     "Elasticsearch",
     "ElasticsearchReceiver",
+    "EmailReceiver",
+    "FeishuReceiver",
     "FeedSource",
     "FileReceiver",
     "ForumSource",
@@ -67,7 +76,10 @@ __all__ = [
     "Storage",
     "Strict",
     "Term",
+    "TranscriptLimits",
     "TranscriptSource",
+    "WeComReceiver",
+    "WebhookReceiver",
     "format_validation",
     "http_url",
     "load_config",

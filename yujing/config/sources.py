@@ -18,6 +18,7 @@ __all__ = [
     "DetailSelectors",
     "ForumSource",
     "FeedSource",
+    "TranscriptLimits",
     "TranscriptSource",
     "Source",
     "selector_problems",
@@ -95,10 +96,23 @@ class FeedSource(HttpSourceBase):
     type: Literal["feed"]
 
 
+class TranscriptLimits(Strict):
+    """How big a transcript file, a line of it and one call's text may be.
+
+    Over ``max_file_mb`` or ``max_line_chars``: the file is quarantined with the reason. Over
+    ``max_text_chars``: the call is kept, its text cut there, and the post's extras say so.
+    """
+
+    max_file_mb: float = Field(default=256, gt=0)
+    max_line_chars: int = Field(default=1_000_000, gt=0)
+    max_text_chars: int = Field(default=100_000, gt=0)
+
+
 class TranscriptSource(SourceBase):
     type: Literal["transcripts"]
     path: Path
     interval: Duration = 10.0
+    limits: TranscriptLimits = TranscriptLimits()
 
 
 Source = Annotated[ForumSource | FeedSource | TranscriptSource, Field(discriminator="type")]

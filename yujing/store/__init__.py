@@ -1,13 +1,14 @@
 """The embedded store: one SQLite file in WAL mode.
 
 It holds posts (a post is accepted once its row is committed) and their aliases, crawl runs,
-detector state, alerts, the delivery outbox and silences, one module and one small class per
+detector state, alerts, the delivery outbox, silences and chat conversations, one module and one small class per
 concern over a shared connection. ``Store`` opens the file and migrates its schema
 (``migrations``); a file written by
 a newer yujing is refused with ``SchemaTooNew``.
 """
 
 from .alerts import Alerts
+from .chat import ChatMessage, ChatMessages
 from .db import Rollback, Transaction
 from .facade import Store
 from .migrations import SchemaTooNew
@@ -27,6 +28,8 @@ __all__ = [
     "Outbox",
     "OutboxItem",
     "Silences",
+    "ChatMessage",
+    "ChatMessages",
     "Transaction",
     "Rollback",
     "SchemaTooNew",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .alerts import Alerts
+from .chat import ChatMessages
 from .db import Transaction, connect
 from .migrations import check_readable, migrate
 from .outbox import Outbox
@@ -39,9 +40,10 @@ class Store:
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
         self.silences = Silences(self.db)
+        self.chat = ChatMessages(self.db)
 
     def transaction(self) -> Transaction:
-        """All writes inside commit together or not at all (not re-entrant)."""
+        """All writes inside commit together or not at all (nested: a savepoint)."""
         return Transaction(self.db)
 
     def close(self) -> None:

@@ -148,11 +148,29 @@ CREATE TABLE IF NOT EXISTS silences (
 CREATE INDEX IF NOT EXISTS silences_by_end ON silences(ends_at);
 """
 
+V5_CHAT_MESSAGES = """
+-- One chat message per (receiver, alert): the wave's conversation, edited as the wave changes.
+-- Kept so edits and thread replies survive a restart, and so a send that may have reached the
+-- chat service (a timeout after the request left, a crash mid-send) is looked for, not repeated.
+CREATE TABLE IF NOT EXISTS chat_messages (
+    receiver TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT '',  -- the service's id of the channel, once known
+    ts TEXT,  -- the wave's message; NULL until the service has answered
+    told TEXT,  -- the last event fully delivered
+    sending TEXT,  -- an event whose send left and may have arrived
+    sending_since REAL,  -- when that send left (epoch seconds): where a search starts
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (receiver, alert_id)
+) WITHOUT ROWID;
+"""
+
 MIGRATIONS: list[Migration] = [
     sql(V1_SCHEMA),  # 1: posts, dedup, source_runs, state, alerts, outbox
     sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
     sql(V3_IDENTITY),  # 3: identity by id: no text keys; aliases of posts seen twice
     sql(V4_SILENCES),  # 4: silences
+    sql(V5_CHAT_MESSAGES),  # 5: a chat message per receiver and alert
 ]
 
 

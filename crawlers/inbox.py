@@ -34,6 +34,7 @@ from yujing.records import Post, hash_author, post_id, utcnow
 
 from .inbox_files import NotAFile, Settling, is_partial, open_regular, refusal
 from .inbox_formats import (
+    CallLayout,
     TextLimits,
     Transcript,
     TranscriptError,
@@ -50,6 +51,7 @@ __all__ = [
     "TranscriptError",
     "TranscriptInbox",
     "ingest_files",
+    "layout_of",
     "limits_of",
     "to_post",
 ]
@@ -121,6 +123,13 @@ def to_post(t: Transcript, *, source: str, file: str, salt: str) -> Post:
     )
 
 
+def layout_of(source: TranscriptSource | None) -> CallLayout:
+    """How a source's exports name their columns and roles (the usual names without one)."""
+    if source is None:
+        return CallLayout()
+    return CallLayout.of(source.columns, source.roles.customer, source.roles.agent)
+
+
 def limits_of(source: TranscriptSource | None) -> TextLimits:
     """The reading limits a source's config sets (the safe defaults without one)."""
     if source is None:
@@ -136,11 +145,19 @@ def limits_of(source: TranscriptSource | None) -> TextLimits:
 class _Run:
     """Counts for one poll or one ``ingest`` command, and the shared read-parse-sink step."""
 
-    def __init__(self, source: str, salt: str, tz: ZoneInfo, limits: TextLimits):
+    def __init__(
+        self,
+        source: str,
+        salt: str,
+        tz: ZoneInfo,
+        limits: TextLimits,
+        layout: CallLayout | None = None,
+    ):
         self.source = source
         self.salt = salt
         self.tz = tz
         self.limits = limits
+        self.layout = layout or CallLayout()
         self.files = 0
         self.posts = 0
         self.accepted = 0
@@ -255,6 +272,7 @@ class _Checked:
             run.tz,
             shown_as=self.shown,
             limits=run.limits,
+            layout=run.layout,
             size=self.size,
         )
 
@@ -286,7 +304,13 @@ class TranscriptInbox:
         """Ingest every settled file. Raises InboxSinkError (after the rest) if the sink raised."""
         for folder in (self.root, self.done, self.quarantine):
             folder.mkdir(parents=True, exist_ok=True)
-        run = _Run(self.source.name, self.salt, self.tz, limits_of(self.source))
+        run = _Run(
+            self.source.name,
+            self.salt,
+            self.tz,
+            limits_of(self.source),
+            layout_of(self.source),
+        )
         ready, refused = self._scan()
         for path, reason in refused:
             self._quarantine(path, f"{printable(path.name)}: {reason}", run)
@@ -413,13 +437,14 @@ def ingest_files(
     salt: str,
     timezone: str = "Asia/Shanghai",
     limits: TextLimits | None = None,
+    layout: CallLayout | None = None,
 ) -> InboxResult:
     """Ingest the named files once, as the inbox would, but never move them.
 
     A bad file is reported in ``quarantined`` (file as given, reason) and skipped; the others are
     still ingested. Raises InboxSinkError at the end if the sink raised on any file.
     """
-    run = _Run(source_name, salt, ZoneInfo(timezone), limits or TextLimits())
+    run = _Run(source_name, salt, ZoneInfo(timezone), limits or TextLimits(), layout)
     for given in paths:
         path = Path(given)
         shown = printable(str(given))

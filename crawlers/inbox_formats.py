@@ -24,11 +24,15 @@ from datetime import datetime, tzinfo
 from pathlib import PurePath
 from typing import Any, BinaryIO
 
+from yujing.config import TRANSCRIPT_FIELDS
+
+from .inbox_calls import CallLayout, join_calls
 from .inbox_encoding import TextLimits, read_lines
 from .inbox_fields import Fields, kind_of, normalise_caller
 from .inbox_records import Transcript, TranscriptError, content_id
 
 __all__ = [
+    "CallLayout",
     "EXPECTED_TYPES",
     "SUPPORTED_SUFFIXES",
     "Transcript",
@@ -71,10 +75,27 @@ CSV_COLUMNS = {
     "产品": "product",
     "duration": "duration",
     "通话时长": "duration",
+    # One row per utterance (see inbox_calls): the call each row belongs to, and who spoke.
+    "call": "call",
+    "call_id": "call",
+    "通话编号": "call",
+    "通话id": "call",
+    "会话编号": "call",
+    "会话id": "call",
+    "流水号": "call",
+    "role": "role",
+    "speaker": "role",
+    "角色": "role",
+    "说话人": "role",
+    "发言人": "role",
+    "发言方": "role",
 }
+assert set(CSV_COLUMNS.values()) == set(TRANSCRIPT_FIELDS)  # one vocabulary with the config
 
 # Keys a .txt file may open with, e.g. "来电号码: 138...\n通话时间: ...\n\n<transcript>".
-TXT_HEADER_KEYS = {k: v for k, v in CSV_COLUMNS.items() if v != "text"} | {"通话时间": "time"}
+TXT_HEADER_KEYS = {k: v for k, v in CSV_COLUMNS.items() if v not in ("text", "call", "role")} | {
+    "通话时间": "time"
+}
 _HEADER_LINE = re.compile(r"^([^:：\s]{1,12})\s*[:：]\s*(.*?)\s*$")
 
 
@@ -82,9 +103,15 @@ _HEADER_LINE = re.compile(r"^([^:：\s]{1,12})\s*[:：]\s*(.*?)\s*$")
 
 
 def _parse_jsonl(
-    shown: str, name: str, lines: Iterable[tuple[int, str]], mtime: datetime, tz: tzinfo
+    shown: str,
+    name: str,
+    lines: Iterable[tuple[int, str]],
+    mtime: datetime,
+    tz: tzinfo,
+    layout: CallLayout,
 ) -> Iterator[Transcript]:
     # Lines end at "\n" only (read_lines): JSON strings may hold U+2028 or U+0085 unescaped.
+    utterances: list[tuple[int, dict[str, Any]]] = []
     for number, raw in lines:
         if not raw.strip():
             continue
@@ -96,13 +123,23 @@ def _parse_jsonl(
             raise fields.fail(None, message) from None
         if not isinstance(obj, dict):
             raise fields.fail(None, f"expected a JSON object, got {kind_of(obj)}; {JSONL_HINT}")
+        if "call" in obj:  # one utterance of a call: joined with the others at the end
+            utterances.append((number, obj))
+            continue
         yield fields.record(obj, f"{name}#{number}", mtime, tz)
+    if utterances:
+        yield from join_calls(
+            utterances, shown=shown, hint=JSONL_HINT, mtime=mtime, tz=tz, layout=layout
+        )
 
 
-def _csv_columns(name: str, line: int, header: list[str]) -> dict[str, int]:
+def _csv_columns(
+    name: str, line: int, header: list[str], layout: CallLayout | None = None
+) -> dict[str, int]:
     columns: dict[str, int] = {}
+    mapped = layout.columns if layout is not None else {}
     for index, title in enumerate(header):
-        key = CSV_COLUMNS.get(title.strip().lower())
+        key = mapped.get(title.strip().lower()) or CSV_COLUMNS.get(title.strip().lower())
         if key is None:
             continue  # exports carry many columns we do not need
         if key in columns:
@@ -125,6 +162,7 @@ def _parse_csv(
     mtime: datetime,
     tz: tzinfo,
     limits: TextLimits,
+    layout: CallLayout,
 ) -> Iterator[Transcript]:
     first = next(lines, None)
     if first is None:
@@ -143,8 +181,18 @@ def _parse_csv(
             if not any(cell.strip() for cell in cells):
                 continue
             if columns is None:
-                columns = _csv_columns(shown, number, cells)
+                columns = _csv_columns(shown, number, cells, layout)
                 width = len(cells)
+                if "call" in columns:  # one row per utterance: joined into calls
+                    yield from join_calls(
+                        _csv_rows(reader, columns, width, shown),
+                        shown=shown,
+                        hint=CSV_HINT,
+                        mtime=mtime,
+                        tz=tz,
+                        layout=layout,
+                    )
+                    return
                 continue
             if len(cells) != width:
                 # Usually an unquoted separator or newline inside the text: refuse rather than
@@ -159,14 +207,27 @@ def _parse_csv(
         raise TranscriptError(shown, reader.line_num, None, f"malformed CSV ({exc})") from None
 
 
+def _csv_rows(
+    reader: Any, columns: dict[str, int], width: int, shown: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, values) of the data rows after the header."""
+    for number, cells in _rows_with_start(reader, reader.line_num + 1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != width:
+            raise TranscriptError(
+                shown, number, None, f"{len(cells)} values but the header has {width} columns"
+            )
+        yield number, {key: cells[index] for key, index in columns.items()}
+
+
 def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
     yield first
     yield from rest
 
 
-def _rows_with_start(reader: Any) -> Any:
+def _rows_with_start(reader: Any, start: int = 1) -> Any:
     """Yield (first line of the record, cells); a quoted cell may span several lines."""
-    start = 1
     for cells in reader:
         yield start, cells
         start = reader.line_num + 1
@@ -242,11 +303,14 @@ def parse_transcripts(
     shown_as: str | None = None,
     limits: TextLimits | None = None,
     size: int | None = None,
+    layout: CallLayout | None = None,
 ) -> list[Transcript]:
     """Parse a whole file (its bytes, or a binary stream read as it goes) into a list; raises
     TranscriptError on the first problem. ``iter_transcripts`` has the details."""
     return list(
-        iter_transcripts(name, data, mtime, tz, shown_as=shown_as, limits=limits, size=size)
+        iter_transcripts(
+            name, data, mtime, tz, shown_as=shown_as, limits=limits, size=size, layout=layout
+        )
     )
 
 
@@ -259,6 +323,7 @@ def iter_transcripts(
     shown_as: str | None = None,
     limits: TextLimits | None = None,
     size: int | None = None,
+    layout: CallLayout | None = None,
 ) -> Iterator[Transcript]:
     """The calls of a file, one at a time as it is read; raises TranscriptError on the first
     problem (after yielding the calls before it).
@@ -272,6 +337,7 @@ def iter_transcripts(
     """
     shown = shown_as or name
     limits = limits or TextLimits()
+    layout = layout or CallLayout()
     suffix = check_suffix(name, shown)
     stream = io.BytesIO(data) if isinstance(data, bytes) else data
     lines = read_lines(stream, shown, limits, size=len(data) if isinstance(data, bytes) else size)
@@ -283,9 +349,9 @@ def iter_transcripts(
         yield _truncated(record, limits, length) if length > limits.max_text_chars else record
         return
     if suffix == ".jsonl":
-        parsed = _parse_jsonl(shown, name, lines, mtime, tz)
+        parsed = _parse_jsonl(shown, name, lines, mtime, tz, layout)
     else:
-        parsed = _parse_csv(shown, name, lines, mtime, tz, limits)
+        parsed = _parse_csv(shown, name, lines, mtime, tz, limits, layout)
     empty = True
     for record in parsed:
         empty = False

@@ -74,7 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
     _setup_logging(args.verbose, config)
-    from yujing.crawlers.inbox import InboxSinkError, ingest_files, limits_of
+    from yujing.crawlers.inbox import InboxSinkError, ingest_files, layout_of, limits_of
     from yujing.detector.redact import Redactor
     from yujing.detector.understand import understander_for
     from yujing.store import Store
@@ -100,6 +100,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 salt=config.privacy.salt,
                 timezone=config.timezone,
                 limits=limits_of(_inbox_source(config, args.source)),
+                layout=layout_of(_inbox_source(config, args.source)),
             )
         except InboxSinkError as exc:
             # The store refused (disk full, locked): what was committed stays; say what did not.

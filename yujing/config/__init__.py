@@ -28,6 +28,7 @@ from .notify import (
 )
 from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
 from .sources import (
+    TRANSCRIPT_FIELDS,
     DetailSelectors,
     FeedSource,
     ForumSource,
@@ -36,6 +37,7 @@ from .sources import (
     Source,
     SourceBase,
     TranscriptLimits,
+    TranscriptRoles,
     TranscriptSource,
     selector_problems,
 )
@@ -76,7 +78,9 @@ __all__ = [
     "Storage",
     "Strict",
     "Term",
+    "TRANSCRIPT_FIELDS",
     "TranscriptLimits",
+    "TranscriptRoles",
     "TranscriptSource",
     "WeComReceiver",
     "WebhookReceiver",

@@ -23,6 +23,8 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
 # The shipped configs, editable in place or replaced by a mounted folder; read-only to yujing.
 COPY config /app/config
 ENV YUJING_CONFIG_DIR=/app/config
+# Matplotlib (Slack's charts) wants a writable folder for its cache; the home, /app, is not.
+ENV MPLCONFIGDIR=/tmp/matplotlib
 USER 10001:10001
 STOPSIGNAL SIGTERM
 # Healthy while the daemon keeps finishing collection runs (see `yujing status --check`).

@@ -26,9 +26,12 @@ from .notify import (
     WebhookReceiver,
     WeComReceiver,
 )
-from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
+from .services import PUBLIC_SALTS, Elasticsearch, Kibana, Privacy, Storage
 from .sources import (
     TRANSCRIPT_FIELDS,
+    ApiFields,
+    ApiPaging,
+    ApiSource,
     DetailSelectors,
     FeedSource,
     ForumSource,
@@ -43,6 +46,9 @@ from .sources import (
 )
 
 __all__ = [
+    "ApiFields",
+    "ApiPaging",
+    "ApiSource",
     "BurstOverride",
     "BurstRule",
     "Categories",
@@ -63,6 +69,7 @@ __all__ = [
     "HttpSourceBase",
     "HttpUrl",
     "InhibitRule",
+    "Kibana",
     "ListSelectors",
     "LogReceiver",
     "Notify",

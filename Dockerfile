@@ -13,9 +13,21 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 FROM python:3.11-slim
 WORKDIR /app
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels && mkdir -p /app/var/inbox
-# The shipped configs, editable in place or replaced by a mounted folder.
+# The daemon runs as its own unprivileged user: it reads files others drop into its inbox and
+# pages from the web, and needs to write nothing but /app/var (store, alerts, inbox).
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
+    && groupadd --system --gid 10001 yujing \
+    && useradd --system --uid 10001 --gid yujing --home-dir /app --no-create-home \
+       --shell /usr/sbin/nologin yujing \
+    && mkdir -p /app/var/inbox && chown -R yujing:yujing /app/var
+# The shipped configs, editable in place or replaced by a mounted folder; read-only to yujing.
 COPY config /app/config
 ENV YUJING_CONFIG_DIR=/app/config
+# Matplotlib (Slack's charts) wants a writable folder for its cache; the home, /app, is not.
+ENV MPLCONFIGDIR=/tmp/matplotlib
+USER 10001:10001
 STOPSIGNAL SIGTERM
+# Healthy while the daemon keeps finishing collection runs (see `yujing status --check`).
+HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 \
+    CMD ["yujing", "status", "--check", "--config", "/app/config/docker.yaml"]
 CMD ["yujing", "run", "--config", "/app/config/docker.yaml"]

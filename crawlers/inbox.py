@@ -6,12 +6,18 @@ nothing; its posts are read again as they are stored); a file with any bad recor
 its records reach the sink. A good file moves to ``done/`` only after every record was handed to
 the sink, so when the sink fails the file stays put and the next poll retries it. Retrying is safe
 because post ids are stable: records already stored come back as duplicates.
+
+Only regular files placed in the inbox are read (``inbox_files``); links, pipes and devices are
+quarantined with a reason that says what they are, never with what they hold. File names are
+shown escaped (``yujing.printable``) wherever they are written: a name with a newline cannot
+forge a log line.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -23,8 +29,10 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from yujing.config import TranscriptSource
+from yujing.printable import printable
 from yujing.records import Post, hash_author, post_id, utcnow
 
+from .inbox_files import NotAFile, Settling, is_partial, open_regular, refusal
 from .inbox_formats import (
     CallLayout,
     TextLimits,
@@ -63,10 +71,6 @@ class BatchSink(Protocol):
 # Posts handed over at once to a BatchSink: one commit each, and the longest the inbox's
 # thread waits on the daemon's loop.
 BATCH = 500
-
-# Writers that upload under a temporary name and rename when done; such files are not ours yet,
-# and quarantining one would make the writer's final rename fail.
-IN_PROGRESS_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".filepart", ".swp")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +114,7 @@ def to_post(t: Transcript, *, source: str, file: str, salt: str) -> Post:
             "agent": t.agent,
             "duration": t.duration,
             "product": t.product,
-            "file": file,
+            "file": printable(file),
             "line": t.line,
             "channel": "hotline",
             # Cut at max_text_chars: the length it had, so nobody takes the cut for the call.
@@ -160,11 +164,13 @@ class _Run:
         self.quarantined: list[tuple[str, str]] = []
         self.failed: list[tuple[str, Exception]] = []
 
-    def parse(self, path: Path, shown: str) -> _Checked:
-        """Read and check the whole file (the first of two passes); raises TranscriptError or
-        OSError. The result holds the file open for the second pass: close it when done."""
+    def parse(self, path: Path, shown: str, *, follow: bool = False) -> _Checked:
+        """Read and check the whole file (the first of two passes); raises TranscriptError,
+        NotAFile or OSError. The result holds the file open for the second pass: close it when
+        done. ``follow``: a link is followed and a pipe read (files a user names), see
+        ``inbox_files.open_regular``."""
         check_suffix(path.name, shown)  # before reading: the wrong file may be large
-        stream = path.open("rb")
+        stream = open_regular(path, follow=follow)
         try:
             stat = os.fstat(stream.fileno())
             checked = _Checked(self, stream, path.name, shown, stat)
@@ -222,7 +228,9 @@ class _Checked:
         self.shown = shown
         self.size = stat.st_size
         self.stamp = (stat.st_size, stat.st_mtime_ns)
-        self.mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
+        # Calls without a time of their own are dated by the file; a file dated in the future
+        # (a writer's clock ahead of ours) dates them now, not in a window still to come.
+        self.mtime = datetime.fromtimestamp(min(stat.st_mtime, time.time()), UTC)
         self.kept: list[Transcript] | None = None if stream.seekable() else []
         self.count = 0
 
@@ -279,12 +287,15 @@ class TranscriptInbox:
         salt: str,
         timezone: str = "Asia/Shanghai",
         settle_seconds: float = 2.0,
+        clock: Callable[[], float] = time.time,
     ):
         self.source = source
         self.salt = salt
         self.tz = ZoneInfo(timezone)
         # A file modified this recently may still be being copied in.
         self.settle_seconds = settle_seconds
+        self._settling = Settling(settle_seconds)
+        self._clock = clock
         self.root = Path(source.path)
         self.done = self.root / "done"
         self.quarantine = self.root / "quarantine"
@@ -300,48 +311,74 @@ class TranscriptInbox:
             limits_of(self.source),
             layout_of(self.source),
         )
-        for path in self._ready_files():
+        ready, refused = self._scan()
+        for path, reason in refused:
+            self._quarantine(path, f"{printable(path.name)}: {reason}", run)
+        for path in ready:
+            shown = printable(path.name)
             try:
-                checked = run.parse(path, path.name)
+                checked = run.parse(path, shown)
             except TranscriptError as exc:
                 self._quarantine(path, str(exc), run)
                 continue
+            except NotAFile as exc:  # swapped for a link or a pipe since the folder was listed
+                self._quarantine(path, f"{shown}: {exc.reason}", run)
+                continue
             except OSError as exc:
                 # Vanished or unreadable (permissions, a share gone away): not the file's fault.
-                log.warning("cannot read %s, will retry: %s", path, exc)
+                log.warning(
+                    "cannot read %s, will retry: %s", shown, printable(exc.strerror or str(exc))
+                )
                 continue
             if run.feed(checked, sink):
                 run.files += 1
                 self._move(path, self.done)
         return run.result()
 
-    def _ready_files(self) -> list[Path]:
-        now = time.time()
+    def _scan(self) -> tuple[list[Path], list[tuple[Path, str]]]:
+        """The settled files to read, oldest first, and the entries refused with the reason."""
+        now = self._clock()
         ready: list[tuple[float, str, Path]] = []
+        refused: list[tuple[Path, str]] = []
+        present: set[str] = set()
         with os.scandir(self.root) as entries:
             for entry in entries:
                 name = entry.name
-                if name.startswith((".", "~$")) or name.lower().endswith(IN_PROGRESS_SUFFIXES):
+                if is_partial(name):
                     continue  # hidden, an Office lock file, or still being uploaded
                 try:
-                    if not entry.is_file():
-                        continue
-                    mtime = entry.stat().st_mtime
+                    st = entry.stat(follow_symlinks=False)
                 except OSError:
+                    continue  # gone since the listing
+                if stat.S_ISDIR(st.st_mode) or (
+                    name in ("done", "quarantine") and Path(entry.path).is_dir()
+                ):
+                    continue  # done/, quarantine/ (which may link elsewhere), other folders
+                reason = refusal(st)
+                if reason is not None:
+                    refused.append((Path(entry.path), reason))
                     continue
-                if now - mtime < self.settle_seconds:
+                present.add(name)
+                if not self._settling.settled(name, st, now):
                     continue
-                ready.append((mtime, name, Path(entry.path)))
+                if st.st_mtime > now:
+                    log.warning(
+                        "%s is dated %s, in the future (the writer's clock is ahead?); "
+                        "ingested now that it has stopped changing",
+                        printable(name),
+                        datetime.fromtimestamp(st.st_mtime, self.tz).isoformat(timespec="seconds"),
+                    )
+                ready.append((min(st.st_mtime, now), name, Path(entry.path)))
+        self._settling.forget(present)
         # Oldest first, so calls reach the detector roughly in the order they were made.
-        return [path for _, _, path in sorted(ready)]
+        return [path for _, _, path in sorted(ready)], refused
 
     def _quarantine(self, path: Path, reason: str, run: _Run) -> None:
-        run.quarantined.append((path.name, reason))
+        run.quarantined.append((printable(path.name), reason))
         log.warning("quarantined %s", reason)
         target = self._move(path, self.quarantine, also_free=".reason.txt")
         if target is not None:
-            reason_file = target.with_name(target.name + ".reason.txt")
-            reason_file.write_text(reason + "\n", encoding="utf-8")
+            _write_new(target.with_name(target.name + ".reason.txt"), reason + "\n")
 
     def _move(self, path: Path, folder: Path, also_free: str = "") -> Path | None:
         """Move into ``folder`` without overwriting: a clash gets a timestamp (and a counter)."""
@@ -350,14 +387,34 @@ class TranscriptInbox:
             path.rename(target)
         except OSError as exc:
             # Left in place it is simply seen again next poll; ids keep that harmless.
-            log.error("cannot move %s to %s: %s", path, folder, exc)
+            log.error(
+                "cannot move %s to %s: %s",
+                printable(path.name),
+                printable(str(folder)),
+                printable(exc.strerror or str(exc)),
+            )
             return None
         return target
 
 
+def _write_new(path: Path, text: str) -> None:
+    """Write a file that must not exist yet; a link planted under its name is not followed."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        log.error("cannot write %s: %s", printable(path.name), printable(exc.strerror or str(exc)))
+        return
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
 def _free_name(folder: Path, name: str, also_free: str) -> Path:
     def free(p: Path) -> bool:
-        return not p.exists() and not (also_free and p.with_name(p.name + also_free).exists())
+        # lexists: a dangling link counts as taken, so nothing is ever written through one.
+        return not os.path.lexists(p) and not (
+            also_free and os.path.lexists(p.with_name(p.name + also_free))
+        )
 
     target = folder / name
     if free(target):
@@ -390,20 +447,24 @@ def ingest_files(
     run = _Run(source_name, salt, ZoneInfo(timezone), limits or TextLimits(), layout)
     for given in paths:
         path = Path(given)
-        shown = str(given)
+        shown = printable(str(given))
         if path.is_dir():
             run.quarantined.append((shown, f"{shown}: is a folder; name the transcript files"))
             continue
         try:
-            checked = run.parse(path, shown)
+            checked = run.parse(path, shown, follow=True)
         except TranscriptError as exc:
             run.quarantined.append((shown, str(exc)))
+            continue
+        except NotAFile as exc:
+            run.quarantined.append((shown, f"{shown}: {exc.reason}"))
             continue
         except FileNotFoundError:
             run.quarantined.append((shown, f"{shown}: no such file"))
             continue
         except OSError as exc:
-            run.quarantined.append((shown, f"{shown}: cannot read: {exc.strerror or exc}"))
+            reason = printable(exc.strerror or str(exc))
+            run.quarantined.append((shown, f"{shown}: cannot read: {reason}"))
             continue
         if run.feed(checked, sink):
             run.files += 1

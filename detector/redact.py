@@ -8,6 +8,9 @@ Numbers are found by shape and then checked, so that an order number or an amoun
 taken for personal data: an ID card needs a real province, birth date and its ISO 7064
 MOD 11-2 check character, a bank card its Luhn digit. A number is never cut out of a longer
 run of digits. Expects normalised text (``normalize``): full-width digits are plain by then.
+
+Not only the text: a post's URL (``redact_url``) and its extra fields (``redact_value``: file
+names, agent, tags) leave the collector too and are redacted the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
+from urllib.parse import quote, unquote, unquote_plus
+
+from .normalize import normalize
 
 __all__ = ["Redactor", "PLACEHOLDERS", "id_card_valid", "luhn_valid"]
 
@@ -96,7 +103,20 @@ def luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
-def _number_kind(match: re.Match[str]) -> str | None:
+# A URL keeps its scheme and host; what follows is cut at its delimiters and each piece is
+# decoded, redacted and, if anything was found, encoded again, so the link keeps its shape.
+_URL_HEAD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+_URL_DELIMITERS = re.compile(r"([/?#&=;])")
+# Long ids are common in web links (a Weibo post is 16 digits, and one in ten of those passes
+# Luhn), so in an http(s) URL a card-shaped number is a card only where the parameter's name
+# says so. Other URLs are ours (transcript://source/file): their pieces are judged as text is.
+_DIGIT_OR_AT = re.compile(r"[\d@＠]")  # \d is Unicode: full-width digits too
+_CARD_KEY = re.compile(r"card|acct|account|bank|kahao|卡", re.IGNORECASE)
+
+
+def _number_kind(match: re.Match[str], cards: str = "checked") -> str | None:
+    """The kind of a number found; ``cards``: "checked" (Luhn or the words before say card),
+    "said" (the caller knows it stands where a card is written), "none" (no cards here)."""
     kind = match.lastgroup
     number = match.group()
     if kind == "phone":
@@ -107,7 +127,10 @@ def _number_kind(match: re.Match[str]) -> str | None:
         if id_card_valid(digits) or _SAYS_ID.search(before):
             return kind
         kind = "bank_card"  # an 18-digit number with a wrong check may still be a card
-    if 13 <= len(digits) <= 19 and (luhn_valid(digits) or _SAYS_CARD.search(before)):
+    if cards == "none":
+        return None
+    said = cards == "said" or _SAYS_CARD.search(before)
+    if 13 <= len(digits) <= 19 and (said or luhn_valid(digits)):
         return "bank_card"
     return None
 
@@ -119,7 +142,9 @@ class Redactor:
     def __init__(self, policy_patterns: Iterable[str | re.Pattern[str]] = ()):
         self._policies = [re.compile(p) for p in policy_patterns]
 
-    def redact(self, text: str) -> tuple[str, dict[str, int]]:
+    def redact(self, text: str, *, cards: str = "checked") -> tuple[str, dict[str, int]]:
+        """``cards`` is how card-shaped numbers are judged: "checked" (Luhn, or the words before
+        say it is a card), "said" (it stands where a card is written), "none" (never a card)."""
         found: dict[str, int] = {}
         if not text:
             return text, found
@@ -137,5 +162,75 @@ class Redactor:
         for pattern in self._policies:
             text = pattern.sub(lambda m: replace("policy", m), text)
         if _LONG_NUMBER.search(text):
-            text = _NUMBER.sub(lambda m: replace(_number_kind(m), m), text)
+            text = _NUMBER.sub(lambda m: replace(_number_kind(m, cards), m), text)
         return text, found
+
+    def redact_url(self, url: str) -> tuple[str, dict[str, int]]:
+        """The URL with personal data out of its path, query and fragment, still a URL.
+
+        Each piece between ``/ ? # & = ;`` is decoded first (``%31%33%39`` is a number too) and,
+        when something was found, percent-encoded again with its placeholder; untouched
+        pieces stay byte for byte as they were.
+        """
+        found: dict[str, int] = {}
+        if not url:
+            return url, found
+        # Most links hold nothing personal: the whole URL decoded at once finds whatever any of
+        # its pieces would (and possibly more), so one look settles those.
+        whole = unquote_plus(url) if "%" in url or "+" in url else url
+        if not self.redact(_searchable(whole))[1]:
+            return url, found
+        head = _URL_HEAD.match(url)
+        start = head.end() if head else 0
+        web = url[:8].lower().startswith(("http://", "https://"))
+        out = [url[:start]]
+        in_query = False
+        key = ""
+        for piece in _URL_DELIMITERS.split(url[start:]):
+            if piece in ("?", "#", "&", "=", ";", "/") and len(piece) == 1:
+                in_query = in_query or piece == "?"
+                out.append(piece)
+                continue
+            plain = _searchable(unquote_plus(piece) if in_query else unquote(piece))
+            if not web:
+                cards = "checked"
+            else:
+                cards = "said" if in_query and _CARD_KEY.search(key) else "none"
+            redacted, kinds = self.redact(plain, cards=cards)
+            key = plain
+            if kinds:
+                _add(found, kinds)
+                piece = quote(redacted, safe="")
+            out.append(piece)
+        return "".join(out), found
+
+    def redact_value(self, value: Any) -> tuple[Any, dict[str, int]]:
+        """Strings anywhere inside ``value`` (a post's extras: dicts, lists) redacted."""
+        found: dict[str, int] = {}
+
+        def walk(v: Any) -> Any:
+            if isinstance(v, str):
+                if not self._policies and not _DIGIT_OR_AT.search(v):
+                    return v  # no number, no address: nothing to look for
+                # Normalised to be searched (full-width digits), but a value with nothing
+                # personal in it is kept exactly as the collector wrote it.
+                text, kinds = self.redact(_searchable(v))
+                _add(found, kinds)
+                return text if kinds else v
+            if isinstance(v, dict):
+                return {k: walk(item) for k, item in v.items()}
+            if isinstance(v, list | tuple):
+                return type(v)(walk(item) for item in v)
+            return v
+
+        return walk(value), found
+
+
+def _searchable(text: str) -> str:
+    # Plain ASCII has no full-width digit or invisible character to normalise away.
+    return text if text.isascii() else normalize(text)
+
+
+def _add(total: dict[str, int], kinds: dict[str, int]) -> None:
+    for kind, n in kinds.items():
+        total[kind] = total.get(kind, 0) + n

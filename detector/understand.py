@@ -29,10 +29,11 @@ class Understander:
     """``understand(post)``: redact -> tag products -> tag categories -> sentiment -> collective.
 
     Personal data is taken out of the title and text first, so copy detection, the tags and
-    everything stored, indexed or sent only ever see placeholders. The kinds redacted are kept
+    everything stored, indexed or sent only ever see placeholders. The url and the extras
+    (file names, agent, tags: whatever the collector added) are redacted too, since they are
+    stored and sent as well; the url stays a working link shape. The kinds redacted are kept
     in ``extras["redacted"]`` ({"phone": 1}), the collective terms in
-    ``extras["collective_terms"]``. The url, author (already a salted hash) and other extras
-    are left as the collector made them.
+    ``extras["collective_terms"]``. The author is already a salted hash.
     """
 
     def __init__(
@@ -58,12 +59,15 @@ class Understander:
         title = _drop_cut_number(title, text)
         title, in_title = self.redactor.redact(title)
         text, in_text = self.redactor.redact(text)
+        url, in_url = self.redactor.redact_url(post.url)
+        extras, in_extras = self.redactor.redact_value(post.extras)
         # Titles often carry the product name and the anger, so both are read together.
         whole = f"{title} {text}".strip()
         terms = collective_terms_in_normalized(whole)
-        extras = _extras(post.extras, _merge(in_title, in_text), terms)
+        redacted = _merge(_merge(in_title, in_text), _merge(in_url, in_extras))
+        extras = _extras(extras, redacted, terms)
         return ScoredPost(
-            post=replace(post, title=title, text=text, extras=extras),
+            post=replace(post, url=url, title=title, text=text, extras=extras),
             products=self.products.tag_normalized(whole),
             categories=self.categories.tag_normalized(whole),
             sentiment=self.scorer.score(whole),

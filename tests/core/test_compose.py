@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -135,3 +137,69 @@ def test_dockerfile_builds_the_wheel_from_what_it_copies_and_ships_no_sources(
     runtime_copies = [line for line in runtime.splitlines() if line.startswith("COPY ")]
     assert runtime_copies == ["COPY --from=build /wheels /wheels", "COPY config /app/config"]
     assert "pip install --no-cache-dir /wheels/*.whl" in runtime
+
+
+def runtime_stage() -> list[str]:
+    """The image's instructions, continuation lines joined."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8").split("\nFROM ")[-1]
+    joined = re.sub(r"\\\n\s*", " ", text)
+    return [line for line in joined.splitlines() if line and not line.startswith("#")]
+
+
+def test_image_runs_as_an_unprivileged_user_that_owns_only_var() -> None:
+    lines = runtime_stage()
+    [user] = [line.split()[1] for line in lines if line.startswith("USER ")]
+    uid, _, gid = user.partition(":")
+    assert uid.isdigit() and int(uid) >= 1000 and gid and int(gid) >= 1000, user
+    # Everything that needs root happens before USER; the daemon itself never has it.
+    index = {line: i for i, line in enumerate(lines)}
+    user_at = next(i for line, i in index.items() if line.startswith("USER "))
+    assert all(i < user_at for line, i in index.items() if line.startswith("RUN "))
+    [run] = [line for line in lines if line.startswith("RUN ")]
+    assert f"useradd --system --uid {uid} " in run and f"groupadd --system --gid {gid} " in run
+    # It may write its data folder (the compose volume is created from it), not its configs.
+    assert "chown -R yujing:yujing /app/var" in run
+    assert not any(line.startswith("RUN ") and "/app/config" in line for line in lines)
+    assert lines[-1] == 'CMD ["yujing", "run", "--config", "/app/config/docker.yaml"]'
+
+
+def test_image_health_check_runs_a_real_command(tmp_path: Path) -> None:
+    from yujing.app.cli import build_parser
+
+    [health] = [line for line in runtime_stage() if line.startswith("HEALTHCHECK ")]
+    options, _, command = health.partition(" CMD ")
+    assert "--start-period=" in options and "--interval=" in options
+    argv = json.loads(command)
+    assert argv[0] == "yujing"
+    args = build_parser().parse_args(argv[1:])
+    assert (args.command, args.check, args.config) == (
+        "status",
+        True,
+        "/app/config/docker.yaml",
+    )
+    # The same check outside the image: no daemon has run, so it says so and fails.
+    config = tmp_path / "docker.yaml"
+    config.write_text(
+        (ROOT / "config" / "docker.yaml")
+        .read_text(encoding="utf-8")
+        .replace("/app/var", str(tmp_path / "var"))
+        .replace("- products.yaml", f"- {ROOT / 'config' / 'products.yaml'}")
+        .replace("- categories.yaml", f"- {ROOT / 'config' / 'categories.yaml'}"),
+        encoding="utf-8",
+    )
+    check = subprocess.run(
+        [sys.executable, "-m", "yujing", *argv[1:-1], str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert check.returncode == 1, check.stderr
+    assert check.stdout.startswith("unhealthy: no store at ")
+    # In compose the check watches the daemon; the one-shot import and the demo (whose store is
+    # in a temporary folder) switch it off rather than show as unhealthy.
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    services = compose["services"]
+    assert "healthcheck" not in services["yujing"]
+    for name, service in services.items():
+        if service.get("build") and name != "yujing":
+            assert service["healthcheck"] == {"disable": True}, name

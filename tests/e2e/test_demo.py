@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -38,6 +40,20 @@ def test_demo_once_tells_the_whole_wave_in_at_most_four_events(tmp_path: Path, r
     assert 1 <= len(events) <= 4, [(e["event"], e["count"], e["severity"]) for e in events]
     # The world's GBK forum and the transcripts all reached the store.
     assert (workdir / "yujing.db").exists()
+    # The closing hint runs as printed, in a shell whose PATH knows no yujing (no venv active).
+    [hint] = [line for line in result.stdout.splitlines() if line.startswith("look around:")]
+    command = hint.removeprefix("look around:").strip()
+    status = subprocess.run(
+        command,
+        shell=True,
+        cwd=ROOT,
+        env={**os.environ, "PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert status.returncode == 0, command + "\n" + status.stderr
+    assert "Posts per product" in status.stdout and "anxin-e" in status.stdout
 
 
 def wired_config(tmp_path: Path, slack_url: str, es_url: str) -> Path:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from yujing.config import ConfigError, load_config
+from yujing.config import Config, ConfigError, load_config
 from yujing.store import SchemaTooNew
 
 from .kibana_cli import add_kibana_parser
@@ -20,28 +18,15 @@ from .silence_cli import add_silence_parser
 __all__ = ["main"]
 
 
-class _ZoneFormatter(logging.Formatter):
-    """Log times in the team's time zone, whatever the machine's (UTC in containers)."""
+def _setup_logging(verbose: bool, config: Config | None = None) -> None:
+    from yujing.detector.redact import Redactor
 
-    def __init__(self, fmt: str, tz: tzinfo | None):
-        super().__init__(fmt)
-        self.tz = tz
+    from .logs import setup_logging
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        return datetime.fromtimestamp(record.created, self.tz).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _setup_logging(verbose: bool, tz: tzinfo | None = None) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(_ZoneFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", tz))
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
-    # Scrapy and the scheduler are chatty. A failing source is reported once per run by the
-    # daemon (and in `yujing status`), so Scrapy's own retry tracebacks only show with -v; a run
-    # skipped because the previous one is still going is normal, not a warning.
-    quiet = {"scrapy": logging.CRITICAL, "apscheduler": logging.ERROR, "twisted": logging.ERROR}
-    for name in ("scrapy", "apscheduler", "twisted", "elastic_transport", "urllib3", "jieba"):
-        level = logging.DEBUG if verbose else quiet.get(name, logging.WARNING)
-        logging.getLogger(name).setLevel(level)
+    if config is None:
+        setup_logging(verbose, ZoneInfo("Asia/Shanghai"))  # the demo config's zone
+    else:
+        setup_logging(verbose, config.tz, Redactor(config.privacy.policy_patterns))
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -76,7 +61,7 @@ def _load_or_exit(path: str | None):
 
 def cmd_run(args: argparse.Namespace) -> int:
     path, config = _load_or_exit(args.config)
-    _setup_logging(args.verbose, config.tz)
+    _setup_logging(args.verbose, config)
     from .daemon import Daemon, run_in_reactor
 
     async def main() -> None:
@@ -89,12 +74,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
-    _setup_logging(args.verbose, config.tz)
+    _setup_logging(args.verbose, config)
     from yujing.crawlers.inbox import InboxSinkError, ingest_files, layout_of, limits_of
+    from yujing.detector.redact import Redactor
     from yujing.detector.understand import understander_for
     from yujing.store import Store
 
     from .intake import Intake
+    from .logs import safe_text
+
+    # What is printed may quote file names and their content: shown as the log shows them.
+    redactor = Redactor(config.privacy.policy_patterns)
+
+    def shown(text: str) -> str:
+        return safe_text(text, redactor)
 
     store = Store(config.storage.path)
     try:
@@ -114,7 +107,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             # The store refused (disk full, locked): what was committed stays; say what did not.
             result = exc.result
             for file, error in exc.failed:
-                print(f"error: {file}: could not store its transcripts: {error}", file=sys.stderr)
+                print(
+                    shown(f"error: {file}: could not store its transcripts: {error}"),
+                    file=sys.stderr,
+                )
     finally:
         store.close()
     # Detection and delivery are the daemon's: it reads newly committed posts on its next run.
@@ -123,7 +119,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         f"{result.posts - result.accepted} already known"
     )
     for _file, reason in result.quarantined:
-        print(f"error: {reason}", file=sys.stderr)
+        print(shown(f"error: {reason}"), file=sys.stderr)
     return 1 if result.quarantined or result.files < len(args.files) else 0
 
 
@@ -142,14 +138,18 @@ def _inbox_source_name(config) -> str:
 
 def cmd_status(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
-    from .status import print_status
+    from .status import health, print_status
 
+    if args.check:
+        ok, why = health(config)
+        print(f"{'ok' if ok else 'unhealthy'}: {why}")
+        return 0 if ok else 1
     print_status(config)
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    _setup_logging(args.verbose, ZoneInfo("Asia/Shanghai"))  # the demo config's zone
+    _setup_logging(args.verbose)
     from .demo.runner import run_demo
 
     return run_demo(
@@ -234,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="yujing", description="Early warning of group complaints against insurance products."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--version", action="version", version=f"yujing {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def config_arg(p: argparse.ArgumentParser) -> None:
@@ -262,6 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="sources, post counts, open alerts")
     config_arg(p)
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="one line, exit 1 unless a source run finished lately (for health checks)",
+    )
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("sentiment", help="score one text per stdin line; JSON lines out")
@@ -322,7 +328,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dir", type=Path, default=None, help="working folder (default: a temp folder)")
     p.add_argument("-c", "--config", type=Path, default=None, help="default: the shipped demo.yaml")
     p.set_defaults(func=cmd_demo)
+    _verbose_after_commands(parser)
     return parser
+
+
+def _verbose_after_commands(parser: argparse.ArgumentParser) -> None:
+    """``yujing status -v`` as well as ``yujing -v status``: people add it at the end.
+
+    SUPPRESS as the default keeps a sub-command from resetting a -v given before it.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command in action.choices.values():
+                if "-v" not in command._option_string_actions:
+                    command.add_argument(
+                        "-v",
+                        "--verbose",
+                        action="store_true",
+                        default=argparse.SUPPRESS,
+                        help="debug logging",
+                    )
+                _verbose_after_commands(command)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("yujing")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        from yujing import __version__
+
+        return __version__
 
 
 def main(argv: list[str] | None = None) -> int:

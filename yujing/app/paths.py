@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import sys
 from importlib.resources import as_file, files
 from pathlib import Path
 
-__all__ = ["config_dir", "default_config", "shipped_config_dir"]
+__all__ = ["config_dir", "default_config", "invoked_as", "shipped_config_dir"]
 
 
 def shipped_config_dir() -> Path:
@@ -31,3 +34,18 @@ def config_dir() -> Path:
 def default_config() -> Path:
     env = os.environ.get("YUJING_CONFIG")
     return Path(env) if env else config_dir() / "yujing.yaml"
+
+
+def invoked_as(argv0: str | None = None) -> str:
+    """The command that runs yujing again from here, as this process was started.
+
+    Hints printed for people to copy (``yujing status -c ...``) must run as printed: after
+    ``.venv/bin/yujing demo`` without an activated venv, a bare ``yujing`` is not found.
+    """
+    argv0 = sys.argv[0] if argv0 is None else argv0
+    if not argv0 or Path(argv0).name == "__main__.py":  # python -m yujing
+        return f"{shlex.quote(sys.executable)} -m yujing"
+    found = shutil.which(Path(argv0).name)
+    if found and Path(found).resolve() == Path(argv0).resolve():
+        return shlex.quote(Path(argv0).name)  # on the PATH: the short name works
+    return shlex.quote(argv0)  # as typed: relative to the folder it was started in

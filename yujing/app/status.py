@@ -1,19 +1,27 @@
-"""``yujing status``: what ran, what came in, what is firing — in the team's time zone."""
+"""``yujing status``: what ran, what came in, what is firing — in the team's time zone.
+
+Read at 80 columns as often as at 200: the tables have no inner borders, and long texts (a
+source's last error, why an alert fires) go under their table or wrap instead of being cut.
+Strings that came from outside (errors quoting file names, URLs or what a site answered,
+silence comments) are shown escaped (``yujing.printable``) and never read as rich markup.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from yujing.alerts import AlertState
 from yujing.config import Config
+from yujing.printable import printable
 from yujing.records import utcnow
 from yujing.store import Alerts, Outbox, Posts, Runs, Silences, Store
 
-__all__ = ["print_status"]
+__all__ = ["health", "print_status"]
 
 SEVERITY_STYLE = {
     "red": "bold red",
@@ -25,6 +33,52 @@ SEVERITY_STYLE = {
 
 def _local(dt: datetime | None, config: Config) -> str:
     return dt.astimezone(config.tz).strftime("%m-%d %H:%M") if dt else "-"
+
+
+def _shown(text: str | None) -> str:
+    """Untrusted text for a table cell: control characters escaped, no markup."""
+    return escape(printable(text or "", backslash=False))
+
+
+def _table(title: str) -> Table:
+    return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+
+
+def _every(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:g}s"
+
+
+def health(config: Config, now: datetime | None = None) -> tuple[bool, str]:
+    """Whether the daemon on this store is collecting (``yujing status --check``), and why.
+
+    A daemon that died or hangs stops finishing source runs, so the check is that some source
+    finished a run within three of its shortest interval (plus a minute for a slow pass).
+    Container health checks run it: it reads the store only, like ``status``.
+    """
+    now = now or utcnow()
+    if not config.storage.path.exists():
+        return False, f"no store at {config.storage.path} (has `yujing run` started?)"
+    intervals = [s.interval for s in config.sources if s.enabled]
+    if not intervals:
+        return True, "no source is enabled: nothing to collect"
+    limit = timedelta(seconds=3 * min(intervals) + 60)
+    store = Store(config.storage.path)
+    try:
+        finished = [r.finished_at for r in store.runs.latest().values() if r.finished_at]
+    finally:
+        store.close()
+    if not finished:
+        return False, "no source run has finished yet"
+    age = now - max(finished)
+    if age > limit:
+        return False, (
+            f"no source run finished for {age.total_seconds():.0f} s (expected within "
+            f"{limit.total_seconds():.0f} s): the daemon is stopped or stuck"
+        )
+    return True, f"collecting: the last source run finished {age.total_seconds():.0f} s ago"
 
 
 def print_status(config: Config, console: Console | None = None) -> None:
@@ -48,26 +102,36 @@ def print_status(config: Config, console: Console | None = None) -> None:
 
 def _sources(history: Runs, config: Config, console: Console) -> None:
     runs = history.latest()
-    table = Table(title=f"Sources (times in {config.timezone})")
-    table.add_column("source", no_wrap=True)
-    for col in ("type", "every", "last run", "items", "new", "errors", "last error"):
-        table.add_column(col, no_wrap=col != "last error")
+    table = _table(f"Sources (times in {config.timezone})")
+    table.add_column("source", overflow="fold")
+    table.add_column("type", no_wrap=True)
+    table.add_column("every", no_wrap=True)
+    table.add_column("last run", no_wrap=True)
+    for col in ("items", "new", "errors"):
+        table.add_column(col, justify="right", no_wrap=True)
     names = [s.name for s in config.sources] + sorted(set(runs) - {s.name for s in config.sources})
-    kinds = {s.name: (s.type, f"{s.interval:g}s") for s in config.sources}
+    kinds = {s.name: (s.type, _every(s.interval)) for s in config.sources}
+    errors: list[tuple[str, str]] = []
     for name in names:
         run = runs.get(name)
         kind, every = kinds.get(name, ("(removed)", "-"))
         table.add_row(
-            escape(name),
+            _shown(name),
             kind,
             every,
             _local(run.finished_at or run.started_at, config) if run else "never",
             str(run.items) if run else "-",
             str(run.accepted) if run else "-",
             f"[red]{run.errors}[/]" if run and run.errors else ("0" if run else "-"),
-            escape((run.last_error or "")[:80]) if run else "",
         )
+        if run and run.last_error:
+            errors.append((name, run.last_error))
     console.print(table)
+    # Errors are long (a URL and what the site said): below the table, wrapped, not cut.
+    for name, error in errors:
+        console.print(f"  [red]{_shown(name)}[/]: {_shown(error[:300])}")
+    if errors:
+        console.print()
 
 
 def _products(posts: Posts, config: Config, console: Console) -> None:
@@ -75,7 +139,7 @@ def _products(posts: Posts, config: Config, console: Console) -> None:
     day = posts.product_counts(now - timedelta(days=1))
     week = posts.product_counts(now - timedelta(days=7))
     total = posts.product_counts()
-    table = Table(title=f"Posts per product ({posts.count()} posts stored)")
+    table = _table(f"Posts per product ({posts.count()} posts stored)")
     for col in ("product", "name", "24 h", "7 days", "all"):
         table.add_column(col, justify="right" if col[0].isdigit() or col == "all" else "left")
     for p in config.products:
@@ -91,39 +155,50 @@ def _products(posts: Posts, config: Config, console: Console) -> None:
 
 def _alerts(alerts: Alerts, config: Config, console: Console) -> None:
     firing = alerts.all(AlertState.FIRING)
-    table = Table(title=f"Open alerts ({len(firing)})")
-    for col in ("severity", "product", "since", "updated", "posts", "people", "why"):
-        table.add_column(col)
+    table = _table(f"Open alerts ({len(firing)})")
+    table.add_column("severity", no_wrap=True)
+    table.add_column("product", overflow="fold")
+    for col in ("since", "updated"):
+        table.add_column(col, no_wrap=True)
+    for col in ("posts", "people"):
+        table.add_column(col, no_wrap=True, justify="right")
+    reasons: list[tuple[str, str]] = []
     for a in firing:
         style = SEVERITY_STYLE.get(a.severity.value, "")
         table.add_row(
             f"[{style}]{a.severity.label} {a.severity.value}[/]",
-            escape(a.product),
+            _shown(a.product),
             _local(a.started_at, config),
             _local(a.updated_at, config),
             str(a.burst.count) if a.burst else "",
             str(a.burst.complainants) if a.burst else "",
-            escape(
-                a.reasons[0] if a.reasons else ""
-            ),  # the headline; `why` in full is in the alert
         )
+        if a.reasons:
+            reasons.append((a.product, a.reasons[0]))  # the headline; all of it is in the alert
     console.print(table)
+    # Why each fires is a sentence: under the table, wrapped, rather than squeezed into a column.
+    for product, why in reasons:
+        console.print(f"  [bold]{_shown(product)}[/]: {_shown(why)}")
+    if reasons:
+        console.print()
 
 
 def _silences(silences: Silences, config: Config, console: Console) -> None:
     active = silences.active(utcnow())
     if not active:
         return
-    table = Table(title=f"Active silences ({len(active)})")
-    for col in ("id", "until", "matchers", "by", "why"):
-        table.add_column(col)
+    table = _table(f"Active silences ({len(active)})")
+    for col in ("id", "until"):
+        table.add_column(col, no_wrap=True)
+    for col in ("matchers", "by", "why"):
+        table.add_column(col, overflow="fold")
     for s in active:
         table.add_row(
-            s.id,
+            _shown(s.id),
             _local(s.ends_at, config),
-            escape(" ".join(s.matchers)),
-            escape(s.author),
-            escape(s.comment),
+            _shown(" ".join(s.matchers)),
+            _shown(s.author),
+            _shown(s.comment),
         )
     console.print(table)
 
@@ -132,9 +207,10 @@ def _outbox(outbox: Outbox, console: Console) -> None:
     pending = outbox.pending()
     if not pending:
         return
-    table = Table(title="Undelivered alert messages (retried)")
-    for col in ("receiver", "pending", "last error"):
-        table.add_column(col)
+    table = _table("Undelivered alert messages (retried)")
+    table.add_column("receiver", no_wrap=True)
+    table.add_column("pending", justify="right", no_wrap=True)
+    table.add_column("last error", overflow="fold")
     for receiver, count, error in pending:
-        table.add_row(escape(receiver), str(count), escape((error or "")[:100]))
+        table.add_row(_shown(receiver), str(count), _shown((error or "")[:200]))
     console.print(table)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from yujing.config import Config, TranscriptSource
+from yujing.printable import printable
 from yujing.records import Post, post_id, utcnow
 
 from . import Component, Reload
@@ -118,12 +119,23 @@ class Sources(Component):
             runs.finish(run_id, 0, 0, 0, "interrupted by shutdown", complete=False)
             raise
         except Exception as exc:
-            log.exception("source %s failed", name)
+            log.exception("source %s failed", name)  # the failure's one log line
             report = SourceReport(name, 0, 0, 1, f"{type(exc).__name__}: {exc}")
+            logged = True
+        else:
+            logged = False
+        report = replace(report, last_error=self._shown(report.last_error))
         runs.finish(run_id, report.items, report.accepted, report.errors, report.last_error)
-        if report.last_error:
+        if report.last_error and not logged:
             log.warning("source %s: %s", name, report.last_error)
-        log.info("source %s: %d items, %d new", name, report.items, report.accepted)
+        # A run that brought nothing new is the normal case between waves: the log stays quiet.
+        log.log(
+            logging.INFO if report.accepted else logging.DEBUG,
+            "source %s: %d items, %d new",
+            name,
+            report.items,
+            report.accepted,
+        )
         if daemon.on_source is not None:
             daemon.on_source(report)
         if report.accepted:
@@ -131,6 +143,14 @@ class Sources(Component):
 
             await daemon.get(Detection).detect()
         return report
+
+    def _shown(self, error: str | None) -> str | None:
+        """An error as stored and shown: it may quote a file name, a URL or what a site sent,
+        so control characters are escaped and personal data redacted like a post's."""
+        if not error:
+            return error
+        redactor = self.daemon.pipeline.understander.redactor
+        return redactor.redact(printable(error, backslash=False))[0]
 
     async def _crawl(self, source: Any) -> tuple[SourceReport, bool]:
         """One crawl; True when it was cut short by a shutdown."""

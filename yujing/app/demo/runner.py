@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import shlex
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from yujing.config import Config
 from yujing.notifier.format import render
 
 from ..daemon import Daemon, SourceReport, run_in_reactor
-from ..paths import config_dir
+from ..paths import config_dir, invoked_as
 
 __all__ = ["run_demo", "DemoOutcome", "demo_session"]
 
@@ -176,8 +177,11 @@ def run_demo(
         f"[bold green]demo done:[/] the wave about {outcome.wave_product} raised its alert; "
         f"alerts are in {workdir / 'alerts.jsonl'}"
     )
-    console.print(
-        f"look around:  YUJING_DEMO_DIR={workdir} yujing status -c {config_path or config_dir() / 'demo.yaml'}",
-        soft_wrap=True,
+    # Runnable as printed: the same command this demo was started with, paths quoted.
+    config = config_path or config_dir() / "demo.yaml"
+    hint = (
+        f"YUJING_DEMO_DIR={shlex.quote(str(workdir))} {invoked_as()} status "
+        f"-c {shlex.quote(str(config))}"
     )
+    console.print(f"look around:  {escape(hint)}", soft_wrap=True, highlight=False)
     return 0

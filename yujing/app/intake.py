@@ -3,7 +3,10 @@
 The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
 
 1. A post whose id is stored, or linked to a stored post, is the same post again: skipped
-   before any work (re-crawled threads, re-polled feeds, a transcript file dropped twice).
+   before any work (re-crawled threads, re-polled feeds, a transcript file dropped twice),
+   unless it is stored under that id and now reads differently (an edited post, a thread
+   fetched again because its replies changed): then the stored row takes the new title, text
+   and reach, keeping its id, rowid, copy group and first publication time.
 2. It is understood (``detector.understand``) and identified against the recent posts
    (``detector.identity``, the rules are there):
 
@@ -43,6 +46,7 @@ class Intake:
         self.accepted = 0  # new posts committed
         self.known = 0  # ids seen before
         self.linked = 0  # the same post through another channel
+        self.updated = 0  # stored posts that read differently when fetched again
         self.catch_up()
 
     def catch_up(self) -> None:
@@ -60,6 +64,7 @@ class Intake:
         posts = self.store.posts
         if posts.has(post.id):
             self.known += 1
+            self._update_if_edited(post)
             return False
         scored = self.understander.understand(post)
         self.catch_up()
@@ -75,6 +80,22 @@ class Intake:
         if rowid == self.identity.cursor + 1:
             self.identity.cursor = rowid  # nobody else wrote in between: nothing to read back
         self.accepted += 1
+        return True
+
+    def _update_if_edited(self, post: Post) -> bool:
+        doc = self.store.posts.get(post.id)
+        if doc is None:  # an alias: the post is stored under another id
+            return False
+        stored = ScoredPost.from_dict(doc)
+        was = stored.post
+        if (post.title, post.text, post.reach) == (was.title, was.text, was.reach):
+            return False
+        # A relative date ("3分钟前") read again is another time: the first reading stands.
+        edited = replace(post, published_at=was.published_at, author=post.author or was.author)
+        scored = replace(self.understander.understand(edited), text_id=stored.text_id)
+        if not self.store.posts.update(scored):
+            return False
+        self.updated += 1
         return True
 
     def _link(self, scored: ScoredPost, entry: Entry) -> bool:

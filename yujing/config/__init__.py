@@ -35,6 +35,7 @@ from .sources import (
     ListSelectors,
     Source,
     SourceBase,
+    SourceHealth,
     TranscriptSource,
     selector_problems,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "SlackReceiver",
     "Source",
     "SourceBase",
+    "SourceHealth",
     "Storage",
     "Strict",
     "Term",

@@ -89,10 +89,13 @@ class Intake:
         stored = ScoredPost.from_dict(doc)
         was = stored.post
         if (post.title, post.text, post.reach) == (was.title, was.text, was.reach):
-            return False
+            return False  # the usual case, decided before any work
         # A relative date ("3分钟前") read again is another time: the first reading stands.
         edited = replace(post, published_at=was.published_at, author=post.author or was.author)
         scored = replace(self.understander.understand(edited), text_id=stored.text_id)
+        now = scored.post  # normalised as the stored one was: compare like with like
+        if (now.title, now.text, now.reach) == (was.title, was.text, was.reach):
+            return False
         if not self.store.posts.update(scored):
             return False
         self.updated += 1

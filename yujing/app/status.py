@@ -11,7 +11,7 @@ from rich.table import Table
 from yujing.alerts import AlertState
 from yujing.config import Config
 from yujing.records import utcnow
-from yujing.store import Alerts, Outbox, Posts, Runs, Silences, Store
+from yujing.store import Alerts, Outbox, Posts, Runs, Silences, SourceHealthLog, Store
 
 __all__ = ["print_status"]
 
@@ -37,7 +37,7 @@ def print_status(config: Config, console: Console | None = None) -> None:
     console.print(f"[dim]store {escape(str(config.storage.path))}[/]")
     store = Store(config.storage.path)
     try:
-        _sources(store.runs, config, console)
+        _sources(store.runs, store.health, config, console)
         _products(store.posts, config, console)
         _alerts(store.alerts, config, console)
         _silences(store.silences, config, console)
@@ -46,12 +46,25 @@ def print_status(config: Config, console: Console | None = None) -> None:
         store.close()
 
 
-def _sources(history: Runs, config: Config, console: Console) -> None:
+def _health(name: str, log: dict, config: Config) -> str:
+    """ "ok", or how long the source has been failing: a broken source must not look quiet."""
+    h = log.get(name)
+    if h is None:
+        return "-"
+    if not h.failing:
+        return "[green]ok[/]"
+    runs = "run" if h.failures == 1 else "runs"
+    return f"[red]failing: {h.failures} {runs} since {_local(h.failing_since, config)}[/]"
+
+
+def _sources(history: Runs, health: SourceHealthLog, config: Config, console: Console) -> None:
     runs = history.latest()
+    log = health.all()
     table = Table(title=f"Sources (times in {config.timezone})")
     table.add_column("source", no_wrap=True)
-    for col in ("type", "every", "last run", "items", "new", "errors", "last error"):
-        table.add_column(col, no_wrap=col != "last error")
+    columns = ("type", "every", "last run", "items", "new", "errors", "health", "last ok")
+    for col in (*columns, "last error"):
+        table.add_column(col, no_wrap=col not in ("last error", "health"))
     names = [s.name for s in config.sources] + sorted(set(runs) - {s.name for s in config.sources})
     kinds = {s.name: (s.type, f"{s.interval:g}s") for s in config.sources}
     for name in names:
@@ -65,6 +78,8 @@ def _sources(history: Runs, config: Config, console: Console) -> None:
             str(run.items) if run else "-",
             str(run.accepted) if run else "-",
             f"[red]{run.errors}[/]" if run and run.errors else ("0" if run else "-"),
+            _health(name, log, config),
+            _local(log[name].last_success_at, config) if name in log else "-",
             escape((run.last_error or "")[:80]) if run else "",
         )
     console.print(table)
@@ -98,7 +113,7 @@ def _alerts(alerts: Alerts, config: Config, console: Console) -> None:
         style = SEVERITY_STYLE.get(a.severity.value, "")
         table.add_row(
             f"[{style}]{a.severity.label} {a.severity.value}[/]",
-            escape(a.product),
+            escape(a.product or f"source {a.labels.get('source', '')}"),
             _local(a.started_at, config),
             _local(a.updated_at, config),
             str(a.burst.count) if a.burst else "",

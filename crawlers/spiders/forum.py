@@ -14,7 +14,7 @@ from typing import Any, Self
 
 from parsel import Selector
 from scrapy.crawler import Crawler
-from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.http import Request, Response, TextResponse
 
 from yujing.config import ForumSource, selector_problems
 
@@ -64,7 +64,9 @@ class ForumSpider(SourceSpider):
         )
 
     def parse_list(self, response: Response, page: int) -> Iterator[Request]:
-        response = self._decoded(response)
+        response = self.decoded(response, self.source.encoding)
+        if response is None:
+            return
         entries = self._entries(response)
         if not entries:
             # A board with no threads is a changed layout far more often than an empty board.
@@ -122,7 +124,9 @@ class ForumSpider(SourceSpider):
             self.fetched_log.remember(request)
 
     def parse_detail(self, response: Response) -> Iterator[PostItem]:
-        response = self._decoded(response)
+        response = self.decoded(response, self.source.encoding)
+        if response is None:
+            return
         d = self.source.detail
         yield PostItem(
             source=self.source.name,
@@ -136,15 +140,3 @@ class ForumSpider(SourceSpider):
             comments=extract_text(response, d.comments),
             reposts=extract_text(response, d.reposts),
         )
-
-    def _decoded(self, response: Response) -> TextResponse:
-        if not isinstance(response, TextResponse):
-            # Sites that send HTML as application/octet-stream still get parsed as HTML.
-            response = HtmlResponse(
-                response.url, body=response.body, headers=response.headers, request=response.request
-            )
-        # Scrapy decodes from the Content-Type header, then <meta charset>; a site that lies about
-        # its charset (GBK pages labelled utf-8 are common) is corrected by ``encoding:``.
-        if self.source.encoding:
-            response = response.replace(encoding=self.source.encoding)
-        return response

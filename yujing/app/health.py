@@ -32,6 +32,7 @@ PROBLEMS = {
     "unreachable": "网站无法访问（连接失败或超时），可能是网站宕机或网络不通",
     "http": "网站返回错误状态码",
     "not_a_feed": "返回的内容不是 RSS/Atom 订阅源",
+    "undecodable": "无法确定页面的字符编码",
     "parse": "解析页面时出错",
     "store": "保存帖子时出错",
     "quarantined": "有文件无法读取，已移入隔离目录",

@@ -28,6 +28,7 @@ from .notify import (
 )
 from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
 from .sources import (
+    TRANSCRIPT_FIELDS,
     DetailSelectors,
     FeedSource,
     ForumSource,
@@ -36,6 +37,8 @@ from .sources import (
     Source,
     SourceBase,
     SourceHealth,
+    TranscriptLimits,
+    TranscriptRoles,
     TranscriptSource,
     selector_problems,
 )
@@ -77,6 +80,9 @@ __all__ = [
     "Storage",
     "Strict",
     "Term",
+    "TRANSCRIPT_FIELDS",
+    "TranscriptLimits",
+    "TranscriptRoles",
     "TranscriptSource",
     "WeComReceiver",
     "WebhookReceiver",

@@ -48,7 +48,7 @@ class Store:
         self.health = SourceHealthLog(self.db)
 
     def transaction(self) -> Transaction:
-        """All writes inside commit together or not at all (not re-entrant)."""
+        """All writes inside commit together or not at all (nested: a savepoint)."""
         return Transaction(self.db)
 
     def close(self) -> None:

@@ -71,6 +71,8 @@ class Problem(StrEnum):
     REDIRECT_LOOP = "redirect_loop"  # more redirects than REDIRECT_MAX_TIMES
     NO_ITEMS = "no_items"  # a list page where list.link matched nothing
     NOT_A_FEED = "not_a_feed"
+    NOT_JSON = "not_json"  # an API answered something else
+    NO_ITEM_LIST = "no_item_list"  # an API's answer has no list where ``items`` points
     UNDECODABLE = "undecodable"  # a charset that cannot be told with confidence
     PARSE = "parse"  # the spider failed on a page
     STORE = "store"  # the sink failed on a post

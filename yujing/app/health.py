@@ -25,13 +25,15 @@ __all__ = ["HealthChange", "SourceHealthWatch", "RunOutcome", "KIND", "describe_
 
 KIND = "source"
 
-SOURCE_KINDS = {"forum": "论坛", "feed": "订阅源", "transcripts": "通话记录"}
+SOURCE_KINDS = {"forum": "论坛", "feed": "订阅源", "api": "接口", "transcripts": "通话记录"}
 PROBLEMS = {
     "no_items": "列表页选择器 list.link 没有匹配到任何内容，可能是网站改版",
     "redirect_loop": "页面重定向循环（一直跳转，打不开），可能是网站改版或拦截了抓取",
     "unreachable": "网站无法访问（连接失败或超时），可能是网站宕机或网络不通",
     "http": "网站返回错误状态码",
     "not_a_feed": "返回的内容不是 RSS/Atom 订阅源",
+    "not_json": "接口返回的内容不是 JSON",
+    "no_item_list": "接口返回的数据中 items 指向的不是列表，可能是接口改版",
     "undecodable": "无法确定页面的字符编码",
     "parse": "解析页面时出错",
     "store": "保存帖子时出错",

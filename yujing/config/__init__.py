@@ -29,6 +29,9 @@ from .notify import (
 from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
 from .sources import (
     TRANSCRIPT_FIELDS,
+    ApiFields,
+    ApiPaging,
+    ApiSource,
     DetailSelectors,
     FeedSource,
     ForumSource,
@@ -44,6 +47,9 @@ from .sources import (
 )
 
 __all__ = [
+    "ApiFields",
+    "ApiPaging",
+    "ApiSource",
     "BurstOverride",
     "BurstRule",
     "Categories",

@@ -58,6 +58,12 @@ class Config(Strict):
         unknown = sorted(set(self.detection.products) - known)
         if unknown:
             raise ValueError(f"detection.products names unknown products: {', '.join(unknown)}")
+        searching = [s.name for s in self.sources if getattr(s, "keywords", False)]
+        if searching and not self.products:
+            raise ValueError(
+                f"source {searching[0]} searches product names (keywords: true), "
+                "but no product is configured under products:"
+            )
         if (
             any(r.type == "elasticsearch" for r in self.notify.receivers)
             and self.elasticsearch is None

@@ -166,6 +166,8 @@ class Sources(Component):
                 "YUJING_CRAWL_MEMORY": StoredMemory(store.crawled, source.name),
                 "YUJING_FEED_VALIDATORS": store.validators.get(source.name) if feed else None,
             },
+            # A keyword source searches every product's name and aliases.
+            keywords=[t for p in daemon.config.products for t in (p.name, *p.aliases)],
         )
         if feed and result.ok and result.validators is not None:
             # Only once every entry is stored: a 304 next time must not skip a lost one.

@@ -231,3 +231,53 @@ def test_routes_may_match_source_alerts_by_kind_and_source(tmp_path) -> None:
     path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
     with pytest.raises(ConfigError, match="did you mean 'board'"):
         load_config(path)
+
+
+def test_status_shows_a_failing_source_with_its_reason_as_written(tmp_path) -> None:
+    source = {"name": "down", "type": "feed", "url": "http://127.0.0.1:9/feed.xml"}
+    path = write_config(tmp_path, [source])
+    daemon = Daemon(path)
+    try:
+        feed = daemon.config.sources[0]
+        # A reason holding what the console would take for markup, as a URL can.
+        error = "GET http://127.0.0.1:9/[bold]feed[/bold].xml: connection refused"
+        t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
+        for minutes in (0, 10):
+            run_id = daemon.store.runs.start("down")
+            daemon.store.runs.finish(run_id, 0, 0, 1, error)
+            down = RunOutcome(0, 1, error, "unreachable")
+            daemon.pipeline.source_ran(feed, down, t0 + timedelta(minutes=minutes))
+    finally:
+        daemon.close()
+    out = Console(width=300, record=True)
+    print_status(load_config(path), out)
+    text = out.export_text()
+    assert error in text
+    assert "failing: 2 runs since" in text
+
+
+def test_a_feed_whose_posts_failed_to_store_is_fetched_in_full_next_time(
+    tmp_path, in_reactor, monkeypatch
+) -> None:
+    modified = "Sat, 21 Nov 2026 08:00:00 GMT"
+    with Feed() as feed:
+        feed.add("c-1", "安心e生医疗险拒赔", "安心e生医疗险理赔被拒，客服推脱。", modified)
+        source = {"name": "tousu", "type": "feed", "url": feed.base + "/feed.xml", "delay": 0}
+        daemon = Daemon(write_config(tmp_path, [source]))
+        try:
+
+            def disk_full(post):
+                raise OSError("database or disk is full")
+
+            monkeypatch.setattr(daemon.pipeline, "accept", disk_full)
+            failed = run(in_reactor, daemon, "tousu")
+            assert failed.errors == 1 and daemon.store.posts.count() == 0
+            # Kept now, the validators would make the next poll a 304 and the entry lost.
+            assert daemon.store.validators.get("tousu").etag is None
+            monkeypatch.undo()
+            before = len(feed.requests)
+            assert run(in_reactor, daemon, "tousu").accepted == 1
+            [get] = [r for r in feed.requests[before:] if r.path == "/feed.xml"]
+            assert "If-None-Match" not in get.headers
+        finally:
+            daemon.close()

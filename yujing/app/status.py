@@ -80,7 +80,7 @@ def _sources(history: Runs, health: SourceHealthLog, config: Config, console: Co
             f"[red]{run.errors}[/]" if run and run.errors else ("0" if run else "-"),
             _health(name, log, config),
             _local(log[name].last_success_at, config) if name in log else "-",
-            escape((run.last_error or "")[:80]) if run else "",
+            escape((run.last_error or "")[:200]) if run else "",
         )
     console.print(table)
 

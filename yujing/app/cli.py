@@ -1,4 +1,4 @@
-"""The ``yujing`` command: run | check-config | ingest | status | demo | replay | sentiment."""
+"""The ``yujing`` command: run | check-config | ingest | status | demo | replay | sentiment | kibana."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from yujing.config import ConfigError, load_config
 from yujing.store import SchemaTooNew
 
+from .kibana_cli import add_kibana_parser
 from .lock import StoreLocked
 from .paths import default_config
 from .silence_cli import add_silence_parser
@@ -309,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_route_test)
 
     add_silence_parser(sub, config_arg, _load_or_exit)
+    add_kibana_parser(sub, config_arg, _load_or_exit)
 
     p = sub.add_parser("demo", help="run the daemon against a simulated world on 127.0.0.1")
     p.add_argument(

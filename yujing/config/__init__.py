@@ -26,7 +26,7 @@ from .notify import (
     WebhookReceiver,
     WeComReceiver,
 )
-from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
+from .services import PUBLIC_SALTS, Elasticsearch, Kibana, Privacy, Storage
 from .sources import (
     TRANSCRIPT_FIELDS,
     ApiFields,
@@ -70,6 +70,7 @@ __all__ = [
     "HttpSourceBase",
     "HttpUrl",
     "InhibitRule",
+    "Kibana",
     "ListSelectors",
     "LogReceiver",
     "Notify",

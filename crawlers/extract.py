@@ -17,7 +17,8 @@ __all__ = ["select", "extract_text", "normalise"]
 
 def select(response: TextResponse | Selector, query: str) -> SelectorList[Selector]:
     q = query.strip()
-    return response.xpath(q) if q.startswith(("/", "(")) else response.css(q)
+    # "./" is XPath relative to a list entry (``list.item``); no CSS selector starts so.
+    return response.xpath(q) if q.startswith(("/", "(", "./")) else response.css(q)
 
 
 def extract_text(

@@ -18,6 +18,7 @@ from scrapy.settings import Settings
 
 from yujing.config import ApiSource, FeedSource, ForumSource
 from yujing.records import Post
+from yujing.store.crawls import Validators
 
 from . import settings as base_settings
 from .pipelines import SinkRef
@@ -47,6 +48,10 @@ class CrawlResult:
     finished_reason: str | None  # Scrapy's close reason: "finished", "shutdown", ...
     duplicates: int = 0
     dropped: int = 0
+    problem: str | None = None  # the last error's kind (``spiders.base.Problem``)
+    # A feed's ETag and Last-Modified from this fetch: keep them once its posts are stored.
+    validators: Validators | None = None
+    not_modified: bool = False  # a feed that answered 304
 
     @property
     def ok(self) -> bool:
@@ -148,7 +153,15 @@ async def crawl_source(
         finished_reason=stats.get("finish_reason"),
         duplicates=int(stats.get("yujing/duplicates", 0)),
         dropped=int(stats.get("item_dropped_count", 0)),
+        problem=stats.get("yujing/last_problem"),
+        validators=_validators(stats),
+        not_modified=bool(stats.get("yujing/not_modified")),
     )
+
+
+def _validators(stats: Mapping[str, Any]) -> Validators | None:
+    etag, modified = stats.get("yujing/etag"), stats.get("yujing/last_modified")
+    return Validators(etag, modified) if etag or modified else None
 
 
 async def stop_all_crawls() -> None:

@@ -50,6 +50,10 @@ YUJING_TIMEZONE = "Asia/Shanghai"
 # again. A native id is what a post id is made from: a forum thread's URL, a feed entry's guid
 # (else its link).
 YUJING_KNOWN_URL = None
+# crawlers.incremental.CrawlMemory of the source: makes forum crawls incremental.
+YUJING_CRAWL_MEMORY = None
+# yujing.store.Validators (ETag, Last-Modified) of a feed's last complete fetch: sent back.
+YUJING_FEED_VALIDATORS = None
 
 LOG_LEVEL = "INFO"
 # Items never reach a log line: they hold raw names and text until the pipeline has redacted them.

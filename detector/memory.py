@@ -48,7 +48,8 @@ class Memory:
     _saved_at: float | None
 
     def _restore(self, store: Store) -> None:
-        firing = {a.key: a for a in store.alerts.all(AlertState.FIRING)}
+        # Only the detector's own alerts: source-health alerts share the table.
+        firing = {a.key: a for a in store.alerts.all(AlertState.FIRING) if a.kind == "burst"}
         state = store.state.get(STATE_KEY) if self.persist else None
         if isinstance(state, dict) and state.get("version") == STATE_VERSION:
             self.cursor = int(state.get("cursor", 0))

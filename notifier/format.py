@@ -40,7 +40,7 @@ __all__ = [
     "is_http",
 ]
 
-KINDS = {"burst": "群体投诉苗头"}
+KINDS = {"burst": "群体投诉苗头", "source": "数据源抓取异常"}
 EVENTS = {"firing": "新预警", "updated": "更新", "escalated": "升级", "resolved": "已解除"}
 SPARKS = "▁▂▃▄▅▆▇█"
 MAX_SAMPLES = 5

@@ -23,7 +23,7 @@ from scrapy.http import JsonRequest, Request, Response
 from yujing.config import ApiSource
 
 from ..items import PostItem
-from .base import ENTRY, SourceSpider, coerce_source
+from .base import ENTRY, Problem, SourceSpider, coerce_source
 
 __all__ = ["ApiSpider"]
 
@@ -111,13 +111,14 @@ class ApiSpider(SourceSpider):
         try:
             data = json.loads(response.text)
         except ValueError as exc:
-            self.note_error(f"GET {response.url}: not JSON ({exc})")
+            self.note_error(f"GET {response.url}: not JSON ({exc})", Problem.NOT_JSON)
             return
         found = jmespath.search(self.source.items, data)
         if not isinstance(found, list):
             # An empty list is a quiet day; no list at all is a changed or failing API.
             self.note_error(
-                f"GET {response.url}: items ({self.source.items}) is not a list in the response"
+                f"GET {response.url}: items ({self.source.items}) is not a list in the response",
+                Problem.NO_ITEM_LIST,
             )
             return
         items = found

@@ -2,11 +2,14 @@
 
 Failures go to crawl stats (``yujing/errors``, ``yujing/last_error``) as one sentence naming the
 URL and the cause, so ``crawlers.run`` and a plain ``scrapy crawl`` report them the same way.
+Beside the sentence, ``yujing/last_problem`` names the kind of failure (``Problem``), which the
+daemon turns into words for a source-health alert.
 """
 
 from __future__ import annotations
 
 import codecs
+from enum import StrEnum
 from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel
@@ -34,7 +37,14 @@ from w3lib.encoding import (
 
 from ..decoding import UndecodableError, detect_encoding
 
-__all__ = ["SourceSpider", "describe_failure", "coerce_source", "declared_charsets"]
+__all__ = [
+    "SourceSpider",
+    "Problem",
+    "describe_failure",
+    "problem_of",
+    "coerce_source",
+    "declared_charsets",
+]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -53,11 +63,55 @@ def coerce_source(source: M | str | dict[str, Any] | None, model: type[M]) -> M:
     return model.model_validate(source)
 
 
+class Problem(StrEnum):
+    """What kind of failure a crawl error is."""
+
+    UNREACHABLE = "unreachable"  # refused, unknown host, timed out, connection lost
+    HTTP = "http"  # an error status (404, 503...)
+    REDIRECT_LOOP = "redirect_loop"  # more redirects than REDIRECT_MAX_TIMES
+    NO_ITEMS = "no_items"  # a list page where list.link matched nothing
+    NOT_A_FEED = "not_a_feed"
+    NOT_JSON = "not_json"  # an API answered something else
+    NO_ITEM_LIST = "no_item_list"  # an API's answer has no list where ``items`` points
+    UNDECODABLE = "undecodable"  # a charset that cannot be told with confidence
+    PARSE = "parse"  # the spider failed on a page
+    STORE = "store"  # the sink failed on a post
+    OTHER = "other"
+
+
+def _redirect_loop(failure: Failure) -> bool:
+    # RedirectMiddleware gives up on a loop with this IgnoreRequest (REDIRECT_MAX_TIMES).
+    return bool(failure.check(IgnoreRequest)) and "max redirections" in str(failure.value)
+
+
+def problem_of(failure: Failure) -> Problem:
+    if isinstance(failure.value, HttpError):
+        return Problem.HTTP
+    if _redirect_loop(failure):
+        return Problem.REDIRECT_LOOP
+    if failure.check(
+        DownloadConnectionRefusedError,
+        tx_error.ConnectionRefusedError,
+        CannotResolveHostError,
+        tx_error.DNSLookupError,
+        DownloadTimeoutError,
+        tx_error.TimeoutError,
+        tx_error.TCPTimedOutError,
+        ResponseDataLossError,
+        DownloadFailedError,
+        ResponseFailed,
+    ):
+        return Problem.UNREACHABLE
+    return Problem.OTHER
+
+
 def describe_failure(failure: Failure) -> str:
     """The cause of a failed download in a few words a person on call can act on."""
     exc = failure.value
     if isinstance(exc, HttpError):
         return f"HTTP {exc.response.status}"
+    if _redirect_loop(failure):
+        return "redirect loop (max redirections reached)"
     if failure.check(DownloadConnectionRefusedError, tx_error.ConnectionRefusedError):
         return "connection refused"
     if failure.check(CannotResolveHostError, tx_error.DNSLookupError):
@@ -89,11 +143,13 @@ class SourceSpider(Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider._on_spider_error, signal=signals.spider_error)
         crawler.signals.connect(spider._on_item_error, signal=signals.item_error)
+        crawler.signals.connect(spider._on_request_dropped, signal=signals.request_dropped)
         return spider
 
-    def note_error(self, sentence: str) -> None:
+    def note_error(self, sentence: str, problem: Problem = Problem.OTHER) -> None:
         self.crawler.stats.inc_value("yujing/errors")
         self.crawler.stats.set_value("yujing/last_error", sentence)
+        self.crawler.stats.set_value("yujing/last_problem", problem.value)
         self.logger.error(sentence)
 
     def decoded(self, response: Response, forced: str | None = None) -> TextResponse | None:
@@ -118,7 +174,7 @@ class SourceSpider(Spider):
                 response.body, where=response.url, declared=declared_charsets(response)
             )
         except UndecodableError as exc:
-            self.note_error(f"GET {exc}")
+            self.note_error(f"GET {exc}", Problem.UNDECODABLE)
             return None
         if codecs.lookup(encoding).name != codecs.lookup(response.encoding).name:
             response = response.replace(encoding=encoding)
@@ -127,22 +183,42 @@ class SourceSpider(Spider):
     def on_request_error(self, failure: Failure) -> None:
         """Errback for every request the spider makes."""
         request: Request = failure.request  # type: ignore[attr-defined]
-        if failure.check(IgnoreRequest) and not request.meta.get(ENTRY):
+        if (
+            failure.check(IgnoreRequest)
+            and not _redirect_loop(failure)
+            and not request.meta.get(ENTRY)
+        ):
             # robots.txt said no to one link: expected, counted, not an error.
             self.crawler.stats.inc_value("yujing/ignored")
             self.logger.info("skipped %s: %s", request.url, failure.value)
+            self.on_skipped(request)
             return
-        self.note_error(f"{request.method} {request.url}: {describe_failure(failure)}")
+        self.note_error(
+            f"{request.method} {request.url}: {describe_failure(failure)}", problem_of(failure)
+        )
+
+    def on_skipped(self, request: Request) -> None:
+        """A request ruled out on purpose (robots.txt); spiders that keep crawl state note it."""
+
+    def _on_request_dropped(self, request: Request, spider: Spider) -> None:
+        # A redirect back to a URL of its own chain is dropped by the duplicate filter without
+        # a word, before REDIRECT_MAX_TIMES is ever reached: the page can never be read.
+        chain = request.meta.get("redirect_urls") or []
+        if spider is self and request.url in chain:
+            hops = " -> ".join([*chain, request.url])
+            self.note_error(f"GET {chain[0]}: redirect loop ({hops})", Problem.REDIRECT_LOOP)
 
     def _on_spider_error(self, failure: Failure, response: Response | None, spider: Spider) -> None:
         if spider is self:
             # No response means the failure came from start(), before anything was fetched.
             where = f"parsing {response.url}" if response is not None else "starting the crawl"
-            self.note_error(f"{where} failed: {describe_failure(failure)}")
+            self.note_error(f"{where} failed: {describe_failure(failure)}", Problem.PARSE)
 
     def _on_item_error(
         self, item: Any, response: Response | None, spider: Spider, failure: Failure
     ) -> None:
         if spider is self:
             where = response.url if response is not None else getattr(item, "url", "?")
-            self.note_error(f"storing a post from {where} failed: {describe_failure(failure)}")
+            self.note_error(
+                f"storing a post from {where} failed: {describe_failure(failure)}", Problem.STORE
+            )

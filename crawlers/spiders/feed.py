@@ -6,6 +6,12 @@ given the HTTP headers so it honours the declared charset and resolves relative 
 A feed lists the same entries poll after poll: entries already stored (``YUJING_KNOWN_URL``,
 asked with the entry's native id, its guid or else its link) are skipped before they reach the
 pipeline, so only new entries are understood.
+
+Polls are conditional GETs: with the ETag and Last-Modified of the last complete fetch
+(``YUJING_FEED_VALIDATORS``) an unchanged feed answers 304 and costs nothing more. The ones this
+fetch brought are left in the crawl stats (``yujing/etag``, ``yujing/last_modified``) for the
+caller to keep once the posts are stored: kept any earlier, a failed store would be skipped by
+the next 304 and lost.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from ..decoding import UndecodableError, decode_text
 from ..htmltext import html_to_text
 from ..items import PostItem
 from ..timeparse import parse_published
-from .base import ENTRY, SourceSpider, coerce_source, declared_charsets
+from .base import ENTRY, Problem, SourceSpider, coerce_source, declared_charsets
 
 __all__ = ["FeedSpider"]
 
@@ -44,14 +50,31 @@ class FeedSpider(SourceSpider):
         self.name = f"{self.name}.{self.source.name}"
 
     async def start(self) -> AsyncIterator[Request]:
+        headers = {}
+        validators = self.settings.get("YUJING_FEED_VALIDATORS")
+        if validators is not None:
+            if validators.etag:
+                headers["If-None-Match"] = validators.etag
+            if validators.last_modified:
+                headers["If-Modified-Since"] = validators.last_modified
         yield Request(
             self.source.url,
+            headers=headers,
             callback=self.parse_feed,
             errback=self.on_request_error,
-            meta={ENTRY: True},
+            # 304 is the answer we asked for, not an error (HttpErrorMiddleware's default).
+            meta={ENTRY: True, "handle_httpstatus_list": [304]},
         )
 
     def parse_feed(self, response: Response) -> Iterator[PostItem]:
+        stats = self.crawler.stats
+        if response.status == 304:
+            stats.set_value("yujing/not_modified", True)
+            return
+        for header, stat in (("ETag", "yujing/etag"), ("Last-Modified", "yujing/last_modified")):
+            value = response.headers.get(header)
+            if value:
+                stats.set_value(stat, value.decode("latin-1"))
         body = self._utf8(response)
         if body is None:
             return
@@ -62,7 +85,7 @@ class FeedSpider(SourceSpider):
         if not parsed.entries and (parsed.bozo or not parsed.version):
             # An HTML error page served with 200 is the usual cause; say so instead of "0 items".
             why = parsed.get("bozo_exception") or "no RSS or Atom entries"
-            self.note_error(f"GET {response.url}: not a feed ({why})")
+            self.note_error(f"GET {response.url}: not a feed ({why})", Problem.NOT_A_FEED)
             return
         known = self.settings.get("YUJING_KNOWN_URL")
         for entry in parsed.entries:
@@ -86,7 +109,7 @@ class FeedSpider(SourceSpider):
                 response.body, where=response.url, declared=declared_charsets(response)
             )
         except UndecodableError as exc:
-            self.note_error(f"GET {exc}")
+            self.note_error(f"GET {exc}", Problem.UNDECODABLE)
             return None
         return _XML_ENCODING.sub(r"\1utf-8\2", text, count=1).encode("utf-8")
 

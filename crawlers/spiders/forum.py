@@ -2,20 +2,26 @@
 
 Adding a board is a config change: ``list.link`` finds thread links, ``list.next`` the next list
 page (followed up to ``max_pages``), and ``detail.*`` the fields of a thread.
+
+With a crawl memory (``YUJING_CRAWL_MEMORY``) the crawl is incremental (``crawlers.incremental``):
+only new or changed threads are fetched, and paging stops at a list page with nothing new.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Self
 
-from scrapy.http import Request, Response
+from parsel import Selector
+from scrapy.crawler import Crawler
+from scrapy.http import Request, Response, TextResponse
 
 from yujing.config import ForumSource, selector_problems
 
 from ..extract import extract_text, select
+from ..incremental import REMEMBER, FetchedLog, Freshness, Why
 from ..items import PostItem
-from .base import ENTRY, SourceSpider, coerce_source
+from .base import ENTRY, Problem, SourceSpider, coerce_source
 
 __all__ = ["ForumSpider"]
 
@@ -35,6 +41,18 @@ class ForumSpider(SourceSpider):
         problems = selector_problems(selectors)
         if problems:
             raise ValueError(f"source {self.source.name!r}: " + "; ".join(problems))
+        self.freshness = Freshness(None, None, None)
+        self.fetched_log: FetchedLog | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        memory = crawler.settings.get("YUJING_CRAWL_MEMORY")
+        known = crawler.settings.get("YUJING_KNOWN_URL")
+        spider.freshness = Freshness(memory, known, spider.source.revisit)
+        if memory is not None:
+            spider.fetched_log = FetchedLog.from_crawler(crawler, memory)
+        return spider
 
     async def start(self) -> AsyncIterator[Request]:
         yield Request(
@@ -49,20 +67,32 @@ class ForumSpider(SourceSpider):
         response = self.decoded(response, self.source.encoding)
         if response is None:
             return
-        links = select(response, self.source.list.link)
-        if not links:
-            self.logger.warning("no thread links on %s (list.link matched nothing)", response.url)
-        # Threads already stored are not fetched again: a board is re-read every few minutes.
-        # YUJING_KNOWN_URL(native id) -> bool; a thread's native id is its URL (parse_detail).
-        known = self.settings.get("YUJING_KNOWN_URL")
-        # follow_all takes <a> elements as well as href strings, so both selector styles work.
-        for request in response.follow_all(
-            links, callback=self.parse_detail, errback=self.on_request_error
-        ):
-            if known is not None and known(request.url):
+        entries = self._entries(response)
+        if not entries:
+            # A board with no threads is a changed layout far more often than an empty board.
+            self.note_error(
+                f"GET {response.url}: list.link matched nothing (has the site's layout changed?)",
+                Problem.NO_ITEMS,
+            )
+            return
+        fresh = False
+        for link, signature in entries:
+            # follow takes an <a> element as well as an href string, so both selector styles work.
+            request = response.follow(
+                link, callback=self.parse_detail, errback=self.on_request_error
+            )
+            why = self.freshness.why_fetch(request.url, signature)
+            if why is None:
                 self.crawler.stats.inc_value("yujing/known_skipped")
                 continue
+            fresh = fresh or why is not Why.DUE
+            self.crawler.stats.inc_value(f"yujing/fetched_{why.value}")
+            request.meta[REMEMBER] = (request.url, signature)
             yield request
+        if self.freshness.incremental and not fresh:
+            # Nothing new or changed here: the pages after this one were seen too.
+            self.crawler.stats.inc_value("yujing/paging_stopped")
+            return
         if self.source.list.next and page < self.source.max_pages:
             following = select(response, self.source.list.next)
             if following:
@@ -72,6 +102,26 @@ class ForumSpider(SourceSpider):
                     errback=self.on_request_error,
                     cb_kwargs={"page": page + 1},
                 )
+
+    def _entries(self, response: TextResponse) -> list[tuple[Selector | str, str | None]]:
+        """(link, signature) per list entry; the signature is None without markers."""
+        lst = self.source.list
+        if not lst.item:
+            return [(link, None) for link in select(response, lst.link)]
+        entries: list[tuple[Selector | str, str | None]] = []
+        markers = [q for q in (lst.replies, lst.last_reply) if q]
+        for item in select(response, lst.item):
+            links = select(item, lst.link)
+            if not links:
+                continue
+            shown = [extract_text(item, q) or "" for q in markers]
+            entries.append((links[0], "|".join(shown) if markers else None))
+        return entries
+
+    def on_skipped(self, request: Request) -> None:
+        # A thread robots.txt forbids is as good as seen: asking again would change nothing.
+        if self.fetched_log is not None:
+            self.fetched_log.remember(request)
 
     def parse_detail(self, response: Response) -> Iterator[PostItem]:
         response = self.decoded(response, self.source.encoding)

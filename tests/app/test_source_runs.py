@@ -1,85 +1,283 @@
-"""What one source run leaves in the log and the store: quiet when nothing happens, each failure
-once, errors stored escaped and without personal numbers."""
+"""The daemon's source runs over real HTTP: crawl state kept in the store across runs and
+restarts, edited posts updated, feeds polled with conditional GETs, and a source that keeps
+failing raising a source-health alert that reaches a receiver and resolves when it recovers."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import os
-import time
+import json
+import unicodedata
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from rich.console import Console
 
-from yujing.app.components.detection import Detection
+from testkit.fakes.board import Board, Feed, board_config
 from yujing.app.components.sources import Sources
 from yujing.app.daemon import Daemon
+from yujing.app.health import RunOutcome
+from yujing.app.status import print_status
+from yujing.config import load_config
+from yujing.records import post_id, utcnow
 
-CONFIG = """
-storage: {{path: {db}}}
-alerts_file: null
-sources:
-  - {{name: hotline, type: transcripts, path: {inbox}, interval: 1h}}
-products:
-  - {{id: anxin-e, name: 安心e生医疗险}}
-"""
+PRODUCTS = [{"id": "anxin-e", "name": "安心e生医疗险"}]
 
 
 @pytest.fixture
-def daemon(tmp_path: Path):
+def board() -> Iterator[Board]:
+    with Board(per_page=3) as b:
+        for i in range(6):
+            b.add(f"帖子{i}", f"第{i}个帖子：安心e生医疗险理赔被拒，客服推脱。")
+        yield b
+
+
+def write_config(tmp_path: Path, sources: list[dict[str, Any]], **extra: Any) -> Path:
+    config = {
+        "storage": {"path": str(tmp_path / "y.db")},
+        "alerts_file": None,
+        "products": PRODUCTS,
+        "sources": sources,
+        "notify": {
+            "receivers": [
+                {"name": "log", "type": "log"},
+                {"name": "ops", "type": "file", "path": str(tmp_path / "ops.jsonl")},
+            ],
+            # Source-health alerts go to the people who run the crawlers, not the PR team.
+            "route": {
+                "receiver": "log",
+                "routes": [{"matchers": ["kind=source"], "receiver": "ops"}],
+            },
+        },
+        **extra,
+    }
     path = tmp_path / "yujing.yaml"
-    path.write_text(CONFIG.format(db=tmp_path / "y.db", inbox=tmp_path / "inbox"), "utf-8")
-    daemon = Daemon(path, components=[Sources, Detection])
-    yield daemon
-    daemon.close()
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
 
 
-def drop(folder: Path, name: str, text: str) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text(text, encoding="utf-8")
-    old = time.time() - 60
-    os.utime(folder / name, (old, old))
+def run(in_reactor, daemon: Daemon, name: str):
+    return in_reactor(daemon.get(Sources).run_source(name))
 
 
-def run(daemon: Daemon) -> None:
-    asyncio.run(daemon.get(Sources).run_source("hotline"))
+def board_paths(board: Board, since: int) -> list[str]:
+    return board.paths("/board/")[since:]
 
 
-def daemon_records(caplog) -> list[logging.LogRecord]:
-    return [r for r in caplog.records if r.name == "yujing.daemon"]
+def test_runs_fetch_only_what_changed_update_edited_posts_and_survive_a_restart(
+    tmp_path, in_reactor, board
+) -> None:
+    path = write_config(tmp_path, [board_config(board)])
+    daemon = Daemon(path)
+    try:
+        first = run(in_reactor, daemon, "board")
+        assert (first.items, first.accepted, first.errors) == (6, 6, 0)
+        mark = len(board.paths("/board/"))
+        again = run(in_reactor, daemon, "board")
+        assert (again.items, again.errors) == (0, 0)
+        assert board_paths(board, mark) == ["/board/list-1.html"]
+
+        # An answer and an edit: the entry shows a new reply, so the thread is read again and
+        # the stored post takes the new text under its id and row.
+        edited = board.thread(103)
+        edited.replies, edited.last_reply = 1, "2026-11-22 08:00"
+        edited.text = "第2个帖子（已编辑）：安心e生医疗险理赔被拒，已向监管投诉。"
+        pid = post_id("board", board.base + "/board/t-103.html")
+        rowid = daemon.store.db.execute("SELECT rowid FROM posts WHERE id=?", (pid,)).fetchone()
+        mark = len(board.paths("/board/"))
+        third = run(in_reactor, daemon, "board")
+        assert third.accepted == 0 and "/board/t-103.html" in board_paths(board, mark)
+        # Stored as understood (NFKC: full-width punctuation folded).
+        assert daemon.store.posts.get(pid)["text"] == unicodedata.normalize("NFKC", edited.text)
+        assert daemon.store.posts.count() == 6
+        assert (
+            daemon.store.db.execute("SELECT rowid FROM posts WHERE id=?", (pid,)).fetchone()
+            == rowid
+        )
+    finally:
+        daemon.close()
+
+    # Down for a while; two threads came meanwhile. The restarted daemon fetches those two.
+    new = [board.add(f"新帖{i}", f"第{i}个新帖：福满堂年金险退保只退一半。") for i in range(2)]
+    mark = len(board.paths("/board/"))
+    daemon = Daemon(path)
+    try:
+        after = run(in_reactor, daemon, "board")
+        assert after.accepted == 2
+        fetched = [p for p in board_paths(board, mark) if "/t-" in p]
+        assert sorted(fetched) == sorted(f"/board/t-{t.id}.html" for t in new)
+    finally:
+        daemon.close()
 
 
-def test_a_run_that_found_nothing_new_logs_only_at_debug(daemon, tmp_path, caplog) -> None:
-    with caplog.at_level(logging.DEBUG, logger="yujing"):
-        run(daemon)
-    [record] = daemon_records(caplog)
-    assert (record.levelno, record.getMessage()) == (
-        logging.DEBUG,
-        "source hotline: 0 items, 0 new",
-    )
-
-    caplog.clear()
-    drop(tmp_path / "inbox", "calls.txt", "安心e生医疗险理赔被拒")
-    with caplog.at_level(logging.DEBUG, logger="yujing"):
-        run(daemon)
-    [record] = daemon_records(caplog)
-    assert (record.levelno, record.getMessage()) == (logging.INFO, "source hotline: 1 items, 1 new")
-
-
-def test_a_failing_run_is_logged_once(daemon, caplog, monkeypatch) -> None:
-    def broken(source):
-        raise RuntimeError("share unmounted")
-
-    monkeypatch.setattr(daemon.get(Sources), "_collect_inbox", broken)
-    with caplog.at_level(logging.DEBUG, logger="yujing"):
-        run(daemon)
-    loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert [r.getMessage() for r in loud] == ["source hotline failed"]
-    assert "share unmounted" in str(loud[0].exc_info[1])
+def test_an_unchanged_feed_costs_one_304_and_stores_nothing(tmp_path, in_reactor) -> None:
+    modified = "Sat, 21 Nov 2026 08:00:00 GMT"
+    with Feed() as feed:
+        feed.add("c-1", "安心e生医疗险拒赔", "安心e生医疗险理赔被拒，客服推脱。", modified)
+        source = {"name": "tousu", "type": "feed", "url": feed.base + "/feed.xml", "delay": 0}
+        daemon = Daemon(write_config(tmp_path, [source]))
+        try:
+            assert run(in_reactor, daemon, "tousu").accepted == 1
+            assert daemon.store.validators.get("tousu").etag == '"v1"'
+            before = len(feed.requests)
+            second = run(in_reactor, daemon, "tousu")
+            [get] = [r for r in feed.requests[before:] if r.path == "/feed.xml"]
+            assert get.headers["If-None-Match"] == '"v1"'
+            assert get.headers["If-Modified-Since"] == modified
+            assert (second.items, second.accepted, second.errors) == (0, 0, 0)
+            assert daemon.store.posts.count() == 1
+        finally:
+            daemon.close()
 
 
-def test_a_stored_error_is_escaped_and_holds_no_personal_number(daemon, tmp_path) -> None:
-    drop(tmp_path / "inbox", "bad_13912345678\nforged.jsonl", "not json\n")
-    run(daemon)
-    [(error,)] = daemon.store.db.execute("SELECT last_error FROM source_runs").fetchall()
-    assert error.startswith("bad_[手机号]\\nforged.jsonl line 1: invalid JSON")
+def ops_messages(tmp_path: Path) -> list[dict[str, Any]]:
+    file = tmp_path / "ops.jsonl"
+    if not file.exists():
+        return []
+    return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines()]
+
+
+def test_a_changed_layout_raises_a_source_alert_after_three_runs_and_resolves_on_recovery(
+    tmp_path, in_reactor, board
+) -> None:
+    daemon = Daemon(write_config(tmp_path, [board_config(board)]))
+    notifier = daemon.pipeline.notifier
+    try:
+        assert run(in_reactor, daemon, "board").errors == 0
+        board.layout = "v2"  # redesigned: the old list selector finds nothing
+        for n in (1, 2):
+            report = run(in_reactor, daemon, "board")
+            assert (report.errors, report.problem) == (1, "no_items")
+            notifier.deliver_due()
+            assert ops_messages(tmp_path) == [], f"not after {n} failed run(s)"
+        run(in_reactor, daemon, "board")
+        notifier.deliver_due()
+        [fired] = ops_messages(tmp_path)
+        assert fired["event"] == "firing" and fired["kind"] == "source"
+        assert fired["labels"]["source"] == "board" and fired["severity"] == "orange"
+        assert fired["reasons"][0] == (
+            "论坛 board 连续 3 次抓取失败：列表页选择器 list.link 没有匹配到任何内容，"
+            "可能是网站改版"
+        )
+        assert fired["reasons"][1].startswith("最近一次错误：GET ")
+
+        out = Console(width=250, record=True)
+        print_status(load_config(daemon.config_path), out)
+        text = out.export_text()
+        assert "failing ×3" in text and "failing since " in text and "list.link matched nothing" in text
+
+        # A fourth failure changes nothing for the receivers: one alert per outage.
+        run(in_reactor, daemon, "board")
+        notifier.deliver_due()
+        assert len(ops_messages(tmp_path)) == 1
+
+        board.layout = "v1"
+        assert run(in_reactor, daemon, "board").errors == 0
+        notifier.deliver_due()
+        fired, resolved = ops_messages(tmp_path)
+        assert resolved["event"] == "resolved" and resolved["id"] == fired["id"]
+        assert resolved["reasons"][-1] == "论坛 board 已恢复正常，本次抓取 0 条"
+        assert not daemon.store.health.get("board").failing
+    finally:
+        daemon.close()
+
+
+def test_failing_for_a_duration_raises_the_alert_once_that_long_has_passed(tmp_path) -> None:
+    source = {
+        "name": "down",
+        "type": "feed",
+        "url": "http://127.0.0.1:9/feed.xml",
+        "health": {"failing_for": "30m", "severity": "red"},
+    }
+    daemon = Daemon(write_config(tmp_path, [source]))
+    try:
+        feed = daemon.config.sources[0]
+        down = RunOutcome(
+            0, 1, "GET http://127.0.0.1:9/feed.xml: connection refused", "unreachable"
+        )
+        t0 = utcnow().replace(microsecond=0)  # the store keeps whole seconds
+        for minutes in (0, 10, 20, 29):
+            assert daemon.pipeline.source_ran(feed, down, t0 + timedelta(minutes=minutes)) is None
+        event = daemon.pipeline.source_ran(feed, down, t0 + timedelta(minutes=30))
+        assert event is not None and event.alert.severity.value == "red"
+        assert event.alert.reasons[0] == (
+            "订阅源 down 连续 5 次抓取失败：网站无法访问（连接失败或超时），可能是网站宕机或网络不通"
+        )
+        assert event.alert.started_at == t0
+        # The same outage stays one alert across a restart of the daemon.
+        daemon.close()
+        daemon = Daemon(tmp_path / "yujing.yaml")
+        assert daemon.pipeline.source_ran(feed, down, t0 + timedelta(minutes=40)) is None
+        ok = RunOutcome(2, 0, None, None)
+        resolved = daemon.pipeline.source_ran(feed, ok, t0 + timedelta(minutes=45))
+        assert resolved is not None and resolved.event.value == "resolved"
+        assert resolved.alert.id == event.alert.id
+    finally:
+        daemon.close()
+
+
+def test_routes_may_match_source_alerts_by_kind_and_source(tmp_path) -> None:
+    from yujing.config import ConfigError
+
+    path = write_config(tmp_path, [{"name": "board", "type": "feed", "url": "http://x/f.xml"}])
+    good = yaml.safe_load(path.read_text(encoding="utf-8"))
+    good["notify"]["route"]["routes"][0]["matchers"] = ["kind=source", "source=board"]
+    path.write_text(yaml.safe_dump(good, allow_unicode=True), encoding="utf-8")
+    assert load_config(path).notify.route.routes[0].matchers == ["kind=source", "source=board"]
+    bad = yaml.safe_load(path.read_text(encoding="utf-8"))
+    bad["notify"]["route"]["routes"][0]["matchers"] = ["source=bord"]
+    path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match="did you mean 'board'"):
+        load_config(path)
+
+
+def test_status_shows_a_failing_source_with_its_reason_as_written(tmp_path) -> None:
+    source = {"name": "down", "type": "feed", "url": "http://127.0.0.1:9/feed.xml"}
+    path = write_config(tmp_path, [source])
+    daemon = Daemon(path)
+    try:
+        feed = daemon.config.sources[0]
+        # A reason holding what the console would take for markup, as a URL can.
+        error = "GET http://127.0.0.1:9/[bold]feed[/bold].xml: connection refused"
+        t0 = utcnow().replace(microsecond=0) - timedelta(hours=1)
+        for minutes in (0, 10):
+            run_id = daemon.store.runs.start("down")
+            daemon.store.runs.finish(run_id, 0, 0, 1, error)
+            down = RunOutcome(0, 1, error, "unreachable")
+            daemon.pipeline.source_ran(feed, down, t0 + timedelta(minutes=minutes))
+    finally:
+        daemon.close()
+    out = Console(width=300, record=True)
+    print_status(load_config(path), out)
+    text = out.export_text()
+    assert error in text
+    assert "failing ×2" in text and "failing since " in text
+
+
+def test_a_feed_whose_posts_failed_to_store_is_fetched_in_full_next_time(
+    tmp_path, in_reactor, monkeypatch
+) -> None:
+    modified = "Sat, 21 Nov 2026 08:00:00 GMT"
+    with Feed() as feed:
+        feed.add("c-1", "安心e生医疗险拒赔", "安心e生医疗险理赔被拒，客服推脱。", modified)
+        source = {"name": "tousu", "type": "feed", "url": feed.base + "/feed.xml", "delay": 0}
+        daemon = Daemon(write_config(tmp_path, [source]))
+        try:
+
+            def disk_full(post):
+                raise OSError("database or disk is full")
+
+            monkeypatch.setattr(daemon.pipeline, "accept", disk_full)
+            failed = run(in_reactor, daemon, "tousu")
+            assert failed.errors == 1 and daemon.store.posts.count() == 0
+            # Kept now, the validators would make the next poll a 304 and the entry lost.
+            assert daemon.store.validators.get("tousu").etag is None
+            monkeypatch.undo()
+            before = len(feed.requests)
+            assert run(in_reactor, daemon, "tousu").accepted == 1
+            [get] = [r for r in feed.requests[before:] if r.path == "/feed.xml"]
+            assert "If-None-Match" not in get.headers
+        finally:
+            daemon.close()

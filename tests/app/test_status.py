@@ -98,7 +98,7 @@ def test_status_uses_a_wide_terminal_too(tmp_path: Path) -> None:
     store.close()
     text = render(config, 200)
     [row] = [line for line in text.splitlines() if line.strip().startswith("hotline")]
-    assert row.split()[-3:] == ["3", "2", "0"]
+    assert row.split()[-4:] == ["3", "2", "0", "-"]  # items, new, errors, health
 
 
 def test_check_says_whether_the_daemon_is_collecting(tmp_path: Path) -> None:

@@ -181,18 +181,23 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == CURRENT
     upgraded = schema_of(path)
     # Migration 1 is the old schema: nothing is rebuilt. Later ones add indexes, the post
-    # aliases, silences and chat messages, and drop the text keys that dropped posts as
-    # duplicates of others'.
+    # aliases, silences, chat messages and crawl state, and drop the text keys that dropped
+    # posts as duplicates of others'.
     assert [name for name, _ in set(tables) - set(upgraded)] == ["dedup"]
     assert sorted(name for name, _ in set(upgraded) - set(tables)) == [
         "alerts_by_state",
         "chat_messages",
+        "crawl_seen",
+        "feed_validators",
         "outbox_by_alert",
         "post_aliases",
         "post_aliases_by_post",
         "silences",
         "silences_by_end",
+        "source_health",
+        "sqlite_autoindex_feed_validators_1",
         "sqlite_autoindex_silences_1",
+        "sqlite_autoindex_source_health_1",
     ]
     scored = a_post()
     assert store.posts.has(scored.post.id)

@@ -3,7 +3,10 @@
 The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
 
 1. A post whose id is stored, or linked to a stored post, is the same post again: skipped
-   before any work (re-crawled threads, re-polled feeds, a transcript file dropped twice).
+   before any work (re-crawled threads, re-polled feeds, a transcript file dropped twice),
+   unless it is stored under that id and now reads differently (an edited post, a thread
+   fetched again because its replies changed): then the stored row takes the new title, text
+   and reach, keeping its id, rowid, copy group and first publication time.
 2. It is understood (``detector.understand``) and identified against the recent posts
    (``detector.identity``, the rules are there):
 
@@ -47,6 +50,7 @@ class Intake:
         self.accepted = 0  # new posts committed
         self.known = 0  # ids seen before
         self.linked = 0  # the same post through another channel
+        self.updated = 0  # stored posts that read differently when fetched again
         self.catch_up()
 
     def catch_up(self) -> None:
@@ -70,12 +74,12 @@ class Intake:
         posts of it, is rebuilt from the store, so no post is ever linked to one that was
         never committed.
         """
-        counts = (self.accepted, self.known, self.linked)
+        counts = (self.accepted, self.known, self.linked, self.updated)
         try:
             with self.store.transaction():
                 return [self._accept(post) for post in batch]
         except BaseException:
-            self.accepted, self.known, self.linked = counts
+            self.accepted, self.known, self.linked, self.updated = counts
             self.identity = Identity()
             self.catch_up()
             raise
@@ -84,6 +88,7 @@ class Intake:
         posts = self.store.posts
         if posts.has(post.id):
             self.known += 1
+            self._update_if_edited(post)
             return False
         scored = self.understander.understand(post)
         self.catch_up()
@@ -99,6 +104,25 @@ class Intake:
         if rowid == self.identity.cursor + 1:
             self.identity.cursor = rowid  # nobody else wrote in between: nothing to read back
         self.accepted += 1
+        return True
+
+    def _update_if_edited(self, post: Post) -> bool:
+        doc = self.store.posts.get(post.id)
+        if doc is None:  # an alias: the post is stored under another id
+            return False
+        stored = ScoredPost.from_dict(doc)
+        was = stored.post
+        if (post.title, post.text, post.reach) == (was.title, was.text, was.reach):
+            return False  # the usual case, decided before any work
+        # A relative date ("3分钟前") read again is another time: the first reading stands.
+        edited = replace(post, published_at=was.published_at, author=post.author or was.author)
+        scored = replace(self.understander.understand(edited), text_id=stored.text_id)
+        now = scored.post  # normalised as the stored one was: compare like with like
+        if (now.title, now.text, now.reach) == (was.title, was.text, was.reach):
+            return False
+        if not self.store.posts.update(scored):
+            return False
+        self.updated += 1
         return True
 
     def _link(self, scored: ScoredPost, entry: Entry) -> bool:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from yujing.alerts import AlertEvent, AlertState
-from yujing.config import Config
+from yujing.config import Config, SourceBase
 from yujing.detector.burst import BurstDetector, detector_for
 from yujing.detector.identity import Identity
 from yujing.detector.lifecycle import Change, Lifecycle
@@ -24,6 +24,8 @@ from yujing.notifier.kibana import with_discover_link
 from yujing.records import Post, utcnow
 from yujing.store import Store
 
+from .health import KIND as SOURCE_KIND
+from .health import HealthChange, RunOutcome, SourceHealthWatch
 from .intake import Intake
 
 __all__ = ["Pipeline"]
@@ -59,7 +61,11 @@ class Pipeline:
         )
         self.journal = Journal(config.alerts_file) if config.alerts_file else None
         self.on_alert = on_alert
-        self.lifecycle = Lifecycle(store.alerts.all(AlertState.FIRING))
+        # The detector's open alerts; source-health alerts have a lifecycle of their own.
+        self.lifecycle = Lifecycle(
+            a for a in store.alerts.all(AlertState.FIRING) if a.kind != SOURCE_KIND
+        )
+        self.health = SourceHealthWatch(store)
 
     def detector_fits(self, config: Config) -> bool:
         """Whether this pipeline's detector (its learned state) serves ``config`` as it is."""
@@ -125,6 +131,26 @@ class Pipeline:
                 log.exception("announcing alert %s failed", event.id)
         return events
 
+    def source_ran(
+        self, source: SourceBase, run: RunOutcome, now: datetime | None = None
+    ) -> AlertEvent | None:
+        """Count a complete run of ``source``; a source-health alert's event when it fires or
+        resolves. The alert and its outbox rows commit with the run's count, as burst alerts."""
+        now = now or utcnow()
+        with self.store.transaction():
+            change: HealthChange | None = self.health.observe(source, run, now)
+            if change is None:
+                return None
+            self.store.alerts.save(change.alert)
+            if change.event is not None:
+                self.notifier.submit(change.event)
+        if change.event is not None:
+            try:
+                self._announce(change.event)
+            except Exception:
+                log.exception("announcing alert %s failed", change.event.id)
+        return change.event
+
     def _linked(self, change: Change) -> Change:
         """With ``kibana.url`` set, the alert carries a link to its posts in Discover."""
         kibana, es = self.config.kibana, self.config.elasticsearch
@@ -138,7 +164,8 @@ class Pipeline:
         """After the commit: the audit log line, the journal file and the caller's hook."""
         # The routed `log` receiver writes the full message; this line exists whatever the route.
         alert = event.alert
-        log.info("alert %s: %s [%s] %s", event.event, alert.product, alert.severity, alert.id)
+        subject = alert.product or alert.labels.get("source", "")
+        log.info("alert %s: %s [%s] %s", event.event, subject, alert.severity, alert.id)
         if self.journal is not None:
             self.journal.append(event.to_dict())
         if self.on_alert is not None:

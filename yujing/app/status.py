@@ -19,7 +19,7 @@ from yujing.alerts import AlertState
 from yujing.config import Config
 from yujing.printable import printable
 from yujing.records import utcnow
-from yujing.store import Alerts, Outbox, Posts, Runs, Silences, Store
+from yujing.store import Alerts, Outbox, Posts, Runs, Silences, SourceHealthLog, Store
 
 __all__ = ["health", "print_status"]
 
@@ -91,7 +91,7 @@ def print_status(config: Config, console: Console | None = None) -> None:
     console.print(f"[dim]store {escape(str(config.storage.path))}[/]")
     store = Store(config.storage.path)
     try:
-        _sources(store.runs, config, console)
+        _sources(store.runs, store.health, config, console)
         _products(store.posts, config, console)
         _alerts(store.alerts, config, console)
         _silences(store.silences, config, console)
@@ -100,8 +100,20 @@ def print_status(config: Config, console: Console | None = None) -> None:
         store.close()
 
 
-def _sources(history: Runs, config: Config, console: Console) -> None:
+def _health(name: str, log: dict) -> str:
+    """ "ok", or how many runs the source has failed: a broken source must not look quiet
+    (since when, and when it last worked, is said below the table)."""
+    h = log.get(name)
+    if h is None:
+        return "-"
+    if not h.failing:
+        return "[green]ok[/]"
+    return f"[red]failing ×{h.failures}[/]"
+
+
+def _sources(history: Runs, health: SourceHealthLog, config: Config, console: Console) -> None:
     runs = history.latest()
+    log = health.all()
     table = _table(f"Sources (times in {config.timezone})")
     table.add_column("source", overflow="fold")
     table.add_column("type", no_wrap=True)
@@ -109,6 +121,7 @@ def _sources(history: Runs, config: Config, console: Console) -> None:
     table.add_column("last run", no_wrap=True)
     for col in ("items", "new", "errors"):
         table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("health", no_wrap=True)
     names = [s.name for s in config.sources] + sorted(set(runs) - {s.name for s in config.sources})
     kinds = {s.name: (s.type, _every(s.interval)) for s in config.sources}
     errors: list[tuple[str, str]] = []
@@ -123,9 +136,15 @@ def _sources(history: Runs, config: Config, console: Console) -> None:
             str(run.items) if run else "-",
             str(run.accepted) if run else "-",
             f"[red]{run.errors}[/]" if run and run.errors else ("0" if run else "-"),
+            _health(name, log),
         )
         if run and run.last_error:
             errors.append((name, run.last_error))
+        h = log.get(name)
+        if h is not None and h.failing:
+            since = _local(h.failing_since, config)
+            ok = _local(h.last_success_at, config) if h.last_success_at else "never"
+            errors.append((name, f"failing since {since}; last worked {ok}"))
     console.print(table)
     # Errors are long (a URL and what the site said): below the table, wrapped, not cut.
     for name, error in errors:
@@ -167,7 +186,7 @@ def _alerts(alerts: Alerts, config: Config, console: Console) -> None:
         style = SEVERITY_STYLE.get(a.severity.value, "")
         table.add_row(
             f"[{style}]{a.severity.label} {a.severity.value}[/]",
-            _shown(a.product),
+            _shown(a.product or f"source {a.labels.get('source', '')}"),
             _local(a.started_at, config),
             _local(a.updated_at, config),
             str(a.burst.count) if a.burst else "",

@@ -19,8 +19,9 @@ __all__ = ["LABELS", "label_values", "matcher_problem", "matcher_problems"]
 
 # Every label an alert event can carry, with what it means (the README lists these).
 LABELS: dict[str, str] = {
-    "kind": "what raised the alert: burst",
-    "product": "the product's id, from products:",
+    "kind": "what raised the alert: burst (complaints), source (a source failing)",
+    "product": "the product's id, from products:, on burst alerts",
+    "source": "the source's name, from sources:, on source-health alerts",
     "category": "a complaint category's id, on category alerts only",
     "severity": "blue, yellow, orange, red",
     "state": "firing, resolved",
@@ -29,7 +30,7 @@ LABELS: dict[str, str] = {
     "new_terms": "newly frequent words, comma-separated",
 }
 _FIXED = {
-    "kind": ("burst",),
+    "kind": ("burst", "source"),
     "severity": ("blue", "yellow", "orange", "red"),
     "state": ("firing", "resolved"),
     "event": ("firing", "updated", "escalated", "resolved"),
@@ -37,9 +38,22 @@ _FIXED = {
 _PLAIN = re.compile(r"^[\w.-]+$")  # an alternative of a regex that is a literal value
 
 
-def label_values(products: list[str], categories: list[str]) -> dict[str, tuple[str, ...]]:
+def label_values(
+    products: list[str], categories: list[str], sources: list[str] | None = None
+) -> dict[str, tuple[str, ...]]:
     """The values each label with a known set of values can take under this config."""
-    return {**_FIXED, "product": tuple(products), "category": tuple(categories)}
+    values = {**_FIXED, "product": tuple(products), "category": tuple(categories)}
+    if sources:
+        values["source"] = tuple(sources)
+    return values
+
+
+def _config_values(config: Any) -> dict[str, tuple[str, ...]]:
+    return label_values(
+        [p.id for p in config.products],
+        [c.id for c in config.categories],
+        [s.name for s in config.sources],
+    )
 
 
 def _guess(word: str, choices: list[str] | tuple[str, ...]) -> str:
@@ -89,13 +103,12 @@ def matcher_problem(text: str, config: Any) -> str | None:
         matcher = parse_matcher(text)
     except ValueError as exc:
         return str(exc)
-    values = label_values([p.id for p in config.products], [c.id for c in config.categories])
-    return _problem(matcher, values)
+    return _problem(matcher, _config_values(config))
 
 
 def matcher_problems(config: Any) -> list[tuple[tuple[Any, ...], str]]:
     """(path of the matcher, problem) for each matcher that can never do what it says."""
-    values = label_values([p.id for p in config.products], [c.id for c in config.categories])
+    values = _config_values(config)
     out = []
     for path, matchers in _matcher_lists(config):
         for i, text in enumerate(matchers):

@@ -1,7 +1,8 @@
 """The embedded store: one SQLite file in WAL mode.
 
 It holds posts (a post is accepted once its row is committed) and their aliases, crawl runs,
-detector state, alerts, the delivery outbox, silences and chat conversations, one module and one small class per
+detector state, alerts, the delivery outbox, silences, chat conversations and crawl state
+(entries fetched, feed validators, source health), one module and one small class per
 concern over a shared connection. ``Store`` opens the file and migrates its schema
 (``migrations``); a file written by
 a newer yujing is refused with ``SchemaTooNew``.
@@ -9,8 +10,10 @@ a newer yujing is refused with ``SchemaTooNew``.
 
 from .alerts import Alerts
 from .chat import ChatMessage, ChatMessages
+from .crawls import Crawled, FeedValidators, Seen, Validators
 from .db import Rollback, Transaction
 from .facade import Store
+from .health import Health, SourceHealthLog
 from .migrations import SchemaTooNew
 from .outbox import Outbox, OutboxItem
 from .posts import Posts
@@ -33,4 +36,10 @@ __all__ = [
     "Transaction",
     "Rollback",
     "SchemaTooNew",
+    "Crawled",
+    "Seen",
+    "FeedValidators",
+    "Validators",
+    "Health",
+    "SourceHealthLog",
 ]

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from .alerts import Alerts
 from .chat import ChatMessages
+from .crawls import Crawled, FeedValidators
 from .db import Transaction, connect
+from .health import SourceHealthLog
 from .migrations import check_readable, migrate
 from .outbox import Outbox
 from .posts import Posts
@@ -41,6 +43,9 @@ class Store:
         self.outbox = Outbox(self.db)
         self.silences = Silences(self.db)
         self.chat = ChatMessages(self.db)
+        self.crawled = Crawled(self.db)
+        self.validators = FeedValidators(self.db)
+        self.health = SourceHealthLog(self.db)
 
     def transaction(self) -> Transaction:
         """All writes inside commit together or not at all (nested: a savepoint)."""

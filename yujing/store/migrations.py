@@ -165,12 +165,41 @@ CREATE TABLE IF NOT EXISTS chat_messages (
 ) WITHOUT ROWID;
 """
 
+V6_CRAWL_STATE = """
+-- What each source's crawls have fetched: a list entry (thread URL, feed entry id) with what its
+-- entry showed then (reply count, last reply), so a repeat crawl fetches only the new and the
+-- changed, and stops paging at a list page it has seen.
+CREATE TABLE IF NOT EXISTS crawl_seen (
+    source TEXT NOT NULL,
+    key TEXT NOT NULL,
+    signature TEXT,
+    fetched_at TEXT NOT NULL,
+    PRIMARY KEY (source, key)
+) WITHOUT ROWID;
+-- A feed's validators (ETag, Last-Modified) from its last complete fetch: sent back, so an
+-- unchanged feed answers 304.
+CREATE TABLE IF NOT EXISTS feed_validators (
+    source TEXT PRIMARY KEY,
+    etag TEXT,
+    last_modified TEXT
+);
+-- Each source's health: failed runs in a row, since when, why, and its last run that worked.
+CREATE TABLE IF NOT EXISTS source_health (
+    source TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL DEFAULT 0,
+    failing_since TEXT,
+    reason TEXT,
+    last_success_at TEXT
+);
+"""
+
 MIGRATIONS: list[Migration] = [
     sql(V1_SCHEMA),  # 1: posts, dedup, source_runs, state, alerts, outbox
     sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
     sql(V3_IDENTITY),  # 3: identity by id: no text keys; aliases of posts seen twice
     sql(V4_SILENCES),  # 4: silences
     sql(V5_CHAT_MESSAGES),  # 5: a chat message per receiver and alert
+    sql(V6_CRAWL_STATE),  # 6: crawl state per source: entries fetched, feed validators, health
 ]
 
 

@@ -78,6 +78,24 @@ class Posts:
             return self._link(alias, post.id)
         return False
 
+    def update(self, scored: ScoredPost) -> bool:
+        """The stored post ``scored.post.id`` as it reads now (an edited post): its fields and
+        products change, its id and rowid do not, so readers past it (the detector) never
+        count it twice. False if it is not stored."""
+        post = scored.post
+        with Transaction(self._db):
+            cur = self._db.execute(
+                "UPDATE posts SET source=?, url=?, author=?, published_at=?, fetched_at=?,"
+                " sentiment=?, collective=?, reach=?, doc=? WHERE id=?",
+                (*self._columns(scored), post.id),
+            )
+            if cur.rowcount == 0:
+                raise Rollback
+            self._db.execute("DELETE FROM post_products WHERE post_id=?", (post.id,))
+            self._products(scored)
+            return True
+        return False
+
     def aliases(self, post_id: str) -> list[tuple[str, str, str]]:
         """(id, source, url) of each other sighting linked to the stored post."""
         rows = self._db.execute(

@@ -1,4 +1,10 @@
-"""Collecting: each enabled source is a scheduled job that runs one crawl or one inbox pass."""
+"""Collecting: each enabled source is a scheduled job that runs one crawl or one inbox pass.
+
+Crawls carry their state in the store: forum crawls are incremental (the entries fetched,
+``store.crawled``), feeds are polled with conditional GETs (``store.validators``), and every
+complete run counts toward the source's health (``Pipeline.source_ran``), which raises a
+source-health alert when a source keeps failing.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,11 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from yujing.config import Config, TranscriptSource
+from yujing.config import Config, FeedSource, TranscriptSource
 from yujing.printable import printable
 from yujing.records import Post, post_id, utcnow
 
+from ..health import RunOutcome
 from . import Component, Reload
 
 __all__ = ["Sources", "SourceReport"]
@@ -31,6 +38,7 @@ class SourceReport:
     accepted: int
     errors: int
     last_error: str | None
+    problem: str | None = None  # the last error's kind, for the health alert's words
 
 
 class Sources(Component):
@@ -120,12 +128,19 @@ class Sources(Component):
             raise
         except Exception as exc:
             log.exception("source %s failed", name)  # the failure's one log line
-            report = SourceReport(name, 0, 0, 1, f"{type(exc).__name__}: {exc}")
+            report = SourceReport(name, 0, 0, 1, f"{type(exc).__name__}: {exc}", "other")
             logged = True
         else:
             logged = False
         report = replace(report, last_error=self._shown(report.last_error))
         runs.finish(run_id, report.items, report.accepted, report.errors, report.last_error)
+        try:
+            daemon.pipeline.source_ran(
+                source,
+                RunOutcome(report.items, report.errors, report.last_error, report.problem),
+            )
+        except Exception:  # the run is recorded; a health alert that fails must not stop it
+            log.exception("recording the health of source %s failed", name)
         if report.last_error and not logged:
             log.warning("source %s: %s", name, report.last_error)
         # A run that brought nothing new is the normal case between waves: the log stays quiet.
@@ -154,9 +169,12 @@ class Sources(Component):
 
     async def _crawl(self, source: Any) -> tuple[SourceReport, bool]:
         """One crawl; True when it was cut short by a shutdown."""
+        from yujing.crawlers.incremental import StoredMemory
         from yujing.crawlers.run import crawl_source
 
         daemon = self.daemon
+        store = daemon.store
+        feed = isinstance(source, FeedSource)
         result = await crawl_source(
             source,
             daemon.pipeline.accept,
@@ -165,12 +183,22 @@ class Sources(Component):
             settings_overrides={
                 "LOG_LEVEL": daemon.scrapy_log_level,
                 "YUJING_KNOWN_URL": self._known_url(source.name),
+                "YUJING_CRAWL_MEMORY": StoredMemory(store.crawled, source.name),
+                "YUJING_FEED_VALIDATORS": store.validators.get(source.name) if feed else None,
             },
             # A keyword source searches every product's name and aliases.
             keywords=[t for p in daemon.config.products for t in (p.name, *p.aliases)],
         )
+        if feed and result.ok and result.validators is not None:
+            # Only once every entry is stored: a 304 next time must not skip a lost one.
+            store.validators.set(source.name, result.validators)
         report = SourceReport(
-            source.name, result.items, result.accepted, result.errors, result.last_error
+            source.name,
+            result.items,
+            result.accepted,
+            result.errors,
+            result.last_error,
+            result.problem,
         )
         return report, result.finished_reason == "shutdown"
 
@@ -190,6 +218,7 @@ class Sources(Component):
         from yujing.crawlers.inbox import InboxSinkError
 
         problems: list[str] = []
+        problem: str | None = None
         sink = _LoopSink(self.daemon, asyncio.get_running_loop())
         self._sinks.add(sink)
         try:
@@ -198,15 +227,19 @@ class Sources(Component):
             # Files whose posts could not be stored stay in the inbox and are retried next run.
             result = exc.result
             problems += [f"{file}: {err}" for file, err in exc.failed]
+            problem = "store"
         finally:
             self._sinks.discard(sink)
         problems += [reason for _, reason in result.quarantined]
+        if result.quarantined and problem is None:
+            problem = "quarantined"
         return SourceReport(
             source.name,
             items=result.posts,
             accepted=result.accepted,
             errors=len(problems),
             last_error="; ".join(problems) or None,
+            problem=problem,
         )
 
     def _inbox(self, source: TranscriptSource) -> Any:

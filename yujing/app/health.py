@@ -1,0 +1,145 @@
+"""Source health: a source that keeps failing raises an alert, and resolves it once it works.
+
+"No complaints" and "the crawler is broken" must not look the same. Every complete run of a
+source is counted in the store (``store.health``): failed runs in a row, since when, why. When
+a source has failed ``health.failures`` runs in a row (or, with ``health.failing_for``, for that
+long) a source-health alert fires (labels ``kind=source``, ``source=<name>``) and goes to the
+receivers through the same notifier as burst alerts; the next run that works resolves it.
+
+A run fails when it counts an error: a page that cannot be fetched, a redirect loop, a list page
+whose ``list.link`` matches nothing (a changed layout), a feed that is not one. The reasons are
+Chinese, as every message people read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from yujing.alerts import Alert, AlertEvent, AlertState, EventKind, Severity
+from yujing.config import SourceBase
+from yujing.records import format_time
+from yujing.store import Health, Store
+
+__all__ = ["HealthChange", "SourceHealthWatch", "RunOutcome", "KIND", "describe_problem"]
+
+KIND = "source"
+
+SOURCE_KINDS = {"forum": "论坛", "feed": "订阅源", "api": "接口", "transcripts": "通话记录"}
+PROBLEMS = {
+    "no_items": "列表页选择器 list.link 没有匹配到任何内容，可能是网站改版",
+    "redirect_loop": "页面重定向循环（一直跳转，打不开），可能是网站改版或拦截了抓取",
+    "unreachable": "网站无法访问（连接失败或超时），可能是网站宕机或网络不通",
+    "http": "网站返回错误状态码",
+    "not_a_feed": "返回的内容不是 RSS/Atom 订阅源",
+    "not_json": "接口返回的内容不是 JSON",
+    "no_item_list": "接口返回的数据中 items 指向的不是列表，可能是接口改版",
+    "undecodable": "无法确定页面的字符编码",
+    "parse": "解析页面时出错",
+    "store": "保存帖子时出错",
+    "quarantined": "有文件无法读取，已移入隔离目录",
+}
+
+
+def describe_problem(problem: str | None) -> str:
+    return PROBLEMS.get(problem or "", "抓取出错")
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """What a complete run of a source says about its health."""
+
+    items: int
+    errors: int
+    last_error: str | None
+    problem: str | None  # ``crawlers.spiders.base.Problem`` of the last error
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+
+@dataclass(frozen=True, slots=True)
+class HealthChange:
+    alert: Alert  # to store
+    event: AlertEvent | None  # to tell
+
+
+def _subject(source: SourceBase) -> str:
+    return f"{SOURCE_KINDS.get(getattr(source, 'type', ''), '数据源')} {source.name}"
+
+
+class SourceHealthWatch:
+    """Counts each run of a source and names the source-health alert's changes."""
+
+    def __init__(self, store: Store):
+        self.store = store
+
+    def observe(self, source: SourceBase, run: RunOutcome, now: datetime) -> HealthChange | None:
+        """Record one complete run; the alert's change, if any (the caller stores and tells)."""
+        health = self.store.health.record(source.name, ok=run.ok, reason=run.last_error, at=now)
+        firing = self.store.alerts.firing(f"{KIND}:{source.name}")
+        if run.ok:
+            if firing is None:
+                return None
+            resolved = firing.resolve(
+                now, reason=f"{_subject(source)} 已恢复正常，本次抓取 {run.items} 条"
+            )
+            return HealthChange(resolved, AlertEvent(EventKind.RESOLVED, resolved))
+        if firing is not None:  # still failing: the latest numbers, no new message
+            return HealthChange(self._alert(source, run, health, now, firing), None)
+        if not self._due(source, health, now):
+            return None
+        alert = self._alert(source, run, health, now, None)
+        return HealthChange(alert, AlertEvent(EventKind.FIRING, alert))
+
+    def _due(self, source: SourceBase, health: Health, now: datetime) -> bool:
+        rule = source.health
+        if rule.failing_for is not None:
+            since = health.failing_since or now
+            return (now - since).total_seconds() >= rule.failing_for
+        return health.failures >= rule.failures
+
+    def _alert(
+        self,
+        source: SourceBase,
+        run: RunOutcome,
+        health: Health,
+        now: datetime,
+        firing: Alert | None,
+    ) -> Alert:
+        subject = _subject(source)
+        reasons = [f"{subject} 连续 {health.failures} 次抓取失败：{describe_problem(run.problem)}"]
+        if run.last_error:
+            reasons.append(f"最近一次错误：{run.last_error}")
+        if health.last_success_at is not None:
+            reasons.append(f"上次成功抓取：{format_time(health.last_success_at)}")
+        else:
+            reasons.append("启动以来还没有成功抓取过")
+        started = health.failing_since or now
+        labels = {
+            "kind": KIND,
+            "source": source.name,
+            # Read by the message title in place of a product's name.
+            "product_name": subject,
+        }
+        annotations = {"failures": str(health.failures), "problem": run.problem or ""}
+        if firing is not None:
+            return replace(
+                firing,
+                updated_at=now,
+                reasons=tuple(reasons),
+                annotations={**firing.annotations, **annotations},
+            )
+        key = f"{KIND}:{source.name}"
+        return Alert(
+            key=key,
+            id=f"{key}@{started:%Y%m%dT%H%M%SZ}",
+            severity=Severity(source.health.severity),
+            state=AlertState.FIRING,
+            started_at=started,
+            updated_at=now,
+            labels=labels,
+            reasons=tuple(reasons),
+            annotations=annotations,
+        )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -19,28 +18,10 @@ from .silence_cli import add_silence_parser
 __all__ = ["main"]
 
 
-class _ZoneFormatter(logging.Formatter):
-    """Log times in the team's time zone, whatever the machine's (UTC in containers)."""
+def _setup_logging(verbose: bool, tz: tzinfo | None = None, fmt: str = "text") -> None:
+    from .logs import setup_logging
 
-    def __init__(self, fmt: str, tz: tzinfo | None):
-        super().__init__(fmt)
-        self.tz = tz
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
-        return datetime.fromtimestamp(record.created, self.tz).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _setup_logging(verbose: bool, tz: tzinfo | None = None) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(_ZoneFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", tz))
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler])
-    # Scrapy and the scheduler are chatty. A failing source is reported once per run by the
-    # daemon (and in `yujing status`), so Scrapy's own retry tracebacks only show with -v; a run
-    # skipped because the previous one is still going is normal, not a warning.
-    quiet = {"scrapy": logging.CRITICAL, "apscheduler": logging.ERROR, "twisted": logging.ERROR}
-    for name in ("scrapy", "apscheduler", "twisted", "elastic_transport", "urllib3", "jieba"):
-        level = logging.DEBUG if verbose else quiet.get(name, logging.WARNING)
-        logging.getLogger(name).setLevel(level)
+    setup_logging(verbose, tz, "json" if fmt == "json" else "text")
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -75,7 +56,7 @@ def _load_or_exit(path: str | None):
 
 def cmd_run(args: argparse.Namespace) -> int:
     path, config = _load_or_exit(args.config)
-    _setup_logging(args.verbose, config.tz)
+    _setup_logging(args.verbose, config.tz, args.log_format or config.logging.format)
     from .daemon import Daemon, run_in_reactor
 
     async def main() -> None:
@@ -217,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the daemon")
     config_arg(p)
+    p.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default=None,
+        help="text: readable lines; json: one JSON object per line (default: the config's "
+        "logging.format, else text)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", help="validate a config file; exit 1 if invalid")

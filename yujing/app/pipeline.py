@@ -122,7 +122,14 @@ class Pipeline:
         """After the commit: the audit log line, the journal file and the caller's hook."""
         # The routed `log` receiver writes the full message; this line exists whatever the route.
         alert = event.alert
-        log.info("alert %s: %s [%s] %s", event.event, alert.product, alert.severity, alert.id)
+        log.info(
+            "alert %s: %s [%s] %s",
+            event.event,
+            alert.product,
+            alert.severity,
+            alert.id,
+            extra={"alert": alert.key, "alert_id": alert.id, "severity": alert.severity.value},
+        )
         if self.journal is not None:
             self.journal.append(event.to_dict())
         if self.on_alert is not None:

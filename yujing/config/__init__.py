@@ -26,7 +26,7 @@ from .notify import (
     WebhookReceiver,
     WeComReceiver,
 )
-from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
+from .services import PUBLIC_SALTS, Elasticsearch, Http, Logging, Privacy, Storage, listen_address
 from .sources import (
     DetailSelectors,
     FeedSource,
@@ -58,10 +58,12 @@ __all__ = [
     "FileReceiver",
     "ForumSource",
     "HttpSourceBase",
+    "Http",
     "HttpUrl",
     "InhibitRule",
     "ListSelectors",
     "LogReceiver",
+    "Logging",
     "Notify",
     "PUBLIC_SALTS",
     "Privacy",
@@ -80,6 +82,7 @@ __all__ = [
     "WebhookReceiver",
     "format_validation",
     "http_url",
+    "listen_address",
     "load_config",
     "parse_duration",
     "selector_problems",

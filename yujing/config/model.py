@@ -11,7 +11,7 @@ from pydantic import field_validator, model_validator
 from .base import Strict
 from .detection import Categories, Detection, Product
 from .notify import Notify
-from .services import Elasticsearch, Privacy, Storage
+from .services import Elasticsearch, Http, Logging, Privacy, Storage
 from .sources import Source
 
 __all__ = ["Config"]
@@ -29,6 +29,8 @@ class Config(Strict):
     detection: Detection = Detection()
     notify: Notify = Notify()
     elasticsearch: Elasticsearch | None = None
+    http: Http = Http()
+    logging: Logging = Logging()
 
     @field_validator("timezone")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from .alerts import Alerts
@@ -10,6 +11,7 @@ from .db import Transaction, connect
 from .migrations import check_readable, migrate
 from .outbox import Outbox
 from .posts import Posts
+from .retention import Retention
 from .runs import Runs
 from .silences import Silences
 from .state import State
@@ -41,10 +43,19 @@ class Store:
         self.outbox = Outbox(self.db)
         self.silences = Silences(self.db)
         self.chat = ChatMessages(self.db)
+        self.retention = Retention(self.db)
 
     def transaction(self) -> Transaction:
         """All writes inside commit together or not at all (not re-entrant)."""
         return Transaction(self.db)
+
+    def size_bytes(self) -> int:
+        """The file and its write-ahead log, as they take space on disk now."""
+        total = 0
+        for suffix in ("", "-wal"):
+            with contextlib.suppress(OSError):  # no log yet, or an in-memory store
+                total += Path(f"{self.path}{suffix}").stat().st_size
+        return total
 
     def close(self) -> None:
         self.db.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from yujing.records import post_id, utcnow
 
 from . import Component, Reload
 
-__all__ = ["Sources", "SourceReport"]
+__all__ = ["RunLog", "Sources", "SourceReport"]
 
 log = logging.getLogger("yujing.daemon")
 
@@ -32,12 +33,41 @@ class SourceReport:
     last_error: str | None
 
 
+class RunLog:
+    """What a source's runs put in the log: quiet when nothing happens, each failure once.
+
+    A run that brought posts is an INFO line; one that found nothing new is DEBUG. An error
+    is a WARNING the first time it is seen (with its traceback when the run crashed); the
+    same error again on the next runs is DEBUG, and the first good run after it says the
+    source recovered. ``yujing status`` and ``/metrics`` keep every run's outcome.
+    """
+
+    def __init__(self) -> None:
+        self._failing: dict[str, str] = {}  # source -> the error last logged
+
+    def tell(self, report: SourceReport, crash: Exception | None = None) -> None:
+        name, fields = report.source, {"source": report.source}
+        error = report.last_error
+        if error is not None and self._failing.get(name) != error:
+            self._failing[name] = error
+            log.warning("source %s: %s", name, error, exc_info=crash, extra=fields)
+        elif error is not None:
+            log.debug("source %s: still %s", name, error, extra=fields)
+        elif self._failing.pop(name, None) is not None:
+            log.info("source %s recovered", name, extra=fields)
+        level = logging.INFO if report.accepted else logging.DEBUG
+        log.log(
+            level, "source %s: %d items, %d new", name, report.items, report.accepted, extra=fields
+        )
+
+
 class Sources(Component):
     def __init__(self, daemon: Any):
         super().__init__(daemon)
         self.scheduler: AsyncIOScheduler | None = None
         self._inboxes: dict[str, Any] = {}
         self._active: set[asyncio.Task[Any]] = set()  # source runs in progress
+        self._told = RunLog()
 
     # ------------------------------------------------------------ scheduling
 
@@ -96,6 +126,8 @@ class Sources(Component):
             task.add_done_callback(self._active.discard)
         runs = daemon.store.runs
         run_id = runs.start(name)
+        started = time.monotonic()
+        crash: Exception | None = None
         try:
             if isinstance(source, TranscriptSource):
                 report = self._collect_inbox(source)
@@ -115,12 +147,11 @@ class Sources(Component):
             runs.finish(run_id, 0, 0, 0, "interrupted by shutdown", complete=False)
             raise
         except Exception as exc:
-            log.exception("source %s failed", name)
+            crash = exc
             report = SourceReport(name, 0, 0, 1, f"{type(exc).__name__}: {exc}")
         runs.finish(run_id, report.items, report.accepted, report.errors, report.last_error)
-        if report.last_error:
-            log.warning("source %s: %s", name, report.last_error)
-        log.info("source %s: %d items, %d new", name, report.items, report.accepted)
+        daemon.metrics.source_run(report, time.monotonic() - started, time.time())
+        self._told.tell(report, crash)
         if daemon.on_source is not None:
             daemon.on_source(report)
         if report.accepted:

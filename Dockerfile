@@ -18,4 +18,9 @@ RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels && mkdir -p /app/
 COPY config /app/config
 ENV YUJING_CONFIG_DIR=/app/config
 STOPSIGNAL SIGTERM
+# /metrics, /healthz and /readyz (config/docker.yaml listens on 0.0.0.0:9414 inside the container).
+EXPOSE 9414
+# Liveness: the daemon's loop answers. A config that moves http.listen must move this too.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:9414/healthz', timeout=4)"]
 CMD ["yujing", "run", "--config", "/app/config/docker.yaml"]

@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
+from testkit.fakes.elasticsearch import FakeElasticsearch
 from yujing.alerts import Alert, AlertEvent, AlertState, EventKind, Severity
 from yujing.app.components.sources import RunLog, SourceReport
 from yujing.app.logs import JsonFormatter
 from yujing.config import Config
 from yujing.notifier.dispatch import Notifier
-from yujing.records import utcnow
+from yujing.records import Post, utcnow
 from yujing.store import Store
 
 
@@ -145,3 +146,101 @@ def test_a_delivery_failing_on_every_retry_is_logged_once(
     )
     assert shown[0].alert == "burst:anxin-e" and shown[0].receiver == "chat"
     store.close()
+
+
+QUIET_CONFIG = """
+storage: {{path: {db}}}
+alerts_file: null
+http: {{listen: null}}
+products:
+  - {{id: anxin-e, name: 安心e生医疗险}}
+sources:
+  - name: downforum
+    type: forum
+    url: http://127.0.0.1:{port}/list
+    interval: 1s
+    delay: 0
+    list: {{link: "a::attr(href)"}}
+    detail: {{title: "h1::text", text: "div.body"}}
+  - name: hotline
+    type: transcripts
+    path: {inbox}
+    interval: 1s
+elasticsearch:
+  hosts: ["{es}"]
+"""
+
+
+def test_the_running_daemon_is_quiet_when_nothing_happens_and_tells_each_failure_once(
+    tmp_path: Path, reactor_thread, caplog: pytest.LogCaptureFixture
+) -> None:
+    import asyncio
+    import socket
+    import time
+
+    from yujing.app.components.indexing import Indexing
+    from yujing.app.daemon import Daemon
+
+    with socket.socket() as s:  # a port nobody listens on: the forum is down
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "inbox").mkdir()
+    es = FakeElasticsearch().start()
+    es.fail(401)  # refused at once, so each pass fails fast (no node backoff to wait through)
+    cfg = tmp_path / "yujing.yaml"
+    text = QUIET_CONFIG.format(db=tmp_path / "y.db", port=port, inbox=tmp_path / "inbox", es=es.url)
+    cfg.write_text(text, "utf-8")
+    daemon = Daemon(cfg)
+    runs = lambda source: daemon.store.db.execute(  # noqa: E731
+        "SELECT count(*) FROM source_runs WHERE source=? AND finished_at IS NOT NULL", (source,)
+    ).fetchone()[0]
+    indexing = daemon.get(Indexing)
+    at = utcnow()
+    post = Post("hotline", "call:1", "hotline:1", None, "", "安心e生理赔被拒", at, at)
+    assert daemon.pipeline.accept(post)  # a post waiting to be indexed
+    until = asyncio.Event()
+
+    async def serve() -> None:
+        await daemon.serve(until=until)
+
+    with caplog.at_level(logging.INFO):
+        future = asyncio.run_coroutine_threadsafe(serve(), reactor_thread.loop)
+        try:
+            deadline = time.monotonic() + 60
+            # Two runs of the down forum: the second fails as the first did.
+            while runs("downforum") < 2 or runs("hotline") < 3:
+                assert time.monotonic() < deadline, "runs of each source"
+                time.sleep(0.2)
+            for _ in range(3):  # three indexing passes against the down cluster
+                asyncio.run_coroutine_threadsafe(
+                    indexing.index_posts(), reactor_thread.loop
+                ).result(60)
+        finally:
+            reactor_thread.loop.call_soon_threadsafe(until.set)
+            future.result(60)
+            es.stop()
+    shown = [(r.levelname, r.getMessage()) for r in caplog.records if r.name.startswith("yujing")]
+    assert es.requests, "the indexer tried the cluster"
+    # Nothing found, nothing said: no line per run of the empty inbox or the down forum.
+    assert not [m for _, m in shown if "items," in m], shown
+    down = [m for lv, m in shown if lv == "WARNING" and m.startswith("source downforum:")]
+    assert len(down) == 1 and "connection refused" in down[0].lower(), shown
+    indexing_failed = [m for lv, m in shown if "indexing posts into Elasticsearch failed" in m]
+    assert len(indexing_failed) == 1, shown
+
+
+def test_the_elasticsearch_clients_retry_warnings_are_kept_out_unless_verbose() -> None:
+    from yujing.app.logs import setup_logging
+
+    names = ("elastic_transport", "scrapy", "twisted", "apscheduler", "urllib3", "jieba")
+    saved = {n: logging.getLogger(n).level for n in names}
+    try:
+        setup_logging(verbose=False)
+        # "Retrying request after failure", "Node ... has failed": the indexer says it once.
+        assert not logging.getLogger("elastic_transport.transport").isEnabledFor(logging.WARNING)
+        assert logging.getLogger("elastic_transport").isEnabledFor(logging.ERROR)
+        setup_logging(verbose=True)
+        assert logging.getLogger("elastic_transport.transport").isEnabledFor(logging.DEBUG)
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

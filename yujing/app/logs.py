@@ -72,7 +72,13 @@ def setup_logging(
     # Scrapy and the scheduler are chatty. A failing source is reported once per run by the
     # daemon (and in `yujing status`), so Scrapy's own retry tracebacks only show with -v; a run
     # skipped because the previous one is still going is normal, not a warning.
-    quiet = {"scrapy": logging.CRITICAL, "apscheduler": logging.ERROR, "twisted": logging.ERROR}
+    # The Elasticsearch client warns at each retry of each request; the indexer says it once.
+    quiet = {
+        "scrapy": logging.CRITICAL,
+        "apscheduler": logging.ERROR,
+        "twisted": logging.ERROR,
+        "elastic_transport": logging.ERROR,
+    }
     for name in ("scrapy", "apscheduler", "twisted", "elastic_transport", "urllib3", "jieba"):
         level = logging.DEBUG if verbose else quiet.get(name, logging.WARNING)
         logging.getLogger(name).setLevel(level)

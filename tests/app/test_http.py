@@ -235,7 +235,7 @@ def test_another_part_adds_its_own_routes(tmp_path: Path, reactor_thread) -> Non
     def broken(request: HttpRequest) -> HttpResponse:
         raise RuntimeError("secret-ish internal detail")
 
-    http.route("POST", "/push/hotline", push)
+    http.route("POST", "/push/hotline", push, max_body=64)
     http.route("GET", "/broken", broken)
     with serving(daemon, reactor_thread):
         base = f"http://127.0.0.1:{http.port}"
@@ -251,6 +251,8 @@ def test_another_part_adds_its_own_routes(tmp_path: Path, reactor_thread) -> Non
         )
         assert request.body == body and request.client == "127.0.0.1"
         assert get(base + "/push/hotline")[0] == 405
+        status, _, answer = get(base + "/push/hotline", method="POST", body=b"x" * 65)
+        assert (status, answer) == (413, b"request body too large\n") and len(received) == 1
         status, _, answer = get(base + "/broken")
         assert status == 500 and b"detail" not in answer
 
@@ -300,3 +302,35 @@ def test_a_bad_listen_address_names_file_line_and_field(tmp_path: Path) -> None:
         load_config(path)
     [problem] = info.value.problems
     assert problem.startswith(f"{path}:6: http.listen: expected host:port, like 127.0.0.1:9414")
+
+
+def test_a_reload_moves_the_server_to_its_new_address(tmp_path: Path, reactor_thread) -> None:
+    path = write_config(tmp_path)
+    daemon = Daemon(path)
+    http = daemon.get(HttpServer)
+    with serving(daemon, reactor_thread):
+        first = http.port
+        assert get(f"http://127.0.0.1:{first}/healthz")[0] == 200
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            second = s.getsockname()[1]
+        path.write_text(
+            path.read_text("utf-8").replace('"127.0.0.1:0"', f'"127.0.0.1:{second}"'), "utf-8"
+        )
+        reload = asyncio.run_coroutine_threadsafe(_call(daemon.reload), reactor_thread.loop)
+        assert reload.result(30) is True
+        assert wait_for(lambda: http.port == second, "the new port")
+        assert get(f"http://127.0.0.1:{second}/healthz")[0] == 200
+        wait_for(lambda: _refused(f"http://127.0.0.1:{first}/healthz"), "the old port closed")
+
+
+async def _call(func: Callable[[], Any]) -> Any:
+    return func()
+
+
+def _refused(url: str) -> bool:
+    try:
+        get(url)
+    except urllib.error.URLError:
+        return True
+    return False

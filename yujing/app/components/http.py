@@ -40,6 +40,9 @@ __all__ = ["HttpRequest", "HttpResponse", "HttpServer", "Handler", "readiness"]
 log = logging.getLogger("yujing.http")
 
 PROBE_KEY = "daemon.ready_probe"
+# Bodies past this are refused unread. Twisted keeps a body over 100 KB in a temporary file
+# while it arrives, so memory stays bounded before the check.
+MAX_BODY = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class HttpServer(Component):
     def __init__(self, daemon: Any):
         super().__init__(daemon)
         self.routes: dict[tuple[str, str], Handler] = {}
+        self.max_body: dict[tuple[str, str], int] = {}
         self._port: Any = None  # Twisted's listening port, once listening
         self._address: tuple[str, int] | None = None
         daemon.metrics.watch(daemon)
@@ -89,9 +93,11 @@ class HttpServer(Component):
             raise NotConfigured("http.listen is null")
         return cls(daemon)
 
-    def route(self, method: str, path: str, handler: Handler) -> None:
-        """Serve ``method path`` with ``handler`` (a later call for the same pair replaces it)."""
+    def route(self, method: str, path: str, handler: Handler, *, max_body: int = MAX_BODY) -> None:
+        """Serve ``method path`` with ``handler`` (a later call for the same pair replaces it);
+        a request whose body is longer than ``max_body`` bytes gets 413 without reaching it."""
         self.routes[(method.upper(), path)] = handler
+        self.max_body[(method.upper(), path)] = max_body
 
     @property
     def port(self) -> int | None:
@@ -174,6 +180,9 @@ class HttpServer(Component):
 
     # ------------------------------------------------------------ dispatching
 
+    def body_limit(self, method: str, path: str) -> int:
+        return self.max_body.get(("GET" if method == "HEAD" else method, path), MAX_BODY)
+
     def dispatch(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         method = "GET" if request.method == "HEAD" else request.method
         handler = self.routes.get((method, request.path))
@@ -226,6 +235,9 @@ class _Root(Resource):
         gone: list[bool] = []
         request.notifyFinish().addErrback(lambda _failure: gone.append(True))
         try:
+            method = request.method.decode("ascii", "replace").upper()
+            if _body_size(request) > self.server.body_limit(method, _path(request)):
+                return _write(request, HttpResponse.text("request body too large\n", 413))
             outcome = self.server.dispatch(_request(request))
         except Exception:
             log.exception("http: %s failed", _path(request))
@@ -263,6 +275,15 @@ def _request(request: Any) -> HttpRequest:
         body=request.content.read() if request.content is not None else b"",
         client=getattr(request.getClientAddress(), "host", ""),
     )
+
+
+def _body_size(request: Any) -> int:
+    content = request.content
+    if content is None:
+        return 0
+    size = content.seek(0, 2)
+    content.seek(0)
+    return size
 
 
 def _path(request: Any) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from yujing.config import FeedSource, ForumSource
+from yujing.config import ApiSource, FeedSource, ForumSource
 from yujing.crawlers.run import CrawlResult, crawl_source
 from yujing.records import Post
 
@@ -28,7 +28,14 @@ TIMEZONE = "Asia/Shanghai"
 TRANSCODED = {
     "/bbs/thread-105.html": ("gbk", "text/html; charset=gbk"),
     "/lie/thread-1.html": ("gbk", "text/html; charset=utf-8"),
+    # No charset anywhere: neither in the header nor in the page.
+    "/undeclared/list.html": ("utf-8", "text/html"),
+    "/undeclared/thread-1.html": ("gbk", "text/html"),
+    "/undeclared/thread-2.html": ("big5", "text/html"),
+    "/feeds/gbk.xml": ("gbk", "application/rss+xml"),
 }
+# Pages served as bytes that are text in no encoding.
+NOISE = {"/undeclared/thread-3.html"}
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
@@ -79,6 +86,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 return
             encoding, content_type = TRANSCODED.get(path, ("utf-8", None))
             body = file.read_text(encoding="utf-8").encode(encoding)
+            if path in NOISE:
+                body = b"<html><body>" + bytes(0x81 + (i * 37) % 0x7E for i in range(400))
             suffix = file.name if file.name in CONTENT_TYPES else file.suffix
             self._send(200, body, content_type or CONTENT_TYPES.get(suffix, "text/plain"))
 
@@ -161,8 +170,10 @@ def crawl(in_reactor: Callable[..., Any]) -> Callable[..., CrawlResult]:
     """``crawl(source, sink)``: one real crawl through crawlers.run, on the test reactor."""
 
     def run(
-        source: ForumSource | FeedSource,
+        source: ForumSource | FeedSource | ApiSource,
         sink: Callable[[Post], bool] | None,
+        *,
+        keywords: tuple[str, ...] = (),
         **overrides: Any,
     ) -> CrawlResult:
         coro = crawl_source(
@@ -171,6 +182,7 @@ def crawl(in_reactor: Callable[..., Any]) -> Callable[..., CrawlResult]:
             salt=SALT,
             timezone=TIMEZONE,
             settings_overrides={**TEST_SETTINGS, **overrides},
+            keywords=keywords,
         )
         return in_reactor(coro, timeout=60)
 

@@ -131,3 +131,20 @@ def test_build_receivers_makes_the_chat_apps_email_and_webhook(tmp_path: Path) -
         "h": WebhookReceiver,
     }
     assert built["d"].names == {"anxin-e": "安心e生医疗险"}
+
+
+def test_shipped_templates_link_to_discover_when_the_alert_has_a_link() -> None:
+    link = "https://kibana.example.cn/app/discover#/?_a=(index:yujing-posts)"
+    with_link = fields(make_event_dict(annotations={"discover_url": link}))
+    without = fields(make_event_dict())
+    # Brackets are encoded inside a markdown link (Kibana decodes them again).
+    md = "https://kibana.example.cn/app/discover#/?_a=%28index:yujing-posts%29"
+    for name, markup, expected in [
+        ("dingtalk.md.j2", MARKDOWN, f"[在 Kibana 中查看相关帖子]({md})"),
+        ("wecom.md.j2", MARKDOWN, f"[在 Kibana 中查看相关帖子]({md})"),
+        ("feishu.md.j2", MARKDOWN, f"[在 Kibana 中查看相关帖子]({md})"),
+        ("text.txt.j2", PLAIN, f"Kibana：相关帖子 {link}"),
+    ]:
+        template = MessageTemplate(shipped(name), markup)
+        assert expected in template.render(with_link), name
+        assert "Kibana" not in template.render(without), name

@@ -26,8 +26,21 @@ from .notify import (
     WebhookReceiver,
     WeComReceiver,
 )
-from .services import PUBLIC_SALTS, Elasticsearch, Http, Logging, Privacy, Storage, listen_address
+from .services import (
+    PUBLIC_SALTS,
+    Elasticsearch,
+    Http,
+    Kibana,
+    Logging,
+    Privacy,
+    Storage,
+    listen_address,
+)
 from .sources import (
+    TRANSCRIPT_FIELDS,
+    ApiFields,
+    ApiPaging,
+    ApiSource,
     DetailSelectors,
     FeedSource,
     ForumSource,
@@ -35,11 +48,16 @@ from .sources import (
     ListSelectors,
     Source,
     SourceBase,
+    TranscriptLimits,
+    TranscriptRoles,
     TranscriptSource,
     selector_problems,
 )
 
 __all__ = [
+    "ApiFields",
+    "ApiPaging",
+    "ApiSource",
     "BurstOverride",
     "BurstRule",
     "Categories",
@@ -61,6 +79,7 @@ __all__ = [
     "Http",
     "HttpUrl",
     "InhibitRule",
+    "Kibana",
     "ListSelectors",
     "LogReceiver",
     "Logging",
@@ -77,6 +96,9 @@ __all__ = [
     "Storage",
     "Strict",
     "Term",
+    "TRANSCRIPT_FIELDS",
+    "TranscriptLimits",
+    "TranscriptRoles",
     "TranscriptSource",
     "WeComReceiver",
     "WebhookReceiver",

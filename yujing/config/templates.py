@@ -50,6 +50,7 @@ TEMPLATE_FIELDS = frozenset(
         "samples",  # list of {title, url (http(s) only, else empty), where, source, id}
         "labels",
         "annotations",
+        "discover_url",  # the alert's posts in Kibana Discover (http(s)), or empty
     }
 )
 

@@ -46,7 +46,7 @@ class Store:
         self.retention = Retention(self.db)
 
     def transaction(self) -> Transaction:
-        """All writes inside commit together or not at all (not re-entrant)."""
+        """All writes inside commit together or not at all (nested: a savepoint)."""
         return Transaction(self.db)
 
     def size_bytes(self) -> int:

@@ -13,7 +13,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from yujing.config import Config, TranscriptSource
-from yujing.records import post_id, utcnow
+from yujing.records import Post, post_id, utcnow
 
 from . import Component, Reload
 
@@ -68,6 +68,7 @@ class Sources(Component):
         self._inboxes: dict[str, Any] = {}
         self._active: set[asyncio.Task[Any]] = set()  # source runs in progress
         self._told = RunLog()
+        self._sinks: set[_LoopSink] = set()  # inbox passes in progress, in worker threads
 
     # ------------------------------------------------------------ scheduling
 
@@ -109,6 +110,8 @@ class Sources(Component):
 
         # Running crawls end with reason "shutdown" and record their run before the loop goes.
         await stop_all_crawls()
+        for sink in self._sinks:
+            sink.closed = True  # an inbox pass stores nothing more; its files stay for later
         if self._active:
             # Let each source run record what it collected before the store closes.
             await asyncio.wait(set(self._active), timeout=30)
@@ -130,7 +133,7 @@ class Sources(Component):
         crash: Exception | None = None
         try:
             if isinstance(source, TranscriptSource):
-                report = self._collect_inbox(source)
+                report = await self._collect_inbox(source)
             else:
                 report, interrupted = await self._crawl(source)
                 if interrupted:  # a partial run says nothing about the source's health
@@ -174,6 +177,8 @@ class Sources(Component):
                 "LOG_LEVEL": daemon.scrapy_log_level,
                 "YUJING_KNOWN_URL": self._known_url(source.name),
             },
+            # A keyword source searches every product's name and aliases.
+            keywords=[t for p in daemon.config.products for t in (p.name, *p.aliases)],
         )
         report = SourceReport(
             source.name, result.items, result.accepted, result.errors, result.last_error
@@ -188,16 +193,24 @@ class Sources(Component):
         store = self.daemon.store
         return lambda native_id: store.posts.has(post_id(source, native_id))
 
-    def _collect_inbox(self, source: TranscriptSource) -> SourceReport:
+    async def _collect_inbox(self, source: TranscriptSource) -> SourceReport:
+        """One pass over the inbox, off the event loop: reading, decoding and parsing files
+        (of any size) happen in a worker thread, so crawls, deliveries and signals go on
+        meanwhile; only storing, a batch at a time, comes back to the loop, which owns the
+        store and the pipeline."""
         from yujing.crawlers.inbox import InboxSinkError
 
         problems: list[str] = []
+        sink = _LoopSink(self.daemon, asyncio.get_running_loop())
+        self._sinks.add(sink)
         try:
-            result = self._inbox(source).process(self.daemon.pipeline.accept)
+            result = await asyncio.to_thread(self._inbox(source).process, sink)
         except InboxSinkError as exc:
             # Files whose posts could not be stored stay in the inbox and are retried next run.
             result = exc.result
             problems += [f"{file}: {err}" for file, err in exc.failed]
+        finally:
+            self._sinks.discard(sink)
         problems += [reason for _, reason in result.quarantined]
         return SourceReport(
             source.name,
@@ -216,3 +229,23 @@ class Sources(Component):
             inbox = TranscriptInbox(source, salt=config.privacy.salt, timezone=config.timezone)
             self._inboxes[source.name] = inbox
         return inbox
+
+
+class _LoopSink:
+    """The inbox's sink, called from its worker thread: each batch is stored on the daemon's
+    loop (the store's connection and the copy index belong to it), and the thread waits until
+    the batch is committed, so a file is moved to done only after all its posts are."""
+
+    def __init__(self, daemon: Any, loop: asyncio.AbstractEventLoop):
+        self.daemon = daemon
+        self.loop = loop
+        self.closed = False
+
+    def accept_many(self, batch: list[Post]) -> list[bool]:
+        if self.closed:
+            raise RuntimeError("the daemon is stopping; the file is kept for the next run")
+        return asyncio.run_coroutine_threadsafe(self._store(batch), self.loop).result()
+
+    async def _store(self, batch: list[Post]) -> list[bool]:
+        # The pipeline of the moment: a reload may have replaced it since the pass began.
+        return self.daemon.pipeline.accept_many(batch)

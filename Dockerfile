@@ -27,7 +27,10 @@ ENV YUJING_CONFIG_DIR=/app/config
 ENV MPLCONFIGDIR=/tmp/matplotlib
 USER 10001:10001
 STOPSIGNAL SIGTERM
-# Healthy while the daemon keeps finishing collection runs (see `yujing status --check`).
+# /metrics, /healthz and /readyz (config/docker.yaml listens on 0.0.0.0:9414 inside the container).
+EXPOSE 9414
+# Healthy while the daemon keeps finishing collection runs (see `yujing status --check`);
+# /healthz answers whenever the daemon's loop does.
 HEALTHCHECK --interval=30s --timeout=15s --start-period=60s --retries=3 \
     CMD ["yujing", "status", "--check", "--config", "/app/config/docker.yaml"]
 CMD ["yujing", "run", "--config", "/app/config/docker.yaml"]

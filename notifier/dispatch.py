@@ -153,6 +153,14 @@ class Notifier:
                     break  # keep order: the rest waits for this one
                 self.outbox.delivered(item.id)
                 sent += 1
+                if item.attempts:
+                    log.info(
+                        "delivered alert %s to %s after %d failed attempts",
+                        event.id,
+                        name,
+                        item.attempts,
+                        extra={"receiver": name, "alert": event.alert.key},
+                    )
         return DeliveryReport(sent, failed)
 
     def _readable(self, name: str, item: OutboxItem) -> AlertEvent | None:
@@ -173,11 +181,16 @@ class Notifier:
             delay = backoff(item.attempts, self.config.notify.retry_max)
         error = f"{type(exc).__name__}: {exc}"
         self.outbox.failed(item.id, error, now + timedelta(seconds=delay))
-        log.warning(
+        # Logged once, at the first failure: the retries of an outage would repeat it every
+        # few seconds. Later attempts are DEBUG; the row's last_error, `yujing status` and
+        # /metrics keep the current state; a late success is logged too.
+        log.log(
+            logging.WARNING if item.attempts == 0 else logging.DEBUG,
             "delivering alert %s to %s failed (attempt %d, next in %.0fs): %s",
             item.payload.get("id"),
             name,
             item.attempts + 1,
             delay,
             error,
+            extra={"receiver": name, "alert": item.payload.get("key")},
         )

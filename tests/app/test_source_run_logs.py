@@ -74,7 +74,7 @@ def test_a_failing_run_is_logged_once(daemon, caplog, monkeypatch) -> None:
     with caplog.at_level(logging.DEBUG, logger="yujing"):
         run(daemon)
     loud = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert [r.getMessage() for r in loud] == ["source hotline failed"]
+    assert [r.getMessage() for r in loud] == ["source hotline: RuntimeError: share unmounted"]
     assert "share unmounted" in str(loud[0].exc_info[1])
 
 

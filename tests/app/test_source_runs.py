@@ -166,7 +166,11 @@ def test_a_changed_layout_raises_a_source_alert_after_three_runs_and_resolves_on
         out = Console(width=250, record=True)
         print_status(load_config(daemon.config_path), out)
         text = out.export_text()
-        assert "failing ×3" in text and "failing since " in text and "list.link matched nothing" in text
+        assert (
+            "failing ×3" in text
+            and "failing since " in text
+            and "list.link matched nothing" in text
+        )
 
         # A fourth failure changes nothing for the receivers: one alert per outage.
         run(in_reactor, daemon, "board")

@@ -18,15 +18,21 @@ from .silence_cli import add_silence_parser
 __all__ = ["main"]
 
 
-def _setup_logging(verbose: bool, config: Config | None = None) -> None:
+def _setup_logging(verbose: bool, config: Config | None = None, fmt: str | None = None) -> None:
     from yujing.detector.redact import Redactor
 
     from .logs import setup_logging
 
     if config is None:
         setup_logging(verbose, ZoneInfo("Asia/Shanghai"))  # the demo config's zone
-    else:
-        setup_logging(verbose, config.tz, Redactor(config.privacy.policy_patterns))
+        return
+    fmt = fmt or config.logging.format
+    setup_logging(
+        verbose,
+        config.tz,
+        Redactor(config.privacy.policy_patterns),
+        "json" if fmt == "json" else "text",
+    )
 
 
 def cmd_check_config(args: argparse.Namespace) -> int:
@@ -61,7 +67,7 @@ def _load_or_exit(path: str | None):
 
 def cmd_run(args: argparse.Namespace) -> int:
     path, config = _load_or_exit(args.config)
-    _setup_logging(args.verbose, config)
+    _setup_logging(args.verbose, config, args.log_format)
     from .daemon import Daemon, run_in_reactor
 
     async def main() -> None:
@@ -244,6 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="run the daemon")
     config_arg(p)
+    p.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default=None,
+        help="text: readable lines; json: one JSON object per line (default: the config's "
+        "logging.format, else text)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check-config", help="validate a config file; exit 1 if invalid")

@@ -25,6 +25,7 @@ from yujing.store import Store
 from .components import Component, Reload, build_components
 from .components.sources import SourceReport
 from .lock import StoreLock
+from .metrics import Metrics
 from .pipeline import Pipeline
 from .reactor import install_asyncio_reactor, run_in_reactor
 
@@ -58,6 +59,7 @@ class Daemon:
             raise
         self.on_alert = on_alert
         self.on_source = on_source
+        self.metrics = Metrics()  # before the parts, which report to it
         self.scrapy_log_level = scrapy_log_level
         self.pipeline = self._build_pipeline(self.config)
         self.scheduler: AsyncIOScheduler | None = None
@@ -79,9 +81,19 @@ class Daemon:
             config,
             self.store,
             detector=previous.detector if keep else None,
-            on_alert=self.on_alert,
+            on_alert=self._alerted,
             identity=previous.identity if previous is not None else None,
         )
+
+    def _alerted(self, event: AlertEvent) -> None:
+        self.metrics.alert(event)
+        if self.on_alert is not None:
+            self.on_alert(event)
+
+    @property
+    def stopping(self) -> bool:
+        """Shutdown has begun: the parts are stopping or stopped."""
+        return self._shutting_down
 
     # ------------------------------------------------------------ reload
 

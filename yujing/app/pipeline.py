@@ -165,7 +165,14 @@ class Pipeline:
         # The routed `log` receiver writes the full message; this line exists whatever the route.
         alert = event.alert
         subject = alert.product or alert.labels.get("source", "")
-        log.info("alert %s: %s [%s] %s", event.event, subject, alert.severity, alert.id)
+        log.info(
+            "alert %s: %s [%s] %s",
+            event.event,
+            subject,
+            alert.severity,
+            alert.id,
+            extra={"alert": alert.key, "alert_id": alert.id, "severity": alert.severity.value},
+        )
         if self.journal is not None:
             self.journal.append(event.to_dict())
         if self.on_alert is not None:

@@ -26,7 +26,16 @@ from .notify import (
     WebhookReceiver,
     WeComReceiver,
 )
-from .services import PUBLIC_SALTS, Elasticsearch, Kibana, Privacy, Storage
+from .services import (
+    PUBLIC_SALTS,
+    Elasticsearch,
+    Http,
+    Kibana,
+    Logging,
+    Privacy,
+    Storage,
+    listen_address,
+)
 from .sources import (
     TRANSCRIPT_FIELDS,
     ApiFields,
@@ -68,11 +77,13 @@ __all__ = [
     "FileReceiver",
     "ForumSource",
     "HttpSourceBase",
+    "Http",
     "HttpUrl",
     "InhibitRule",
     "Kibana",
     "ListSelectors",
     "LogReceiver",
+    "Logging",
     "Notify",
     "PUBLIC_SALTS",
     "Privacy",
@@ -95,6 +106,7 @@ __all__ = [
     "WebhookReceiver",
     "format_validation",
     "http_url",
+    "listen_address",
     "load_config",
     "parse_duration",
     "selector_problems",

@@ -11,7 +11,7 @@ from pydantic import field_validator, model_validator
 from .base import Strict
 from .detection import Categories, Detection, Product
 from .notify import Notify
-from .services import Elasticsearch, Kibana, Privacy, Storage
+from .services import Elasticsearch, Http, Kibana, Logging, Privacy, Storage
 from .sources import Source
 
 __all__ = ["Config"]
@@ -30,6 +30,8 @@ class Config(Strict):
     notify: Notify = Notify()
     elasticsearch: Elasticsearch | None = None
     kibana: Kibana | None = None
+    http: Http = Http()
+    logging: Logging = Logging()
 
     @field_validator("timezone")
     @classmethod

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from yujing.matchers import parse_matcher
 
-from .base import Duration, HttpUrl, SecretStr, Strict, http_url
+from .base import Duration, HttpUrl, SecretStr, Strict
 from .templates import check_inline, read_template
 
 __all__ = [
@@ -62,7 +62,10 @@ class SlackReceiver(Strict):
         if self.webhook_url is not None and self.channel:
             raise ValueError("an incoming webhook posts to its own channel: remove channel")
         if self.webhook_url is not None:
-            http_url(self.webhook_url)
+            try:
+                _webhook(self.webhook_url, "Slack incoming")
+            except ValueError as exc:  # the message names the field, never the secret URL
+                raise ValueError(f"webhook_url: {exc}") from None
         return self
 
 
@@ -104,6 +107,10 @@ def _webhook(value: str, app: str, needs: str = "") -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"expected the {app} webhook URL, starting with https://")
+    try:
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        raise ValueError(f"the {app} webhook URL has an invalid port") from None
     if needs and needs not in parse_qs(parts.query):
         raise ValueError(f"the {app} webhook URL has no {needs}= parameter; copy the whole URL")
     return value

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, field_validator
 
 from .base import Duration, HttpUrl, SecretStr, Strict
 
-__all__ = ["Elasticsearch", "Kibana", "Storage", "Privacy", "PUBLIC_SALTS"]
+__all__ = [
+    "Elasticsearch",
+    "Kibana",
+    "Storage",
+    "Privacy",
+    "PUBLIC_SALTS",
+    "Http",
+    "Logging",
+    "listen_address",
+]
 
 
 class Elasticsearch(Strict):
@@ -45,8 +54,59 @@ class Kibana(Strict):
     request_timeout: Duration = 30.0
 
 
+MIN_RETENTION = 86400.0
+
+
+def _retention(value: float | None) -> float | None:
+    # A unit forgotten ("retention: 180" is three minutes) would empty the store.
+    if value is not None and value < MIN_RETENTION:
+        raise ValueError("retention must be at least 1d (write it with a unit, like 180d)")
+    return value
+
+
 class Storage(Strict):
     path: Path = Path("var/yujing.db")
+    # Posts published longer ago than this are deleted from the store (with their old crawl
+    # runs and delivered messages); none: kept for ever.
+    retention: Annotated[Duration | None, AfterValidator(_retention)] = None
+
+
+def listen_address(value: str) -> tuple[str, int]:
+    """``127.0.0.1:9414`` or ``[::1]:9414`` -> (host, port); port 0 takes a free one."""
+    host, sep, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"expected host:port, like 127.0.0.1:9414, got {value!r}")
+    return host, int(port)
+
+
+class Http(Strict):
+    """The daemon's HTTP server: /metrics (Prometheus), /healthz and /readyz."""
+
+    # On the loopback interface only by default: other machines reach it only when an
+    # address is given here (0.0.0.0:9414 for a container). null turns the server off.
+    listen: str | None = "127.0.0.1:9414"
+    # /readyz answers 503 while a source has been failing (runs bringing nothing but
+    # errors) for longer than this.
+    source_failing: Duration = 3600.0
+
+    @field_validator("listen", mode="before")
+    @classmethod
+    def _listen(cls, value: object) -> object:
+        if value is False:  # `listen: off` (YAML reads off as false)
+            return None
+        if isinstance(value, str):
+            listen_address(value)
+        return value
+
+    @property
+    def address(self) -> tuple[str, int] | None:
+        return listen_address(self.listen) if self.listen else None
+
+
+class Logging(Strict):
+    # text: one readable line per event; json: one JSON object per line, for log collectors.
+    format: Literal["text", "json"] = "text"
 
 
 def _policy_pattern(value: str) -> str:

@@ -1,8 +1,9 @@
 """The embedded store: one SQLite file in WAL mode.
 
 It holds posts (a post is accepted once its row is committed) and their aliases, crawl runs,
-detector state, alerts, the delivery outbox, silences, chat conversations and crawl state
-(entries fetched, feed validators, source health), one module and one small class per
+detector state, alerts, the delivery outbox, silences, chat conversations, crawl state
+(entries fetched, feed validators, source health) and what retention removes, one module and one
+small class per
 concern over a shared connection. ``Store`` opens the file and migrates its schema
 (``migrations``); a file written by
 a newer yujing is refused with ``SchemaTooNew``.
@@ -17,6 +18,7 @@ from .health import Health, SourceHealthLog
 from .migrations import SchemaTooNew
 from .outbox import Outbox, OutboxItem
 from .posts import Posts
+from .retention import Pruned, Retention
 from .runs import Runs, SourceRun
 from .silences import Silences
 from .state import State
@@ -24,6 +26,8 @@ from .state import State
 __all__ = [
     "Store",
     "Posts",
+    "Pruned",
+    "Retention",
     "Runs",
     "SourceRun",
     "State",

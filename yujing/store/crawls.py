@@ -6,6 +6,7 @@ every stored page again nor misses what appeared meanwhile.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,8 +30,15 @@ class Validators:
     last_modified: str | None = None
 
 
+def _digest(key: str) -> str:
+    # A thread's URL may carry a phone number or an e-mail address (sites put them in query
+    # strings); the crawl state needs only to recognise it, so it keeps a digest.
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
 class Crawled:
-    """List entries a source's crawls have fetched, by key (a thread's URL, an entry's id)."""
+    """List entries a source's crawls have fetched, by key (a thread's URL, an entry's id),
+    kept as a digest of the key."""
 
     def __init__(self, db: sqlite3.Connection):
         self._db = db
@@ -38,7 +46,7 @@ class Crawled:
     def seen(self, source: str, key: str) -> Seen | None:
         row = self._db.execute(
             "SELECT signature, fetched_at FROM crawl_seen WHERE source=? AND key=?",
-            (source, key),
+            (source, _digest(key)),
         ).fetchone()
         return Seen(row[0], parse_time(row[1])) if row else None
 
@@ -49,7 +57,7 @@ class Crawled:
             "INSERT INTO crawl_seen(source, key, signature, fetched_at) VALUES (?,?,?,?)"
             " ON CONFLICT(source, key) DO UPDATE SET signature=excluded.signature,"
             " fetched_at=excluded.fetched_at",
-            (source, key, signature, format_time(at or utcnow())),
+            (source, _digest(key), signature, format_time(at or utcnow())),
         )
 
     def count(self, source: str) -> int:

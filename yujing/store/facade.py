@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from .alerts import Alerts
@@ -12,6 +13,7 @@ from .health import SourceHealthLog
 from .migrations import check_readable, migrate
 from .outbox import Outbox
 from .posts import Posts
+from .retention import Retention
 from .runs import Runs
 from .silences import Silences
 from .state import State
@@ -46,10 +48,19 @@ class Store:
         self.crawled = Crawled(self.db)
         self.validators = FeedValidators(self.db)
         self.health = SourceHealthLog(self.db)
+        self.retention = Retention(self.db)
 
     def transaction(self) -> Transaction:
         """All writes inside commit together or not at all (nested: a savepoint)."""
         return Transaction(self.db)
+
+    def size_bytes(self) -> int:
+        """The file and its write-ahead log, as they take space on disk now."""
+        total = 0
+        for suffix in ("", "-wal"):
+            with contextlib.suppress(OSError):  # no log yet, or an in-memory store
+                total += Path(f"{self.path}{suffix}").stat().st_size
+        return total
 
     def close(self) -> None:
         self.db.close()

@@ -86,6 +86,14 @@ class Outbox:
         ).fetchall()
         return [OutboxItem(r[0], r[1], json.loads(r[2]), r[3], parse_time(r[4])) for r in rows]
 
+    def dead_letters(self) -> dict[str, int]:
+        """Per receiver, the rows set aside as undeliverable (``give_up``)."""
+        rows = self._db.execute(
+            "SELECT receiver, count(*) FROM outbox WHERE delivered_at IS NOT NULL"
+            " AND last_error LIKE 'not delivered:%' GROUP BY receiver"
+        ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
     def receivers_waiting(self) -> list[str]:
         """Receivers with undelivered rows."""
         rows = self._db.execute(

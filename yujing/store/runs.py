@@ -51,6 +51,21 @@ class Runs:
             (format_time(utcnow()), items, accepted, errors, last_error, int(complete), run_id),
         )
 
+    def failing_since(self) -> dict[str, datetime]:
+        """Sources whose latest finished run brought nothing but errors, with the start of the
+        first run of that losing streak (after their last run that brought something)."""
+        rows = self._db.execute(
+            "WITH done AS (SELECT * FROM source_runs WHERE complete=1 AND finished_at IS NOT NULL),"
+            " latest AS (SELECT source, max(id) AS id FROM done GROUP BY source),"
+            " good AS (SELECT source, max(id) AS id FROM done"
+            "  WHERE NOT (errors > 0 AND items = 0) GROUP BY source)"
+            " SELECT l.source, (SELECT min(started_at) FROM done d"
+            "  WHERE d.source = l.source AND d.id > coalesce(g.id, 0))"
+            " FROM latest l JOIN source_runs r ON r.id = l.id LEFT JOIN good g USING (source)"
+            " WHERE r.errors > 0 AND r.items = 0"
+        ).fetchall()
+        return {r[0]: parse_time(r[1]) for r in rows}
+
     def latest(self) -> dict[str, SourceRun]:
         """Each source's latest finished run that was not cut short by a shutdown."""
         rows = self._db.execute(

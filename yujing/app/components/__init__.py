@@ -27,10 +27,14 @@ __all__ = ["COMPONENTS", "Component", "NotConfigured", "Reload", "build_componen
 
 # Dotted paths, in start (and stop) order.
 COMPONENTS = [
+    # First: stopped first, so nothing new comes in over HTTP while the rest finish; the
+    # parts after it can add their routes in their own start().
+    "yujing.app.components.http:HttpServer",
     "yujing.app.components.sources:Sources",
     "yujing.app.components.detection:Detection",
     "yujing.app.components.delivery:Delivery",
     "yujing.app.components.indexing:Indexing",
+    "yujing.app.components.retention:Retention",
     "yujing.app.components.config_watch:ConfigWatch",
 ]
 

@@ -40,10 +40,10 @@ class Delivery(Component):
     async def deliver(self) -> None:
         async with self.lock:
             report = await self.daemon.pipeline.notifier.deliver_due_async()
+        self.daemon.metrics.delivery(report.sent, report.failed)
         if report.failed:
-            log.warning(
-                "alert delivery: %d sent, %d failed (will retry)", report.sent, report.failed
-            )
+            # Each failed send is logged by the notifier, once per failure; this is the sum.
+            log.debug("alert delivery: %d sent, %d failed (will retry)", report.sent, report.failed)
 
     def reload(self, change: Reload) -> None:
         self._close_when_idle(change.old_pipeline.notifier)

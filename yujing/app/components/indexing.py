@@ -25,6 +25,7 @@ class Indexing(Component):
     def __init__(self, daemon):
         super().__init__(daemon)
         self.indexer = self._build(daemon.config)
+        self._failing: str | None = None  # the error last logged, while indexing fails
 
     def _build(self, config: Config) -> Any:
         if config.elasticsearch is None:
@@ -65,7 +66,16 @@ class Indexing(Component):
                 if await self.indexer.index_pending_async() == 0:
                     break
         except Exception as exc:
-            log.warning("indexing posts into Elasticsearch failed (will retry): %s", exc)
+            # Once when it starts failing (or fails differently), not every few seconds of
+            # an outage; the posts wait in the store and go when the cluster is back.
+            error = f"{type(exc).__name__}: {exc}"
+            level = logging.DEBUG if error == self._failing else logging.WARNING
+            self._failing = error
+            log.log(level, "indexing posts into Elasticsearch failed (will retry): %s", error)
+            return
+        if self._failing is not None:
+            self._failing = None
+            log.info("indexing posts into Elasticsearch works again")
 
     def _close(self) -> None:
         if self.indexer is not None:

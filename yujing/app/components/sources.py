@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -24,7 +25,7 @@ from yujing.records import Post, post_id, utcnow
 from ..health import RunOutcome
 from . import Component, Reload
 
-__all__ = ["Sources", "SourceReport"]
+__all__ = ["RunLog", "Sources", "SourceReport"]
 
 log = logging.getLogger("yujing.daemon")
 
@@ -41,12 +42,41 @@ class SourceReport:
     problem: str | None = None  # the last error's kind, for the health alert's words
 
 
+class RunLog:
+    """What a source's runs put in the log: quiet when nothing happens, each failure once.
+
+    A run that brought posts is an INFO line; one that found nothing new is DEBUG. An error
+    is a WARNING the first time it is seen (with its traceback when the run crashed); the
+    same error again on the next runs is DEBUG, and the first good run after it says the
+    source recovered. ``yujing status`` and ``/metrics`` keep every run's outcome.
+    """
+
+    def __init__(self) -> None:
+        self._failing: dict[str, str] = {}  # source -> the error last logged
+
+    def tell(self, report: SourceReport, crash: Exception | None = None) -> None:
+        name, fields = report.source, {"source": report.source}
+        error = report.last_error
+        if error is not None and self._failing.get(name) != error:
+            self._failing[name] = error
+            log.warning("source %s: %s", name, error, exc_info=crash, extra=fields)
+        elif error is not None:
+            log.debug("source %s: still %s", name, error, extra=fields)
+        elif self._failing.pop(name, None) is not None:
+            log.info("source %s recovered", name, extra=fields)
+        level = logging.INFO if report.accepted else logging.DEBUG
+        log.log(
+            level, "source %s: %d items, %d new", name, report.items, report.accepted, extra=fields
+        )
+
+
 class Sources(Component):
     def __init__(self, daemon: Any):
         super().__init__(daemon)
         self.scheduler: AsyncIOScheduler | None = None
         self._inboxes: dict[str, Any] = {}
         self._active: set[asyncio.Task[Any]] = set()  # source runs in progress
+        self._told = RunLog()
         self._sinks: set[_LoopSink] = set()  # inbox passes in progress, in worker threads
 
     # ------------------------------------------------------------ scheduling
@@ -108,6 +138,8 @@ class Sources(Component):
             task.add_done_callback(self._active.discard)
         runs = daemon.store.runs
         run_id = runs.start(name)
+        started = time.monotonic()
+        crash: Exception | None = None
         try:
             if isinstance(source, TranscriptSource):
                 report = await self._collect_inbox(source)
@@ -127,13 +159,11 @@ class Sources(Component):
             runs.finish(run_id, 0, 0, 0, "interrupted by shutdown", complete=False)
             raise
         except Exception as exc:
-            log.exception("source %s failed", name)  # the failure's one log line
+            crash = exc
             report = SourceReport(name, 0, 0, 1, f"{type(exc).__name__}: {exc}", "other")
-            logged = True
-        else:
-            logged = False
         report = replace(report, last_error=self._shown(report.last_error))
         runs.finish(run_id, report.items, report.accepted, report.errors, report.last_error)
+        daemon.metrics.source_run(report, time.monotonic() - started, time.time())
         try:
             daemon.pipeline.source_ran(
                 source,
@@ -141,16 +171,7 @@ class Sources(Component):
             )
         except Exception:  # the run is recorded; a health alert that fails must not stop it
             log.exception("recording the health of source %s failed", name)
-        if report.last_error and not logged:
-            log.warning("source %s: %s", name, report.last_error)
-        # A run that brought nothing new is the normal case between waves: the log stays quiet.
-        log.log(
-            logging.INFO if report.accepted else logging.DEBUG,
-            "source %s: %d items, %d new",
-            name,
-            report.items,
-            report.accepted,
-        )
+        self._told.tell(report, crash)
         if daemon.on_source is not None:
             daemon.on_source(report)
         if report.accepted:

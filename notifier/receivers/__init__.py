@@ -1,4 +1,5 @@
-"""Where alert events go. Each receiver's ``send(event)`` delivers one event or raises.
+"""Where notifications go. Each receiver's ``send(notification)`` delivers one notification
+(``notifier.notification.Notification``: a group's alerts, or a handling action) or raises.
 
 The dispatcher retries what raises, so a receiver never retries or sleeps itself; one that knows
 when to try again (Slack's rate limit) raises ``RetryLater``.
@@ -18,14 +19,15 @@ from datetime import tzinfo
 from typing import Any, Protocol
 
 from yujing import config as cfg
-from yujing.alerts import AlertEvent
 from yujing.config import Config
+
+from ..notification import Notification
 
 __all__ = ["Receiver", "RetryLater", "ReceiverContext", "REGISTRY", "build_receivers"]
 
 
 class Receiver(Protocol):
-    def send(self, event: AlertEvent) -> None: ...
+    def send(self, notification: Notification) -> None: ...
 
 
 class RetryLater(Exception):

@@ -1,4 +1,4 @@
-"""Alerts to a Slack channel through slack-sdk's ``chat.postMessage``."""
+"""Notifications to a Slack channel through slack-sdk's ``chat.postMessage``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from yujing import config as cfg
-from yujing.alerts import AlertEvent
 
-from ..format import SHANGHAI, render
+from ..format import SHANGHAI
+from ..messages import render_notification
+from ..notification import Notification
 from . import ReceiverContext, RetryLater
 
 __all__ = ["SlackReceiver"]
@@ -40,8 +41,8 @@ class SlackReceiver:
     def from_config(cls, conf: cfg.SlackReceiver, context: ReceiverContext) -> SlackReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
-    def send(self, event: AlertEvent) -> None:
-        message = render(event.to_dict(), tz=self.tz, names=self.names)
+    def send(self, notification: Notification) -> None:
+        message = render_notification(notification, tz=self.tz, names=self.names)
         try:
             self.client.chat_postMessage(
                 channel=self.conf.channel, text=message.text, blocks=message.blocks

@@ -181,10 +181,16 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == CURRENT
     upgraded = schema_of(path)
     # Migration 1 is the old schema: nothing is rebuilt. Later ones add indexes, the post
-    # aliases and silences, and drop the text keys that dropped posts as duplicates of others'.
+    # aliases, silences, aggregation groups and the notification log, and drop the text keys
+    # that dropped posts as duplicates of others'.
     assert [name for name, _ in set(tables) - set(upgraded)] == ["dedup"]
     assert sorted(name for name, _ in set(upgraded) - set(tables)) == [
+        "alert_group_members",
+        "alert_groups",
+        "alert_groups_due",
         "alerts_by_state",
+        "notified",
+        "notified_by_alert",
         "outbox_by_alert",
         "post_aliases",
         "post_aliases_by_post",

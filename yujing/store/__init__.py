@@ -1,7 +1,8 @@
 """The embedded store: one SQLite file in WAL mode.
 
 It holds posts (a post is accepted once its row is committed) and their aliases, crawl runs,
-detector state, alerts, the delivery outbox and silences, one module and one small class per
+detector state, alerts, the delivery outbox, aggregation groups, the notification log and
+silences, one module and one small class per
 concern over a shared connection. ``Store`` opens the file and migrates its schema
 (``migrations``); a file written by
 a newer yujing is refused with ``SchemaTooNew``.
@@ -10,7 +11,9 @@ a newer yujing is refused with ``SchemaTooNew``.
 from .alerts import Alerts
 from .db import Rollback, Transaction
 from .facade import Store
+from .groups import GroupRow, Groups, Member
 from .migrations import SchemaTooNew
+from .notified import Notified
 from .outbox import Outbox, OutboxItem
 from .posts import Posts
 from .runs import Runs, SourceRun
@@ -27,6 +30,10 @@ __all__ = [
     "Outbox",
     "OutboxItem",
     "Silences",
+    "Groups",
+    "GroupRow",
+    "Member",
+    "Notified",
     "Transaction",
     "Rollback",
     "SchemaTooNew",

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from .alerts import Alerts
 from .db import Transaction, connect
+from .groups import Groups
 from .migrations import check_readable, migrate
+from .notified import Notified
 from .outbox import Outbox
 from .posts import Posts
 from .runs import Runs
@@ -39,6 +41,8 @@ class Store:
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
         self.silences = Silences(self.db)
+        self.groups = Groups(self.db)
+        self.notified = Notified(self.db)
 
     def transaction(self) -> Transaction:
         """All writes inside commit together or not at all (not re-entrant)."""

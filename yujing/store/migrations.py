@@ -148,11 +148,52 @@ CREATE TABLE IF NOT EXISTS silences (
 CREATE INDEX IF NOT EXISTS silences_by_end ON silences(ends_at);
 """
 
+V5_GROUPS = """
+-- Aggregation groups, as Alertmanager's dispatcher keeps them in memory: per receiver and group
+-- labels, the alerts waiting to be told together and when the group is next looked at.
+CREATE TABLE IF NOT EXISTS alert_groups (
+    receiver TEXT NOT NULL,
+    key TEXT NOT NULL,
+    labels TEXT NOT NULL,  -- JSON: the group labels
+    group_interval REAL NOT NULL,
+    repeat_interval REAL NOT NULL,
+    created_at TEXT NOT NULL,
+    next_flush_at TEXT NOT NULL,
+    notified_at TEXT,  -- the group's last notification, NULL before its first
+    PRIMARY KEY (receiver, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alert_groups_due ON alert_groups(next_flush_at);
+CREATE TABLE IF NOT EXISTS alert_group_members (
+    receiver TEXT NOT NULL,
+    key TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    payload TEXT NOT NULL,  -- the alert's latest event (AlertEvent.to_dict)
+    pending INTEGER NOT NULL DEFAULT 1,  -- 1: changed since the receiver was last told of it
+    seq INTEGER NOT NULL,  -- arrival order, the order a notification lists its alerts in
+    PRIMARY KEY (receiver, key, alert_id),
+    FOREIGN KEY (receiver, key) REFERENCES alert_groups(receiver, key) ON DELETE CASCADE
+) WITHOUT ROWID;
+-- The notification log: what each receiver has been told of each alert (by event and time).
+CREATE TABLE IF NOT EXISTS notified (
+    receiver TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    outbox_id INTEGER NOT NULL,
+    PRIMARY KEY (receiver, alert_id, event, updated_at)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS notified_by_alert ON notified(alert_id);
+-- Rows queued before notifications carried several alerts hold one event each: they are what
+-- their receivers were told.
+INSERT OR IGNORE INTO notified(receiver, alert_id, event, updated_at, outbox_id) SELECT receiver, json_extract(payload, '$.id'), coalesce(json_extract(payload, '$.event'), json_extract(payload, '$.state')), json_extract(payload, '$.updated_at'), id FROM outbox WHERE json_valid(payload) AND json_extract(payload, '$.id') IS NOT NULL AND json_extract(payload, '$.updated_at') IS NOT NULL;
+"""
+
 MIGRATIONS: list[Migration] = [
     sql(V1_SCHEMA),  # 1: posts, dedup, source_runs, state, alerts, outbox
     sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
     sql(V3_IDENTITY),  # 3: identity by id: no text keys; aliases of posts seen twice
     sql(V4_SILENCES),  # 4: silences
+    sql(V5_GROUPS),  # 5: aggregation groups and the notification log
 ]
 
 

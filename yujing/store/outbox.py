@@ -30,9 +30,9 @@ class Outbox:
     def __init__(self, db: sqlite3.Connection):
         self._db = db
 
-    def enqueue(self, receiver: str, payload: dict[str, Any]) -> int:
-        """Queue ``payload`` for ``receiver``, due now; returns the row id."""
-        now = format_time(utcnow())
+    def enqueue(self, receiver: str, payload: dict[str, Any], at: datetime | None = None) -> int:
+        """Queue ``payload`` for ``receiver``, due ``at`` (now); returns the row id."""
+        now = format_time(at or utcnow())
         cur = self._db.execute(
             "INSERT INTO outbox(receiver, payload, created_at, next_attempt_at) VALUES (?,?,?,?)",
             (receiver, json.dumps(payload, ensure_ascii=False), now, now),

@@ -135,3 +135,24 @@ def test_a_category_alert_that_outlasts_its_product_is_sent_once_the_product_res
         )
     finally:
         pipeline.store.close()
+
+
+def test_a_wave_detected_just_before_a_restart_is_told_after_it(tmp_path) -> None:
+    pipeline, out = make(tmp_path)
+    background(pipeline, "whole", 2, seed=1)
+    for i in range(8):
+        observe(pipeline, "whole", T0 + timedelta(minutes=i), ())
+    detected = T0 + timedelta(minutes=9)
+    (event,) = pipeline.detect(detected, all_products=True)
+    assert sent(pipeline, out, detected) == [], "its group waits group_wait (30s)"
+    pipeline.store.close()  # the daemon stops inside the wait
+
+    again = Pipeline(pipeline.config, Store(pipeline.config.storage.path))
+    try:
+        assert sent(again, out, detected + timedelta(seconds=29)) == []
+        assert sent(again, out, detected + timedelta(seconds=30)) == [("burst:whole", "firing")]
+        assert sent(again, out, detected + timedelta(minutes=10)) == [("burst:whole", "firing")]
+        (line,) = out.read_text(encoding="utf-8").splitlines()
+        assert json.loads(line)["alerts"][0]["id"] == event.id
+    finally:
+        again.store.close()

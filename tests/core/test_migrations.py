@@ -181,14 +181,22 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == CURRENT
     upgraded = schema_of(path)
     # Migration 1 is the old schema: nothing is rebuilt. Later ones add indexes, the post
-    # aliases, silences, aggregation groups and the notification log, and drop the text keys
+    # aliases, silences, aggregation groups, the notification log, handling and the audit
+    # journal, and drop the text keys
     # that dropped posts as duplicates of others'.
     assert [name for name, _ in set(tables) - set(upgraded)] == ["dedup"]
     assert sorted(name for name, _ in set(upgraded) - set(tables)) == [
         "alert_group_members",
         "alert_groups",
         "alert_groups_due",
+        "alert_handling",
         "alerts_by_state",
+        "audit",
+        "audit_no_delete",
+        "audit_no_update",
+        "handling",
+        "handling_by_alert",
+        "handling_by_time",
         "notified",
         "notified_by_alert",
         "outbox_by_alert",
@@ -197,6 +205,7 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
         "silences",
         "silences_by_end",
         "sqlite_autoindex_silences_1",
+        "sqlite_sequence",
     ]
     scored = a_post()
     assert store.posts.has(scored.post.id)

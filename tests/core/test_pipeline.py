@@ -145,6 +145,12 @@ def test_a_wave_detected_just_before_a_restart_is_told_after_it(tmp_path) -> Non
     detected = T0 + timedelta(minutes=9)
     (event,) = pipeline.detect(detected, all_products=True)
     assert sent(pipeline, out, detected) == [], "its group waits group_wait (30s)"
+    (entry,) = pipeline.store.audit.entries()  # the event is in the audit journal
+    assert (entry.kind, entry.alert_id, json.loads(entry.body)["event"]) == (
+        "alert",
+        event.id,
+        "firing",
+    )
     pipeline.store.close()  # the daemon stops inside the wait
 
     again = Pipeline(pipeline.config, Store(pipeline.config.storage.path))

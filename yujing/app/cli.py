@@ -1,4 +1,5 @@
-"""The ``yujing`` command: run | check-config | ingest | status | demo | replay | sentiment."""
+"""The ``yujing`` command: run | check-config | ingest | status | demo | replay | route | silence
+| alert | audit | sentiment."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from zoneinfo import ZoneInfo
 from yujing.config import ConfigError, load_config
 from yujing.store import SchemaTooNew
 
+from .audit_cli import add_audit_parser
+from .handling_cli import add_alert_parser
 from .lock import StoreLocked
 from .paths import default_config
 from .silence_cli import add_silence_parser
@@ -271,6 +274,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=cmd_route_test)
 
     add_silence_parser(sub, config_arg, _load_or_exit)
+    add_alert_parser(sub, config_arg, _load_or_exit)
+    add_audit_parser(sub, config_arg, _load_or_exit)
 
     p = sub.add_parser("demo", help="run the daemon against a simulated world on 127.0.0.1")
     p.add_argument("--once", action="store_true", help="exit 0 once the wave's alert has fired")

@@ -84,10 +84,10 @@ class Pipeline:
         products = self.detector.catch_up() | self.lifecycle.products()
         if all_products:
             products |= {p.id for p in self.config.products}
-        # The alert's new state and its outbox rows commit together: an alert is never stored
-        # as firing without its messages queued, nor queued without being stored. If anything
-        # fails, the store rolls back and so does the detector's memory of its waves, so the
-        # next evaluation finds the same wave again.
+        # The alert's new state, its audit entry and its place in its groups commit together:
+        # an alert is never stored as firing without its messages on their way, nor the other
+        # way round. If anything fails, the store rolls back and so does the detector's memory
+        # of its waves, so the next evaluation finds the same wave again.
         mark = self.detector.mark()
         try:
             with self.store.transaction():
@@ -95,9 +95,11 @@ class Pipeline:
                 for change in changes:
                     self.store.alerts.save(change.alert)  # the latest numbers, told or not
                     if change.event is not None:
+                        event = change.event
+                        self.store.audit.append("alert", event.id, event.to_dict(), now)
                         # Into its receivers' groups; an alert muted now (a category while its
                         # product fires) stays in its group and is told once nothing mutes it.
-                        self.notifier.submit(change.event, now)
+                        self.notifier.submit(event, now)
         except Exception:
             self.detector.rollback(mark)
             raise

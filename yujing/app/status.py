@@ -8,10 +8,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from yujing.alerts import AlertState
+from yujing.alerts import Alert, AlertState
 from yujing.config import Config
 from yujing.records import utcnow
-from yujing.store import Alerts, Outbox, Posts, Runs, Silences, Store
+from yujing.store import Alerts, Handlings, Outbox, Posts, Runs, Silences, Store
+
+from .handling_cli import took
 
 __all__ = ["print_status"]
 
@@ -39,7 +41,8 @@ def print_status(config: Config, console: Console | None = None) -> None:
     try:
         _sources(store.runs, config, console)
         _products(store.posts, config, console)
-        _alerts(store.alerts, config, console)
+        _alerts(store.alerts, store.handling, config, console)
+        _handling(store.handling, config, console)
         _silences(store.silences, config, console)
         _outbox(store.outbox, console)
     finally:
@@ -89,16 +92,28 @@ def _products(posts: Posts, config: Config, console: Console) -> None:
     console.print(table)
 
 
-def _alerts(alerts: Alerts, config: Config, console: Console) -> None:
+def _handled(handling: Handlings, alert: Alert) -> str:
+    """Who has the alert and how long it took: "李四 负责 · 确认用时 12 分钟"."""
+    times = handling.times(alert.id)
+    if times.acknowledged_at is None:
+        return "[yellow]未确认[/]"
+    who = times.assignee or times.acknowledged_by or ""
+    text = f"{who} 负责 · 确认用时 {took(alert.started_at, times.acknowledged_at)}"
+    if times.resolved_at is not None:
+        text += f" · 处理用时 {took(alert.started_at, times.resolved_at)}"
+    return escape(text)
+
+
+def _alerts(alerts: Alerts, handling: Handlings, config: Config, console: Console) -> None:
     firing = alerts.all(AlertState.FIRING)
     table = Table(title=f"Open alerts ({len(firing)})")
-    for col in ("severity", "product", "since", "updated", "posts", "people", "why"):
-        table.add_column(col)
+    for col in ("severity", "alert", "since", "updated", "posts", "people", "why", "handling"):
+        table.add_column(col, overflow="fold" if col == "alert" else "ellipsis")
     for a in firing:
         style = SEVERITY_STYLE.get(a.severity.value, "")
         table.add_row(
             f"[{style}]{a.severity.label} {a.severity.value}[/]",
-            escape(a.product),
+            escape(a.id),  # what `yujing alert ack ID` takes
             _local(a.started_at, config),
             _local(a.updated_at, config),
             str(a.burst.count) if a.burst else "",
@@ -106,7 +121,20 @@ def _alerts(alerts: Alerts, config: Config, console: Console) -> None:
             escape(
                 a.reasons[0] if a.reasons else ""
             ),  # the headline; `why` in full is in the alert
+            _handled(handling, a),
         )
+    console.print(table)
+
+
+def _handling(handling: Handlings, config: Config, console: Console) -> None:
+    recent = handling.recent(10)
+    if not recent:
+        return
+    table = Table(title="Recent handling (yujing alert …)")
+    for col in ("when", "alert", "what"):
+        table.add_column(col)
+    for h in recent:
+        table.add_row(_local(h.at, config), escape(h.alert_id), escape(h.line()))
     console.print(table)
 
 

@@ -1,17 +1,19 @@
 """The embedded store: one SQLite file in WAL mode.
 
 It holds posts (a post is accepted once its row is committed) and their aliases, crawl runs,
-detector state, alerts, the delivery outbox, aggregation groups, the notification log and
-silences, one module and one small class per
+detector state, alerts, the delivery outbox, aggregation groups, the notification log,
+silences, handling actions and the audit journal, one module and one small class per
 concern over a shared connection. ``Store`` opens the file and migrates its schema
 (``migrations``); a file written by
 a newer yujing is refused with ``SchemaTooNew``.
 """
 
 from .alerts import Alerts
+from .audit import Audit, AuditEntry, AuditProblem
 from .db import Rollback, Transaction
 from .facade import Store
 from .groups import GroupRow, Groups, Member
+from .handling import Handlings, HandlingTimes
 from .migrations import SchemaTooNew
 from .notified import Notified
 from .outbox import Outbox, OutboxItem
@@ -34,6 +36,11 @@ __all__ = [
     "GroupRow",
     "Member",
     "Notified",
+    "Handlings",
+    "HandlingTimes",
+    "Audit",
+    "AuditEntry",
+    "AuditProblem",
     "Transaction",
     "Rollback",
     "SchemaTooNew",

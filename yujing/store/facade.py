@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from .alerts import Alerts
+from .audit import Audit
 from .db import Transaction, connect
 from .groups import Groups
+from .handling import Handlings
 from .migrations import check_readable, migrate
 from .notified import Notified
 from .outbox import Outbox
@@ -43,6 +45,8 @@ class Store:
         self.silences = Silences(self.db)
         self.groups = Groups(self.db)
         self.notified = Notified(self.db)
+        self.handling = Handlings(self.db)
+        self.audit = Audit(self.db)
 
     def transaction(self) -> Transaction:
         """All writes inside commit together or not at all (not re-entrant)."""

@@ -188,12 +188,51 @@ CREATE INDEX IF NOT EXISTS notified_by_alert ON notified(alert_id);
 INSERT OR IGNORE INTO notified(receiver, alert_id, event, updated_at, outbox_id) SELECT receiver, json_extract(payload, '$.id'), coalesce(json_extract(payload, '$.event'), json_extract(payload, '$.state')), json_extract(payload, '$.updated_at'), id FROM outbox WHERE json_valid(payload) AND json_extract(payload, '$.id') IS NOT NULL AND json_extract(payload, '$.updated_at') IS NOT NULL;
 """
 
+V6_HANDLING = """
+-- What people did about alerts (yujing alert ack|assign|note|resolve), one row per action.
+CREATE TABLE IF NOT EXISTS handling (
+    id INTEGER PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    by TEXT NOT NULL,
+    at TEXT NOT NULL,
+    why TEXT NOT NULL DEFAULT '',
+    assignee TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS handling_by_alert ON handling(alert_id, id);
+CREATE INDEX IF NOT EXISTS handling_by_time ON handling(at);
+-- Per alert, when it was first taken up and first dealt with: time to acknowledge and resolve.
+CREATE TABLE IF NOT EXISTS alert_handling (
+    alert_id TEXT PRIMARY KEY,
+    acknowledged_at TEXT,
+    acknowledged_by TEXT,
+    assignee TEXT,
+    resolved_at TEXT,
+    resolved_by TEXT
+) WITHOUT ROWID;
+-- The audit journal: alert events and handling actions, each entry holding the hash of the one
+-- before, so an edited, removed or reordered entry breaks the chain (yujing audit verify).
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, even after the last row is gone
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+-- Append-only for yujing itself: a change has to go around these, and the chain shows it.
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
+"""
+
 MIGRATIONS: list[Migration] = [
     sql(V1_SCHEMA),  # 1: posts, dedup, source_runs, state, alerts, outbox
     sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
     sql(V3_IDENTITY),  # 3: identity by id: no text keys; aliases of posts seen twice
     sql(V4_SILENCES),  # 4: silences
     sql(V5_GROUPS),  # 5: aggregation groups and the notification log
+    sql(V6_HANDLING),  # 6: handling actions, their times per alert, the audit journal
 ]
 
 

@@ -101,11 +101,14 @@ def test_alerts_sharing_the_group_labels_within_group_wait_go_out_as_one(tmp_pat
     s.event("firing", make_alert("p", "理赔"), timedelta(seconds=10))
     s.event("firing", make_alert("q"), timedelta(seconds=20))
     assert s.deliver(WAIT - timedelta(seconds=1)) == [], "group_wait has not run out"
+    waiting = {g.key: n for g, n in s.store.groups.waiting()}  # what `status` shows
+    assert waiting == {'{product="p"}': 2, '{product="q"}': 1}
     (p,) = s.deliver(WAIT)
     assert p["group_key"] == '{product="p"}' and p["group_labels"] == {"product": "p"}
     assert told(p) == [("burst:p", "firing"), ("burst:p/理赔", "firing")]
     (q,) = s.deliver(timedelta(seconds=20) + WAIT)  # each group has its own timer
     assert told(q) == [("burst:q", "firing")]
+    assert s.store.groups.waiting() == []
 
 
 def test_later_changes_go_out_no_more_often_than_group_interval(tmp_path: Path) -> None:

@@ -43,7 +43,10 @@ def cmd_verify(args: argparse.Namespace, load: Callable[[str | None], Any]) -> i
     if head is None:
         print("audit journal OK: no entries yet")
     else:
-        print(f"audit journal OK: {len(entries)} entries, head #{head['seq']} {head['hash']}")
+        n = len(entries)
+        print(
+            f"audit journal OK: {n} entr{'y' if n == 1 else 'ies'}, head #{head['seq']} {head['hash']}"
+        )
     return 0
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from yujing.alerts import Alert, AlertState
 from yujing.config import Config
 from yujing.records import utcnow
-from yujing.store import Alerts, Handlings, Outbox, Posts, Runs, Silences, Store
+from yujing.store import Alerts, Groups, Handlings, Outbox, Posts, Runs, Silences, Store
 
 from .handling_cli import took
 
@@ -44,6 +44,7 @@ def print_status(config: Config, console: Console | None = None) -> None:
         _alerts(store.alerts, store.handling, config, console)
         _handling(store.handling, config, console)
         _silences(store.silences, config, console)
+        _groups(store.groups, config, console)
         _outbox(store.outbox, console)
     finally:
         store.close()
@@ -152,6 +153,24 @@ def _silences(silences: Silences, config: Config, console: Console) -> None:
             escape(" ".join(s.matchers)),
             escape(s.author),
             escape(s.comment),
+        )
+    console.print(table)
+
+
+def _groups(groups: Groups, config: Config, console: Console) -> None:
+    """Alerts waiting in their groups: why a receiver has not heard of a change yet."""
+    waiting = groups.waiting()
+    if not waiting:
+        return
+    table = Table(title="Waiting in their groups (group_wait / group_interval)")
+    for col in ("receiver", "group", "alerts changed", "next look"):
+        table.add_column(col)
+    for group, count in waiting:
+        table.add_row(
+            escape(group.receiver),
+            escape(group.key),
+            str(count),
+            group.next_flush_at.astimezone(config.tz).strftime("%m-%d %H:%M:%S"),
         )
     console.print(table)
 

@@ -132,6 +132,16 @@ class Groups:
         ).fetchall()
         return [_row(r) for r in rows]
 
+    def waiting(self) -> list[tuple[GroupRow, int]]:
+        """Groups with alerts changed since their receiver was last told, and how many."""
+        rows = self._db.execute(
+            f"SELECT {', '.join('g.' + c for c in _GROUP.split(', '))}, count(*)"
+            " FROM alert_groups g JOIN alert_group_members m"
+            " ON m.receiver = g.receiver AND m.key = g.key WHERE m.pending = 1"
+            " GROUP BY g.receiver, g.key ORDER BY g.next_flush_at"
+        ).fetchall()
+        return [(_row(r[:-1]), r[-1]) for r in rows]
+
     def all(self) -> list[GroupRow]:
         rows = self._db.execute(
             f"SELECT {_GROUP} FROM alert_groups ORDER BY receiver, key"

@@ -45,7 +45,8 @@ of expectation) matters only where the data carry little information about phi: 
 product, whose windows hold a post or two, keeps near-Poisson noise until it has said otherwise.
 
 The seasonal sums remember three times longer than the level: a pattern needs many days of data,
-a level should follow the product's recent life. Hours and weekdays are in UTC plus ``offset``.
+a level should follow the product's recent life. Hours and weekdays are in UTC plus ``offset``
+(the config's time zone: the users' own day and week).
 A bucket without data (``skip_missing``) ages the sums and teaches nothing.
 """
 
@@ -395,6 +396,7 @@ class SeasonalBaseline:
             "disp": [round(self.disp_a, 6), round(self.disp_b, 6)],
             "bdisp": [round(self.bdisp_a, 6), round(self.bdisp_b, 6)],
             "local": [round(self.local_seen, 6), round(self.local_expected, 6)],
+            "offset": self.offset,
         }
 
     def load(self, data: dict[str, Any]) -> None:
@@ -412,4 +414,7 @@ class SeasonalBaseline:
         self.disp_a, self.disp_b = (float(v) for v in data["disp"][:2])
         self.bdisp_a, self.bdisp_b = (float(v) for v in data.get("bdisp", (0.0, 0.0))[:2])
         self.local_seen, self.local_expected = (float(v) for v in data.get("local", (0.0, 0.0)))
+        # Slots were learned on the clock they were saved with (UTC before zones were read): a
+        # series keeps it, or its hours would be read against another hour's profile.
+        self.offset = float(data.get("offset", 0.0))
         self._cache = None

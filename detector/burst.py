@@ -41,7 +41,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from yujing.alerts import Alert, AlertState, BurstFacts, Severity
 from yujing.config import Config, Detection
@@ -56,7 +56,7 @@ from .series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
 from .severity import Signals, back_to_usual, grade, reasons
 from .signals import collective_terms_in
 
-__all__ = ["BurstDetector", "detector_for", "KIND", "EXPECTED_FLOOR", "STATE_KEY"]
+__all__ = ["BurstDetector", "detector_for", "utc_offset", "KIND", "EXPECTED_FLOOR", "STATE_KEY"]
 
 log = logging.getLogger("yujing.detector")
 
@@ -70,7 +70,18 @@ def detector_for(config: Config, store: Store | None) -> BurstDetector:
         store,
         product_terms={p.id: p.terms() for p in config.products},
         category_names={c.id: c.name for c in config.categories},
+        utc_offset=utc_offset(config.tz),
     )
+
+
+def utc_offset(tz: tzinfo) -> float:
+    """Seconds east of UTC of the config's zone, for the detector's calendar: an hour of the day
+    and a weekend are the users' own (Saturday in Shanghai starts at 16:00 UTC on Friday). A zone
+    with daylight saving is read at its standard offset: the calendar moves by an hour for half
+    of the year, which the hour-of-day profile absorbs."""
+    jan = datetime(2026, 1, 15, 12, tzinfo=UTC).astimezone(tz).utcoffset()
+    jul = datetime(2026, 7, 15, 12, tzinfo=UTC).astimezone(tz).utcoffset()
+    return min(jan or timedelta(0), jul or timedelta(0)).total_seconds()
 
 
 class BurstDetector(Memory):
@@ -82,8 +93,10 @@ class BurstDetector(Memory):
         product_terms: Mapping[str, Iterable[str]] | None = None,
         category_names: Mapping[str, str] | None = None,
         persist: bool = True,
+        utc_offset: float = 0.0,
     ):
         self.detection = detection
+        self.utc_offset = utc_offset
         # Reasons are read by people: 理赔难/拒赔, not the config id "claims".
         self.category_names = dict(category_names or {})
         self.store = store
@@ -105,7 +118,7 @@ class BurstDetector(Memory):
         key = f"{KIND}:{product}" + (f"/{category}" if category else "")
         s = self.series.get(key)
         if s is None:
-            s = Series(key, product, category, self.detection.rule_for(product), b)
+            s = Series(key, product, category, self.detection.rule_for(product), b, self.utc_offset)
             self.series[key] = s
             self.by_product.setdefault(product, []).append(s)
         return s

@@ -13,14 +13,14 @@ import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 from yujing.config import Config, Detection
 from yujing.records import format_time, parse_time
 
-from .burst import BurstDetector
+from .burst import BurstDetector, utc_offset
 from .replay import DRAIN_WINDOWS, MEASURE_DIGITS, ReplayInputError, _Events, _longest_window
 
 __all__ = ["replay_counts", "infer_bucket", "measurement_scale", "regular"]
@@ -28,22 +28,25 @@ __all__ = ["replay_counts", "infer_bucket", "measurement_scale", "regular"]
 _SPACE_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?$")
 
 
-def _parse_ts(value: str) -> datetime:
-    return parse_time(value.strip())
+def _parse_ts(value: str, tz: tzinfo = UTC) -> datetime:
+    """An ISO time; one without a zone is in ``tz`` (the config's time zone)."""
+    dt = datetime.fromisoformat(value.strip())
+    return parse_time(dt if dt.tzinfo is not None else dt.replace(tzinfo=tz))
 
 
-def _formatter(sample: str) -> Callable[[datetime], str]:
+def _formatter(sample: str, tz: tzinfo) -> Callable[[datetime], str]:
+    """Times written as the input writes them: naive ones in ``tz``, as they were read."""
     sample = sample.strip()
     if _SPACE_TIME.match(sample):
         pattern = "%Y-%m-%d %H:%M:%S" if sample.count(":") == 2 else "%Y-%m-%d %H:%M"
-        return lambda dt: dt.astimezone(UTC).strftime(pattern)
+        return lambda dt: dt.astimezone(tz).strftime(pattern)
     naive = datetime.fromisoformat(sample).tzinfo is None
     if naive:
-        return lambda dt: dt.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+        return lambda dt: dt.astimezone(tz).replace(tzinfo=None).isoformat(timespec="seconds")
     return format_time
 
 
-def _rows(path: Path, default_product: str) -> Iterator[tuple[datetime, str, float]]:
+def _rows(path: Path, default_product: str, tz: tzinfo) -> Iterator[tuple[datetime, str, float]]:
     """(time, product, value) rows; a header row is recognised by its unparseable time."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
@@ -61,12 +64,12 @@ def _rows(path: Path, default_product: str) -> Iterator[tuple[datetime, str, flo
                 else:
                     cols = (0, None, 1)
                 try:
-                    _parse_ts(row[cols[0]])
+                    _parse_ts(row[cols[0]], tz)
                 except ValueError:
                     continue  # the header
             ts_col, product_col, value_col = cols
             try:
-                at = _parse_ts(row[ts_col])
+                at = _parse_ts(row[ts_col], tz)
                 value = float(row[value_col])
             except (ValueError, IndexError) as exc:
                 print(f"{path}:{lineno}: skipped: {exc}", file=sys.stderr)
@@ -184,7 +187,8 @@ def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], N
     first: str | None = None
     per_product: dict[str, list[float]] = {}
     values: dict[str, list[float]] = {}
-    for i, (at, product, value) in enumerate(_rows(path, stem)):
+    tz = config.tz
+    for i, (at, product, value) in enumerate(_rows(path, stem, tz)):
         per_product.setdefault(product, []).append(at.timestamp())
         values.setdefault(product, []).append(value)
         if i >= 5000:
@@ -203,8 +207,8 @@ def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], N
                     break
                 except ValueError:
                     continue
-    events = _Events(emit, _formatter(first or "2000-01-01 00:00:00"))
-    detector = BurstDetector(detection, None)
+    events = _Events(emit, _formatter(first or "2000-01-01 00:00:00", tz))
+    detector = BurstDetector(detection, None, utc_offset=utc_offset(tz))
     readings: dict[str, _Readings] = {}
     for p, v in values.items():
         k, dense = measurement_scale(v), regular(per_product[p], v, bucket)
@@ -226,7 +230,7 @@ def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], N
         # A bucket is judged once it is complete: at its end. fired_at names the bucket itself.
         events.handle(detector.evaluate(sorted(products), at + step), fired_shift=step)
 
-    for at, product, value in _rows(path, stem):
+    for at, product, value in _rows(path, stem, tz):
         if current is not None and at != current:
             evaluate(current)
         current = at

@@ -119,7 +119,15 @@ class Look:
 class Series:
     """Counts of one product (or product x category) in buckets, and its learned baseline."""
 
-    def __init__(self, key: str, product: str, category: str | None, rule: BurstRule, origin: int):
+    def __init__(
+        self,
+        key: str,
+        product: str,
+        category: str | None,
+        rule: BurstRule,
+        origin: int,
+        utc_offset: float = 0.0,
+    ):
         self.key, self.product, self.category, self.rule = key, product, category, rule
         self.size = rule.bucket
         self.w = max(1, round(rule.window / rule.bucket))  # whole buckets in the window
@@ -128,7 +136,9 @@ class Series:
         self.missing = bytearray(self.ring_len)  # 1: no data for that bucket (not a zero)
         self.head = origin  # newest bucket held in the ring
         self.details: dict[int, Details] = {}  # buckets in the window (and the one before it)
-        self.baseline = SeasonalBaseline(rule.bucket, rule.baseline, origin, window=self.w)
+        self.baseline = SeasonalBaseline(
+            rule.bucket, rule.baseline, origin, offset=utc_offset, window=self.w
+        )
         self.wave: Wave | None = None
         self.elevated_since: int | None = None  # bucket since which an open wave is elevated
         # The dispersion grid's current window: its index, posts, expected, buckets folded.

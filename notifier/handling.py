@@ -26,7 +26,7 @@ def tell_handling(store: Any, handling: Handling, alert: Alert) -> list[str]:
     for receiver in receivers:
         labels = {"product": alert.product} if alert.product else {}
         notification = Notification(
-            receiver, group_key(labels), labels, (event,), handling=handling
+            receiver, group_key(labels), labels, (event,), handling=handling, at=handling.at
         )
         store.outbox.enqueue(receiver, notification.to_dict(), handling.at)
     return receivers

@@ -1,10 +1,15 @@
 """Notifications as messages: a group of alerts, or a person's handling action, in Chinese.
 
-One alert alone reads exactly as ``format.render`` writes it. Several alerts get a heading that
-counts them ("【红色预警】安心e生医疗险 3 条预警，1 条已解除") and then each alert as
-``format.render`` writes it; alerts the notification does not tell anew (``changed``) are shown
-as they stand, without "更新"/"升级". A reminder (``repeat``) says so first. A handling action
-is a short line: "张三 已确认 · 【橙色预警】安心e生医疗险 群体投诉苗头".
+One alert alone reads exactly as ``format`` writes it. Several alerts get a heading that counts
+them ("【红色预警】安心e生医疗险 3 条预警，1 条已解除") and then each alert as ``format`` writes
+it; alerts the notification does not tell anew (``changed``) are shown as they stand, without
+"更新"/"升级". A reminder (``repeat``) says so first. A handling action is a short line:
+"张三 已确认 · 【橙色预警】安心e生医疗险 群体投诉苗头".
+
+``notification_fields`` gives the templated receivers (DingTalk, WeCom, Feishu, e-mail,
+webhooks) one alert's fields as before plus the group's (``alerts``, ``handling``...);
+``slack_notification`` is one Slack message for a whole notification (the incoming webhook);
+``notification_line`` is the notification on one line, for logs.
 """
 
 from __future__ import annotations
@@ -13,19 +18,46 @@ from collections.abc import Mapping
 from datetime import tzinfo
 from typing import Any
 
-from yujing.alerts import EventKind, Severity
+from yujing.alerts import EventKind, Handling, Severity
 
-from .format import SHANGHAI, Message, one_line, render, title
+from .format import (
+    SHANGHAI,
+    cut,
+    escape,
+    fields,
+    one_line,
+    slack_group_message,
+    slack_message,
+    title,
+)
 from .notification import Notification
 
-__all__ = ["render_notification", "notification_line", "MAX_ALERTS"]
+__all__ = [
+    "notification_fields",
+    "slack_notification",
+    "slack_handling_reply",
+    "notification_line",
+    "MAX_ALERTS",
+    "REMINDER",
+    "GROUP_FIELDS",
+]
 
 MAX_ALERTS = 8  # alerts shown in full in one chat message (Slack allows 50 blocks)
 REMINDER = "（提醒：仍未解除）"
 
-
-def _mrkdwn(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+# What a notification adds to one alert's fields (``yujing.config.templates`` names them all).
+GROUP_FIELDS = frozenset(
+    {
+        "alerts",
+        "status",
+        "repeat",
+        "firing_count",
+        "resolved_count",
+        "group_labels",
+        "handling",
+        "handling_at",
+    }
+)
 
 
 def _shown(n: Notification) -> list[dict[str, Any]]:
@@ -54,62 +86,100 @@ def _heading(n: Notification, names: Mapping[str, str]) -> str:
     return REMINDER + head if n.repeat else head
 
 
-def _handling(n: Notification, tz: tzinfo, names: Mapping[str, str]) -> Message:
+def _lead(n: Notification) -> int:
+    """The alert whose fields stand for the group: the most severe still firing, else the
+    first."""
+    firing = [i for i, e in enumerate(n.events) if e.event is not EventKind.RESOLVED]
+    if not firing:
+        return 0
+    return max(firing, key=lambda i: (n.events[i].alert.severity.rank, -i))
+
+
+def _local(h: Handling, tz: tzinfo) -> str:
+    return h.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _handling_head(n: Notification, names: Mapping[str, str]) -> str:
     assert n.handling is not None
-    h = n.handling
-    about = title(n.events[0].to_dict(), names) if n.events else h.alert_id
-    head = f"{h.line()} · {about}"
-    at = h.at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    text = f"{head}\n时间：{at}\n预警编号：{h.alert_id}"
-    blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(head)[:3000]}},
-        {
-            "type": "context",
-            "elements": [{"type": "mrkdwn", "text": _mrkdwn(f"{at} · 预警编号 {h.alert_id}")}],
-        },
-    ]
-    return Message(head, text, blocks)
+    about = title(_shown(n)[0], names) if n.events else n.handling.alert_id
+    return f"{n.handling.line()} · {about}"
 
 
-def render_notification(
+def notification_fields(
     n: Notification, *, tz: tzinfo = SHANGHAI, names: Mapping[str, str] | None = None
-) -> Message:
+) -> dict[str, Any]:
+    """What a template gets for ``n``: the lead alert's fields (for one alert, that alert's, so
+    a template written for one alert still reads right), ``title`` for the whole notification,
+    and ``alerts``, each alert's fields in the group's order."""
+    names = names or {}
+    alerts = [fields(d, tz=tz, names=names) for d in _shown(n)]
+    out: dict[str, Any] = dict(alerts[_lead(n)]) if alerts else {}
+    firing = len(n.firing)
+    out.update(
+        alerts=alerts,
+        status=n.status,
+        repeat=n.repeat,
+        firing_count=firing,
+        resolved_count=len(n.events) - firing,
+        group_labels=dict(n.group_labels),
+        handling="",
+        handling_at="",
+    )
+    if n.handling is not None:
+        out.update(
+            title=_handling_head(n, names),
+            handling=n.handling.line(),
+            handling_at=_local(n.handling, tz),
+        )
+    elif len(alerts) > 1:
+        out["title"] = _heading(n, names)
+    elif n.repeat:
+        out["title"] = REMINDER + out["title"]
+    return out
+
+
+def slack_handling_reply(h: Handling, *, tz: tzinfo = SHANGHAI) -> str:
+    """A handling action as one line in the alert's Slack thread (escaped mrkdwn: the name and
+    the reason are a person's own words)."""
+    return cut(f"{h.line()}（{_local(h, tz)}）", 3000)
+
+
+def _slack_handling(n: Notification, tz: tzinfo, names: Mapping[str, str]) -> dict[str, Any]:
+    assert n.handling is not None
+    head = _handling_head(n, names)
+    at = _local(n.handling, tz)
+    alert_id = n.handling.alert_id
+    return {
+        "text": cut(f"{head}\n时间：{at}\n预警编号：{alert_id}", 3000),
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": cut(head, 3000)}},
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": escape(f"{at} · 预警编号 {alert_id}")}],
+            },
+        ],
+    }
+
+
+def slack_notification(
+    n: Notification, *, tz: tzinfo = SHANGHAI, names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The whole notification as one Slack message (``text``, ``blocks``, ``attachments``),
+    every piece of text escaped."""
     names = names or {}
     if n.handling is not None:
-        return _handling(n, tz, names)
+        return _slack_handling(n, tz, names)
     shown = _shown(n)
     if len(shown) == 1:
-        one = render(shown[0], tz=tz, names=names)
-        if not n.repeat:
-            return one
-        head = REMINDER + one.title
-        header = {"type": "header", "text": {"type": "plain_text", "text": head[:150]}}
-        return Message(head, REMINDER + one.text, [header, *one.blocks[1:]])
-    head = _heading(n, names)
-    parts = [render(d, tz=tz, names=names) for d in shown]
-    text = "\n\n".join([head, *(p.text for p in parts)])
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": head[:150], "emoji": True}}
-    ]
-    for part in parts[:MAX_ALERTS]:
-        # Each alert's own header becomes a bold line: a message has one header.
-        blocks.append({"type": "divider"})
-        blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_mrkdwn(part.title)}*"}}
-        )
-        blocks.extend(part.blocks[1:])
-    if len(parts) > MAX_ALERTS:
-        more = f"另有 {len(parts) - MAX_ALERTS} 条预警未列出（yujing status 可查看全部）"
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
-    return Message(head, text, blocks)
+        return slack_message(shown[0], tz=tz, names=names, prefix=REMINDER if n.repeat else "")
+    return slack_group_message(_heading(n, names), shown, tz=tz, names=names, limit=MAX_ALERTS)
 
 
 def notification_line(n: Notification, names: Mapping[str, str] | None = None) -> str:
     """The notification on one line, for logs."""
     names = names or {}
     if n.handling is not None:
-        about = title(n.events[0].to_dict(), names) if n.events else ""
-        return f"{n.handling.line()} · {about} [{n.handling.alert_id}]"
+        return f"{_handling_head(n, names)} [{n.handling.alert_id}]"
     shown = _shown(n)
     if len(shown) == 1:
         line = f"{one_line(shown[0], names)} [{shown[0].get('id', '')}]"

@@ -3,7 +3,8 @@
 As in Alertmanager, a notification carries a group's alerts together (``events``: each alert's
 latest event) with the group's key and labels; ``changed`` names the alerts it tells anew (the
 others are there so the message shows the whole group), and ``repeat`` marks a reminder of a
-group that did not change. A handling action (``handling``: "张三 已确认") is a notification
+group that did not change; ``at`` is when the notification was made (a reminder's own mark,
+so a receiver can tell one reminder from the next). A handling action (``handling``: "张三 已确认") is a notification
 too; its ``events`` hold the alert it is about.
 
 Rows queued before notifications existed hold one event each: ``from_dict`` reads them as a
@@ -13,9 +14,11 @@ notification of that event alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from yujing.alerts import AlertEvent, EventKind, Handling
+from yujing.records import format_time, parse_time
 
 __all__ = ["Notification"]
 
@@ -29,6 +32,7 @@ class Notification:
     changed: frozenset[str] = field(default_factory=frozenset)  # alert ids told anew
     repeat: bool = False  # nothing changed: a reminder after repeat_interval
     handling: Handling | None = None
+    at: datetime | None = None  # when it was made (the group's flush, the action's time)
 
     @property
     def firing(self) -> list[AlertEvent]:
@@ -49,6 +53,7 @@ class Notification:
             "changed": sorted(self.changed),
             "alerts": [e.to_dict() for e in self.events],
             "handling": self.handling.to_dict() if self.handling else None,
+            "at": format_time(self.at) if self.at else None,
         }
 
     @classmethod
@@ -64,4 +69,5 @@ class Notification:
             changed=frozenset(str(a) for a in d.get("changed") or ()),
             repeat=bool(d.get("repeat")),
             handling=Handling.from_dict(d["handling"]) if d.get("handling") else None,
+            at=parse_time(d["at"]) if d.get("at") else None,
         )

@@ -12,6 +12,7 @@ there), its module here, and a line in ``REGISTRY``.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -23,7 +24,15 @@ from yujing.config import Config
 
 from ..notification import Notification
 
-__all__ = ["Receiver", "RetryLater", "ReceiverContext", "REGISTRY", "build_receivers"]
+__all__ = [
+    "Receiver",
+    "RetryLater",
+    "Refused",
+    "ReceiverContext",
+    "REGISTRY",
+    "build_receivers",
+    "delivery_id",
+]
 
 
 class Receiver(Protocol):
@@ -36,6 +45,11 @@ class RetryLater(Exception):
     def __init__(self, message: str, retry_after: float):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Refused(Exception):
+    """The service refused the message and said why (a bad signature, an unknown robot). The
+    message names what to fix; until then the dispatcher keeps retrying with backoff."""
 
 
 @dataclass(frozen=True)
@@ -51,12 +65,41 @@ class ReceiverContext:
         return self.config.tz
 
 
+def delivery_id(notification: Notification) -> str:
+    """The same for every try of one notification, different for every notification: a receiver
+    that keeps the ids it has seen (a webhook endpoint, a mail server by Message-ID) drops a
+    second copy. A notification of one alert's news keeps the id its event alone had."""
+    n = notification
+    told = [e for e in n.events if e.id in n.changed]
+    if len(n.events) == 1 and told and not n.repeat and n.handling is None:
+        e = n.events[0]
+        key = f"{e.id}|{e.event.value}|{e.alert.updated_at.isoformat()}"
+    else:
+        parts = [
+            n.group_key,
+            *(f"{e.id}|{e.event.value}|{e.alert.updated_at.isoformat()}" for e in n.events),
+        ]
+        parts.append(f"changed={','.join(sorted(n.changed))}")
+        if n.repeat:
+            parts.append(f"repeat@{n.at.isoformat() if n.at else ''}")
+        if n.handling is not None:
+            h = n.handling
+            parts.append(f"{h.action.value}|{h.by}|{h.at.isoformat()}|{h.to}|{h.why}")
+        key = "\n".join(parts)
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
 # Config model -> "module:class"; each class has ``from_config(conf, context)``.
 REGISTRY: dict[type, str] = {
     cfg.LogReceiver: "yujing.notifier.receivers.log:LogReceiver",
     cfg.FileReceiver: "yujing.notifier.receivers.file:FileReceiver",
     cfg.SlackReceiver: "yujing.notifier.receivers.slack:SlackReceiver",
     cfg.ElasticsearchReceiver: "yujing.notifier.receivers.elasticsearch:ElasticsearchAlertReceiver",
+    cfg.DingTalkReceiver: "yujing.notifier.receivers.dingtalk:DingTalkReceiver",
+    cfg.WeComReceiver: "yujing.notifier.receivers.wecom:WeComReceiver",
+    cfg.FeishuReceiver: "yujing.notifier.receivers.feishu:FeishuReceiver",
+    cfg.EmailReceiver: "yujing.notifier.receivers.email:EmailReceiver",
+    cfg.WebhookReceiver: "yujing.notifier.receivers.webhook:WebhookReceiver",
 }
 
 

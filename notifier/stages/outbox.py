@@ -73,6 +73,7 @@ class OutboxStage:
                 events=tuple(n.event for n in members),
                 changed=frozenset(n.event.id for n in fresh),
                 repeat=not fresh,
+                at=self.now,
             )
             row = self.outbox.enqueue(receiver, notification.to_dict(), self.now)
             told = [(n.event.id, n.event.event.value, n.event.alert.updated_at) for n in fresh]

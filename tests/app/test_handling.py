@@ -277,7 +277,9 @@ def test_reordered_entries_are_named(tmp_path: Path) -> None:
     assert "changed after it was written" not in failed.stderr, "each entry is intact"
 
 
-def test_slack_shows_a_handling_action_as_a_short_line() -> None:
+def test_slack_shows_a_handling_action_as_a_short_reply_in_the_alerts_thread(
+    tmp_path: Path,
+) -> None:
     from testkit.fakes.slack import FakeSlack
     from yujing import config as cfg
     from yujing.alerts import Action, Handling
@@ -286,21 +288,30 @@ def test_slack_shows_a_handling_action_as_a_short_line() -> None:
 
     token = "xoxb-1111-2222-fake"
     at = datetime(2026, 11, 30, 2, 5, tzinfo=UTC)
-    handling = Handling(alert().id, Action.ACK, "张三", at, "已联系理赔部 <b>")
-    note = Notification(
-        "slack", "{}", {}, (AlertEvent(EventKind.FIRING, alert()),), handling=handling
+    handling = Handling(alert().id, Action.ACK, "张三", at, "已联系理赔部 <b> <!channel>")
+    event = AlertEvent(EventKind.FIRING, alert())
+    told = Notification("slack", "{}", {}, (event,), frozenset({event.id}))
+    note = Notification("slack", "{}", {}, (event,), handling=handling, at=at)
+    store = Store(tmp_path / "y.db")
+    try:
+        with FakeSlack(token=token) as slack:
+            conf = cfg.SlackReceiver(
+                name="slack", type="slack", token=token, channel="#预警", base_url=slack.api_url
+            )
+            receiver = SlackReceiver(conf, store.chat, names={"anxin-e": "安心e生医疗险"})
+            receiver.send(told)
+            receiver.send(note)
+    finally:
+        store.close()
+    (top,) = slack.channel_messages()
+    assert top["text"].startswith("【橙色预警】安心e生医疗险 群体投诉苗头")
+    (reply,) = slack.replies(top["ts"])
+    # The person's words are escaped: "<!channel>" pings nobody.
+    assert reply["text"] == (
+        "张三 已确认：已联系理赔部 &lt;b&gt; &lt;!channel&gt;（2026-11-30 10:05）"
     )
-    with FakeSlack(token=token) as slack:
-        conf = cfg.SlackReceiver(
-            name="slack", type="slack", token=token, channel="#预警", base_url=slack.api_url
-        )
-        SlackReceiver(conf, names={"anxin-e": "安心e生医疗险"}).send(note)
-    (body,) = slack.messages()
-    assert body["text"].startswith("张三 已确认：已联系理赔部")
-    assert body["text"].endswith(
-        f"· 【橙色预警】安心e生医疗险 群体投诉苗头\n时间：2026-11-30 10:05\n预警编号：{alert().id}"
-    )
-    assert body["blocks"][0]["text"]["text"] == (
-        "张三 已确认：已联系理赔部 &lt;b&gt; · 【橙色预警】安心e生医疗险 群体投诉苗头"
-    )
-    assert "2026-11-30 10:05" in body["blocks"][1]["elements"][0]["text"]
+    assert reply["metadata"]["event_payload"] == {
+        "alert_id": alert().id,
+        "event_id": reply["metadata"]["event_payload"]["event_id"],
+        "event": "handling",
+    }

@@ -181,9 +181,8 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == CURRENT
     upgraded = schema_of(path)
     # Migration 1 is the old schema: nothing is rebuilt. Later ones add indexes, the post
-    # aliases, silences, aggregation groups, the notification log, handling and the audit
-    # journal, and drop the text keys
-    # that dropped posts as duplicates of others'.
+    # aliases, silences, chat messages, aggregation groups, the notification log, handling and
+    # the audit journal, and drop the text keys that dropped posts as duplicates of others'.
     assert [name for name, _ in set(tables) - set(upgraded)] == ["dedup"]
     assert sorted(name for name, _ in set(upgraded) - set(tables)) == [
         "alert_group_members",
@@ -194,6 +193,7 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
         "audit",
         "audit_no_delete",
         "audit_no_update",
+        "chat_messages",
         "handling",
         "handling_by_alert",
         "handling_by_time",

@@ -87,3 +87,27 @@ def test_a_sparse_count_export_reads_missing_rows_as_zeros(config, tmp_path):
     rows += [(wave + k * STEP, 1) for k in range(7)]  # 7 complaints in 35 minutes
     rows.sort()
     assert fired(config, write(tmp_path / "quiet.csv", rows))
+
+
+def test_times_without_a_zone_are_in_the_configs_time_zone(config, tmp_path):
+    """Naive timestamps are the config's local time (Asia/Shanghai here): the same readings
+    written with +08:00 fire at the same instant, and fired_at is written as the input wrote it."""
+    assert config.timezone == "Asia/Shanghai"
+    rows = cpu()
+    spike = 5 * 288 + 100
+    rows[spike] = (rows[spike][0], 0.6)
+    events: list[dict] = []
+    replay_counts(config, write(tmp_path / "cpu.csv", rows), events.append)
+    firing = [e for e in events if e["event"] == "firing"]
+    assert [e["fired_at"] for e in firing] == [f"{rows[spike][0]:%Y-%m-%d %H:%M:%S}"]
+    # started_at is UTC: eight hours before the local time of the bucket's end
+    local_end = rows[spike][0] + STEP
+    assert firing[0]["started_at"] == f"{local_end - timedelta(hours=8):%Y-%m-%dT%H:%M:%S}+00:00"
+    zoned = tmp_path / "cpu_zoned.csv"
+    zoned.write_text(
+        "timestamp,value\n" + "".join(f"{t:%Y-%m-%dT%H:%M:%S}+08:00,{v}\n" for t, v in rows),
+        encoding="utf-8",
+    )
+    again: list[dict] = []
+    replay_counts(config, zoned, again.append)
+    assert [e["started_at"] for e in again if e["event"] == "firing"] == [firing[0]["started_at"]]

@@ -183,7 +183,9 @@ def test_slack_rate_limit_retries_after_slacks_own_delay(store: Store) -> None:
         conf = cfg.SlackReceiver(
             name="a", type="slack", token=token, channel="#预警", base_url=slack.api_url
         )
-        notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": SlackReceiver(conf)})
+        notifier = Notifier(
+            notify({"receiver": "a"}), store, receivers={"a": SlackReceiver(conf, store.chat)}
+        )
         notifier.submit(make_event())
         slack.rate_limit(times=1, retry_after=30)
         start = utcnow()

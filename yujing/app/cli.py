@@ -292,7 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_audit_parser(sub, config_arg, _load_or_exit)
 
     p = sub.add_parser("demo", help="run the daemon against a simulated world on 127.0.0.1")
-    p.add_argument("--once", action="store_true", help="exit 0 once the wave's alert has fired")
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="exit 0 once the wave is over and its alert has fired",
+    )
     p.add_argument("--deadline", type=float, default=120.0, help="seconds to wait with --once")
     p.add_argument("--dir", type=Path, default=None, help="working folder (default: a temp folder)")
     p.add_argument("-c", "--config", type=Path, default=None, help="default: the shipped demo.yaml")

@@ -13,7 +13,10 @@ from .grouping import ROOT_OPTS, RouteOpts, route_opts, walk_opts
 from .loader import ConfigError, format_validation, load_config
 from .model import Config
 from .notify import (
+    DingTalkReceiver,
     ElasticsearchReceiver,
+    EmailReceiver,
+    FeishuReceiver,
     FileReceiver,
     InhibitRule,
     LogReceiver,
@@ -21,6 +24,8 @@ from .notify import (
     Receiver,
     Route,
     SlackReceiver,
+    WebhookReceiver,
+    WeComReceiver,
 )
 from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
 from .sources import (
@@ -44,9 +49,12 @@ __all__ = [
     "ConfigError",
     "DetailSelectors",
     "Detection",
+    "DingTalkReceiver",
     "Duration",
     "Elasticsearch",
     "ElasticsearchReceiver",
+    "EmailReceiver",
+    "FeishuReceiver",
     "FeedSource",
     "FileReceiver",
     "ForumSource",
@@ -72,6 +80,8 @@ __all__ = [
     "Term",
     "Wait",
     "TranscriptSource",
+    "WeComReceiver",
+    "WebhookReceiver",
     "format_validation",
     "http_url",
     "load_config",

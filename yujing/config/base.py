@@ -59,6 +59,27 @@ class Strict(BaseModel):
     # .nan and .inf are valid YAML floats, and no setting means them: refused everywhere.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    def __repr_args__(self) -> Any:
+        # A config printed in a log or a traceback shows that a secret is set, never its value.
+        hidden = _secret_names(type(self))
+        for name, value in super().__repr_args__():
+            yield name, ("********" if name in hidden and value is not None else value)
+
+
+def _marked(annotation: Any) -> bool:
+    if isinstance(annotation, Secret):
+        return True
+    parts = (*(getattr(annotation, "__args__", ()) or ()), *getattr(annotation, "__metadata__", ()))
+    return any(_marked(part) for part in parts)
+
+
+def _secret_names(model: type[BaseModel]) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, info in model.model_fields.items()
+        if any(isinstance(m, Secret) for m in info.metadata) or _marked(info.annotation)
+    )
+
 
 def http_url(value: str) -> str:
     """An absolute http(s) URL, or a ValueError saying what is wrong."""

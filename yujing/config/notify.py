@@ -5,18 +5,25 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
 from yujing.matchers import parse_matcher
 
-from .base import Duration, SecretStr, Strict, Wait
+from .base import Duration, HttpUrl, SecretStr, Strict, Wait, http_url
+from .templates import check_inline, read_template
 
 __all__ = [
     "LogReceiver",
     "FileReceiver",
     "SlackReceiver",
     "ElasticsearchReceiver",
+    "DingTalkReceiver",
+    "WeComReceiver",
+    "FeishuReceiver",
+    "EmailReceiver",
+    "WebhookReceiver",
     "Receiver",
     "Route",
     "ROOT_GROUPING",
@@ -38,11 +45,27 @@ class FileReceiver(Strict):
 
 
 class SlackReceiver(Strict):
+    """A bot token (one message per wave, edited, with a thread) or an incoming webhook (a new
+    message per event: a webhook cannot edit, read back or thread)."""
+
     name: str
     type: Literal["slack"]
-    token: SecretStr("SLACK_BOT_TOKEN") = Field(min_length=1)
-    channel: str
+    token: SecretStr("SLACK_BOT_TOKEN") | None = Field(default=None, min_length=1)
+    channel: str | None = None  # a channel id (C0123ABC) or #name; with a token only
+    webhook_url: SecretStr("SLACK_WEBHOOK_URL") | None = Field(default=None, min_length=1)
     base_url: str | None = None  # only to point at a test server
+
+    @model_validator(mode="after")
+    def _token_or_webhook(self) -> SlackReceiver:
+        if (self.token is None) == (self.webhook_url is None):
+            raise ValueError("give either token (with channel) or webhook_url, not both")
+        if self.token is not None and not self.channel:
+            raise ValueError("a bot token needs a channel to post to")
+        if self.webhook_url is not None and self.channel:
+            raise ValueError("an incoming webhook posts to its own channel: remove channel")
+        if self.webhook_url is not None:
+            http_url(self.webhook_url)
+        return self
 
 
 class ElasticsearchReceiver(Strict):
@@ -52,8 +75,157 @@ class ElasticsearchReceiver(Strict):
     type: Literal["elasticsearch"]
 
 
+class Templated(Strict):
+    """A receiver that writes a message: its shipped Jinja2 template can be replaced, by text
+    written here (``template``) or by a file (``template_file``); both are checked on load."""
+
+    template: str | None = None
+    template_file: Path | None = None
+
+    @field_validator("template")
+    @classmethod
+    def _template_parses(cls, value: str | None) -> str | None:
+        return None if value is None else check_inline(value)
+
+    @field_validator("template_file")
+    @classmethod
+    def _template_file_parses(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            read_template(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_template(self) -> Templated:
+        if self.template is not None and self.template_file is not None:
+            raise ValueError("set template or template_file, not both")
+        return self
+
+
+def _webhook(value: str, app: str, needs: str = "") -> str:
+    # The value is a secret: the message must not repeat it.
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"expected the {app} webhook URL, starting with https://")
+    if needs and needs not in parse_qs(parts.query):
+        raise ValueError(f"the {app} webhook URL has no {needs}= parameter; copy the whole URL")
+    return value
+
+
+class DingTalkReceiver(Templated):
+    """A DingTalk group's custom robot (自定义机器人), markdown messages, signed when the robot's
+    security setting is 加签."""
+
+    name: str
+    type: Literal["dingtalk"]
+    # https://oapi.dingtalk.com/robot/send?access_token=..., as the robot's settings show it
+    webhook: SecretStr("DINGTALK_WEBHOOK") = Field(min_length=1)
+    secret: SecretStr("DINGTALK_SECRET") | None = None  # the SEC... string of 加签
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        return _webhook(value, "DingTalk", "access_token")
+
+
+class WeComReceiver(Templated):
+    """A WeCom (企业微信) group robot (群机器人), markdown messages."""
+
+    name: str
+    type: Literal["wecom"]
+    # https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=...; the key is the credential
+    webhook: SecretStr("WECOM_WEBHOOK") = Field(min_length=1)
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        return _webhook(value, "WeCom", "key")
+
+
+class FeishuReceiver(Templated):
+    """A Feishu or Lark group's custom bot (自定义机器人), message cards, signed when the bot's
+    security setting has 签名校验."""
+
+    name: str
+    type: Literal["feishu"]
+    # https://open.feishu.cn/open-apis/bot/v2/hook/... (Lark: open.larksuite.com)
+    webhook: SecretStr("FEISHU_WEBHOOK") = Field(min_length=1)
+    secret: SecretStr("FEISHU_SECRET") | None = None
+
+    @field_validator("webhook")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        return _webhook(value, "Feishu")
+
+
+_ADDRESS = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+")
+
+
+def _addresses(value: list[str]) -> list[str]:
+    bad = [a for a in value if not _ADDRESS.fullmatch(a)]
+    if bad:
+        raise ValueError(f"not e-mail addresses: {', '.join(map(repr, bad))}")
+    return value
+
+
+class EmailReceiver(Templated):
+    """Mail through an SMTP server over TLS: STARTTLS (port 587) or implicit TLS (port 465);
+    ``none`` only for a relay on the same host."""
+
+    name: str
+    type: Literal["email"]
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)  # default: by ``tls``
+    tls: Literal["starttls", "implicit", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr("SMTP_PASSWORD") | None = None
+    sender: str
+    to: list[str] = Field(min_length=1)
+    ca_file: Path | None = None  # a private CA that signed the server's certificate
+
+    @field_validator("sender")
+    @classmethod
+    def _sender_address(cls, value: str) -> str:
+        return _addresses([value])[0]
+
+    @field_validator("to")
+    @classmethod
+    def _to_addresses(cls, value: list[str]) -> list[str]:
+        return _addresses(value)
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port or {"starttls": 587, "implicit": 465, "none": 25}[self.tls]
+
+    @model_validator(mode="after")
+    def _login_needs_tls(self) -> EmailReceiver:
+        if self.password is not None and self.username is None:
+            raise ValueError("password is set but username is not")
+        if self.username is not None and self.tls == "none":
+            raise ValueError(
+                "a login over an unencrypted connection; set tls: starttls or implicit"
+            )
+        return self
+
+
+class WebhookReceiver(Templated):
+    """Any HTTP endpoint: the alert as JSON, signed with HMAC-SHA256 (see the README)."""
+
+    name: str
+    type: Literal["webhook"]
+    url: HttpUrl
+    secret: SecretStr("YUJING_WEBHOOK_SECRET") = Field(min_length=1)
+
+
 Receiver = Annotated[
-    LogReceiver | FileReceiver | SlackReceiver | ElasticsearchReceiver,
+    LogReceiver
+    | FileReceiver
+    | SlackReceiver
+    | ElasticsearchReceiver
+    | DingTalkReceiver
+    | WeComReceiver
+    | FeishuReceiver
+    | EmailReceiver
+    | WebhookReceiver,
     Field(discriminator="type"),
 ]
 

@@ -1,15 +1,16 @@
 """The embedded store: one SQLite file in WAL mode.
 
 It holds posts (a post is accepted once its row is committed) and their aliases, crawl runs,
-detector state, alerts, the delivery outbox, aggregation groups, the notification log,
-silences, handling actions and the audit journal, one module and one small class per
-concern over a shared connection. ``Store`` opens the file and migrates its schema
+detector state, alerts, the delivery outbox, chat conversations, aggregation groups, the
+notification log, silences, handling actions and the audit journal, one module and one small
+class per concern over a shared connection. ``Store`` opens the file and migrates its schema
 (``migrations``); a file written by
 a newer yujing is refused with ``SchemaTooNew``.
 """
 
 from .alerts import Alerts
 from .audit import Audit, AuditEntry, AuditProblem
+from .chat import ChatMessage, ChatMessages
 from .db import Rollback, Transaction
 from .facade import Store
 from .groups import GroupRow, Groups, Member
@@ -41,6 +42,8 @@ __all__ = [
     "Audit",
     "AuditEntry",
     "AuditProblem",
+    "ChatMessage",
+    "ChatMessages",
     "Transaction",
     "Rollback",
     "SchemaTooNew",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from .alerts import Alerts
 from .audit import Audit
+from .chat import ChatMessages
 from .db import Transaction, connect
 from .groups import Groups
 from .handling import Handlings
@@ -47,6 +48,7 @@ class Store:
         self.notified = Notified(self.db)
         self.handling = Handlings(self.db)
         self.audit = Audit(self.db)
+        self.chat = ChatMessages(self.db)
 
     def transaction(self) -> Transaction:
         """All writes inside commit together or not at all (not re-entrant)."""

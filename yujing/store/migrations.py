@@ -148,7 +148,24 @@ CREATE TABLE IF NOT EXISTS silences (
 CREATE INDEX IF NOT EXISTS silences_by_end ON silences(ends_at);
 """
 
-V5_GROUPS = """
+V5_CHAT_MESSAGES = """
+-- One chat message per (receiver, alert): the wave's conversation, edited as the wave changes.
+-- Kept so edits and thread replies survive a restart, and so a send that may have reached the
+-- chat service (a timeout after the request left, a crash mid-send) is looked for, not repeated.
+CREATE TABLE IF NOT EXISTS chat_messages (
+    receiver TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    channel TEXT NOT NULL DEFAULT '',  -- the service's id of the channel, once known
+    ts TEXT,  -- the wave's message; NULL until the service has answered
+    told TEXT,  -- the last event fully delivered
+    sending TEXT,  -- an event whose send left and may have arrived
+    sending_since REAL,  -- when that send left (epoch seconds): where a search starts
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (receiver, alert_id)
+) WITHOUT ROWID;
+"""
+
+V6_GROUPS = """
 -- Aggregation groups, as Alertmanager's dispatcher keeps them in memory: per receiver and group
 -- labels, the alerts waiting to be told together and when the group is next looked at.
 CREATE TABLE IF NOT EXISTS alert_groups (
@@ -188,7 +205,7 @@ CREATE INDEX IF NOT EXISTS notified_by_alert ON notified(alert_id);
 INSERT OR IGNORE INTO notified(receiver, alert_id, event, updated_at, outbox_id) SELECT receiver, json_extract(payload, '$.id'), coalesce(json_extract(payload, '$.event'), json_extract(payload, '$.state')), json_extract(payload, '$.updated_at'), id FROM outbox WHERE json_valid(payload) AND json_extract(payload, '$.id') IS NOT NULL AND json_extract(payload, '$.updated_at') IS NOT NULL;
 """
 
-V6_HANDLING = """
+V7_HANDLING = """
 -- What people did about alerts (yujing alert ack|assign|note|resolve), one row per action.
 CREATE TABLE IF NOT EXISTS handling (
     id INTEGER PRIMARY KEY,
@@ -231,8 +248,9 @@ MIGRATIONS: list[Migration] = [
     sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
     sql(V3_IDENTITY),  # 3: identity by id: no text keys; aliases of posts seen twice
     sql(V4_SILENCES),  # 4: silences
-    sql(V5_GROUPS),  # 5: aggregation groups and the notification log
-    sql(V6_HANDLING),  # 6: handling actions, their times per alert, the audit journal
+    sql(V5_CHAT_MESSAGES),  # 5: a chat message per receiver and alert
+    sql(V6_GROUPS),  # 6: aggregation groups and the notification log
+    sql(V7_HANDLING),  # 7: handling actions, their times per alert, the audit journal
 ]
 
 

@@ -24,6 +24,7 @@ from ..paths import config_dir
 
 __all__ = ["run_demo", "DemoOutcome", "demo_session"]
 
+SETTLE = 8.0  # seconds after the wave's last post for it to be collected and judged
 SEVERITY_STYLE = {"red": "red", "orange": "dark_orange", "yellow": "yellow", "blue": "blue"}
 
 
@@ -31,6 +32,7 @@ SEVERITY_STYLE = {"red": "red", "orange": "dark_orange", "yellow": "yellow", "bl
 class DemoOutcome:
     alerts: list[AlertEvent] = field(default_factory=list)
     wave_product: str = ""
+    wave_fired: bool = False
     reason: str = ""
 
     @property
@@ -79,8 +81,8 @@ async def demo_session(
         if firing and product != world.wave_product:
             outcome.reason = f"a false alarm fired for {product}, which had no wave"
             done.set()
-        if once and firing and product == world.wave_product:
-            done.set()
+        if firing and product == world.wave_product:
+            outcome.wave_fired = True
 
     def clock() -> str:
         return datetime.now(daemon.config.tz).strftime("%H:%M:%S")  # the team's time zone
@@ -103,10 +105,19 @@ async def demo_session(
     async def watchdog() -> None:
         start = time.monotonic()
         shown = None
+        wave_over: float | None = None
         while not done.is_set():
             await asyncio.sleep(1.0)
             stats = world.stats()
             wave = stats["wave"]
+            if wave["done"] and wave_over is None:
+                wave_over = time.monotonic()
+            # With --once the demo ends when the wave has been told in full: its alert fired,
+            # and every post of it had time to be collected and judged (what the team would
+            # have received for the whole wave is then in alerts.jsonl).
+            settled = wave_over is not None and time.monotonic() - wave_over >= SETTLE
+            if once and outcome.wave_fired and settled:
+                done.set()
             progress = (wave["released"], wave["started"])
             if wave["started"] and progress != shown:
                 shown = progress
@@ -115,6 +126,9 @@ async def demo_session(
                     f"{wave['product']}: {wave['released']}/{wave['size']} complaints posted"
                 )
             if once and time.monotonic() - start > deadline:
+                if outcome.wave_fired:  # fired, the wave still going: enough for --once
+                    done.set()
+                    break
                 outcome.reason = (
                     f"no alert for {world.wave_product} within {deadline:g} s "
                     f"(world: {stats}; alerts seen: {[a.alert.product for a in outcome.alerts]})"

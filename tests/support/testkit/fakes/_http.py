@@ -58,6 +58,11 @@ class Response:
     status: int = 200
     body: Any = None  # dict/list -> JSON, bytes/str as they are, None -> empty
     headers: dict[str, str] = field(default_factory=dict)
+    # Answer only once this is set: the service took the request but the answer is late (the
+    # client times out meanwhile). Waited for outside the fake's lock, so other calls go on.
+    hold: threading.Event | None = None
+    # Hang up without answering: the service took the request, the answer never comes.
+    drop: bool = False
 
 
 class FakeServer:
@@ -157,10 +162,18 @@ class FakeServer:
             payload = payload.encode("utf-8")
         payload = payload or b""
         out_headers = {**self.default_headers(request), **response.headers}
-        h.send_response(response.status)
-        for name, value in out_headers.items():
-            h.send_header(name, value)
-        h.send_header("Content-Length", str(len(payload)))
-        h.end_headers()
-        if h.command != "HEAD":
-            h.wfile.write(payload)
+        if response.hold is not None:
+            response.hold.wait()
+        if response.drop:
+            h.close_connection = True
+            return
+        try:
+            h.send_response(response.status)
+            for name, value in out_headers.items():
+                h.send_header(name, value)
+            h.send_header("Content-Length", str(len(payload)))
+            h.end_headers()
+            if h.command != "HEAD":
+                h.wfile.write(payload)
+        except OSError:
+            h.close_connection = True  # the client gave up waiting and hung up

@@ -1,0 +1,115 @@
+"""Messages from Jinja2 templates: the shipped ones in ``templates/``, or a receiver's own.
+
+A template writes the receiver's markup (markdown for the chat apps, plain text for e-mail and
+webhooks); every value it prints is escaped for that markup on the way out (``finalize``), so a
+post title can never turn into a link or a mention, whatever the template does with it. Links are
+made by the ``link`` filter, and only to http(s) URLs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import jinja2
+
+from yujing import config as cfg
+from yujing.config.templates import read_template
+
+from .format import is_http, md_escape, md_url
+
+__all__ = ["Safe", "Markup", "MARKDOWN", "PLAIN", "MessageTemplate", "template_for", "fit"]
+
+
+class Safe(str):
+    """Markup a template made on purpose (a link): written as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Markup:
+    escape: Callable[[str], str]
+    link: Callable[[str, str], str]  # (label, url) -> markup; the label is raw user text
+
+
+def _md_link(label: str, url: str) -> str:
+    safe_url = md_url(url)
+    text = md_escape(label)
+    return f"[{text}]({safe_url})" if safe_url else text
+
+
+def _plain_link(label: str, url: str) -> str:
+    return f"{label} {url}" if is_http(url) else label
+
+
+def _plain(text: str) -> str:
+    return text
+
+
+MARKDOWN = Markup(md_escape, _md_link)
+PLAIN = Markup(_plain, _plain_link)
+
+
+class MessageTemplate:
+    def __init__(self, source: str, markup: Markup, name: str = "<template>"):
+        self.markup = markup
+        env = jinja2.Environment(
+            finalize=self._finalize,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            autoescape=False,  # escaping is ``finalize``'s, for this receiver's markup
+        )
+        env.filters["link"] = lambda label, url: Safe(markup.link(str(label), str(url or "")))
+        env.filters["raw"] = lambda value: Safe(str(value))
+        self.template = env.from_string(source)
+        self.name = name
+
+    def _finalize(self, value: Any) -> str:
+        if value is None or isinstance(value, jinja2.Undefined):
+            return ""
+        if isinstance(value, Safe):
+            return str(value)
+        return self.markup.escape(str(value))
+
+    def render(self, fields: Mapping[str, Any]) -> str:
+        text = self.template.render(**fields)
+        # Templates lay out blocks freely; more than one blank line in a row is never meant.
+        lines: list[str] = []
+        for line in text.splitlines():
+            if line.strip() or (lines and lines[-1].strip()):
+                lines.append(line.rstrip())
+        return "\n".join(lines).strip("\n")
+
+
+def shipped(name: str) -> str:
+    return (resources.files("yujing.notifier") / "templates" / name).read_text(encoding="utf-8")
+
+
+def template_for(conf: cfg.notify.Templated, default: str, markup: Markup) -> MessageTemplate:
+    """The receiver's own template when it has one, else the shipped ``default``."""
+    if conf.template is not None:
+        return MessageTemplate(conf.template, markup, f"{conf.name}.template")
+    if conf.template_file is not None:
+        return MessageTemplate(read_template(conf.template_file), markup, str(conf.template_file))
+    return MessageTemplate(shipped(default), markup, default)
+
+
+def fit(text: str, max_bytes: int, note: str = "…（内容过长，已截断）") -> str:
+    """``text`` within ``max_bytes`` of UTF-8, cut at a line end so no markup is cut in half."""
+    if len(text.encode("utf-8")) <= max_bytes:
+        return text
+    budget = max_bytes - len(("\n" + note).encode("utf-8"))
+    out: list[str] = []
+    used = 0
+    for line in text.splitlines():
+        size = len(line.encode("utf-8")) + 1
+        if used + size > budget:
+            break
+        out.append(line)
+        used += size
+    if not out:  # one enormous first line: cut it by characters
+        head = text.encode("utf-8")[: max(budget, 0)].decode("utf-8", errors="ignore")
+        out = [head]
+    return "\n".join(out) + "\n" + note

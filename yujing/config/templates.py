@@ -1,0 +1,126 @@
+"""The contract between message templates and the notification: the names a template may use.
+
+Every receiver that writes a message (DingTalk, WeCom, Feishu, e-mail, webhook) renders the same
+fields, built by ``yujing.notifier.messages.notification_fields``; a receiver's ``template`` or
+``template_file`` replaces its shipped Jinja2 template. Templates are checked when the config loads, so a syntax
+error or a misspelt field is reported by ``check-config`` with its line, not at the first alert.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta, nodes
+
+__all__ = [
+    "ALERT_FIELDS",
+    "TEMPLATE_FIELDS",
+    "TEMPLATE_FILTERS",
+    "template_problem",
+    "check_inline",
+    "read_template",
+]
+
+# One alert's fields (``format.fields``): a notification's lead alert at the top level, and
+# each of its alerts in ``alerts`` (tests/notifier/test_templates.py keeps these equal).
+ALERT_FIELDS = frozenset(
+    {
+        "id",  # the alert's id
+        "title",  # 【橙色预警】安心e生医疗险 群体投诉苗头
+        "event",  # firing | updated | escalated | resolved
+        "event_label",  # 新预警 | 更新 | 升级 | 已解除
+        "severity",  # blue | yellow | orange | red
+        "severity_label",  # 蓝 | 黄 | 橙 | 红
+        "resolved",  # true once the alert is over
+        "kind_label",  # 群体投诉苗头
+        "product",  # product id
+        "product_name",
+        "category",  # category id, or empty
+        "category_name",
+        "reasons",  # list of sentences
+        "count",
+        "usual",  # 平时约 2.1 条
+        "complainants",
+        "sources",
+        "counts",  # the count line: 23 条投诉（平时约 2.1 条）· 投诉人 15 位 · 渠道 3 个
+        "window",  # 2024-05-01 14:00–15:00（Asia/Shanghai）
+        "trend",  # sparkline of the recent counts, or empty
+        "started_at",  # local time, 2024-05-01 14:00
+        "updated_at",
+        "resolved_at",  # local time, or empty
+        "samples",  # list of {title, url (http(s) only, else empty), where, source, id}
+        "labels",
+        "annotations",
+    }
+)
+
+# What a notification adds (``messages.notification_fields``). For a group of several alerts
+# ``title`` is the group's heading and the other alert fields are its most severe firing alert's;
+# for a handling action ``title`` is the action's line with the alert's title.
+TEMPLATE_FIELDS = ALERT_FIELDS | frozenset(
+    {
+        "alerts",  # each alert's fields, in the group's order (one alert: a list of one)
+        "status",  # firing while any alert of the group fires, else resolved
+        "repeat",  # true for a reminder of a group that did not change
+        "firing_count",
+        "resolved_count",
+        "group_labels",  # the labels the group is made by, e.g. {product: anxin-e}
+        "handling",  # a person's action, e.g. 张三 已确认：已联系理赔部; empty for alerts
+        "handling_at",  # local time of the action, or empty
+    }
+)
+
+# Filters the notifier adds to Jinja2's own: ``link`` makes a link in the receiver's markup
+# (``{{ s.title | link(s.url) }}``), only for an http(s) URL; ``raw`` writes trusted text
+# unescaped (a template's own markup kept in a variable).
+TEMPLATE_FILTERS = frozenset({"link", "raw"})
+
+# Parsing only (the notifier renders with its own environment), knowing the notifier's filters by
+# name so that Jinja2 itself refuses any other.
+_ENV = jinja2.Environment()
+_ENV.filters.update(dict.fromkeys(TEMPLATE_FILTERS, str))
+
+
+def template_problem(source: str) -> tuple[int, str] | None:
+    """(line, what is wrong) for a template that would fail; None when it is fine."""
+    try:
+        tree = _ENV.parse(source)
+        names = meta.find_undeclared_variables(tree)  # compiles: an unknown filter raises here
+    except jinja2.TemplateSyntaxError as exc:  # TemplateAssertionError included
+        return exc.lineno, exc.message or "syntax error"
+    unknown = sorted(names - TEMPLATE_FIELDS)
+    if unknown:
+        return _first_line(tree, unknown[0]), (
+            f"unknown field {unknown[0]!r}; a template can use {', '.join(sorted(TEMPLATE_FIELDS))}"
+        )
+    return None
+
+
+def check_inline(source: str) -> str:
+    """A template written in the config: a ValueError names its line within the template."""
+    problem = template_problem(source)
+    if problem:
+        raise ValueError(f"template line {problem[0]}: {problem[1]}")
+    return source
+
+
+def _first_line(tree: nodes.Template, name: str) -> int:
+    for node in tree.find_all(nodes.Name):
+        if node.name == name and node.ctx == "load":
+            return node.lineno
+    return 1
+
+
+def read_template(path: Path) -> str:
+    """A template file's text, or a ValueError naming the file (and the line of a problem)."""
+    try:
+        source = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(f"template file {str(path)!r} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"cannot read template file {str(path)!r}: {exc}") from None
+    problem = template_problem(source)
+    if problem:
+        raise ValueError(f"{path}:{problem[0]}: {problem[1]}")
+    return source

@@ -7,23 +7,12 @@ A selector may land on elements or on strings; both come back as clean text.
 
 from __future__ import annotations
 
-import re
-
 from parsel import Selector, SelectorList
 from scrapy.http import TextResponse
 
-__all__ = ["select", "extract_text", "normalise"]
+from .htmltext import element_text, normalise
 
-# Elements whose edges are line breaks on screen; without this "<p>a</p><p>b</p>" reads "ab".
-_BLOCK = frozenset(
-    {
-        "address", "article", "blockquote", "br", "dd", "div", "dl", "dt", "footer", "h1", "h2",
-        "h3", "h4", "h5", "h6", "header", "hr", "li", "ol", "p", "pre", "section", "table",
-        "td", "th", "tr", "ul",
-    }
-)  # fmt: skip
-_SKIP = frozenset({"script", "style", "noscript", "template"})
-_SPACES = re.compile(r"[^\S\n]+")  # any whitespace but newlines, including U+3000 and nbsp
+__all__ = ["select", "extract_text", "normalise"]
 
 
 def select(response: TextResponse | Selector, query: str) -> SelectorList[Selector]:
@@ -48,33 +37,8 @@ def extract_text(
     return text if multiline else " ".join(text.split("\n"))
 
 
-def normalise(text: str) -> str:
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
-
-
 def _node_text(sel: Selector) -> str:
     root = sel.root
     if isinstance(root, str):  # ::text, ::attr(), text() or @attr results
         return root
-    parts: list[str] = []
-    _walk(root, parts)
-    return "".join(parts)
-
-
-def _walk(node: object, parts: list[str]) -> None:
-    tag = getattr(node, "tag", None)
-    name = tag.lower() if isinstance(tag, str) else ""  # comments and PIs have a callable tag
-    if name in _SKIP or not isinstance(tag, str):
-        return
-    block = name in _BLOCK
-    if block:
-        parts.append("\n")
-    if node.text:  # type: ignore[attr-defined]
-        parts.append(node.text)  # type: ignore[attr-defined]
-    for child in node:  # type: ignore[attr-defined]
-        _walk(child, parts)
-        if child.tail:  # the tail belongs to this node's text, even after a skipped child
-            parts.append(child.tail)
-    if block:
-        parts.append("\n")
+    return element_text(root)

@@ -1,7 +1,8 @@
 """The call-centre transcript inbox: files dropped in a folder become posts.
 
-A file is ingested whole or not at all. It is parsed completely first; a file with any bad record
-goes to ``quarantine/`` with a ``NAME.reason.txt`` saying which line and field to fix, and none of
+A file is ingested whole or not at all. It is parsed completely first (a streamed pass that keeps
+nothing; its posts are read again as they are stored); a file with any bad record goes to
+``quarantine/`` with a ``NAME.reason.txt`` saying which line and field to fix, and none of
 its records reach the sink. A good file moves to ``done/`` only after every record was handed to
 the sink, so when the sink fails the file stays put and the next poll retries it. Retrying is safe
 because post ids are stable: records already stored come back as duplicates.
@@ -12,10 +13,12 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import islice
 from pathlib import Path
+from typing import BinaryIO, Protocol
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -23,25 +26,43 @@ from yujing.config import TranscriptSource
 from yujing.records import Post, hash_author, post_id, utcnow
 
 from .inbox_formats import (
+    CallLayout,
+    TextLimits,
     Transcript,
     TranscriptError,
     check_suffix,
+    iter_transcripts,
     normalise_caller,
-    parse_transcripts,
 )
 
 __all__ = [
+    "BATCH",
+    "BatchSink",
     "InboxResult",
     "InboxSinkError",
     "TranscriptError",
     "TranscriptInbox",
     "ingest_files",
+    "layout_of",
+    "limits_of",
     "to_post",
 ]
 
 log = logging.getLogger("yujing.inbox")
 
 Sink = Callable[[Post], bool]
+
+
+class BatchSink(Protocol):
+    """A sink that stores many posts in one transaction (the daemon's ``Intake``): one answer
+    per post, given only once the batch is committed."""
+
+    def accept_many(self, batch: Sequence[Post]) -> list[bool]: ...
+
+
+# Posts handed over at once to a BatchSink: one commit each, and the longest the inbox's
+# thread waits on the daemon's loop.
+BATCH = 500
 
 # Writers that upload under a temporary name and rename when done; such files are not ours yet,
 # and quarantining one would make the writer's final rename fail.
@@ -92,42 +113,91 @@ def to_post(t: Transcript, *, source: str, file: str, salt: str) -> Post:
             "file": file,
             "line": t.line,
             "channel": "hotline",
+            # Cut at max_text_chars: the length it had, so nobody takes the cut for the call.
+            **({"truncated_from": t.truncated_from} if t.truncated_from else {}),
         },
+    )
+
+
+def layout_of(source: TranscriptSource | None) -> CallLayout:
+    """How a source's exports name their columns and roles (the usual names without one)."""
+    if source is None:
+        return CallLayout()
+    return CallLayout.of(source.columns, source.roles.customer, source.roles.agent)
+
+
+def limits_of(source: TranscriptSource | None) -> TextLimits:
+    """The reading limits a source's config sets (the safe defaults without one)."""
+    if source is None:
+        return TextLimits()
+    limits = source.limits
+    return TextLimits(
+        max_file_bytes=int(limits.max_file_mb * 1024 * 1024),
+        max_line_chars=limits.max_line_chars,
+        max_text_chars=limits.max_text_chars,
     )
 
 
 class _Run:
     """Counts for one poll or one ``ingest`` command, and the shared read-parse-sink step."""
 
-    def __init__(self, source: str, salt: str, tz: ZoneInfo):
+    def __init__(
+        self,
+        source: str,
+        salt: str,
+        tz: ZoneInfo,
+        limits: TextLimits,
+        layout: CallLayout | None = None,
+    ):
         self.source = source
         self.salt = salt
         self.tz = tz
+        self.limits = limits
+        self.layout = layout or CallLayout()
         self.files = 0
         self.posts = 0
         self.accepted = 0
         self.quarantined: list[tuple[str, str]] = []
         self.failed: list[tuple[str, Exception]] = []
 
-    def parse(self, path: Path, shown: str) -> list[Post]:
-        """Read and parse the whole file; raises TranscriptError or OSError."""
+    def parse(self, path: Path, shown: str) -> _Checked:
+        """Read and check the whole file (the first of two passes); raises TranscriptError or
+        OSError. The result holds the file open for the second pass: close it when done."""
         check_suffix(path.name, shown)  # before reading: the wrong file may be large
-        data = path.read_bytes()
-        mtime = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-        records = parse_transcripts(path.name, data, mtime, self.tz, shown_as=shown)
-        return [to_post(r, source=self.source, file=path.name, salt=self.salt) for r in records]
-
-    def feed(self, shown: str, posts: list[Post], sink: Sink) -> bool:
-        """Hand every post to the sink; False (and noted) when the sink raised."""
+        stream = path.open("rb")
         try:
-            for post in posts:
-                self.posts += 1
-                if sink(post):
-                    self.accepted += 1
+            stat = os.fstat(stream.fileno())
+            checked = _Checked(self, stream, path.name, shown, stat)
+            checked.check()
+        except BaseException:
+            stream.close()
+            raise
+        return checked
+
+    def feed(self, checked: _Checked, sink: Sink | BatchSink) -> bool:
+        """Hand every post of a checked file to the sink, in batches if it takes them; False
+        (and noted) when the sink raised, or the file changed since it was checked. Batches
+        committed before a failure stay: ids make the retry safe."""
+        many = getattr(sink, "accept_many", None)
+        try:
+            posts = checked.posts()
+            if many is not None:
+                while batch := list(islice(posts, BATCH)):
+                    answers = many(batch)
+                    self.posts += len(answers)
+                    self.accepted += sum(answers)
+            else:
+                for post in posts:
+                    self.posts += 1
+                    if sink(post):  # type: ignore[operator]
+                        self.accepted += 1
         except Exception as exc:
+            shown = checked.shown
             log.exception("storing transcripts from %s failed; the file is kept for retry", shown)
             self.failed.append((shown, exc))
             return False
+        finally:
+            checked.close()
         return True
 
     def result(self) -> InboxResult:
@@ -135,6 +205,68 @@ class _Run:
         if self.failed:
             raise InboxSinkError(result, self.failed) from self.failed[0][1]
         return result
+
+
+class _Checked:
+    """A transcript file read through once without a problem, still open.
+
+    Its posts are read again while they are stored (``posts``), so a file is never held in
+    memory whole, however many calls it has. A stream that cannot be read twice (a pipe given
+    to ``yujing ingest``) keeps its calls from the first pass instead.
+    """
+
+    def __init__(self, run: _Run, stream: BinaryIO, name: str, shown: str, stat: os.stat_result):
+        self.run = run
+        self.stream = stream
+        self.name = name
+        self.shown = shown
+        self.size = stat.st_size
+        self.stamp = (stat.st_size, stat.st_mtime_ns)
+        self.mtime = datetime.fromtimestamp(stat.st_mtime, UTC)
+        self.kept: list[Transcript] | None = None if stream.seekable() else []
+        self.count = 0
+
+    def check(self) -> None:
+        for record in self._records():
+            self.count += 1
+            if self.kept is not None:
+                self.kept.append(record)
+
+    def posts(self) -> Iterator[Post]:
+        """The posts again; raises RuntimeError at the end if the file changed meanwhile (the
+        posts given are stored; the rest waits for the next poll, which checks it again)."""
+        if self.kept is not None:
+            records: Iterable[Transcript] = self.kept
+        else:
+            self.stream.seek(0)
+            records = self._records()
+        run, count = self.run, 0
+        for r in records:
+            count += 1
+            yield to_post(r, source=run.source, file=self.name, salt=run.salt)
+        if self.kept is not None:
+            return  # read once: nothing could change between the passes
+        stat = os.fstat(self.stream.fileno())
+        if count != self.count or (stat.st_size, stat.st_mtime_ns) != self.stamp:
+            raise RuntimeError(
+                f"{self.shown} changed while it was being stored; it is read again next time"
+            )
+
+    def close(self) -> None:
+        self.stream.close()
+
+    def _records(self) -> Iterator[Transcript]:
+        run = self.run
+        return iter_transcripts(
+            self.name,
+            self.stream,
+            self.mtime,
+            run.tz,
+            shown_as=self.shown,
+            limits=run.limits,
+            layout=run.layout,
+            size=self.size,
+        )
 
 
 class TranscriptInbox:
@@ -157,14 +289,20 @@ class TranscriptInbox:
         self.done = self.root / "done"
         self.quarantine = self.root / "quarantine"
 
-    def process(self, sink: Sink) -> InboxResult:
+    def process(self, sink: Sink | BatchSink) -> InboxResult:
         """Ingest every settled file. Raises InboxSinkError (after the rest) if the sink raised."""
         for folder in (self.root, self.done, self.quarantine):
             folder.mkdir(parents=True, exist_ok=True)
-        run = _Run(self.source.name, self.salt, self.tz)
+        run = _Run(
+            self.source.name,
+            self.salt,
+            self.tz,
+            limits_of(self.source),
+            layout_of(self.source),
+        )
         for path in self._ready_files():
             try:
-                posts = run.parse(path, path.name)
+                checked = run.parse(path, path.name)
             except TranscriptError as exc:
                 self._quarantine(path, str(exc), run)
                 continue
@@ -172,7 +310,7 @@ class TranscriptInbox:
                 # Vanished or unreadable (permissions, a share gone away): not the file's fault.
                 log.warning("cannot read %s, will retry: %s", path, exc)
                 continue
-            if run.feed(path.name, posts, sink):
+            if run.feed(checked, sink):
                 run.files += 1
                 self._move(path, self.done)
         return run.result()
@@ -236,18 +374,20 @@ def _free_name(folder: Path, name: str, also_free: str) -> Path:
 
 def ingest_files(
     paths: Iterable[str | Path],
-    sink: Sink,
+    sink: Sink | BatchSink,
     *,
     source_name: str = "ingest",
     salt: str,
     timezone: str = "Asia/Shanghai",
+    limits: TextLimits | None = None,
+    layout: CallLayout | None = None,
 ) -> InboxResult:
     """Ingest the named files once, as the inbox would, but never move them.
 
     A bad file is reported in ``quarantined`` (file as given, reason) and skipped; the others are
     still ingested. Raises InboxSinkError at the end if the sink raised on any file.
     """
-    run = _Run(source_name, salt, ZoneInfo(timezone))
+    run = _Run(source_name, salt, ZoneInfo(timezone), limits or TextLimits(), layout)
     for given in paths:
         path = Path(given)
         shown = str(given)
@@ -255,7 +395,7 @@ def ingest_files(
             run.quarantined.append((shown, f"{shown}: is a folder; name the transcript files"))
             continue
         try:
-            posts = run.parse(path, shown)
+            checked = run.parse(path, shown)
         except TranscriptError as exc:
             run.quarantined.append((shown, str(exc)))
             continue
@@ -265,6 +405,6 @@ def ingest_files(
         except OSError as exc:
             run.quarantined.append((shown, f"{shown}: cannot read: {exc.strerror or exc}"))
             continue
-        if run.feed(shown, posts, sink):
+        if run.feed(checked, sink):
             run.files += 1
     return run.result()

@@ -1,14 +1,15 @@
 """Reading hotline transcript files: bytes -> text -> validated records.
 
 A file is parsed whole before anything is ingested, so one bad line rejects the file instead of
-half-ingesting it. Every problem is a ``TranscriptError`` naming the file, the line and the field,
+half-ingesting it. It is read as a stream of lines (``inbox_encoding``), never whole, within the
+limits of ``TextLimits``; ``iter_transcripts`` gives its calls one at a time, so a file can be
+checked in one pass and stored in a second without being held in memory. Every problem is a ``TranscriptError`` naming the file, the line and the field,
 because the people who fix these files are call-centre staff, not programmers.
 
 This module holds the three formats (JSONL, CSV, TXT) and ``parse_transcripts``, the entry point.
 The steps they share stand apart: the record and the error in ``inbox_records``, bytes to text in
 ``inbox_encoding``, the checks of each field in ``inbox_fields``; the names callers import from
-here (``Transcript``, ``TranscriptError``, ``content_id``, ``decode_bytes``, ``normalise_caller``)
-still are.
+here (``Transcript``, ``TranscriptError``, ``content_id``, ``normalise_caller``) still are.
 """
 
 from __future__ import annotations
@@ -17,21 +18,28 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from pathlib import PurePath
-from typing import Any
+from typing import Any, BinaryIO
 
-from .inbox_encoding import decode_bytes
+from yujing.config import TRANSCRIPT_FIELDS
+
+from .inbox_calls import CallLayout, join_calls
+from .inbox_encoding import TextLimits, read_lines
 from .inbox_fields import Fields, kind_of, normalise_caller
 from .inbox_records import Transcript, TranscriptError, content_id
 
 __all__ = [
+    "CallLayout",
     "EXPECTED_TYPES",
     "SUPPORTED_SUFFIXES",
     "Transcript",
     "check_suffix",
+    "TextLimits",
     "TranscriptError",
-    "decode_bytes",
+    "iter_transcripts",
     "normalise_caller",
     "parse_transcripts",
 ]
@@ -67,20 +75,44 @@ CSV_COLUMNS = {
     "产品": "product",
     "duration": "duration",
     "通话时长": "duration",
+    # One row per utterance (see inbox_calls): the call each row belongs to, and who spoke.
+    "call": "call",
+    "call_id": "call",
+    "通话编号": "call",
+    "通话id": "call",
+    "会话编号": "call",
+    "会话id": "call",
+    "流水号": "call",
+    "role": "role",
+    "speaker": "role",
+    "角色": "role",
+    "说话人": "role",
+    "发言人": "role",
+    "发言方": "role",
 }
+assert set(CSV_COLUMNS.values()) == set(TRANSCRIPT_FIELDS)  # one vocabulary with the config
 
 # Keys a .txt file may open with, e.g. "来电号码: 138...\n通话时间: ...\n\n<transcript>".
-TXT_HEADER_KEYS = {k: v for k, v in CSV_COLUMNS.items() if v != "text"} | {"通话时间": "time"}
+TXT_HEADER_KEYS = {k: v for k, v in CSV_COLUMNS.items() if v not in ("text", "call", "role")} | {
+    "通话时间": "time"
+}
 _HEADER_LINE = re.compile(r"^([^:：\s]{1,12})\s*[:：]\s*(.*?)\s*$")
 
 
 # ---------------------------------------------------------------- the three formats
 
 
-def _parse_jsonl(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) -> list[Transcript]:
-    out = []
-    # split("\n"), not splitlines(): JSON strings may hold U+2028 or U+0085 unescaped.
-    for number, raw in enumerate(text.split("\n"), start=1):
+def _parse_jsonl(
+    shown: str,
+    name: str,
+    lines: Iterable[tuple[int, str]],
+    mtime: datetime,
+    tz: tzinfo,
+    layout: CallLayout,
+) -> Iterator[Transcript]:
+    # Lines end at "\n" only (read_lines): JSON strings may hold U+2028 or U+0085 unescaped.
+    utterances: list[tuple[int, dict[str, Any]]] = []
+    for number, raw in lines:
         if not raw.strip():
             continue
         fields = Fields(shown, number, JSONL_HINT)
@@ -91,14 +123,23 @@ def _parse_jsonl(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) 
             raise fields.fail(None, message) from None
         if not isinstance(obj, dict):
             raise fields.fail(None, f"expected a JSON object, got {kind_of(obj)}; {JSONL_HINT}")
-        out.append(fields.record(obj, f"{name}#{number}", mtime, tz))
-    return out
+        if "call" in obj:  # one utterance of a call: joined with the others at the end
+            utterances.append((number, obj))
+            continue
+        yield fields.record(obj, f"{name}#{number}", mtime, tz)
+    if utterances:
+        yield from join_calls(
+            utterances, shown=shown, hint=JSONL_HINT, mtime=mtime, tz=tz, layout=layout
+        )
 
 
-def _csv_columns(name: str, line: int, header: list[str]) -> dict[str, int]:
+def _csv_columns(
+    name: str, line: int, header: list[str], layout: CallLayout | None = None
+) -> dict[str, int]:
     columns: dict[str, int] = {}
+    mapped = layout.columns if layout is not None else {}
     for index, title in enumerate(header):
-        key = CSV_COLUMNS.get(title.strip().lower())
+        key = mapped.get(title.strip().lower()) or CSV_COLUMNS.get(title.strip().lower())
         if key is None:
             continue  # exports carry many columns we do not need
         if key in columns:
@@ -114,11 +155,24 @@ def _csv_columns(name: str, line: int, header: list[str]) -> dict[str, int]:
     return columns
 
 
-def _parse_csv(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) -> list[Transcript]:
-    first_line = text.split("\n", 1)[0]
+def _parse_csv(
+    shown: str,
+    name: str,
+    lines: Iterator[tuple[int, str]],
+    mtime: datetime,
+    tz: tzinfo,
+    limits: TextLimits,
+    layout: CallLayout,
+) -> Iterator[Transcript]:
+    first = next(lines, None)
+    if first is None:
+        return
+    first_line = first[1]
     delimiter = "\t" if first_line.count("\t") >= max(1, first_line.count(",")) else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    out: list[Transcript] = []
+    rest = (line for _, line in lines)
+    reader = csv.reader(_chain(first_line, rest), delimiter=delimiter, strict=True)
+    # A quoted cell may span lines; read_lines bounds one line, this bounds one cell.
+    csv.field_size_limit(max(csv.field_size_limit(), limits.max_line_chars))
     columns: dict[str, int] | None = None
     width = 0
     try:
@@ -127,8 +181,18 @@ def _parse_csv(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) ->
             if not any(cell.strip() for cell in cells):
                 continue
             if columns is None:
-                columns = _csv_columns(shown, number, cells)
+                columns = _csv_columns(shown, number, cells, layout)
                 width = len(cells)
+                if "call" in columns:  # one row per utterance: joined into calls
+                    yield from join_calls(
+                        _csv_rows(reader, columns, width, shown),
+                        shown=shown,
+                        hint=CSV_HINT,
+                        mtime=mtime,
+                        tz=tz,
+                        layout=layout,
+                    )
+                    return
                 continue
             if len(cells) != width:
                 # Usually an unquoted separator or newline inside the text: refuse rather than
@@ -138,15 +202,32 @@ def _parse_csv(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) ->
                 )
             values = {key: cells[index] for key, index in columns.items()}
             fields = Fields(shown, number, CSV_HINT)
-            out.append(fields.record(values, f"{name}#{number}", mtime, tz))
+            yield fields.record(values, f"{name}#{number}", mtime, tz)
     except csv.Error as exc:
         raise TranscriptError(shown, reader.line_num, None, f"malformed CSV ({exc})") from None
-    return out
 
 
-def _rows_with_start(reader: Any) -> Any:
+def _csv_rows(
+    reader: Any, columns: dict[str, int], width: int, shown: str
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, values) of the data rows after the header."""
+    for number, cells in _rows_with_start(reader, reader.line_num + 1):
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != width:
+            raise TranscriptError(
+                shown, number, None, f"{len(cells)} values but the header has {width} columns"
+            )
+        yield number, {key: cells[index] for key, index in columns.items()}
+
+
+def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def _rows_with_start(reader: Any, start: int = 1) -> Any:
     """Yield (first line of the record, cells); a quoted cell may span several lines."""
-    start = 1
     for cells in reader:
         yield start, cells
         start = reader.line_num + 1
@@ -175,6 +256,21 @@ def _txt_header(text: str) -> tuple[dict[str, str], str] | None:
     return values, body.strip()
 
 
+def _read_txt(lines: Iterable[tuple[int, str]], limits: TextLimits) -> tuple[str, int]:
+    """The text of a .txt file, at most about ``max_text_chars`` of it, and its full length.
+
+    Reading stops keeping text past the limit but still reads (and so checks) the rest.
+    """
+    parts: list[str] = []
+    kept = length = 0
+    for _, line in lines:
+        length += len(line)
+        if kept <= limits.max_text_chars:
+            parts.append(line)
+            kept += len(line)
+    return "".join(parts), length
+
+
 def _parse_txt(shown: str, name: str, text: str, mtime: datetime, tz: tzinfo) -> Transcript:
     """One call per file; its name is the id. A header's caller is hashed like any other, which
     also keeps the raw phone number out of the stored text."""
@@ -199,23 +295,75 @@ def check_suffix(name: str, shown: str | None = None) -> str:
 
 
 def parse_transcripts(
-    name: str, data: bytes, mtime: datetime, tz: tzinfo, *, shown_as: str | None = None
+    name: str,
+    data: bytes | BinaryIO,
+    mtime: datetime,
+    tz: tzinfo,
+    *,
+    shown_as: str | None = None,
+    limits: TextLimits | None = None,
+    size: int | None = None,
+    layout: CallLayout | None = None,
 ) -> list[Transcript]:
-    """Parse a whole file; raises TranscriptError on the first problem.
+    """Parse a whole file (its bytes, or a binary stream read as it goes) into a list; raises
+    TranscriptError on the first problem. ``iter_transcripts`` has the details."""
+    return list(
+        iter_transcripts(
+            name, data, mtime, tz, shown_as=shown_as, limits=limits, size=size, layout=layout
+        )
+    )
+
+
+def iter_transcripts(
+    name: str,
+    data: bytes | BinaryIO,
+    mtime: datetime,
+    tz: tzinfo,
+    *,
+    shown_as: str | None = None,
+    limits: TextLimits | None = None,
+    size: int | None = None,
+    layout: CallLayout | None = None,
+) -> Iterator[Transcript]:
+    """The calls of a file, one at a time as it is read; raises TranscriptError on the first
+    problem (after yielding the calls before it).
 
     ``name`` is the bare file name: ids derive from it, so the same file ingested from another
     folder is still recognised as a duplicate. Messages call the file ``shown_as`` (default
-    ``name``). ``mtime`` (UTC) stands in for calls that carry no time of their own.
+    ``name``). ``mtime`` (UTC) stands in for calls that carry no time of their own. ``size``,
+    when known, lets an over-large file be refused before it is read. A call's text over
+    ``limits.max_text_chars`` is cut there; the transcript's ``truncated_from`` says how long
+    it was.
     """
     shown = shown_as or name
+    limits = limits or TextLimits()
+    layout = layout or CallLayout()
     suffix = check_suffix(name, shown)
-    if not data.strip():
-        raise TranscriptError(shown, None, None, "file is empty")
-    text = decode_bytes(data, shown)
-    if not text.strip():
-        raise TranscriptError(shown, None, None, "file is empty")
+    stream = io.BytesIO(data) if isinstance(data, bytes) else data
+    lines = read_lines(stream, shown, limits, size=len(data) if isinstance(data, bytes) else size)
+    if suffix == ".txt":
+        text, length = _read_txt(lines, limits)
+        if not text.strip():
+            raise TranscriptError(shown, None, None, "file is empty")
+        record = _parse_txt(shown, name, text.strip(), mtime, tz)
+        yield _truncated(record, limits, length) if length > limits.max_text_chars else record
+        return
     if suffix == ".jsonl":
-        return _parse_jsonl(shown, name, text, mtime, tz)
-    if suffix == ".csv":
-        return _parse_csv(shown, name, text, mtime, tz)
-    return [_parse_txt(shown, name, text.strip(), mtime, tz)]
+        parsed = _parse_jsonl(shown, name, lines, mtime, tz, layout)
+    else:
+        parsed = _parse_csv(shown, name, lines, mtime, tz, limits, layout)
+    empty = True
+    for record in parsed:
+        empty = False
+        yield _truncated(record, limits)
+    if empty:
+        raise TranscriptError(shown, None, None, "file is empty")
+
+
+def _truncated(record: Transcript, limits: TextLimits, length: int | None = None) -> Transcript:
+    """``record`` with its text cut at ``max_text_chars``: one call that long is a runaway
+    export (a whole day in one cell), and its start is what is worth scoring."""
+    length = length if length is not None else len(record.text)
+    if length <= limits.max_text_chars and len(record.text) <= limits.max_text_chars:
+        return record
+    return replace(record, text=record.text[: limits.max_text_chars], truncated_from=length)

@@ -42,6 +42,7 @@ class Transcript:
     agent: str | None = None
     product: str | None = None
     duration: float | int | None = None
+    truncated_from: int | None = None  # the text's length before it was cut at the limit
 
 
 def content_id(where: str, caller: str | None, time: Any, text: str) -> str:

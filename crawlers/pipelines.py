@@ -91,6 +91,9 @@ class PostPipeline:
         self.tz = ZoneInfo(settings.get("YUJING_TIMEZONE") or "Asia/Shanghai")
         sink = settings.get("YUJING_POST_SINK")
         self.sink: Sink | None = load_object(sink) if isinstance(sink, str) else sink
+        # Only feed exports (`scrapy crawl -o`) read what the pipeline returns; the daemon's
+        # crawls throw it away, so the Post is turned into a dict only for an export.
+        self.exporting = bool(settings.getdict("FEEDS"))
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PostPipeline:
@@ -107,4 +110,4 @@ class PostPipeline:
                 self.stats.inc_value("yujing/duplicates")
         # Pass the Post on, not the raw item: feed exports (`scrapy crawl -o`) then hold hashed
         # authors and UTC times, never a complainant's name.
-        return post.to_dict()
+        return post.to_dict() if self.exporting else post

@@ -113,7 +113,7 @@ class RawSnowNLPScorer:
     label = staticmethod(label)
 
 
-def sentiment_main(inp: TextIO, out: TextIO) -> int:
+def sentiment_main(inp: Iterable[str], out: TextIO) -> int:
     """One JSON line ``{"score", "label"}`` per input line, in order; empty lines included."""
     scorer = SentimentScorer()
     for line in inp:

@@ -6,6 +6,7 @@ URL and the cause, so ``crawlers.run`` and a plain ``scrapy crawl`` report them 
 
 from __future__ import annotations
 
+import codecs
 from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel
@@ -19,13 +20,21 @@ from scrapy.exceptions import (
     IgnoreRequest,
     ResponseDataLossError,
 )
-from scrapy.http import Request, Response
+from scrapy.http import HtmlResponse, Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet import error as tx_error
 from twisted.python.failure import Failure
 from twisted.web.client import ResponseFailed
+from w3lib.encoding import (
+    html_body_declared_encoding,
+    http_content_type_encoding,
+    read_bom,
+    resolve_encoding,
+)
 
-__all__ = ["SourceSpider", "describe_failure", "coerce_source"]
+from ..decoding import UndecodableError, detect_encoding
+
+__all__ = ["SourceSpider", "describe_failure", "coerce_source", "declared_charsets"]
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -61,6 +70,17 @@ def describe_failure(failure: Failure) -> str:
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
+def declared_charsets(response: Response) -> list[str | None]:
+    """What the response says its charset is: the byte-order mark, the HTTP header, the page's
+    ``<meta>`` (or an XML declaration), most authoritative first."""
+    content_type = response.headers.get("Content-Type")
+    header = http_content_type_encoding(content_type.decode("latin-1")) if content_type else None
+    bom = read_bom(response.body)[0]
+    declared = [bom, header, html_body_declared_encoding(response.body)]
+    # As browsers do (and Scrapy): "gb2312" means GBK's superset, "iso-8859-1" cp1252, ...
+    return [resolve_encoding(name) if name else None for name in declared]
+
+
 class SourceSpider(Spider):
     """Base for spiders built from a ``yujing.config`` source."""
 
@@ -75,6 +95,34 @@ class SourceSpider(Spider):
         self.crawler.stats.inc_value("yujing/errors")
         self.crawler.stats.set_value("yujing/last_error", sentence)
         self.logger.error(sentence)
+
+    def decoded(self, response: Response, forced: str | None = None) -> TextResponse | None:
+        """``response`` as text in the charset it is really in; None (an error noted) when
+        that cannot be told with confidence.
+
+        Scrapy reads the header, then ``<meta>``, and guesses only for a page that declares
+        nothing; its guess (charset-normalizer's first answer) is often Korean or Japanese for
+        a short GBK page. ``crawlers.decoding`` checks the declared charset against the bytes
+        and guesses only among plausible Chinese readings. ``forced`` (a source's
+        ``encoding:``) overrides everything, for sites that lie.
+        """
+        if not isinstance(response, TextResponse):
+            # Sites that send HTML as application/octet-stream still get parsed as HTML.
+            response = HtmlResponse(
+                response.url, body=response.body, headers=response.headers, request=response.request
+            )
+        if forced:
+            return response.replace(encoding=forced)
+        try:
+            encoding = detect_encoding(
+                response.body, where=response.url, declared=declared_charsets(response)
+            )
+        except UndecodableError as exc:
+            self.note_error(f"GET {exc}")
+            return None
+        if codecs.lookup(encoding).name != codecs.lookup(response.encoding).name:
+            response = response.replace(encoding=encoding)
+        return response
 
     def on_request_error(self, failure: Failure) -> None:
         """Errback for every request the spider makes."""

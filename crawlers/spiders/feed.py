@@ -11,30 +11,27 @@ pipeline, so only new entries are understood.
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
 from scrapy.http import Request, Response
-from w3lib.html import remove_tags, replace_entities
 
 from yujing.config import FeedSource
 from yujing.records import utcnow
 
-from ..extract import normalise
+from ..decoding import UndecodableError, decode_text
+from ..htmltext import html_to_text
 from ..items import PostItem
 from ..timeparse import parse_published
-from .base import ENTRY, SourceSpider, coerce_source
+from .base import ENTRY, SourceSpider, coerce_source, declared_charsets
 
-__all__ = ["FeedSpider", "strip_html"]
+__all__ = ["FeedSpider"]
 
-
-def strip_html(html: str) -> str:
-    """Plain text of an entry body; block tags become line breaks before the tags go."""
-    for tag in ("<br", "<p", "</p", "<div", "</div", "<li"):
-        html = html.replace(tag, "\n" + tag).replace(tag.upper(), "\n" + tag.upper())
-    return normalise(replace_entities(remove_tags(html)))
+# The encoding an XML declaration names; rewritten once the text is UTF-8.
+_XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*["'])[^"']*(["'])""")
 
 
 class FeedSpider(SourceSpider):
@@ -55,11 +52,13 @@ class FeedSpider(SourceSpider):
         )
 
     def parse_feed(self, response: Response) -> Iterator[PostItem]:
-        headers = {"content-location": response.url}
+        body = self._utf8(response)
+        if body is None:
+            return
         content_type = response.headers.get("Content-Type")
-        if content_type:
-            headers["content-type"] = content_type.decode("latin-1")
-        parsed = feedparser.parse(response.body, response_headers=headers)
+        mime = content_type.decode("latin-1").split(";")[0] if content_type else "application/xml"
+        headers = {"content-location": response.url, "content-type": f"{mime}; charset=utf-8"}
+        parsed = feedparser.parse(body, response_headers=headers)
         if not parsed.entries and (parsed.bozo or not parsed.version):
             # An HTML error page served with 200 is the usual cause; say so instead of "0 items".
             why = parsed.get("bozo_exception") or "no RSS or Atom entries"
@@ -75,6 +74,22 @@ class FeedSpider(SourceSpider):
                 continue
             yield item
 
+    def _utf8(self, response: Response) -> bytes | None:
+        """The feed re-encoded as UTF-8, declared so; None (an error noted) if undecodable.
+
+        feedparser on its own falls back to windows-1252 for a feed that declares nothing,
+        which turns a GBK feed into mojibake without a word; the collectors' decoding
+        (declared charset checked against the bytes, else a plausible guess) decides instead.
+        """
+        try:
+            text = decode_text(
+                response.body, where=response.url, declared=declared_charsets(response)
+            )
+        except UndecodableError as exc:
+            self.note_error(f"GET {exc}")
+            return None
+        return _XML_ENCODING.sub(r"\1utf-8\2", text, count=1).encode("utf-8")
+
     def _item(self, entry: Any, feed_url: str, feed: Any) -> PostItem | None:
         link = entry.get("link") or ""
         native_id = entry.get("id") or link
@@ -88,8 +103,8 @@ class FeedSpider(SourceSpider):
             source=self.source.name,
             url=link or feed_url,
             native_id=native_id,
-            title=strip_html(entry.get("title", "")),
-            text=strip_html(body if len(body) >= len(summary) else summary),
+            title=html_to_text(entry.get("title", "")),
+            text=html_to_text(body if len(body) >= len(summary) else summary),
             author=self._author(entry, feed),
             published=_entry_time(entry),
             extras=_extras(entry),

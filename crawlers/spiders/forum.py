@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.http import Request, Response
 
 from yujing.config import ForumSource, selector_problems
 
@@ -46,7 +46,9 @@ class ForumSpider(SourceSpider):
         )
 
     def parse_list(self, response: Response, page: int) -> Iterator[Request]:
-        response = self._decoded(response)
+        response = self.decoded(response, self.source.encoding)
+        if response is None:
+            return
         links = select(response, self.source.list.link)
         if not links:
             self.logger.warning("no thread links on %s (list.link matched nothing)", response.url)
@@ -72,7 +74,9 @@ class ForumSpider(SourceSpider):
                 )
 
     def parse_detail(self, response: Response) -> Iterator[PostItem]:
-        response = self._decoded(response)
+        response = self.decoded(response, self.source.encoding)
+        if response is None:
+            return
         d = self.source.detail
         yield PostItem(
             source=self.source.name,
@@ -86,15 +90,3 @@ class ForumSpider(SourceSpider):
             comments=extract_text(response, d.comments),
             reposts=extract_text(response, d.reposts),
         )
-
-    def _decoded(self, response: Response) -> TextResponse:
-        if not isinstance(response, TextResponse):
-            # Sites that send HTML as application/octet-stream still get parsed as HTML.
-            response = HtmlResponse(
-                response.url, body=response.body, headers=response.headers, request=response.request
-            )
-        # Scrapy decodes from the Content-Type header, then <meta charset>; a site that lies about
-        # its charset (GBK pages labelled utf-8 are common) is corrected by ``encoding:``.
-        if self.source.encoding:
-            response = response.replace(encoding=self.source.encoding)
-        return response

@@ -201,3 +201,58 @@ def test_spiders_are_told_which_posts_are_known_under_every_id_and_reloads_keep_
     path.write_text(path.read_text(encoding="utf-8") + "  - id: b\n    name: b\n", "utf-8")
     assert daemon.reload() and daemon.pipeline.identity is identity, "not rebuilt on reload"
     daemon.store.close()
+
+
+def test_the_inbox_works_off_the_loop_and_stores_on_it(tmp_path: Path, monkeypatch) -> None:
+    import json
+    import threading
+    import time
+
+    from yujing.app.components.sources import Sources
+    from yujing.crawlers.inbox import TranscriptInbox
+
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    calls = [{"id": f"c{i}", "text": f"安心e生医疗险理赔被拒，第{i}位客户投诉"} for i in range(3)]
+    (inbox / "calls.jsonl").write_text(
+        "".join(json.dumps(c, ensure_ascii=False) + "\n" for c in calls), encoding="utf-8"
+    )
+    old = time.time() - 60
+    os.utime(inbox / "calls.jsonl", (old, old))
+    path = tmp_path / "yujing.yaml"
+    path.write_text(
+        CONFIG.format(db=tmp_path / "y.db")
+        + f"sources:\n  - {{name: hotline, type: transcripts, path: {inbox}}}\n",
+        encoding="utf-8",
+    )
+    daemon = Daemon(path)
+    started, release = threading.Event(), threading.Event()
+    process = TranscriptInbox.process
+    stored_on: list[int] = []
+
+    def slow_process(self, sink):  # a big file: the thread is busy until the loop answers
+        started.set()
+        assert release.wait(30), "the loop was held while the inbox worked"
+        return process(self, sink)
+
+    monkeypatch.setattr(TranscriptInbox, "process", slow_process)
+    accept_many = daemon.pipeline.accept_many
+
+    def recording(batch):
+        stored_on.append(threading.get_ident())
+        return accept_many(batch)
+
+    daemon.pipeline.accept_many = recording  # type: ignore[method-assign]
+
+    async def run():
+        loop_thread = threading.get_ident()
+        task = asyncio.create_task(daemon.get(Sources).run_source("hotline"))
+        await asyncio.to_thread(started.wait, 30)
+        release.set()  # only reachable while the inbox pass runs if it does not hold the loop
+        return loop_thread, await asyncio.wait_for(task, 60)
+
+    loop_thread, report = asyncio.run(run())
+    assert (report.items, report.accepted, report.errors) == (3, 3, 0)
+    assert stored_on == [loop_thread], "one batch, stored on the loop's thread"
+    assert (inbox / "done" / "calls.jsonl").exists()
+    daemon.close()

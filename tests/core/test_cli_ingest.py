@@ -66,3 +66,30 @@ def test_ingested_calls_belong_to_the_configs_hotline_source(tmp_path: Path, cap
     [(source,)] = store.db.execute("SELECT source FROM posts").fetchall()
     store.close()
     assert source == "hotline-sh", "status then shows them under the configured source"
+
+
+def test_ingest_applies_the_hotline_sources_limits(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "hotline.yaml"
+    path.write_text(
+        f"storage: {{path: {tmp_path / 'h.db'}}}\n"
+        "sources:\n"
+        f"  - name: hotline-sh\n    type: transcripts\n    path: {tmp_path / 'inbox'}\n"
+        "    limits: {max_line_chars: 200, max_text_chars: 20}\n",
+        encoding="utf-8",
+    )
+    calls = tmp_path / "calls.jsonl"
+    long_call = "安心e生医疗险理赔被拒，客服一直推脱，材料交了三次"
+    calls.write_text(
+        json.dumps({"id": "c1", "text": long_call}, ensure_ascii=False) + "\n", "utf-8"
+    )
+    huge = tmp_path / "huge.jsonl"
+    huge.write_text(json.dumps({"text": "理赔" * 200}, ensure_ascii=False) + "\n", "utf-8")
+    assert main(["ingest", "-c", str(path), str(calls), str(huge)]) == 1
+    err = capsys.readouterr().err
+    assert f"{huge} line 1: line longer than 200 characters (the limit max_line_chars)" in err
+    store = Store(tmp_path / "h.db")
+    [(_, doc)] = store.posts.recent(10)
+    store.close()
+    # Stored as understood (full-width punctuation normalised), cut at 20 characters.
+    assert len(doc["text"]) == 20 and doc["text"].startswith("安心e生医疗险理赔被拒")
+    assert doc["extras"]["truncated_from"] == len(long_call)

@@ -28,7 +28,14 @@ TIMEZONE = "Asia/Shanghai"
 TRANSCODED = {
     "/bbs/thread-105.html": ("gbk", "text/html; charset=gbk"),
     "/lie/thread-1.html": ("gbk", "text/html; charset=utf-8"),
+    # No charset anywhere: neither in the header nor in the page.
+    "/undeclared/list.html": ("utf-8", "text/html"),
+    "/undeclared/thread-1.html": ("gbk", "text/html"),
+    "/undeclared/thread-2.html": ("big5", "text/html"),
+    "/feeds/gbk.xml": ("gbk", "application/rss+xml"),
 }
+# Pages served as bytes that are text in no encoding.
+NOISE = {"/undeclared/thread-3.html"}
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
@@ -79,6 +86,8 @@ def _handler(site: Site) -> type[BaseHTTPRequestHandler]:
                 return
             encoding, content_type = TRANSCODED.get(path, ("utf-8", None))
             body = file.read_text(encoding="utf-8").encode(encoding)
+            if path in NOISE:
+                body = b"<html><body>" + bytes(0x81 + (i * 37) % 0x7E for i in range(400))
             suffix = file.name if file.name in CONTENT_TYPES else file.suffix
             self._send(200, body, content_type or CONTENT_TYPES.get(suffix, "text/plain"))
 

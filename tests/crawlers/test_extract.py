@@ -3,7 +3,7 @@ from __future__ import annotations
 from scrapy.http import HtmlResponse
 
 from yujing.crawlers.extract import extract_text
-from yujing.crawlers.spiders.feed import strip_html
+from yujing.crawlers.htmltext import html_to_text
 
 PAGE = """
 <html><body>
@@ -46,6 +46,59 @@ def test_no_match_and_no_selector_give_none() -> None:
     assert extract_text(response(), None) is None
 
 
-def test_strip_html_removes_tags_and_entities() -> None:
+def test_html_to_text_removes_tags_and_entities() -> None:
     html = "<p>客服推脱&amp;拖延，</p><p>要求&nbsp;书面答复</p>"
-    assert strip_html(html) == "客服推脱&拖延，\n要求 书面答复"
+    assert html_to_text(html) == "客服推脱&拖延，\n要求 书面答复"
+
+
+def test_pre_keeps_its_lines() -> None:
+    html = "<p>通话记录：</p><pre>坐席：您好\n客户：理赔被拒了\n客户：要投诉</pre>"
+    assert html_to_text(html) == "通话记录：\n坐席：您好\n客户：理赔被拒了\n客户：要投诉"
+
+
+def test_link_and_meta_are_not_line_breaks() -> None:
+    # <link> starts like <li>; it is an invisible element, not a list item.
+    html = '理赔<link rel="stylesheet" href="a.css">被拒<meta charset="utf-8">三次'
+    assert html_to_text(html) == "理赔被拒三次"
+
+
+def test_tag_case_does_not_matter() -> None:
+    html = "第一段<Br>第二段<Div>第三段</Div><uL><Li>一</Li><lI>二</lI></uL>"
+    assert html_to_text(html) == "第一段\n第二段\n第三段\n一\n二"
+
+
+def test_table_cells_are_not_glued_and_rows_are_lines() -> None:
+    html = (
+        "<table><TR><th>产品</th><th>问题</th></TR>"
+        "<tr><td>安康重疾险</td><td>拒赔</td></tr><tr><td>福满堂</td><td>退保难</td></tr></table>"
+    )
+    assert html_to_text(html) == "产品 问题\n安康重疾险 拒赔\n福满堂 退保难"
+
+
+def test_a_forum_row_is_not_interleaved() -> None:
+    # Old boards put the author's box and the post side by side in one table row.
+    page = (
+        "<html><body><table><tr><td class='user'>小李<br>积分 10</td>"
+        "<td class='post'><p>第一段投诉。</p><p>第二段。</p></td></tr></table>"
+        "<div class='body'><table><tr><td>甲</td><td>乙</td></tr></table>尾巴</div></body></html>"
+    )
+    r = HtmlResponse("http://bbs.example.cn/t/2", body=page.encode(), encoding="utf-8")
+    assert extract_text(r, "td.post", multiline=True) == "第一段投诉。\n第二段。"
+    assert (
+        extract_text(r, "body > table tr", multiline=True)
+        == "小李\n积分 10\n第一段投诉。\n第二段。"
+    )
+    # The text after a selected node is not the node's.
+    assert extract_text(r, "div.body table", multiline=True) == "甲 乙"
+
+
+def test_scripts_styles_and_comments_are_dropped() -> None:
+    html = (
+        "<style>p{}</style>正文<script>var a = '<p>';</script><!-- 广告 --><noscript>x</noscript>"
+    )
+    assert html_to_text(html) == "正文"
+
+
+def test_plain_text_passes_through() -> None:
+    assert html_to_text("  理赔 被拒  ") == "理赔 被拒"
+    assert html_to_text("") == ""

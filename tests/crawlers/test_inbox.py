@@ -529,8 +529,9 @@ def test_undecodable_bytes_are_bad(tmp_path: Path) -> None:
     assert result.quarantined == [
         (
             "garbled.txt",
-            "garbled.txt: not readable text: byte 0xff at offset 12 is neither UTF-8 nor "
-            "GBK/GB18030; save the file as UTF-8",
+            "garbled.txt: cannot tell the text's encoding with confidence: it is not UTF-8 "
+            "(byte 0xff at offset 12) and reads as none of GBK/GB18030, Big5 or UTF-16 without "
+            "garbled characters; save it as UTF-8",
         )
     ]
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -184,3 +185,31 @@ def test_scrapy_list_finds_the_spiders() -> None:
         check=True,
     )
     assert out.stdout.split() == ["feed", "forum"]
+
+
+def test_items_are_processed_ten_at_a_time() -> None:
+    # Scrapy's default of 100 starts a task per item and step: a million over a large crawl.
+    settings = crawl_settings(None, salt="s" * 8, timezone="Asia/Shanghai", overrides={})
+    assert settings.getint("CONCURRENT_ITEMS") == 10
+
+
+def test_a_crawl_turns_each_post_into_a_dict_only_for_an_export(
+    site, crawl, monkeypatch, tmp_path
+) -> None:
+    made: list[str] = []
+    to_dict = Post.to_dict
+
+    def counted(self: Post) -> dict:
+        made.append(self.id)
+        return to_dict(self)
+
+    monkeypatch.setattr(Post, "to_dict", counted)
+    result = crawl(forum_source(site), Collector())
+    assert result.items == 5 and made == [], "the daemon's crawl needs no dicts"
+
+    out = tmp_path / "posts.jsonl"
+    crawl(forum_source(site), None, FEEDS={str(out): {"format": "jsonlines"}})
+    exported = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(made) == len(exported) == 5
+    assert {e["id"] for e in exported} == set(made)
+    assert all(e["published_at"].endswith("+00:00") for e in exported)

@@ -92,7 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
     _setup_logging(args.verbose, config.tz)
-    from yujing.crawlers.inbox import InboxSinkError, ingest_files
+    from yujing.crawlers.inbox import InboxSinkError, ingest_files, layout_of, limits_of
     from yujing.detector.understand import understander_for
     from yujing.store import Store
 
@@ -105,10 +105,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         try:
             result = ingest_files(
                 [Path(p) for p in args.files],
-                intake.accept,
+                intake,  # a batch per commit; a batch counts only once committed
                 source_name=args.source or _inbox_source_name(config),
                 salt=config.privacy.salt,
                 timezone=config.timezone,
+                limits=limits_of(_inbox_source(config, args.source)),
+                layout=layout_of(_inbox_source(config, args.source)),
             )
         except InboxSinkError as exc:
             # The store refused (disk full, locked): what was committed stays; say what did not.
@@ -125,6 +127,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     for _file, reason in result.quarantined:
         print(f"error: {reason}", file=sys.stderr)
     return 1 if result.quarantined or result.files < len(args.files) else 0
+
+
+def _inbox_source(config, name: str | None):
+    """The transcripts source whose limits apply: the one named, else the only one."""
+    inboxes = [s for s in config.sources if s.type == "transcripts"]
+    named = [s for s in inboxes if s.name == name] if name else inboxes
+    return named[0] if len(named) == 1 else None
 
 
 def _inbox_source_name(config) -> str:
@@ -151,9 +160,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_sentiment(args: argparse.Namespace) -> int:
+    from yujing.crawlers.decoding import UndecodableError, iter_lines
     from yujing.detector.sentiment import sentiment_main
 
-    return sentiment_main(sys.stdin, sys.stdout)
+    # Bytes, not sys.stdin's text: a GBK or Big5 export piped in must be read as what it is
+    # (the locale's UTF-8 would turn it into escapes that score a neutral 0.5, silently).
+    lines = iter_lines(
+        sys.stdin.buffer,
+        where="stdin",
+        declared=[args.encoding],
+        max_line_chars=args.max_line_chars,
+    )
+    try:
+        return sentiment_main((line for _, line in lines), sys.stdout)
+    except UndecodableError as exc:
+        sys.stdout.flush()  # the lines before it were scored; the error says where it stopped
+        print(f"error: {exc}", file=sys.stderr)
+        if exc.line is None:
+            print("  name the encoding with --encoding, e.g. --encoding gbk", file=sys.stderr)
+        return 1
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -253,6 +278,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("sentiment", help="score one text per stdin line; JSON lines out")
+    p.add_argument(
+        "--encoding",
+        default=None,
+        help="the input's encoding, e.g. gbk (default: UTF-8, GBK/GB18030, Big5 or UTF-16, "
+        "told from the text; what cannot be told is an error)",
+    )
+    p.add_argument(
+        "--max-line-chars",
+        type=int,
+        default=1_000_000,
+        metavar="N",
+        help="refuse a line longer than this (default 1000000)",
+    )
     p.set_defaults(func=cmd_sentiment)
 
     p = sub.add_parser("replay", help="run the detector offline over history; alert JSON lines out")

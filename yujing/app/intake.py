@@ -15,6 +15,9 @@ The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
      (``store.posts.after``), so a replaced row is never a second post to it: if it had read
      the row already it keeps what it counted, else it reads the richer record.
 
+``accept_many`` takes a batch in one transaction (``yujing ingest``, the transcript inbox): one
+commit per batch instead of one per post, and the answers hold only once it is committed.
+
 The copy index is rebuilt from the store when an ``Intake`` starts (the last
 ``copies.CAPACITY`` posts) and then follows it: posts another process committed (``yujing
 ingest`` beside the daemon) are read in before each decision.
@@ -22,6 +25,7 @@ ingest`` beside the daemon) are read in before each decision.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from yujing.detector.copies import Entry
@@ -57,6 +61,26 @@ class Intake:
 
     def accept(self, post: Post) -> bool:
         """True when ``post`` is a new post, now committed."""
+        return self.accept_many([post])[0]
+
+    def accept_many(self, batch: Sequence[Post]) -> list[bool]:
+        """``accept`` for each post, all committed in one transaction before this returns.
+
+        On failure nothing of the batch is stored, and the copy index, which may have learned
+        posts of it, is rebuilt from the store, so no post is ever linked to one that was
+        never committed.
+        """
+        counts = (self.accepted, self.known, self.linked)
+        try:
+            with self.store.transaction():
+                return [self._accept(post) for post in batch]
+        except BaseException:
+            self.accepted, self.known, self.linked = counts
+            self.identity = Identity()
+            self.catch_up()
+            raise
+
+    def _accept(self, post: Post) -> bool:
         posts = self.store.posts
         if posts.has(post.id):
             self.known += 1

@@ -8,7 +8,7 @@ store has committed it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from yujing.alerts import AlertEvent, AlertState
@@ -74,6 +74,10 @@ class Pipeline:
     def accept(self, post: Post) -> bool:
         """The collectors' sink. True when the post is new and committed."""
         return self.intake.accept(post)
+
+    def accept_many(self, batch: Sequence[Post]) -> list[bool]:
+        """``accept`` for a batch, committed in one transaction before this returns."""
+        return self.intake.accept_many(batch)
 
     def detect(
         self, now: datetime | None = None, *, all_products: bool = False

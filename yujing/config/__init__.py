@@ -29,6 +29,7 @@ from .notify import (
 )
 from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
 from .sources import (
+    TRANSCRIPT_FIELDS,
     DetailSelectors,
     FeedSource,
     ForumSource,
@@ -36,6 +37,8 @@ from .sources import (
     ListSelectors,
     Source,
     SourceBase,
+    TranscriptLimits,
+    TranscriptRoles,
     TranscriptSource,
     selector_problems,
 )
@@ -79,6 +82,9 @@ __all__ = [
     "Strict",
     "Term",
     "Wait",
+    "TRANSCRIPT_FIELDS",
+    "TranscriptLimits",
+    "TranscriptRoles",
     "TranscriptSource",
     "WeComReceiver",
     "WebhookReceiver",

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from cssselect import SelectorError
 from parsel import Selector
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Duration, HttpUrl, Strict
 
@@ -18,7 +18,10 @@ __all__ = [
     "DetailSelectors",
     "ForumSource",
     "FeedSource",
+    "TranscriptLimits",
+    "TranscriptRoles",
     "TranscriptSource",
+    "TRANSCRIPT_FIELDS",
     "Source",
     "selector_problems",
 ]
@@ -95,10 +98,52 @@ class FeedSource(HttpSourceBase):
     type: Literal["feed"]
 
 
+class TranscriptLimits(Strict):
+    """How big a transcript file, a line of it and one call's text may be.
+
+    Over ``max_file_mb`` or ``max_line_chars``: the file is quarantined with the reason. Over
+    ``max_text_chars``: the call is kept, its text cut there, and the post's extras say so.
+    """
+
+    max_file_mb: float = Field(default=256, gt=0)
+    max_line_chars: int = Field(default=1_000_000, gt=0)
+    max_text_chars: int = Field(default=100_000, gt=0)
+
+
+# What a transcript column (or JSONL key) can mean: see the README's transcript section.
+TRANSCRIPT_FIELDS = (
+    "text", "id", "call", "role", "caller", "time", "agent", "product", "duration"
+)  # fmt: skip
+
+
+class TranscriptRoles(Strict):
+    """Role names (角色 column) beyond the usual ones: customer turns are the call's text; agent
+    and system turns are left out."""
+
+    customer: list[str] = []
+    agent: list[str] = []
+
+
 class TranscriptSource(SourceBase):
     type: Literal["transcripts"]
     path: Path
     interval: Duration = 10.0
+    limits: TranscriptLimits = TranscriptLimits()
+    # An export's own header names, mapped to fields: {会话流水: call, 说话方: role}
+    columns: dict[str, str] = {}
+    roles: TranscriptRoles = TranscriptRoles()
+
+    @field_validator("columns")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = {k: v for k, v in value.items() if v not in TRANSCRIPT_FIELDS}
+        if bad:
+            header, field = next(iter(bad.items()))
+            raise ValueError(
+                f"column {header!r} is mapped to {field!r}, which is not a field; "
+                f"use one of {', '.join(TRANSCRIPT_FIELDS)}"
+            )
+        return value
 
 
 Source = Annotated[ForumSource | FeedSource | TranscriptSource, Field(discriminator="type")]

@@ -60,7 +60,10 @@ def dotted(path: tuple[Any, ...]) -> str:
     """('sources', 0, 'url') -> 'sources[0].url'"""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        # A key is shown as written unless it holds a line break or another control character:
+        # then quoted and escaped, so a message stays one line and cannot forge another.
+        name = str(part) if str(part).isprintable() else repr(str(part))
+        out += f"[{part}]" if isinstance(part, int) else (f".{name}" if out else name)
     return out or "(top level)"
 
 
@@ -93,10 +96,19 @@ class _Budget:
         self.values = 0
 
 
-def _scalar(node: yaml.ScalarNode) -> Any:
+_VALUE_TAG = "tag:yaml.org,2002:value"  # a lone "=": YAML 1.1's default-value key, unused here
+
+
+def _scalar(node: yaml.ScalarNode, where: Located) -> Any:
     # The safe constructor turns a resolved scalar (null, bool, int, float, timestamp, str) into
     # its value; an empty value ("storage:") is None, as YAML says.
-    return _SCALARS.construct_object(node, deep=True)
+    if node.tag == _VALUE_TAG:
+        return node.value
+    try:
+        return _SCALARS.construct_object(node, deep=True)
+    except yaml.YAMLError as exc:  # an explicit tag (!!python/name, !!binary ...) we do not read
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise YamlError(where, f"cannot read this value: {problem}") from None
 
 
 def _build(
@@ -121,7 +133,7 @@ def _build(
                 raise YamlError(
                     key_at, f"{dotted(path)}: a key must be a plain name, not a list or mapping"
                 )
-            key = _scalar(key_node)
+            key = _scalar(key_node, key_at)
             if key in out:
                 raise YamlError(key_at, f"duplicate key {key!r}")
             out[key] = _build(value_node, (*path, key), file, smap, budget)
@@ -130,7 +142,7 @@ def _build(
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(v, (*path, i), file, smap, budget) for i, v in enumerate(node.value)]
-    value = _scalar(node)
+    value = _scalar(node, where)
     if isinstance(value, str):
         expanded = _expand_env(value, where, path)
         if expanded != value or _ENV_REF.search(value):
@@ -159,6 +171,12 @@ def load_yaml(file: Path) -> tuple[Any, SourceMap]:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise YamlError(Located(file, line), f"invalid YAML: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        char = chr(exc.character) if isinstance(exc.character, int) else exc.character
+        raise YamlError(
+            Located(file, line), f"invalid YAML: the character {char!r} is not allowed in YAML"
+        ) from None
     except RecursionError:
         raise YamlError(file, f"nested more than {MAX_DEPTH} levels deep") from None
     smap = SourceMap()

@@ -66,16 +66,23 @@ class Rollback(Exception):
 
 
 class Transaction:
-    """All writes inside commit together or not at all (not re-entrant).
+    """All writes inside commit together or not at all.
 
-    Any exception rolls back and propagates, except ``Rollback``, which is swallowed.
+    Any exception rolls back and propagates, except ``Rollback``, which is swallowed. Inside
+    another transaction (a batch of posts committed at once) it is a savepoint: a ``Rollback``
+    undoes only its own writes, and nothing is durable before the outer one commits.
     """
 
     def __init__(self, db: sqlite3.Connection):
         self.db = db
+        self.savepoint: str | None = None
 
     def __enter__(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        if self.db.in_transaction:
+            self.savepoint = f"nested_{id(self)}"
+            self.db.execute(f"SAVEPOINT {self.savepoint}")
+        else:
+            self.db.execute("BEGIN IMMEDIATE")
 
     def __exit__(
         self,
@@ -83,6 +90,11 @@ class Transaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
+        if self.savepoint is not None:
+            if kind is not None:
+                self.db.execute(f"ROLLBACK TO {self.savepoint}")
+            self.db.execute(f"RELEASE {self.savepoint}")
+            return kind is Rollback
         if kind is None:
             self.db.execute("COMMIT")
             return False

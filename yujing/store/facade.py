@@ -51,7 +51,7 @@ class Store:
         self.chat = ChatMessages(self.db)
 
     def transaction(self) -> Transaction:
-        """All writes inside commit together or not at all (not re-entrant)."""
+        """All writes inside commit together or not at all (nested: a savepoint)."""
         return Transaction(self.db)
 
     def close(self) -> None:

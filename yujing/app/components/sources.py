@@ -12,7 +12,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from yujing.config import Config, TranscriptSource
-from yujing.records import post_id, utcnow
+from yujing.records import Post, post_id, utcnow
 
 from . import Component, Reload
 
@@ -38,6 +38,7 @@ class Sources(Component):
         self.scheduler: AsyncIOScheduler | None = None
         self._inboxes: dict[str, Any] = {}
         self._active: set[asyncio.Task[Any]] = set()  # source runs in progress
+        self._sinks: set[_LoopSink] = set()  # inbox passes in progress, in worker threads
 
     # ------------------------------------------------------------ scheduling
 
@@ -79,6 +80,8 @@ class Sources(Component):
 
         # Running crawls end with reason "shutdown" and record their run before the loop goes.
         await stop_all_crawls()
+        for sink in self._sinks:
+            sink.closed = True  # an inbox pass stores nothing more; its files stay for later
         if self._active:
             # Let each source run record what it collected before the store closes.
             await asyncio.wait(set(self._active), timeout=30)
@@ -98,7 +101,7 @@ class Sources(Component):
         run_id = runs.start(name)
         try:
             if isinstance(source, TranscriptSource):
-                report = self._collect_inbox(source)
+                report = await self._collect_inbox(source)
             else:
                 report, interrupted = await self._crawl(source)
                 if interrupted:  # a partial run says nothing about the source's health
@@ -157,16 +160,24 @@ class Sources(Component):
         store = self.daemon.store
         return lambda native_id: store.posts.has(post_id(source, native_id))
 
-    def _collect_inbox(self, source: TranscriptSource) -> SourceReport:
+    async def _collect_inbox(self, source: TranscriptSource) -> SourceReport:
+        """One pass over the inbox, off the event loop: reading, decoding and parsing files
+        (of any size) happen in a worker thread, so crawls, deliveries and signals go on
+        meanwhile; only storing, a batch at a time, comes back to the loop, which owns the
+        store and the pipeline."""
         from yujing.crawlers.inbox import InboxSinkError
 
         problems: list[str] = []
+        sink = _LoopSink(self.daemon, asyncio.get_running_loop())
+        self._sinks.add(sink)
         try:
-            result = self._inbox(source).process(self.daemon.pipeline.accept)
+            result = await asyncio.to_thread(self._inbox(source).process, sink)
         except InboxSinkError as exc:
             # Files whose posts could not be stored stay in the inbox and are retried next run.
             result = exc.result
             problems += [f"{file}: {err}" for file, err in exc.failed]
+        finally:
+            self._sinks.discard(sink)
         problems += [reason for _, reason in result.quarantined]
         return SourceReport(
             source.name,
@@ -185,3 +196,23 @@ class Sources(Component):
             inbox = TranscriptInbox(source, salt=config.privacy.salt, timezone=config.timezone)
             self._inboxes[source.name] = inbox
         return inbox
+
+
+class _LoopSink:
+    """The inbox's sink, called from its worker thread: each batch is stored on the daemon's
+    loop (the store's connection and the copy index belong to it), and the thread waits until
+    the batch is committed, so a file is moved to done only after all its posts are."""
+
+    def __init__(self, daemon: Any, loop: asyncio.AbstractEventLoop):
+        self.daemon = daemon
+        self.loop = loop
+        self.closed = False
+
+    def accept_many(self, batch: list[Post]) -> list[bool]:
+        if self.closed:
+            raise RuntimeError("the daemon is stopping; the file is kept for the next run")
+        return asyncio.run_coroutine_threadsafe(self._store(batch), self.loop).result()
+
+    async def _store(self, batch: list[Post]) -> list[bool]:
+        # The pipeline of the moment: a reload may have replaced it since the pass began.
+        return self.daemon.pipeline.accept_many(batch)

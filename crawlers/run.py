@@ -8,7 +8,7 @@ process with no reactor restarts (which Twisted does not allow).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +16,12 @@ from scrapy import Spider
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.settings import Settings
 
-from yujing.config import FeedSource, ForumSource
+from yujing.config import ApiSource, FeedSource, ForumSource
 from yujing.records import Post
 
 from . import settings as base_settings
 from .pipelines import SinkRef
+from .spiders.api import ApiSpider
 from .spiders.feed import FeedSpider
 from .spiders.forum import ForumSpider
 
@@ -52,12 +53,19 @@ class CrawlResult:
         return self.errors == 0 and self.finished_reason == "finished"
 
 
-def spider_for(source: ForumSource | FeedSource) -> tuple[type[Spider], dict[str, Any]]:
+HttpSource = ForumSource | FeedSource | ApiSource
+
+
+def spider_for(
+    source: HttpSource, keywords: Sequence[str] = ()
+) -> tuple[type[Spider], dict[str, Any]]:
     """The spider class for a source config and the kwargs to start it with."""
     if isinstance(source, ForumSource):
         return ForumSpider, {"source": source}
     if isinstance(source, FeedSource):
         return FeedSpider, {"source": source}
+    if isinstance(source, ApiSource):
+        return ApiSpider, {"source": source, "keywords": list(keywords)}
     raise TypeError(f"no spider collects sources of type {getattr(source, 'type', source)!r}")
 
 
@@ -86,25 +94,31 @@ def crawl_settings(
     return settings
 
 
-def politeness(source: ForumSource | FeedSource) -> dict[str, Any]:
-    """Per-source pacing: ``delay`` seconds between requests, adapted by AutoThrottle when > 0."""
-    return {"DOWNLOAD_DELAY": source.delay, "AUTOTHROTTLE_ENABLED": source.delay > 0}
+def politeness(source: HttpSource) -> dict[str, Any]:
+    """Per-source pacing: ``delay`` seconds between requests, adapted by AutoThrottle when > 0,
+    and at most ``concurrency`` requests to the site at once."""
+    return {
+        "DOWNLOAD_DELAY": source.delay,
+        "AUTOTHROTTLE_ENABLED": source.delay > 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
+    }
 
 
 async def crawl_source(
-    source: ForumSource | FeedSource,
+    source: HttpSource,
     sink: Callable[[Post], bool] | None,
     *,
     salt: str,
     timezone: str,
     settings_overrides: Mapping[str, Any] | None = None,
+    keywords: Sequence[str] = (),
 ) -> CrawlResult:
     """Crawl ``source`` once, handing each post to ``sink``; must run on the reactor's loop.
 
     Download and parse failures do not raise: they are counted in the result, with the last one
     as a sentence for the operator. Bad configuration (an unknown source type) does raise.
     """
-    spidercls, kwargs = spider_for(source)
+    spidercls, kwargs = spider_for(source, keywords)
     overrides = {**politeness(source), **(settings_overrides or {})}
     runner = AsyncCrawlerRunner(
         crawl_settings(sink, salt=salt, timezone=timezone, overrides=overrides)

@@ -1,14 +1,21 @@
 """Posts and alerts in Elasticsearch, through the official client and its DSL.
 
-Index names are ``<prefix>-posts`` and ``<prefix>-alerts``. Composable index templates carry the
-mappings, so an index created by the first write (or by a rollover someone adds later) gets them,
-and Kibana reads the fields as they are: text with keyword subfields, dates as dates.
+Posts go into one index per month, ``<prefix>-posts-YYYY.MM.01`` by publication time, so that
+retention (``elasticsearch.retention``) drops a whole month's index through an ILM policy, and a
+post sent again lands on its own document (the post id is the document id). Alerts keep one
+document per alert in ``<prefix>-alerts`` (its current state), and every event of an alert is a
+document of its own in the ``<prefix>-alert-events`` data stream (its history).
+
+Composable index templates carry the mappings, so an index created by the first write gets
+them, and Kibana reads the fields as they are: Chinese text searchable by words (bigrams), by
+single characters (``.chars``) and exactly (``.keyword``); names beside ids; dates as dates.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -22,11 +29,13 @@ from elasticsearch.dsl import (
     MetaField,
     Object,
     Text,
+    analyzer,
 )
 from elasticsearch.helpers import bulk
 
 from yujing.alerts import Severity
 from yujing.config import Elasticsearch as ElasticsearchConfig
+from yujing.records import parse_time
 from yujing.store import Store
 
 __all__ = [
@@ -34,24 +43,63 @@ __all__ = [
     "AlertDoc",
     "make_client",
     "posts_index",
+    "posts_pattern",
     "alerts_index",
+    "alert_events_stream",
+    "alert_event_doc",
     "index_templates",
+    "lifecycle_policy",
+    "policy_name",
     "install_templates",
+    "sentiment_label",
     "PostIndexer",
     "CURSOR_KEY",
+    "ZH_ANALYZER",
 ]
 
 log = logging.getLogger("yujing.elastic")
 
 CURSOR_KEY = "es.posts.cursor"
 TEMPLATE_PRIORITY = 200  # above Elastic's built-in templates (100), in case a pattern overlaps
-TEMPLATE_VERSION = 1
+TEMPLATE_VERSION = 3  # 3: handling and assignee on alerts
+MONTH = 31 * 86400  # the longest a month's index keeps taking posts
+
+# Chinese has no spaces, and the standard analyzer makes every character a word: "理赔难" would
+# match any post with 理, 赔 or 难. Overlapping pairs of characters (cjk_bigram, what the
+# built-in ``cjk`` analyzer does, without its English stop words) find words on a stock cluster,
+# no plugin needed; full-width letters and digits fold to their ASCII forms first.
+ZH_ANALYZER = analyzer(
+    "zh_bigram", tokenizer="standard", filter=["cjk_width", "lowercase", "cjk_bigram"]
+)
+
+# Kept in step with the detector's sentiment thresholds (yujing.detector.sentiment.label): the
+# notifier may not import the detector, so a test checks that the two agree.
+NEGATIVE_BELOW = 0.4
+POSITIVE_ABOVE = 0.6
+SENTIMENT_LABELS = {"negative": "负面", "neutral": "中性", "positive": "正面"}
 
 
-def _chinese_text() -> Text:
-    # The standard analyzer splits CJK into single characters: crude, but phrase queries
-    # ("理赔难") work and no plugin is needed. The keyword subfield serves aggregations.
-    return Text(analyzer="standard", fields={"keyword": Keyword(ignore_above=256)})
+def sentiment_label(score: float | None) -> str | None:
+    """负面 | 中性 | 正面 for a 0..1 score (1 = positive)."""
+    if score is None:
+        return None
+    if score < NEGATIVE_BELOW:
+        return SENTIMENT_LABELS["negative"]
+    if score > POSITIVE_ABOVE:
+        return SENTIMENT_LABELS["positive"]
+    return SENTIMENT_LABELS["neutral"]
+
+
+def _chinese_text(keyword_above: int = 256) -> Text:
+    # Words through bigrams; a single character (a query of one character, which bigrams
+    # cannot match) through .chars; the exact text, for aggregations and filters, through .keyword.
+    return Text(
+        analyzer=ZH_ANALYZER,
+        fields={
+            "chars": Text(analyzer="standard"),
+            "keyword": Keyword(ignore_above=keyword_above),
+        },
+    )
 
 
 class PostDoc(Document):
@@ -60,12 +108,15 @@ class PostDoc(Document):
     author = Keyword()  # salted hash, never the raw name
     text_id = Keyword()  # copy group: the posts of one (nearly) identical text share it
     title = _chinese_text()
-    text = Text(analyzer="standard")
+    text = _chinese_text(keyword_above=1024)
     published_at = Date()
     fetched_at = Date()
     products = Keyword(multi=True)
+    product_names = Keyword(multi=True)  # what people read, beside the ids filters use
     categories = Keyword(multi=True)
+    category_names = Keyword(multi=True)
     sentiment = Float()
+    sentiment_label = Keyword()  # 负面 | 中性 | 正面
     collective = Boolean()
     reach = Object(
         properties={
@@ -79,13 +130,19 @@ class PostDoc(Document):
     extras = Object(enabled=False)  # kept in _source, not indexed: its shape varies by source
 
     class Index:
-        name = "yujing-posts"
+        name = "yujing-posts-*"
         settings = {"number_of_shards": 1}
 
     @classmethod
-    def from_post(cls, doc: dict[str, Any], index: str) -> PostDoc:
-        """From a stored post (``ScoredPost.to_dict()``); the post id is the document id."""
+    def from_post(
+        cls, doc: dict[str, Any], index: str, names: Mapping[str, str] | None = None
+    ) -> PostDoc:
+        """From a stored post (``ScoredPost.to_dict()``); the post id is the document id.
+        ``names``: product and category ids -> the names people read."""
+        names = names or {}
         reach = {k: v for k, v in (doc.get("reach") or {}).items() if v is not None}
+        products = list(doc.get("products") or [])
+        categories = list(doc.get("categories") or [])
         return cls(
             meta={"id": doc["id"], "index": index},
             source=doc["source"],
@@ -97,9 +154,12 @@ class PostDoc(Document):
             text=doc.get("text", ""),
             published_at=doc["published_at"],
             fetched_at=doc["fetched_at"],
-            products=list(doc.get("products") or []),
-            categories=list(doc.get("categories") or []),
+            products=products,
+            product_names=[names.get(p, p) for p in products],
+            categories=categories,
+            category_names=[names.get(c, c) for c in categories],
             sentiment=doc.get("sentiment"),
+            sentiment_label=sentiment_label(doc.get("sentiment")),
             collective=bool(doc.get("collective", False)),
             reach=reach,
             reach_total=sum(reach.values()),
@@ -112,7 +172,9 @@ class AlertDoc(Document):
     key = Keyword()
     kind = Keyword()
     product = Keyword()
+    product_name = Keyword()
     category = Keyword()
+    category_name = Keyword()
     severity = Keyword()
     severity_rank = Integer()  # sorts blue < yellow < orange < red in Kibana
     state = Keyword()
@@ -138,7 +200,20 @@ class AlertDoc(Document):
             "published_at": Date(),
         },
     )
+    new_terms = Keyword(multi=True)  # words new in the wave's posts (labels.new_terms, split)
+    discover_url = Keyword(index=False)  # Kibana Discover on the alert's posts, when configured
     labels = Object()
+    # Written by handling actions (yujing alert ack|assign|note|resolve), never by the events.
+    handling = Object(
+        properties={
+            "action": Keyword(),
+            "by": Keyword(),
+            "at": Date(),
+            "why": _chinese_text(),
+            "to": Keyword(),
+        }
+    )
+    assignee = Keyword()
 
     class Meta:
         # Labels are free-form; keep each one a keyword so it can be filtered and counted.
@@ -151,19 +226,57 @@ class AlertDoc(Document):
         settings = {"number_of_shards": 1}
 
     @classmethod
-    def from_event(cls, event: dict[str, Any], index: str) -> AlertDoc:
+    def from_event(
+        cls, event: dict[str, Any], index: str, names: Mapping[str, str] | None = None
+    ) -> AlertDoc:
         """One document per alert wave: the alert id is the document id, so updates overwrite."""
+        names = names or {}
         fields = {k: v for k, v in event.items() if k in cls._doc_type.mapping}
         fields["severity_rank"] = Severity(event["severity"]).rank
+        product, category = event.get("product") or "", event.get("category") or ""
+        fields["product_name"] = names.get(product, product) or None
+        fields["category_name"] = names.get(category, category) or None
+        terms = str((event.get("labels") or {}).get("new_terms") or "")
+        fields["new_terms"] = [t for t in terms.split(",") if t] or None
+        link = (event.get("annotations") or {}).get("discover_url")
+        if link:
+            fields["discover_url"] = link
         return cls(meta={"id": event["id"], "index": index}, **fields)
 
 
-def posts_index(prefix: str) -> str:
-    return f"{prefix}-posts"
+def alert_event_doc(
+    event: dict[str, Any], names: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The source of one alert event's document: the alert as it stood, ``@timestamp`` (when
+    the event happened: the alert's update time) and ``alert_id`` to find the alert's others."""
+    doc = AlertDoc.from_event(event, "", names).to_dict()
+    doc["@timestamp"] = event["updated_at"]
+    doc["alert_id"] = event["id"]
+    return doc
+
+
+def posts_pattern(prefix: str) -> str:
+    """Every posts index, for searching (and the indices of older versions: ``<prefix>-posts``)."""
+    return f"{prefix}-posts*"
+
+
+def posts_index(prefix: str, published_at: str | Any) -> str:
+    """The month's index: ``<prefix>-posts-2026.11.01``. The day keeps the name in the form ILM
+    reads an index's date from (``index.lifecycle.parse_origination_date``)."""
+    when = parse_time(published_at)
+    return f"{prefix}-posts-{when:%Y.%m}.01"
 
 
 def alerts_index(prefix: str) -> str:
     return f"{prefix}-alerts"
+
+
+def alert_events_stream(prefix: str) -> str:
+    return f"{prefix}-alert-events"
+
+
+def policy_name(prefix: str) -> str:
+    return f"{prefix}-posts"
 
 
 def make_client(cfg: ElasticsearchConfig) -> Elasticsearch:
@@ -181,34 +294,89 @@ def make_client(cfg: ElasticsearchConfig) -> Elasticsearch:
     return Elasticsearch(list(cfg.hosts), **kwargs)
 
 
-def index_templates(prefix: str) -> dict[str, dict[str, Any]]:
+def _days(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 86400}d" if whole % 86400 == 0 else f"{whole}s"
+
+
+def lifecycle_policy(retention: float) -> dict[str, Any]:
+    """The ILM policy for posts (the ``policy`` of ``ilm.put_lifecycle``). An index's age counts
+    from the first of its month (read from its name), so it is deleted a month after
+    ``retention``: by then its newest post is ``retention`` old."""
+    return {
+        "phases": {
+            "hot": {"min_age": "0ms", "actions": {}},
+            "delete": {"min_age": _days(retention + MONTH), "actions": {"delete": {}}},
+        },
+        "_meta": {"managed_by": "yujing", "retention": _days(retention)},
+    }
+
+
+def _template(patterns: list[str], template: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "index_patterns": patterns,
+        "template": template,
+        "priority": TEMPLATE_PRIORITY,
+        "version": TEMPLATE_VERSION,
+        "meta": {"managed_by": "yujing"},
+        **extra,
+    }
+
+
+def index_templates(prefix: str, retention: float | None = None) -> dict[str, dict[str, Any]]:
     """Template name -> body for ``put_index_template``: the Document classes' own mappings."""
-    out = {}
-    for doc, index in ((PostDoc, posts_index(prefix)), (AlertDoc, alerts_index(prefix))):
-        out[index] = {
-            "index_patterns": [f"{index}*"],
-            "template": doc._index.to_dict(),
-            "priority": TEMPLATE_PRIORITY,
-            "version": TEMPLATE_VERSION,
-            "meta": {"managed_by": "yujing"},
+    posts = PostDoc._index.to_dict()
+    if retention is not None:
+        posts["settings"] = {
+            **posts["settings"],
+            "index.lifecycle.name": policy_name(prefix),
+            "index.lifecycle.parse_origination_date": True,
         }
-    return out
+    events = AlertDoc._index.to_dict()
+    events["mappings"] = {
+        **events["mappings"],
+        "properties": {
+            "@timestamp": {"type": "date"},
+            "alert_id": {"type": "keyword"},
+            **events["mappings"]["properties"],
+        },
+    }
+    return {
+        # The month indices only: an index named like the old single one is not theirs.
+        f"{prefix}-posts": _template([f"{prefix}-posts-*"], posts),
+        alerts_index(prefix): _template([f"{alerts_index(prefix)}*"], AlertDoc._index.to_dict()),
+        alert_events_stream(prefix): _template(
+            [f"{alert_events_stream(prefix)}*"], events, data_stream={}
+        ),
+    }
 
 
-def install_templates(client: Elasticsearch, prefix: str) -> None:
-    """Create or replace both index templates (idempotent)."""
-    for name, body in index_templates(prefix).items():
+def install_templates(client: Elasticsearch, prefix: str, retention: float | None = None) -> None:
+    """Create or replace the posts' ILM policy (with ``retention``) and the index templates.
+    Idempotent; the policy goes first, as the posts template names it."""
+    if retention is not None:
+        client.ilm.put_lifecycle(name=policy_name(prefix), policy=lifecycle_policy(retention))
+    for name, body in index_templates(prefix, retention).items():
         client.indices.put_index_template(name=name, **body)
 
 
 class PostIndexer:
-    """Copies committed posts to ``<prefix>-posts`` in order, resuming from a durable cursor."""
+    """Copies committed posts to the month indices in order, resuming from a durable cursor."""
 
-    def __init__(self, client: Elasticsearch, store: Store, prefix: str):
+    def __init__(
+        self,
+        client: Elasticsearch,
+        store: Store,
+        prefix: str,
+        *,
+        names: Mapping[str, str] | None = None,
+        retention: float | None = None,
+    ):
         self.client = client
         self.store = store
         self.prefix = prefix
-        self.index = posts_index(prefix)
+        self.names = dict(names or {})  # product and category ids -> names
+        self.retention = retention
         self._templates_installed = False
 
     @property
@@ -238,9 +406,14 @@ class PostIndexer:
     def _send(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
         if not self._templates_installed:
             # Before the first write creates the index, or it would get dynamic mappings.
-            install_templates(self.client, self.prefix)
+            install_templates(self.client, self.prefix, self.retention)
             self._templates_installed = True
-        actions = [PostDoc.from_post(doc, self.index).to_dict(include_meta=True) for _, doc in rows]
+        actions = [
+            PostDoc.from_post(
+                doc, posts_index(self.prefix, doc["published_at"]), self.names
+            ).to_dict(include_meta=True)
+            for _, doc in rows
+        ]
         ok, errors = bulk(self.client, actions, chunk_size=len(actions), raise_on_error=False)
         transient = [e for e in errors if _item_status(e) in RETRYABLE or _item_status(e) >= 500]
         if transient:
@@ -253,7 +426,7 @@ class PostIndexer:
             # every post after it: it is logged and skipped; the post stays in the local store.
             item = next(iter(error.values()))
             log.warning("post %s not indexed: %s", item.get("_id"), item.get("error"))
-        log.debug("indexed %d posts into %s", ok, self.index)
+        log.debug("indexed %d posts into %s", ok, posts_pattern(self.prefix))
 
 
 RETRYABLE = {408, 429}

@@ -149,6 +149,12 @@ def _sample_where(s: Mapping[str, Any]) -> str:
     return ""
 
 
+def _discover(event: Mapping[str, Any]) -> str:
+    """The alert's posts in Kibana Discover (set when ``kibana.url`` is configured), if http(s)."""
+    url = str((event.get("annotations") or {}).get("discover_url") or "")
+    return url if is_http(url) else ""
+
+
 def one_line(event: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
     """Title, counts and reasons on one line, for logs."""
     reasons = "；".join(event.get("reasons") or [])
@@ -181,6 +187,8 @@ def render(
         lines.extend(
             f"· {s.get('title') or '(无标题)'} {_sample_where(s)}".rstrip() for s in samples
         )
+    if _discover(event):
+        lines.append(f"Kibana：{_discover(event)}")
     lines.append(f"预警编号：{event.get('id', '')}")
     return Message(head, "\n".join(lines), _blocks(event, head, reasons, series, samples, tz))
 
@@ -234,8 +242,10 @@ def _blocks(
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": "*样本*\n" + "\n".join(links)}}
         )
-    context = f"预警编号 {event.get('id', '')} · 产品 {event.get('product', '')}"
-    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(context)}]})
+    context = escape(f"预警编号 {event.get('id', '')} · 产品 {event.get('product', '')}")
+    if _discover(event):
+        context += f" · <{_link(_discover(event))}|在 Kibana 中查看相关帖子>"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": context}]})
     return blocks
 
 
@@ -404,6 +414,7 @@ def fields(
         "samples": samples,
         "labels": dict(event.get("labels") or {}),
         "annotations": dict(event.get("annotations") or {}),
+        "discover_url": _discover(event),
     }
 
 

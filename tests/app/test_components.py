@@ -256,3 +256,41 @@ def test_the_inbox_works_off_the_loop_and_stores_on_it(tmp_path: Path, monkeypat
     assert stored_on == [loop_thread], "one batch, stored on the loop's thread"
     assert (inbox / "done" / "calls.jsonl").exists()
     daemon.close()
+
+
+def test_indexing_names_products_and_categories_and_applies_retention(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from testkit.fakes.elasticsearch import FakeElasticsearch
+    from yujing.app.components.indexing import Indexing
+    from yujing.config import Config
+    from yujing.records import Post, ScoredPost, post_id, utcnow
+    from yujing.store import Store
+
+    with FakeElasticsearch() as es:
+        config = Config.model_validate(
+            {
+                "storage": {"path": str(tmp_path / "y.db")},
+                "alerts_file": None,
+                "products": [{"id": "anxin-e", "name": "安心e生医疗险"}],
+                "categories": [{"id": "claims", "name": "理赔难/拒赔", "keywords": ["拒赔"]}],
+                "elasticsearch": {"hosts": [es.url], "index_prefix": "yj", "retention": "90d"},
+            }
+        )
+        store = Store(config.storage.path)
+        now = utcnow()
+        url = "https://bbs.example.cn/t/1"
+        post = Post("forum", url, post_id("forum", url), None, "拒赔", "安心e生拒赔", now, now)
+        store.posts.accept(ScoredPost(post, ("anxin-e",), ("claims",), 0.9))
+        indexing = Indexing(SimpleNamespace(config=config, store=store))
+        try:
+            asyncio.run(indexing.index_posts())
+        finally:
+            asyncio.run(indexing.stop())
+            store.close()
+        (doc,) = es.bulk_docs()
+    assert doc["_index"] == f"yj-posts-{now:%Y.%m}.01"
+    assert doc["source"]["product_names"] == ["安心e生医疗险"]
+    assert doc["source"]["category_names"] == ["理赔难/拒赔"]
+    assert doc["source"]["sentiment_label"] == "正面"
+    assert es.policies["yj-posts"]["policy"]["phases"]["delete"]["min_age"] == "121d"

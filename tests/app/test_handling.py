@@ -24,6 +24,14 @@ from yujing.store import Store
 STARTED = utcnow().replace(microsecond=0) - timedelta(minutes=40)
 
 
+@pytest.fixture(autouse=True)
+def _started_40_minutes_before_the_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The commands act at the real now: count the 40 minutes from when each test runs, not
+    from when the module was imported (a long suite runs it minutes later)."""
+    started = utcnow().replace(microsecond=0) - timedelta(minutes=40)
+    monkeypatch.setitem(globals(), "STARTED", started)
+
+
 def write(tmp_path: Path) -> Path:
     path = tmp_path / "yujing.yaml"
     config = {

@@ -162,3 +162,39 @@ def test_a_wave_detected_just_before_a_restart_is_told_after_it(tmp_path) -> Non
         assert json.loads(line)["alerts"][0]["id"] == event.id
     finally:
         again.store.close()
+
+
+def test_with_kibana_configured_every_alert_links_to_its_posts_in_discover(tmp_path) -> None:
+    out = tmp_path / "sent.jsonl"
+    config = Config.model_validate(
+        {
+            "products": [{"id": "whole", "name": "整体"}],
+            "alerts_file": None,
+            "storage": {"path": str(tmp_path / "y.db")},
+            "detection": {"burst": {"min_count": 5, "ratio": 3, "p_value": 1e-6}},
+            "notify": {
+                "receivers": [{"name": "file", "type": "file", "path": str(out)}],
+                "route": {"receiver": "file"},
+            },
+            "elasticsearch": {"hosts": ["http://127.0.0.1:9"], "index_prefix": "acme"},
+            "kibana": {"url": "https://kibana.example.cn", "space": "pr"},
+        }
+    )
+    store = Store(config.storage.path)
+    pipeline = Pipeline(config, store, detector=detector_for(config, None))
+    try:
+        background(pipeline, "whole", 2, seed=1)
+        for i in range(8):
+            observe(pipeline, "whole", T0 + timedelta(minutes=i), ())
+        detected = T0 + timedelta(minutes=9)
+        (event,) = pipeline.detect(detected, all_products=True)
+        link = event.alert.annotations["discover_url"]
+        assert link.startswith("https://kibana.example.cn/s/pr/app/discover#/?_g=")
+        assert "index:acme-posts" in link and "whole" in link
+        # What receivers get and what the store keeps carry the same link.
+        pipeline.notifier.deliver_due(detected + timedelta(seconds=30))  # after group_wait
+        (delivered,) = map(json.loads, out.read_text(encoding="utf-8").splitlines())
+        assert delivered["alerts"][0]["annotations"]["discover_url"] == link
+        assert store.alerts.all()[0].annotations["discover_url"] == link
+    finally:
+        store.close()

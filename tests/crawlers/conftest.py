@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from yujing.config import FeedSource, ForumSource
+from yujing.config import ApiSource, FeedSource, ForumSource
 from yujing.crawlers.run import CrawlResult, crawl_source
 from yujing.records import Post
 
@@ -170,8 +170,10 @@ def crawl(in_reactor: Callable[..., Any]) -> Callable[..., CrawlResult]:
     """``crawl(source, sink)``: one real crawl through crawlers.run, on the test reactor."""
 
     def run(
-        source: ForumSource | FeedSource,
+        source: ForumSource | FeedSource | ApiSource,
         sink: Callable[[Post], bool] | None,
+        *,
+        keywords: tuple[str, ...] = (),
         **overrides: Any,
     ) -> CrawlResult:
         coro = crawl_source(
@@ -180,6 +182,7 @@ def crawl(in_reactor: Callable[..., Any]) -> Callable[..., CrawlResult]:
             salt=SALT,
             timezone=TIMEZONE,
             settings_overrides={**TEST_SETTINGS, **overrides},
+            keywords=keywords,
         )
         return in_reactor(coro, timeout=60)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import yaml
@@ -70,6 +71,7 @@ def wired_config(tmp_path: Path, slack_url: str, es_url: str) -> Path:
         ],
     }
     config["elasticsearch"] = {"hosts": [es_url], "index_prefix": "yujing"}
+    config["kibana"] = {"url": "http://kibana.example.cn:5601"}
     path = tmp_path / "demo-wired.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
@@ -100,15 +102,26 @@ def test_demo_alert_reaches_slack_and_elasticsearch(tmp_path: Path, run_yujing) 
         assert message.body["channel"] == "#预警"
         assert "安心e生医疗险" in message.body["text"] or "anxin-e" in message.body["text"]
 
+        # The alert links to its posts in Kibana Discover.
+        attachments = json.dumps(message.body.get("attachments"), ensure_ascii=False)
+        assert "<http://kibana.example.cn:5601/app/discover#/?_g=" in attachments
+
         docs = es.bulk_docs()
-        indices = {d["_index"] for d in docs}
-        assert "yujing-posts" in indices
-        post_docs = [d for d in docs if d["_index"] == "yujing-posts"]
+        # Posts go to the index of their month of publication.
+        post_docs = [d for d in docs if d["_index"].startswith("yujing-posts-")]
+        assert post_docs and all(
+            re.fullmatch(r"yujing-posts-\d{4}\.\d\d\.01", d["_index"]) for d in post_docs
+        )
         assert any(
             "安心e生" in (d["source"].get("text", "") + d["source"].get("title", ""))
+            and "安心e生医疗险" in d["source"]["product_names"]
             for d in post_docs
         )
         alert_docs = [d for d in docs if d["_index"] == "yujing-alerts"]
         assert alert_docs, "the alert was bulk-indexed into the alerts index"
-        assert alert_docs[0]["source"]["product"] == "anxin-e"
+        assert alert_docs[0]["op"] == "update"
+        assert alert_docs[0]["source"]["doc"]["product"] == "anxin-e"
         assert alert_docs[0]["_id"].startswith("burst:anxin-e@")
+        events = [d for d in docs if d["_index"] == "yujing-alert-events"]
+        assert events and events[0]["source"]["alert_id"] == alert_docs[0]["_id"]
+        assert events[0]["source"]["discover_url"].startswith("http://kibana.example.cn:5601/")

@@ -16,7 +16,11 @@ from yujing.notifier.elastic import (
     PostIndexer,
     index_templates,
     install_templates,
+    lifecycle_policy,
     make_client,
+    posts_index,
+    posts_pattern,
+    sentiment_label,
 )
 from yujing.store import Store
 
@@ -36,34 +40,96 @@ def test_templates_are_composable_and_carry_the_document_mappings() -> None:
     with FakeElasticsearch() as es:
         install_templates(client_for(es), "yj")
     puts = [r for r in es.requests if r.method == "PUT"]
-    assert [r.path for r in puts] == ["/_index_template/yj-posts", "/_index_template/yj-alerts"]
+    assert [r.path for r in puts] == [
+        "/_index_template/yj-posts",
+        "/_index_template/yj-alerts",
+        "/_index_template/yj-alert-events",
+    ]
+    assert es.policies == {}, "no retention configured: no policy"
     posts = es.templates["yj-posts"]
-    assert posts["index_patterns"] == ["yj-posts*"]
+    assert posts["index_patterns"] == ["yj-posts-*"]
     assert posts["template"]["mappings"] == PostDoc._doc_type.mapping.to_dict()
     assert es.templates["yj-alerts"]["template"] == AlertDoc._index.to_dict()
     props = posts["template"]["mappings"]["properties"]
+    # Words through bigrams, single characters and exact text through subfields.
     assert props["title"] == {
         "type": "text",
-        "analyzer": "standard",
-        "fields": {"keyword": {"type": "keyword", "ignore_above": 256}},
+        "analyzer": "zh_bigram",
+        "fields": {
+            "chars": {"type": "text", "analyzer": "standard"},
+            "keyword": {"type": "keyword", "ignore_above": 256},
+        },
     }
+    assert props["text"]["analyzer"] == "zh_bigram"
+    assert set(props["text"]["fields"]) == {"chars", "keyword"}
+    assert posts["template"]["settings"]["analysis"]["analyzer"]["zh_bigram"] == {
+        "type": "custom",
+        "tokenizer": "standard",
+        "filter": ["cjk_width", "lowercase", "cjk_bigram"],
+    }
+    for field in ("product_names", "category_names", "sentiment_label"):
+        assert props[field] == {"type": "keyword"}, field
     assert props["published_at"] == {"type": "date"}
     assert props["products"] == {"type": "keyword"}
     assert props["reach"]["properties"]["views"] == {"type": "integer"}
     body = index_templates("yj")["yj-posts"]
     assert posts == {
-        "index_patterns": ["yj-posts*"],
+        "index_patterns": ["yj-posts-*"],
         "template": body["template"],
         "priority": 200,
-        "version": 1,
+        "version": 3,
         "_meta": {"managed_by": "yujing"},
     }
+    # Every alert event in a data stream of its own, with the time Kibana sorts by.
+    events = es.templates["yj-alert-events"]
+    assert events["data_stream"] == {} and events["index_patterns"] == ["yj-alert-events*"]
+    event_props = events["template"]["mappings"]["properties"]
+    assert event_props["@timestamp"] == {"type": "date"}
+    assert event_props["alert_id"] == {"type": "keyword"}
+    assert event_props["severity"] == {"type": "keyword"}
+    assert event_props["reasons"]["analyzer"] == "zh_bigram"
+
+
+def test_retention_installs_an_ilm_policy_the_posts_template_applies() -> None:
+    with FakeElasticsearch() as es:
+        install_templates(client_for(es), "yj", retention=180 * 86400)
+    paths = [r.path for r in es.requests if r.method == "PUT"]
+    assert paths[0] == "/_ilm/policy/yj-posts", "the policy exists before a template names it"
+    policy = es.policies["yj-posts"]["policy"]
+    # A month's index goes once its newest post (at most 31 days after the 1st) is 180 days old.
+    assert policy["phases"]["delete"] == {"min_age": "211d", "actions": {"delete": {}}}
+    assert policy["_meta"] == {"managed_by": "yujing", "retention": "180d"}
+    settings = es.templates["yj-posts"]["template"]["settings"]
+    assert settings["index.lifecycle.name"] == "yj-posts"
+    assert settings["index.lifecycle.parse_origination_date"] is True
+    assert "index.lifecycle.name" not in es.templates["yj-alerts"]["template"]["settings"]
+
+
+def test_retention_in_hours_is_kept_to_the_second() -> None:
+    policy = lifecycle_policy(36 * 3600)
+    assert policy["phases"]["delete"]["min_age"] == f"{36 * 3600 + 31 * 86400}s"
+
+
+def test_posts_go_to_the_index_of_their_month_in_the_form_ilm_reads() -> None:
+    assert posts_index("yj", "2024-05-31T23:59:59+00:00") == "yj-posts-2024.05.01"
+    assert posts_index("yj", "2024-06-01T00:00:00+08:00") == "yj-posts-2024.05.01"  # UTC
+    assert posts_pattern("yj") == "yj-posts*"
+
+
+def test_sentiment_labels_follow_the_detector_thresholds() -> None:
+    from yujing.detector.sentiment import label
+
+    words = {"negative": "负面", "neutral": "中性", "positive": "正面"}
+    for score in (0.0, 0.39, 0.4, 0.5, 0.6, 0.61, 1.0):
+        assert sentiment_label(score) == words[label(score)], score
+    assert sentiment_label(None) is None
 
 
 def test_post_indexer_bulk_indexes_new_posts_and_moves_the_cursor(store: Store) -> None:
     fill(store, 3)
     with FakeElasticsearch() as es:
-        indexer = PostIndexer(client_for(es), store, "yj")
+        names = {"anxin-e": "安心e生医疗险", "理赔": "理赔难/拒赔"}
+        indexer = PostIndexer(client_for(es), store, "yj", names=names)
         assert indexer.index_pending(batch=2) == 2
         assert indexer.index_pending(batch=2) == 1
         assert indexer.index_pending(batch=2) == 0
@@ -73,25 +139,29 @@ def test_post_indexer_bulk_indexes_new_posts_and_moves_the_cursor(store: Store) 
     first = bulks[0]
     assert first.headers["content-type"].startswith("application/vnd.elasticsearch+x-ndjson")
     assert first.raw.decode("utf-8").endswith("\n")
-    assert first.body[0] == {"index": {"_id": "post0000", "_index": "yj-posts"}}
+    assert first.body[0] == {"index": {"_id": "post0000", "_index": "yj-posts-2024.05.01"}}
     source = first.body[1]
     assert source["title"] == "安心e生理赔被拒 第0帖"
     assert "集体投诉" in source["text"]
     assert "安心e生理赔被拒".encode() in first.raw  # sent as UTF-8, not \u escapes
     assert source["products"] == ["anxin-e"] and source["categories"] == ["理赔"]
+    assert source["product_names"] == ["安心e生医疗险"]
+    assert source["category_names"] == ["理赔难/拒赔"]
     assert source["collective"] is True and source["sentiment"] == 0.08
+    assert source["sentiment_label"] == "负面"
     assert source["reach"] == {"views": 100, "comments": 3} and source["reach_total"] == 103
     assert source["published_at"] == "2024-05-01T06:00:00+00:00"
     assert source["text_id"] == "post0000"  # stored without a copy group: a text of its own
     docs = es.bulk_docs()
     assert [(d["op"], d["_index"], d["_id"]) for d in docs] == [
-        ("index", "yj-posts", "post0000"),
-        ("index", "yj-posts", "post0001"),
-        ("index", "yj-posts", "post0002"),
+        ("index", "yj-posts-2024.05.01", "post0000"),
+        ("index", "yj-posts-2024.05.01", "post0001"),
+        ("index", "yj-posts-2024.05.01", "post0002"),
     ]
     assert store.state.get(CURSOR_KEY) == 3
     # Templates went in before the first write, so the auto-created index has the mappings.
-    assert es.indices["yj-posts"]["mappings"]["properties"]["author"] == {"type": "keyword"}
+    mappings = es.indices["yj-posts-2024.05.01"]["mappings"]
+    assert mappings["properties"]["author"] == {"type": "keyword"}
 
 
 def test_cursor_stays_put_while_the_cluster_fails_then_catches_up(store: Store) -> None:
@@ -109,7 +179,7 @@ def test_cursor_stays_put_while_the_cluster_fails_then_catches_up(store: Store) 
         es.recover()
         assert indexer.index_pending() == 3
         assert [d["_id"] for d in es.bulk_docs()] == ["post0000", "post0001", "post0002"]
-        assert set(es.docs["yj-posts"]) == {"post0000", "post0001", "post0002"}
+        assert set(es.docs["yj-posts-2024.05.01"]) == {"post0000", "post0001", "post0002"}
         assert store.state.get(CURSOR_KEY) == 3
 
 
@@ -124,7 +194,12 @@ def test_items_refused_inside_a_200_bulk_are_sent_again(store: Store) -> None:
             indexer.index_pending()
         assert store.state.get(CURSOR_KEY) == 2
         assert indexer.index_pending() == 2
-        assert sorted(es.docs["yj-posts"]) == ["post0000", "post0001", "post0002", "post0003"]
+        assert sorted(es.docs["yj-posts-2024.05.01"]) == [
+            "post0000",
+            "post0001",
+            "post0002",
+            "post0003",
+        ]
         assert store.state.get(CURSOR_KEY) == 4
 
 
@@ -134,12 +209,12 @@ def test_a_document_the_cluster_never_takes_does_not_block_the_rest(store: Store
         indexer = PostIndexer(client_for(es), store, "yj")
         es.reject_bulk_items(times=1, first_only=True)  # 400 mapper_parsing_exception
         assert indexer.index_pending() == 3
-        assert sorted(es.docs["yj-posts"]) == ["post0001", "post0002"]
+        assert sorted(es.docs["yj-posts-2024.05.01"]) == ["post0001", "post0002"]
         assert store.state.get(CURSOR_KEY) == 3, "the cursor moves past the refused post"
         assert "post post0000 not indexed" in caplog.text
         fill(store, 1, start=3)
         assert indexer.index_pending() == 1
-        assert "post0003" in es.docs["yj-posts"]
+        assert "post0003" in es.docs["yj-posts-2024.05.01"]
 
 
 def test_async_indexing_sends_from_a_worker_thread(store: Store) -> None:
@@ -151,7 +226,7 @@ def test_async_indexing_sends_from_a_worker_thread(store: Store) -> None:
             assert loop.run_until_complete(indexer.index_pending_async()) == 2
         finally:
             loop.close()
-        assert sorted(es.docs["yj-posts"]) == ["post0000", "post0001"]
+        assert sorted(es.docs["yj-posts-2024.05.01"]) == ["post0000", "post0001"]
         assert store.state.get(CURSOR_KEY) == 2
 
 

@@ -99,3 +99,20 @@ def test_samples_are_distinct_and_only_web_pages_are_links() -> None:
     assert "平时几乎没有" in text
     samples = render(event, names=NAMES).blocks[2]["text"]["text"]
     assert samples.count("<https://") == 1 and "<javascript" not in samples
+
+
+def test_the_discover_link_is_in_the_text_the_slack_blocks_and_the_fields() -> None:
+    from yujing.notifier.format import fields, slack_message
+
+    link = "https://kibana.example.cn/app/discover#/?_a=(index:yujing-posts)"
+    event = make_event(annotations={"discover_url": link})
+    assert f"Kibana：{link}" in render(event, names=NAMES).text.splitlines()
+    assert fields(event)["discover_url"] == link
+    context = slack_message(event)["attachments"][0]["blocks"][-1]["elements"][0]["text"]
+    assert context.endswith(f" · <{link}|在 Kibana 中查看相关帖子>")
+    # Only http(s): anything else is not made into a link anywhere.
+    bad = make_event(annotations={"discover_url": "javascript:alert(1)"})
+    assert fields(bad)["discover_url"] == ""
+    assert "javascript" not in render(bad).text
+    assert "Kibana" not in str(slack_message(bad))
+    assert fields(make_event())["discover_url"] == ""

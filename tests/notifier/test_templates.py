@@ -182,3 +182,34 @@ def test_build_receivers_makes_the_chat_apps_email_and_webhook(tmp_path: Path) -
         "h": WebhookReceiver,
     }
     assert built["d"].names == {"anxin-e": "安心e生医疗险"}
+
+
+def test_shipped_templates_link_to_discover_when_the_alert_has_a_link() -> None:
+    link = "https://kibana.example.cn/app/discover#/?_a=(index:yujing-posts)"
+    claims_link = "https://kibana.example.cn/app/discover#/?_a=(index:yujing-posts,claims)"
+    with_link = notification_fields(notification(make_event(annotations={"discover_url": link})))
+    # A group: each alert links to its own posts.
+    claims = make_event(
+        id="burst:anxin-e/claims@1", category="claims", annotations={"discover_url": claims_link}
+    )
+    group = notification_fields(
+        notification(make_event(annotations={"discover_url": link}), claims)
+    )
+    without = notification_fields(notification(make_event()))
+    # Brackets are encoded inside a markdown link (Kibana decodes them again).
+    md = "https://kibana.example.cn/app/discover#/?_a=%28index:yujing-posts%29"
+    claims_md = "https://kibana.example.cn/app/discover#/?_a=%28index:yujing-posts,claims%29"
+    for name, markup, expected, expected_claims in [
+        ("dingtalk.md.j2", MARKDOWN, f"[在 Kibana 中查看相关帖子]({md})", claims_md),
+        ("wecom.md.j2", MARKDOWN, f"[在 Kibana 中查看相关帖子]({md})", claims_md),
+        ("feishu.md.j2", MARKDOWN, f"[在 Kibana 中查看相关帖子]({md})", claims_md),
+        ("text.txt.j2", PLAIN, f"Kibana：相关帖子 {link}", claims_link),
+    ]:
+        template = MessageTemplate(shipped(name), markup)
+        assert expected in template.render(with_link), name
+        assert "Kibana" not in template.render(without), name
+        text = template.render(group)
+        assert text.count("Kibana") == 2, (name, text)
+        assert expected in text and expected_claims in text, name
+        # Each link follows its own alert, before the alert's id.
+        assert text.index(expected) < text.index("burst/anxin-e/-@") < text.index(expected_claims)

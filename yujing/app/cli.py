@@ -1,5 +1,5 @@
 """The ``yujing`` command: run | check-config | ingest | status | demo | replay | route | silence
-| alert | audit | sentiment."""
+| alert | audit | sentiment | kibana."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from yujing.store import SchemaTooNew
 
 from .audit_cli import add_audit_parser
 from .handling_cli import add_alert_parser
+from .kibana_cli import add_kibana_parser
 from .lock import StoreLocked
 from .paths import default_config
 from .silence_cli import add_silence_parser
@@ -328,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_silence_parser(sub, config_arg, _load_or_exit)
     add_alert_parser(sub, config_arg, _load_or_exit)
     add_audit_parser(sub, config_arg, _load_or_exit)
+    add_kibana_parser(sub, config_arg, _load_or_exit)
 
     p = sub.add_parser("demo", help="run the daemon against a simulated world on 127.0.0.1")
     p.add_argument(

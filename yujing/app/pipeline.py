@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from yujing.alerts import AlertEvent, AlertState
 from yujing.config import Config
 from yujing.detector.burst import BurstDetector, detector_for
 from yujing.detector.identity import Identity
-from yujing.detector.lifecycle import Lifecycle
+from yujing.detector.lifecycle import Change, Lifecycle
 from yujing.detector.understand import understander_for
 from yujing.notifier.dispatch import Notifier
 from yujing.notifier.journal import Journal
+from yujing.notifier.kibana import with_discover_link
 from yujing.records import Post, utcnow
 from yujing.store import Store
 
@@ -95,7 +97,8 @@ class Pipeline:
         mark = self.detector.mark()
         try:
             with self.store.transaction():
-                changes = self.lifecycle.name(self.detector.evaluate(sorted(products), now))
+                named = self.lifecycle.name(self.detector.evaluate(sorted(products), now))
+                changes = [self._linked(c) for c in named]
                 for change in changes:
                     self.store.alerts.save(change.alert)  # the latest numbers, told or not
                     if change.event is not None:
@@ -115,6 +118,15 @@ class Pipeline:
             except Exception:  # the alert is stored and queued; a full disk must not hide it
                 log.exception("announcing alert %s failed", event.id)
         return events
+
+    def _linked(self, change: Change) -> Change:
+        """With ``kibana.url`` set, the alert carries a link to its posts in Discover."""
+        kibana, es = self.config.kibana, self.config.elasticsearch
+        if kibana is None:
+            return change
+        alert = with_discover_link(change.alert, kibana, es.index_prefix if es else "yujing")
+        event = replace(change.event, alert=alert) if change.event is not None else None
+        return replace(change, alert=alert, event=event)
 
     def _announce(self, event: AlertEvent) -> None:
         """After the commit: the audit log line, the journal file and the caller's hook."""

@@ -27,9 +27,12 @@ from .notify import (
     WebhookReceiver,
     WeComReceiver,
 )
-from .services import PUBLIC_SALTS, Elasticsearch, Privacy, Storage
+from .services import PUBLIC_SALTS, Elasticsearch, Kibana, Privacy, Storage
 from .sources import (
     TRANSCRIPT_FIELDS,
+    ApiFields,
+    ApiPaging,
+    ApiSource,
     DetailSelectors,
     FeedSource,
     ForumSource,
@@ -44,6 +47,9 @@ from .sources import (
 )
 
 __all__ = [
+    "ApiFields",
+    "ApiPaging",
+    "ApiSource",
     "BurstOverride",
     "BurstRule",
     "Categories",
@@ -64,6 +70,7 @@ __all__ = [
     "HttpSourceBase",
     "HttpUrl",
     "InhibitRule",
+    "Kibana",
     "ListSelectors",
     "LogReceiver",
     "Notify",

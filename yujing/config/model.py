@@ -11,7 +11,7 @@ from pydantic import field_validator, model_validator
 from .base import Strict
 from .detection import Categories, Detection, Product
 from .notify import Notify
-from .services import Elasticsearch, Privacy, Storage
+from .services import Elasticsearch, Kibana, Privacy, Storage
 from .sources import Source
 
 __all__ = ["Config"]
@@ -29,6 +29,7 @@ class Config(Strict):
     detection: Detection = Detection()
     notify: Notify = Notify()
     elasticsearch: Elasticsearch | None = None
+    kibana: Kibana | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -58,6 +59,12 @@ class Config(Strict):
         unknown = sorted(set(self.detection.products) - known)
         if unknown:
             raise ValueError(f"detection.products names unknown products: {', '.join(unknown)}")
+        searching = [s.name for s in self.sources if getattr(s, "keywords", False)]
+        if searching and not self.products:
+            raise ValueError(
+                f"source {searching[0]} searches product names (keywords: true), "
+                "but no product is configured under products:"
+            )
         if (
             any(r.type == "elasticsearch" for r in self.notify.receivers)
             and self.elasticsearch is None

@@ -10,7 +10,7 @@ from pydantic import AfterValidator, Field
 
 from .base import Duration, HttpUrl, SecretStr, Strict
 
-__all__ = ["Elasticsearch", "Storage", "Privacy", "PUBLIC_SALTS"]
+__all__ = ["Elasticsearch", "Kibana", "Storage", "Privacy", "PUBLIC_SALTS"]
 
 
 class Elasticsearch(Strict):
@@ -22,6 +22,27 @@ class Elasticsearch(Strict):
     verify_certs: bool = True
     index_prefix: str = Field(default="yujing", pattern=r"^[a-z0-9][a-z0-9_-]*$")
     request_timeout: Duration = 10.0
+    # How long posts stay searchable (180d, 26w). Unset: kept until deleted by hand. Posts go
+    # into one index per month, deleted a month's index at a time by an ILM policy, so a post
+    # stays at least this long and at most a month longer.
+    retention: Duration | None = None
+
+
+_SPACE = r"^[a-z0-9_-]+$"  # Kibana's own rule for space ids
+
+
+class Kibana(Strict):
+    """Where analysts read the indices: alerts link to its Discover; ``yujing kibana import``
+    loads the shipped dashboard into it."""
+
+    url: HttpUrl  # http://kibana:5601, with its base path if it has one
+    api_key: SecretStr("KIBANA_API_KEY") | None = None
+    username: str | None = None
+    password: SecretStr("KIBANA_PASSWORD") | None = None
+    space: str | None = Field(default=None, pattern=_SPACE)  # None: the default space
+    ca_certs: Path | None = None
+    verify_certs: bool = True
+    request_timeout: Duration = 30.0
 
 
 class Storage(Strict):

@@ -1,11 +1,14 @@
-"""Where posts come from: forums (list -> detail pages), RSS/Atom feeds, transcript inboxes."""
+"""Where posts come from: forums (list -> detail pages), RSS/Atom feeds, JSON APIs, transcript
+inboxes."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
+import jmespath
 from cssselect import SelectorError
+from jmespath.exceptions import JMESPathError
 from parsel import Selector
 from pydantic import Field, field_validator, model_validator
 
@@ -18,6 +21,9 @@ __all__ = [
     "DetailSelectors",
     "ForumSource",
     "FeedSource",
+    "ApiSource",
+    "ApiFields",
+    "ApiPaging",
     "TranscriptLimits",
     "TranscriptRoles",
     "TranscriptSource",
@@ -72,6 +78,7 @@ class HttpSourceBase(SourceBase):
     url: HttpUrl
     # Seconds between requests to the site (AutoThrottle adapts it); be polite to public sites.
     delay: float = Field(default=1.0, ge=0)
+    concurrency: int = Field(default=2, ge=1, le=32)  # requests to the site at once
 
 
 class ForumSource(HttpSourceBase):
@@ -89,6 +96,87 @@ class ForumSource(HttpSourceBase):
             **{f"detail.{k}": v for k, v in self.detail.model_dump().items()},
         }
         problems = selector_problems(selectors)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def jmespath_problems(paths: dict[str, str | None]) -> list[str]:
+    """JMESPath expressions that do not compile, as "field: message"."""
+    problems = []
+    for field, query in paths.items():
+        if query:
+            try:
+                jmespath.compile(query)
+            except JMESPathError as exc:
+                problems.append(f"{field}: invalid JMESPath {query!r}: {exc}")
+    return problems
+
+
+class ApiFields(Strict):
+    """Where each field of a post is in one item of the response (JMESPath, as Scrapy reads
+    JSON: ``user.screen_name``, ``stats.reposts``, ``pics[0].url``)."""
+
+    text: str
+    id: str | None = None
+    url: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: str | None = None
+    views: str | None = None
+    comments: str | None = None
+    reposts: str | None = None
+    likes: str | None = None
+
+
+class ApiPaging(Strict):
+    """Cursor paging (``cursor`` is where the next cursor is in a response, sent back as the
+    ``cursor_param`` request parameter) or page numbers (``page_param``, from ``first_page``)."""
+
+    cursor: str | None = None
+    cursor_param: str | None = None
+    page_param: str | None = None
+    first_page: int = 1
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ApiPaging:
+        if (self.cursor is None) != (self.cursor_param is None):
+            raise ValueError("cursor paging needs both cursor (where) and cursor_param (sent as)")
+        if self.cursor and self.page_param:
+            raise ValueError("give cursor paging or page_param, not both")
+        return self
+
+
+class ApiSource(HttpSourceBase):
+    """A JSON API (a social platform's search, a complaint platform's list endpoint).
+
+    Strings in ``url``, ``params``, ``headers``, ``cookies`` and ``body`` may hold ``${ENV}``
+    (tokens stay out of the file) and, with ``keywords: true``, ``{keyword}``: the source is
+    then requested once per product name and alias.
+    """
+
+    type: Literal["api"]
+    method: Literal["GET", "POST"] = "GET"
+    params: dict[str, str | int | float] = {}
+    headers: dict[str, str] = {}
+    cookies: dict[str, str] = {}
+    body: dict[str, Any] | None = None  # sent as JSON (POST)
+    items: str  # JMESPath to the list of items in a response
+    fields: ApiFields
+    link: str | None = None  # a post's web address when the item has none: "https://x.cn/p/{id}"
+    paging: ApiPaging = ApiPaging()
+    max_pages: int = Field(default=3, ge=1)
+    keywords: bool = False
+
+    @model_validator(mode="after")
+    def _paths_compile(self) -> ApiSource:
+        paths = {"items": self.items, "paging.cursor": self.paging.cursor}
+        paths |= {f"fields.{k}": v for k, v in self.fields.model_dump().items()}
+        problems = jmespath_problems(paths)
+        if self.link is not None and "{id}" not in self.link:
+            problems.append(f"link: {self.link!r} needs {{id}}, where the item's id goes")
+        if self.link is not None and self.fields.id is None:
+            problems.append("link: needs fields.id, the id it is built from")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -146,4 +234,6 @@ class TranscriptSource(SourceBase):
         return value
 
 
-Source = Annotated[ForumSource | FeedSource | TranscriptSource, Field(discriminator="type")]
+Source = Annotated[
+    ForumSource | FeedSource | ApiSource | TranscriptSource, Field(discriminator="type")
+]

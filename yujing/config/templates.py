@@ -52,6 +52,7 @@ ALERT_FIELDS = frozenset(
         "samples",  # list of {title, url (http(s) only, else empty), where, source, id}
         "labels",
         "annotations",
+        "discover_url",  # the alert's posts in Kibana Discover (http(s)), or empty
     }
 )
 

@@ -34,13 +34,26 @@ class Indexing(Component):
         # The indexer installs the index templates itself before its first write, from a
         # worker thread: a cluster that is still starting never blocks the daemon.
         client = make_client(config.elasticsearch)
-        return PostIndexer(client, self.daemon.store, config.elasticsearch.index_prefix)
+        # Names beside ids in every post, so Kibana shows 安心e生医疗险, not anxin-e.
+        names = {c.id: c.name for c in config.categories} | {p.id: p.name for p in config.products}
+        return PostIndexer(
+            client,
+            self.daemon.store,
+            config.elasticsearch.index_prefix,
+            names=names,
+            retention=config.elasticsearch.retention,
+        )
 
     def start(self, scheduler: AsyncIOScheduler) -> None:
         self.every(scheduler, "index", EVERY, self.index_posts)
 
     def reload(self, change: Reload) -> None:
-        if change.new_config.elasticsearch != change.old_config.elasticsearch:
+        old, new = change.old_config, change.new_config
+        if (new.elasticsearch, new.products, new.categories) != (
+            old.elasticsearch,
+            old.products,
+            old.categories,
+        ):
             self._close()
             self.indexer = self._build(change.new_config)
 

@@ -146,6 +146,8 @@ class Sources(Component):
                 "LOG_LEVEL": daemon.scrapy_log_level,
                 "YUJING_KNOWN_URL": self._known_url(source.name),
             },
+            # A keyword source searches every product's name and aliases.
+            keywords=[t for p in daemon.config.products for t in (p.name, *p.aliases)],
         )
         report = SourceReport(
             source.name, result.items, result.accepted, result.errors, result.last_error

@@ -12,6 +12,9 @@ Usage::
         ...
         es.bulk_docs()  # [{"op": "index", "_index": ..., "_id": ..., "source": {...}}, ...]
         es.docs["yujing-alerts"]["<id>"], es.indices, es.templates, es.requests
+        es.policies["yujing-posts"]  # ILM policies, as put
+        es.data_streams  # names of data streams created by a first write (their documents are in
+                         # es.docs[name]); they take only op_type create and need @timestamp
         es.fail(503)  # every answer 503 until es.recover(); fail(503, times=2) for two
 """
 
@@ -52,6 +55,8 @@ class FakeElasticsearch(FakeServer):
         self.templates: dict[str, dict[str, Any]] = {}
         self.indices: dict[str, dict[str, Any]] = {}  # name -> {"mappings", "settings"}
         self.docs: dict[str, dict[str, dict[str, Any]]] = {}  # index -> id -> _source
+        self.policies: dict[str, dict[str, Any]] = {}  # ILM policy name -> {"policy": ...}
+        self.data_streams: set[str] = set()
         self._failing = 0
         self._fail_status = 503
         self._seq = 0
@@ -113,6 +118,8 @@ class FakeElasticsearch(FakeServer):
             return self._info() if m == "GET" else Response(200)
         if parts[0] == "_index_template" and len(parts) == 2:
             return self._template(m, parts[1], request)
+        if parts[:2] == ["_ilm", "policy"] and len(parts) == 3:
+            return self._policy(m, parts[2], request)
         if parts[-1] == "_bulk":
             return self._bulk(request, default_index=parts[0] if len(parts) == 2 else None)
         if len(parts) >= 2 and parts[1] == "_doc":
@@ -159,6 +166,41 @@ class FakeElasticsearch(FakeServer):
         body = {"index_templates": [{"name": name, "index_template": self.templates[name]}]}
         return Response(200, body)
 
+    def _policy(self, method: str, name: str, request: Recorded) -> Response:
+        if method == "PUT":
+            body = request.body
+            if not isinstance(body, dict) or not isinstance(body.get("policy"), dict):
+                return _error(400, "parse_exception", "request body is required")
+            phases = body["policy"].get("phases")
+            if not isinstance(phases, dict) or not set(phases) <= {
+                "hot",
+                "warm",
+                "cold",
+                "frozen",
+                "delete",
+            }:
+                return _error(400, "x_content_parse_exception", f"invalid phases {phases!r}")
+            self.policies[name] = body
+            return Response(200, {"acknowledged": True})
+        if name not in self.policies:
+            return _error(
+                404, "resource_not_found_exception", f"Lifecycle policy not found: {name}"
+            )
+        if method == "DELETE":
+            del self.policies[name]
+            return Response(200, {"acknowledged": True})
+        return Response(200, {name: {"version": 1, **self.policies[name]}})
+
+    def _matching_template(self, name: str) -> dict[str, Any] | None:
+        # The highest-priority composable template whose pattern matches gives the mappings.
+        matching = [
+            t
+            for t in self.templates.values()
+            if any(fnmatch.fnmatchcase(name, p) for p in t.get("index_patterns", []))
+        ]
+        matching.sort(key=lambda t: t.get("priority", 0), reverse=True)
+        return matching[0] if matching else None
+
     def _index(self, method: str, name: str) -> Response:
         exists = name in self.indices
         if method == "HEAD":
@@ -181,14 +223,10 @@ class FakeElasticsearch(FakeServer):
     def _create_index(self, name: str) -> None:
         if name in self.indices:
             return
-        # The highest-priority composable template whose pattern matches gives the mappings.
-        matching = [
-            t
-            for t in self.templates.values()
-            if any(fnmatch.fnmatchcase(name, p) for p in t.get("index_patterns", []))
-        ]
-        matching.sort(key=lambda t: t.get("priority", 0), reverse=True)
-        template = matching[0].get("template", {}) if matching else {}
+        matching = self._matching_template(name)
+        template = matching.get("template", {}) if matching else {}
+        if matching is not None and "data_stream" in matching:
+            self.data_streams.add(name)
         self.indices[name] = {
             "mappings": template.get("mappings", {}),
             "settings": template.get("settings", {}),
@@ -240,6 +278,48 @@ class FakeElasticsearch(FakeServer):
             i += 1
         return out
 
+    def _is_data_stream(self, name: str) -> bool:
+        if name in self.data_streams:
+            return True
+        if name in self.indices:
+            return False
+        template = self._matching_template(name)
+        return template is not None and "data_stream" in template
+
+    def _refusal(self, op: _Op) -> tuple[int, dict[str, Any]] | None:
+        """Why a node refuses this write, as its bulk item says; None when it takes it."""
+        exists = (op.id or "") in self.docs.get(op.index, {})
+        if self._is_data_stream(op.index):
+            if op.op != "create":
+                return 400, {
+                    "type": "illegal_argument_exception",
+                    "reason": "only write ops with an op_type of create are allowed in data streams",
+                }
+            if "@timestamp" not in (op.source or {}):
+                return 400, {
+                    "type": "document_parsing_exception",
+                    "reason": "[1:2] failed to parse: data stream timestamp field [@timestamp] is missing",
+                }
+        if op.op == "create" and exists:
+            return 409, {
+                "type": "version_conflict_engine_exception",
+                "reason": f"[{op.id}]: version conflict, document already exists (current version [1])",
+                "index": op.index,
+            }
+        body = op.source or {}
+        if (
+            op.op == "update"
+            and not exists
+            and not body.get("doc_as_upsert")
+            and "upsert" not in body
+        ):
+            return 404, {
+                "type": "document_missing_exception",
+                "reason": f"[{op.id}]: document missing",
+                "index": op.index,
+            }
+        return None
+
     def _bulk(self, request: Recorded, default_index: str | None) -> Response:
         try:
             if not isinstance(request.body, list):
@@ -283,6 +363,20 @@ class FakeElasticsearch(FakeServer):
                 status, error = refused[op.id or ""]
                 items.append(
                     {op.op: {"_index": op.index, "_id": op.id, "status": status, "error": error}}
+                )
+                continue
+            problem = self._refusal(op)
+            if problem is not None:
+                refused[op.id or ""] = problem
+                items.append(
+                    {
+                        op.op: {
+                            "_index": op.index,
+                            "_id": op.id,
+                            "status": problem[0],
+                            "error": problem[1],
+                        }
+                    }
                 )
                 continue
             source = op.source or {}

@@ -1,9 +1,15 @@
-"""Durable delivery: every routed event is an outbox row until its receiver has taken it.
+"""Durable delivery, as Alertmanager's dispatcher and notification pipeline, on the store.
 
-``submit`` runs the notification stages (``stages``: route, group, inhibit, silence, dedup,
-outbox) and only writes rows, so a crash or an unreachable service loses nothing; ``deliver_due``
-sends what is due and schedules failures again with exponential backoff. Each receiver gets its
-events in the order they were submitted: a "resolved" never overtakes its "firing".
+``submit`` routes an event and puts it in its receivers' aggregation groups (``stages``: route,
+group); it only writes rows, in the caller's transaction. ``flush`` looks at the groups whose
+timer ran out (``group_wait`` after a group's first event, then every ``group_interval``): their
+alerts pass inhibit, silence and dedup, and a group with news (or due a reminder after
+``repeat_interval``) becomes one notification, an outbox row, in one transaction with the group's
+new state. ``deliver_due`` flushes, then sends what the outbox holds and schedules failures again
+with exponential backoff, so a crash or an unreachable service loses nothing. Each receiver gets
+its notifications in the order they were written: a "resolved" never overtakes its "firing".
+
+Time is passed in (``now``) or read from ``clock``, so tests drive the timers without sleeping.
 """
 
 from __future__ import annotations
@@ -13,14 +19,25 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from yujing.alerts import Alert, AlertEvent, EventKind
 from yujing.config import Config
 from yujing.records import utcnow
-from yujing.store import Outbox, OutboxItem
+from yujing.store import GroupRow, OutboxItem
 
+from .notification import Notification
 from .receivers import Receiver, RetryLater, build_receivers
-from .stages import FiringAlerts, Notice, Silences, build_stages, no_silences, run
+from .stages import (
+    FiringAlerts,
+    Group,
+    Notice,
+    Silences,
+    flush_stages,
+    intake_stages,
+    no_silences,
+    run,
+)
 
 __all__ = ["Notifier", "DeliveryReport", "backoff"]
 
@@ -48,17 +65,22 @@ class Notifier:
     def __init__(
         self,
         config: Config,
-        outbox: Outbox,
+        store: Any,
         receivers: dict[str, Receiver] | None = None,
         *,
         firing: FiringAlerts = no_alerts,
         silences: Silences = no_silences,
+        clock: Callable[[], datetime] = utcnow,
     ):
-        """``firing`` returns the alerts firing now, the sources of ``inhibit_rules``: without
-        it nothing is inhibited. ``silences`` returns the silences (none until they are kept)."""
+        """``store`` is the ``yujing.store.Store`` (its outbox, groups and notification log).
+        ``firing`` returns the alerts firing now, the sources of ``inhibit_rules``: without
+        it nothing is inhibited. ``silences`` returns the silences."""
         self.config = config
-        self.outbox = outbox
-        self.stages = build_stages(config.notify, outbox, firing, silences)
+        self.store = store
+        self.outbox = store.outbox
+        self.firing = firing
+        self.silences = silences
+        self.clock = clock
         # Built lazily: a receiver's client (Slack, Elasticsearch) is only needed to deliver.
         self._receivers = receivers
         self._unknown_logged: set[str] = set()
@@ -76,17 +98,47 @@ class Notifier:
             if close is not None:
                 close()
 
-    def submit(self, event: AlertEvent) -> list[int]:
-        """Run ``event`` through the stages: one outbox row per receiver that is to hear of it
-        (none when inhibited, silenced or already told); returns the outbox ids."""
-        return [n.row for n in run(self.stages, [Notice(event)]) if n.row is not None]
+    def submit(self, event: AlertEvent, now: datetime | None = None) -> list[Notice]:
+        """Put ``event`` in the group of each receiver it routes to; returns one notice per
+        receiver (its ``group`` says which). Call it inside the transaction that stores the
+        alert: the event is then kept if and only if the alert is."""
+        stages = intake_stages(self.config.notify, self.store.groups, now or self.clock())
+        return run(stages, [Notice(event)])
 
-    def remind(self, alerts: Iterable[Alert]) -> list[int]:
-        """Tell receivers that never heard of these firing alerts (muted before, unmuted now)."""
-        notices = [
-            Notice(AlertEvent(EventKind.FIRING, a), first_only=True) for a in alerts if a.firing
-        ]
-        return [n.row for n in run(self.stages, notices) if n.row is not None]
+    def flush(self, now: datetime | None = None) -> int:
+        """Look at every group whose timer has run out; returns the notifications queued.
+        Each group commits on its own: the outbox row and the group's new state together."""
+        now = now or self.clock()
+        queued = 0
+        for group in self.store.groups.due(now):
+            with self.store.transaction():
+                queued += self._flush(group, now)
+        return queued
+
+    def _flush(self, row: GroupRow, now: datetime) -> int:
+        repeat_at = (row.notified_at or now) + timedelta(seconds=row.repeat_interval)
+        group = Group(row.key, row.labels, row.notified_at is not None and now >= repeat_at)
+        notices, gone = [], set()
+        for member in self.store.groups.members(row.receiver, row.key):
+            try:
+                event = AlertEvent.from_dict(member.payload)
+            except (KeyError, TypeError, ValueError):
+                log.error(
+                    "group %s of %s: unreadable alert %s dropped",
+                    row.key,
+                    row.receiver,
+                    member.alert_id,
+                )
+                gone.add(member.alert_id)
+                continue
+            if event.event is EventKind.RESOLVED:
+                gone.add(event.id)  # told now, or never to be told: either way its end
+            notices.append(Notice(event, receiver=row.receiver, group=group))
+        stages = flush_stages(self.config.notify, self.store, self.firing, self.silences, now)
+        out = run(stages, notices)
+        told = {n.event.id for n in out if n.fresh}
+        self.store.groups.flushed(row, now, notified=bool(out), told=told, gone=gone)
+        return 1 if out else 0
 
     def _queues(self, now: datetime, limit: int) -> list[tuple[str, Receiver, list[OutboxItem]]]:
         """Per receiver, its due rows in order, up to the first row still waiting for a retry.
@@ -112,41 +164,47 @@ class Notifier:
         return queues
 
     def deliver_due(self, now: datetime | None = None, limit: int = 1000) -> DeliveryReport:
-        """Send what is due, here and now, each send in this thread (for the CLI and tests)."""
+        """Flush the groups due, then send what is due, here and now, each send in this thread
+        (for the CLI and tests)."""
 
-        async def send_here(receiver: Receiver, event: AlertEvent) -> None:
-            receiver.send(event)
+        async def send_here(receiver: Receiver, notification: Notification) -> None:
+            receiver.send(notification)
 
-        return asyncio.run(self._deliver(now or utcnow(), limit, send_here))
+        now = now or self.clock()
+        self.flush(now)
+        return asyncio.run(self._deliver(now, limit, send_here))
 
     async def deliver_due_async(
         self, now: datetime | None = None, limit: int = 1000
     ) -> DeliveryReport:
         """Like ``deliver_due``, but the network call runs in a worker thread.
 
-        Only the send leaves the event loop; the outbox bookkeeping stays on the loop's thread,
-        so crawls are never stalled by a slow chat service and the store is used from one thread.
+        Only the send leaves the event loop; the flush and the outbox bookkeeping stay on the
+        loop's thread, so crawls are never stalled by a slow chat service and the store is used
+        from one thread.
         """
 
-        async def send_in_thread(receiver: Receiver, event: AlertEvent) -> None:
-            await asyncio.to_thread(receiver.send, event)
+        async def send_in_thread(receiver: Receiver, notification: Notification) -> None:
+            await asyncio.to_thread(receiver.send, notification)
 
-        return await self._deliver(now or utcnow(), limit, send_in_thread)
+        now = now or self.clock()
+        self.flush(now)
+        return await self._deliver(now, limit, send_in_thread)
 
     async def _deliver(
         self,
         now: datetime,
         limit: int,
-        send: Callable[[Receiver, AlertEvent], Awaitable[None]],
+        send: Callable[[Receiver, Notification], Awaitable[None]],
     ) -> DeliveryReport:
         sent = failed = 0
         for name, receiver, items in self._queues(now, limit):
             for item in items:
-                event = self._readable(name, item)
-                if event is None:
+                notification = self._readable(name, item)
+                if notification is None:
                     continue
                 try:
-                    await send(receiver, event)
+                    await send(receiver, notification)
                 except Exception as exc:  # any failure is retried; the error is kept on the row
                     self._failed(name, item, exc, now)
                     failed += 1
@@ -155,21 +213,21 @@ class Notifier:
                 sent += 1
                 if item.attempts:
                     log.info(
-                        "delivered alert %s to %s after %d failed attempts",
-                        event.id,
+                        "delivered %s to %s after %d failed attempts",
+                        notification.group_key,
                         name,
                         item.attempts,
-                        extra={"receiver": name, "alert": event.alert.key},
+                        extra={"receiver": name, "group": notification.group_key},
                     )
         return DeliveryReport(sent, failed)
 
-    def _readable(self, name: str, item: OutboxItem) -> AlertEvent | None:
-        """The row's event; a row that is no event (damaged, or from a foreign writer) is set
+    def _readable(self, name: str, item: OutboxItem) -> Notification | None:
+        """The row's notification; a row that is none (damaged, or from a foreign writer) is set
         aside with its reason, so it neither blocks the receiver's queue nor is retried for ever."""
         try:
-            return AlertEvent.from_dict(item.payload)
+            return Notification.from_dict(item.payload, receiver=name)
         except (KeyError, TypeError, ValueError) as exc:
-            reason = f"unreadable alert event ({type(exc).__name__}: {exc})"
+            reason = f"unreadable notification ({type(exc).__name__}: {exc})"
             log.error("outbox row %d for %s set aside: %s", item.id, name, reason)
             self.outbox.give_up(item.id, reason)
             return None
@@ -186,11 +244,11 @@ class Notifier:
         # /metrics keep the current state; a late success is logged too.
         log.log(
             logging.WARNING if item.attempts == 0 else logging.DEBUG,
-            "delivering alert %s to %s failed (attempt %d, next in %.0fs): %s",
-            item.payload.get("id"),
+            "delivering %s to %s failed (attempt %d, next in %.0fs): %s",
+            item.payload.get("group_key") or item.payload.get("id"),
             name,
             item.attempts + 1,
             delay,
             error,
-            extra={"receiver": name, "alert": item.payload.get("key")},
+            extra={"receiver": name, "group": item.payload.get("group_key")},
         )

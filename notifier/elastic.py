@@ -61,7 +61,7 @@ log = logging.getLogger("yujing.elastic")
 
 CURSOR_KEY = "es.posts.cursor"
 TEMPLATE_PRIORITY = 200  # above Elastic's built-in templates (100), in case a pattern overlaps
-TEMPLATE_VERSION = 2
+TEMPLATE_VERSION = 3  # 3: handling and assignee on alerts
 MONTH = 31 * 86400  # the longest a month's index keeps taking posts
 
 # Chinese has no spaces, and the standard analyzer makes every character a word: "理赔难" would
@@ -203,6 +203,17 @@ class AlertDoc(Document):
     new_terms = Keyword(multi=True)  # words new in the wave's posts (labels.new_terms, split)
     discover_url = Keyword(index=False)  # Kibana Discover on the alert's posts, when configured
     labels = Object()
+    # Written by handling actions (yujing alert ack|assign|note|resolve), never by the events.
+    handling = Object(
+        properties={
+            "action": Keyword(),
+            "by": Keyword(),
+            "at": Date(),
+            "why": _chinese_text(),
+            "to": Keyword(),
+        }
+    )
+    assignee = Keyword()
 
     class Meta:
         # Labels are free-form; keep each one a keyword so it can be filtered and counted.

@@ -3,14 +3,17 @@
 One event (``Alert.to_dict()`` plus ``"event"``) becomes a title, a plain-text body (for logs
 and files) and Slack Block Kit blocks. For Slack, ``slack_message`` wraps these in the wave's
 message (escaped notification text, header, and the details in an attachment coloured by
-severity) and ``slack_reply`` says in one line what changed, for the wave's thread.
+severity), ``slack_reply`` says in one line what changed, for the wave's thread, and
+``slack_reminder`` that a wave still goes on; ``slack_group_message`` puts several alerts in one
+message (a group sent where messages cannot be edited).
 
 Slack reads ``&``, ``<`` and ``>`` as markup in every text field (``<!channel>`` pings a whole
 channel), so every piece of text that reaches Slack goes through ``escape`` first; links are
 only made of http(s) URLs.
 
-``fields`` gives the same facts to the Jinja2 templates of the other chat apps, e-mail and
-webhooks, and ``md_escape``/``md_url`` keep user text inert in their markdown.
+``fields`` gives the same facts of one alert to the Jinja2 templates of the other chat apps,
+e-mail and webhooks (``messages.notification_fields`` adds a notification's group), and
+``md_escape``/``md_url`` keep user text inert in their markdown.
 """
 
 from __future__ import annotations
@@ -33,6 +36,10 @@ __all__ = [
     "escape",
     "slack_message",
     "slack_reply",
+    "slack_reminder",
+    "slack_group_message",
+    "cut",
+    "colour",
     "COLOURS",
     "fields",
     "md_escape",
@@ -222,7 +229,7 @@ def _blocks(
     if reasons:
         section["text"] = {"type": "mrkdwn", "text": escape("原因：" + "；".join(reasons))[:3000]}
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": _cut(head, 150), "emoji": True}},
+        {"type": "header", "text": {"type": "plain_text", "text": cut(head, 150), "emoji": True}},
         section,
     ]
     if samples:
@@ -242,7 +249,7 @@ def _blocks(
     return blocks
 
 
-def _cut(text: str, limit: int) -> str:
+def cut(text: str, limit: int) -> str:
     """``text`` escaped and within ``limit`` characters, never ending inside an entity."""
     out = escape(text)
     while len(out) > limit:
@@ -266,17 +273,60 @@ def slack_message(
     *,
     tz: tzinfo = SHANGHAI,
     names: Mapping[str, str] | None = None,
+    prefix: str = "",
 ) -> dict[str, Any]:
     """The wave's message as it stands after ``event``: the arguments of chat.postMessage or
-    chat.update beside the channel. ``text`` is what notifications and old clients show."""
+    chat.update beside the channel. ``text`` is what notifications and old clients show;
+    ``prefix`` goes before the title (a reminder says so)."""
     message = render(event, tz=tz, names=names)
-    header, *details = message.blocks
+    _, *details = message.blocks
+    head = prefix + message.title
     return {
-        "text": _cut(message.text, 3000),
-        "blocks": [header],
-        "attachments": [
-            {"color": colour(event), "fallback": _cut(message.title, 300), "blocks": details}
-        ],
+        "text": cut(prefix + message.text, 3000),
+        "blocks": [_header(head)],
+        "attachments": [{"color": colour(event), "fallback": cut(head, 300), "blocks": details}],
+    }
+
+
+def _header(text: str) -> dict[str, Any]:
+    return {"type": "header", "text": {"type": "plain_text", "text": cut(text, 150), "emoji": True}}
+
+
+def slack_group_message(
+    head: str,
+    events: Sequence[Mapping[str, Any]],
+    *,
+    tz: tzinfo = SHANGHAI,
+    names: Mapping[str, str] | None = None,
+    limit: int = 8,
+) -> dict[str, Any]:
+    """Several alerts in one message (a group, where a message cannot be edited later): the
+    group's ``head`` as the header, then each alert in an attachment of its own colour, at most
+    ``limit`` of them (Slack takes 50 blocks); ``text`` keeps them all, within Slack's length."""
+    rendered = [render(e, tz=tz, names=names) for e in events]
+    attachments = []
+    for event, message in zip(events[:limit], rendered[:limit], strict=True):
+        _, *details = message.blocks
+        # A message has one header: each alert's title is a bold line of its attachment.
+        name = {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": f"*{cut(message.title, 2900)}*"},
+        }
+        attachments.append(
+            {
+                "color": colour(event),
+                "fallback": cut(message.title, 300),
+                "blocks": [name, *details],
+            }
+        )
+    blocks = [_header(head)]
+    if len(events) > limit:
+        more = f"另有 {len(events) - limit} 条预警未列出（yujing status 可查看全部）"
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    return {
+        "text": cut("\n\n".join([head, *(m.text for m in rendered)]), 3000),
+        "blocks": blocks,
+        "attachments": attachments,
     }
 
 
@@ -300,7 +350,13 @@ def slack_reply(
         line = f"数量翻倍 · {counts}"
     else:
         line = title(event, names) + " · " + counts
-    return _cut(line, 3000)
+    return cut(line, 3000)
+
+
+def slack_reminder(event: Mapping[str, Any], *, tz: tzinfo = SHANGHAI) -> str:
+    """One line for the wave's thread when a firing wave is due a reminder (escaped mrkdwn)."""
+    since = _local(event.get("started_at"), tz)
+    return cut(f"仍在持续（{since} 起，尚未解除）· {_counts(event)}", 3000)
 
 
 def _clip(text: str, limit: int) -> str:
@@ -313,8 +369,9 @@ def fields(
     tz: tzinfo = SHANGHAI,
     names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """What every template gets (``yujing.config.templates.TEMPLATE_FIELDS``), in words people
-    read: local times, names beside ids, sample links only where they are web pages."""
+    """One alert's fields for the templates (``yujing.config.templates.ALERT_FIELDS``; a
+    notification adds the group's in ``messages.notification_fields``), in words people read:
+    local times, names beside ids, sample links only where they are web pages."""
     names = names or {}
     kind = str(event.get("event") or event.get("state") or "firing")
     resolved = kind == "resolved" or event.get("state") == "resolved"

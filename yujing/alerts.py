@@ -19,7 +19,17 @@ from typing import Any
 from .matchers import parse_matcher
 from .records import format_time, parse_time
 
-__all__ = ["Alert", "AlertEvent", "AlertState", "BurstFacts", "EventKind", "Severity", "Silence"]
+__all__ = [
+    "Action",
+    "Alert",
+    "AlertEvent",
+    "AlertState",
+    "BurstFacts",
+    "EventKind",
+    "Handling",
+    "Severity",
+    "Silence",
+]
 
 
 class AlertState(StrEnum):
@@ -240,3 +250,64 @@ class Silence:
 
     def mutes(self, labels: dict[str, str]) -> bool:
         return all(parse_matcher(m).matches(labels) for m in self.matchers)
+
+
+class Action(StrEnum):
+    """What a person did about an alert (``yujing alert ACTION``)."""
+
+    ACK = "ack"  # seen, someone is on it
+    ASSIGN = "assign"  # handed to someone (``to``)
+    NOTE = "note"  # a remark for the record
+    RESOLVE = "resolve"  # the team has dealt with it (the posts may still come)
+
+    @property
+    def verb(self) -> str:
+        return {"ack": "已确认", "assign": "已指派", "note": "备注", "resolve": "已处理完毕"}[
+            self.value
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class Handling:
+    """One handling action on an alert: who, what, when and why."""
+
+    alert_id: str
+    action: Action
+    by: str
+    at: datetime
+    why: str = ""
+    to: str = ""  # with ``assign``: who takes the alert
+
+    def __post_init__(self) -> None:
+        if not self.by.strip():
+            raise ValueError("say who did it (--by NAME)")
+        if self.action is Action.ASSIGN and not self.to.strip():
+            raise ValueError("an assignment needs someone to assign to (--to NAME)")
+
+    def line(self) -> str:
+        """E.g. "张三 已确认", "张三 已指派给 李四：夜班跟进"."""
+        text = f"{self.by} {self.action.verb}"
+        if self.action is Action.ASSIGN:
+            text += f"给 {self.to}"
+        return f"{text}：{self.why}" if self.why else text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alert_id": self.alert_id,
+            "action": self.action.value,
+            "by": self.by,
+            "at": format_time(self.at),
+            "why": self.why,
+            "to": self.to,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Handling:
+        return cls(
+            alert_id=str(d["alert_id"]),
+            action=Action(d["action"]),
+            by=str(d["by"]),
+            at=parse_time(d["at"]),
+            why=str(d.get("why") or ""),
+            to=str(d.get("to") or ""),
+        )

@@ -1,4 +1,5 @@
-"""Where alert events go. Each receiver's ``send(event)`` delivers one event or raises.
+"""Where notifications go. Each receiver's ``send(notification)`` delivers one notification
+(``notifier.notification.Notification``: a group's alerts, or a handling action) or raises.
 
 The dispatcher retries what raises, so a receiver never retries or sleeps itself; one that knows
 when to try again (Slack's rate limit) raises ``RetryLater``.
@@ -22,6 +23,8 @@ from yujing import config as cfg
 from yujing.alerts import AlertEvent
 from yujing.config import Config
 
+from ..notification import Notification
+
 __all__ = [
     "Receiver",
     "RetryLater",
@@ -30,11 +33,12 @@ __all__ = [
     "REGISTRY",
     "build_receivers",
     "delivery_id",
+    "event_delivery_id",
 ]
 
 
 class Receiver(Protocol):
-    def send(self, event: AlertEvent) -> None: ...
+    def send(self, notification: Notification) -> None: ...
 
 
 class RetryLater(Exception):
@@ -63,11 +67,32 @@ class ReceiverContext:
         return self.config.tz
 
 
-def delivery_id(event: AlertEvent) -> str:
-    """The same for every try of one event, different for every event: a receiver that keeps
-    the ids it has seen (a webhook endpoint, a mail server by Message-ID) drops a second copy."""
+def event_delivery_id(event: AlertEvent) -> str:
+    """The same for every try of one alert event, different for every event: where each event
+    is kept on its own (Elasticsearch's alert events), a second copy is refused by this id."""
     key = f"{event.id}|{event.event.value}|{event.alert.updated_at.isoformat()}"
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def delivery_id(notification: Notification) -> str:
+    """The same for every try of one notification, different for every notification: a receiver
+    that keeps the ids it has seen (a webhook endpoint, a mail server by Message-ID) drops a
+    second copy. A notification of one alert's news keeps the id its event alone had."""
+    n = notification
+    told = [e for e in n.events if e.id in n.changed]
+    if len(n.events) == 1 and told and not n.repeat and n.handling is None:
+        return event_delivery_id(n.events[0])
+    parts = [
+        n.group_key,
+        *(f"{e.id}|{e.event.value}|{e.alert.updated_at.isoformat()}" for e in n.events),
+    ]
+    parts.append(f"changed={','.join(sorted(n.changed))}")
+    if n.repeat:
+        parts.append(f"repeat@{n.at.isoformat() if n.at else ''}")
+    if n.handling is not None:
+        h = n.handling
+        parts.append(f"{h.action.value}|{h.by}|{h.at.isoformat()}|{h.to}|{h.why}")
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
 # Config model -> "module:class"; each class has ``from_config(conf, context)``.

@@ -18,9 +18,10 @@ from datetime import tzinfo
 from urllib.parse import quote_plus
 
 from yujing import config as cfg
-from yujing.alerts import AlertEvent
 
-from ..format import SHANGHAI, fields, md_escape
+from ..format import SHANGHAI, md_escape
+from ..messages import notification_fields
+from ..notification import Notification
 from ..templating import MARKDOWN, fit, template_for
 from . import ReceiverContext, Refused, RetryLater
 from ._http import RateWindow, Reply, post_json
@@ -64,8 +65,8 @@ class DingTalkReceiver:
     def from_config(cls, conf: cfg.DingTalkReceiver, context: ReceiverContext) -> DingTalkReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
-    def payload(self, event: AlertEvent) -> dict:
-        f = fields(event.to_dict(), tz=self.tz, names=self.names)
+    def payload(self, notification: Notification) -> dict:
+        f = notification_fields(notification, tz=self.tz, names=self.names)
         return {
             "msgtype": "markdown",
             # The title is what the notification and the chat list show.
@@ -84,8 +85,8 @@ class DingTalkReceiver:
         signature = quote_plus(sign(timestamp, self.conf.secret))
         return f"{self.conf.webhook}&timestamp={timestamp}&sign={signature}"
 
-    def send(self, event: AlertEvent) -> None:
-        payload = self.payload(event)
+    def send(self, notification: Notification) -> None:
+        payload = self.payload(notification)
         self.window.take(self.what)
         self.check(post_json(self.url(), payload, what=self.what))
 

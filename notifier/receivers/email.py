@@ -16,9 +16,10 @@ from email.message import EmailMessage
 from email.utils import formatdate
 
 from yujing import config as cfg
-from yujing.alerts import AlertEvent
 
-from ..format import SHANGHAI, fields
+from ..format import SHANGHAI
+from ..messages import notification_fields
+from ..notification import Notification
 from ..templating import PLAIN, template_for
 from . import ReceiverContext, Refused, RetryLater, delivery_id
 
@@ -50,16 +51,16 @@ class EmailReceiver:
     def from_config(cls, conf: cfg.EmailReceiver, context: ReceiverContext) -> EmailReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
-    def message(self, event: AlertEvent) -> EmailMessage:
-        f = fields(event.to_dict(), tz=self.tz, names=self.names)
+    def message(self, notification: Notification) -> EmailMessage:
+        f = notification_fields(notification, tz=self.tz, names=self.names)
         msg = EmailMessage()
         # A header is one line: a newline in it would start another header.
         msg["Subject"] = " ".join(str(f["title"]).split())
         msg["From"] = self.conf.sender
         msg["To"] = ", ".join(self.conf.to)
         msg["Date"] = formatdate()
-        # One Message-ID per event, the same on every try: a resend is recognisably a copy.
-        msg["Message-ID"] = f"<{delivery_id(event)}@yujing>"
+        # One Message-ID per notification, the same on every try: a resend is recognisably a copy.
+        msg["Message-ID"] = f"<{delivery_id(notification)}@yujing>"
         msg.set_content(self.template.render(f) + "\n", charset="utf-8")
         return msg
 
@@ -86,8 +87,8 @@ class EmailReceiver:
                 raise
         return smtp
 
-    def send(self, event: AlertEvent) -> None:
-        msg = self.message(event)
+    def send(self, notification: Notification) -> None:
+        msg = self.message(notification)
         try:
             with self._connect() as smtp:
                 if self.conf.username:

@@ -18,9 +18,10 @@ from datetime import tzinfo
 from typing import Any
 
 from yujing import config as cfg
-from yujing.alerts import AlertEvent
 
-from ..format import SHANGHAI, fields
+from ..format import SHANGHAI
+from ..messages import notification_fields
+from ..notification import Notification
 from ..templating import MARKDOWN, fit, template_for
 from . import ReceiverContext, Refused, RetryLater
 from ._http import RateWindow, Reply, post_json, retry_after
@@ -68,8 +69,8 @@ class FeishuReceiver:
     def from_config(cls, conf: cfg.FeishuReceiver, context: ReceiverContext) -> FeishuReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
-    def payload(self, event: AlertEvent) -> dict[str, Any]:
-        f = fields(event.to_dict(), tz=self.tz, names=self.names)
+    def payload(self, notification: Notification) -> dict[str, Any]:
+        f = notification_fields(notification, tz=self.tz, names=self.names)
         colour = "green" if f["resolved"] else HEADER.get(f["severity"], "grey")
         body: dict[str, Any] = {
             "msg_type": "interactive",
@@ -97,9 +98,9 @@ class FeishuReceiver:
             body["sign"] = sign(timestamp, self.conf.secret)
         return body
 
-    def send(self, event: AlertEvent) -> None:
+    def send(self, notification: Notification) -> None:
         self.window.take(self.what)
-        self.check(post_json(self.conf.webhook, self.payload(event), what=self.what))
+        self.check(post_json(self.conf.webhook, self.payload(notification), what=self.what))
 
     def check(self, reply: Reply) -> None:
         body = reply.body if isinstance(reply.body, dict) else {}

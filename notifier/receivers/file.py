@@ -1,11 +1,12 @@
-"""Alerts appended to a JSON-lines file: a journal that survives the process and greps well."""
+"""Notifications appended to a JSON-lines file, one line each (``Notification.to_dict``: the
+group's key and labels, its status and its alerts), a record that survives the process."""
 
 from __future__ import annotations
 
 from yujing import config as cfg
-from yujing.alerts import AlertEvent
 
 from ..journal import Journal
+from ..notification import Notification
 from . import ReceiverContext
 
 __all__ = ["FileReceiver"]
@@ -21,5 +22,5 @@ class FileReceiver:
     def from_config(cls, conf: cfg.FileReceiver, context: ReceiverContext) -> FileReceiver:
         return cls(conf)
 
-    def send(self, event: AlertEvent) -> None:
-        self.journal.append(event.to_dict())
+    def send(self, notification: Notification) -> None:
+        self.journal.append(notification.to_dict())

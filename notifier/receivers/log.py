@@ -6,9 +6,9 @@ import logging
 from collections.abc import Mapping
 
 from yujing import config as cfg
-from yujing.alerts import AlertEvent, EventKind
 
-from ..format import one_line
+from ..messages import notification_line
+from ..notification import Notification
 from . import ReceiverContext
 
 __all__ = ["LogReceiver"]
@@ -25,6 +25,8 @@ class LogReceiver:
     def from_config(cls, conf: cfg.LogReceiver, context: ReceiverContext) -> LogReceiver:
         return cls(conf, names=context.names)
 
-    def send(self, event: AlertEvent) -> None:
-        level = logging.INFO if event.event is EventKind.RESOLVED else logging.WARNING
-        ALERT_LOG.log(level, "%s [%s]", one_line(event.to_dict(), self.names), event.id)
+    def send(self, notification: Notification) -> None:
+        # A warning while something fires and is news; a resolution or a handling is information.
+        news = notification.status == "firing" and notification.handling is None
+        level = logging.WARNING if news else logging.INFO
+        ALERT_LOG.log(level, "%s", notification_line(notification, self.names))

@@ -1,11 +1,15 @@
-"""Alerts to Slack: one conversation per wave.
+"""Notifications to Slack: one conversation per alert (its wave).
 
-With a bot token, a wave's first event posts one message (``chat.postMessage``) and a chart of
-its counts into the message's thread; each later event edits the message to the wave as it
-stands (``chat.update``) and says in one thread reply what changed. The detector sends events
-only on material changes (severity up, count doubled, resolution), so every later event is
-worth that reply. The message's id per receiver and alert is kept in the store
-(``ChatMessages``), so a restart edits the same message.
+With a bot token, each alert keeps a message of its own, whatever group its notifications
+come in: an alert's first event posts one message (``chat.postMessage``) and a chart of its
+counts into the message's thread; each later event edits the message to the wave as it stands
+(``chat.update``) and says in one thread reply what changed. The detector sends events only on
+material changes (severity up, count doubled, resolution), so every later event is worth that
+reply. Of a notification, the alerts it tells anew (``changed``) are handled so; the others are
+in it only to show the group, and their messages already say what they are. A reminder
+(``repeat``) is a short reply "仍在持续" in each firing alert's thread, and a person's handling
+action ("张三 已确认") a reply in its alert's thread. The message's id per receiver and alert is
+kept in the store (``ChatMessages``), so a restart edits the same message.
 
 A send whose answer was lost (a timeout after the request left, a crash before the answer was
 kept) may have arrived. Every message carries Slack message metadata (``yujing_alert``, with the
@@ -13,7 +17,8 @@ alert and event ids); before such an event is sent again, the channel (or the th
 searched for it, from just before the lost send, and a message found is adopted, not repeated.
 
 With an incoming webhook (``webhook_url``) Slack offers neither edits nor a way to read the
-channel back: each event is a message of its own, and a lost answer may give a copy.
+channel back: each notification is a message of its own (a group's alerts together), and a lost
+answer may give a copy.
 
 A 429 becomes ``RetryLater`` with Slack's Retry-After, so the outbox waits that long; the client
 itself only retries a connection that failed before the request was sent.
@@ -21,6 +26,8 @@ itself only retries a connection that failed before the request was sent.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 import time
@@ -36,18 +43,27 @@ from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from yujing import config as cfg
-from yujing.alerts import AlertEvent, EventKind
+from yujing.alerts import AlertEvent, EventKind, Handling
 from yujing.records import format_time
 from yujing.store import ChatMessage, ChatMessages, Store
 
-from ..format import SHANGHAI, colour, slack_message, slack_reply
+from ..format import SHANGHAI, colour, slack_message, slack_reminder, slack_reply
+from ..messages import slack_handling_reply, slack_notification
+from ..notification import Notification
 from . import ReceiverContext, RetryLater
 
-__all__ = ["SlackReceiver", "SlackWebhookReceiver", "EVENT_TYPE", "event_key"]
+__all__ = [
+    "SlackReceiver",
+    "SlackWebhookReceiver",
+    "EVENT_TYPE",
+    "event_key",
+    "handling_key",
+]
 
 log = logging.getLogger("yujing.notifier.slack")
 
 EVENT_TYPE = "yujing_alert"  # the metadata event type our messages carry
+HANDLING = "handling"  # the metadata "event" of a handling line
 # A search starts this long before the lost send left: Slack's clock is not ours.
 SEARCH_MARGIN = 120.0
 SEARCH_PAGES = 10  # of up to 100 messages each; a busier channel than that is not searched
@@ -57,6 +73,12 @@ CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{6,}")
 def event_key(event: AlertEvent) -> str:
     """One event's id: the alert (the wave), what happened, and when."""
     return f"{event.alert.id}|{event.event.value}|{format_time(event.alert.updated_at)}"
+
+
+def handling_key(h: Handling) -> str:
+    """One handling action's id: the alert, and a digest of who did what, when and why."""
+    body = json.dumps(h.to_dict(), ensure_ascii=False, sort_keys=True)
+    return f"{h.alert_id}|{HANDLING}|{hashlib.sha256(body.encode('utf-8')).hexdigest()[:16]}"
 
 
 def _rate_limited(exc: SlackApiError) -> bool:
@@ -127,15 +149,34 @@ class SlackReceiver:
             self._store.close()
             self._store = None
 
-    def send(self, event: AlertEvent) -> None:
+    def send(self, notification: Notification) -> None:
         try:
-            self._send(event)
+            self._deliver(notification)
         except SlackApiError as exc:
             if _rate_limited(exc):
                 raise RetryLater(
                     f"slack rate limited {self.conf.channel}", _retry_after(exc.response.headers)
                 ) from exc
             raise
+
+    def _deliver(self, n: Notification) -> None:
+        """Each alert in its own conversation. An alert done before a later one failed is not
+        done again when the outbox retries the notification: its ``told`` says so."""
+        if n.handling is not None:
+            self._handling(n, n.handling)
+            return
+        for event in n.events:
+            if n.repeat:
+                if event.event is not EventKind.RESOLVED:
+                    self._remind(event, n)
+            elif event.id in n.changed:
+                self._send(event)
+
+    def _metadata(self, alert_id: str, key: str, kind: str) -> dict[str, Any]:
+        return {
+            "event_type": EVENT_TYPE,
+            "event_payload": {"alert_id": alert_id, "event_id": key, "event": kind},
+        }
 
     def _send(self, event: AlertEvent) -> None:
         key, alert_id = event_key(event), event.alert.id
@@ -144,10 +185,7 @@ class SlackReceiver:
             return  # delivered before a crash kept the outbox from hearing of it
         d = event.to_dict()
         body = slack_message(d, tz=self.tz, names=self.names)
-        metadata = {
-            "event_type": EVENT_TYPE,
-            "event_payload": {"alert_id": alert_id, "event_id": key, "event": event.event.value},
-        }
+        metadata = self._metadata(alert_id, key, event.event.value)
         if row is None or row.ts is None:
             self._open(event, key, row, body, metadata)
         else:
@@ -193,21 +231,55 @@ class SlackReceiver:
     ) -> None:
         """A later event: edit the wave's message, and say in its thread what changed."""
         assert row.ts is not None
-        alert_id, channel, ts = event.alert.id, row.channel, row.ts
-        self.client.chat_update(channel=channel, ts=ts, metadata=metadata, **body)
+        self.client.chat_update(channel=row.channel, ts=row.ts, metadata=metadata, **body)
         if event.event is not EventKind.FIRING:  # a repeated first event changes nothing
-            reply = None
-            if row.sending == key:
-                reply = self._find_reply(channel, ts, key, row.sending_since or 0.0)
-            if reply is None:
-                self.messages.sending(self.name, alert_id, key, self.clock())
-                self.client.chat_postMessage(
-                    channel=channel,
-                    thread_ts=ts,
-                    text=slack_reply(event.to_dict(), tz=self.tz, names=self.names),
-                    metadata=metadata,
-                )
+            text = slack_reply(event.to_dict(), tz=self.tz, names=self.names)
+            self._reply(row, key, text, metadata)
+        self.messages.told(self.name, event.alert.id, key)
+
+    def _remind(self, event: AlertEvent, n: Notification) -> None:
+        """A reminder that the wave goes on: a reply in its thread, not a new message."""
+        alert_id = event.alert.id
+        row = self.messages.get(self.name, alert_id)
+        if row is None or row.ts is None:
+            self._send(event)  # no conversation to remind in: the alert's message starts one
+            return
+        key = f"{alert_id}|repeat|{format_time(n.at) if n.at else ''}"
+        if row.told == key:
+            return
+        text = slack_reminder(event.to_dict(), tz=self.tz)
+        self._reply(row, key, text, self._metadata(alert_id, key, "repeat"))
         self.messages.told(self.name, alert_id, key)
+
+    def _handling(self, n: Notification, h: Handling) -> None:
+        """A person's action, in the thread of the alert it is about."""
+        alert_id = h.alert_id
+        key = handling_key(h)
+        row = self.messages.get(self.name, alert_id)
+        if row is not None and row.told == key:
+            return
+        metadata = self._metadata(alert_id, key, HANDLING)
+        if row is None or row.ts is None:
+            # The alert has no message here to reply under (it was told before this receiver
+            # kept them): the line stands alone, with the alert's title.
+            self.messages.sending(self.name, alert_id, key, self.clock())
+            body = slack_notification(n, tz=self.tz, names=self.names)
+            self.client.chat_postMessage(channel=self.conf.channel, metadata=metadata, **body)
+        else:
+            self._reply(row, key, slack_handling_reply(h, tz=self.tz), metadata)
+        self.messages.told(self.name, alert_id, key)
+
+    def _reply(self, row: ChatMessage, key: str, text: str, metadata: dict[str, Any]) -> None:
+        """One reply in the thread of ``row``'s message, unless a lost send already put it
+        there."""
+        assert row.ts is not None
+        since = row.sending_since or 0.0
+        if row.sending == key and self._find_reply(row.channel, row.ts, key, since) is not None:
+            return
+        self.messages.sending(self.name, row.alert_id, key, self.clock())
+        self.client.chat_postMessage(
+            channel=row.channel, thread_ts=row.ts, text=text, metadata=metadata
+        )
 
     # -- looking for a send whose answer was lost
 
@@ -226,7 +298,12 @@ class SlackReceiver:
                 )
                 for m in page.get("messages") or []:
                     payload = _ours(m)
-                    if payload is not None and payload.get("alert_id") == alert_id:
+                    # A handling line standing alone is not the alert's message.
+                    if (
+                        payload is not None
+                        and payload.get("alert_id") == alert_id
+                        and payload.get("event") != HANDLING
+                    ):
                         return channel, str(m["ts"])
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not page.get("has_more") or not cursor:
@@ -327,7 +404,8 @@ def _ours(message: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 class SlackWebhookReceiver:
-    """Each event as a message of its own through an incoming webhook: no edits, no thread."""
+    """Each notification as a message of its own through an incoming webhook: no edits, no
+    thread."""
 
     def __init__(
         self,
@@ -347,8 +425,9 @@ class SlackWebhookReceiver:
             retry_handlers=[ConnectionErrorRetryHandler(error_types=[URLError])],
         )
 
-    def send(self, event: AlertEvent) -> None:
-        answer = self.client.send_dict(slack_message(event.to_dict(), tz=self.tz, names=self.names))
+    def send(self, notification: Notification) -> None:
+        body = slack_notification(notification, tz=self.tz, names=self.names)
+        answer = self.client.send_dict(body)
         if answer.status_code == 429:
             raise RetryLater(
                 f"slack webhook {self.conf.name} rate limited", _retry_after(answer.headers)

@@ -2,7 +2,8 @@
 
 Headers: ``X-Yujing-Timestamp`` (Unix seconds), ``X-Yujing-Signature: sha256=<hex>``, the
 HMAC-SHA256 keyed with the receiver's secret over ``<timestamp>.<raw body>``, and
-``X-Yujing-Delivery``, the same on every try of one event (the endpoint may drop copies by it).
+``X-Yujing-Delivery``, the same on every try of one notification (the endpoint may drop copies
+by it).
 2xx is delivered; 429 and 503 are retried after their Retry-After; 401 and 403 say the secret
 does not match. The README shows how an endpoint checks the signature.
 """
@@ -18,16 +19,17 @@ from datetime import tzinfo
 from typing import Any
 
 from yujing import config as cfg
-from yujing.alerts import AlertEvent
 
-from ..format import SHANGHAI, fields
+from ..format import SHANGHAI
+from ..messages import notification_fields
+from ..notification import Notification
 from ..templating import PLAIN, template_for
 from . import ReceiverContext, Refused, RetryLater, delivery_id
 from ._http import post_json, retry_after
 
 __all__ = ["WebhookReceiver", "signature", "PAYLOAD_VERSION"]
 
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2  # 2: a notification carries a group's alerts (1 carried one alert)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -55,19 +57,20 @@ class WebhookReceiver:
     def from_config(cls, conf: cfg.WebhookReceiver, context: ReceiverContext) -> WebhookReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
-    def payload(self, event: AlertEvent) -> dict[str, Any]:
-        f = fields(event.to_dict(), tz=self.tz, names=self.names)
+    def payload(self, notification: Notification) -> dict[str, Any]:
+        f = notification_fields(notification, tz=self.tz, names=self.names)
         return {
             "version": PAYLOAD_VERSION,
-            "delivery": delivery_id(event),
+            "delivery": delivery_id(notification),
             "title": f["title"],
             "text": self.template.render(f),
             "fields": f,  # what the templates get: names, local times, http(s) links only
-            "alert": event.to_dict(),  # the event as the outbox and the journal keep it
+            # The notification as the outbox keeps it: the group, and each alert's latest event.
+            "notification": notification.to_dict(),
         }
 
-    def send(self, event: AlertEvent) -> None:
-        payload = self.payload(event)
+    def send(self, notification: Notification) -> None:
+        payload = self.payload(notification)
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         timestamp = str(int(self.clock()))
         headers = {

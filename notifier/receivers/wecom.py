@@ -12,9 +12,10 @@ from collections.abc import Callable, Mapping
 from datetime import tzinfo
 
 from yujing import config as cfg
-from yujing.alerts import AlertEvent
 
-from ..format import SHANGHAI, fields
+from ..format import SHANGHAI
+from ..messages import notification_fields
+from ..notification import Notification
 from ..templating import MARKDOWN, fit, template_for
 from . import ReceiverContext, Refused, RetryLater
 from ._http import RateWindow, Reply, post_json
@@ -47,8 +48,8 @@ class WeComReceiver:
     def from_config(cls, conf: cfg.WeComReceiver, context: ReceiverContext) -> WeComReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
-    def payload(self, event: AlertEvent) -> dict:
-        f = fields(event.to_dict(), tz=self.tz, names=self.names)
+    def payload(self, notification: Notification) -> dict:
+        f = notification_fields(notification, tz=self.tz, names=self.names)
         # No mentioned_list: markdown messages cannot page anyone, and the text cannot either
         # (a "<@all>" in a post is escaped).
         return {
@@ -56,8 +57,8 @@ class WeComReceiver:
             "markdown": {"content": fit(self.template.render(f), MAX_BYTES)},
         }
 
-    def send(self, event: AlertEvent) -> None:
-        payload = self.payload(event)
+    def send(self, notification: Notification) -> None:
+        payload = self.payload(notification)
         self.window.take(self.what)
         self.check(post_json(self.conf.webhook, payload, what=self.what))
 

@@ -1,27 +1,33 @@
-"""The notification pipeline, as in Alertmanager: route -> group -> inhibit -> silence -> dedup
--> outbox. Each stage is a small unit with one method, ``run(notices) -> notices``."""
+"""The notification pipeline, as in Alertmanager: route -> group on the way in; inhibit ->
+silence -> dedup -> outbox when a group's timer runs out. Each stage is a small unit with one
+method, ``run(notices) -> notices``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from yujing.config import Notify
 
-from .base import Notice, Stage, run
+from .base import Group, Notice, Stage, run
 from .dedup import DedupStage, NotificationLog, Sent
-from .group import GroupStage
+from .group import GroupStage, GroupStore, group_key
 from .inhibit import FiringAlerts, InhibitStage
-from .outbox import Outbox, OutboxLog, OutboxStage
+from .outbox import Log, Outbox, OutboxStage, StoreLog
 from .route import RouteStage
 from .silence import Silence, Silences, SilenceStage, no_silences
 
 __all__ = [
     "DedupStage",
     "FiringAlerts",
+    "Group",
     "GroupStage",
+    "GroupStore",
     "InhibitStage",
+    "Log",
     "Notice",
     "NotificationLog",
     "Outbox",
-    "OutboxLog",
     "OutboxStage",
     "RouteStage",
     "Sent",
@@ -29,21 +35,31 @@ __all__ = [
     "SilenceStage",
     "Silences",
     "Stage",
-    "build_stages",
+    "StoreLog",
+    "intake_stages",
+    "flush_stages",
+    "group_key",
     "no_silences",
     "run",
 ]
 
 
-def build_stages(
-    notify: Notify, outbox: Outbox, firing: FiringAlerts, silences: Silences = no_silences
+def intake_stages(notify: Notify, groups: GroupStore, now: datetime) -> list[Stage]:
+    """An event's way in at ``now``: to its receivers' groups (kept in ``groups``)."""
+    return [RouteStage(notify.route), GroupStage(groups, now)]
+
+
+def flush_stages(
+    notify: Notify,
+    store: Any,
+    firing: FiringAlerts,
+    silences: Silences,
+    now: datetime,
 ) -> list[Stage]:
-    """The stages for ``notify``, in order; ``outbox`` is the only store they touch."""
+    """A group's way out at ``now``. ``store`` has ``outbox`` and ``notified`` (the log)."""
     return [
-        RouteStage(notify.route),
-        GroupStage(),
         InhibitStage(notify.inhibit_rules, firing),
-        SilenceStage(silences),
-        DedupStage(OutboxLog(outbox)),
-        OutboxStage(outbox),
+        SilenceStage(silences, clock=lambda: now),
+        DedupStage(StoreLog(store.notified)),
+        OutboxStage(store.outbox, store.notified, now),
     ]

@@ -1,19 +1,32 @@
 """What every stage shares: the ``Notice`` that flows through them and the ``Stage`` protocol.
 
 As in Alertmanager's notification pipeline, each stage takes what the stage before it let
-through and returns what the next one gets: routing fans an event out to receivers, the
-muting stages (inhibit, silence) and dedup drop notices, and the outbox writes the survivors.
+through and returns what the next one gets. An event's way in (``Notifier.submit``): routing
+fans it out to receivers, grouping puts it in the receiver's aggregation group. A group's way
+out when its timer runs out (``Notifier.flush``): its alerts pass the muting stages (inhibit,
+silence), dedup decides whether the group has news or is due a reminder, and the outbox writes
+one notification of what is left.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from yujing.alerts import AlertEvent, EventKind
+from yujing.config import ROOT_OPTS, RouteOpts
 
-__all__ = ["Notice", "Stage", "run", "mutable"]
+__all__ = ["Group", "Notice", "Stage", "run", "mutable"]
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """The aggregation group a notice belongs to, as its flush sees it."""
+
+    key: str
+    labels: dict[str, str] = field(default_factory=dict)
+    repeat_due: bool = False  # told before, and repeat_interval has passed since
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +35,10 @@ class Notice:
 
     event: AlertEvent
     receiver: str = ""  # set by the route stage
-    group: str = ""  # set by the group stage
+    route: RouteOpts = ROOT_OPTS  # the matched route's grouping and timers, set with receiver
+    group: Group | None = None  # set by the group stage, and by a flush
     row: int | None = None  # the outbox row, set by the outbox stage
-    # A reminder of an alert still firing: it goes only to receivers never told of the alert
-    # (its firing was inhibited or silenced then, and now nothing mutes it any more).
-    first_only: bool = False
+    fresh: bool = True  # news for the receiver (set by dedup; the others come as context)
 
 
 class Stage(Protocol):
@@ -47,7 +59,7 @@ def mutable(notice: Notice) -> bool:
     """Whether inhibition and silences may drop ``notice``.
 
     A "resolved" is never muted: it closes what a receiver was told (an Elasticsearch document,
-    a Slack thread), and with no group timers to send it later it would otherwise stay open
-    for good. The dedup stage drops it for receivers that were never told of the alert.
+    a Slack thread), and it leaves its group once flushed, so muted it would stay open for
+    good. The dedup stage drops it for receivers that were never told of the alert.
     """
     return notice.event.event is not EventKind.RESOLVED

@@ -1,19 +1,23 @@
-"""Dedup: each receiver hears of an alert once per change, and first hears of it as "firing".
+"""Dedup: a group is told when it has news, or again after ``repeat_interval``; each receiver
+hears of an alert once per change, and first hears of it as "firing".
 
-Per receiver, a notification log says what it has been told of each alert. Against it:
+Per receiver, a notification log says what it has been told of each alert. Against it, each
+alert of a group being flushed is:
 
-* an event already enqueued for the receiver (same alert id, event kind and ``updated_at``) is
-  not enqueued again;
-* the first notice of an alert is a "firing": an "updated" or "escalated" of an alert whose
-  firing the receiver never got (inhibited, silenced, or routed elsewhere then) goes out as
-  "firing", so the receiver opens it before it is told it changed;
-* a "resolved" of an alert the receiver was never told of is dropped: there is nothing to close;
-* a reminder (``Notice.first_only``) of an alert still firing goes only to receivers never told
-  of it: a category alert muted while its product fired is sent once the product has resolved,
-  even if the category's own numbers have not changed since.
+* news ("fresh") when the receiver was not yet told this event of it (same alert id, event
+  kind and ``updated_at``);
+* context when it was: it still rides along, so a message shows the whole group;
+* a "firing" when it is the first notice of the alert: an "updated" or "escalated" of an alert
+  whose firing the receiver never got (inhibited, silenced, or routed elsewhere then) goes out
+  as "firing", so the receiver opens it before it is told it changed;
+* dropped when it is a "resolved" of an alert the receiver was never told of (nothing to close),
+  or one already told.
 
-The log is durable because it is read from the outbox (``outbox.OutboxLog``): a row there is
-the record that the receiver was notified, whether delivered yet or not.
+Then per group, as Alertmanager's dedup stage decides: with any news the group goes out; without,
+only when its repeat is due and an alert in it still fires (a reminder); else nothing is sent.
+
+The log is durable (``outbox.StoreLog`` reads the store's ``notified`` table, written with the
+outbox rows): a restart neither repeats nor skips a notice.
 """
 
 from __future__ import annotations
@@ -58,36 +62,69 @@ def _told(sent: Sequence[Sent], event: AlertEvent) -> bool:
     return any(s.updated_at == at and s.event in kinds for s in sent)
 
 
+def _group(notice: Notice) -> tuple[str, str]:
+    return (notice.receiver, notice.group.key if notice.group else notice.event.id)
+
+
+def _as_told(sent: Sequence[Sent], event: AlertEvent) -> AlertEvent:
+    """``event`` as the receiver was told it: a "firing" that stood in for an update stays a
+    "firing" in later messages of the group."""
+    at = event.alert.updated_at
+    if any(s.updated_at == at and s.event is event.event for s in sent):
+        return event
+    return AlertEvent(EventKind.FIRING, event.alert)
+
+
 class DedupStage:
     def __init__(self, nflog: NotificationLog):
         self.nflog = nflog
 
     def run(self, notices: Sequence[Notice]) -> list[Notice]:
         passed: dict[tuple[str, str], list[Sent]] = {}  # let through in this run, not yet logged
-        out: list[Notice] = []
+        groups: dict[tuple[str, str], list[Notice]] = {}
+        seen: set[tuple[str, str, EventKind, datetime]] = set()
         for notice in notices:
             key = (notice.receiver, notice.event.id)
+            same = (*key, notice.event.event, notice.event.alert.updated_at)
+            if same in seen:
+                continue  # the very same notice twice in one run: once is enough
+            seen.add(same)
             sent = [*self.nflog.sent(*key), *passed.get(key, ())]
             kept = self._check(notice, sent)
             if kept is None:
                 continue
-            passed.setdefault(key, []).append(Sent(kept.event.event, kept.event.alert.updated_at))
-            out.append(kept)
+            if kept.fresh:
+                passed.setdefault(key, []).append(
+                    Sent(kept.event.event, kept.event.alert.updated_at)
+                )
+            groups.setdefault(_group(kept), []).append(kept)
+        out: list[Notice] = []
+        for kept in groups.values():
+            out.extend(self._decide(kept))
         return out
+
+    @staticmethod
+    def _decide(group: list[Notice]) -> list[Notice]:
+        """The group's notices when it is to be told now, else none."""
+        if any(n.fresh for n in group):
+            return group
+        due = group[0].group is not None and group[0].group.repeat_due
+        if due and any(n.event.event is not EventKind.RESOLVED for n in group):
+            return group
+        return []
 
     @staticmethod
     def _check(notice: Notice, sent: Sequence[Sent]) -> Notice | None:
         event = notice.event
-        if notice.first_only:
-            return None if sent else notice
         if not sent:
             if event.event is EventKind.RESOLVED:
                 log.debug("alert %s resolved: %s never heard of it", event.id, notice.receiver)
                 return None
             if event.event is EventKind.FIRING:
-                return notice
-            return replace(notice, event=AlertEvent(EventKind.FIRING, event.alert))
+                return replace(notice, fresh=True)
+            return replace(notice, event=AlertEvent(EventKind.FIRING, event.alert), fresh=True)
         if _told(sent, event):
-            log.debug("alert %s %s: %s has it already", event.id, event.event, notice.receiver)
-            return None
-        return notice
+            if event.event is EventKind.RESOLVED:
+                return None  # its end was told; it only waits to leave the group
+            return replace(notice, event=_as_told(sent, event), fresh=False)
+        return replace(notice, fresh=True)

@@ -1,54 +1,82 @@
-"""Outbox: write each notice as a durable row for delivery (``Notifier.deliver_due``).
+"""Outbox: write each group's notices as one notification, a durable row for delivery
+(``Notifier.deliver_due``), and log what the receiver was told.
 
-The store is used only here, through ``Outbox``: writing a row, and reading a receiver's rows
-for an alert, which are the notification log the dedup stage reads (``OutboxLog``). A store of
-another shape needs only an adapter with these two calls.
+The store is used through two small protocols: ``Outbox`` (write a row) and ``Log`` (the
+notification log, read by the dedup stage through ``StoreLog``). Both are written in the flush's
+transaction: a row is queued if and only if it is logged as told.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, Protocol
 
-from yujing.alerts import AlertEvent
+from yujing.alerts import EventKind
 
+from ..notification import Notification
 from .base import Notice
 from .dedup import Sent
 
-__all__ = ["Outbox", "OutboxLog", "OutboxStage"]
+__all__ = ["Outbox", "Log", "StoreLog", "OutboxStage"]
 
 
 class Outbox(Protocol):
-    def enqueue(self, receiver: str, payload: dict[str, Any]) -> int:
-        """Write one row for ``receiver``; returns its id."""
-        ...
-
-    def enqueued(self, receiver: str, alert_id: str) -> list[dict[str, Any]]:
-        """The payloads of every row ever written for ``receiver`` about ``alert_id``."""
+    def enqueue(self, receiver: str, payload: dict[str, Any], at: datetime | None = None) -> int:
+        """Write one row for ``receiver``, due ``at``; returns its id."""
         ...
 
 
-class OutboxLog:
-    """The notification log, read from the outbox: a row is a notice the receiver was given."""
+class Log(Protocol):
+    def record(
+        self, receiver: str, told: Iterable[tuple[str, str, datetime]], outbox_id: int
+    ) -> None: ...
 
-    def __init__(self, outbox: Outbox):
-        self.outbox = outbox
+    def sent(self, receiver: str, alert_id: str) -> list[tuple[str, datetime]]: ...
+
+
+class StoreLog:
+    """The notification log as the dedup stage reads it."""
+
+    def __init__(self, log: Log):
+        self.log = log
 
     def sent(self, receiver: str, alert_id: str) -> list[Sent]:
         out = []
-        for payload in self.outbox.enqueued(receiver, alert_id):
+        for kind, at in self.log.sent(receiver, alert_id):
             try:
-                event = AlertEvent.from_dict(payload)
-            except (KeyError, TypeError, ValueError):
-                continue  # a damaged row tells nothing; delivery sets it aside
-            out.append(Sent(event.event, event.alert.updated_at))
+                out.append(Sent(EventKind(kind), at))
+            except ValueError:
+                continue  # a kind this code does not know tells nothing
         return out
 
 
 class OutboxStage:
-    def __init__(self, outbox: Outbox):
+    def __init__(self, outbox: Outbox, log: Log, now: datetime):
         self.outbox = outbox
+        self.log = log
+        self.now = now
 
     def run(self, notices: Sequence[Notice]) -> list[Notice]:
-        return [replace(n, row=self.outbox.enqueue(n.receiver, n.event.to_dict())) for n in notices]
+        groups: dict[tuple[str, str], list[Notice]] = {}
+        for n in notices:
+            groups.setdefault((n.receiver, n.group.key if n.group else n.event.id), []).append(n)
+        out: list[Notice] = []
+        for (receiver, key), members in groups.items():
+            fresh = [n for n in members if n.fresh]
+            group = members[0].group
+            notification = Notification(
+                receiver=receiver,
+                group_key=key,
+                group_labels=dict(group.labels) if group else {},
+                events=tuple(n.event for n in members),
+                changed=frozenset(n.event.id for n in fresh),
+                repeat=not fresh,
+                at=self.now,
+            )
+            row = self.outbox.enqueue(receiver, notification.to_dict(), self.now)
+            told = [(n.event.id, n.event.event.value, n.event.alert.updated_at) for n in fresh]
+            self.log.record(receiver, told, row)
+            out.extend(replace(n, row=row) for n in members)
+        return out

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from yujing.config import Route
 
-from ..route import match_receivers
+from ..route import match_routes
 from .base import Notice
 
 __all__ = ["RouteStage"]
@@ -17,7 +17,8 @@ log = logging.getLogger("yujing.notifier")
 
 
 class RouteStage:
-    """One notice per receiver the route tree gives the event's labels."""
+    """One notice per receiver the route tree gives the event's labels, with the matched
+    route's grouping and timers."""
 
     def __init__(self, route: Route):
         self.route = route
@@ -25,8 +26,10 @@ class RouteStage:
     def run(self, notices: Sequence[Notice]) -> list[Notice]:
         out: list[Notice] = []
         for notice in notices:
-            names = match_receivers(self.route, notice.event.labels())
-            if not names:
+            matched = match_routes(self.route, notice.event.labels())
+            if not matched:
                 log.info("alert %s matched no receiver", notice.event.id)
-            out.extend(replace(notice, receiver=name) for name in names)
+            out.extend(
+                replace(notice, receiver=opts.receiver or "", route=opts) for opts in matched
+            )
         return out

@@ -16,6 +16,7 @@ from yujing.app.components.sources import RunLog, SourceReport
 from yujing.app.logs import JsonFormatter
 from yujing.config import Config
 from yujing.notifier.dispatch import Notifier
+from yujing.notifier.notification import Notification
 from yujing.records import Post, utcnow
 from yujing.store import Store
 
@@ -104,7 +105,7 @@ def test_a_delivery_failing_on_every_retry_is_logged_once(
     class Down:
         calls = 0
 
-        def send(self, event: AlertEvent) -> None:
+        def send(self, notification: Notification) -> None:
             Down.calls += 1
             if Down.calls <= 4:
                 raise ConnectionError("connection refused")
@@ -115,12 +116,12 @@ def test_a_delivery_failing_on_every_retry_is_logged_once(
             "products": [{"id": "anxin-e", "name": "安心e生医疗险"}],
             "notify": {
                 "receivers": [{"name": "chat", "type": "log"}],
-                "route": {"receiver": "chat"},
+                "route": {"receiver": "chat", "group_wait": "0s", "repeat_interval": "48h"},
             },
         }
     )
     store = Store(tmp_path / "y.db")
-    notifier = Notifier(config, store.outbox, receivers={"chat": Down()})
+    notifier = Notifier(config, store, receivers={"chat": Down()})
     t0 = datetime(2026, 11, 30, 6, tzinfo=UTC)
     alert = Alert(
         "burst:anxin-e",
@@ -141,10 +142,8 @@ def test_a_delivery_failing_on_every_retry_is_logged_once(
     shown = [r for r in caplog.records if r.levelno >= logging.INFO]
     assert [r.levelname for r in shown] == ["WARNING", "INFO"]
     assert "to chat failed (attempt 1" in shown[0].getMessage()
-    assert (
-        shown[1].getMessage() == "delivered alert burst:anxin-e@1 to chat after 4 failed attempts"
-    )
-    assert shown[0].alert == "burst:anxin-e" and shown[0].receiver == "chat"
+    assert shown[1].getMessage() == 'delivered {product="anxin-e"} to chat after 4 failed attempts'
+    assert shown[0].group == '{product="anxin-e"}' and shown[0].receiver == "chat"
     store.close()
 
 

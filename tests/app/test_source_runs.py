@@ -4,10 +4,11 @@ failing raising a source-health alert that reaches a receiver and resolves when 
 
 from __future__ import annotations
 
+import itertools
 import json
 import unicodedata
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +47,11 @@ def write_config(tmp_path: Path, sources: list[dict[str, Any]], **extra: Any) ->
                 {"name": "ops", "type": "file", "path": str(tmp_path / "ops.jsonl")},
             ],
             # Source-health alerts go to the people who run the crawlers, not the PR team.
+            # Told at once (grouping's timers are tested on their own).
             "route": {
                 "receiver": "log",
+                "group_wait": "0s",
+                "group_interval": "1s",
                 "routes": [{"matchers": ["kind=source"], "receiver": "ops"}],
             },
         },
@@ -132,11 +136,20 @@ def test_an_unchanged_feed_costs_one_304_and_stores_nothing(tmp_path, in_reactor
             daemon.close()
 
 
+_STEP = itertools.count(1)
+
+
+def later() -> datetime:
+    """Delivery's clock, each call past the route's one-second group_interval from the last."""
+    return utcnow() + timedelta(seconds=10 * next(_STEP))
+
+
 def ops_messages(tmp_path: Path) -> list[dict[str, Any]]:
     file = tmp_path / "ops.jsonl"
     if not file.exists():
         return []
-    return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines()]
+    lines = file.read_text(encoding="utf-8").splitlines()
+    return [alert for line in lines for alert in json.loads(line)["alerts"]]
 
 
 def test_a_changed_layout_raises_a_source_alert_after_three_runs_and_resolves_on_recovery(
@@ -150,10 +163,10 @@ def test_a_changed_layout_raises_a_source_alert_after_three_runs_and_resolves_on
         for n in (1, 2):
             report = run(in_reactor, daemon, "board")
             assert (report.errors, report.problem) == (1, "no_items")
-            notifier.deliver_due()
+            notifier.deliver_due(later())
             assert ops_messages(tmp_path) == [], f"not after {n} failed run(s)"
         run(in_reactor, daemon, "board")
-        notifier.deliver_due()
+        notifier.deliver_due(later())
         [fired] = ops_messages(tmp_path)
         assert fired["event"] == "firing" and fired["kind"] == "source"
         assert fired["labels"]["source"] == "board" and fired["severity"] == "orange"
@@ -174,12 +187,12 @@ def test_a_changed_layout_raises_a_source_alert_after_three_runs_and_resolves_on
 
         # A fourth failure changes nothing for the receivers: one alert per outage.
         run(in_reactor, daemon, "board")
-        notifier.deliver_due()
+        notifier.deliver_due(later())
         assert len(ops_messages(tmp_path)) == 1
 
         board.layout = "v1"
         assert run(in_reactor, daemon, "board").errors == 0
-        notifier.deliver_due()
+        notifier.deliver_due(later())
         fired, resolved = ops_messages(tmp_path)
         assert resolved["event"] == "resolved" and resolved["id"] == fired["id"]
         assert resolved["reasons"][-1] == "论坛 board 已恢复正常，本次抓取 0 条"

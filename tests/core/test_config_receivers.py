@@ -158,7 +158,7 @@ def test_inline_template_errors_name_the_config_line_and_the_template_line(
     )
     assert found[2].startswith(
         f"{path}:16: notify.receivers[2].template: template line 1: unknown field 'prodcut_name'; "
-        "a template can use annotations, category"
+        "a template can use alerts, annotations, category"
     )
 
 

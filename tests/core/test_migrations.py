@@ -181,14 +181,27 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == CURRENT
     upgraded = schema_of(path)
     # Migration 1 is the old schema: nothing is rebuilt. Later ones add indexes, the post
-    # aliases, silences, chat messages and crawl state, and drop the text keys that dropped
-    # posts as duplicates of others'.
+    # aliases, silences, chat messages, crawl state, aggregation groups, the notification log,
+    # handling and the audit journal, and drop the text keys that dropped posts as duplicates of
+    # others'.
     assert [name for name, _ in set(tables) - set(upgraded)] == ["dedup"]
     assert sorted(name for name, _ in set(upgraded) - set(tables)) == [
+        "alert_group_members",
+        "alert_groups",
+        "alert_groups_due",
+        "alert_handling",
         "alerts_by_state",
+        "audit",
+        "audit_no_delete",
+        "audit_no_update",
         "chat_messages",
         "crawl_seen",
         "feed_validators",
+        "handling",
+        "handling_by_alert",
+        "handling_by_time",
+        "notified",
+        "notified_by_alert",
         "outbox_by_alert",
         "post_aliases",
         "post_aliases_by_post",
@@ -198,6 +211,7 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
         "sqlite_autoindex_feed_validators_1",
         "sqlite_autoindex_silences_1",
         "sqlite_autoindex_source_health_1",
+        "sqlite_sequence",
     ]
     scored = a_post()
     assert store.posts.has(scored.post.id)

@@ -12,7 +12,7 @@ from random import Random
 from yujing.app.pipeline import Pipeline
 from yujing.config import Config
 from yujing.detector.burst import detector_for
-from yujing.records import Post, ScoredPost, post_id, utcnow
+from yujing.records import Post, ScoredPost, post_id
 from yujing.store import Store
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
@@ -63,10 +63,16 @@ def make(tmp_path: Path) -> tuple[Pipeline, Path]:
     return Pipeline(config, store, detector=detector_for(config, None)), out
 
 
-def sent(pipeline: Pipeline, out: Path) -> list[tuple[str, str]]:
-    pipeline.notifier.deliver_due(utcnow() + timedelta(seconds=1))
+def sent(pipeline: Pipeline, out: Path, at: datetime) -> list[tuple[str, str]]:
+    """Deliver what is due at ``at``; (key, event) of every alert told anew so far."""
+    pipeline.notifier.deliver_due(at)
     lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
-    return [(d["key"], d["event"]) for d in map(json.loads, lines)]
+    return [
+        (a["key"], a["event"])
+        for n in map(json.loads, lines)
+        for a in n["alerts"]
+        if a["id"] in n["changed"]
+    ]
 
 
 def test_category_alerts_reach_receivers_only_while_their_product_is_calm(tmp_path) -> None:
@@ -89,7 +95,7 @@ def test_category_alerts_reach_receivers_only_while_their_product_is_calm(tmp_pa
         assert ("burst:busy/理赔", "firing") in fired
         assert ("burst:busy", "firing") not in fired
 
-        delivered = sent(pipeline, out)
+        delivered = sent(pipeline, out, T0 + timedelta(minutes=10))
         assert ("burst:whole", "firing") in delivered
         assert ("burst:busy/理赔", "firing") in delivered
         assert [k for k, _ in delivered if k == "burst:whole/理赔"] == [], "inhibited"
@@ -108,7 +114,7 @@ def test_a_category_alert_that_outlasts_its_product_is_sent_once_the_product_res
         for i in range(20):
             observe(pipeline, "whole", T0 + timedelta(minutes=i), ("理赔",) if i % 2 else ())
         pipeline.detect(T0 + timedelta(minutes=20), all_products=True)
-        delivered = sent(pipeline, out)
+        delivered = sent(pipeline, out, T0 + timedelta(minutes=21))
         assert ("burst:whole", "firing") in delivered
         assert all(k != "burst:whole/理赔" for k, _ in delivered), "inhibited while whole fires"
         # Then claims alone go on, three an hour: usual for the product, not for the category.
@@ -118,7 +124,8 @@ def test_a_category_alert_that_outlasts_its_product_is_sent_once_the_product_res
             if minute % 20 == 0:
                 observe(pipeline, "whole", T0 + timedelta(minutes=minute), ("理赔",))
             pipeline.detect(T0 + timedelta(minutes=minute), all_products=True)
-        delivered = sent(pipeline, out)
+            pipeline.notifier.deliver_due(T0 + timedelta(minutes=minute))
+        delivered = sent(pipeline, out, T0 + timedelta(minutes=minute + 10))
         product = [e for k, e in delivered if k == "burst:whole"]
         category = [e for k, e in delivered if k == "burst:whole/理赔"]
         assert product == ["firing", "resolved"]
@@ -128,6 +135,33 @@ def test_a_category_alert_that_outlasts_its_product_is_sent_once_the_product_res
         )
     finally:
         pipeline.store.close()
+
+
+def test_a_wave_detected_just_before_a_restart_is_told_after_it(tmp_path) -> None:
+    pipeline, out = make(tmp_path)
+    background(pipeline, "whole", 2, seed=1)
+    for i in range(8):
+        observe(pipeline, "whole", T0 + timedelta(minutes=i), ())
+    detected = T0 + timedelta(minutes=9)
+    (event,) = pipeline.detect(detected, all_products=True)
+    assert sent(pipeline, out, detected) == [], "its group waits group_wait (30s)"
+    (entry,) = pipeline.store.audit.entries()  # the event is in the audit journal
+    assert (entry.kind, entry.alert_id, json.loads(entry.body)["event"]) == (
+        "alert",
+        event.id,
+        "firing",
+    )
+    pipeline.store.close()  # the daemon stops inside the wait
+
+    again = Pipeline(pipeline.config, Store(pipeline.config.storage.path))
+    try:
+        assert sent(again, out, detected + timedelta(seconds=29)) == []
+        assert sent(again, out, detected + timedelta(seconds=30)) == [("burst:whole", "firing")]
+        assert sent(again, out, detected + timedelta(minutes=10)) == [("burst:whole", "firing")]
+        (line,) = out.read_text(encoding="utf-8").splitlines()
+        assert json.loads(line)["alerts"][0]["id"] == event.id
+    finally:
+        again.store.close()
 
 
 def test_with_kibana_configured_every_alert_links_to_its_posts_in_discover(tmp_path) -> None:
@@ -152,14 +186,15 @@ def test_with_kibana_configured_every_alert_links_to_its_posts_in_discover(tmp_p
         background(pipeline, "whole", 2, seed=1)
         for i in range(8):
             observe(pipeline, "whole", T0 + timedelta(minutes=i), ())
-        (event,) = pipeline.detect(T0 + timedelta(minutes=9), all_products=True)
+        detected = T0 + timedelta(minutes=9)
+        (event,) = pipeline.detect(detected, all_products=True)
         link = event.alert.annotations["discover_url"]
         assert link.startswith("https://kibana.example.cn/s/pr/app/discover#/?_g=")
         assert "index:acme-posts" in link and "whole" in link
         # What receivers get and what the store keeps carry the same link.
-        pipeline.notifier.deliver_due(utcnow() + timedelta(seconds=1))
+        pipeline.notifier.deliver_due(detected + timedelta(seconds=30))  # after group_wait
         (delivered,) = map(json.loads, out.read_text(encoding="utf-8").splitlines())
-        assert delivered["annotations"]["discover_url"] == link
+        assert delivered["alerts"][0]["annotations"]["discover_url"] == link
         assert store.alerts.all()[0].annotations["discover_url"] == link
     finally:
         store.close()

@@ -96,3 +96,7 @@ def test_route_test_prints_the_receivers(tmp_path) -> None:
     assert "'sevrity' is not a label alerts carry" in typo.stderr
     bad = route_test(config, "severity")
     assert bad.returncode == 2 and "give labels as name=value" in bad.stderr
+    grouped = route_test(config, "--grouping", "severity=blue")
+    assert grouped.stdout == (
+        "log: group_by [product], group_wait 30s, group_interval 300s, repeat_interval 14400s\n"
+    )

@@ -106,21 +106,29 @@ def test_outbox_retries_until_delivered(tmp_path: Path) -> None:
     assert reopened.outbox.pending() == []
 
 
-def test_enqueued_lists_a_receivers_rows_about_one_alert(tmp_path: Path) -> None:
+def test_the_notification_log_lists_what_a_receiver_was_told_of_one_alert(
+    tmp_path: Path,
+) -> None:
     store = Store(tmp_path / "y.db")
-    first = store.outbox.enqueue("slack", {"id": "a1", "event": "firing"})
-    store.outbox.enqueue("es", {"id": "a1", "event": "firing"})
-    store.outbox.enqueue("slack", {"id": "a2", "event": "firing"})
-    store.outbox.enqueue("slack", {"id": "a1", "event": "resolved"})
+    t0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    first = store.outbox.enqueue("slack", {"alerts": []})
+    store.notified.record("slack", [("a1", "firing", t0), ("a2", "firing", t0)], first)
+    store.notified.record("es", [("a1", "firing", t0)], store.outbox.enqueue("es", {}))
+    later = store.outbox.enqueue("slack", {"alerts": []})
+    store.notified.record("slack", [("a1", "resolved", t0 + timedelta(hours=1))], later)
+    store.notified.record("slack", [("a1", "resolved", t0 + timedelta(hours=1))], later)  # again
     store.outbox.delivered(first)  # delivered rows are still what the receiver was told
-    assert [p["event"] for p in store.outbox.enqueued("slack", "a1")] == ["firing", "resolved"]
-    assert store.outbox.enqueued("es", "a2") == []
+    assert store.notified.sent("slack", "a1") == [
+        ("firing", t0),
+        ("resolved", t0 + timedelta(hours=1)),
+    ]
+    assert store.notified.sent("es", "a2") == []
+    assert store.notified.receivers("a1") == ["es", "slack"]
     plan = store.db.execute(
-        "EXPLAIN QUERY PLAN SELECT payload FROM outbox"
-        " WHERE receiver=? AND json_extract(payload, '$.id')=?",
+        "EXPLAIN QUERY PLAN SELECT event FROM notified WHERE receiver=? AND alert_id=?",
         ("slack", "a1"),
     ).fetchall()
-    assert "outbox_by_alert" in str(plan), "indexed: the outbox only grows"
+    assert "SEARCH notified USING" in str(plan), "indexed: the log only grows"
     store.close()
 
 

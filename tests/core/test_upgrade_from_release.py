@@ -70,7 +70,8 @@ def test_the_old_wave_carries_on_and_its_resolution_reaches_who_heard_it_fire(
             events += pipeline.detect(T0 + timedelta(minutes=minute), all_products=True)
         assert [e.event.value for e in events] == ["resolved"], "no second firing of the old wave"
         pipeline.notifier.deliver_due(T0 + timedelta(days=30))
-        told = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        sent = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        told = [a for notification in sent for a in notification["alerts"]]
         assert [e["event"] for e in told] == ["firing", "resolved"]  # the old row, then the new
         assert told[0]["id"] == told[1]["id"]
     finally:

@@ -38,6 +38,12 @@ def test_demo_once_tells_the_whole_wave_in_at_most_four_events(tmp_path: Path, r
     # One conversation per wave: the whole wave (24 complaints over 20 s, collected and judged)
     # is its first firing and at most three material changes, not a message per evaluation.
     assert 1 <= len(events) <= 4, [(e["event"], e["count"], e["severity"]) for e in events]
+    # Its group reached the receivers before the demo ended (demo.yaml's 2 s group_wait): the
+    # file receiver wrote the notification beside alerts.jsonl.
+    lines = (workdir / "alerts-file.jsonl").read_text(encoding="utf-8").splitlines()
+    told = [json.loads(line) for line in lines if line.strip()]
+    assert told and told[0]["alerts"][0]["id"] == alert["id"], told
+    assert {a["product"] for n in told for a in n["alerts"]} == {"anxin-e"}
     # The world's GBK forum and the transcripts all reached the store.
     assert (workdir / "yujing.db").exists()
     # The closing hint runs as printed, in a shell whose PATH knows no yujing (no venv active).
@@ -69,8 +75,12 @@ def wired_config(tmp_path: Path, slack_url: str, es_url: str) -> Path:
         },
         {"name": "es", "type": "elasticsearch"},
     ]
+    demo_route = config["notify"]["route"]
     config["notify"]["route"] = {
         "receiver": "log",
+        # The demo's own timers (a 2 s group_wait): its wave is told before `demo --once` ends.
+        "group_wait": demo_route["group_wait"],
+        "group_interval": demo_route["group_interval"],
         "routes": [
             {"receiver": "slack-pr", "matchers": ["product=anxin-e"], "continue": True},
             {"receiver": "es"},

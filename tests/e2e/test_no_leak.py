@@ -211,6 +211,7 @@ notify:
     - {{name: es, type: elasticsearch}}
   route:
     receiver: log
+    group_wait: 1s  # sent at once: the test waits for it
     routes:
       - {{receiver: file, continue: true}}
       - {{receiver: slack, continue: true}}

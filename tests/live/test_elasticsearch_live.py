@@ -23,6 +23,7 @@ from yujing.notifier.elastic import (
     policy_name,
     posts_pattern,
 )
+from yujing.notifier.notification import Notification
 from yujing.notifier.receivers.elasticsearch import ElasticsearchAlertReceiver
 from yujing.records import Post, Reach, ScoredPost, hash_author, post_id
 from yujing.store import Store
@@ -100,10 +101,15 @@ def test_posts_and_alerts_round_trip_through_a_real_cluster(tmp_path, prefix) ->
         "labels": {},
         "series": [0, 0, 1, 11],
     }
-    receiver.send(AlertEvent.from_dict(event))
+    receiver.send(_told(AlertEvent.from_dict(event)))
     client.indices.refresh(index=f"{prefix}-alerts")
     doc = client.get(index=f"{prefix}-alerts", id="burst:anxin-e@live")
     assert doc["_source"]["severity"] == "orange"
+
+
+def _told(event: AlertEvent) -> Notification:
+    """A notification of ``event`` alone, as its group's flush makes it."""
+    return Notification("es", event.alert.key, {}, (event,), frozenset({event.id}))
 
 
 def _post(n: int, title: str, text: str, at: datetime) -> ScoredPost:
@@ -184,12 +190,14 @@ def test_each_alert_event_is_a_document_and_a_resend_is_not(prefix) -> None:
         "labels": {"new_terms": "退保,扣费"},
     }
     firing = AlertEvent.from_dict({**base, "event": "firing"})
-    receiver.send(firing)
-    receiver.send(firing)  # a second try after a lost answer: 409, taken as done
+    receiver.send(_told(firing))
+    receiver.send(_told(firing))  # a second try after a lost answer: 409, taken as done
     later = datetime.now(UTC).replace(microsecond=0).isoformat()
     receiver.send(
-        AlertEvent.from_dict(
-            {**base, "event": "escalated", "severity": "red", "count": 30, "updated_at": later}
+        _told(
+            AlertEvent.from_dict(
+                {**base, "event": "escalated", "severity": "red", "count": 30, "updated_at": later}
+            )
         )
     )
     stream = alert_events_stream(prefix)

@@ -8,6 +8,7 @@ import pytest
 
 from yujing.alerts import Alert, AlertEvent, AlertState, BurstFacts, EventKind, Severity
 from yujing.config import Config
+from yujing.notifier.notification import Notification
 from yujing.records import Post, Reach, ScoredPost
 from yujing.store import Store
 
@@ -59,6 +60,13 @@ def make_event_dict(event: str = "firing", **changes: Any) -> dict[str, Any]:
 
 def make_event(event: str = "firing", **changes: Any) -> AlertEvent:
     return AlertEvent.from_dict(make_event_dict(event, **changes))
+
+
+def notification(*events: AlertEvent, receiver: str = "r", **fields: Any) -> Notification:
+    """A notification of ``events`` (each told anew unless ``changed`` says otherwise)."""
+    fields.setdefault("changed", frozenset(e.id for e in events))
+    labels = fields.pop("group_labels", {"product": events[0].alert.product} if events else {})
+    return Notification(receiver, fields.pop("group_key", "{}"), labels, events, **fields)
 
 
 def make_config(**sections: Any) -> Config:

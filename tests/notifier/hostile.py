@@ -14,9 +14,10 @@ TRAP_REASON = "出现 [领取赔款](https://evil.example/pay) 字样 <font colo
 GOOD_LINK = "https://bbs.example.cn/t/9?a=1&b=(2)"
 
 
-def hostile_event(event: str = "firing") -> AlertEvent:
+def hostile_event(event: str = "firing", **changes: object) -> AlertEvent:
     return make_event(
         event,
+        **changes,
         reasons=[TRAP_REASON],
         samples=[
             {"id": "p1", "title": TRAP_TITLE, "url": "javascript:alert(1)", "source": "forum"},

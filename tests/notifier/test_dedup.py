@@ -1,12 +1,14 @@
-"""The dedup stage against a notification log: once per change, first as firing, and no
-resolution for a receiver that never heard of the alert."""
+"""The dedup stage against a notification log: once per change, first as firing, no
+resolution for a receiver that never heard of the alert, and a group told only with news or
+when its repeat is due."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from yujing.alerts import AlertEvent, AlertState, EventKind
-from yujing.notifier.stages import DedupStage, Notice, OutboxLog, Sent
+from yujing.notifier.stages import DedupStage, Group, Notice, Sent, StoreLog
 from yujing.store import Store
 
 from .conftest import T0, make_alert
@@ -41,11 +43,12 @@ def test_an_event_already_enqueued_is_not_enqueued_again() -> None:
     stage = DedupStage(Log(a=[FIRED]))
     assert stage.run([notice("firing")]) == []
     assert kinds(stage.run([notice("updated", LATER)])) == [("a", "updated")]
-    assert kinds(
-        DedupStage(Log(a=[FIRED, Sent(EventKind.UPDATED, LATER)])).run(
-            [notice("updated", LATER), notice("resolved", LATER)]
-        )
-    ) == [("a", "resolved")]
+    out = DedupStage(Log(a=[FIRED, Sent(EventKind.UPDATED, LATER)])).run(
+        [notice("updated", LATER), notice("resolved", LATER)]
+    )
+    # The resolution is news; the update rides along as it was told.
+    assert kinds(out) == [("a", "updated"), ("a", "resolved")]
+    assert [n.fresh for n in out] == [False, True]
 
 
 def test_the_first_notice_of_an_alert_is_a_firing() -> None:
@@ -73,10 +76,22 @@ def test_one_run_never_lets_the_same_event_through_twice() -> None:
     assert kinds(out) == [("a", "firing"), ("a", "updated")]
 
 
-def test_with_the_outbox_as_log(store: Store) -> None:
+def test_a_group_without_news_is_told_again_only_when_its_repeat_is_due() -> None:
+    quiet, due = Group("{}"), Group("{}", repeat_due=True)
+    told = Log(a=[FIRED])
+    assert DedupStage(told).run([replace(notice("firing"), group=quiet)]) == []
+    out = DedupStage(told).run([replace(notice("firing"), group=due)])
+    assert kinds(out) == [("a", "firing")] and not out[0].fresh
+    # A group whose alerts have all been told resolved has nothing to repeat.
+    gone = Log(a=[FIRED, Sent(EventKind.RESOLVED, LATER)])
+    assert DedupStage(gone).run([replace(notice("resolved", LATER), group=due)]) == []
+
+
+def test_with_the_store_as_log(store: Store) -> None:
     first = notice("firing")
-    store.outbox.enqueue("a", first.event.to_dict())
-    stage = DedupStage(OutboxLog(store.outbox))
+    row = store.outbox.enqueue("a", {"alerts": [first.event.to_dict()]})
+    store.notified.record("a", [(first.event.id, "firing", T0)], row)
+    stage = DedupStage(StoreLog(store.notified))
     assert stage.run([first]) == []
     assert kinds(stage.run([notice("updated", LATER, "a"), notice("updated", LATER, "b")])) == [
         ("a", "updated"),

@@ -9,7 +9,9 @@ import pytest
 
 from testkit.fakes.slack import FakeSlack
 from yujing import config as cfg
+from yujing.alerts import AlertEvent
 from yujing.notifier.dispatch import DeliveryReport, Notifier, backoff
+from yujing.notifier.notification import Notification
 from yujing.notifier.receivers.slack import SlackReceiver
 from yujing.records import utcnow
 from yujing.store import Store
@@ -18,22 +20,27 @@ from .conftest import make_config, make_event
 
 
 class Flaky:
-    """Fails the first ``failures`` sends, then records what it gets."""
+    """Fails the first ``failures`` sends, then records what it gets (``got``: the alert
+    events of the notifications, in order)."""
 
     def __init__(self, failures: int = 0):
         self.failures = failures
         self.calls = 0
-        self.got: list[dict[str, Any]] = []
+        self.got: list[AlertEvent] = []
 
-    def send(self, event: dict[str, Any]) -> None:
+    def send(self, notification: Notification) -> None:
         self.calls += 1
         if self.calls <= self.failures:
             raise ConnectionError(f"refused #{self.calls}")
-        self.got.append(event)
+        self.got.extend(notification.events)
 
 
 def notify(route: dict[str, Any], names: tuple[str, ...] = ("log", "a", "b"), **extra: Any):
+    """Each alert its own group, told at once and a second after each change, never repeated:
+    these tests are about delivery, not grouping (``test_grouping`` is)."""
     receivers = [{"name": n, "type": "log"} for n in names]
+    timers = {"group_wait": "0s", "group_interval": "1s", "repeat_interval": "1000d"}
+    route = {"group_by": ["..."], **timers, **route}
     return make_config(notify={"receivers": receivers, "route": route, **extra})
 
 
@@ -63,19 +70,22 @@ def test_submit_enqueues_one_durable_row_per_routed_receiver(store: Store) -> No
             ],
         }
     )
-    notifier = Notifier(config, store.outbox, receivers={})
-    ids = notifier.submit(make_event())
-    assert len(ids) == 2
+    notifier = Notifier(config, store, receivers={})
+    grouped = notifier.submit(make_event())
+    assert [n.receiver for n in grouped] == ["a", "b"]
+    assert store.outbox.due(utcnow() + timedelta(seconds=1)) == [], "a group waits for its flush"
+    assert notifier.flush(utcnow() + timedelta(seconds=1)) == 2
     items = store.outbox.due(utcnow() + timedelta(seconds=1))
-    assert [(i.receiver, i.payload["event"]) for i in items] == [("a", "firing"), ("b", "firing")]
-    assert items[0].payload == make_event().to_dict()
+    assert [(i.receiver, i.payload["status"]) for i in items] == [("a", "firing"), ("b", "firing")]
+    assert items[0].payload["alerts"] == [make_event().to_dict()]
     assert notifier.submit(make_event(severity="blue", labels={})) != []  # falls to the root
+    notifier.flush(utcnow() + timedelta(seconds=1))
     assert store.outbox.due(utcnow() + timedelta(seconds=1))[-1].receiver == "log"
 
 
 def test_failure_then_retry_delivers_exactly_once(store: Store, caplog) -> None:
     flaky = Flaky(failures=1)
-    notifier = Notifier(notify({"receiver": "a"}), store.outbox, receivers={"a": flaky})
+    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": flaky})
     notifier.submit(make_event())
     start = utcnow()
     with caplog.at_level(logging.WARNING, logger="yujing.notifier"):
@@ -96,7 +106,7 @@ def test_backoff_doubles_up_to_retry_max(store: Store) -> None:
 
     notifier = Notifier(
         notify({"receiver": "a"}, retry_max="30s"),
-        store.outbox,
+        store,
         receivers={"a": Flaky(failures=99)},
     )
     notifier.submit(make_event())
@@ -114,7 +124,7 @@ def test_backoff_doubles_up_to_retry_max(store: Store) -> None:
 def test_each_receiver_gets_its_events_in_order(store: Store) -> None:
     a, b = Flaky(failures=1), Flaky()
     route = {"receiver": "a", "routes": [{"receiver": "b", "continue": True}, {"receiver": "a"}]}
-    notifier = Notifier(notify(route), store.outbox, receivers={"a": a, "b": b})
+    notifier = Notifier(notify(route), store, receivers={"a": a, "b": b})
     notifier.submit(make_event("firing"))
     start = utcnow()
     assert notifier.deliver_due(start) == DeliveryReport(sent=1, failed=1)  # b ok, a failed
@@ -129,14 +139,14 @@ def test_each_receiver_gets_its_events_in_order(store: Store) -> None:
 
 def test_unknown_receiver_is_logged_and_kept_pending(store: Store, caplog) -> None:
     store.outbox.enqueue("gone", make_event().to_dict())  # routed under an older config
-    notifier = Notifier(notify({"receiver": "a"}), store.outbox, receivers={"a": Flaky()})
+    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": Flaky()})
     with caplog.at_level(logging.WARNING, logger="yujing.notifier"):
         assert notifier.deliver_due(utcnow()) == DeliveryReport(0, 0)
         notifier.deliver_due(utcnow())
     assert caplog.text.count("no receiver named 'gone'") == 1
     assert store.outbox.pending() == [("gone", 1, None)]
 
-    later = Notifier(notify({"receiver": "a"}), store.outbox, receivers={"gone": (back := Flaky())})
+    later = Notifier(notify({"receiver": "a"}), store, receivers={"gone": (back := Flaky())})
     assert later.deliver_due(utcnow()) == DeliveryReport(1, 0)
     assert len(back.got) == 1
 
@@ -145,18 +155,19 @@ def test_pending_alerts_survive_reopening_the_store(tmp_path: Path) -> None:
     path = tmp_path / "yujing.db"
     first = Store(path)
     config = notify({"receiver": "a"})
-    failing = Notifier(config, first.outbox, receivers={"a": Flaky(failures=1)})
+    failing = Notifier(config, first, receivers={"a": Flaky(failures=1)})
     failing.submit(make_event())
-    failing.submit(make_event("resolved"))
     start = utcnow()
     failing.deliver_due(start)
+    failing.submit(make_event("resolved"))
+    failing.flush(start + timedelta(seconds=1))
     first.close()  # the process stops with both undelivered
 
     second = Store(path)
     try:
         assert second.outbox.pending() == [("a", 2, "ConnectionError: refused #1")]
         receiver = Flaky()
-        report = Notifier(config, second.outbox, receivers={"a": receiver}).deliver_due(
+        report = Notifier(config, second, receivers={"a": receiver}).deliver_due(
             start + timedelta(seconds=5)
         )
         assert report == DeliveryReport(2, 0)
@@ -173,9 +184,7 @@ def test_slack_rate_limit_retries_after_slacks_own_delay(store: Store) -> None:
             name="a", type="slack", token=token, channel="#预警", base_url=slack.api_url
         )
         notifier = Notifier(
-            notify({"receiver": "a"}),
-            store.outbox,
-            receivers={"a": SlackReceiver(conf, store.chat)},
+            notify({"receiver": "a"}), store, receivers={"a": SlackReceiver(conf, store.chat)}
         )
         notifier.submit(make_event())
         slack.rate_limit(times=1, retry_after=30)
@@ -195,9 +204,10 @@ def test_default_receivers_come_from_the_config(store: Store, tmp_path: Path) ->
             "route": {"receiver": "file"},
         }
     )
-    notifier = Notifier(config, store.outbox)
+    notifier = Notifier(config, store)
     notifier.submit(make_event())
-    assert notifier.deliver_due() == DeliveryReport(1, 0)
+    assert notifier.deliver_due() == DeliveryReport(0, 0), "the shipped group_wait is 30s"
+    assert notifier.deliver_due(utcnow() + timedelta(seconds=30)) == DeliveryReport(1, 0)
     assert "安心e生理赔被拒" in path.read_text(encoding="utf-8")
 
 
@@ -208,11 +218,13 @@ def test_every_event_kind_is_routable(store: Store, event: str) -> None:
         "receiver": "log",
         "routes": [{"receiver": "a", "matchers": [f"event=~firing|{event}"]}],
     }
-    notifier = Notifier(notify(route), store.outbox, receivers={})
+    notifier = Notifier(notify(route), store, receivers={})
     notifier.submit(make_event("firing"))
+    notifier.flush(utcnow())
     if event != "firing":
         notifier.submit(make_event(event, updated_at="2024-05-01T08:00:00+00:00"))
-    queued = [i.payload["event"] for i in store.outbox.queue("a")]
+        notifier.flush(utcnow() + timedelta(seconds=1))
+    queued = [i.payload["alerts"][0]["event"] for i in store.outbox.queue("a")]
     assert queued == list(dict.fromkeys(["firing", event]))
     assert store.outbox.queue("log") == []
 
@@ -222,9 +234,9 @@ def test_a_dead_receivers_backlog_does_not_hold_up_the_others(store: Store) -> N
         {"receiver": "a", "routes": [{"receiver": "a", "continue": True}, {"receiver": "b"}]}
     )
     dead, alive = Flaky(failures=100), Flaky()
-    notifier = Notifier(config, store.outbox, receivers={"a": dead, "b": alive})
+    notifier = Notifier(config, store, receivers={"a": dead, "b": alive})
     for i in range(5):
-        notifier.submit(make_event(id=f"burst:x@{i}"))
+        notifier.submit(make_event(id=f"burst:x@{i}", labels={"product": f"p{i}"}))
     start = utcnow()
     # With a global "oldest first, at most 2" the five rows of `a` would fill every batch.
     report = notifier.deliver_due(start, limit=2)
@@ -242,11 +254,11 @@ def test_async_delivery_sends_from_a_worker_thread(store: Store) -> None:
     threads: list[str] = []
 
     class Recorder(Flaky):
-        def send(self, event: dict[str, Any]) -> None:
+        def send(self, notification: Notification) -> None:
             threads.append(threading.current_thread().name)
-            super().send(event)
+            super().send(notification)
 
-    notifier = Notifier(notify({"receiver": "a"}), store.outbox, receivers={"a": Recorder()})
+    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": Recorder()})
     notifier.submit(make_event())
     loop = asyncio.new_event_loop()
     try:
@@ -266,16 +278,14 @@ def test_close_releases_receivers_that_hold_connections(store: Store) -> None:
             self.closed = True
 
     holder, plain = Holder(), Flaky()
-    notifier = Notifier(
-        notify({"receiver": "a"}), store.outbox, receivers={"a": holder, "b": plain}
-    )
+    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": holder, "b": plain})
     notifier.close()
     assert holder.closed
 
 
 def test_an_unreadable_row_is_set_aside_and_the_queue_goes_on(store: Store, caplog) -> None:
     good = Flaky()
-    notifier = Notifier(notify({"receiver": "a"}), store.outbox, receivers={"a": good})
+    notifier = Notifier(notify({"receiver": "a"}), store, receivers={"a": good})
     bad = store.outbox.enqueue("a", {"id": make_event().id, "text": "告警"})  # no alert in it
     notifier.submit(make_event())
     with caplog.at_level(logging.ERROR, logger="yujing.notifier"):
@@ -283,7 +293,7 @@ def test_an_unreadable_row_is_set_aside_and_the_queue_goes_on(store: Store, capl
     assert [e.id for e in good.got] == [make_event().id]
     assert store.outbox.pending() == []
     (row,) = store.db.execute("SELECT last_error FROM outbox WHERE id=?", (bad,)).fetchall()
-    assert row[0].startswith("not delivered: unreadable alert event (KeyError")
+    assert row[0].startswith("not delivered: unreadable notification (KeyError")
     assert f"outbox row {bad} for a set aside" in caplog.text
     # and the notification log still reads: the next event for that alert is routed as usual
     assert notifier.submit(make_event("resolved")) != []

@@ -77,7 +77,7 @@ def test_templates_are_composable_and_carry_the_document_mappings() -> None:
         "index_patterns": ["yj-posts-*"],
         "template": body["template"],
         "priority": 200,
-        "version": 2,
+        "version": 3,
         "_meta": {"managed_by": "yujing"},
     }
     # Every alert event in a data stream of its own, with the time Kibana sorts by.

@@ -2,27 +2,38 @@
 fires, its category alerts reach no receiver; a calm product's category alerts are delivered.
 
 Driven as the application drives the notifier: each alert is saved, then its event submitted,
-in one transaction, and the firing alerts are read back from the store."""
+in one transaction, and the firing alerts are read back from the store when the group (the
+product's, under the shipped ``group_by``) is flushed."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from yujing.alerts import Alert, AlertEvent, AlertState, EventKind
 from yujing.notifier.dispatch import Notifier
-from yujing.records import utcnow
+from yujing.notifier.notification import Notification
 from yujing.store import Store
 
 from .conftest import T0, make_alert, make_config
 
 
 class Recorder:
+    """Records the alerts each notification tells anew."""
+
     def __init__(self) -> None:
         self.got: list[AlertEvent] = []
 
-    def send(self, event: AlertEvent) -> None:
-        self.got.append(event)
+    def send(self, notification: Notification) -> None:
+        self.got.extend(e for e in notification.events if e.id in notification.changed)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def setup(store: Store, **notify: Any) -> tuple[Notifier, Recorder, Recorder]:
@@ -35,20 +46,26 @@ def setup(store: Store, **notify: Any) -> tuple[Notifier, Recorder, Recorder]:
     slack, es = Recorder(), Recorder()
     notifier = Notifier(
         config,
-        store.outbox,
+        store,
         receivers={"slack": slack, "es": es},
         firing=lambda: store.alerts.all(AlertState.FIRING),
+        clock=Clock(),
     )
     return notifier, slack, es
 
 
 def evaluate(store: Store, notifier: Notifier, *events: tuple[str, Alert]) -> None:
-    """One evaluation's events, as the pipeline commits them; then deliver."""
+    """One evaluation's events, as the pipeline commits them; then, once the group's timer
+    has run out (group_wait 30s, group_interval 5m), deliver; the next evaluation comes
+    10 minutes after this one."""
+    clock = notifier.clock
+    assert isinstance(clock, Clock)
     with store.transaction():
         for kind, alert in events:
             store.alerts.save(alert)
             notifier.submit(AlertEvent(EventKind(kind), alert))
-    notifier.deliver_due(utcnow() + timedelta(seconds=1))
+    notifier.deliver_due(clock.now + timedelta(minutes=6))
+    clock.now += timedelta(minutes=10)
 
 
 def got(receiver: Recorder) -> list[tuple[str, str]]:

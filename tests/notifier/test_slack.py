@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from yujing.notifier.receivers.slack import (
 from yujing.records import utcnow
 from yujing.store import Store
 
-from .conftest import make_config
+from .conftest import make_config, notification
 from .conftest import make_event as plain_event
 
 TOKEN = "xoxb-1111-2222-fake"
@@ -76,7 +76,7 @@ def calls(slack: FakeSlack, method: str) -> list[dict[str, Any]]:
 
 def test_first_event_posts_one_message_tagged_coloured_and_charted(store: Store) -> None:
     with FakeSlack(token=TOKEN) as slack:
-        receiver(slack, store).send(make_event())
+        receiver(slack, store).send(notification(make_event()))
     (post,) = slack.messages()
     assert post["channel"] == "#预警"
     assert post["text"].startswith("【橙色预警】安心e生医疗险 群体投诉苗头")
@@ -111,7 +111,7 @@ def test_later_events_edit_the_message_and_reply_in_its_thread(store: Store) -> 
     with FakeSlack(token=TOKEN) as slack:
         r = receiver(slack, store)
         for event in wave():
-            r.send(event)
+            r.send(notification(event))
     (top,) = slack.channel_messages()
     # The message shows the wave as it ended: resolved, in green, with the resolution time.
     assert top["text"].startswith("【已解除】安心e生医疗险")
@@ -141,12 +141,12 @@ def test_edits_go_to_the_same_message_after_a_restart(tmp_path: Path) -> None:
     first, *later = wave()
     with FakeSlack(token=TOKEN) as slack:
         before = Store(path)
-        receiver(slack, before).send(first)
+        receiver(slack, before).send(notification(first))
         before.close()
         after = Store(path)  # a new process: only the store remembers the message
         try:
             for event in later:
-                receiver(slack, after).send(event)
+                receiver(slack, after).send(notification(event))
         finally:
             after.close()
     (top,) = slack.channel_messages()
@@ -158,10 +158,10 @@ def test_an_event_told_already_is_not_sent_again(store: Store) -> None:
     with FakeSlack(token=TOKEN) as slack:
         r = receiver(slack, store)
         first, second, *_ = wave()
-        r.send(first)
-        r.send(second)
+        r.send(notification(first))
+        r.send(notification(second))
         sent = len(slack.requests)
-        r.send(second)  # delivered, but the outbox never heard (a crash right after)
+        r.send(notification(second))  # delivered, but the outbox never heard (a crash right after)
         assert len(slack.requests) == sent
 
 
@@ -231,7 +231,7 @@ def test_hostile_text_is_escaped_in_every_field(store: Store) -> None:
             slack_conf(slack.api_url), store.chat, names={"claims<!channel>": HOSTILE}
         )
         for event in events:
-            r.send(event)
+            r.send(notification(event))
     bodies = calls(slack, "chat.postMessage") + calls(slack, "chat.update")
     assert len(bodies) == 3 + 2  # the message and two replies; two edits
     for body in bodies:
@@ -257,7 +257,7 @@ def test_hostile_text_is_escaped_in_every_field(store: Store) -> None:
 def test_hostile_text_is_escaped_through_the_webhook() -> None:
     with FakeSlack() as slack:
         hook = SlackWebhookReceiver(webhook_conf(slack.webhook_url))
-        hook.send(hostile_event())
+        hook.send(notification(hostile_event()))
     (body,) = slack.webhook_posts
     assert_no_markup_but_links(body)
     assert "&lt;!channel&gt;" in body["text"]
@@ -271,9 +271,9 @@ def test_rate_limit_becomes_retry_later_with_its_retry_after(store: Store) -> No
         slack.rate_limit(times=1, retry_after=7)
         r = receiver(slack, store)
         with pytest.raises(RetryLater) as caught:
-            r.send(make_event())
+            r.send(notification(make_event()))
         assert caught.value.retry_after == 7
-        r.send(make_event())  # the next call goes through
+        r.send(notification(make_event()))  # the next call goes through
     assert len(slack.messages()) == 1
 
 
@@ -281,11 +281,12 @@ def test_a_rate_limited_edit_is_retried_without_a_second_reply(store: Store) -> 
     first, second, *_ = wave()
     with FakeSlack(token=TOKEN) as slack:
         r = receiver(slack, store)
-        r.send(first)
+        r.send(notification(first))
         slack.rate_limit(times=1, retry_after=3)
         with pytest.raises(RetryLater):
-            r.send(second)  # the edit was refused; nothing of this event reached Slack
-        r.send(second)
+            # The edit was refused; nothing of this event reached Slack.
+            r.send(notification(second))
+        r.send(notification(second))
         (top,) = slack.channel_messages()
         assert [m["text"][:7] for m in slack.replies(top["ts"])[1:]] == ["升级为红色预警"]
         assert len(calls(slack, "conversations.replies")) == 0  # nothing was in doubt
@@ -295,10 +296,10 @@ def test_the_outbox_waits_slacks_retry_after(store: Store) -> None:
     with FakeSlack(token=TOKEN) as slack:
         notifier = Notifier(
             make_config(notify={"receivers": [], "route": {}}),
-            store.outbox,
+            store,
             receivers={"slack-pr": receiver(slack, store)},
         )
-        store.outbox.enqueue("slack-pr", make_event().to_dict())
+        store.outbox.enqueue("slack-pr", notification(make_event()).to_dict())
         slack.rate_limit(times=1, retry_after=30)
         start = utcnow()
         assert notifier.deliver_due(start) == DeliveryReport(0, 1)
@@ -317,11 +318,11 @@ def test_a_slow_slack_gives_one_message(store: Store) -> None:
     with FakeSlack(token=TOKEN) as slack:
         notifier = Notifier(
             make_config(notify={"receivers": [], "route": {}}),
-            store.outbox,
+            store,
             receivers={"slack-pr": receiver(slack, store, timeout=1)},
         )
-        store.outbox.enqueue("slack-pr", first.to_dict())
-        store.outbox.enqueue("slack-pr", second.to_dict())
+        store.outbox.enqueue("slack-pr", notification(first).to_dict())
+        store.outbox.enqueue("slack-pr", notification(second).to_dict())
         slack.slow(times=1)
         start = utcnow()
         assert notifier.deliver_due(start) == DeliveryReport(0, 1)
@@ -336,7 +337,7 @@ def test_a_slow_slack_gives_one_message(store: Store) -> None:
         assert notifier.deliver_due(start + timedelta(hours=1)) == DeliveryReport(2, 0)
         # The reply of the second event is slow too: still one reply.
         slack.slow(times=1)
-        store.outbox.enqueue("slack-pr", wave()[2].to_dict())
+        store.outbox.enqueue("slack-pr", notification(wave()[2]).to_dict())
         assert notifier.deliver_due(start + timedelta(hours=2)) == DeliveryReport(0, 1)
         assert notifier.deliver_due(start + timedelta(hours=3)) == DeliveryReport(1, 0)
     (top,) = slack.channel_messages()
@@ -360,9 +361,9 @@ def test_a_connection_closed_after_slack_took_the_message_is_not_resent_blindly(
         r = receiver(slack, store)
         slack.hang_up()
         with pytest.raises(ConnectionError):
-            r.send(make_event())
+            r.send(notification(make_event()))
         assert len(slack.messages()) == 1  # taken once, not posted again by the client
-        r.send(make_event())  # the outbox's next attempt
+        r.send(notification(make_event()))  # the outbox's next attempt
     assert len(slack.messages()) == 1
     assert len(calls(slack, "conversations.history")) == 1
 
@@ -372,7 +373,7 @@ def test_a_search_that_finds_nothing_sends(store: Store) -> None:
     with FakeSlack(token=TOKEN) as slack:
         r = receiver(slack, store)
         store.chat.sending("slack-pr", make_event().id, event_key(make_event()), 1.0)
-        r.send(make_event())
+        r.send(notification(make_event()))
     assert len(calls(slack, "conversations.history")) == 1
     assert len(slack.channel_messages()) == 1
 
@@ -385,7 +386,7 @@ def test_without_history_scope_it_sends_again_and_says_so(
         r = SlackReceiver(conf, store.chat)
         store.chat.sending("slack-pr", make_event().id, event_key(make_event()), 1.0)
         slack.refuse("conversations.history", "missing_scope")
-        r.send(make_event())
+        r.send(notification(make_event()))
     assert len(slack.channel_messages()) == 1
     assert "channels:history" in caplog.text
 
@@ -393,14 +394,14 @@ def test_without_history_scope_it_sends_again_and_says_so(
 CRASHING_SENDER = """
 import sys
 from yujing import config as cfg
-from yujing.alerts import AlertEvent
+from yujing.notifier.notification import Notification
 from yujing.notifier.receivers.slack import SlackReceiver
 from yujing.store import Store
 import json
-url, db, event = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
+url, db, row = sys.argv[1], sys.argv[2], json.loads(sys.stdin.read())
 conf = cfg.SlackReceiver(name="slack-pr", type="slack", token="{token}", channel="#预警",
                          base_url=url)
-SlackReceiver(conf, Store(db).chat).send(AlertEvent.from_dict(event))
+SlackReceiver(conf, Store(db).chat).send(Notification.from_dict(row))
 """
 
 
@@ -421,7 +422,7 @@ def test_a_kill_mid_send_gives_no_copy(tmp_path: Path) -> None:
             stdin=subprocess.PIPE,
         )
         assert child.stdin is not None
-        child.stdin.write(json.dumps(make_event().to_dict()).encode())
+        child.stdin.write(json.dumps(notification(make_event()).to_dict()).encode())
         child.stdin.close()
         deadline = time.monotonic() + 60
         while not slack.messages() and child.poll() is None and time.monotonic() < deadline:
@@ -433,7 +434,7 @@ def test_a_kill_mid_send_gives_no_copy(tmp_path: Path) -> None:
         try:
             row = store.chat.get("slack-pr", make_event().id)
             assert row is not None and row.ts is None and row.sending == event_key(make_event())
-            receiver(slack, store).send(make_event())  # the outbox's next attempt
+            receiver(slack, store).send(notification(make_event()))  # the outbox's next attempt
             row = store.chat.get("slack-pr", make_event().id)
         finally:
             store.close()
@@ -453,7 +454,7 @@ def test_webhook_posts_each_event_as_a_message() -> None:
     with FakeSlack() as slack:
         hook = SlackWebhookReceiver(webhook_conf(slack.webhook_url), names=NAMES)
         for event in wave()[:2]:
-            hook.send(event)
+            hook.send(notification(event))
     first, second = slack.webhook_posts
     assert first["text"].startswith("【橙色预警】安心e生医疗险")
     assert first["attachments"][0]["color"] == "#EF6C00"
@@ -466,11 +467,11 @@ def test_webhook_rate_limit_and_errors() -> None:
         hook = SlackWebhookReceiver(webhook_conf(slack.webhook_url))
         slack.rate_limit(times=1, retry_after=9)
         with pytest.raises(RetryLater) as caught:
-            hook.send(make_event())
+            hook.send(notification(make_event()))
         assert caught.value.retry_after == 9
         gone = SlackWebhookReceiver(webhook_conf(slack.url + "/services/T0001/B0001/gone"))
         with pytest.raises(SlackRequestError, match="404"):
-            gone.send(make_event())
+            gone.send(notification(make_event()))
     assert slack.webhook_posts == []
 
 
@@ -491,6 +492,163 @@ def test_invalid_auth_raises(store: Store) -> None:
     with FakeSlack(token=TOKEN) as slack:
         r = SlackReceiver(slack_conf(slack.api_url, token="xoxb-wrong"), store.chat)
         with pytest.raises(SlackApiError) as caught:
-            r.send(make_event())
+            r.send(notification(make_event()))
     assert caught.value.response["error"] == "invalid_auth"
     assert slack.messages() == []
+
+
+# ---------------------------------------------------------------- notifications of a group
+
+
+def category_event(kind: str = "firing", **changes: Any) -> AlertEvent:
+    """A category alert of the same product: the same group under group_by [product]."""
+    return make_event(
+        kind,
+        id="burst:anxin-e/claims@1",
+        key="burst:anxin-e/claims",
+        category="claims",
+        **changes,
+    )
+
+
+def top_titles(slack: FakeSlack) -> list[str]:
+    return [m["text"].split("\n")[0] for m in slack.channel_messages()]
+
+
+def test_a_group_keeps_one_conversation_per_alert(store: Store) -> None:
+    """A group's notification is told alert by alert: each alert its own message, and the
+    alerts a notification only shows (not ``changed``) are left as they are."""
+    product, claims = make_event(), category_event()
+    with FakeSlack(token=TOKEN) as slack:
+        r = receiver(slack, store)
+        r.send(notification(product, claims))
+        assert top_titles(slack) == [
+            "【橙色预警】安心e生医疗险 群体投诉苗头",
+            "【橙色预警】安心e生医疗险·claims 群体投诉苗头",
+        ]
+        # The claims alert escalates; the product's alert is in the notification unchanged.
+        up = category_event("escalated", severity="red", updated_at="2024-05-01T07:10:00+00:00")
+        r.send(notification(product, up, changed=frozenset({up.id})))
+    product_top, claims_top = slack.channel_messages()
+    assert len(slack.channel_messages()) == 2, "no new top-level message"
+    assert [u["ts"] for u in calls(slack, "chat.update")] == [claims_top["ts"]]
+    assert claims_top["text"].startswith("【红色预警·升级】安心e生医疗险·claims")
+    assert [m["text"][:7] for m in slack.replies(claims_top["ts"])[1:]] == ["升级为红色预警"]
+    assert len(slack.replies(product_top["ts"])) == 1  # its chart only
+    assert len(slack.uploads) == 2  # one chart per alert
+
+
+def test_a_group_that_failed_half_way_is_not_told_twice(store: Store) -> None:
+    product, claims = make_event(), category_event()
+    with FakeSlack(token=TOKEN) as slack:
+        r = receiver(slack, store)
+        r.send(notification(product))
+        up = make_event("escalated", severity="red", updated_at="2024-05-01T07:10:00+00:00")
+        # The product's news goes out (an edit and a reply); the claims alert's first message
+        # is refused for now: the outbox retries the whole notification later.
+        slack.rate_limit(times=1, retry_after=5, after=2)
+        with pytest.raises(RetryLater):
+            r.send(notification(up, claims))
+        assert len(calls(slack, "chat.update")) == 1 and len(slack.channel_messages()) == 1
+        r.send(notification(up, claims))
+    assert len(calls(slack, "chat.update")) == 1, "the product's news is not told again"
+    assert top_titles(slack) == [
+        "【红色预警·升级】安心e生医疗险 群体投诉苗头",
+        "【橙色预警】安心e生医疗险·claims 群体投诉苗头",
+    ]
+    product_top = slack.channel_messages()[0]
+    assert [m["text"][:7] for m in slack.replies(product_top["ts"])[1:]] == ["升级为红色预警"]
+
+
+def test_a_reminder_is_a_short_reply_in_each_firing_alerts_thread(store: Store) -> None:
+    product, claims = make_event(), category_event()
+    first = utcnow()
+    with FakeSlack(token=TOKEN) as slack:
+        r = receiver(slack, store)
+        r.send(notification(product, claims))
+        again = notification(product, claims, changed=frozenset(), repeat=True, at=first)
+        r.send(again)
+        r.send(again)  # the same reminder tried again (its answer was lost): no second reply
+        later = first + timedelta(hours=4)
+        r.send(notification(product, claims, changed=frozenset(), repeat=True, at=later))
+    assert len(slack.channel_messages()) == 2, "a reminder is never a new message"
+    assert calls(slack, "chat.update") == []
+    for top in slack.channel_messages():
+        chart, *replies = slack.replies(top["ts"])
+        assert [m["text"][:4] for m in replies] == ["仍在持续"] * 2
+        assert "23 条投诉" in replies[0]["text"]
+        assert {m["metadata"]["event_payload"]["event"] for m in replies} == {"repeat"}
+
+
+def test_a_handling_action_is_a_reply_in_its_alerts_thread_escaped(store: Store) -> None:
+    from yujing.alerts import Action, Handling
+
+    at = datetime(2026, 11, 30, 2, 5, tzinfo=UTC)
+    handling = Handling(make_event().id, Action.ACK, "张三 <!channel>", at, "已联系 <@U1> & 理赔部")
+    note = notification(make_event(), changed=frozenset(), handling=handling, at=at)
+    with FakeSlack(token=TOKEN) as slack:
+        r = receiver(slack, store)
+        r.send(notification(make_event()))
+        r.send(note)
+        r.send(note)  # tried again after a lost answer: not said twice
+    (top,) = slack.channel_messages()
+    chart, reply = slack.replies(top["ts"])
+    assert reply["text"] == (
+        "张三 &lt;!channel&gt; 已确认：已联系 &lt;@U1&gt; &amp; 理赔部（2026-11-30 10:05）"
+    )
+    assert reply["metadata"]["event_payload"]["event"] == "handling"
+    assert_no_markup_but_links(reply)
+    assert calls(slack, "chat.update") == []
+
+
+def test_a_handling_action_on_an_alert_without_a_message_stands_alone(store: Store) -> None:
+    from yujing.alerts import Action, Handling
+
+    at = datetime(2026, 11, 30, 2, 5, tzinfo=UTC)
+    handling = Handling(make_event().id, Action.NOTE, "李四", at, "<!here> 看一下")
+    note = notification(make_event(), changed=frozenset(), handling=handling, at=at)
+    with FakeSlack(token=TOKEN) as slack:
+        r = receiver(slack, store)
+        r.send(note)
+        r.send(notification(make_event()))  # the alert itself gets its own message after
+    line, alert = slack.channel_messages()
+    assert line["text"].startswith("李四 备注：&lt;!here&gt; 看一下 · 【橙色预警】安心e生医疗险")
+    assert_no_markup_but_links(line)
+    assert alert["text"].startswith("【橙色预警】安心e生医疗险 群体投诉苗头")
+
+
+def test_webhook_posts_a_group_as_one_message() -> None:
+    group = notification(
+        make_event(),
+        category_event("escalated", severity="red"),
+        make_event("resolved", id="burst:anxin-e/sales@1", category="sales"),
+        group_key='{product="anxin-e"}',
+    )
+    with FakeSlack() as slack:
+        SlackWebhookReceiver(webhook_conf(slack.webhook_url), names=NAMES).send(group)
+    (body,) = slack.webhook_posts
+    head = "【红色预警】安心e生医疗险 2 条预警，1 条已解除"
+    assert body["text"].startswith(head + "\n\n")
+    assert body["blocks"] == [
+        {"type": "header", "text": {"type": "plain_text", "text": head, "emoji": True}}
+    ]
+    assert [a["blocks"][0]["text"]["text"] for a in body["attachments"]] == [
+        "*【橙色预警】安心e生医疗险 群体投诉苗头*",
+        "*【红色预警·升级】安心e生医疗险·claims 群体投诉苗头*",
+        "*【已解除】安心e生医疗险·sales 群体投诉苗头*",
+    ]
+    assert [a["color"] for a in body["attachments"]] == ["#EF6C00", "#D32F2F", "#2E7D32"]
+
+
+def test_webhook_cuts_a_long_group_to_what_slack_takes_and_escapes_it() -> None:
+    events = [
+        hostile_event(id=f"burst:anxin-e/c{i}@1", key=f"burst:anxin-e/c{i}") for i in range(20)
+    ]
+    with FakeSlack() as slack:
+        SlackWebhookReceiver(webhook_conf(slack.webhook_url)).send(notification(*events))
+    (body,) = slack.webhook_posts
+    assert len(body["attachments"]) == 8
+    assert sum(len(a["blocks"]) for a in body["attachments"]) + len(body["blocks"]) <= 50
+    assert body["blocks"][-1]["elements"][0]["text"].startswith("另有 12 条预警未列出")
+    assert len(body["text"]) <= 3000
+    assert_no_markup_but_links(body)

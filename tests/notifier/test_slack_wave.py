@@ -16,7 +16,7 @@ from yujing.config.loader import load_config
 from yujing.detector.replay import replay_posts
 from yujing.notifier.dispatch import Notifier
 from yujing.notifier.receivers.slack import SlackReceiver
-from yujing.records import Post, post_id, utcnow
+from yujing.records import Post, post_id
 from yujing.store import Store
 
 from .conftest import make_config
@@ -74,23 +74,31 @@ def test_a_150_post_wave_is_one_message_its_edits_and_a_short_thread(tmp_path: P
             conf = cfg.SlackReceiver(
                 name="slack-pr", type="slack", token=TOKEN, channel="#预警", base_url=slack.api_url
             )
+            # The shipped route timers (30 s wait, 5 min interval, 4 h repeat), the daemon's
+            # delivery every minute, and each event submitted when the detector made it.
             notifier = Notifier(
                 make_config(
                     notify={"receivers": [conf.model_dump()], "route": {"receiver": "slack-pr"}}
                 ),
-                store.outbox,
+                store,
                 receivers={"slack-pr": SlackReceiver(conf, store.chat)},
             )
-            for e in events:
-                notifier.submit(AlertEvent.from_dict(e))
-                notifier.deliver_due(utcnow())
+            waiting = [AlertEvent.from_dict(e) for e in events]
+            tick, end = waiting[0].alert.updated_at, waiting[-1].alert.updated_at
+            while tick <= end + timedelta(minutes=10):
+                while waiting and waiting[0].alert.updated_at <= tick:
+                    notifier.submit(waiting.pop(0), tick)
+                notifier.deliver_due(tick)
+                tick += timedelta(minutes=1)
             assert store.outbox.pending() == []
+            notified = store.db.execute("SELECT count(*) FROM outbox").fetchone()[0]
     finally:
         store.close()
 
     (top,) = slack.channel_messages()
     assert [m.get("thread_ts") for m in slack.messages()].count(None) == 1  # one top-level post
     edits = [r.body for r in slack.requests if r.path == "/api/chat.update"]
+    assert notified == len(events), "the wave's events are minutes apart: each its own notification"
     assert len(edits) == len(events) - 1 and {e["ts"] for e in edits} == {top["ts"]}
     thread = slack.replies(top["ts"])
     assert 1 <= len(thread) <= 6, [m["text"] for m in thread]

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 
 from yujing.alerts import AlertEvent, EventKind
 from yujing.config import Route
 from yujing.notifier.stages import (
+    Group,
     GroupStage,
     Notice,
-    OutboxLog,
     OutboxStage,
     RouteStage,
     Sent,
-    build_stages,
+    StoreLog,
+    flush_stages,
+    intake_stages,
     run,
 )
 from yujing.store import Store
@@ -64,31 +67,51 @@ def test_route_gives_one_notice_per_receiver_in_routing_order(caplog) -> None:
     assert "matched no receiver" in caplog.text
 
 
-def test_group_key_is_the_alerts_series() -> None:
+def test_group_is_named_by_the_routes_group_by_labels(store: Store) -> None:
+    tree = Route.model_validate(
+        {
+            "receiver": "a",
+            "routes": [{"receiver": "b", "group_by": ["..."], "continue": True}, {"receiver": "a"}],
+        }
+    )
     category = AlertEvent(EventKind.UPDATED, make_alert(category="理赔"))
-    out = GroupStage().run([Notice(FIRING, receiver="a"), Notice(category, receiver="a")])
-    assert [n.group for n in out] == ["burst:anxin-e", "burst:anxin-e/理赔"]
-    assert [(n.receiver, n.event) for n in out] == [("a", FIRING), ("a", category)]
+    routed = RouteStage(tree).run([Notice(FIRING), Notice(category)])
+    out = GroupStage(store.groups, T0).run(routed)
+    assert [(n.receiver, n.group.key) for n in out] == [
+        ("b", '{kind="burst",product="anxin-e"}'),
+        ("a", '{product="anxin-e"}'),  # the shipped group_by: [product]
+        ("b", '{category="理赔",kind="burst",product="anxin-e"}'),
+        ("a", '{product="anxin-e"}'),
+    ]
+    (group,) = [g for g in store.groups.all() if g.receiver == "a"]
+    assert group.next_flush_at == T0 + timedelta(seconds=30), "group_wait from the first event"
+    ids = [m.alert_id for m in store.groups.members("a", '{product="anxin-e"}')]
+    assert ids == [FIRING.id, category.id]
 
 
-def test_outbox_writes_rows_and_they_are_the_notification_log(tmp_path: Path) -> None:
+def test_outbox_writes_one_row_per_group_and_logs_what_it_told(tmp_path: Path) -> None:
     path = tmp_path / "y.db"
     store = Store(path)
     other = AlertEvent(EventKind.FIRING, make_alert("other"))
-    out = OutboxStage(store.outbox).run(
-        [Notice(FIRING, receiver="a"), Notice(FIRING, receiver="b"), Notice(other, receiver="a")]
+    group = Group('{product="anxin-e"}', {"product": "anxin-e"})
+    out = OutboxStage(store.outbox, store.notified, T0).run(
+        [
+            Notice(FIRING, receiver="a", group=group),
+            Notice(FIRING, receiver="b", group=group),
+            Notice(other, receiver="a", group=Group('{product="other"}')),
+        ]
     )
     rows = store.outbox.queue("a") + store.outbox.queue("b")
-    assert {n.row: (n.receiver, n.event.id) for n in out} == {
-        i.id: (i.receiver, i.payload["id"]) for i in rows
-    }
     assert len(rows) == 3
-    assert [(i.receiver, i.payload) for i in store.outbox.queue("b")] == [("b", FIRING.to_dict())]
+    assert {n.row for n in out} == {i.id for i in rows}
+    (b,) = store.outbox.queue("b")
+    assert b.payload["alerts"] == [FIRING.to_dict()]
+    assert b.payload["group_key"] == '{product="anxin-e"}' and b.payload["changed"] == [FIRING.id]
     store.close()
 
-    reopened = Store(path)  # the log is the outbox itself: it survives a restart
+    reopened = Store(path)  # the log is kept: it survives a restart
     try:
-        log = OutboxLog(reopened.outbox)
+        log = StoreLog(reopened.notified)
         assert log.sent("a", FIRING.id) == [Sent(EventKind.FIRING, T0)]
         assert log.sent("b", other.id) == []
         for item in reopened.outbox.queue("a"):
@@ -99,8 +122,10 @@ def test_outbox_writes_rows_and_they_are_the_notification_log(tmp_path: Path) ->
 
 
 def test_stages_come_in_alertmanagers_order(store: Store) -> None:
-    names = [type(s).__name__ for s in build_stages(make_config().notify, store.outbox, list)]
-    assert names == [
+    notify = make_config().notify
+    intake = intake_stages(notify, store.groups, T0)
+    flush = flush_stages(notify, store, list, list, T0)
+    assert [type(s).__name__ for s in intake + flush] == [
         "RouteStage",
         "GroupStage",
         "InhibitStage",

@@ -1,4 +1,5 @@
-"""The ``yujing`` command: run | check-config | ingest | status | demo | replay | sentiment | kibana."""
+"""The ``yujing`` command: run | check-config | ingest | status | demo | replay | route | silence
+| alert | audit | sentiment | kibana."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo
 from yujing.config import Config, ConfigError, load_config
 from yujing.store import SchemaTooNew
 
+from .audit_cli import add_audit_parser
+from .handling_cli import add_alert_parser
 from .kibana_cli import add_kibana_parser
 from .lock import StoreLocked
 from .paths import default_config
@@ -207,7 +210,7 @@ def cmd_route_test(args: argparse.Namespace) -> int:
     """Which receivers an alert with these labels reaches (amtool config routes test)."""
     _, config = _load_or_exit(args.config)
     from yujing.config.labels import LABELS
-    from yujing.notifier.route import match_receivers
+    from yujing.notifier.route import match_receivers, match_routes
 
     labels: dict[str, str] = {}
     for pair in args.labels:
@@ -221,8 +224,19 @@ def cmd_route_test(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         labels[name] = value
-    receivers = match_receivers(config.notify.route, labels)
-    print(", ".join(receivers) if receivers else "(no receiver)")
+    if not args.grouping:
+        receivers = match_receivers(config.notify.route, labels)
+        print(", ".join(receivers) if receivers else "(no receiver)")
+        return 0
+    matched = match_routes(config.notify.route, labels)
+    if not matched:
+        print("(no receiver)")
+    for opts in matched:
+        by = "..." if opts.group_by is None else ", ".join(opts.group_by)
+        print(
+            f"{opts.receiver}: group_by [{by}], group_wait {opts.group_wait:g}s, "
+            f"group_interval {opts.group_interval:g}s, repeat_interval {opts.repeat_interval:g}s"
+        )
     return 0
 
 
@@ -326,9 +340,14 @@ def build_parser() -> argparse.ArgumentParser:
     t = route.add_parser("test", help="print the receivers for alert labels, e.g. severity=red")
     config_arg(t)
     t.add_argument("labels", nargs="+", metavar="LABEL=VALUE")
+    t.add_argument(
+        "--grouping", action="store_true", help="also how each receiver groups and times them"
+    )
     t.set_defaults(func=cmd_route_test)
 
     add_silence_parser(sub, config_arg, _load_or_exit)
+    add_alert_parser(sub, config_arg, _load_or_exit)
+    add_audit_parser(sub, config_arg, _load_or_exit)
     add_kibana_parser(sub, config_arg, _load_or_exit)
 
     p = sub.add_parser("demo", help="run the daemon against a simulated world on 127.0.0.1")

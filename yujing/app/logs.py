@@ -13,7 +13,7 @@ what a log may not hold is kept out in one place:
 
 In JSON each line is an object with ``time``, ``level``, ``logger`` and ``message``, plus the
 fields the event names: ``source`` for a collection run, ``alert`` (the alert's key) for an
-alert, ``receiver`` for a delivery, and ``exception`` with the traceback when there is one, so
+alert, ``receiver`` and ``group`` (the notification's group key) for a delivery, and ``exception`` with the traceback when there is one, so
 a log collector can filter by them without parsing text.
 """
 

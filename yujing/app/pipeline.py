@@ -51,13 +51,13 @@ class Pipeline:
         self.intake = Intake(self.understander, store, identity)
         # A detector handed over (a reload that left detection alone) keeps what it learned.
         self.detector = detector or detector_for(config, store)
-        # The inhibit stage reads the firing alerts from the store. Inside ``detect`` they
-        # include this evaluation's: each alert is saved before its event is submitted.
+        # The inhibit stage reads the firing alerts from the store when a group is flushed;
+        # the silence stage judges the kept silences at the flush's time.
         self.notifier = notifier or Notifier(
             config,
-            store.outbox,
+            store,
             firing=lambda: store.alerts.all(AlertState.FIRING),
-            silences=lambda: store.silences.active(utcnow()),
+            silences=store.silences.all,
         )
         self.journal = Journal(config.alerts_file) if config.alerts_file else None
         self.on_alert = on_alert
@@ -96,10 +96,10 @@ class Pipeline:
         products = self.detector.catch_up() | self.lifecycle.products()
         if all_products:
             products |= {p.id for p in self.config.products}
-        # The alert's new state and its outbox rows commit together: an alert is never stored
-        # as firing without its messages queued, nor queued without being stored. If anything
-        # fails, the store rolls back and so does the detector's memory of its waves, so the
-        # next evaluation finds the same wave again.
+        # The alert's new state, its audit entry and its place in its groups commit together:
+        # an alert is never stored as firing without its messages on their way, nor the other
+        # way round. If anything fails, the store rolls back and so does the detector's memory
+        # of its waves, so the next evaluation finds the same wave again.
         mark = self.detector.mark()
         try:
             with self.store.transaction():
@@ -108,17 +108,11 @@ class Pipeline:
                 for change in changes:
                     self.store.alerts.save(change.alert)  # the latest numbers, told or not
                     if change.event is not None:
-                        self.notifier.submit(change.event)
-                # Alerts still open that were muted when they fired (a category while its
-                # product fired) reach their receivers once nothing mutes them any more.
-                still_open = dict(self.lifecycle.firing)
-                for c in changes:
-                    if c.alert.firing:
-                        still_open[c.alert.key] = c.alert
-                    else:
-                        still_open.pop(c.alert.key, None)
-                told = {c.alert.key for c in changes if c.event is not None}
-                self.notifier.remind(a for k, a in still_open.items() if k not in told)
+                        event = change.event
+                        self.store.audit.append("alert", event.id, event.to_dict(), now)
+                        # Into its receivers' groups; an alert muted now (a category while its
+                        # product fires) stays in its group and is told once nothing mutes it.
+                        self.notifier.submit(event, now)
         except Exception:
             self.detector.rollback(mark)
             raise

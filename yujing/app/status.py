@@ -15,11 +15,23 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from yujing.alerts import AlertState
+from yujing.alerts import Alert, AlertState
 from yujing.config import Config
 from yujing.printable import printable
 from yujing.records import utcnow
-from yujing.store import Alerts, Outbox, Posts, Runs, Silences, SourceHealthLog, Store
+from yujing.store import (
+    Alerts,
+    Groups,
+    Handlings,
+    Outbox,
+    Posts,
+    Runs,
+    Silences,
+    SourceHealthLog,
+    Store,
+)
+
+from .handling_cli import took
 
 __all__ = ["health", "print_status"]
 
@@ -93,8 +105,10 @@ def print_status(config: Config, console: Console | None = None) -> None:
     try:
         _sources(store.runs, store.health, config, console)
         _products(store.posts, config, console)
-        _alerts(store.alerts, config, console)
+        _alerts(store.alerts, store.handling, config, console)
+        _handling(store.handling, config, console)
         _silences(store.silences, config, console)
+        _groups(store.groups, config, console)
         _outbox(store.outbox, console)
     finally:
         store.close()
@@ -172,34 +186,60 @@ def _products(posts: Posts, config: Config, console: Console) -> None:
     console.print(table)
 
 
-def _alerts(alerts: Alerts, config: Config, console: Console) -> None:
+def _handled(handling: Handlings, alert: Alert) -> str:
+    """Who has the alert and how long it took: "李四 负责 · 确认用时 12 分钟"."""
+    times = handling.times(alert.id)
+    if times.acknowledged_at is None:
+        return "[yellow]未确认[/]"
+    who = times.assignee or times.acknowledged_by or ""
+    text = f"{who} 负责 · 确认用时 {took(alert.started_at, times.acknowledged_at)}"
+    if times.resolved_at is not None:
+        text += f" · 处理用时 {took(alert.started_at, times.resolved_at)}"
+    return _shown(text)
+
+
+def _alerts(alerts: Alerts, handling: Handlings, config: Config, console: Console) -> None:
     firing = alerts.all(AlertState.FIRING)
     table = _table(f"Open alerts ({len(firing)})")
     table.add_column("severity", no_wrap=True)
-    table.add_column("product", overflow="fold")
+    table.add_column("alert", overflow="fold")  # what `yujing alert ack ID` takes
     for col in ("since", "updated"):
         table.add_column(col, no_wrap=True)
     for col in ("posts", "people"):
         table.add_column(col, no_wrap=True, justify="right")
-    reasons: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
     for a in firing:
         style = SEVERITY_STYLE.get(a.severity.value, "")
         table.add_row(
             f"[{style}]{a.severity.label} {a.severity.value}[/]",
-            _shown(a.product or f"source {a.labels.get('source', '')}"),
+            _shown(a.id),
             _local(a.started_at, config),
             _local(a.updated_at, config),
             str(a.burst.count) if a.burst else "",
             str(a.burst.complainants) if a.burst else "",
         )
-        if a.reasons:
-            reasons.append((a.product, a.reasons[0]))  # the headline; all of it is in the alert
+        subject = a.product or f"source {a.labels.get('source', '')}"
+        why = a.reasons[0] if a.reasons else ""  # the headline; all of it is in the alert
+        notes.append((subject, f"{_shown(why)} · {_handled(handling, a)}"))
     console.print(table)
-    # Why each fires is a sentence: under the table, wrapped, rather than squeezed into a column.
-    for product, why in reasons:
-        console.print(f"  [bold]{_shown(product)}[/]: {_shown(why)}")
-    if reasons:
+    # Why each fires and who has it are sentences: under the table, wrapped, not squeezed.
+    for subject, note in notes:
+        console.print(f"  [bold]{_shown(subject)}[/]: {note}")
+    if notes:
         console.print()
+
+
+def _handling(handling: Handlings, config: Config, console: Console) -> None:
+    recent = handling.recent(10)
+    if not recent:
+        return
+    table = _table("Recent handling (yujing alert …)")
+    table.add_column("when", no_wrap=True)
+    table.add_column("alert", overflow="fold")
+    table.add_column("what", overflow="fold")
+    for h in recent:
+        table.add_row(_local(h.at, config), _shown(h.alert_id), _shown(h.line()))
+    console.print(table)
 
 
 def _silences(silences: Silences, config: Config, console: Console) -> None:
@@ -218,6 +258,24 @@ def _silences(silences: Silences, config: Config, console: Console) -> None:
             _shown(" ".join(s.matchers)),
             _shown(s.author),
             _shown(s.comment),
+        )
+    console.print(table)
+
+
+def _groups(groups: Groups, config: Config, console: Console) -> None:
+    """Alerts waiting in their groups: why a receiver has not heard of a change yet."""
+    waiting = groups.waiting()
+    if not waiting:
+        return
+    table = _table("Waiting in their groups (group_wait / group_interval)")
+    for col in ("receiver", "group", "alerts changed", "next look"):
+        table.add_column(col)
+    for group, count in waiting:
+        table.add_row(
+            escape(group.receiver),
+            escape(group.key),
+            str(count),
+            group.next_flush_at.astimezone(config.tz).strftime("%m-%d %H:%M:%S"),
         )
     console.print(table)
 

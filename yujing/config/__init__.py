@@ -7,8 +7,9 @@ and the field, and says what was expected. ``include:`` pulls top-level sections
 files. This package is a seam: it imports no stage and no part of the application.
 """
 
-from .base import Duration, HttpUrl, Secret, Strict, Term, http_url, parse_duration
+from .base import Duration, HttpUrl, Secret, Strict, Term, Wait, http_url, parse_duration
 from .detection import BurstOverride, BurstRule, Categories, Category, Detection, Product
+from .grouping import ROOT_OPTS, RouteOpts, route_opts, walk_opts
 from .loader import ConfigError, format_validation, load_config
 from .model import Config
 from .notify import (
@@ -90,6 +91,8 @@ __all__ = [
     "Product",
     "Receiver",
     "Route",
+    "RouteOpts",
+    "ROOT_OPTS",
     "Secret",
     "SlackReceiver",
     "Source",
@@ -98,6 +101,7 @@ __all__ = [
     "Storage",
     "Strict",
     "Term",
+    "Wait",
     "TRANSCRIPT_FIELDS",
     "TranscriptLimits",
     "TranscriptRoles",
@@ -109,5 +113,7 @@ __all__ = [
     "listen_address",
     "load_config",
     "parse_duration",
+    "route_opts",
     "selector_problems",
+    "walk_opts",
 ]

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 __all__ = [
     "Strict",
     "Duration",
+    "Wait",
     "HttpUrl",
     "Term",
     "Secret",
@@ -27,8 +28,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 _UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 
 
-def parse_duration(value: Any) -> float:
-    """``30`` or ``"30s"``, ``"5m"``, ``"2h"``, ``"7d"`` -> seconds."""
+def parse_duration(value: Any, *, zero: bool = False) -> float:
+    """``30`` or ``"30s"``, ``"5m"``, ``"2h"``, ``"7d"`` -> seconds; ``zero``: 0 is allowed."""
     if isinstance(value, bool):
         raise ValueError("expected a duration like 30s, 5m, 2h or 7d")
     if isinstance(value, int | float):
@@ -42,12 +43,16 @@ def parse_duration(value: Any) -> float:
         seconds = float(m.group(1)) * _UNIT[m.group(2)]
     if not math.isfinite(seconds):
         raise ValueError("a duration must be a finite number, like 30s, 5m, 2h or 7d")
-    if seconds <= 0:
-        raise ValueError("a duration must be greater than zero")
+    if seconds < 0 or (seconds == 0 and not zero):
+        raise ValueError(
+            "a duration must not be negative" if zero else "a duration must be greater than zero"
+        )
     return seconds
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+# A wait that may be nothing at all (group_wait: 0s sends a group's first notification at once).
+Wait = Annotated[float, BeforeValidator(lambda v: parse_duration(v, zero=True))]
 
 
 class Strict(BaseModel):

@@ -11,7 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from yujing.matchers import parse_matcher
 
-from .base import Duration, HttpUrl, SecretStr, Strict
+from .base import Duration, HttpUrl, SecretStr, Strict, Wait
 from .templates import check_inline, read_template
 
 __all__ = [
@@ -26,6 +26,8 @@ __all__ = [
     "WebhookReceiver",
     "Receiver",
     "Route",
+    "ROOT_GROUPING",
+    "GROUP_BY_ALL",
     "InhibitRule",
     "Notify",
 ]
@@ -241,10 +243,21 @@ def _parse_all(matchers: list[str]) -> list[str]:
     return matchers
 
 
+_LABEL = re.compile(r"[A-Za-z_]\w*")
+GROUP_BY_ALL = "..."
+
+
 class Route(Strict):
+    """A node of Alertmanager's route tree. The grouping and timing fields left out (None) are
+    the parent's; the root's defaults are ``ROOT_GROUPING``."""
+
     receiver: str | None = None
     matchers: list[str] = []  # label=value, label!=value, label=~regex, label!~regex
     continue_: bool = Field(default=False, alias="continue")
+    group_by: list[str] | None = None  # ["..."]: every label, one group per alert
+    group_wait: Wait | None = None  # before a new group's first notification
+    group_interval: Duration | None = None  # between notifications of a group that changed
+    repeat_interval: Duration | None = None  # before an unchanged firing group is told again
     routes: list[Route] = []
 
     @field_validator("matchers")
@@ -252,8 +265,32 @@ class Route(Strict):
     def _matchers_parse(cls, value: list[str]) -> list[str]:
         return _parse_all(value)
 
+    @field_validator("group_by")
+    @classmethod
+    def _group_by_labels(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        if GROUP_BY_ALL in value and len(value) > 1:
+            raise ValueError(f"{GROUP_BY_ALL!r} means every label and stands alone in group_by")
+        bad = [n for n in value if n != GROUP_BY_ALL and not _LABEL.fullmatch(n)]
+        if bad:
+            raise ValueError(f"not label names: {', '.join(map(repr, bad))}")
+        dupes = sorted({n for n in value if value.count(n) > 1})
+        if dupes:
+            raise ValueError(f"labels named twice: {', '.join(dupes)}")
+        return value
 
-_LABEL = re.compile(r"[A-Za-z_]\w*")
+
+# What the root route uses where the config says nothing: a PR team hears of a product in one
+# message, its category alerts with it, at most every 5 minutes while the wave changes, and is
+# reminded every 4 hours of a wave still open. The timers are Alertmanager's defaults; its
+# group_by default is [] (one group per route), which would mix unrelated products.
+ROOT_GROUPING = {
+    "group_by": ["product"],
+    "group_wait": 30.0,
+    "group_interval": 300.0,
+    "repeat_interval": 4 * 3600.0,
+}
 
 
 class InhibitRule(Strict):

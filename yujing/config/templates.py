@@ -1,8 +1,8 @@
-"""The contract between message templates and the alert: the names a template may use.
+"""The contract between message templates and the notification: the names a template may use.
 
 Every receiver that writes a message (DingTalk, WeCom, Feishu, e-mail, webhook) renders the same
-fields, built by ``yujing.notifier.format.fields``; a receiver's ``template`` or ``template_file``
-replaces its shipped Jinja2 template. Templates are checked when the config loads, so a syntax
+fields, built by ``yujing.notifier.messages.notification_fields``; a receiver's ``template`` or
+``template_file`` replaces its shipped Jinja2 template. Templates are checked when the config loads, so a syntax
 error or a misspelt field is reported by ``check-config`` with its line, not at the first alert.
 """
 
@@ -14,6 +14,7 @@ import jinja2
 from jinja2 import meta, nodes
 
 __all__ = [
+    "ALERT_FIELDS",
     "TEMPLATE_FIELDS",
     "TEMPLATE_FILTERS",
     "template_problem",
@@ -21,8 +22,9 @@ __all__ = [
     "read_template",
 ]
 
-# What ``fields()`` gives every template (tests/notifier/test_templates.py keeps the two equal).
-TEMPLATE_FIELDS = frozenset(
+# One alert's fields (``format.fields``): a notification's lead alert at the top level, and
+# each of its alerts in ``alerts`` (tests/notifier/test_templates.py keeps these equal).
+ALERT_FIELDS = frozenset(
     {
         "id",  # the alert's id
         "title",  # 【橙色预警】安心e生医疗险 群体投诉苗头
@@ -51,6 +53,22 @@ TEMPLATE_FIELDS = frozenset(
         "labels",
         "annotations",
         "discover_url",  # the alert's posts in Kibana Discover (http(s)), or empty
+    }
+)
+
+# What a notification adds (``messages.notification_fields``). For a group of several alerts
+# ``title`` is the group's heading and the other alert fields are its most severe firing alert's;
+# for a handling action ``title`` is the action's line with the alert's title.
+TEMPLATE_FIELDS = ALERT_FIELDS | frozenset(
+    {
+        "alerts",  # each alert's fields, in the group's order (one alert: a list of one)
+        "status",  # firing while any alert of the group fires, else resolved
+        "repeat",  # true for a reminder of a group that did not change
+        "firing_count",
+        "resolved_count",
+        "group_labels",  # the labels the group is made by, e.g. {product: anxin-e}
+        "handling",  # a person's action, e.g. 张三 已确认：已联系理赔部; empty for alerts
+        "handling_at",  # local time of the action, or empty
     }
 )
 

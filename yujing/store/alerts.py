@@ -45,3 +45,26 @@ class Alerts:
             sql, args = sql + " WHERE state=?", (state.value,)
         rows = self._db.execute(sql + " ORDER BY updated_at DESC", args).fetchall()
         return [Alert.from_dict(json.loads(r[0])) for r in rows]
+
+    def get(self, alert_id: str) -> Alert | None:
+        row = self._db.execute("SELECT doc FROM alerts WHERE id=?", (alert_id,)).fetchone()
+        return Alert.from_dict(json.loads(row[0])) if row else None
+
+    def find(self, ref: str) -> list[Alert]:
+        """The alerts ``ref`` names: an id, a series key (its firing alert, else its latest) or
+        the start of one id; several when a prefix is ambiguous."""
+        alert = self.get(ref)
+        if alert is not None:
+            return [alert]
+        row = self._db.execute(
+            "SELECT doc FROM alerts WHERE key=? ORDER BY state=? DESC, updated_at DESC LIMIT 1",
+            (ref, AlertState.FIRING.value),
+        ).fetchone()
+        if row:
+            return [Alert.from_dict(json.loads(row[0]))]
+        escaped = ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        rows = self._db.execute(
+            "SELECT doc FROM alerts WHERE id LIKE ? ESCAPE '\\' ORDER BY updated_at DESC LIMIT 5",
+            (escaped + "%",),
+        ).fetchall()
+        return [Alert.from_dict(json.loads(r[0])) for r in rows]

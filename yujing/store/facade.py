@@ -6,11 +6,15 @@ import contextlib
 from pathlib import Path
 
 from .alerts import Alerts
+from .audit import Audit
 from .chat import ChatMessages
 from .crawls import Crawled, FeedValidators
 from .db import Transaction, connect
+from .groups import Groups
+from .handling import Handlings
 from .health import SourceHealthLog
 from .migrations import check_readable, migrate
+from .notified import Notified
 from .outbox import Outbox
 from .posts import Posts
 from .retention import Retention
@@ -44,6 +48,10 @@ class Store:
         self.alerts = Alerts(self.db)
         self.outbox = Outbox(self.db)
         self.silences = Silences(self.db)
+        self.groups = Groups(self.db)
+        self.notified = Notified(self.db)
+        self.handling = Handlings(self.db)
+        self.audit = Audit(self.db)
         self.chat = ChatMessages(self.db)
         self.crawled = Crawled(self.db)
         self.validators = FeedValidators(self.db)

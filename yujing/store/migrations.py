@@ -193,6 +193,84 @@ CREATE TABLE IF NOT EXISTS source_health (
 );
 """
 
+V7_GROUPS = """
+-- Aggregation groups, as Alertmanager's dispatcher keeps them in memory: per receiver and group
+-- labels, the alerts waiting to be told together and when the group is next looked at.
+CREATE TABLE IF NOT EXISTS alert_groups (
+    receiver TEXT NOT NULL,
+    key TEXT NOT NULL,
+    labels TEXT NOT NULL,  -- JSON: the group labels
+    group_interval REAL NOT NULL,
+    repeat_interval REAL NOT NULL,
+    created_at TEXT NOT NULL,
+    next_flush_at TEXT NOT NULL,
+    notified_at TEXT,  -- the group's last notification, NULL before its first
+    PRIMARY KEY (receiver, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS alert_groups_due ON alert_groups(next_flush_at);
+CREATE TABLE IF NOT EXISTS alert_group_members (
+    receiver TEXT NOT NULL,
+    key TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    payload TEXT NOT NULL,  -- the alert's latest event (AlertEvent.to_dict)
+    pending INTEGER NOT NULL DEFAULT 1,  -- 1: changed since the receiver was last told of it
+    seq INTEGER NOT NULL,  -- arrival order, the order a notification lists its alerts in
+    PRIMARY KEY (receiver, key, alert_id),
+    FOREIGN KEY (receiver, key) REFERENCES alert_groups(receiver, key) ON DELETE CASCADE
+) WITHOUT ROWID;
+-- The notification log: what each receiver has been told of each alert (by event and time).
+CREATE TABLE IF NOT EXISTS notified (
+    receiver TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    event TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    outbox_id INTEGER NOT NULL,
+    PRIMARY KEY (receiver, alert_id, event, updated_at)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS notified_by_alert ON notified(alert_id);
+-- Rows queued before notifications carried several alerts hold one event each: they are what
+-- their receivers were told.
+INSERT OR IGNORE INTO notified(receiver, alert_id, event, updated_at, outbox_id) SELECT receiver, json_extract(payload, '$.id'), coalesce(json_extract(payload, '$.event'), json_extract(payload, '$.state')), json_extract(payload, '$.updated_at'), id FROM outbox WHERE json_valid(payload) AND json_extract(payload, '$.id') IS NOT NULL AND json_extract(payload, '$.updated_at') IS NOT NULL;
+"""
+
+V8_HANDLING = """
+-- What people did about alerts (yujing alert ack|assign|note|resolve), one row per action.
+CREATE TABLE IF NOT EXISTS handling (
+    id INTEGER PRIMARY KEY,
+    alert_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    by TEXT NOT NULL,
+    at TEXT NOT NULL,
+    why TEXT NOT NULL DEFAULT '',
+    assignee TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS handling_by_alert ON handling(alert_id, id);
+CREATE INDEX IF NOT EXISTS handling_by_time ON handling(at);
+-- Per alert, when it was first taken up and first dealt with: time to acknowledge and resolve.
+CREATE TABLE IF NOT EXISTS alert_handling (
+    alert_id TEXT PRIMARY KEY,
+    acknowledged_at TEXT,
+    acknowledged_by TEXT,
+    assignee TEXT,
+    resolved_at TEXT,
+    resolved_by TEXT
+) WITHOUT ROWID;
+-- The audit journal: alert events and handling actions, each entry holding the hash of the one
+-- before, so an edited, removed or reordered entry breaks the chain (yujing audit verify).
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused, even after the last row is gone
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    alert_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    prev TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+-- Append-only for yujing itself: a change has to go around these, and the chain shows it.
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
+"""
+
 MIGRATIONS: list[Migration] = [
     sql(V1_SCHEMA),  # 1: posts, dedup, source_runs, state, alerts, outbox
     sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
@@ -200,6 +278,8 @@ MIGRATIONS: list[Migration] = [
     sql(V4_SILENCES),  # 4: silences
     sql(V5_CHAT_MESSAGES),  # 5: a chat message per receiver and alert
     sql(V6_CRAWL_STATE),  # 6: crawl state per source: entries fetched, feed validators, health
+    sql(V7_GROUPS),  # 7: aggregation groups and the notification log
+    sql(V8_HANDLING),  # 8: handling actions, their times per alert, the audit journal
 ]
 
 

@@ -1,7 +1,8 @@
-"""The delivery outbox: one row per (event, receiver) until the receiver has taken it.
+"""The delivery outbox: one row per notification until its receiver has taken it.
 
-Rows are written in the transaction that stores the alert, so a message is never lost nor
-queued for an alert that was not stored; delivery marks them as it goes.
+Rows are written in the transaction that flushes their group (or keeps a handling action), so
+a message is never lost nor queued twice; delivery marks them as it goes. Rows from before
+notifications carried several alerts hold one alert event each.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ class Outbox:
     def __init__(self, db: sqlite3.Connection):
         self._db = db
 
-    def enqueue(self, receiver: str, payload: dict[str, Any]) -> int:
-        """Queue ``payload`` for ``receiver``, due now; returns the row id."""
-        now = format_time(utcnow())
+    def enqueue(self, receiver: str, payload: dict[str, Any], at: datetime | None = None) -> int:
+        """Queue ``payload`` for ``receiver``, due ``at`` (now); returns the row id."""
+        now = format_time(at or utcnow())
         cur = self._db.execute(
             "INSERT INTO outbox(receiver, payload, created_at, next_attempt_at) VALUES (?,?,?,?)",
             (receiver, json.dumps(payload, ensure_ascii=False), now, now),
@@ -100,13 +101,3 @@ class Outbox:
             "SELECT DISTINCT receiver FROM outbox WHERE delivered_at IS NULL ORDER BY receiver"
         )
         return [r[0] for r in rows]
-
-    def enqueued(self, receiver: str, alert_id: str) -> list[dict[str, Any]]:
-        """The payloads ever enqueued for ``receiver`` about alert ``alert_id``, oldest first,
-        delivered or not: the record of what that receiver has been told."""
-        rows = self._db.execute(
-            "SELECT payload FROM outbox WHERE receiver=? AND json_extract(payload, '$.id')=?"
-            " ORDER BY id",
-            (receiver, alert_id),
-        ).fetchall()
-        return [json.loads(r[0]) for r in rows]

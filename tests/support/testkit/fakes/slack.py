@@ -53,6 +53,7 @@ class FakeSlack(FakeServer):
         self.channel_id = channel_id
         self.channel_name = channel_name
         self._rate_limited = 0
+        self._rate_limit_after = 0
         self._retry_after = 1
         self._slow = 0
         self._held: list[threading.Event] = []
@@ -81,10 +82,12 @@ class FakeSlack(FakeServer):
     def webhook_url(self) -> str:
         return self.base + WEBHOOK_PATH
 
-    def rate_limit(self, times: int = 1, retry_after: int = 1) -> None:
-        """Answer the next ``times`` calls with 429 ratelimited and this Retry-After."""
+    def rate_limit(self, times: int = 1, retry_after: int = 1, after: int = 0) -> None:
+        """Answer ``times`` calls with 429 ratelimited and this Retry-After, once ``after``
+        more calls have been answered as usual."""
         self._rate_limited = times
         self._retry_after = retry_after
+        self._rate_limit_after = after
 
     def slow(self, times: int = 1) -> None:
         """Take the next ``times`` chat.postMessage calls but answer only after ``release()``."""
@@ -140,7 +143,9 @@ class FakeSlack(FakeServer):
     def handle(self, request: Recorded) -> Response:
         if request.method != "POST":
             return Response(404, {"ok": False, "error": "unknown_method"})
-        if self._rate_limited > 0:
+        if self._rate_limited > 0 and self._rate_limit_after > 0:
+            self._rate_limit_after -= 1
+        elif self._rate_limited > 0:
             self._rate_limited -= 1
             body: Any = {"ok": False, "error": "ratelimited"}
             if request.path == WEBHOOK_PATH:

@@ -1,0 +1,60 @@
+"""``yujing audit verify``: check the audit journal's hash chain; exit 1 where it is broken.
+
+The journal (``yujing.store.audit``) holds every alert event and handling action, each entry
+with the hash of the one before. Verifying names each entry that was edited, removed or moved; when all is well it prints the head hash, worth keeping
+elsewhere to compare with later.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from yujing.store import Store
+
+__all__ = ["add_audit_parser"]
+
+
+def cmd_verify(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
+    _, config = load(args.config)
+    if not config.storage.path.exists():
+        print(
+            f"error: {config.storage.path} does not exist (has `yujing run` started?)",
+            file=sys.stderr,
+        )
+        return 1
+    store = Store(config.storage.path)
+    try:
+        problems = store.audit.verify()
+        entries = store.audit.entries()
+        head = store.audit.head()
+    finally:
+        store.close()
+    for p in problems:
+        print(f"error: {p.message}", file=sys.stderr)
+    if problems:
+        print(
+            f"audit journal broken: {len(problems)} problem(s) in {len(entries)} entries",
+            file=sys.stderr,
+        )
+        return 1
+    if head is None:
+        print("audit journal OK: no entries yet")
+    else:
+        n = len(entries)
+        print(
+            f"audit journal OK: {n} entr{'y' if n == 1 else 'ies'}, head #{head['seq']} {head['hash']}"
+        )
+    return 0
+
+
+def add_audit_parser(
+    sub: Any, config_arg: Callable[[argparse.ArgumentParser], None], load: Callable[..., Any]
+) -> None:
+    p = sub.add_parser("audit", help="the journal of alert events and handling actions")
+    actions = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    v = actions.add_parser("verify", help="check the hash chain; exit 1 if an entry was changed")
+    config_arg(v)
+    v.set_defaults(func=lambda args: cmd_verify(args, load))

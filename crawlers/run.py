@@ -128,9 +128,9 @@ async def crawl_source(
     """
     spidercls, kwargs = spider_for(source, keywords)
     overrides = {**politeness(source), **(settings_overrides or {})}
-    runner = AsyncCrawlerRunner(
-        crawl_settings(sink, salt=salt, timezone=timezone, overrides=overrides)
-    )
+    # Times the site prints without a zone are in the source's own zone, else the config's.
+    zone = source.timezone or timezone
+    runner = AsyncCrawlerRunner(crawl_settings(sink, salt=salt, timezone=zone, overrides=overrides))
     crawler = runner.create_crawler(spidercls)
     returned = asyncio.get_running_loop().create_future()
     _RUNNING[runner] = returned

@@ -159,3 +159,14 @@ def test_a_bad_file_names_every_bad_line_up_to_a_limit() -> None:
     with pytest.raises(TranscriptError) as caught:
         parse(many, name="calls.jsonl")
     assert len(caught.value.more) == 19 and "and 10 more bad lines" in str(caught.value)
+
+
+def test_a_call_centre_in_another_zone_sets_its_sources_timezone(tmp_path: Path) -> None:
+    inbox_dir = tmp_path / "inbox"
+    drop(inbox_dir, "calls.csv", UTTERANCES.encode("gbk"))
+    source = TranscriptSource(
+        name="hotline", type="transcripts", path=inbox_dir, timezone="Europe/London"
+    )
+    sink = Collector()
+    TranscriptInbox(source, salt=SALT, settle_seconds=0, timezone="Asia/Shanghai").process(sink)
+    assert sink.posts[0].published_at == datetime(2026, 11, 30, 9, 0, 1, tzinfo=UTC)

@@ -146,3 +146,21 @@ def test_a_page_that_is_no_sitemap_is_an_error(site: Site, crawl) -> None:
 def test_a_bad_follow_pattern_fails_check_config(site: Site) -> None:
     with pytest.raises(ValueError, match="follow: invalid regular expression"):
         source(site, follow="(unclosed")
+
+
+def test_times_without_a_zone_are_in_the_sources_own_zone(site: Site, crawl) -> None:
+    from datetime import UTC, datetime
+
+    url = site.base + "/complaint/2.html"
+    sink = Collector()
+    crawl(source(site), sink)  # the config's zone: Asia/Shanghai
+    assert sink.posts[post_id("tousu-sitemap", url)].published_at == datetime(
+        2026, 11, 30, 1, 2, tzinfo=UTC
+    )
+    sink = Collector()
+    crawl(source(site, timezone="Europe/London"), sink)  # a site abroad: GMT in November
+    assert sink.posts[post_id("tousu-sitemap", url)].published_at == datetime(
+        2026, 11, 30, 9, 2, tzinfo=UTC
+    )
+    with pytest.raises(ValueError, match="unknown time zone 'Asia/Shangai'"):
+        source(site, timezone="Asia/Shangai")

@@ -112,7 +112,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 intake,  # a batch per commit; a batch counts only once committed
                 source_name=source_name,
                 salt=config.privacy.salt,
-                timezone=config.timezone,
+                timezone=getattr(_inbox_source(config, args.source), "timezone", None)
+                or config.timezone,
                 limits=limits_of(_inbox_source(config, args.source)),
                 layout=layout_of(_inbox_source(config, args.source)),
             )

@@ -13,7 +13,7 @@ from jmespath.exceptions import JMESPathError
 from parsel import Selector
 from pydantic import Field, field_validator, model_validator
 
-from .base import Duration, HttpUrl, Strict
+from .base import Duration, HttpUrl, Strict, TimeZone
 
 __all__ = [
     "SourceBase",
@@ -55,6 +55,9 @@ class SourceBase(Strict):
     interval: Duration = 300.0
     enabled: bool = True
     health: SourceHealth = SourceHealth()
+    # The zone of the times this source prints without one (a site abroad, a call centre in
+    # another city); default: the config's ``timezone``.
+    timezone: TimeZone | None = None
 
 
 class ListSelectors(Strict):

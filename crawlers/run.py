@@ -149,7 +149,9 @@ class SharedFrontier:
                 client.expire(key, ttl)
         except redis.RedisError as exc:
             # The crawl's result stands; the keys then stay until Redis is cleaned by hand.
-            log.warning("could not set the expiry of %s's crawl keys in Redis: %s", source.name, exc)
+            log.warning(
+                "could not set the expiry of %s's crawl keys in Redis: %s", source.name, exc
+            )
         finally:
             client.close()
 

@@ -8,8 +8,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from testkit.redis import RedisServer, redis_server  # noqa: F401 - the fixture
-
+from testkit.redis import RedisServer
 from yujing.crawlers.run import CrawlResult, SharedFrontier, crawl_source
 
 from .conftest import SALT, TEST_SETTINGS, TIMEZONE, Collector, Site, forum_source
@@ -38,7 +37,9 @@ def _two_workers(
 
 
 def test_two_workers_fetch_each_page_once_and_store_each_post_once(
-    site: Site, in_reactor: Callable[..., Any], redis_server: RedisServer  # noqa: F811
+    site: Site,
+    in_reactor: Callable[..., Any],
+    redis_server: RedisServer,  # noqa: F811
 ) -> None:
     source = forum_source(site)
     # The same board crawled by one worker alone, without Redis: what the two must share.
@@ -62,7 +63,9 @@ def test_two_workers_fetch_each_page_once_and_store_each_post_once(
 
 
 def test_round_keys_expire_after_the_crawl(
-    site: Site, in_reactor: Callable[..., Any], redis_server: RedisServer  # noqa: F811
+    site: Site,
+    in_reactor: Callable[..., Any],
+    redis_server: RedisServer,  # noqa: F811
 ) -> None:
     source = forum_source(site, interval=600)
     frontier = SharedFrontier(redis_server.url, key_prefix="test")

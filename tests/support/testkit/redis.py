@@ -11,13 +11,14 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis
 
-__all__ = ["RedisServer", "redis_server"]
+__all__ = ["RedisServer", "running_redis"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,10 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+@contextmanager
+def running_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server on a free local port, its files under ``tmp_path``; stopped on exit.
+    Fails the test (never skips it) when redis-server is not installed."""
     binary = shutil.which("redis-server")
     if binary is None:
         pytest.fail(
@@ -52,8 +55,21 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
     workdir.mkdir()
     process = subprocess.Popen(
         # No persistence and local only: a scratch server for one test.
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-         "--save", "", "--appendonly", "no", "--logfile", str(workdir / "redis.log")],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--logfile",
+            str(workdir / "redis.log"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from testkit.redis import RedisServer, running_redis
 from yujing.config import ApiSource, FeedSource, ForumSource
 from yujing.crawlers.run import CrawlResult, crawl_source
 from yujing.records import Post
@@ -115,13 +114,6 @@ def site() -> Iterator[Site]:
     yield s
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A real redis-server of the test's own, for crawls shared between daemons."""
-    with running_redis(tmp_path) as server:
-        yield server
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ process with no reactor restarts (which Twisted does not allow).
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,12 +32,15 @@ from .spiders.sitemap import SitemapSpider
 
 __all__ = [
     "CrawlResult",
+    "SharedFrontier",
     "crawl_settings",
     "crawl_source",
     "politeness",
     "spider_for",
     "stop_all_crawls",
 ]
+
+log = logging.getLogger(__name__)
 
 # Crawls in progress, each with a future that completes once crawl_source has returned.
 _RUNNING: dict[AsyncCrawlerRunner, asyncio.Future[None]] = {}
@@ -102,6 +108,57 @@ def crawl_settings(
     return settings
 
 
+@dataclass(frozen=True, slots=True)
+class SharedFrontier:
+    """Where daemons on several machines share a crawl: one request queue and one set of seen
+    request fingerprints per source and round in Redis (scrapy-redis). Each page is fetched by
+    one of them, so each post is stored once, by whichever daemon fetched it."""
+
+    url: str  # redis://host:6379/0
+    key_prefix: str = "yujing"
+
+    def keys(self, source: HttpSource, now: float) -> tuple[str, str]:
+        """The queue and dupefilter keys of the round ``now`` falls in. Daemons that start the
+        same source within one ``interval`` (a round) join the same crawl; the next round is
+        a new crawl with nothing seen yet."""
+        round_ = math.floor(now / source.interval)
+        base = f"{self.key_prefix}:{source.name}:{round_}"
+        return f"{base}:requests", f"{base}:dupefilter"
+
+    def settings(self, source: HttpSource, now: float) -> dict[str, Any]:
+        queue, seen = self.keys(source, now)
+        return {
+            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+            "REDIS_URL": self.url,
+            "SCHEDULER_QUEUE_KEY": queue,
+            "SCHEDULER_DUPEFILTER_KEY": seen,
+            # A daemon that finishes first must not delete the queue under the others; the keys
+            # expire instead (``expire``).
+            "SCHEDULER_PERSIST": True,
+            # 0: pop without blocking. A blocking pop would stall the daemon's event loop; a
+            # daemon whose queue is empty finishes while others work through what they hold.
+            "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
+        }
+
+    def expire(self, source: HttpSource, now: float) -> None:
+        """Let the round's keys go once no daemon can join it any more: two intervals on."""
+        import redis
+
+        client = redis.Redis.from_url(self.url, socket_timeout=30)
+        try:
+            ttl = max(1, math.ceil(2 * source.interval))
+            for key in self.keys(source, now):
+                client.expire(key, ttl)
+        except redis.RedisError as exc:
+            # The crawl's result stands; the keys then stay until Redis is cleaned by hand.
+            log.warning(
+                "could not set the expiry of %s's crawl keys in Redis: %s", source.name, exc
+            )
+        finally:
+            client.close()
+
+
 def politeness(source: HttpSource) -> dict[str, Any]:
     """Per-source pacing: ``delay`` seconds between requests, adapted by AutoThrottle when > 0,
     and at most ``concurrency`` requests to the site at once."""
@@ -120,14 +177,18 @@ async def crawl_source(
     timezone: str,
     settings_overrides: Mapping[str, Any] | None = None,
     keywords: Sequence[str] = (),
+    shared: SharedFrontier | None = None,
 ) -> CrawlResult:
     """Crawl ``source`` once, handing each post to ``sink``; must run on the reactor's loop.
 
     Download and parse failures do not raise: they are counted in the result, with the last one
     as a sentence for the operator. Bad configuration (an unknown source type) does raise.
+    With ``shared``, the crawl is shared with other daemons through Redis (``SharedFrontier``).
     """
     spidercls, kwargs = spider_for(source, keywords)
-    overrides = {**politeness(source), **(settings_overrides or {})}
+    now = time.time()
+    frontier = shared.settings(source, now) if shared is not None else {}
+    overrides = {**politeness(source), **frontier, **(settings_overrides or {})}
     # Times the site prints without a zone are in the source's own zone, else the config's.
     zone = source.timezone or timezone
     runner = AsyncCrawlerRunner(crawl_settings(sink, salt=salt, timezone=zone, overrides=overrides))
@@ -147,6 +208,8 @@ async def crawl_source(
     finally:
         del _RUNNING[runner]
         returned.set_result(None)
+        if shared is not None:
+            shared.expire(source, now)
     stats = crawler.stats.get_stats()
     return CrawlResult(
         items=int(stats.get("item_scraped_count", 0)),

@@ -4,11 +4,13 @@ from __future__ import annotations
 # Scrapy runs on Twisted's asyncio reactor, which must be installed before anything imports
 # twisted.internet.reactor and only once per process; see tests/support/testkit/reactor.py.
 from collections.abc import Callable, Coroutine, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from testkit import reactor as reactor_helpers
+from testkit.redis import RedisServer, running_redis
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -34,3 +36,10 @@ def in_reactor(
         return reactor_thread.run(coro, timeout)
 
     return run
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A real redis-server of the test's own, for crawls shared between daemons."""
+    with running_redis(tmp_path) as server:
+        yield server

@@ -74,6 +74,13 @@ class ApiSpider(SourceSpider):
                 "but no product is configured"
             )
 
+    @property
+    def _keyword_unseen(self) -> bool:
+        """A keyword search whose keyword the duplicate filter does not see (URL and body)."""
+        src = self.source
+        seen = json.dumps([str(src.url), src.params, src.body], ensure_ascii=False)
+        return src.keywords and "{keyword}" not in seen
+
     async def start(self) -> AsyncIterator[Request]:
         for keyword in self.keywords:
             yield self._request(keyword, page=1, cursor=None)
@@ -96,7 +103,11 @@ class ApiSpider(SourceSpider):
             "cookies": _fill(src.cookies, keyword),
             "cb_kwargs": {"keyword": keyword, "page": page, "cursor": cursor},
             "meta": {ENTRY: page == 1},
-            "dont_filter": True,  # the same URL with another cursor is another page
+            # Each page differs in its URL (page or cursor parameter) or body, so the duplicate
+            # filter lets it through, and daemons sharing a crawl (crawlers.run.SharedFrontier)
+            # fetch it once between them. Not when ``{keyword}`` is sent only in headers or
+            # cookies: the searches would look alike to the filter, which would drop all but one.
+            "dont_filter": self._keyword_unseen,
         }
         if src.method == "POST":
             return JsonRequest(url, data=_fill(src.body or {}, keyword), **kwargs)

@@ -261,3 +261,35 @@ def test_secrets_must_come_from_the_environment(tmp_path: Path) -> None:
         f"{path}:3: elasticsearch.api_key: a secret written in the file; "
         "write ${ES_API_KEY} instead and set it in the environment",
     ]
+
+
+SHARED_FORUM = """\
+sources:
+  - name: board
+    type: forum
+    url: http://127.0.0.1/list
+    shared: true
+    list: {link: "a::attr(href)"}
+    detail: {title: "h1::text", text: "div.post"}
+"""
+
+
+def test_a_shared_source_needs_the_redis_section(tmp_path: Path) -> None:
+    path = write(tmp_path, SHARED_FORUM)
+    [problem] = problems(path)
+    assert "source board is shared (shared: true)" in problem
+    assert "redis:" in problem
+
+
+def test_redis_section_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, SHARED_FORUM + "redis: {url: '${REDIS_URL}', key_prefix: yj-test}\n")
+    monkeypatch.setenv("REDIS_URL", "redis://:pw@redis.internal:6379/2")
+    config = load_config(path)
+    assert config.redis is not None and config.redis.url == "redis://:pw@redis.internal:6379/2"
+    assert config.redis.key_prefix == "yj-test" and config.sources[0].shared
+
+    monkeypatch.setenv("REDIS_URL", "redis.internal:6379")
+    [problem] = problems(path)
+    assert f"{path}:8: redis.url:" in problem and "redis://host:6379/0" in problem

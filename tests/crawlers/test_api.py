@@ -67,7 +67,11 @@ def api() -> Iterator[Api]:
                 self._send(401, {"error": "invalid_token"})
                 return
             if parts.path == "/search":
-                kw = query.get("q") or json.loads(body or b"{}").get("q")
+                kw = (
+                    query.get("q")
+                    or json.loads(body or b"{}").get("q")
+                    or self.headers.get("X-Query")
+                )
                 page = int(query.get("page", "1"))
                 found = {**status(page, f"{kw}的第{page}页：理赔太慢"), "mid": f"{kw}-{page}"}
                 items = [found] if page <= 2 else []
@@ -174,6 +178,23 @@ def test_one_search_per_product_name_by_post(api: Api, crawl) -> None:
     assert result.items == 4 and result.errors == 0
     texts = sorted(p.text for p in sink.posts.values())
     assert "安心e生医疗险的第1页：理赔太慢" in texts
+
+
+def test_a_keyword_sent_only_in_a_header_is_still_one_search_per_name(api: Api, crawl) -> None:
+    # The duplicate filter sees URL and body only: the two searches must not look alike to it.
+    search = source(
+        api,
+        "/search",
+        params={},
+        headers={"Authorization": "Bearer t0ken", "X-Query": "{keyword}"},
+        keywords=True,
+        paging={"page_param": "page"},
+        max_pages=1,
+        link=None,
+    )
+    result = crawl(search, Collector(), keywords=("anxin", "anxin-e"))
+    assert sorted(r["headers"]["X-Query"] for r in api.requests) == ["anxin", "anxin-e"]
+    assert result.items == 2 and result.errors == 0
 
 
 def test_a_changed_response_shape_is_an_error_not_a_quiet_day(api: Api, crawl) -> None:

@@ -34,6 +34,7 @@ from .services import (
     Kibana,
     Logging,
     Privacy,
+    Redis,
     Storage,
     listen_address,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "Logging",
     "Notify",
     "PUBLIC_SALTS",
+    "Redis",
     "Privacy",
     "Product",
     "Receiver",

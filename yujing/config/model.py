@@ -11,7 +11,7 @@ from pydantic import field_validator, model_validator
 from .base import Strict
 from .detection import Categories, Detection, Product
 from .notify import Notify
-from .services import Elasticsearch, Http, Kibana, Logging, Privacy, Storage
+from .services import Elasticsearch, Http, Kibana, Logging, Privacy, Redis, Storage
 from .sources import Source
 
 __all__ = ["Config"]
@@ -30,6 +30,7 @@ class Config(Strict):
     notify: Notify = Notify()
     elasticsearch: Elasticsearch | None = None
     kibana: Kibana | None = None
+    redis: Redis | None = None
     http: Http = Http()
     logging: Logging = Logging()
 
@@ -66,6 +67,12 @@ class Config(Strict):
             raise ValueError(
                 f"source {searching[0]} searches product names (keywords: true), "
                 "but no product is configured under products:"
+            )
+        shared = [s.name for s in self.sources if getattr(s, "shared", False)]
+        if shared and self.redis is None:
+            raise ValueError(
+                f"source {shared[0]} is shared (shared: true), which needs the top-level "
+                "redis: section (url: ${REDIS_URL})"
             )
         if (
             any(r.type == "elasticsearch" for r in self.notify.receivers)

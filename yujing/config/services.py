@@ -37,6 +37,20 @@ class Elasticsearch(Strict):
     retention: Duration | None = None
 
 
+def _redis_url(value: str) -> str:
+    if not value.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError(f"{value!r} is not a Redis URL: write redis://host:6379/0")
+    return value
+
+
+class Redis(Strict):
+    """The Redis that daemons on several machines share crawls through: sources with
+    ``shared: true`` keep their request queue and the pages already asked for there."""
+
+    url: Annotated[str, AfterValidator(_redis_url)]  # ${REDIS_URL} when it holds a password
+    key_prefix: str = Field(default="yujing", pattern=r"^[A-Za-z0-9_.-]+$")
+
+
 _SPACE = r"^[a-z0-9_-]+$"  # Kibana's own rule for space ids
 
 

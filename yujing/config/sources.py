@@ -118,6 +118,8 @@ class HttpSourceBase(SourceBase):
     # Seconds between requests to the site (AutoThrottle adapts it); be polite to public sites.
     delay: float = Field(default=1.0, ge=0)
     concurrency: int = Field(default=2, ge=1, le=32)  # requests to the site at once
+    # Crawled together with the other daemons of the top-level redis: section, each page once.
+    shared: bool = False
 
 
 class ForumSource(HttpSourceBase):

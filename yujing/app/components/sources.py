@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
@@ -24,6 +24,9 @@ from yujing.records import Post, post_id, utcnow
 
 from ..health import RunOutcome
 from . import Component, Reload
+
+if TYPE_CHECKING:
+    from yujing.crawlers.run import SharedFrontier
 
 __all__ = ["RunLog", "Sources", "SourceReport"]
 
@@ -209,6 +212,7 @@ class Sources(Component):
             },
             # A keyword source searches every product's name and aliases.
             keywords=[t for p in daemon.config.products for t in (p.name, *p.aliases)],
+            shared=self._frontier(source),
         )
         if feed and result.ok and result.validators is not None:
             # Only once every entry is stored: a 304 next time must not skip a lost one.
@@ -222,6 +226,15 @@ class Sources(Component):
             result.problem,
         )
         return report, result.finished_reason == "shutdown"
+
+    def _frontier(self, source: Any) -> SharedFrontier | None:
+        """Where a ``shared: true`` source's crawl is shared with the other daemons."""
+        from yujing.crawlers.run import SharedFrontier
+
+        redis = self.daemon.config.redis
+        if not source.shared or redis is None:
+            return None
+        return SharedFrontier(redis.url, redis.key_prefix)
 
     def _known_url(self, source: str) -> Callable[[str], bool]:
         """Whether the post a native id names is stored: spiders skip it instead of fetching

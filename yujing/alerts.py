@@ -242,7 +242,9 @@ class Silence:
             raise ValueError("a silence needs at least one matcher")
         for m in self.matchers:
             parse_matcher(m)  # raises ValueError on a bad matcher
-        if self.ends_at <= self.starts_at:
+        # Equal ends an expired silence that never ran: expired in the second it began (times are
+        # kept to the second), or before its start.
+        if self.ends_at < self.starts_at:
             raise ValueError("a silence must end after it starts")
 
     def active(self, now: datetime) -> bool:

@@ -67,9 +67,39 @@ def test_no_silences_by_default() -> None:
     [
         ((), START, END, "at least one matcher"),
         (("product=~(",), START, END, "invalid regular expression"),
-        (("product=p",), START, START, "end after it starts"),
+        (("product=p",), START, START - timedelta(minutes=1), "end after it starts"),
     ],
 )
 def test_a_bad_silence_is_refused(matchers, starts, ends, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Silence(matchers, starts, ends, author="a", comment="c")
+
+
+def test_a_silence_expired_in_the_second_it_began_is_read_back_inactive(tmp_path) -> None:
+    """Times are kept to the second: expiring a silence at once used to leave a row that ended
+    when it started, which could no longer be read (status and delivery failed on it)."""
+    from yujing.store import Store
+
+    store = Store(tmp_path / "y.db")
+    try:
+        start = T0.replace(microsecond=100_000)
+        sid = store.silences.add(
+            Silence(("product=p",), start, start + timedelta(hours=1), author="a", comment="c")
+        )
+        assert store.silences.expire(sid, start + timedelta(microseconds=500_000))
+        [back] = store.silences.all()
+        assert back.ends_at == back.starts_at and not back.active(start)
+        assert store.silences.active(start) == []
+        future = store.silences.add(
+            Silence(
+                ("product=q",),
+                start + timedelta(hours=2),
+                start + timedelta(hours=3),
+                author="a",
+                comment="c",
+            )
+        )
+        assert store.silences.expire(future, start)  # before it began: it never runs
+        assert all(not s.active(start + timedelta(hours=2)) for s in store.silences.all())
+    finally:
+        store.close()

@@ -63,6 +63,8 @@ class Silences:
         """End a silence now (as Alertmanager expires one); False when no such one is running."""
         at = format_time(now)
         cur = self._db.execute(
-            "UPDATE silences SET ends_at=? WHERE id=? AND ends_at > ?", (at, silence_id, at)
+            # Never before its start: a silence expired before it began simply never runs.
+            "UPDATE silences SET ends_at=max(?, starts_at) WHERE id=? AND ends_at > ?",
+            (at, silence_id, at),
         )
         return cur.rowcount > 0

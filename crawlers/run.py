@@ -73,7 +73,7 @@ def spider_for(
 ) -> tuple[type[Spider], dict[str, Any]]:
     """The spider class for a source config and the kwargs to start it with."""
     if isinstance(source, ForumSource):
-        return ForumSpider, {"source": source}
+        return ForumSpider, {"source": source, "keywords": list(keywords)}
     if isinstance(source, FeedSource):
         return FeedSpider, {"source": source}
     if isinstance(source, SitemapSource):

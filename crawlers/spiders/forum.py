@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Self
+from urllib.parse import quote
 
 from parsel import Selector
 from scrapy.crawler import Crawler
@@ -30,9 +31,22 @@ __all__ = ["ForumSpider"]
 class ForumSpider(SourceSpider):
     name = "forum"
 
-    def __init__(self, source: ForumSource | str | None = None, *args: Any, **kwargs: Any):
+    def __init__(
+        self,
+        source: ForumSource | str | None = None,
+        keywords: list[str] | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ):
         super().__init__(*args, **kwargs)
         self.source: ForumSource = coerce_source(source, ForumSource)
+        # A search page as the list: one entry request per product name and alias.
+        self.keywords = list(dict.fromkeys(keywords or [])) if self.source.keywords else [None]
+        if not self.keywords:
+            raise ValueError(
+                f"source {self.source.name!r} searches product names (keywords: true), "
+                "but no product is configured"
+            )
         # Per-source name: log lines read "forum.weiquan-bbs: ...", not just "forum: ...".
         self.name = f"{self.name}.{self.source.name}"
         selectors = {
@@ -56,13 +70,17 @@ class ForumSpider(SourceSpider):
         return spider
 
     async def start(self) -> AsyncIterator[Request]:
-        yield Request(
-            self.source.url,
-            callback=self.parse_list,
-            errback=self.on_request_error,
-            cb_kwargs={"page": 1},
-            meta={ENTRY: True},
-        )
+        for keyword in self.keywords:
+            url = str(self.source.url)
+            if keyword is not None:
+                url = url.replace("{keyword}", quote(keyword))
+            yield Request(
+                url,
+                callback=self.parse_list,
+                errback=self.on_request_error,
+                cb_kwargs={"page": 1},
+                meta={ENTRY: True},
+            )
 
     def parse_list(self, response: Response, page: int) -> Iterator[Request]:
         response = self.decoded(response, self.source.encoding)

@@ -153,7 +153,7 @@ def test_spider_for_maps_source_types() -> None:
         }
     )
     feed = FeedSource(name="r", type="feed", url="http://x/rss")
-    assert spider_for(forum) == (ForumSpider, {"source": forum})
+    assert spider_for(forum) == (ForumSpider, {"source": forum, "keywords": []})
     assert spider_for(feed) == (FeedSpider, {"source": feed})
     with pytest.raises(TypeError, match="transcripts"):
         spider_for(TranscriptSource(name="t", type="transcripts", path=Path("x")))  # type: ignore[arg-type]

@@ -131,9 +131,13 @@ class ForumSource(HttpSourceBase):
     # A stored thread whose list entry shows no change is fetched again after this long (edits
     # that move no counter); None: only when its entry changes.
     revisit: Duration | None = None
+    # A site's search page as the list: ``{keyword}`` in ``url`` is each product's name and alias.
+    keywords: bool = False
 
     @model_validator(mode="after")
     def _selectors_compile(self) -> ForumSource:
+        if self.keywords and "{keyword}" not in str(self.url):
+            raise ValueError("keywords: true needs {keyword} in url, where each name goes")
         # A selector typo fails here, at check-config, not at the first crawl.
         selectors = {
             **{f"list.{k}": v for k, v in self.list.model_dump().items()},

@@ -122,6 +122,10 @@ def _parse_jsonl(
         except json.JSONDecodeError as exc:
             message = f"invalid JSON ({exc.msg}, column {exc.colno}); {JSONL_HINT}"
             raise fields.fail(None, message) from None
+        except (ValueError, RecursionError):
+            # A number of thousands of digits (Python's int limit), or nesting thousands deep.
+            message = f"invalid JSON (a number too long or nesting too deep); {JSONL_HINT}"
+            raise fields.fail(None, message) from None
         if not isinstance(obj, dict):
             raise fields.fail(None, f"expected a JSON object, got {kind_of(obj)}; {JSONL_HINT}")
         if "speaker" in obj or "role" in obj:  # one utterance: joined into its call at the end

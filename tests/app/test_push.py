@@ -216,12 +216,14 @@ def test_a_bad_record_is_named_and_nothing_of_the_request_is_stored(
         assert status == 400 and "no records" in answer["error"]
         # Deeply nested JSON is refused, not a crash.
         status, _, answer = push(base, b"[" * 100_000 + b"]" * 100_000, "application/json")
-        assert status == 400 and "nested too deeply" in answer["error"]
+        assert status == 400 and "nesting too deep" in answer["error"]
+        status, _, answer = push(base, b'{"text": "x", "id": ' + b"1" * 5000 + b"}")
+        assert status == 400 and answer["line"] == 1 and "a number too long" in answer["error"]
         assert stored.posts() == []
     # The refusal shows in status as the source's last error.
     out = io.StringIO()
     print_status(load_config(config_path), Console(file=out, width=200, color_system=None))
-    assert "hotline: POST /ingest: JSON nested too deeply" in out.getvalue()
+    assert "hotline: POST /ingest line 1: invalid JSON (a number too long" in out.getvalue()
 
 
 def test_only_utf8_json_is_taken(config_path: Path, tmp_path: Path, reactor_thread) -> None:

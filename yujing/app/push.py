@@ -112,8 +112,6 @@ def parse_body(
         posts = [to_post(r, source=source.name, file=ANCHOR, salt=salt) for r in records]
     except TranscriptError as exc:
         raise _refused(exc, unit) from None
-    except RecursionError:  # json's parser, on arrays or objects nested thousands deep
-        raise PushRefused(400, f"{SHOWN}: JSON nested too deeply; send flat records") from None
     if not posts:
         raise PushRefused(400, f"{SHOWN}: no records in the body; {_TYPES_HINT}")
     return posts
@@ -145,6 +143,10 @@ def _json_items(text: str) -> list[tuple[int, str]]:
             f"{_TYPES_HINT}",
             line=exc.lineno,
         ) from None
+    except (ValueError, RecursionError):
+        # A number of thousands of digits (Python's int limit), or nesting thousands deep.
+        message = f"{SHOWN}: invalid JSON (a number too long or nesting too deep); {_TYPES_HINT}"
+        raise PushRefused(400, message) from None
     items = value if isinstance(value, list) else [value]
     return [(n, json.dumps(item, ensure_ascii=False)) for n, item in enumerate(items, 1)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import urllib.request
@@ -332,3 +333,35 @@ def test_the_push_source_must_be_a_transcripts_source(
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert "http.push.source: 'forum' is not a transcripts source" in str(info.value)
+
+
+def test_a_reload_changes_the_limit_and_can_turn_it_off(
+    config_path: Path, tmp_path: Path, reactor_thread
+) -> None:
+    daemon, stored = Daemon(config_path), Stored(tmp_path)
+    record = ndjson([{"id": "r1", "text": "安心e生" * 200}])
+    with serving(daemon, reactor_thread):
+        base = started(daemon, stored)
+        assert push(base, record)[0] == 202
+
+        def reload(text: str) -> bool:
+            write_config(tmp_path, max_body_mb=0.001, text=text)
+            done = asyncio.run_coroutine_threadsafe(_call(daemon.reload), reactor_thread.loop)
+            return done.result(30)
+
+        assert reload(CONFIG) is True
+        assert push(base, record)[0] == 413
+        # A config the reload refuses leaves the endpoint as it was.
+        assert reload(CONFIG.replace("source: hotline", "source: forum")) is False
+        assert push(base, record)[0] == 413
+        off = CONFIG.replace(
+            "  push:\n    source: hotline\n    token: ${{HOTLINE_PUSH_TOKEN}}\n"
+            "    max_body_mb: {max_body_mb}\n",
+            "",
+        )
+        assert reload(off) is True
+        assert push(base, record[:100])[0] == 404
+
+
+async def _call(func: Any) -> Any:
+    return func()

@@ -291,7 +291,8 @@ class TranscriptInbox:
     ):
         self.source = source
         self.salt = salt
-        self.tz = ZoneInfo(timezone)
+        # Times without a zone: the source's own zone when it has one, else the config's.
+        self.tz = ZoneInfo(source.timezone or timezone)
         # A file modified this recently may still be being copied in.
         self.settle_seconds = settle_seconds
         self._settling = Settling(settle_seconds)

@@ -29,7 +29,7 @@ from yujing.config import TRANSCRIPT_FIELDS
 from .inbox_calls import CallLayout, join_calls
 from .inbox_encoding import TextLimits, read_lines
 from .inbox_fields import Fields, kind_of, normalise_caller
-from .inbox_records import Transcript, TranscriptError, content_id
+from .inbox_records import Problems, Transcript, TranscriptError, content_id
 
 __all__ = [
     "CallLayout",
@@ -113,26 +113,35 @@ def _parse_jsonl(
 ) -> Iterator[Transcript]:
     # Lines end at "\n" only (read_lines): JSON strings may hold U+2028 or U+0085 unescaped.
     utterances: list[tuple[int, dict[str, Any]]] = []
+    problems = Problems()
     for number, raw in lines:
         if not raw.strip():
             continue
         fields = Fields(shown, number, JSONL_HINT)
         try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            message = f"invalid JSON ({exc.msg}, column {exc.colno}); {JSONL_HINT}"
-            raise fields.fail(None, message) from None
-        except (ValueError, RecursionError):
-            # A number of thousands of digits (Python's int limit), or nesting thousands deep.
-            message = f"invalid JSON (a number too long or nesting too deep); {JSONL_HINT}"
-            raise fields.fail(None, message) from None
-        if not isinstance(obj, dict):
-            raise fields.fail(None, f"expected a JSON object, got {kind_of(obj)}; {JSONL_HINT}")
-        if "speaker" in obj or "role" in obj:  # one utterance: joined into its call at the end
-            obj = {("speaker" if k == "role" else k): v for k, v in obj.items()}
-            utterances.append((number, obj))
+            try:
+                obj = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                message = f"invalid JSON ({exc.msg}, column {exc.colno}); {JSONL_HINT}"
+                raise fields.fail(None, message) from None
+            except (ValueError, RecursionError):
+                # A number of thousands of digits (Python's int limit), or nesting thousands deep.
+                message = f"invalid JSON (a number too long or nesting too deep); {JSONL_HINT}"
+                raise fields.fail(None, message) from None
+            if not isinstance(obj, dict):
+                message = f"expected a JSON object, got {kind_of(obj)}; {JSONL_HINT}"
+                raise fields.fail(None, message)
+            if "speaker" in obj or "role" in obj:  # one utterance: joined into its call at the end
+                obj = {("speaker" if k == "role" else k): v for k, v in obj.items()}
+                utterances.append((number, obj))
+                continue
+            record = fields.record(obj, anchor or f"{name}#{number}", mtime, tz)
+        except TranscriptError as exc:
+            problems.add(exc)  # the file is bad; its other bad lines are named too
             continue
-        yield fields.record(obj, anchor or f"{name}#{number}", mtime, tz)
+        if not problems:
+            yield record
+    problems.raise_any()
     if utterances:
         yield from join_calls(
             utterances, shown=shown, hint=JSONL_HINT, mtime=mtime, tz=tz, layout=layout
@@ -186,6 +195,7 @@ def _parse_csv(
     csv.field_size_limit(max(csv.field_size_limit(), limits.max_line_chars))
     columns: dict[str, int] | None = None
     width = 0
+    problems = Problems()
     try:
         for row in _rows_with_start(reader):
             number, cells = row
@@ -213,17 +223,24 @@ def _parse_csv(
                     )
                     return
                 continue
-            if len(cells) != width:
-                # Usually an unquoted separator or newline inside the text: refuse rather than
-                # ingest text cut in the wrong place.
-                raise TranscriptError(
-                    shown, number, None, f"{len(cells)} values but the header has {width} columns"
+            try:
+                if len(cells) != width:
+                    # Usually an unquoted separator or newline inside the text: refuse rather
+                    # than ingest text cut in the wrong place.
+                    message = f"{len(cells)} values but the header has {width} columns"
+                    raise TranscriptError(shown, number, None, message)
+                values = {key: cells[index] for key, index in columns.items()}
+                record = Fields(shown, number, CSV_HINT).record(
+                    values, f"{name}#{number}", mtime, tz
                 )
-            values = {key: cells[index] for key, index in columns.items()}
-            fields = Fields(shown, number, CSV_HINT)
-            yield fields.record(values, f"{name}#{number}", mtime, tz)
+            except TranscriptError as exc:
+                problems.add(exc)  # the file is bad; its other bad rows are named too
+                continue
+            if not problems:
+                yield record
     except csv.Error as exc:
-        raise TranscriptError(shown, reader.line_num, None, f"malformed CSV ({exc})") from None
+        problems.add(TranscriptError(shown, reader.line_num, None, f"malformed CSV ({exc})"))
+    problems.raise_any()
 
 
 def _csv_rows(

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-__all__ = ["Transcript", "TranscriptError", "content_id"]
+__all__ = ["MAX_REPORTED", "Problems", "Transcript", "TranscriptError", "content_id"]
 
 
 class TranscriptError(ValueError):
@@ -23,11 +23,49 @@ class TranscriptError(ValueError):
         self.line = line
         self.field = field
         self.message = message
+        # The file's other bad lines (at most ``MAX_REPORTED`` in all), and how many more:
+        # whoever fixes the export fixes them in one go rather than one per attempt.
+        self.more: tuple[TranscriptError, ...] = ()
+        self.unlisted = 0
 
     def __str__(self) -> str:
         where = self.file if self.line is None else f"{self.file} line {self.line}"
-        what = f'field "{self.field}": ' if self.field else ""
-        return f"{where}: {what}{self.message}"
+        text = f"{where}: {self._what()}"
+        for other in self.more:
+            text += f"; line {other.line}: {other._what()}"
+        if self.unlisted:
+            text += f"; and {self.unlisted} more bad lines"
+        return text
+
+    def _what(self) -> str:
+        return (f'field "{self.field}": ' if self.field else "") + self.message
+
+
+MAX_REPORTED = 20
+
+
+class Problems:
+    """The bad lines of one file, gathered while the rest is read: raised together at the end."""
+
+    def __init__(self) -> None:
+        self.found: list[TranscriptError] = []
+        self.count = 0
+
+    def add(self, error: TranscriptError) -> None:
+        self.count += 1
+        if len(self.found) < MAX_REPORTED:
+            self.found.append(error)
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        first, *rest = self.found
+        first.more = tuple(rest)
+        first.unlisted = self.count - len(self.found)
+        raise first
 
 
 @dataclass(frozen=True, slots=True)

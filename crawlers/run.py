@@ -16,7 +16,7 @@ from scrapy import Spider
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.settings import Settings
 
-from yujing.config import ApiSource, FeedSource, ForumSource
+from yujing.config import ApiSource, FeedSource, ForumSource, SitemapSource
 from yujing.records import Post
 from yujing.store.crawls import Validators
 
@@ -25,6 +25,7 @@ from .pipelines import SinkRef
 from .spiders.api import ApiSpider
 from .spiders.feed import FeedSpider
 from .spiders.forum import ForumSpider
+from .spiders.sitemap import SitemapSpider
 
 __all__ = [
     "CrawlResult",
@@ -58,7 +59,7 @@ class CrawlResult:
         return self.errors == 0 and self.finished_reason == "finished"
 
 
-HttpSource = ForumSource | FeedSource | ApiSource
+HttpSource = ForumSource | FeedSource | ApiSource | SitemapSource
 
 
 def spider_for(
@@ -69,6 +70,8 @@ def spider_for(
         return ForumSpider, {"source": source}
     if isinstance(source, FeedSource):
         return FeedSpider, {"source": source}
+    if isinstance(source, SitemapSource):
+        return SitemapSpider, {"source": source}
     if isinstance(source, ApiSource):
         return ApiSpider, {"source": source, "keywords": list(keywords)}
     raise TypeError(f"no spider collects sources of type {getattr(source, 'type', source)!r}")
@@ -125,9 +128,9 @@ async def crawl_source(
     """
     spidercls, kwargs = spider_for(source, keywords)
     overrides = {**politeness(source), **(settings_overrides or {})}
-    runner = AsyncCrawlerRunner(
-        crawl_settings(sink, salt=salt, timezone=timezone, overrides=overrides)
-    )
+    # Times the site prints without a zone are in the source's own zone, else the config's.
+    zone = source.timezone or timezone
+    runner = AsyncCrawlerRunner(crawl_settings(sink, salt=salt, timezone=zone, overrides=overrides))
     crawler = runner.create_crawler(spidercls)
     returned = asyncio.get_running_loop().create_future()
     _RUNNING[runner] = returned

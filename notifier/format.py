@@ -116,7 +116,14 @@ def _usual(baseline: float) -> str:
     return f"平时约 {amount} 条"
 
 
+def has_counts(event: Mapping[str, Any]) -> bool:
+    """Whether the event is about counts of posts (a burst), not, say, a failing source."""
+    return "count" in event
+
+
 def _counts(event: Mapping[str, Any]) -> str:
+    if not has_counts(event):
+        return ""
     count, baseline = int(event.get("count", 0)), float(event.get("baseline", 0.0))
     people = f"投诉人 {event.get('complainants', 0)} 位"
     return f"{count} 条投诉（{_usual(baseline)}）· {people} · 渠道 {event.get('sources', 0)} 个"
@@ -158,7 +165,8 @@ def _discover(event: Mapping[str, Any]) -> str:
 def one_line(event: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
     """Title, counts and reasons on one line, for logs."""
     reasons = "；".join(event.get("reasons") or [])
-    return f"{title(event, names)} {_counts(event)}" + (f" — {reasons}" if reasons else "")
+    counts = f" {_counts(event)}" if has_counts(event) else ""
+    return f"{title(event, names)}{counts}" + (f" — {reasons}" if reasons else "")
 
 
 def render(
@@ -175,8 +183,9 @@ def render(
     lines = [head]
     if reasons:
         lines.append("原因：" + "；".join(reasons))
-    lines.append("数量：" + _counts(event))
-    lines.append("窗口：" + _window(event, tz))
+    if has_counts(event):
+        lines.append("数量：" + _counts(event))
+        lines.append("窗口：" + _window(event, tz))
     if series:
         lines.append("趋势：" + sparkline(series))
     if event.get("event") == "resolved" or event.get("state") == "resolved":
@@ -213,13 +222,15 @@ def _blocks(
 ) -> list[dict[str, Any]]:
     count, baseline = event.get("count", 0), float(event.get("baseline", 0.0))
     level = f"{Severity(event['severity']).label}色 · {EVENTS.get(str(event.get('event')), '')}"
-    fields = [
-        f"*数量*\n{count} 条投诉（{_usual(baseline)}）",
-        f"*投诉人*\n{event.get('complainants', 0)} 位",
-        f"*渠道*\n{event.get('sources', 0)} 个",
-        f"*等级*\n{level}",
-        f"*窗口*\n{_window(event, tz)}",
-    ]
+    fields = [f"*等级*\n{level}"]
+    if has_counts(event):
+        fields = [
+            f"*数量*\n{count} 条投诉（{_usual(baseline)}）",
+            f"*投诉人*\n{event.get('complainants', 0)} 位",
+            f"*渠道*\n{event.get('sources', 0)} 个",
+            *fields,
+            f"*窗口*\n{_window(event, tz)}",
+        ]
     if series:
         fields.append(f"*趋势*\n`{sparkline(series)}`")
     section: dict[str, Any] = {
@@ -340,16 +351,19 @@ def slack_reply(
     counts = _counts(event)
     kind = str(event.get("event"))
     if _resolved(event):
-        line = f"已解除（{_local(event.get('resolved_at'), tz)}）· 窗口内 {counts}"
+        line = f"已解除（{_local(event.get('resolved_at'), tz)}）"
+        line += f"· 窗口内 {counts}" if counts else ""
         reasons = list(event.get("reasons") or [])
         if reasons:
             line += f" · {reasons[-1]}"  # the resolution's own reason comes last
     elif kind == "escalated":
-        line = f"升级为{Severity(event['severity']).label}色预警 · {counts}"
+        line = f"升级为{Severity(event['severity']).label}色预警"
     elif kind == "updated":
-        line = f"数量翻倍 · {counts}"
+        line = "数量翻倍"
     else:
-        line = title(event, names) + " · " + counts
+        line = title(event, names)
+    if counts and not _resolved(event):
+        line += " · " + counts
     return cut(line, 3000)
 
 

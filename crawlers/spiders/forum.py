@@ -22,6 +22,7 @@ from ..extract import extract_text, select
 from ..incremental import REMEMBER, FetchedLog, Freshness, Why
 from ..items import PostItem
 from .base import ENTRY, Problem, SourceSpider, coerce_source
+from .detail import detail_item
 
 __all__ = ["ForumSpider"]
 
@@ -127,16 +128,4 @@ class ForumSpider(SourceSpider):
         response = self.decoded(response, self.source.encoding)
         if response is None:
             return
-        d = self.source.detail
-        yield PostItem(
-            source=self.source.name,
-            url=response.url,
-            native_id=response.url,
-            title=extract_text(response, d.title) or "",
-            text=extract_text(response, d.text, multiline=True) or "",
-            author=extract_text(response, d.author),
-            published=extract_text(response, d.published),
-            views=extract_text(response, d.views),
-            comments=extract_text(response, d.comments),
-            reposts=extract_text(response, d.reposts),
-        )
+        yield detail_item(response, self.source.name, self.source.detail)

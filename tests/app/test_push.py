@@ -211,6 +211,14 @@ def test_a_bad_record_is_named_and_nothing_of_the_request_is_stored(
         status, _, answer = push(base, json.dumps(bad_text).encode(), "application/json")
         assert status == 400 and (answer["item"], answer["field"]) == (3, "text")
         assert answer["error"] == 'POST /ingest item 3: field "text": expected a string, got number'
+        # Every bad record is named (up to 20), so the sender fixes them in one go.
+        two_bad = [{"text": "安心e生退保难", "duration": "long"}, CALLS[0], {"text": ""}]
+        status, _, answer = push(base, ndjson(two_bad))
+        assert status == 400 and (answer["line"], answer["field"]) == (1, "duration")
+        assert answer["error"].startswith('POST /ingest line 1: field "duration": expected seconds')
+        assert answer["error"].endswith(
+            '; line 3: field "text": empty; a transcript needs its text'
+        )
         status, _, answer = push(base, b'{"text": "x"', "application/json")
         assert status == 400 and answer["line"] == 1 and "invalid JSON" in answer["error"]
         status, _, answer = push(base, b"\n \n", "application/x-ndjson")
@@ -365,3 +373,21 @@ def test_a_reload_changes_the_limit_and_can_turn_it_off(
 
 async def _call(func: Any) -> Any:
     return func()
+
+
+def test_times_without_a_zone_are_in_the_sources_zone(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from yujing.app.push import parse_body
+    from yujing.config import TranscriptSource
+
+    source = TranscriptSource(
+        name="hk", type="transcripts", path=tmp_path, timezone="Europe/London"
+    )
+    body = ndjson([{"text": "理赔被拒", "time": "2026-11-20 10:00:00"}, {"text": "退保难"}])
+    received = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
+    kwargs = {"salt": "test-salt", "timezone": "Asia/Shanghai", "received": received}
+    first, second = parse_body(body, "application/x-ndjson", source, **kwargs)
+    assert first.published_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)  # London, winter
+    assert second.published_at == received  # no time: when it was received
+    assert (first.source, first.url) == ("hk", "transcript://hk/push#1")

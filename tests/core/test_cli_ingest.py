@@ -93,3 +93,26 @@ def test_ingest_applies_the_hotline_sources_limits(tmp_path: Path, capsys) -> No
     # Stored as understood (full-width punctuation normalised), cut at 20 characters.
     assert len(doc["text"]) == 20 and doc["text"].startswith("安心e生医疗险理赔被拒")
     assert doc["extras"]["truncated_from"] == len(long_call)
+
+
+def test_an_ingest_is_a_run_of_its_source_in_status(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "hotline.yaml"
+    path.write_text(
+        f"storage: {{path: {tmp_path / 'h.db'}}}\n"
+        f"sources:\n  - {{name: hotline-sh, type: transcripts, path: {tmp_path / 'inbox'}}}\n",
+        encoding="utf-8",
+    )
+    good = tmp_path / "calls.jsonl"
+    good.write_text('{"text": "安心e生理赔被拒"}\n{"text": "续保涨价太多"}\n', encoding="utf-8")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"caller": "138"}\n', encoding="utf-8")
+    assert main(["ingest", "-c", str(path), str(good), str(bad)]) == 1
+    store = Store(tmp_path / "h.db")
+    run = store.runs.latest()["hotline-sh"]
+    store.close()
+    assert (run.items, run.accepted, run.errors) == (2, 2, 1)
+    assert 'bad.jsonl line 1: field "text": missing' in (run.last_error or "")
+    capsys.readouterr()
+    assert main(["status", "-c", str(path)]) == 0
+    shown = capsys.readouterr().out
+    assert "hotline-sh" in shown and "bad.jsonl line 1" in shown

@@ -69,7 +69,7 @@ def test_bad_value_missing_field_and_unknown_type(tmp_path: Path) -> None:
         f"{path}:5: sources[0].interval: invalid duration 'soon': "
         "expected a number of seconds or 30s, 5m, 2h, 7d",
         f"{path}:8: sources[1].type: unknown type 'rss'; "
-        "expected one of 'forum', 'feed', 'api', 'transcripts'",
+        "expected one of 'forum', 'feed', 'api', 'sitemap', 'transcripts'",
     ]
 
 

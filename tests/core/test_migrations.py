@@ -187,6 +187,7 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
     assert [name for name, _ in set(tables) - set(upgraded)] == ["dedup"]
     assert sorted(name for name, _ in set(upgraded) - set(tables)) == [
         "alert_group_members",
+        "alert_group_members_seq",
         "alert_groups",
         "alert_groups_due",
         "alert_handling",

@@ -141,3 +141,32 @@ def test_check_config_names_a_column_mapped_to_no_field(tmp_path: Path) -> None:
     message = str(caught.value)
     assert f"{path}:5:" in message and "sources[0].columns" in message
     assert "'role' is not a field" in message and "speaker" in message
+
+
+def test_a_bad_file_names_every_bad_line_up_to_a_limit() -> None:
+    lines = ['{"text": "理赔被拒"}', '{"caller": "138"}', "not json", '{"text": "好"}', "[1]"]
+    with pytest.raises(TranscriptError) as caught:
+        parse("\n".join(lines).encode("utf-8"), name="calls.jsonl")
+    message = str(caught.value)
+    assert message.startswith('calls.jsonl line 2: field "text": missing')
+    assert "; line 3: invalid JSON" in message and "; line 5: expected a JSON object" in message
+    csv_rows = "内容,时间\n理赔被拒,2026-11-30 09:00\n,2026-11-30 09:01\n退保难,明天\n"
+    with pytest.raises(TranscriptError) as caught:
+        parse(csv_rows)
+    assert (caught.value.line, caught.value.field) == (3, "text")
+    assert '; line 4: field "time": ' in str(caught.value)
+    many = "\n".join(['{"caller": "138"}'] * 30).encode("utf-8")
+    with pytest.raises(TranscriptError) as caught:
+        parse(many, name="calls.jsonl")
+    assert len(caught.value.more) == 19 and "and 10 more bad lines" in str(caught.value)
+
+
+def test_a_call_centre_in_another_zone_sets_its_sources_timezone(tmp_path: Path) -> None:
+    inbox_dir = tmp_path / "inbox"
+    drop(inbox_dir, "calls.csv", UTTERANCES.encode("gbk"))
+    source = TranscriptSource(
+        name="hotline", type="transcripts", path=inbox_dir, timezone="Europe/London"
+    )
+    sink = Collector()
+    TranscriptInbox(source, salt=SALT, settle_seconds=0, timezone="Asia/Shanghai").process(sink)
+    assert sink.posts[0].published_at == datetime(2026, 11, 30, 9, 0, 1, tzinfo=UTC)

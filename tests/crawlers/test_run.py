@@ -184,7 +184,7 @@ def test_scrapy_list_finds_the_spiders() -> None:
         timeout=60,
         check=True,
     )
-    assert out.stdout.split() == ["api", "feed", "forum"]
+    assert out.stdout.split() == ["api", "feed", "forum", "sitemap"]
 
 
 def test_items_are_processed_ten_at_a_time() -> None:

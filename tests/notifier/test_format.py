@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from yujing.notifier.format import one_line, render, sparkline, title
@@ -116,3 +118,31 @@ def test_the_discover_link_is_in_the_text_the_slack_blocks_and_the_fields() -> N
     assert "javascript" not in render(bad).text
     assert "Kibana" not in str(slack_message(bad))
     assert fields(make_event())["discover_url"] == ""
+
+
+def test_a_source_health_alert_says_nothing_of_complaint_counts() -> None:
+    """A failing source is not a wave: no 数量, 投诉人 or 窗口 lines in any rendering."""
+    from yujing.alerts import Alert, AlertEvent, AlertState, EventKind, Severity
+    from yujing.notifier.format import fields, one_line, render, slack_message, slack_reply
+
+    at = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
+    alert = Alert(
+        "source:board",
+        "source:board@20261130T040000Z",
+        Severity.ORANGE,
+        AlertState.FIRING,
+        at,
+        at,
+        labels={"kind": "source", "source": "board", "product_name": "论坛 board"},
+        reasons=("论坛 board 连续 3 次抓取失败：列表页选择器 list.link 没有匹配到任何内容",),
+    )
+    event = AlertEvent(EventKind.FIRING, alert).to_dict()
+    message = render(event)
+    assert message.title == "【橙色预警】论坛 board 数据源抓取异常"
+    assert "连续 3 次抓取失败" in message.text
+    for words in ("数量", "投诉人", "窗口", "渠道"):
+        assert words not in message.text
+        assert words not in one_line(event)
+        assert words not in json.dumps(slack_message(event), ensure_ascii=False)
+        assert words not in slack_reply(event)
+    assert fields(event)["counts"] == "" and fields(event)["window"] == ""

@@ -99,16 +99,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         return safe_text(text, redactor)
 
     store = Store(config.storage.path)
+    source_name = args.source or _inbox_source_name(config)
     try:
+        # A run of its source like the daemon's: `yujing status` shows it.
+        run_id = store.runs.start(source_name)
         # The daemon's own intake: the same post ids, copies and links across channels.
         intake = Intake(understander_for(config), store)
+        failed: list[str] = []
         try:
             result = ingest_files(
                 [Path(p) for p in args.files],
                 intake,  # a batch per commit; a batch counts only once committed
-                source_name=args.source or _inbox_source_name(config),
+                source_name=source_name,
                 salt=config.privacy.salt,
-                timezone=config.timezone,
+                timezone=getattr(_inbox_source(config, args.source), "timezone", None)
+                or config.timezone,
                 limits=limits_of(_inbox_source(config, args.source)),
                 layout=layout_of(_inbox_source(config, args.source)),
             )
@@ -116,10 +121,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             # The store refused (disk full, locked): what was committed stays; say what did not.
             result = exc.result
             for file, error in exc.failed:
-                print(
-                    shown(f"error: {file}: could not store its transcripts: {error}"),
-                    file=sys.stderr,
-                )
+                failed.append(shown(f"{file}: could not store its transcripts: {error}"))
+                print(f"error: {failed[-1]}", file=sys.stderr)
+        problems = failed + [shown(reason) for _, reason in result.quarantined]
+        store.runs.finish(
+            run_id,
+            result.posts,
+            result.accepted,
+            len(problems),
+            problems[-1] if problems else None,
+        )
     finally:
         store.close()
     # Detection and delivery are the daemon's: it reads newly committed posts on its next run.

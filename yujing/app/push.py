@@ -91,7 +91,8 @@ def parse_body(
 ) -> list[Post]:
     """Every post of the body, or PushRefused on its first problem (nothing of it is kept).
 
-    ``received`` (UTC) dates calls that carry no time of their own.
+    ``received`` (UTC) dates calls that carry no time of their own; times written without a
+    zone are in the source's ``timezone``, else ``timezone``.
     """
     kind = body_kind(content_type)
     text = _utf8(body)
@@ -104,7 +105,7 @@ def parse_body(
             SHOWN,
             lines,
             received,
-            ZoneInfo(timezone),
+            ZoneInfo(source.timezone or timezone),
             anchor=ANCHOR,
             limits=limits_of(source),
             layout=layout_of(source),
@@ -152,10 +153,18 @@ def _json_items(text: str) -> list[tuple[int, str]]:
 
 
 def _refused(exc: TranscriptError, unit: str) -> PushRefused:
-    """The file's message about a record, naming the body's line or the list's item."""
+    """The file's message about its bad records (up to 20), naming the body's lines or the
+    list's items; ``line``/``item`` and ``field`` are the first one's."""
     if exc.line is None:
         return PushRefused(400, str(exc), field=exc.field)
-    what = f'field "{exc.field}": ' if exc.field else ""
-    message = f"{SHOWN} {unit} {exc.line}: {what}{exc.message}"
+    message = f"{SHOWN} {unit} {exc.line}: {_what(exc)}"
+    for other in exc.more:
+        message += f"; {unit} {other.line}: {_what(other)}"
+    if exc.unlisted:
+        message += f"; and {exc.unlisted} more bad {unit}s"
     place = {"line": exc.line} if unit == "line" else {"item": exc.line}
     return PushRefused(400, message, field=exc.field, **place)
+
+
+def _what(exc: TranscriptError) -> str:
+    return (f'field "{exc.field}": ' if exc.field else "") + exc.message

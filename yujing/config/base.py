@@ -8,12 +8,14 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 __all__ = [
     "Strict",
     "Duration",
+    "TimeZone",
     "Wait",
     "HttpUrl",
     "Term",
@@ -51,6 +53,19 @@ def parse_duration(value: Any, *, zero: bool = False) -> float:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name like Asia/Shanghai"
+        ) from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
 # A wait that may be nothing at all (group_wait: 0s sends a group's first notification at once).
 Wait = Annotated[float, BeforeValidator(lambda v: parse_duration(v, zero=True))]
 

@@ -3,6 +3,7 @@ inboxes."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -12,7 +13,7 @@ from jmespath.exceptions import JMESPathError
 from parsel import Selector
 from pydantic import Field, field_validator, model_validator
 
-from .base import Duration, HttpUrl, Strict
+from .base import Duration, HttpUrl, Strict, TimeZone
 
 __all__ = [
     "SourceBase",
@@ -23,6 +24,7 @@ __all__ = [
     "SourceHealth",
     "FeedSource",
     "ApiSource",
+    "SitemapSource",
     "ApiFields",
     "ApiPaging",
     "TranscriptLimits",
@@ -53,6 +55,9 @@ class SourceBase(Strict):
     interval: Duration = 300.0
     enabled: bool = True
     health: SourceHealth = SourceHealth()
+    # The zone of the times this source prints without one (a site abroad, a call centre in
+    # another city); default: the config's ``timezone``.
+    timezone: TimeZone | None = None
 
 
 class ListSelectors(Strict):
@@ -133,6 +138,32 @@ class ForumSource(HttpSourceBase):
             **{f"detail.{k}": v for k, v in self.detail.model_dump().items()},
         }
         problems = selector_problems(selectors)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class SitemapSource(HttpSourceBase):
+    """A site's sitemap (``url``: sitemap.xml, a sitemap index, or .xml.gz): the pages whose
+    address matches ``follow`` are posts, read with the ``detail`` selectors as a forum's
+    threads are. A page is fetched again when its ``<lastmod>`` changes (or after ``revisit``)."""
+
+    type: Literal["sitemap"]
+    follow: str = ".*"  # regex on a page's URL: which pages are posts
+    detail: DetailSelectors
+    max_pages: int = Field(default=200, ge=1)  # pages fetched per crawl, newest lastmod first
+    encoding: str | None = None
+    revisit: Duration | None = None
+
+    @model_validator(mode="after")
+    def _checks(self) -> SitemapSource:
+        problems = selector_problems(
+            {f"detail.{k}": v for k, v in self.detail.model_dump().items()}
+        )
+        try:
+            re.compile(self.follow)
+        except re.error as exc:
+            problems.append(f"follow: invalid regular expression {self.follow!r}: {exc}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -271,5 +302,6 @@ class TranscriptSource(SourceBase):
 
 
 Source = Annotated[
-    ForumSource | FeedSource | ApiSource | TranscriptSource, Field(discriminator="type")
+    ForumSource | FeedSource | ApiSource | SitemapSource | TranscriptSource,
+    Field(discriminator="type"),
 ]

@@ -218,6 +218,8 @@ CREATE TABLE IF NOT EXISTS alert_group_members (
     PRIMARY KEY (receiver, key, alert_id),
     FOREIGN KEY (receiver, key) REFERENCES alert_groups(receiver, key) ON DELETE CASCADE
 ) WITHOUT ROWID;
+-- The next arrival's seq is max(seq) + 1: read from this index, not by scanning every member.
+CREATE INDEX IF NOT EXISTS alert_group_members_seq ON alert_group_members(seq);
 -- The notification log: what each receiver has been told of each alert (by event and time).
 CREATE TABLE IF NOT EXISTS notified (
     receiver TEXT NOT NULL,

@@ -200,7 +200,7 @@ class Sources(Component):
             source,
             daemon.pipeline.accept,
             salt=daemon.config.privacy.salt,
-            timezone=daemon.config.timezone,
+            timezone=daemon.config.timezone,  # the source's own zone, when set, comes first
             settings_overrides={
                 "LOG_LEVEL": daemon.scrapy_log_level,
                 "YUJING_KNOWN_URL": self._known_url(source.name),

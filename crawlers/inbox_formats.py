@@ -39,6 +39,7 @@ __all__ = [
     "check_suffix",
     "TextLimits",
     "TranscriptError",
+    "iter_jsonl_text",
     "iter_transcripts",
     "normalise_caller",
     "parse_transcripts",
@@ -108,6 +109,7 @@ def _parse_jsonl(
     mtime: datetime,
     tz: tzinfo,
     layout: CallLayout,
+    anchor: str | None = None,
 ) -> Iterator[Transcript]:
     # Lines end at "\n" only (read_lines): JSON strings may hold U+2028 or U+0085 unescaped.
     utterances: list[tuple[int, dict[str, Any]]] = []
@@ -122,6 +124,10 @@ def _parse_jsonl(
             except json.JSONDecodeError as exc:
                 message = f"invalid JSON ({exc.msg}, column {exc.colno}); {JSONL_HINT}"
                 raise fields.fail(None, message) from None
+            except (ValueError, RecursionError):
+                # A number of thousands of digits (Python's int limit), or nesting thousands deep.
+                message = f"invalid JSON (a number too long or nesting too deep); {JSONL_HINT}"
+                raise fields.fail(None, message) from None
             if not isinstance(obj, dict):
                 message = f"expected a JSON object, got {kind_of(obj)}; {JSONL_HINT}"
                 raise fields.fail(None, message)
@@ -129,7 +135,7 @@ def _parse_jsonl(
                 obj = {("speaker" if k == "role" else k): v for k, v in obj.items()}
                 utterances.append((number, obj))
                 continue
-            record = fields.record(obj, f"{name}#{number}", mtime, tz)
+            record = fields.record(obj, anchor or f"{name}#{number}", mtime, tz)
         except TranscriptError as exc:
             problems.add(exc)  # the file is bad; its other bad lines are named too
             continue
@@ -388,6 +394,39 @@ def iter_transcripts(
         yield _truncated(record, limits)
     if empty:
         raise TranscriptError(shown, None, None, "file is empty")
+
+
+def iter_jsonl_text(
+    shown: str,
+    lines: Iterable[tuple[int, str]],
+    received: datetime,
+    tz: tzinfo,
+    *,
+    anchor: str,
+    limits: TextLimits | None = None,
+    layout: CallLayout | None = None,
+) -> Iterator[Transcript]:
+    """JSONL records already decoded to text, (line number, line) each, as pushed over HTTP:
+    the checks of a file's lines, the same messages. ``received`` dates calls without a time.
+
+    A record without an id is known by ``anchor`` and its content, not by its line: the same
+    call pushed again (a retry), wherever it stands in the body, is the same post.
+    """
+    limits = limits or TextLimits()
+    layout = layout or CallLayout()
+    checked = (_within(shown, number, line, limits) for number, line in lines)
+    for record in _parse_jsonl(shown, anchor, checked, received, tz, layout, anchor):
+        yield _truncated(record, limits)
+
+
+def _within(shown: str, number: int, line: str, limits: TextLimits) -> tuple[int, str]:
+    if len(line) > limits.max_line_chars:
+        message = (
+            f"line is {len(line):,} characters, over the limit of {limits.max_line_chars:,} "
+            "(max_line_chars)"
+        )
+        raise TranscriptError(shown, number, None, message)
+    return number, line
 
 
 def _truncated(record: Transcript, limits: TextLimits, length: int | None = None) -> Transcript:

@@ -413,6 +413,14 @@ def test_jsonl_with_a_bad_line_is_quarantined_whole(tmp_path: Path) -> None:
             + JSONL_HINT,
         ),
         ('["理赔被拒"]', f"line 2: expected a JSON object, got list; {JSONL_HINT}"),
+        (
+            '{"text": "理赔被拒", "id": ' + "1" * 5000 + "}",
+            f"line 2: invalid JSON (a number too long or nesting too deep); {JSONL_HINT}",
+        ),
+        (
+            "[" * 100_000,
+            f"line 2: invalid JSON (a number too long or nesting too deep); {JSONL_HINT}",
+        ),
         ('{"text": 42}', 'line 2: field "text": expected a string, got number'),
         ('{"text": "  "}', 'line 2: field "text": empty; a transcript needs its text'),
         (

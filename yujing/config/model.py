@@ -79,6 +79,14 @@ class Config(Strict):
             and self.elasticsearch is None
         ):
             raise ValueError("an elasticsearch receiver needs the top-level elasticsearch: section")
+        push = self.http.push
+        if push is not None and push.source not in {
+            s.name for s in self.sources if s.type == "transcripts"
+        }:
+            raise ValueError(
+                f"http.push.source: {push.source!r} is not a transcripts source; name one of "
+                "sources: (type: transcripts), whose columns, roles and limits then apply"
+            )
         return self
 
     @property

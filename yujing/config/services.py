@@ -17,6 +17,7 @@ __all__ = [
     "Privacy",
     "PUBLIC_SALTS",
     "Http",
+    "HttpPush",
     "Logging",
     "listen_address",
 ]
@@ -94,8 +95,22 @@ def listen_address(value: str) -> tuple[str, int]:
     return host, int(port)
 
 
+class HttpPush(Strict):
+    """``POST /ingest``: a call-centre system pushes transcripts instead of dropping files.
+
+    The posts are stored under ``source`` (a transcripts source: its columns, roles and limits
+    apply) and counted as its runs. ``token`` is the bearer token every request must carry.
+    """
+
+    source: str
+    # Long enough not to be guessed: the endpoint may listen beyond the loopback.
+    token: SecretStr("HOTLINE_PUSH_TOKEN") = Field(min_length=16)
+    # A larger body is refused (413) unread; send more in several requests.
+    max_body_mb: float = Field(default=8, gt=0, le=256)
+
+
 class Http(Strict):
-    """The daemon's HTTP server: /metrics (Prometheus), /healthz and /readyz."""
+    """The daemon's HTTP server: /metrics (Prometheus), /healthz, /readyz, and POST /ingest."""
 
     # On the loopback interface only by default: other machines reach it only when an
     # address is given here (0.0.0.0:9414 for a container). null turns the server off.
@@ -103,6 +118,8 @@ class Http(Strict):
     # /readyz answers 503 while a source has been failing (runs bringing nothing but
     # errors) for longer than this.
     source_failing: Duration = 3600.0
+    # POST /ingest, off unless set.
+    push: HttpPush | None = None
 
     @field_validator("listen", mode="before")
     @classmethod

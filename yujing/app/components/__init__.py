@@ -31,6 +31,8 @@ COMPONENTS = [
     # parts after it can add their routes in their own start().
     "yujing.app.components.http:HttpServer",
     "yujing.app.components.sources:Sources",
+    # Before Detection: evaluations of pushed posts finish before it saves its state.
+    "yujing.app.components.push:Push",
     "yujing.app.components.detection:Detection",
     "yujing.app.components.delivery:Delivery",
     "yujing.app.components.indexing:Indexing",

@@ -1,0 +1,178 @@
+"""``POST /ingest`` on the daemon's HTTP server: transcripts pushed by a call-centre system.
+
+Off unless ``http.push`` is set. A request carries ``Authorization: Bearer <http.push.token>``
+(401 otherwise, compared in constant time) and a body of transcript records (``yujing.app.push``
+reads it; 400 naming the line and field of the first bad record, 413 past ``max_body_mb``).
+The posts are committed through the daemon's intake in one transaction, as an inbox file's are,
+and only then is the request answered 202 with ``{"accepted": N, "duplicates": M}``: a client
+that got no answer sends the request again, and what was stored comes back as duplicates.
+
+Each request is a run of the source ``http.push.source`` (``yujing status``, ``/metrics``,
+source health); new posts are evaluated right after, as any source's are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from yujing.config import Config, HttpPush, TranscriptSource
+from yujing.printable import printable
+from yujing.records import Post, utcnow
+
+from ..health import RunOutcome
+from ..push import PushRefused, parse_body
+from . import Component, NotConfigured, Reload
+from .http import MAX_BODY, HttpRequest, HttpResponse, HttpServer
+from .sources import SourceReport
+
+__all__ = ["Push", "PATH"]
+
+log = logging.getLogger("yujing.push")
+
+PATH = "/ingest"
+_CHALLENGE = 'Bearer realm="yujing"'
+
+
+class Push(Component):
+    def __init__(self, daemon: Any):
+        super().__init__(daemon)
+        self._detecting: set[asyncio.Task[Any]] = set()
+
+    @classmethod
+    def from_daemon(cls, daemon: Any) -> Component:
+        if daemon.config.http.address is None:  # no server to take requests
+            raise NotConfigured("http.listen is null")
+        return cls(daemon)
+
+    def start(self, scheduler: AsyncIOScheduler) -> None:
+        self._route(self.daemon.config)
+
+    def reload(self, change: Reload) -> None:
+        self._route(change.new_config)  # max_body_mb may have changed
+
+    async def stop(self) -> None:
+        if self._detecting:  # evaluations of pushed posts finish before Detection stops
+            await asyncio.wait(set(self._detecting), timeout=30)
+
+    def _route(self, config: Config) -> None:
+        # Always served, so a reload can turn it on or off: the handler reads the config.
+        push = config.http.push
+        limit = int(push.max_body_mb * 1024 * 1024) if push else MAX_BODY
+        self.daemon.get(HttpServer).route("POST", PATH, self.ingest, max_body=limit)
+
+    # ------------------------------------------------------------ one request
+
+    async def ingest(self, request: HttpRequest) -> HttpResponse:
+        config = self.daemon.config
+        push = config.http.push
+        if push is None:
+            return HttpResponse.text("not found\n", 404)
+        refused = _unauthorised(request, push)
+        if refused is not None:
+            return refused
+        source = next(s for s in config.sources if s.name == push.source)
+        assert isinstance(source, TranscriptSource)  # the config's cross-checks say so
+        if not source.enabled or self.daemon.stopping:
+            why = "yujing is stopping" if self.daemon.stopping else f"{source.name} is disabled"
+            return _error(503, f"POST {PATH}: {why}; send it again later", {"Retry-After": "60"})
+        started = time.monotonic()
+        try:
+            # Reading a body of megabytes is off the loop; storing is on it, which owns the store.
+            posts = await asyncio.to_thread(
+                parse_body,
+                request.body,
+                request.headers.get("content-type"),
+                source,
+                salt=config.privacy.salt,
+                timezone=config.timezone,
+                received=utcnow(),
+            )
+        except PushRefused as exc:
+            if exc.status == 400:  # bad records count against the source, as a bad file does
+                self._ran(source, SourceReport(source.name, 0, 0, 1, str(exc), "quarantined"))
+            return HttpResponse.json(exc.answer(), exc.status)
+        return self._store(source, posts, started)
+
+    def _store(self, source: TranscriptSource, posts: list[Post], started: float) -> HttpResponse:
+        try:
+            answers = self.daemon.pipeline.accept_many(posts)  # committed before it returns
+        except Exception as exc:
+            log.exception("push to %s: storing %d posts failed", source.name, len(posts))
+            error = f"storing failed: {type(exc).__name__}: {exc}"
+            self._ran(source, SourceReport(source.name, 0, 0, 1, error, "store"))
+            # Nothing of it was stored (one transaction): the same request can be sent again.
+            return _error(503, f"POST {PATH}: cannot store now; send it again later")
+        accepted = sum(answers)
+        self._ran(source, SourceReport(source.name, len(posts), accepted, 0, None), started)
+        log.info(
+            "push to %s: %d records, %d new",
+            source.name,
+            len(posts),
+            accepted,
+            extra={"source": source.name},
+        )
+        if accepted:
+            self._detect()
+        return HttpResponse.json({"accepted": accepted, "duplicates": len(posts) - accepted}, 202)
+
+    def _ran(
+        self, source: TranscriptSource, report: SourceReport, started: float | None = None
+    ) -> None:
+        """Record the request as a run of the source: status, metrics, health."""
+        daemon = self.daemon
+        if report.last_error:
+            # It quotes what was sent: escaped, and personal data redacted, as any source error.
+            redactor = daemon.pipeline.understander.redactor
+            shown = redactor.redact(printable(report.last_error, backslash=False))[0]
+            report = SourceReport(report.source, 0, 0, report.errors, shown, report.problem)
+            log.warning("push to %s refused: %s", source.name, shown, extra={"source": source.name})
+        runs = daemon.store.runs
+        runs.finish(
+            runs.start(source.name), report.items, report.accepted, report.errors, report.last_error
+        )
+        seconds = time.monotonic() - started if started is not None else 0.0
+        daemon.metrics.source_run(report, seconds, time.time())
+        try:
+            daemon.pipeline.source_ran(
+                source,
+                RunOutcome(report.items, report.errors, report.last_error, report.problem),
+            )
+        except Exception:  # the run is recorded; a health alert that fails must not stop it
+            log.exception("recording the health of source %s failed", source.name)
+
+    def _detect(self) -> None:
+        """Evaluate the new posts after answering: the client waits for its posts to be stored,
+        not for the detector."""
+        from .detection import Detection
+
+        task = asyncio.ensure_future(self.daemon.get(Detection).detect())
+        self._detecting.add(task)
+        task.add_done_callback(self._detected)
+
+    def _detected(self, task: asyncio.Task[Any]) -> None:
+        self._detecting.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("detecting after a push failed", exc_info=task.exception())
+
+
+def _unauthorised(request: HttpRequest, push: HttpPush) -> HttpResponse | None:
+    """None when the request carries the token; else 401 with the challenge (RFC 6750)."""
+    scheme, _, given = request.headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return _error(401, "a bearer token is required", {"WWW-Authenticate": _CHALLENGE})
+    # Bytes: compare_digest takes str of ASCII only, and a token may be sent in anything.
+    if hmac.compare_digest(given.strip().encode("utf-8"), push.token.encode("utf-8")):
+        return None
+    challenge = f'{_CHALLENGE}, error="invalid_token"'
+    return _error(401, "the bearer token is not valid", {"WWW-Authenticate": challenge})
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> HttpResponse:
+    response = HttpResponse.json({"error": message}, status)
+    return HttpResponse(status, response.body, response.content_type, headers or {})

@@ -51,7 +51,7 @@ class ForumSpider(SourceSpider):
         self.name = f"{self.name}.{self.source.name}"
         selectors = {
             **{f"list.{k}": v for k, v in self.source.list.model_dump().items()},
-            **{f"detail.{k}": v for k, v in self.source.detail.model_dump().items()},
+            **{f"detail.{k}": v for k, v in self.source.detail.selectors().items()},
         }
         problems = selector_problems(selectors)
         if problems:

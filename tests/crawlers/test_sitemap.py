@@ -21,7 +21,8 @@ from .conftest import Collector
 
 PAGE = """<html><head><meta charset="utf-8"><title>{title}</title></head><body>
 <h1 class="t">{title}</h1><div class="body"><p>{text}</p></div>
-<span class="time">2026-11-30 09:{minute:02d}</span></body></html>"""
+<span class="time">2026-11-30 09:{minute:02d}</span>
+<div class="info">发表于 2026-11-29 08:{minute:02d} | 阅读 1.2万 | 回复 {minute}</div></body></html>"""
 
 
 class Site:
@@ -164,3 +165,27 @@ def test_times_without_a_zone_are_in_the_sources_own_zone(site: Site, crawl) -> 
     )
     with pytest.raises(ValueError, match="unknown time zone 'Asia/Shangai'"):
         source(site, timezone="Asia/Shangai")
+
+
+def test_a_field_may_take_only_what_a_regex_picks_from_its_text(site: Site, crawl) -> None:
+    from datetime import UTC, datetime
+
+    detail = {
+        "title": "h1.t::text",
+        "text": "div.body",
+        "published": "div.info",
+        "views": "div.info",
+        "comments": "div.info",
+        "re": {
+            "published": r"发表于\s*([\d-]+ [\d:]+)",
+            "views": r"阅读\s*(\S+)",
+            "comments": r"回复 \d+",
+        },
+    }
+    sink = Collector()
+    crawl(source(site, detail=detail), sink)
+    post = sink.posts[post_id("tousu-sitemap", site.base + "/complaint/2.html")]
+    assert post.published_at == datetime(2026, 11, 29, 0, 2, tzinfo=UTC)  # 08:02 in Shanghai
+    assert post.reach.views == 12000 and post.reach.comments == 2  # "1.2万"; no group: the match
+    with pytest.raises(ValueError, match="re.views: invalid regular expression"):
+        source(site, detail={**detail, "re": {"views": "阅读(("}})

@@ -93,6 +93,25 @@ class DetailSelectors(Strict):
     views: str | None = None
     comments: str | None = None
     reposts: str | None = None
+    # A regex per field, applied to the text its selector found: its first group (or the whole
+    # match) is the value, e.g. {published: "发表于\\s*(.+)", views: "阅读\\s*(\\S+)"}.
+    re: dict[str, str] = {}
+
+    @model_validator(mode="after")
+    def _patterns(self) -> DetailSelectors:
+        fields = [f for f in type(self).model_fields if f != "re"]
+        for field, pattern in self.re.items():
+            if field not in fields:
+                raise ValueError(f"re: {field!r} is not a field; one of {', '.join(fields)}")
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                message = f"re.{field}: invalid regular expression {pattern!r}: {exc}"
+                raise ValueError(message) from None
+        return self
+
+    def selectors(self) -> dict[str, str | None]:
+        return {k: v for k, v in self.model_dump().items() if k != "re"}
 
 
 def selector_problems(selectors: dict[str, str | None]) -> list[str]:
@@ -141,7 +160,7 @@ class ForumSource(HttpSourceBase):
         # A selector typo fails here, at check-config, not at the first crawl.
         selectors = {
             **{f"list.{k}": v for k, v in self.list.model_dump().items()},
-            **{f"detail.{k}": v for k, v in self.detail.model_dump().items()},
+            **{f"detail.{k}": v for k, v in self.detail.selectors().items()},
         }
         problems = selector_problems(selectors)
         if problems:
@@ -163,9 +182,7 @@ class SitemapSource(HttpSourceBase):
 
     @model_validator(mode="after")
     def _checks(self) -> SitemapSource:
-        problems = selector_problems(
-            {f"detail.{k}": v for k, v in self.detail.model_dump().items()}
-        )
+        problems = selector_problems({f"detail.{k}": v for k, v in self.detail.selectors().items()})
         try:
             re.compile(self.follow)
         except re.error as exc:

@@ -25,7 +25,13 @@ __all__ = ["HealthChange", "SourceHealthWatch", "RunOutcome", "KIND", "describe_
 
 KIND = "source"
 
-SOURCE_KINDS = {"forum": "论坛", "feed": "订阅源", "api": "接口", "transcripts": "通话记录"}
+SOURCE_KINDS = {
+    "forum": "论坛",
+    "feed": "订阅源",
+    "api": "接口",
+    "sitemap": "网站地图",
+    "transcripts": "通话记录",
+}
 PROBLEMS = {
     "no_items": "列表页选择器 list.link 没有匹配到任何内容，可能是网站改版",
     "redirect_loop": "页面重定向循环（一直跳转，打不开），可能是网站改版或拦截了抓取",

@@ -298,3 +298,62 @@ def test_a_feed_whose_posts_failed_to_store_is_fetched_in_full_next_time(
             assert "If-None-Match" not in get.headers
         finally:
             daemon.close()
+
+
+def test_a_source_gone_quiet_without_errors_raises_a_flatline_alert(tmp_path) -> None:
+    """ElastAlert's flatline: runs without errors but far fewer posts than the source's usual
+    (a login wall, an empty search) fire once, and resolve when it is well back."""
+    source = {
+        "name": "tousu",
+        "type": "feed",
+        "url": "http://127.0.0.1:9/feed.xml",
+        "health": {"quiet_for": "6h", "quiet_ratio": 0.1},
+    }
+    daemon = Daemon(write_config(tmp_path, [source]))
+    try:
+        feed = daemon.config.sources[0]
+        runs = daemon.store.runs
+        t0 = utcnow().replace(microsecond=0) - timedelta(days=3)
+
+        def ran(hour: float, accepted: int):
+            at = t0 + timedelta(hours=hour)
+            run_id = runs.start("tousu", at)
+            runs.finish(run_id, accepted, accepted, 0, None)
+            return daemon.pipeline.source_ran(feed, RunOutcome(accepted, 0, None, None), at)
+
+        events = [ran(h, 4) for h in range(0, 48)]  # two days of about 4 new posts an hour
+        assert events == [None] * 48
+        quiet = [ran(48 + h, 0) for h in range(0, 7)]  # then nothing, and no error either
+        fired = [e for e in quiet if e is not None]
+        assert len(fired) == 1 and fired[0].event.value == "firing"
+        alert = fired[0].alert
+        assert alert.labels["kind"] == "source" and alert.key == "source:tousu/quiet"
+        assert alert.reasons[0].startswith("订阅源 tousu 6 小时内只新增 0 条，平时约 24 条")
+        assert quiet.index(fired[0]) == 6  # once the last six hours hold no post at all
+        back = [ran(55 + h, 4) for h in range(0, 6)]
+        resolved = [e for e in back if e is not None]
+        assert len(resolved) == 1 and resolved[0].event.value == "resolved"
+        assert resolved[0].alert.id == alert.id
+    finally:
+        daemon.close()
+
+
+def test_a_source_too_quiet_to_judge_raises_nothing(tmp_path) -> None:
+    source = {
+        "name": "rare",
+        "type": "feed",
+        "url": "http://127.0.0.1:9/feed.xml",
+        "health": {"quiet_for": "6h"},
+    }
+    daemon = Daemon(write_config(tmp_path, [source]))
+    try:
+        feed = daemon.config.sources[0]
+        t0 = utcnow().replace(microsecond=0) - timedelta(days=3)
+        for h in range(0, 60):  # one post every six hours: fewer than quiet_min in a span
+            at = t0 + timedelta(hours=h)
+            run_id = daemon.store.runs.start("rare", at)
+            new = 1 if h % 6 == 0 and h < 48 else 0
+            daemon.store.runs.finish(run_id, new, new, 0, None)
+            assert daemon.pipeline.source_ran(feed, RunOutcome(new, 0, None, None), at) is None
+    finally:
+        daemon.close()

@@ -14,7 +14,7 @@ Chinese, as every message people read.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from yujing.alerts import Alert, AlertEvent, AlertState, EventKind, Severity
 from yujing.config import SourceBase
@@ -99,6 +99,49 @@ class SourceHealthWatch:
         alert = self._alert(source, run, health, now, None)
         return HealthChange(alert, AlertEvent(EventKind.FIRING, alert))
 
+    def quiet(self, source: SourceBase, now: datetime) -> HealthChange | None:
+        """The flatline check (``health.quiet_for``): a source far below its own usual."""
+        rule = source.health
+        if rule.quiet_for is None:
+            return None
+        span = timedelta(seconds=rule.quiet_for)
+        week = timedelta(days=7)
+        recent, first = self.store.runs.accepted(source.name, now - span, now)
+        before, _ = self.store.runs.accepted(source.name, now - span - week, now - span)
+        key = f"{KIND}:{source.name}/quiet"
+        firing = self.store.alerts.firing(key)
+        if first is None:
+            return None
+        history = min(week, now - span - first)
+        if history < 2 * span:  # too little history to know what usual is
+            return None
+        usual = before * (span / history)
+        subject = _subject(source)
+        if firing is not None:
+            if recent >= 2 * rule.quiet_ratio * usual:  # hysteresis: well back, not just over
+                reason = f"{subject} 已恢复：{_hours(span)}内新增 {recent} 条"
+                resolved = firing.resolve(now, reason=reason)
+                return HealthChange(resolved, AlertEvent(EventKind.RESOLVED, resolved))
+            return None
+        if usual < rule.quiet_min or recent >= rule.quiet_ratio * usual:
+            return None
+        reasons = (
+            f"{subject} {_hours(span)}内只新增 {recent} 条，平时约 {usual:.0f} 条："
+            "抓取没有报错，但可能被登录墙、验证码或改版挡住了",
+        )
+        alert = Alert(
+            key=key,
+            id=f"{key}@{now:%Y%m%dT%H%M%SZ}",
+            severity=Severity(rule.severity),
+            state=AlertState.FIRING,
+            started_at=now,
+            updated_at=now,
+            labels={"kind": KIND, "source": source.name, "product_name": subject},
+            reasons=reasons,
+            annotations={"problem": "quiet", "recent": str(recent), "usual": f"{usual:.1f}"},
+        )
+        return HealthChange(alert, AlertEvent(EventKind.FIRING, alert))
+
     def _due(self, source: SourceBase, health: Health, now: datetime) -> bool:
         rule = source.health
         if rule.failing_for is not None:
@@ -149,3 +192,8 @@ class SourceHealthWatch:
             reasons=tuple(reasons),
             annotations=annotations,
         )
+
+
+def _hours(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:g} 小时" if hours >= 1 else f"{span.total_seconds() / 60:g} 分钟"

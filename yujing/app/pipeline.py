@@ -25,7 +25,7 @@ from yujing.records import Post, utcnow
 from yujing.store import Store
 
 from .health import KIND as SOURCE_KIND
-from .health import HealthChange, RunOutcome, SourceHealthWatch
+from .health import RunOutcome, SourceHealthWatch
 from .intake import Intake
 
 __all__ = ["Pipeline"]
@@ -132,18 +132,22 @@ class Pipeline:
         resolves. The alert and its outbox rows commit with the run's count, as burst alerts."""
         now = now or utcnow()
         with self.store.transaction():
-            change: HealthChange | None = self.health.observe(source, run, now)
-            if change is None:
-                return None
-            self.store.alerts.save(change.alert)
-            if change.event is not None:
-                self.notifier.submit(change.event)
-        if change.event is not None:
+            changes = [
+                c
+                for c in (self.health.observe(source, run, now), self.health.quiet(source, now))
+                if c is not None
+            ]
+            for change in changes:
+                self.store.alerts.save(change.alert)
+                if change.event is not None:
+                    self.notifier.submit(change.event)
+        events = [c.event for c in changes if c.event is not None]
+        for event in events:
             try:
-                self._announce(change.event)
+                self._announce(event)
             except Exception:
-                log.exception("announcing alert %s failed", change.event.id)
-        return change.event
+                log.exception("announcing alert %s failed", event.id)
+        return events[0] if events else None
 
     def _linked(self, change: Change) -> Change:
         """With ``kibana.url`` set, the alert carries a link to its posts in Discover."""

@@ -48,6 +48,13 @@ class SourceHealth(Strict):
     failures: int = Field(default=3, ge=1)
     failing_for: Duration | None = None
     severity: Literal["blue", "yellow", "orange", "red"] = "orange"
+    # Flatline (as ElastAlert's): over the last ``quiet_for`` the source brought fewer new posts
+    # than ``quiet_ratio`` of what it usually brings in as long (learned from its last 7 days,
+    # once it has at least ``quiet_min`` there): a source that runs without errors but has gone
+    # silent (a login wall, an empty search) is noticed too. Off unless ``quiet_for`` is set.
+    quiet_for: Duration | None = None
+    quiet_ratio: float = Field(default=0.1, gt=0, lt=1)
+    quiet_min: int = Field(default=10, ge=1)
 
 
 class SourceBase(Strict):

@@ -26,11 +26,11 @@ class Runs:
     def __init__(self, db: sqlite3.Connection):
         self._db = db
 
-    def start(self, source: str) -> int:
+    def start(self, source: str, at: datetime | None = None) -> int:
         """Record that ``source`` started a run now; returns the run id for ``finish``."""
         cur = self._db.execute(
             "INSERT INTO source_runs(source, started_at) VALUES (?, ?)",
-            (source, format_time(utcnow())),
+            (source, format_time(at or utcnow())),
         )
         return int(cur.lastrowid or 0)
 
@@ -50,6 +50,21 @@ class Runs:
             " complete=? WHERE id=?",
             (format_time(utcnow()), items, accepted, errors, last_error, int(complete), run_id),
         )
+
+    def accepted(
+        self, source: str, since: datetime, until: datetime
+    ) -> tuple[int, datetime | None]:
+        """New posts the source's complete runs brought that started in [since, until), and
+        when its first run ever started (how much history there is to judge it by)."""
+        total = self._db.execute(
+            "SELECT coalesce(sum(accepted), 0) FROM source_runs WHERE source=? AND complete=1"
+            " AND started_at >= ? AND started_at < ?",
+            (source, format_time(since), format_time(until)),
+        ).fetchone()[0]
+        first = self._db.execute(
+            "SELECT min(started_at) FROM source_runs WHERE source=?", (source,)
+        ).fetchone()[0]
+        return int(total), parse_time(first) if first else None
 
     def failing_since(self) -> dict[str, datetime]:
         """Sources whose latest finished run brought nothing but errors, with the start of the

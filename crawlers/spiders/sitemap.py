@@ -15,6 +15,7 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Self
 
+from lxml import etree
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.utils.gz import gunzip
@@ -27,9 +28,23 @@ from ..items import PostItem
 from .base import ENTRY, Problem, SourceSpider, coerce_source
 from .detail import detail_item
 
-__all__ = ["SitemapSpider"]
+__all__ = ["SitemapSpider", "read_sitemap"]
 
 MAX_SITEMAPS = 50  # sitemaps an index may send us to in one crawl
+
+
+def read_sitemap(body: bytes) -> tuple[str, list[dict[str, Any]]]:
+    """The sitemap's kind (``urlset``, ``sitemapindex``; else what its root is, or why it could
+    not be read) and its entries that have a ``loc``. Entities are never expanded (Scrapy's
+    parser): no billion laughs, no local files."""
+    try:
+        sitemap = Sitemap(body)
+        entries = [e for e in sitemap if e.get("loc")]
+    except (StopIteration, etree.XMLSyntaxError):  # nothing, or nothing XML could make of it
+        return "unreadable XML", []
+    if sitemap.type not in ("urlset", "sitemapindex"):
+        return f"its root is <{sitemap.type}>", []
+    return sitemap.type, entries
 
 
 class SitemapSpider(SourceSpider):
@@ -72,16 +87,11 @@ class SitemapSpider(SourceSpider):
             except OSError as exc:
                 self.note_error(f"GET {response.url}: not a gzipped sitemap ({exc})")
                 return
-        try:
-            sitemap = Sitemap(body)
-        except Exception as exc:  # lxml refuses what is not XML
-            self.note_error(f"GET {response.url}: not a sitemap ({type(exc).__name__}: {exc})")
+        kind, entries = read_sitemap(body)
+        if kind not in ("urlset", "sitemapindex"):
+            self.note_error(f"GET {response.url}: not a sitemap ({kind})")
             return
-        if sitemap.type not in ("urlset", "sitemapindex"):
-            self.note_error(f"GET {response.url}: not a sitemap (its root is <{sitemap.type}>)")
-            return
-        entries = [e for e in sitemap if e.get("loc")]
-        if sitemap.type == "sitemapindex":
+        if kind == "sitemapindex":
             for e in entries:
                 if self.sitemaps < MAX_SITEMAPS:
                     yield self._sitemap_request(e["loc"])

@@ -1,0 +1,135 @@
+"""Pages per second crawling a local board, beside a bare Scrapy spider with the same settings.
+
+    python benchmarks/crawl_speed.py                   # a board of 10,000 threads, 50 a page
+    python benchmarks/crawl_speed.py --threads 2000
+
+The board of ``repeat_crawl`` (list pages linking the next, one page per thread) is served on
+127.0.0.1 and crawled twice in one process, in this order:
+
+* the baseline: a bare ``scrapy.Spider`` that follows the same links and yields each thread's
+  title and text as a dict, with yujing's crawl settings and no item pipeline;
+* yujing's forum spider through ``crawl_source`` into the daemon's own intake (understanding,
+  identity and copies, and the store, a batch per commit), as the daemon runs it.
+
+Both share the local server, so what it costs weighs on both alike. The goal is at least 0.9 of
+the baseline's pages per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import scrapy
+from repeat_crawl import QUIET, Board
+from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.http import Request, Response
+
+from yujing.app.intake import Intake
+from yujing.app.reactor import run_in_reactor
+from yujing.config import ForumSource, load_config
+from yujing.crawlers.run import crawl_settings, crawl_source
+from yujing.detector.understand import understander_for
+from yujing.store import Store
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class BareSpider(scrapy.Spider):
+    name = "bare"
+
+    def __init__(self, first: str = "", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.first = first
+
+    async def start(self) -> AsyncIterator[Request]:
+        yield Request(self.first, callback=self.parse_list)
+
+    def parse_list(self, response: Response) -> Iterator[Request]:
+        for href in response.css("a.t::attr(href)").getall():
+            yield response.follow(href, callback=self.parse_thread)
+        following = response.css("a.nxt::attr(href)").get()
+        if following:
+            yield response.follow(following, callback=self.parse_list)
+
+    def parse_thread(self, response: Response) -> Iterator[dict[str, str]]:
+        yield {
+            "url": response.url,
+            "title": response.css("h1::text").get() or "",
+            "text": " ".join(response.css("p ::text").getall()),
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=10_000)
+    parser.add_argument("--per-page", type=int, default=50)
+    args = parser.parse_args()
+
+    board = Board(args.threads, args.per_page)
+    server = board.serve()
+    host, port = server.server_address[:2]
+    first = f"http://{host}:{port}/list/1.html"
+    source = ForumSource.model_validate(
+        {
+            "name": "bench",
+            "type": "forum",
+            "url": first,
+            "delay": 0,
+            "concurrency": 8,
+            "max_pages": board.pages(),
+            "list": {"link": "a.t", "next": "a.nxt::attr(href)"},
+            "detail": {"title": "h1::text", "text": "p"},
+        }
+    )
+    same = {**QUIET, "CONCURRENT_REQUESTS_PER_DOMAIN": 8, "ROBOTSTXT_OBEY": False}
+    config = load_config(ROOT / "config" / "yujing.yaml")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(Path(tmp) / "bench.db")
+        intake = Intake(understander_for(config), store)
+
+        async def bare() -> tuple[float, int]:
+            settings = crawl_settings(None, salt="s", timezone="Asia/Shanghai", overrides=same)
+            settings.set("ITEM_PIPELINES", {}, priority="cmdline")
+            runner = AsyncCrawlerRunner(settings)
+            crawler = runner.create_crawler(BareSpider)
+            t = time.perf_counter()
+            await runner.crawl(crawler, first=first)
+            took = time.perf_counter() - t
+            return took, int(crawler.stats.get_value("item_scraped_count", 0))
+
+        async def ours() -> tuple[float, int]:
+            t = time.perf_counter()
+            result = await crawl_source(
+                source, intake.accept, salt="s", timezone="Asia/Shanghai", settings_overrides=same
+            )
+            return time.perf_counter() - t, result.accepted
+
+        async def both() -> list[tuple[str, float, int]]:
+            base_s, base_n = await bare()
+            ours_s, ours_n = await ours()
+            return [("bare Scrapy spider (baseline)", base_s, base_n), ("yujing", ours_s, ours_n)]
+
+        try:
+            rows = run_in_reactor(both)
+        finally:
+            store.close()
+            server.shutdown()
+    pages = args.threads + board.pages()
+    print(f"board: {args.threads:,} threads, {board.pages()} list pages, served on 127.0.0.1\n")
+    print(f"{'crawl':<32}{'seconds':>9}{'pages/s':>10}{'posts':>8}")
+    for name, seconds, posts in rows:
+        print(f"{name:<32}{seconds:>9.1f}{pages / seconds:>10,.0f}{posts:>8,}")
+    ratio = rows[0][1] / rows[1][1]
+    print(f"\nyujing at {ratio:.2f} of the bare spider's pages/s (goal: at least 0.9)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

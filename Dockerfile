@@ -13,9 +13,12 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 FROM python:3.11-slim
 WORKDIR /app
 COPY --from=build /wheels /wheels
+# Every dependency at the exact version it was tested with (scripts/lock writes the pins).
+COPY constraints.txt /wheels/constraints.txt
 # The daemon runs as its own unprivileged user: it reads files others drop into its inbox and
 # pages from the web, and needs to write nothing but /app/var (store, alerts, inbox).
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
+RUN pip install --no-cache-dir --constraint /wheels/constraints.txt /wheels/*.whl \
+    && rm -rf /wheels \
     && groupadd --system --gid 10001 yujing \
     && useradd --system --uid 10001 --gid yujing --home-dir /app --no-create-home \
        --shell /usr/sbin/nologin yujing \

@@ -135,8 +135,38 @@ def test_dockerfile_builds_the_wheel_from_what_it_copies_and_ships_no_sources(
     assert zipfile.ZipFile(from_docker).namelist() == zipfile.ZipFile(from_tree).namelist()
     # The image installs the wheel only: no source folder in /app shadows the package.
     runtime_copies = [line for line in runtime.splitlines() if line.startswith("COPY ")]
-    assert runtime_copies == ["COPY --from=build /wheels /wheels", "COPY config /app/config"]
-    assert "pip install --no-cache-dir /wheels/*.whl" in runtime
+    assert runtime_copies == [
+        "COPY --from=build /wheels /wheels",
+        "COPY constraints.txt /wheels/constraints.txt",
+        "COPY config /app/config",
+    ]
+    assert "pip install --no-cache-dir --constraint /wheels/constraints.txt /wheels/*.whl" in (
+        re.sub(r"\\\n\s*", " ", runtime)
+    )
+
+
+def test_the_image_pins_every_dependency_within_what_pyproject_allows() -> None:
+    """constraints.txt (scripts/lock) pins each runtime dependency, at a version pyproject.toml
+    accepts: the image installs what was tested, not whatever is newest on the day it is built."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"not an exact pin: {line!r}"
+            pins[canonicalize_name(name)] = version.strip()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    for spec in project["dependencies"]:
+        req = Requirement(spec)
+        name = canonicalize_name(req.name)
+        assert name in pins, f"{req.name} is not pinned in constraints.txt: run scripts/lock"
+        assert req.specifier.contains(pins[name], prereleases=True), (
+            f"constraints.txt pins {req.name}=={pins[name]}, outside {spec!r}: run scripts/lock"
+        )
 
 
 def runtime_stage() -> list[str]:

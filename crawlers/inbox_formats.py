@@ -193,43 +193,36 @@ def _parse_csv(
     reader = csv.reader(_chain(first_line, rest), delimiter=delimiter, strict=True)
     # A quoted cell may span lines; read_lines bounds one line, this bounds one cell.
     csv.field_size_limit(max(csv.field_size_limit(), limits.max_line_chars))
-    columns: dict[str, int] | None = None
-    width = 0
     problems = Problems()
+    rows = _rows_with_start(reader)
     try:
-        for row in _rows_with_start(reader):
-            number, cells = row
-            if not any(cell.strip() for cell in cells):
-                continue
-            if columns is None:
-                columns = _csv_columns(shown, number, cells, layout)
-                width = len(cells)
-                if "speaker" in columns:  # one row per utterance: joined into calls
-                    if "id" not in columns:
-                        raise TranscriptError(
-                            shown,
-                            number,
-                            "id",
-                            "rows say who spoke but no column gives the call's number; "
-                            "map it in the source's config, e.g. columns: {id: 通话编号}",
-                        )
-                    yield from join_calls(
-                        _csv_rows(reader, columns, width, shown),
-                        shown=shown,
-                        hint=CSV_HINT,
-                        mtime=mtime,
-                        tz=tz,
-                        layout=layout,
-                    )
-                    return
-                continue
+        header = next(((n, c) for n, c in rows if any(cell.strip() for cell in c)), None)
+        if header is None:
+            return
+        number, cells = header
+        columns = _csv_columns(shown, number, cells, layout)
+        data = _csv_rows(rows, columns, len(cells), shown)
+        if "speaker" in columns:  # one row per utterance: joined into calls
+            if "id" not in columns:
+                raise TranscriptError(
+                    shown,
+                    number,
+                    "id",
+                    "rows say who spoke but no column gives the call's number; "
+                    "map it in the source's config, e.g. columns: {id: 通话编号}",
+                )
+            yield from join_calls(
+                (_or_raise(row) for row in data),
+                shown=shown,
+                hint=CSV_HINT,
+                mtime=mtime,
+                tz=tz,
+                layout=layout,
+            )
+            return
+        for row in data:
             try:
-                if len(cells) != width:
-                    # Usually an unquoted separator or newline inside the text: refuse rather
-                    # than ingest text cut in the wrong place.
-                    message = f"{len(cells)} values but the header has {width} columns"
-                    raise TranscriptError(shown, number, None, message)
-                values = {key: cells[index] for key, index in columns.items()}
+                number, values = _or_raise(row)
                 record = Fields(shown, number, CSV_HINT).record(
                     values, f"{name}#{number}", mtime, tz
                 )
@@ -244,17 +237,28 @@ def _parse_csv(
 
 
 def _csv_rows(
-    reader: Any, columns: dict[str, int], width: int, shown: str
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line, values) of the data rows after the header."""
-    for number, cells in _rows_with_start(reader, reader.line_num + 1):
+    rows: Iterator[tuple[int, list[str]]], columns: dict[str, int], width: int, shown: str
+) -> Iterator[tuple[int, dict[str, Any] | TranscriptError]]:
+    """(line, values) of the data rows after the header, or (line, the error) for a row whose
+    width is not the header's: usually an unquoted separator or newline inside the text, refused
+    rather than ingested cut in the wrong place."""
+    for number, cells in rows:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != width:
-            raise TranscriptError(
-                shown, number, None, f"{len(cells)} values but the header has {width} columns"
-            )
+            message = f"{len(cells)} values but the header has {width} columns"
+            yield number, TranscriptError(shown, number, None, message)
+            continue
         yield number, {key: cells[index] for key, index in columns.items()}
+
+
+def _or_raise(
+    row: tuple[int, dict[str, Any] | TranscriptError],
+) -> tuple[int, dict[str, Any]]:
+    number, values = row
+    if isinstance(values, TranscriptError):
+        raise values
+    return number, values
 
 
 def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
@@ -262,8 +266,9 @@ def _chain(first: str, rest: Iterable[str]) -> Iterator[str]:
     yield from rest
 
 
-def _rows_with_start(reader: Any, start: int = 1) -> Any:
+def _rows_with_start(reader: Any) -> Iterator[tuple[int, list[str]]]:
     """Yield (first line of the record, cells); a quoted cell may span several lines."""
+    start = 1
     for cells in reader:
         yield start, cells
         start = reader.line_num + 1
@@ -342,7 +347,7 @@ def parse_transcripts(
     layout: CallLayout | None = None,
 ) -> list[Transcript]:
     """Parse a whole file (its bytes, or a binary stream read as it goes) into a list; raises
-    TranscriptError on the first problem. ``iter_transcripts`` has the details."""
+    TranscriptError naming its bad lines. ``iter_transcripts`` has the details."""
     return list(
         iter_transcripts(
             name, data, mtime, tz, shown_as=shown_as, limits=limits, size=size, layout=layout
@@ -361,8 +366,10 @@ def iter_transcripts(
     size: int | None = None,
     layout: CallLayout | None = None,
 ) -> Iterator[Transcript]:
-    """The calls of a file, one at a time as it is read; raises TranscriptError on the first
-    problem (after yielding the calls before it).
+    """The calls of a file, one at a time as it is read; raises TranscriptError once a bad line
+    is found in JSONL or CSV rows (after the file is read, naming every bad line up to
+    ``MAX_REPORTED``; no call is yielded after the first bad line), at once for a bad header,
+    encoding or size.
 
     ``name`` is the bare file name: ids derive from it, so the same file ingested from another
     folder is still recognised as a duplicate. Messages call the file ``shown_as`` (default

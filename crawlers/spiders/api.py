@@ -23,7 +23,7 @@ from scrapy.http import JsonRequest, Request, Response
 from yujing.config import ApiSource
 
 from ..items import PostItem
-from .base import ENTRY, Problem, SourceSpider, coerce_source
+from .base import ENTRY, Problem, SourceSpider, coerce_source, search_keywords
 
 __all__ = ["ApiSpider"]
 
@@ -67,12 +67,7 @@ class ApiSpider(SourceSpider):
         super().__init__(*args, **kwargs)
         self.source: ApiSource = coerce_source(source, ApiSource)
         self.name = f"{self.name}.{self.source.name}"
-        self.keywords = list(dict.fromkeys(keywords or [])) if self.source.keywords else [None]
-        if not self.keywords:
-            raise ValueError(
-                f"source {self.source.name!r} searches product names (keywords: true), "
-                "but no product is configured"
-            )
+        self.keywords = search_keywords(self.source, keywords)
 
     @property
     def _keyword_unseen(self) -> bool:

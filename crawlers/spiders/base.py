@@ -36,8 +36,11 @@ from w3lib.encoding import (
 )
 
 from ..decoding import UndecodableError, detect_encoding
+from ..incremental import FetchedLog, Freshness
 
 __all__ = [
+    "IncrementalSpider",
+    "search_keywords",
     "SourceSpider",
     "Problem",
     "describe_failure",
@@ -222,3 +225,46 @@ class SourceSpider(Spider):
             self.note_error(
                 f"storing a post from {where} failed: {describe_failure(failure)}", Problem.STORE
             )
+
+
+def search_keywords(source: Any, keywords: list[str] | None) -> list[str | None]:
+    """What a source's entry requests are made for: each product name and alias once when it
+    searches them (``keywords: true``), else one request, for ``None``."""
+    if not getattr(source, "keywords", False):
+        return [None]
+    found: list[str | None] = list(dict.fromkeys(keywords or []))
+    if not found:
+        raise ValueError(
+            f"source {source.name!r} searches product names (keywords: true), "
+            "but no product is configured"
+        )
+    return found
+
+
+class IncrementalSpider(SourceSpider):
+    """A source whose pages are fetched again only when new or changed (``crawlers.incremental``):
+    forums and sitemaps. Its crawl memory and stored posts come from the crawl's settings
+    (``YUJING_CRAWL_MEMORY``, ``YUJING_KNOWN_URL``); ``source.revisit`` is how long an unchanged
+    page may go unread."""
+
+    source: Any
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.freshness = Freshness(None, None, None)
+        self.fetched_log: FetchedLog | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        memory = crawler.settings.get("YUJING_CRAWL_MEMORY")
+        known = crawler.settings.get("YUJING_KNOWN_URL")
+        spider.freshness = Freshness(memory, known, spider.source.revisit)
+        if memory is not None:
+            spider.fetched_log = FetchedLog.from_crawler(crawler, memory)
+        return spider
+
+    def on_skipped(self, request: Request) -> None:
+        # A page robots.txt forbids is as good as seen: asking again would change nothing.
+        if self.fetched_log is not None:
+            self.fetched_log.remember(request)

@@ -10,25 +10,24 @@ only new or changed threads are fetched, and paging stops at a list page with no
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Self
+from typing import Any
 from urllib.parse import quote
 
 from parsel import Selector
-from scrapy.crawler import Crawler
 from scrapy.http import Request, Response, TextResponse
 
 from yujing.config import ForumSource, selector_problems
 
 from ..extract import extract_text, select
-from ..incremental import REMEMBER, FetchedLog, Freshness, Why
+from ..incremental import REMEMBER, Why
 from ..items import PostItem
-from .base import ENTRY, Problem, SourceSpider, coerce_source
+from .base import ENTRY, IncrementalSpider, Problem, coerce_source, search_keywords
 from .detail import detail_item
 
 __all__ = ["ForumSpider"]
 
 
-class ForumSpider(SourceSpider):
+class ForumSpider(IncrementalSpider):
     name = "forum"
 
     def __init__(
@@ -41,12 +40,7 @@ class ForumSpider(SourceSpider):
         super().__init__(*args, **kwargs)
         self.source: ForumSource = coerce_source(source, ForumSource)
         # A search page as the list: one entry request per product name and alias.
-        self.keywords = list(dict.fromkeys(keywords or [])) if self.source.keywords else [None]
-        if not self.keywords:
-            raise ValueError(
-                f"source {self.source.name!r} searches product names (keywords: true), "
-                "but no product is configured"
-            )
+        self.keywords = search_keywords(self.source, keywords)
         # Per-source name: log lines read "forum.weiquan-bbs: ...", not just "forum: ...".
         self.name = f"{self.name}.{self.source.name}"
         selectors = {
@@ -56,18 +50,6 @@ class ForumSpider(SourceSpider):
         problems = selector_problems(selectors)
         if problems:
             raise ValueError(f"source {self.source.name!r}: " + "; ".join(problems))
-        self.freshness = Freshness(None, None, None)
-        self.fetched_log: FetchedLog | None = None
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        memory = crawler.settings.get("YUJING_CRAWL_MEMORY")
-        known = crawler.settings.get("YUJING_KNOWN_URL")
-        spider.freshness = Freshness(memory, known, spider.source.revisit)
-        if memory is not None:
-            spider.fetched_log = FetchedLog.from_crawler(crawler, memory)
-        return spider
 
     async def start(self) -> AsyncIterator[Request]:
         for keyword in self.keywords:
@@ -136,11 +118,6 @@ class ForumSpider(SourceSpider):
             shown = [extract_text(item, q) or "" for q in markers]
             entries.append((links[0], "|".join(shown) if markers else None))
         return entries
-
-    def on_skipped(self, request: Request) -> None:
-        # A thread robots.txt forbids is as good as seen: asking again would change nothing.
-        if self.fetched_log is not None:
-            self.fetched_log.remember(request)
 
     def parse_detail(self, response: Response) -> Iterator[PostItem]:
         response = self.decoded(response, self.source.encoding)

@@ -13,19 +13,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, Self
+from typing import Any
 
 from lxml import etree
-from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from yujing.config import SitemapSource
 
-from ..incremental import REMEMBER, FetchedLog, Freshness
+from ..incremental import REMEMBER
 from ..items import PostItem
-from .base import ENTRY, Problem, SourceSpider, coerce_source
+from .base import ENTRY, IncrementalSpider, Problem, coerce_source
 from .detail import detail_item
 
 __all__ = ["SitemapSpider", "read_sitemap"]
@@ -47,7 +46,7 @@ def read_sitemap(body: bytes) -> tuple[str, list[dict[str, Any]]]:
     return sitemap.type, entries
 
 
-class SitemapSpider(SourceSpider):
+class SitemapSpider(IncrementalSpider):
     name = "sitemap"
 
     def __init__(self, source: SitemapSource | str | None = None, *args: Any, **kwargs: Any):
@@ -55,20 +54,8 @@ class SitemapSpider(SourceSpider):
         self.source: SitemapSource = coerce_source(source, SitemapSource)
         self.name = f"{self.name}.{self.source.name}"
         self.follow = re.compile(self.source.follow)
-        self.freshness = Freshness(None, None, None)
-        self.fetched_log: FetchedLog | None = None
         self.sitemaps = 0
         self.queued = 0
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        memory = crawler.settings.get("YUJING_CRAWL_MEMORY")
-        known = crawler.settings.get("YUJING_KNOWN_URL")
-        spider.freshness = Freshness(memory, known, spider.source.revisit)
-        if memory is not None:
-            spider.fetched_log = FetchedLog.from_crawler(crawler, memory)
-        return spider
 
     async def start(self) -> AsyncIterator[Request]:
         yield self._sitemap_request(str(self.source.url), entry=True)
@@ -121,10 +108,6 @@ class SitemapSpider(SourceSpider):
                 errback=self.on_request_error,
                 meta={REMEMBER: (url, lastmod)},
             )
-
-    def on_skipped(self, request: Request) -> None:
-        if self.fetched_log is not None:
-            self.fetched_log.remember(request)
 
     def parse_detail(self, response: Response) -> Iterator[PostItem]:
         response = self.decoded(response, self.source.encoding)

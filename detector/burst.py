@@ -192,7 +192,8 @@ class BurstDetector(Memory):
                 return []
             details = Details()
             details.merge(look.window)
-            alert_id = f"{s.key}@{now:%Y%m%dT%H%M%SZ}"
+            # Named after the wave's onset in the posts: a peer daemon names it alike.
+            alert_id = f"{s.key}@{s.onset(look.bucket):%Y%m%dT%H%M%SZ}"
             sig = self._signals(s, look, details, 0.0)
             sev = grade(sig)
             alert = self._alert(s, alert_id, now, sev, look, sig, now)

@@ -287,6 +287,28 @@ class Series:
         self.wave = None
         self.elevated_since = None
 
+    def onset(self, bn: int) -> datetime:
+        """When the rise seen at bucket ``bn`` began: going back from the newest bucket above
+        the usual level, the first bucket of that run (within two windows, after the last wave).
+
+        It comes from the posts, not from when they were looked at: two daemons that collected
+        the same posts name the wave alike, whichever second each noticed it.
+        """
+        base, r = self.baseline, self.ring_len
+        level = max(base.local, 1.0)
+        after = bucket_of(self.tail_at, self.size) if self.tail_at else None
+        oldest = max(bn - 2 * self.w, self.head - r + 1)
+        if after is not None:
+            oldest = max(oldest, after + 1)
+
+        def above(k: int) -> bool:
+            return not self.missing[k % r] and self.counts[k % r] > level * base.usual(k)
+
+        k = next((k for k in range(bn, oldest - 1, -1) if above(k)), bn)
+        while k > oldest and above(k - 1):
+            k -= 1
+        return datetime.fromtimestamp(k * self.size, UTC)
+
     # ------------------------------------------------------------ the test
 
     def look(self, now: datetime) -> Look:

@@ -27,6 +27,7 @@ from yujing.records import utcnow
 from yujing.store import GroupRow, OutboxItem
 
 from .notification import Notification
+from .peers import PeerSending, SharedReceiver
 from .receivers import Receiver, RetryLater, build_receivers
 from .stages import (
     FiringAlerts,
@@ -44,6 +45,7 @@ __all__ = ["Notifier", "DeliveryReport", "backoff"]
 log = logging.getLogger("yujing.notifier")
 
 BASE_DELAY = 5.0
+LOCAL_KINDS = ("log", "file")  # receivers whose output stays on this machine
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +86,28 @@ class Notifier:
         # Built lazily: a receiver's client (Slack, Elasticsearch) is only needed to deliver.
         self._receivers = receivers
         self._unknown_logged: set[str] = set()
+        self._peer_log: Any = None
 
     @property
     def receivers(self) -> dict[str, Receiver]:
         if self._receivers is None:
-            self._receivers = build_receivers(self.config)
+            self._receivers = self._shared(build_receivers(self.config))
         return self._receivers
+
+    def _shared(self, receivers: dict[str, Receiver]) -> dict[str, Receiver]:
+        """With ``notify.peers``, each receiver that leaves this machine goes behind the log
+        the peers share; the log and file receivers keep this daemon's own record."""
+        conf = self.config.notify.peers
+        if conf is None:
+            return receivers
+        from .peers_redis import RedisPeerLog  # redis is imported only when peers are set
+
+        self._peer_log = RedisPeerLog.from_config(self.config)
+        local = {r.name for r in self.config.notify.receivers if r.type in LOCAL_KINDS}
+        return {
+            name: r if name in local else SharedReceiver(name, r, self._peer_log, conf)
+            for name, r in receivers.items()
+        }
 
     def close(self) -> None:
         """Release the receivers' connections (a config reload builds new ones)."""
@@ -97,6 +115,8 @@ class Notifier:
             close = getattr(receiver, "close", None)
             if close is not None:
                 close()
+        if self._peer_log is not None:
+            self._peer_log.close()
 
     def submit(self, event: AlertEvent, now: datetime | None = None) -> list[Notice]:
         """Put ``event`` in the group of each receiver it routes to; returns one notice per
@@ -117,7 +137,8 @@ class Notifier:
 
     def _flush(self, row: GroupRow, now: datetime) -> int:
         repeat_at = (row.notified_at or now) + timedelta(seconds=row.repeat_interval)
-        group = Group(row.key, row.labels, row.notified_at is not None and now >= repeat_at)
+        due = row.notified_at is not None and now >= repeat_at
+        group = Group(row.key, row.labels, due, row.repeat_interval)
         notices, gone = [], set()
         for member in self.store.groups.members(row.receiver, row.key):
             try:
@@ -242,8 +263,9 @@ class Notifier:
         # Logged once, at the first failure: the retries of an outage would repeat it every
         # few seconds. Later attempts are DEBUG; the row's last_error, `yujing status` and
         # /metrics keep the current state; a late success is logged too.
+        first = item.attempts == 0 and not isinstance(exc, PeerSending)
         log.log(
-            logging.WARNING if item.attempts == 0 else logging.DEBUG,
+            logging.WARNING if first else logging.DEBUG,
             "delivering %s to %s failed (attempt %d, next in %.0fs): %s",
             item.payload.get("group_key") or item.payload.get("id"),
             name,

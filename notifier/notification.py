@@ -33,6 +33,10 @@ class Notification:
     repeat: bool = False  # nothing changed: a reminder after repeat_interval
     handling: Handling | None = None
     at: datetime | None = None  # when it was made (the group's flush, the action's time)
+    repeat_interval: float = 0.0  # the group's route's, for peers deciding on a reminder
+    # Alerts a peer daemon has told this receiver of (``notify.peers``): their conversation
+    # exists already, though this daemon's store has no trace of it. Never stored.
+    peers_told: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def firing(self) -> list[AlertEvent]:
@@ -54,6 +58,7 @@ class Notification:
             "alerts": [e.to_dict() for e in self.events],
             "handling": self.handling.to_dict() if self.handling else None,
             "at": format_time(self.at) if self.at else None,
+            "repeat_interval": self.repeat_interval,
         }
 
     @classmethod
@@ -70,4 +75,5 @@ class Notification:
             repeat=bool(d.get("repeat")),
             handling=Handling.from_dict(d["handling"]) if d.get("handling") else None,
             at=parse_time(d["at"]) if d.get("at") else None,
+            repeat_interval=float(d.get("repeat_interval") or 0.0),
         )

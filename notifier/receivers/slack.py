@@ -32,7 +32,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
-from datetime import tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.error import URLError
@@ -170,7 +170,7 @@ class SlackReceiver:
                 if event.event is not EventKind.RESOLVED:
                     self._remind(event, n)
             elif event.id in n.changed:
-                self._send(event)
+                self._send(event, n.peers_told)
 
     def _metadata(self, alert_id: str, key: str, kind: str) -> dict[str, Any]:
         return {
@@ -178,9 +178,11 @@ class SlackReceiver:
             "event_payload": {"alert_id": alert_id, "event_id": key, "event": kind},
         }
 
-    def _send(self, event: AlertEvent) -> None:
+    def _send(self, event: AlertEvent, peers_told: frozenset[str] = frozenset()) -> None:
         key, alert_id = event_key(event), event.alert.id
         row = self.messages.get(self.name, alert_id)
+        if row is None and alert_id in peers_told:
+            row = self._adopt(event)
         if row is not None and row.told == key:
             return  # delivered before a crash kept the outbox from hearing of it
         d = event.to_dict()
@@ -237,10 +239,22 @@ class SlackReceiver:
             self._reply(row, key, text, metadata)
         self.messages.told(self.name, event.alert.id, key)
 
+    def _adopt(self, event: AlertEvent) -> ChatMessage | None:
+        """The wave's message a peer daemon posted (``notify.peers``), found in the channel by
+        its metadata, so this daemon goes on with the same conversation."""
+        alert_id = event.alert.id
+        found = self._find_message(alert_id, _wave_began(event))
+        if found is None:
+            return None
+        self.messages.posted(self.name, alert_id, *found)
+        return self.messages.get(self.name, alert_id)
+
     def _remind(self, event: AlertEvent, n: Notification) -> None:
         """A reminder that the wave goes on: a reply in its thread, not a new message."""
         alert_id = event.alert.id
         row = self.messages.get(self.name, alert_id)
+        if row is None and alert_id in n.peers_told:
+            row = self._adopt(event)
         if row is None or row.ts is None:
             self._send(event)  # no conversation to remind in: the alert's message starts one
             return
@@ -393,6 +407,17 @@ class SlackReceiver:
         except (SlackApiError, SlackRequestError, OSError, ValueError) as exc:
             # The alert is delivered; a missing picture is not worth sending it again.
             log.warning("slack receiver %s: chart for %s not sent: %s", self.name, event.id, exc)
+
+
+def _wave_began(event: AlertEvent) -> float:
+    """When the wave's first message can have been posted at the earliest: the time in its id
+    (``key@20261130T101500Z``, its onset, before anyone told it), else a day before this
+    daemon saw it start."""
+    stamp = event.alert.id.rpartition("@")[2]
+    try:
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        return event.alert.started_at.timestamp() - 86400.0
 
 
 def _ours(message: Mapping[str, Any]) -> dict[str, Any] | None:

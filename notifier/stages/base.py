@@ -27,6 +27,7 @@ class Group:
     key: str
     labels: dict[str, str] = field(default_factory=dict)
     repeat_due: bool = False  # told before, and repeat_interval has passed since
+    repeat_interval: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,7 @@ class OutboxStage:
                 changed=frozenset(n.event.id for n in fresh),
                 repeat=not fresh,
                 at=self.now,
+                repeat_interval=group.repeat_interval if group else 0.0,
             )
             row = self.outbox.enqueue(receiver, notification.to_dict(), self.now)
             told = [(n.event.id, n.event.event.value, n.event.alert.updated_at) for n in fresh]

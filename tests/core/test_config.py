@@ -293,3 +293,25 @@ def test_redis_section_from_the_environment(
     monkeypatch.setenv("REDIS_URL", "redis.internal:6379")
     [problem] = problems(path)
     assert f"{path}:8: redis.url:" in problem and "redis://host:6379/0" in problem
+
+
+def test_peers_decide_through_the_redis_section(tmp_path: Path) -> None:
+    path = write(tmp_path, "notify:\n  peers: {lease: 30s}\n")
+    [problem] = problems(path)
+    assert "notify.peers" in problem and "redis:" in problem
+    path = write(
+        tmp_path,
+        "redis: {url: 'redis://127.0.0.1:6379/0'}\n"
+        "notify:\n  peers: {name: east, lease: 30s, same_wave_within: 2h}\n",
+    )
+    peers = load_config(path).notify.peers
+    assert peers is not None and (peers.name, peers.lease, peers.same_wave_within) == (
+        "east",
+        30.0,
+        7200.0,
+    )
+    path = write(
+        tmp_path, "redis: {url: 'redis://127.0.0.1:6379/0'}\nnotify: {peers: {lease: 0}}\n"
+    )
+    [problem] = problems(path)
+    assert f"{path}:2: notify.peers.lease:" in problem

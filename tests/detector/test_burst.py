@@ -121,7 +121,8 @@ def test_wave_lifecycle_one_alert_updated_then_resolved(det):
     wave(det, "a", T0, 6, source="forum")
     t1 = T0 + timedelta(minutes=7)
     (fired,) = det.evaluate(["a", "b"], t1)
-    assert fired.id == "burst:a@20240301T120700Z" and fired.key == "burst:a"
+    # Named after the wave's first bucket in the posts (12:00), not the minute it was seen.
+    assert fired.id == "burst:a@20240301T120000Z" and fired.key == "burst:a"
     assert (fired.burst.complainants, fired.burst.sources, fired.severity) == (6, 1, Severity.BLUE)
     assert fired.started_at == t1 == fired.updated_at
     assert det.evaluate(["a"], t1 + timedelta(minutes=1)) == []  # nothing new
@@ -143,6 +144,22 @@ def test_wave_lifecycle_one_alert_updated_then_resolved(det):
     wave(det, "a", T0 + timedelta(days=1), 6)
     (second,) = det.evaluate(["a"], T0 + timedelta(days=1, minutes=7))
     assert second.id != fired.id and second.state is AlertState.FIRING
+
+
+def test_two_detectors_with_the_same_posts_name_the_wave_alike_whenever_they_look():
+    """Two daemons for availability each detect on their own: what they send is matched by
+    the alert's id, so it must come from the posts, not from the second each looked."""
+    seen = []
+    # One looks in the wave's first 10-minute bucket, the other in the next.
+    for looks_at in (timedelta(minutes=8, seconds=3), timedelta(minutes=13, seconds=41)):
+        d = BurstDetector(Detection(burst=RULE), None)
+        background(d, "a")
+        assert run(d, ["a"], T0 - timedelta(hours=1), T0) == []
+        wave(d, "a", T0 + timedelta(minutes=2), 7)
+        (fired,) = d.evaluate(["a"], T0 + looks_at)
+        seen.append(fired)
+    assert seen[0].started_at != seen[1].started_at
+    assert seen[0].id == seen[1].id == "burst:a@20240301T120000Z"
 
 
 def test_busy_product_needs_far_more_than_its_usual():

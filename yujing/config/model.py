@@ -74,6 +74,11 @@ class Config(Strict):
                 f"source {shared[0]} is shared (shared: true), which needs the top-level "
                 "redis: section (url: ${REDIS_URL})"
             )
+        if self.notify.peers is not None and self.redis is None:
+            raise ValueError(
+                "notify.peers: daemons decide together what to send through Redis, which needs "
+                "the top-level redis: section (url: ${REDIS_URL})"
+            )
         if (
             any(r.type == "elasticsearch" for r in self.notify.receivers)
             and self.elasticsearch is None

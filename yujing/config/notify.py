@@ -29,6 +29,7 @@ __all__ = [
     "ROOT_GROUPING",
     "GROUP_BY_ALL",
     "InhibitRule",
+    "Peers",
     "Notify",
 ]
 
@@ -327,11 +328,27 @@ DEFAULT_INHIBIT_RULES = [
 ]
 
 
+class Peers(Strict):
+    """Daemons that run side by side for availability, each with its own store, and decide
+    through the top-level ``redis:`` what they send, as Alertmanager's instances share a
+    notification log: each wave is told once, by whichever daemon is first."""
+
+    # Who may send: daemons with the same name share one log (one Redis, several groups).
+    name: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]+$")
+    # How long a daemon may hold a group while it sends. If it dies mid-send, a peer goes on
+    # after this; it must be longer than the slowest receiver's send.
+    lease: Duration = 60.0
+    # Alerts of one series that began this close together are one wave: peers that saw its
+    # first posts a little apart still tell it once.
+    same_wave_within: Wait = 3600.0
+
+
 class Notify(Strict):
     receivers: list[Receiver] = [LogReceiver(name="log", type="log")]
     route: Route = Route(receiver="log")
     inhibit_rules: list[InhibitRule] = DEFAULT_INHIBIT_RULES
     retry_max: Duration = 3600.0
+    peers: Peers | None = None
 
     @model_validator(mode="after")
     def _receivers_exist(self) -> Notify:

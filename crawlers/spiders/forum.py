@@ -1,7 +1,8 @@
 """Forum boards described entirely by a ``ForumSource``: list page -> thread pages.
 
 Adding a board is a config change: ``list.link`` finds thread links, ``list.next`` the next list
-page (followed up to ``max_pages``), and ``detail.*`` the fields of a thread.
+page, or ``{page}`` in the URL numbers them (either way up to ``max_pages``), and ``detail.*``
+the fields of a thread.
 
 With a crawl memory (``YUJING_CRAWL_MEMORY``) the crawl is incremental (``crawlers.incremental``):
 only new or changed threads are fetched, and paging stops at a list page with nothing new.
@@ -15,6 +16,8 @@ from urllib.parse import quote
 
 from parsel import Selector
 from scrapy.http import Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from yujing.config import ForumSource, selector_problems
 
@@ -57,18 +60,25 @@ class ForumSpider(IncrementalSpider):
             if keyword is not None:
                 url = url.replace("{keyword}", quote(keyword))
             yield Request(
-                url,
+                self._numbered(url, 1),
                 callback=self.parse_list,
                 errback=self.on_request_error,
-                cb_kwargs={"page": 1},
+                cb_kwargs={"page": 1, "template": url},
                 meta={ENTRY: True},
             )
 
-    def parse_list(self, response: Response, page: int) -> Iterator[Request]:
+    def _numbered(self, template: str, page: int) -> str:
+        """The URL of list page ``page`` (1 for the first) of a numbered list."""
+        return template.replace("{page}", str(self.source.first_page + page - 1))
+
+    def parse_list(self, response: Response, page: int, template: str = "") -> Iterator[Request]:
         response = self.decoded(response, self.source.encoding)
         if response is None:
             return
         entries = self._entries(response)
+        if not entries and page > 1 and self.source.numbered:
+            self.logger.debug("%s: an empty list page, the last one", response.url)
+            return  # past the last numbered page: the list ends here
         if not entries:
             # A board with no threads is a changed layout far more often than an empty board.
             self.note_error(
@@ -94,7 +104,16 @@ class ForumSpider(IncrementalSpider):
             # Nothing new or changed here: the pages after this one were seen too.
             self.crawler.stats.inc_value("yujing/paging_stopped")
             return
-        if self.source.list.next and page < self.source.max_pages:
+        if page >= self.source.max_pages:
+            return
+        if self.source.numbered:
+            yield Request(
+                self._numbered(template, page + 1),
+                callback=self.parse_list,
+                errback=self.on_list_page_error,
+                cb_kwargs={"page": page + 1, "template": template},
+            )
+        elif self.source.list.next:
             following = select(response, self.source.list.next)
             if following:
                 yield response.follow(
@@ -103,6 +122,13 @@ class ForumSpider(IncrementalSpider):
                     errback=self.on_request_error,
                     cb_kwargs={"page": page + 1},
                 )
+
+    def on_list_page_error(self, failure: Failure) -> None:
+        """A numbered list page after the first that is not there (404) is past the end."""
+        if failure.check(HttpError) and failure.value.response.status == 404:
+            self.logger.debug("%s: no such list page, the last one", failure.request.url)
+            return
+        self.on_request_error(failure)
 
     def _entries(self, response: TextResponse) -> list[tuple[Selector | str, str | None]]:
         """(link, signature) per list entry; the signature is None without markers."""

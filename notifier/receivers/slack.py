@@ -109,6 +109,7 @@ class SlackReceiver:
         self._messages = messages
         self._store: Store | None = None
         self._channel_id = conf.channel if CHANNEL_ID.fullmatch(conf.channel) else ""
+        self._said_no_scope = False
         base_url = conf.base_url or WebClient.BASE_URL
         # slack_sdk joins method names onto base_url, which therefore must end with "/".
         # The client retries only a connection that failed before the request went out (urllib
@@ -351,7 +352,11 @@ class SlackReceiver:
 
     def _cannot_search(self, exc: SlackApiError) -> None:
         # Better a possible copy than a lost alert: without the history scopes, send again.
-        log.warning(
+        # Said once (then DEBUG): the scope stays missing until someone adds it.
+        level = logging.DEBUG if self._said_no_scope else logging.WARNING
+        self._said_no_scope = True
+        log.log(
+            level,
             "slack receiver %s cannot look for a message that may have arrived (%s; the bot "
             "needs channels:history, or groups:history for a private channel); sending again",
             self.name,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -381,14 +383,19 @@ def test_a_search_that_finds_nothing_sends(store: Store) -> None:
 def test_without_history_scope_it_sends_again_and_says_so(
     store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="yujing.notifier")
     with FakeSlack(token=TOKEN, channel_id="C0NOSCOPE") as slack:
         conf = slack_conf(slack.api_url, channel="C0NOSCOPE")
         r = SlackReceiver(conf, store.chat)
         store.chat.sending("slack-pr", make_event().id, event_key(make_event()), 1.0)
         slack.refuse("conversations.history", "missing_scope")
         r.send(notification(make_event()))
-    assert len(slack.channel_messages()) == 1
-    assert "channels:history" in caplog.text
+        later = replace(make_event("updated"), alert=replace(make_event().alert, id="other@1"))
+        store.chat.sending("slack-pr", later.id, event_key(later), 1.0)
+        r.send(notification(later))
+    assert len(slack.channel_messages()) == 2
+    said = [r for r in caplog.records if "channels:history" in r.getMessage()]
+    assert [r.levelname for r in said] == ["WARNING", "DEBUG"]  # said once, not at every send
 
 
 CRASHING_SENDER = """

@@ -159,11 +159,23 @@ class ForumSource(HttpSourceBase):
     revisit: Duration | None = None
     # A site's search page as the list: ``{keyword}`` in ``url`` is each product's name and alias.
     keywords: bool = False
+    # Numbered list pages instead of a next link: ``{page}`` in ``url`` (``/list/{page}.html``,
+    # ``?page={page}``) counts up from ``first_page``, up to ``max_pages`` pages.
+    first_page: int = Field(default=1, ge=0)
+
+    @property
+    def numbered(self) -> bool:
+        return "{page}" in str(self.url)
 
     @model_validator(mode="after")
     def _selectors_compile(self) -> ForumSource:
         if self.keywords and "{keyword}" not in str(self.url):
             raise ValueError("keywords: true needs {keyword} in url, where each name goes")
+        if self.numbered and self.list.next:
+            raise ValueError(
+                "url has {page} (numbered list pages) and list.next (a next link) as well: "
+                "keep the one the site uses"
+            )
         # A selector typo fails here, at check-config, not at the first crawl.
         selectors = {
             **{f"list.{k}": v for k, v in self.list.model_dump().items()},

@@ -192,8 +192,7 @@ class BurstDetector(Memory):
                 return []
             details = Details()
             details.merge(look.window)
-            # Named after the wave's onset in the posts: a peer daemon names it alike.
-            alert_id = f"{s.key}@{s.onset(look.bucket):%Y%m%dT%H%M%SZ}"
+            alert_id = self._wave_id(s, look.bucket, now)
             sig = self._signals(s, look, details, 0.0)
             sev = grade(sig)
             alert = self._alert(s, alert_id, now, sev, look, sig, now)
@@ -226,6 +225,15 @@ class BurstDetector(Memory):
         alert = self._alert(s, wave.alert.id, started, severity, look, sig, now)
         wave.alert = alert
         return [alert]
+
+    def _wave_id(self, s: Series, bucket: int, now: datetime) -> str:
+        """A new wave's id: named after its onset in the posts, so a peer daemon names it
+        alike; after when it was seen if an earlier wave has that name already (its memory
+        of that wave was lost with a checkpoint), since an id is one wave's for good."""
+        alert_id = f"{s.key}@{s.onset(bucket):%Y%m%dT%H%M%SZ}"
+        if self.store is not None and self.store.alerts.get(alert_id) is not None:
+            alert_id = f"{s.key}@{now:%Y%m%dT%H%M%SZ}"
+        return alert_id
 
     def _signals(self, s: Series, look: Look, wave: Details, seconds: float) -> Signals:
         rule = s.rule

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from yujing.alerts import Alert, AlertEvent, EventKind
 from yujing.config import Config
@@ -39,6 +39,9 @@ from .stages import (
     no_silences,
     run,
 )
+
+if TYPE_CHECKING:  # redis is imported only when peers are set
+    from .peers_redis import RedisPeerLog
 
 __all__ = ["Notifier", "DeliveryReport", "backoff"]
 
@@ -86,7 +89,7 @@ class Notifier:
         # Built lazily: a receiver's client (Slack, Elasticsearch) is only needed to deliver.
         self._receivers = receivers
         self._unknown_logged: set[str] = set()
-        self._peer_log: Any = None
+        self._peer_log: RedisPeerLog | None = None
 
     @property
     def receivers(self) -> dict[str, Receiver]:
@@ -226,6 +229,9 @@ class Notifier:
                     continue
                 try:
                     await send(receiver, notification)
+                except PeerSending as exc:  # a wait, not a failure: no attempt counted
+                    self.outbox.postpone(item.id, now + timedelta(seconds=exc.retry_after))
+                    break  # keep order: the rest waits for this one
                 except Exception as exc:  # any failure is retried; the error is kept on the row
                     self._failed(name, item, exc, now)
                     failed += 1
@@ -263,9 +269,8 @@ class Notifier:
         # Logged once, at the first failure: the retries of an outage would repeat it every
         # few seconds. Later attempts are DEBUG; the row's last_error, `yujing status` and
         # /metrics keep the current state; a late success is logged too.
-        first = item.attempts == 0 and not isinstance(exc, PeerSending)
         log.log(
-            logging.WARNING if first else logging.DEBUG,
+            logging.WARNING if item.attempts == 0 else logging.DEBUG,
             "delivering %s to %s failed (attempt %d, next in %.0fs): %s",
             item.payload.get("group_key") or item.payload.get("id"),
             name,

@@ -2,20 +2,26 @@
 
 Each daemon collects, detects and queues on its own store; before a notification leaves, the
 log the peers share (``PeerLog``, in Redis) decides whether it still tells the receiver anything,
-as Alertmanager's instances share theirs. What a receiver was told is kept per alert series and
-wave (``Told``: the wave's id and start, the highest severity and count told, whether its end
-was told), so a peer's queued copy of the same news is dropped and only what goes further
-(a higher count, a higher severity, the end) is sent.
+as Alertmanager's instances share theirs. Per receiver and alert series (an alert's key) the log
+keeps the latest wave told (``Told``): its id, start, the highest severity and count told, and
+when its end was told. A peer's queued copy of the same news is dropped; only what goes further
+(a higher count or severity, the end) is sent, under the first teller's id and never below the
+severity told, so a receiver that edits what it sent (a Slack message, an Elasticsearch
+document) goes on with the same conversation.
 
-A wave is recognised by its id, which the detector derives from the posts, or, for peers that
-saw its first posts a little apart, by a start within ``same_wave_within``; the message then
-carries the first teller's id, so a receiver that edits what it sent (a Slack message, an
-Elasticsearch document) goes on with the same conversation.
+Which wave an event is of: a series has one wave open at a time. An event with the told wave's
+id is of it; so is any event of the series while that wave is open, and, once its end was told,
+any event of a wave that began before that end (a peer's lagging copy). An event of a wave that
+began before the told wave's predecessor ended is older than what the receiver knows, and is
+dropped. The detector names a wave after its onset in the posts, so peers that collected the
+same posts mostly agree on the id; the rules above cover the rest.
 
-While a daemon sends one group's notification it holds that group (a Redis key with a lease);
-a peer meanwhile waits. If the holder dies, the lease runs out and the peer, whose outbox holds
-the same news, sends it: none is lost. If Redis cannot be reached the daemon sends anyway:
-better a copy than a missed wave (it asks again after ``ASK_AGAIN`` seconds).
+While a daemon sends, it holds each series of the notification (a Redis key with a lease); a
+peer meanwhile waits, without counting it as a failure. Before a send that opens a wave, the
+wave is written as not sure; if the sender dies, the lease runs out and the peer, whose outbox
+holds the same news, tells it again in the wave's name (Slack looks for the message first). If
+Redis cannot be reached the daemon sends anyway: better a copy than a missed wave; it asks again
+after ``ASK_AGAIN`` seconds.
 """
 
 from __future__ import annotations
@@ -24,44 +30,74 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from enum import Enum
 from typing import Protocol
 
-from yujing.alerts import AlertEvent, EventKind
+from yujing.alerts import AlertEvent, EventKind, Severity
 from yujing.config import Peers
 
 from .notification import Notification
 from .receivers import Receiver, RetryLater
 
-__all__ = ["PeerLog", "PeerSending", "SharedReceiver", "Told"]
+__all__ = ["PeerLog", "PeerSending", "SharedReceiver", "Told", "Wave"]
 
 log = logging.getLogger("yujing.notifier")
 
-WAIT_FOR_PEER = 2.0  # seconds before trying a group a peer holds again
+WAIT_FOR_PEER = 2.0  # seconds before trying a series a peer holds again
 ASK_AGAIN = 30.0  # seconds without asking an unreachable log again
 
 
 class PeerSending(RetryLater):
-    """A peer daemon is sending this group now; try again shortly (not a failure)."""
+    """A peer daemon is sending this now; try again shortly (a wait, not a failure)."""
+
+
+class Wave(Enum):
+    """Which wave an event is of, beside the one the log holds."""
+
+    SAME = "same"
+    OLDER = "older"  # the receiver has moved past it
+    NEWER = "newer"  # a wave after the told one ended
+
+
+def _count(event: AlertEvent) -> int:
+    return event.alert.burst.count if event.alert.burst is not None else 0
+
+
+def _end(event: AlertEvent) -> float | None:
+    """When the wave ended, by the alert's own clock, if ``event`` is its end."""
+    if event.event is not EventKind.RESOLVED:
+        return None
+    return (event.alert.resolved_at or event.alert.updated_at).timestamp()
 
 
 @dataclass(frozen=True, slots=True)
 class Told:
-    """What the peers have told one receiver of one wave of an alert series."""
+    """What the peers have told one receiver of the latest wave of an alert series."""
 
     id: str  # the wave's alert id, as first told
-    started: float  # the wave's start (epoch seconds)
+    started: float  # when the wave began (epoch seconds), as its first teller saw it
     severity: int  # the highest severity rank told
     peak: int  # the highest count told (0 for alerts without counts)
-    ended: bool  # its end was told
+    ended_at: float | None = None  # when it ended (its end was told); None while it is open
+    before: float = 0.0  # when the series' previous told wave ended
     # False while a send that began is not known to have ended: its sender may have died with
     # the message delivered or not. A peer then tells it again, as the first teller would
     # have, and a receiver that can look (Slack) looks for the message first.
     sure: bool = True
 
-    def same_wave(self, event: AlertEvent, within: float) -> bool:
-        return event.id == self.id or abs(event.alert.started_at.timestamp() - self.started) <= (
-            within
-        )
+    @property
+    def ended(self) -> bool:
+        return self.ended_at is not None
+
+    def wave_of(self, event: AlertEvent) -> Wave:
+        if event.id == self.id:
+            return Wave.SAME
+        began = event.alert.started_at.timestamp()
+        if began <= self.before:
+            return Wave.OLDER
+        if self.ended_at is None or began <= self.ended_at:
+            return Wave.SAME
+        return Wave.NEWER
 
     def news(self, event: AlertEvent) -> bool:
         """Whether ``event`` (of this wave) tells the receiver more than it was told."""
@@ -73,41 +109,43 @@ class Told:
             return True
         return event.alert.severity.rank > self.severity or _count(event) > self.peak
 
+    def as_told(self, event: AlertEvent) -> AlertEvent:
+        """``event`` under this wave's id, at no lower a severity than was told."""
+        severity = max(event.alert.severity, list(Severity)[self.severity], key=_rank)
+        if event.id == self.id and severity is event.alert.severity:
+            return event
+        return AlertEvent(event.event, replace(event.alert, id=self.id, severity=severity))
+
     def after(self, event: AlertEvent) -> Told:
         if not self.sure:
-            return Told.first(event)
-        return Told(
-            self.id,
-            self.started,
-            max(self.severity, event.alert.severity.rank),
-            max(self.peak, _count(event)),
-            self.ended or event.event is EventKind.RESOLVED,
+            return Told.first(event, self.before)
+        return replace(
+            self,
+            severity=max(self.severity, event.alert.severity.rank),
+            peak=max(self.peak, _count(event)),
+            ended_at=_end(event) or self.ended_at,
         )
 
     @classmethod
-    def first(cls, event: AlertEvent) -> Told:
+    def first(cls, event: AlertEvent, before: float = 0.0) -> Told:
         a = event.alert
         return cls(
-            a.id,
-            a.started_at.timestamp(),
-            a.severity.rank,
-            _count(event),
-            event.event is EventKind.RESOLVED,
+            a.id, a.started_at.timestamp(), a.severity.rank, _count(event), _end(event), before
         )
 
 
-def _count(event: AlertEvent) -> int:
-    return event.alert.burst.count if event.alert.burst is not None else 0
+def _rank(severity: Severity) -> int:
+    return severity.rank
 
 
 class PeerLog(Protocol):
     """The notification log the peers share."""
 
-    def hold(self, receiver: str, group: str, lease: float) -> bool:
-        """Take the group for ``lease`` seconds; False while a peer holds it."""
+    def hold(self, receiver: str, series: str, lease: float) -> bool:
+        """Take the series for ``lease`` seconds; False while a peer holds it."""
         ...
 
-    def release(self, receiver: str, group: str) -> None: ...
+    def release(self, receiver: str, series: str) -> None: ...
 
     def waves(self, receiver: str, series: Iterable[str]) -> dict[str, Told]:
         """The latest wave told to ``receiver`` of each alert series (alert key) known."""
@@ -122,6 +160,17 @@ class PeerLog(Protocol):
     def record(self, receiver: str, group: str, told: dict[str, Told], at: float) -> None:
         """After a send: the waves as now told (by series) and when the group was told."""
         ...
+
+
+@dataclass
+class _Plan:
+    """A notification as the log says it is to be sent."""
+
+    events: list[AlertEvent]
+    changed: set[str]
+    peers_told: set[str]
+    after: dict[str, Told]  # series -> its wave once sent
+    opening: dict[str, Told]  # series -> the wave the send opens (not sure until it is sent)
 
 
 class SharedReceiver:
@@ -140,8 +189,8 @@ class SharedReceiver:
         self.peers = peers
         self.conf = conf
         self.clock = clock
-        self._unreachable = False
         self._down_until = 0.0
+        self._down = False
 
     def close(self) -> None:
         close = getattr(self.receiver, "close", None)
@@ -149,86 +198,138 @@ class SharedReceiver:
             close()
 
     def send(self, notification: Notification) -> None:
-        if notification.handling is not None:
-            # A person's action is taken on one daemon, through its own store: only it sends.
-            self.receiver.send(notification)
-            return
-        group = notification.group_key
         if self.clock() < self._down_until:
             self.receiver.send(notification)  # not asking again yet: each call would wait
             return
+        if notification.handling is not None:
+            try:
+                notification = self._handling(notification)
+            except Exception as exc:
+                self._cannot_share(exc)
+            self.receiver.send(notification)
+            return
         try:
-            held = self.peers.hold(self.name, group, self.conf.lease)
+            held = self._hold(notification)
+        except PeerSending:
+            raise
         except Exception as exc:  # Redis down: each daemon sends on its own
             self._cannot_share(exc)
             self.receiver.send(notification)
             return
-        if not held:
-            raise PeerSending(
-                f"a peer daemon is sending group {group} to {self.name}", WAIT_FOR_PEER
-            )
         try:
             self._send_held(notification)
         finally:
+            self._release(held)
+
+    # -- holding the series a notification is about
+
+    def _hold(self, n: Notification) -> list[str]:
+        """Hold every series of ``n``, or none (``PeerSending`` while a peer holds one)."""
+        held: list[str] = []
+        for series in sorted({e.alert.key for e in n.events}):
+            if not self.peers.hold(self.name, series, self.conf.lease):
+                self._release(held)
+                raise PeerSending(
+                    f"a peer daemon is sending {series} to {self.name}", WAIT_FOR_PEER
+                )
+            held.append(series)
+        return held
+
+    def _release(self, held: list[str]) -> None:
+        for series in held:
             try:
-                self.peers.release(self.name, group)
+                self.peers.release(self.name, series)
             except Exception:  # the lease ends it anyway
-                log.debug("could not release group %s of %s", group, self.name, exc_info=True)
+                log.debug("could not release %s of %s", series, self.name, exc_info=True)
+
+    # -- deciding
 
     def _send_held(self, n: Notification) -> None:
         now = self.clock()
-        told = self.peers.waves(self.name, {e.alert.key for e in n.events})
-        self._unreachable = False
-        events, changed, peers_told = [], set(), set()
-        after: dict[str, Told] = {}
-        opening: dict[str, Told] = {}  # waves this send opens for the receiver
-        for event in n.events:
-            known = told.get(event.alert.key)
-            fresh = event.id in n.changed
-            if known is not None and known.same_wave(event, self.conf.same_wave_within):
-                if event.id != known.id:
-                    event = AlertEvent(event.event, replace(event.alert, id=known.id))
-                peers_told.add(known.id)
-                fresh = fresh and known.news(event)
-                if fresh and event.event is EventKind.FIRING and known.sure:
-                    # The receiver opened this wave already: for it this is a change.
-                    event = AlertEvent(EventKind.UPDATED, event.alert)
-                if fresh:
-                    after[event.alert.key] = known.after(event)
-                    if not known.sure:
-                        opening[event.alert.key] = replace(known, sure=False)
-            elif fresh:
-                # No peer told it (or the log forgot): this daemon's own log vouches for it.
-                after[event.alert.key] = Told.first(event)
-                opening[event.alert.key] = replace(Told.first(event), sure=False)
-            if fresh:
-                changed.add(event.id)
-            events.append(event)
-        repeat = n.repeat and self._repeat_due(n, now)
-        if not changed and not repeat:
+        plan = self._plan(n, self.peers.waves(self.name, {e.alert.key for e in n.events}))
+        self._shared_again()
+        repeat = (
+            n.repeat
+            and any(e.event is not EventKind.RESOLVED for e in plan.events)
+            and self._repeat_due(n, now)
+        )
+        if not plan.changed and not repeat:
             log.debug("%s: group %s already told by a peer", self.name, n.group_key)
             return
-        if opening:
-            self.peers.sending(self.name, opening)
+        if plan.opening:
+            self.peers.sending(self.name, plan.opening)
         self.receiver.send(
             replace(
                 n,
-                events=tuple(events),
-                changed=frozenset(changed),
-                repeat=not changed,
-                peers_told=frozenset(peers_told),
+                events=tuple(plan.events),
+                changed=frozenset(plan.changed),
+                repeat=not plan.changed,
+                peers_told=frozenset(plan.peers_told),
             )
         )
-        self.peers.record(self.name, n.group_key, after, now)
+        try:
+            self.peers.record(self.name, n.group_key, plan.after, now)
+        except Exception as exc:  # sent all the same: a retry would send it twice
+            self._cannot_share(exc)
+
+    def _plan(self, n: Notification, told: dict[str, Told]) -> _Plan:
+        plan = _Plan([], set(), set(), {}, {})
+        for event in n.events:
+            key = event.alert.key
+            known = told.get(key)
+            wave = known.wave_of(event) if known is not None else Wave.NEWER
+            fresh = event.id in n.changed
+            if wave is Wave.OLDER:
+                continue  # a wave the receiver has moved past: not even as context
+            if known is not None and wave is Wave.SAME:
+                if known.ended and known.sure:
+                    continue  # its end was told: nothing more of it
+                event = known.as_told(event)
+                plan.peers_told.add(known.id)
+                fresh = fresh and known.news(event)
+                if fresh and known.sure and event.event is EventKind.FIRING:
+                    # The receiver opened this wave already: for it this is a change.
+                    event = AlertEvent(EventKind.UPDATED, event.alert)
+                if fresh:
+                    plan.after[key] = known.after(event)
+                    if not known.sure:
+                        plan.opening[key] = known
+            elif fresh:
+                # No peer told it (or the log forgot): this daemon's own log vouches for it.
+                before = known.ended_at if known is not None and known.ended_at else 0.0
+                plan.after[key] = Told.first(event, before)
+                plan.opening[key] = replace(plan.after[key], sure=False)
+            if fresh:
+                plan.changed.add(event.id)
+            plan.events.append(event)
+        return plan
+
+    def _handling(self, n: Notification) -> Notification:
+        """A person's action (taken on this daemon, sent by it alone), under the wave's id as
+        the receiver knows it."""
+        if not n.events or n.handling is None:
+            return n
+        event = n.events[0]
+        known = self.peers.waves(self.name, [event.alert.key]).get(event.alert.key)
+        if known is None or known.wave_of(event) is not Wave.SAME:
+            return n
+        return replace(
+            n,
+            events=(known.as_told(event), *n.events[1:]),
+            handling=replace(n.handling, alert_id=known.id),
+            peers_told=frozenset({known.id}),
+        )
 
     def _repeat_due(self, n: Notification, now: float) -> bool:
         last = self.peers.group_told_at(self.name, n.group_key)
         return last is None or now - last >= n.repeat_interval
 
+    # -- when Redis cannot be reached
+
     def _cannot_share(self, exc: Exception) -> None:
         self._down_until = self.clock() + ASK_AGAIN
-        if not self._unreachable:
-            self._unreachable = True
+        if not self._down:
+            self._down = True
             log.warning(
                 "%s: the peers' notification log cannot be reached (%s: %s); sending without "
                 "it, so a peer may send the same",
@@ -236,3 +337,8 @@ class SharedReceiver:
                 type(exc).__name__,
                 exc,
             )
+
+    def _shared_again(self) -> None:
+        if self._down:
+            self._down = False
+            log.info("%s: the peers' notification log is reachable again", self.name)

@@ -2,8 +2,8 @@
 
 Keys, under ``<key_prefix>:peers:<name>:``
 
-* ``hold:<receiver>:<group>``: the daemon sending that group now, with a lease (``SET NX PX``),
-  removed by its holder only (compare and delete in one script);
+* ``hold:<receiver>:<series>``: the daemon sending news of that alert series now, with a lease
+  (``SET NX PX``), removed by its holder only (compare and delete in one script);
 * ``wave:<receiver>:<series>``: the latest wave told of an alert series, as JSON (written as
   not sure before a send that opens it, and sure after);
 * ``group:<receiver>:<group>``: when the group was last told, for reminders.
@@ -69,12 +69,12 @@ class RedisPeerLog:
     def close(self) -> None:
         self.client.close()
 
-    def hold(self, receiver: str, group: str, lease: float) -> bool:
-        key = f"{self.base}hold:{receiver}:{group}"
+    def hold(self, receiver: str, series: str, lease: float) -> bool:
+        key = f"{self.base}hold:{receiver}:{series}"
         return bool(self.client.set(key, self.me, nx=True, px=max(1, int(lease * 1000))))
 
-    def release(self, receiver: str, group: str) -> None:
-        self._release(keys=[f"{self.base}hold:{receiver}:{group}"], args=[self.me])
+    def release(self, receiver: str, series: str) -> None:
+        self._release(keys=[f"{self.base}hold:{receiver}:{series}"], args=[self.me])
 
     def waves(self, receiver: str, series: Iterable[str]) -> dict[str, Told]:
         names = sorted(series)
@@ -87,12 +87,14 @@ class RedisPeerLog:
                 continue
             try:
                 d = json.loads(value)
+                ended_at = d.get("ended_at")
                 out[name] = Told(
                     str(d["id"]),
                     float(d["started"]),
                     int(d["severity"]),
                     int(d["peak"]),
-                    bool(d["ended"]),
+                    float(ended_at) if ended_at is not None else None,
+                    float(d.get("before") or 0.0),
                     bool(d.get("sure", True)),
                 )
             except (ValueError, KeyError, TypeError):
@@ -121,7 +123,8 @@ class RedisPeerLog:
                 "started": t.started,
                 "severity": t.severity,
                 "peak": t.peak,
-                "ended": t.ended,
+                "ended_at": t.ended_at,
+                "before": t.before,
                 "sure": t.sure,
             }
             pipe.set(f"{self.base}wave:{receiver}:{series}", json.dumps(record), ex=KEEP)

@@ -271,6 +271,8 @@ class SlackReceiver:
         alert_id = h.alert_id
         key = handling_key(h)
         row = self.messages.get(self.name, alert_id)
+        if row is None and alert_id in n.peers_told and n.events:
+            row = self._adopt(n.events[0])
         if row is not None and row.told == key:
             return
         metadata = self._metadata(alert_id, key, HANDLING)

@@ -301,15 +301,10 @@ def test_peers_decide_through_the_redis_section(tmp_path: Path) -> None:
     assert "notify.peers" in problem and "redis:" in problem
     path = write(
         tmp_path,
-        "redis: {url: 'redis://127.0.0.1:6379/0'}\n"
-        "notify:\n  peers: {name: east, lease: 30s, same_wave_within: 2h}\n",
+        "redis: {url: 'redis://127.0.0.1:6379/0'}\nnotify:\n  peers: {name: east, lease: 30s}\n",
     )
     peers = load_config(path).notify.peers
-    assert peers is not None and (peers.name, peers.lease, peers.same_wave_within) == (
-        "east",
-        30.0,
-        7200.0,
-    )
+    assert peers is not None and (peers.name, peers.lease) == ("east", 30.0)
     path = write(
         tmp_path, "redis: {url: 'redis://127.0.0.1:6379/0'}\nnotify: {peers: {lease: 0}}\n"
     )

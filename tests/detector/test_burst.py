@@ -162,6 +162,23 @@ def test_two_detectors_with_the_same_posts_name_the_wave_alike_whenever_they_loo
     assert seen[0].id == seen[1].id == "burst:a@20240301T120000Z"
 
 
+def test_an_id_a_stored_wave_has_is_never_given_to_a_new_one(tmp_path):
+    """Memory of the last wave lost (a kill before the checkpoint): its onset could be named
+    again, which would reopen that wave's record. The new wave is named when it was seen."""
+    store = Store(tmp_path / "t.db")
+    det = BurstDetector(Detection(burst=RULE), store, persist=False)
+    background(det, "a", store=store)
+    wave(det, "a", T0 + timedelta(minutes=2), 7, store=store)
+    fired = det.evaluate(["a"], T0 + timedelta(minutes=8, seconds=3))[0]
+    assert fired.id == "burst:a@20240301T120000Z"
+    store.alerts.save(fired.resolve(T0 + timedelta(minutes=9)))
+    det.series["burst:a"].wave = None  # as if the detector never knew of it
+    wave(det, "a", T0 + timedelta(minutes=10), 3, store=store)
+    (again,) = det.evaluate(["a"], T0 + timedelta(minutes=13, seconds=41))
+    assert again.id == "burst:a@20240301T121341Z"
+    store.close()
+
+
 def test_busy_product_needs_far_more_than_its_usual():
     det = BurstDetector(Detection(burst=RULE), None)
     background(det, "busy", per_day=100)

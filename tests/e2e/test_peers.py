@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -159,10 +160,16 @@ def test_two_daemons_tell_each_wave_once_and_the_survivor_goes_on(tmp_path, redi
             slack.release()
             (opened,) = slack.channel_messages()
             alert_id = opened["metadata"]["event_payload"]["alert_id"]
+            redis = redis_server.client()
+            held = redis.keys("yujing:peers:default:hold:slack-pr:*")
+            assert held == ["yujing:peers:default:hold:slack-pr:burst:anxin-e"], "a died holding it"
 
-            # b saw the same calls; it goes on once a's hold on the group has run out.
+            # b saw the same calls; it goes on once a's hold on the series has run out.
             b.push(history(now))
             b.push(wave)
+            while redis.exists(*held):
+                assert (len(slack.posted), len(slack.updates)) == (1, 0), "b waits for the lease"
+                time.sleep(0.05)
             wait_for(lambda: b.outbox_rows() >= 1 and b.undelivered() == 0, 90, "b's delivery")
             assert len(slack.channel_messages()) == 1, "b told the wave a had told"
             assert alert_id.startswith("burst:anxin-e@")

@@ -7,6 +7,7 @@ connection and holder id), in front of one receiver that records what reaches it
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -14,11 +15,12 @@ import pytest
 
 from yujing.alerts import Action, AlertEvent, AlertState, EventKind, Handling, Severity
 from yujing.config import Peers
+from yujing.notifier.dispatch import Notifier
 from yujing.notifier.notification import Notification
 from yujing.notifier.peers import PeerSending, SharedReceiver
 from yujing.notifier.peers_redis import RedisPeerLog
 
-from .conftest import T0, make_event, notification
+from .conftest import T0, make_config, make_event, notification
 
 
 class Recording:
@@ -48,7 +50,7 @@ def wave_event(
 def peers(redis_server):
     """Two daemons' shared receivers in front of one recording receiver, and that receiver."""
     got = Recording()
-    conf = Peers(lease=30, same_wave_within=3600)
+    conf = Peers(lease=30)
     logs = [RedisPeerLog(redis_server.client(), "yujing", "t") for _ in range(2)]
     a, b = (SharedReceiver("slack", got, log, conf) for log in logs)
     yield a, b, got
@@ -113,16 +115,17 @@ def test_while_a_daemon_sends_a_group_its_peer_waits_and_goes_on_when_the_lease_
     holder = RedisPeerLog(redis_server.client(), "yujing", "t")
     other = RedisPeerLog(redis_server.client(), "yujing", "t")
     # The holder took the group and died mid-send: its key stays until its lease runs out.
-    assert holder.hold("slack", "{}", lease=0.3)
+    assert holder.hold("slack", "burst/anxin-e/-", lease=0.3)
     b = SharedReceiver("slack", got, other, Peers(lease=30))
     with pytest.raises(PeerSending):
         b.send(notification(wave_event("firing"), receiver="slack"))
     assert got.got == []
     client = redis_server.client()
-    key = "yujing:peers:t:hold:slack:{}"
+    key = "yujing:peers:t:hold:slack:burst/anxin-e/-"
     assert 0 < client.pttl(key) <= 300
-    while client.exists(key):
-        pass  # the lease is 0.3 s; Redis expires the key
+    deadline = time.monotonic() + 5
+    while client.exists(key) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the lease is 0.3 s; Redis expires the key
     b.send(notification(wave_event("firing"), receiver="slack"))
     assert len(got.got) == 1
     assert not client.exists(key)  # released after the send
@@ -222,3 +225,155 @@ def test_a_daemon_that_died_mid_send_leaves_its_peer_to_tell_the_wave_in_its_nam
     assert again.peers_told == {event.id} and again.changed == {event.id}
     b.send(notification(late, receiver="slack"))  # now it is sure
     assert len(got.got) == 2
+
+
+def ended(at_minutes: int, **kw) -> AlertEvent:
+    e = wave_event("resolved", **kw)
+    end = T0 + timedelta(minutes=at_minutes)
+    return AlertEvent(e.event, replace(e.alert, resolved_at=end, updated_at=end))
+
+
+def test_a_new_wave_soon_after_the_end_is_news(peers):
+    a, b, got = peers
+    a.send(notification(wave_event("firing"), receiver="slack"))
+    a.send(notification(ended(40), receiver="slack"))
+    # The series fires again ten minutes after its end was told (a 30-minute window).
+    again = wave_event("firing", id_at="01T0650", started=T0 + timedelta(minutes=50))
+    b.send(notification(again, receiver="slack"))
+    kinds = [n.events[0].event for n in got.got]
+    assert kinds == [EventKind.FIRING, EventKind.RESOLVED, EventKind.FIRING]
+    assert got.got[-1].events[0].id == again.id
+
+
+def test_a_slow_rise_seen_an_hour_apart_is_still_one_wave(peers):
+    a, b, got = peers
+    a.send(notification(wave_event("firing"), receiver="slack"))
+    # The peer collected late: it saw the rise start 70 minutes after the first teller.
+    late = wave_event("firing", id_at="01T0710", started=T0 + timedelta(minutes=70), count=40)
+    b.send(notification(late, receiver="slack"))
+    assert len(got.got) == 2
+    assert got.got[-1].events[0].id == got.got[0].events[0].id  # the same conversation
+
+
+def test_a_late_copy_of_an_older_wave_never_overwrites_the_newer_one(peers):
+    a, b, got = peers
+    a.send(notification(wave_event("firing"), receiver="slack"))
+    b.send(notification(ended(120), receiver="slack"))
+    newer = wave_event("firing", id_at="01T0900", started=T0 + timedelta(hours=3))
+    b.send(notification(newer, receiver="slack"))
+    assert len(got.got) == 3
+    a.send(notification(ended(125), receiver="slack"))  # a's lagging end of the first wave
+    a.send(notification(newer, receiver="slack"))  # a's copy of the newer one
+    assert len(got.got) == 3
+
+
+def test_what_a_receiver_was_told_never_goes_down_in_severity(peers):
+    a, b, got = peers
+    a.send(notification(wave_event("escalated", count=31, severity=Severity.RED), receiver="slack"))
+    later = T0 + timedelta(minutes=12)
+    grown = wave_event(
+        "updated", id_at="01T0610", started=later, count=35, severity=Severity.ORANGE
+    )
+    b.send(notification(grown, receiver="slack"))
+    sent = got.got[-1].events[0]
+    assert sent.alert.burst.count == 35 and sent.alert.severity is Severity.RED
+
+
+def test_an_alert_whose_end_was_told_is_left_out_of_later_messages(peers):
+    a, b, got = peers
+    claims = wave_event("firing")
+    claims = AlertEvent(
+        claims.event,
+        replace(claims.alert, key="burst/anxin-e/claims", id="burst/anxin-e/claims@20240501T0600Z"),
+    )
+    claims_end = AlertEvent(
+        EventKind.RESOLVED, replace(claims.alert, state=AlertState.RESOLVED, resolved_at=T0)
+    )
+    a.send(notification(claims, receiver="slack"))
+    a.send(notification(claims_end, receiver="slack"))
+    # b still has the category firing beside news of the whole product, in one group.
+    product = wave_event("firing")
+    b.send(notification(product, claims, receiver="slack", changed=frozenset({product.id})))
+    last = got.got[-1]
+    assert [e.id for e in last.events] == [product.id]
+
+
+def test_a_reminder_never_follows_the_told_end_of_its_wave(peers):
+    a, b, got = peers
+    a.send(notification(wave_event("firing"), receiver="slack"))
+    a.send(notification(ended(60), receiver="slack"))
+    reminder = notification(
+        wave_event("firing"),
+        receiver="slack",
+        changed=frozenset(),
+        repeat=True,
+        repeat_interval=4 * 3600,
+    )
+    b.send(reminder)
+    assert len(got.got) == 2
+
+
+def test_a_failure_to_record_after_the_send_does_not_send_it_again(peers):
+    a, b, got = peers
+    record = a.peers.record
+
+    def gone(*args, **kwargs):
+        raise ConnectionError("redis gone after the send")
+
+    a.peers.record = gone
+    n = notification(wave_event("firing"), receiver="slack")
+    a.send(n)  # sent: the row is done, whatever the log could keep of it
+    a.peers.record = record
+    assert len(got.got) == 1
+
+
+def test_a_handling_action_goes_under_the_id_the_receiver_knows(peers):
+    a, b, got = peers
+    a.send(notification(wave_event("firing"), receiver="slack"))
+    late = wave_event("firing", id_at="01T0610", started=T0 + timedelta(minutes=12))
+    b.send(notification(late, receiver="slack"))  # dropped: b's store keeps its own id
+    h = Handling(late.id, Action.ACK, "张三", T0 + timedelta(minutes=20))
+    b.send(notification(late, receiver="slack", handling=h, changed=frozenset()))
+    sent = got.got[-1]
+    told = "burst/anxin-e/-@20240501T060000Z"
+    assert sent.handling.alert_id == told and sent.events[0].id == told
+    assert sent.peers_told == {told}
+
+
+def test_one_series_in_two_differently_keyed_groups_is_still_sent_once(peers):
+    a, b, got = peers
+    event = wave_event("firing")
+
+    class Slow:
+        def send(self, n: Notification) -> None:
+            # While a sends, b flushes its copy, grouped under labels of its own.
+            with pytest.raises(PeerSending):
+                b.send(notification(event, receiver="slack", group_key='{categories="理赔,服务"}'))
+            got.send(n)
+
+    slow = SharedReceiver("slack", Slow(), a.peers, a.conf)
+    slow.send(notification(event, receiver="slack", group_key='{categories="理赔"}'))
+    b.send(notification(event, receiver="slack", group_key='{categories="理赔,服务"}'))
+    assert len(got.got) == 1
+
+
+def test_waiting_for_a_peer_is_no_failed_attempt(store):
+    class PeerThenDown:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def send(self, n: Notification) -> None:
+            self.calls += 1
+            if self.calls <= 30:  # a dead peer's lease, tried every 2 s
+                raise PeerSending("a peer holds it", 2.0)
+            raise ConnectionError("slack 500")
+
+    notifier = Notifier(make_config(), store, {"r": PeerThenDown()}, clock=lambda: T0)
+    store.outbox.enqueue("r", notification(wave_event("firing"), receiver="r").to_dict(), T0)
+    now = T0
+    for _ in range(31):
+        report = notifier.deliver_due(now)
+        now += timedelta(seconds=2)
+    (item,) = store.outbox.queue("r", 10)
+    assert (item.attempts, report.failed) == (1, 1)  # the 500 is the first real failure
+    assert item.next_attempt_at - (now - timedelta(seconds=2)) == timedelta(seconds=5)

@@ -659,3 +659,25 @@ def test_webhook_cuts_a_long_group_to_what_slack_takes_and_escapes_it() -> None:
     assert body["blocks"][-1]["elements"][0]["text"].startswith("另有 12 条预警未列出")
     assert len(body["text"]) <= 3000
     assert_no_markup_but_links(body)
+
+
+def test_a_peers_conversation_is_found_and_carried_on(tmp_path: Path) -> None:
+    """Two daemons (notify.peers), each with its own store: the second goes on in the message
+    the first posted, found in the channel by its metadata, for news and for handling alike."""
+    from yujing.alerts import Action, Handling
+
+    first_store, second_store = Store(tmp_path / "a.db"), Store(tmp_path / "b.db")
+    fired, later = wave()[0], wave()[1]
+    with FakeSlack(token=TOKEN) as slack:
+        receiver(slack, first_store).send(notification(fired))
+        second = receiver(slack, second_store)
+        told = frozenset({fired.id})
+        second.send(notification(later, peers_told=told))
+        h = Handling(fired.id, Action.ACK, "张三", later.alert.updated_at)
+        second.send(notification(later, handling=h, changed=frozenset(), peers_told=told))
+    (top,) = slack.channel_messages()
+    assert {u["ts"] for u in slack.updates} == {top["ts"]}
+    lines = [r["text"] for r in slack.replies(top["ts"]) if r.get("metadata")]
+    assert any("升级" in line for line in lines) and any("张三 已确认" in line for line in lines)
+    first_store.close()
+    second_store.close()

@@ -335,12 +335,10 @@ class Peers(Strict):
 
     # Who may send: daemons with the same name share one log (one Redis, several groups).
     name: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]+$")
-    # How long a daemon may hold a group while it sends. If it dies mid-send, a peer goes on
-    # after this; it must be longer than the slowest receiver's send.
-    lease: Duration = 60.0
-    # Alerts of one series that began this close together are one wave: peers that saw its
-    # first posts a little apart still tell it once.
-    same_wave_within: Wait = 3600.0
+    # How long a daemon may hold an alert series while it sends. If it dies mid-send, a peer
+    # goes on after this; it must be longer than the slowest receiver's send (a Slack message
+    # with its chart is several calls of up to 10 s each).
+    lease: Duration = 120.0
 
 
 class Notify(Strict):

@@ -69,6 +69,13 @@ class Outbox:
             (error[:2000], format_time(next_attempt_at), item_id),
         )
 
+    def postpone(self, item_id: int, next_attempt_at: datetime) -> None:
+        """Try again later without counting an attempt (a peer daemon is sending the same)."""
+        self._db.execute(
+            "UPDATE outbox SET next_attempt_at=? WHERE id=?",
+            (format_time(next_attempt_at), item_id),
+        )
+
     def pending(self) -> list[tuple[str, int, str | None]]:
         """(receiver, undelivered count, error of its oldest undelivered row) per receiver."""
         return self._db.execute(

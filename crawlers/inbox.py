@@ -297,6 +297,8 @@ class TranscriptInbox:
         self.settle_seconds = settle_seconds
         self._settling = Settling(settle_seconds)
         self._clock = clock
+        if source.path is None:
+            raise ValueError(f"source {source.name} has no path: it is fed by POST /ingest only")
         self.root = Path(source.path)
         self.done = self.root / "done"
         self.quarantine = self.root / "quarantine"

@@ -333,6 +333,27 @@ def test_the_token_comes_from_the_environment(
     assert "http.push.token" in str(info.value) and "short" not in str(info.value)
 
 
+def test_a_source_fed_by_pushes_alone_needs_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reactor_thread
+) -> None:
+    monkeypatch.setenv("HOTLINE_PUSH_TOKEN", TOKEN)
+    text = CONFIG.replace("    path: {inbox}\n", "")
+    daemon, stored = Daemon(write_config(tmp_path, text=text)), Stored(tmp_path)
+    with serving(daemon, reactor_thread):
+        base = f"http://127.0.0.1:{wait_for(lambda: daemon.get(HttpServer).port, 'the server')}"
+        status, _, answer = push(base, ndjson(CALLS))
+        assert (status, answer) == (202, {"accepted": 2, "duplicates": 0})
+        assert stored.runs() == 1  # the push, and no inbox pass of a folder it does not have
+    assert len(stored.posts()) == 2
+    # A folderless source that no push feeds would never bring anything.
+    text = text.replace("source: hotline", "source: other") + (
+        "  - name: other\n    type: transcripts\n    path: {inbox}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(write_config(tmp_path, text=text))
+    assert "source hotline has no path" in str(info.value) and "http.push.source" in str(info.value)
+
+
 def test_the_push_source_must_be_a_transcripts_source(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

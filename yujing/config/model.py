@@ -85,6 +85,14 @@ class Config(Strict):
         ):
             raise ValueError("an elasticsearch receiver needs the top-level elasticsearch: section")
         push = self.http.push
+        pushed = push.source if push is not None else None
+        folderless = [s.name for s in self.sources if s.type == "transcripts" and s.path is None]
+        if any(name != pushed for name in folderless):
+            name = next(n for n in folderless if n != pushed)
+            raise ValueError(
+                f"source {name} has no path: give the folder its files are dropped in "
+                "(path: var/inbox), or name it as http.push.source if it is fed by POST /ingest"
+            )
         if push is not None and push.source not in {
             s.name for s in self.sources if s.type == "transcripts"
         }:

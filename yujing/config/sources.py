@@ -324,7 +324,9 @@ class TranscriptRoles(Strict):
 
 class TranscriptSource(SourceBase):
     type: Literal["transcripts"]
-    path: Path
+    # The inbox folder polled for exported files. None: the source is fed by POST /ingest alone
+    # (it must then be http.push.source).
+    path: Path | None = None
     interval: Duration = 10.0
     limits: TranscriptLimits = TranscriptLimits()
     # The export's own header for each field: {id: 通话编号, speaker: 角色, text: 内容}

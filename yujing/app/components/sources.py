@@ -97,7 +97,12 @@ class Sources(Component):
         """(Re)schedule the sources; on reload only those whose config changed are touched."""
         assert self.scheduler is not None
         before = {s.name: s for s in previous.sources} if previous else {}
-        wanted = {s.name: s for s in config.sources if s.enabled}
+        # A transcripts source without a folder is fed by POST /ingest only: nothing to poll.
+        wanted = {
+            s.name: s
+            for s in config.sources
+            if s.enabled and not (isinstance(s, TranscriptSource) and s.path is None)
+        }
         for job in self.scheduler.get_jobs():
             name = job.id.removeprefix(PREFIX)
             if job.id.startswith(PREFIX) and wanted.get(name) != before.get(name):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +28,7 @@ from yujing.records import utcnow
 from yujing.store import GroupRow, OutboxItem
 
 from .notification import Notification
-from .peers import PeerSending, SharedReceiver
+from .peers import PeerSending, SharedReceiver, merge_silences
 from .receivers import Receiver, RetryLater, build_receivers
 from .stages import (
     FiringAlerts,
@@ -90,6 +91,7 @@ class Notifier:
         self._receivers = receivers
         self._unknown_logged: set[str] = set()
         self._peer_log: RedisPeerLog | None = None
+        self._silences_unshared = False
 
     @property
     def receivers(self) -> dict[str, Receiver]:
@@ -111,6 +113,35 @@ class Notifier:
             name: r if name in local else SharedReceiver(name, r, self._peer_log, conf)
             for name, r in receivers.items()
         }
+
+    async def share_silences(self) -> None:
+        """With ``notify.peers``: this store's silences and the peers' made one set, so a
+        silence added on either daemon mutes on both (as Alertmanager's instances share
+        theirs). Redis is asked off the event loop; the store is used on it."""
+        if self.config.notify.peers is None:
+            return
+        self.receivers  # noqa: B018 - builds the peers' log with the receivers
+        peers = self._peer_log
+        assert peers is not None
+        try:
+            shared = await asyncio.to_thread(peers.silences)
+            keep, share = merge_silences(self.store.silences.all(), shared)
+            if keep:
+                with self.store.transaction():
+                    for silence in keep:
+                        self.store.silences.merge(silence)
+            if share:
+                await asyncio.to_thread(peers.share_silences, share, time.time())
+        except Exception as exc:  # kept here; shared when Redis answers again
+            if not self._silences_unshared:
+                log.warning(
+                    "silences not shared with peer daemons: %s: %s", type(exc).__name__, exc
+                )
+            self._silences_unshared = True
+            return
+        if self._silences_unshared:
+            log.info("silences shared with peer daemons again")
+        self._silences_unshared = False
 
     def close(self) -> None:
         """Release the receivers' connections (a config reload builds new ones)."""

@@ -21,25 +21,26 @@ peer meanwhile waits, without counting it as a failure. Before a send that opens
 wave is written as not sure; if the sender dies, the lease runs out and the peer, whose outbox
 holds the same news, tells it again in the wave's name (Slack looks for the message first). If
 Redis cannot be reached the daemon sends anyway: better a copy than a missed wave; it asks again
-after ``ASK_AGAIN`` seconds.
+after ``ASK_AGAIN`` seconds. Silences are shared too (``merge_silences``): one added on either
+daemon mutes on both.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Protocol
 
-from yujing.alerts import AlertEvent, EventKind, Severity
+from yujing.alerts import AlertEvent, EventKind, Severity, Silence
 from yujing.config import Peers
 
 from .notification import Notification
 from .receivers import Receiver, RetryLater
 
-__all__ = ["PeerLog", "PeerSending", "SharedReceiver", "Told", "Wave"]
+__all__ = ["PeerLog", "PeerSending", "SharedReceiver", "Told", "Wave", "merge_silences"]
 
 log = logging.getLogger("yujing.notifier")
 
@@ -342,3 +343,15 @@ class SharedReceiver:
         if self._down:
             self._down = False
             log.info("%s: the peers' notification log is reachable again", self.name)
+
+
+def merge_silences(
+    here: Iterable[Silence], shared: Mapping[str, Silence]
+) -> tuple[list[Silence], list[Silence]]:
+    """What each side lacks, as (to keep here, to share). The peers' silences are one set, by
+    id: a silence added on either daemon mutes on both. Where the two sides differ the earlier
+    end wins, since expiring a silence is the only change made to one."""
+    mine = {s.id: s for s in here}
+    keep = [s for sid, s in shared.items() if sid not in mine or s.ends_at < mine[sid].ends_at]
+    share = [s for sid, s in mine.items() if sid not in shared or s.ends_at < shared[sid].ends_at]
+    return keep, share

@@ -6,7 +6,8 @@ Keys, under ``<key_prefix>:peers:<name>:``
   (``SET NX PX``), removed by its holder only (compare and delete in one script);
 * ``wave:<receiver>:<series>``: the latest wave told of an alert series, as JSON (written as
   not sure before a send that opens it, and sure after);
-* ``group:<receiver>:<group>``: when the group was last told, for reminders.
+* ``group:<receiver>:<group>``: when the group was last told, for reminders;
+* ``silences``: the silences the peers share (a hash by silence id, JSON values).
 
 Records expire a month after their last write, so the log stays as small as what is current.
 """
@@ -24,6 +25,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from yujing.alerts import Silence
 from yujing.config import Config
 
 from .peers import Told
@@ -31,6 +33,7 @@ from .peers import Told
 __all__ = ["RedisPeerLog"]
 
 KEEP = 30 * 86400  # seconds a record outlives its last write
+FORGET_SILENCES = 7 * 86400  # seconds an ended silence stays shared
 TIMEOUT = 5.0  # seconds for one Redis call: a hung Redis must not hold up delivery for long
 
 _RELEASE = """
@@ -100,6 +103,27 @@ class RedisPeerLog:
             except (ValueError, KeyError, TypeError):
                 continue  # a damaged record tells nothing; the next send writes it anew
         return out
+
+    def silences(self) -> dict[str, Silence]:
+        """The silences the peers share, by id (unreadable entries left out)."""
+        out = {}
+        for sid, value in self.client.hgetall(f"{self.base}silences").items():
+            try:
+                out[sid] = Silence.from_dict(json.loads(value))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return out
+
+    def share_silences(self, silences: Iterable[Silence], now: float) -> None:
+        """Put ``silences`` in the shared set; forget those ended a week ago."""
+        key = f"{self.base}silences"
+        pipe = self.client.pipeline(transaction=True)
+        for s in silences:
+            pipe.hset(key, s.id, json.dumps(s.to_dict(), ensure_ascii=False))
+        for sid, s in self.silences().items():
+            if s.ends_at.timestamp() < now - FORGET_SILENCES:
+                pipe.hdel(key, sid)
+        pipe.execute()
 
     def group_told_at(self, receiver: str, group: str) -> float | None:
         value = self.client.get(f"{self.base}group:{receiver}:{group}")

@@ -253,6 +253,27 @@ class Silence:
     def mutes(self, labels: dict[str, str]) -> bool:
         return all(parse_matcher(m).matches(labels) for m in self.matchers)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "matchers": list(self.matchers),
+            "starts_at": format_time(self.starts_at),
+            "ends_at": format_time(self.ends_at),
+            "author": self.author,
+            "comment": self.comment,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Silence:
+        return cls(
+            matchers=tuple(str(m) for m in d["matchers"]),
+            starts_at=parse_time(d["starts_at"]),
+            ends_at=parse_time(d["ends_at"]),
+            author=str(d.get("author") or ""),
+            comment=str(d.get("comment") or ""),
+            id=str(d["id"]),
+        )
+
 
 class Action(StrEnum):
     """What a person did about an alert (``yujing alert ACTION``)."""

@@ -6,10 +6,11 @@ connection and holder id), in front of one receiver that records what reaches it
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -377,3 +378,31 @@ def test_waiting_for_a_peer_is_no_failed_attempt(store):
     (item,) = store.outbox.queue("r", 10)
     assert (item.attempts, report.failed) == (1, 1)  # the 500 is the first real failure
     assert item.next_attempt_at - (now - timedelta(seconds=2)) == timedelta(seconds=5)
+
+
+def test_a_silence_added_on_either_daemon_mutes_on_both(tmp_path, redis_server):
+    from yujing.alerts import Silence
+    from yujing.store import Store
+
+    config = make_config(redis={"url": redis_server.url}, notify={"peers": {"lease": "30s"}})
+    stores = [Store(tmp_path / f"{n}.db") for n in ("a", "b")]
+    a, b = (Notifier(config, s) for s in stores)
+    now = datetime.now(UTC).replace(microsecond=0)  # kept to the second
+    quiet = Silence(("product=anxin-e",), now, now + timedelta(hours=2), "张三", "已知问题，处理中")
+    quiet = replace(quiet, id=stores[0].silences.add(quiet))
+
+    def share(*notifiers: Notifier) -> None:
+        for n in notifiers:
+            asyncio.run(n.share_silences())
+
+    share(a, b)
+    (there,) = stores[1].silences.active(now)
+    assert there == quiet
+    assert stores[1].silences.expire(quiet.id, now + timedelta(minutes=5))
+    share(b, a)
+    assert stores[0].silences.active(now + timedelta(minutes=6)) == []
+    (ended,) = stores[0].silences.all()
+    assert ended.ends_at == now + timedelta(minutes=5)
+    for n, s in zip((a, b), stores, strict=True):
+        n.close()
+        s.close()

@@ -59,6 +59,21 @@ class Silences:
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM silences ORDER BY starts_at").fetchall()
         return [_silence(r) for r in rows]
 
+    def merge(self, silence: Silence) -> bool:
+        """Keep a peer daemon's ``silence`` (``notify.peers``): added when new here, shortened
+        when it ends earlier there (it was expired there). True when anything changed."""
+        cur = self._db.execute(
+            "UPDATE silences SET ends_at=? WHERE id=? AND ends_at > ?",
+            (format_time(silence.ends_at), silence.id, format_time(silence.ends_at)),
+        )
+        if cur.rowcount:
+            return True
+        known = self._db.execute("SELECT 1 FROM silences WHERE id=?", (silence.id,)).fetchone()
+        if known:
+            return False
+        self.add(silence)
+        return True
+
     def expire(self, silence_id: str, now: datetime) -> bool:
         """End a silence now (as Alertmanager expires one); False when no such one is running."""
         at = format_time(now)

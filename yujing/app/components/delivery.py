@@ -39,7 +39,9 @@ class Delivery(Component):
 
     async def deliver(self) -> None:
         async with self.lock:
-            report = await self.daemon.pipeline.notifier.deliver_due_async()
+            notifier = self.daemon.pipeline.notifier
+            await notifier.share_silences()  # a peer's new silence mutes before this round
+            report = await notifier.deliver_due_async()
         self.daemon.metrics.delivery(report.sent, report.failed)
         if report.failed:
             # Each failed send is logged by the notifier, once per failure; this is the sum.

@@ -209,11 +209,7 @@ class Notifier:
                     self._unknown_logged.add(name)
                     log.warning("no receiver named %r (config changed?); keeping its alerts", name)
                 continue
-            items = []
-            for item in self.outbox.queue(name, limit):
-                if item.next_attempt_at is not None and item.next_attempt_at > now:
-                    break
-                items.append(item)
+            items = self.outbox.due_in_order(name, now, limit)
             if items:
                 queues.append((name, receiver, items))
         return queues

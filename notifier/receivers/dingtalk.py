@@ -24,7 +24,7 @@ from ..messages import notification_fields
 from ..notification import Notification
 from ..templating import MARKDOWN, fit, template_for
 from . import ReceiverContext, Refused, RetryLater
-from ._http import RateWindow, Reply, post_json
+from ._http import TIMEOUT, RateWindow, Reply, post_json
 
 __all__ = ["DingTalkReceiver", "sign"]
 
@@ -50,12 +50,14 @@ class DingTalkReceiver:
         *,
         tz: tzinfo = SHANGHAI,
         names: Mapping[str, str] | None = None,
+        timeout: float = TIMEOUT,
         clock: Callable[[], float] = time.time,
         window: RateWindow | None = None,
     ):
         self.conf = conf
         self.tz = tz
         self.names = dict(names or {})
+        self.timeout = timeout  # seconds to wait for the service's answer
         self.clock = clock  # wall time: the signature's timestamp must be within DingTalk's hour
         self.window = window or RateWindow((PER_MINUTE, 60.0))
         self.template = template_for(conf, "dingtalk.md.j2", MARKDOWN)
@@ -88,7 +90,7 @@ class DingTalkReceiver:
     def send(self, notification: Notification) -> None:
         payload = self.payload(notification)
         self.window.take(self.what)
-        self.check(post_json(self.url(), payload, what=self.what))
+        self.check(post_json(self.url(), payload, what=self.what, timeout=self.timeout))
 
     def check(self, reply: Reply) -> None:
         if reply.status != 200 or not isinstance(reply.body, dict):

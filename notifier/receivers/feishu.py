@@ -24,7 +24,7 @@ from ..messages import notification_fields
 from ..notification import Notification
 from ..templating import MARKDOWN, fit, template_for
 from . import ReceiverContext, Refused, RetryLater
-from ._http import RateWindow, Reply, post_json, retry_after
+from ._http import TIMEOUT, RateWindow, Reply, post_json, retry_after
 
 __all__ = ["FeishuReceiver", "sign"]
 
@@ -54,12 +54,14 @@ class FeishuReceiver:
         *,
         tz: tzinfo = SHANGHAI,
         names: Mapping[str, str] | None = None,
+        timeout: float = TIMEOUT,
         clock: Callable[[], float] = time.time,
         window: RateWindow | None = None,
     ):
         self.conf = conf
         self.tz = tz
         self.names = dict(names or {})
+        self.timeout = timeout  # seconds to wait for the service's answer
         self.clock = clock
         self.window = window or RateWindow((5, 1.0), (100, 60.0))
         self.template = template_for(conf, "feishu.md.j2", MARKDOWN)
@@ -100,7 +102,11 @@ class FeishuReceiver:
 
     def send(self, notification: Notification) -> None:
         self.window.take(self.what)
-        self.check(post_json(self.conf.webhook, self.payload(notification), what=self.what))
+        self.check(
+            post_json(
+                self.conf.webhook, self.payload(notification), what=self.what, timeout=self.timeout
+            )
+        )
 
     def check(self, reply: Reply) -> None:
         body = reply.body if isinstance(reply.body, dict) else {}

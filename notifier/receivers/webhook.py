@@ -25,7 +25,7 @@ from ..messages import notification_fields
 from ..notification import Notification
 from ..templating import PLAIN, template_for
 from . import ReceiverContext, Refused, RetryLater, delivery_id
-from ._http import post_json, retry_after
+from ._http import TIMEOUT, post_json, retry_after
 
 __all__ = ["WebhookReceiver", "signature", "PAYLOAD_VERSION"]
 
@@ -44,11 +44,13 @@ class WebhookReceiver:
         *,
         tz: tzinfo = SHANGHAI,
         names: Mapping[str, str] | None = None,
+        timeout: float = TIMEOUT,
         clock: Callable[[], float] = time.time,
     ):
         self.conf = conf
         self.tz = tz
         self.names = dict(names or {})
+        self.timeout = timeout  # seconds to wait for the service's answer
         self.clock = clock
         self.template = template_for(conf, "text.txt.j2", PLAIN)
         self.what = f"webhook receiver {conf.name!r}"
@@ -79,7 +81,9 @@ class WebhookReceiver:
             "X-Yujing-Signature": signature(self.conf.secret, timestamp, body),
             "X-Yujing-Delivery": payload["delivery"],
         }
-        reply = post_json(self.conf.url, None, body=body, headers=headers, what=self.what)
+        reply = post_json(
+            self.conf.url, None, body=body, headers=headers, what=self.what, timeout=self.timeout
+        )
         if 200 <= reply.status < 300:
             return
         if reply.status in (429, 503):

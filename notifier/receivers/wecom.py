@@ -18,7 +18,7 @@ from ..messages import notification_fields
 from ..notification import Notification
 from ..templating import MARKDOWN, fit, template_for
 from . import ReceiverContext, Refused, RetryLater
-from ._http import RateWindow, Reply, post_json
+from ._http import TIMEOUT, RateWindow, Reply, post_json
 
 __all__ = ["WeComReceiver"]
 
@@ -35,11 +35,13 @@ class WeComReceiver:
         *,
         tz: tzinfo = SHANGHAI,
         names: Mapping[str, str] | None = None,
+        timeout: float = TIMEOUT,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.conf = conf
         self.tz = tz
         self.names = dict(names or {})
+        self.timeout = timeout  # seconds to wait for the service's answer
         self.window = RateWindow((PER_MINUTE, 60.0), clock=clock)
         self.template = template_for(conf, "wecom.md.j2", MARKDOWN)
         self.what = f"wecom receiver {conf.name!r}"
@@ -60,7 +62,7 @@ class WeComReceiver:
     def send(self, notification: Notification) -> None:
         payload = self.payload(notification)
         self.window.take(self.what)
-        self.check(post_json(self.conf.webhook, payload, what=self.what))
+        self.check(post_json(self.conf.webhook, payload, what=self.what, timeout=self.timeout))
 
     def check(self, reply: Reply) -> None:
         if reply.status != 200 or not isinstance(reply.body, dict):

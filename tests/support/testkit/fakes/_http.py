@@ -1,16 +1,29 @@
-"""A tiny threaded HTTP server that records requests; the fakes build on it."""
+"""A tiny threaded HTTP server that records requests; the fakes build on it.
+
+Every fake can be taken down for as long as a test wants (``go_down``) and brought back
+(``recover``), in each way a service fails: nothing listens (connection refused), it answers
+HTTP 500, it says the client is over its rate limit (each fake in its service's own words), or it
+answers so late that every client has given up.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["Headers", "Recorded", "Response", "FakeServer", "decode_body"]
+__all__ = ["Headers", "Recorded", "Response", "FakeServer", "decode_body", "OUTAGES"]
+
+# The ways a service is down, for ``FakeServer.go_down``.
+OUTAGES = ("refused", "error", "rate_limited", "slow")
+SLOW = 0.5  # seconds a slow service takes to answer: longer than the tests' client timeouts
 
 
 class Headers(dict[str, str]):
@@ -63,6 +76,8 @@ class Response:
     hold: threading.Event | None = None
     # Hang up without answering: the service took the request, the answer never comes.
     drop: bool = False
+    # Wait for ``hold`` at most this long (None: until it is set).
+    hold_for: float | None = None
 
 
 class FakeServer:
@@ -73,6 +88,11 @@ class FakeServer:
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._port = 0  # kept across an outage: clients hold the address
+        self._connections: set[Any] = set()  # open client sockets, cut when the service goes
+        self.outage: str | None = None
+        self._answer_late = threading.Event()  # what "slow" answers wait for: recover()
+        self._answering = 0  # requests being answered now
 
     # -- subclass API
 
@@ -85,30 +105,91 @@ class FakeServer:
     def decode(self, raw: bytes, headers: Headers, query: dict[str, str]) -> Any:
         return decode_body(raw, headers.get("content-type", ""))
 
+    def rate_limited(self, request: Recorded) -> Response:
+        """The service's answer to a client over its rate limit; a fake gives its service's."""
+        return Response(429, {"error": "too many requests"}, {"Retry-After": "60"})
+
+    # -- an outage
+
+    def go_down(self, how: str) -> None:
+        """Fail every request until ``recover()``: ``refused`` (nothing listens on the port and
+        open connections are cut), ``error`` (HTTP 500), ``rate_limited`` (``rate_limited()``)
+        or ``slow`` (the request is not acted on, and its answer, a 503, comes after
+        ``SLOW`` seconds or at ``recover()``: the client has timed out by then)."""
+        assert how in OUTAGES, f"one of {OUTAGES}"
+        self._answer_late.clear()
+        self.outage = how
+        if how == "refused":
+            self._close()
+            for connection in list(self._connections):
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
+    def recover(self) -> None:
+        """Answer as usual again (on the same port); late answers go to clients long gone."""
+        refused = self.outage == "refused"
+        self.outage = None
+        self._answer_late.set()
+        if refused:
+            self.start()
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Return once no request is being answered (a late answer included)."""
+        deadline = time.monotonic() + timeout
+        while self._answering and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def _outage_answer(self, request: Recorded) -> Response | None:
+        if self.outage is None:
+            return None
+        if self.outage == "rate_limited":
+            return self.rate_limited(request)
+        if self.outage == "slow":
+            return Response(
+                503, {"error": "service unavailable"}, hold=self._answer_late, hold_for=SLOW
+            )
+        # "error", or a request on a connection opened before the port closed
+        return Response(
+            500,
+            "<html><body>500 Internal Server Error</body></html>",
+            {"Content-Type": "text/html"},
+        )
+
     # -- lifecycle
 
     @property
     def base(self) -> str:
-        assert self._server is not None, "start the server first (use it as a context manager)"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        assert self._port, "start the server first (use it as a context manager)"
+        return f"http://127.0.0.1:{self._port}"
 
     def start(self) -> FakeServer:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the real clients' pools expect
+            # The head and the body go out in two writes: without this, on a kept-alive
+            # connection the body waits for the client's delayed ACK (40 ms an answer).
+            disable_nagle_algorithm = True
 
             def _serve(self) -> None:
                 fake._serve(self)
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
 
+            def setup(self) -> None:
+                super().setup()
+                fake._connections.add(self.connection)
+
+            def finish(self) -> None:
+                fake._connections.discard(self.connection)
+                super().finish()
+
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass  # keep test output clean
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._server.daemon_threads = True
+        self._port = self._server.server_address[1]
         # A short poll interval makes stop() quick: shutdown waits for the next poll.
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -117,6 +198,10 @@ class FakeServer:
         return self
 
     def stop(self) -> None:
+        self._answer_late.set()
+        self._close()
+
+    def _close(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -137,6 +222,15 @@ class FakeServer:
             return None  # malformed: the fake answers 400, as the real service would
 
     def _serve(self, h: BaseHTTPRequestHandler) -> None:
+        with self._lock:
+            self._answering += 1
+        try:
+            self._answer(h)
+        finally:
+            with self._lock:
+                self._answering -= 1
+
+    def _answer(self, h: BaseHTTPRequestHandler) -> None:
         length = int(h.headers.get("Content-Length") or 0)
         body = h.rfile.read(length) if length else b""
         if h.headers.get("Content-Encoding") == "gzip":
@@ -154,7 +248,7 @@ class FakeServer:
         )
         with self._lock:
             self.requests.append(request)
-            response = self.handle(request)
+            response = self._outage_answer(request) or self.handle(request)
         payload = response.body
         if isinstance(payload, dict | list):
             payload = json.dumps(payload, ensure_ascii=False).encode("utf-8")
@@ -163,7 +257,7 @@ class FakeServer:
         payload = payload or b""
         out_headers = {**self.default_headers(request), **response.headers}
         if response.hold is not None:
-            response.hold.wait()
+            response.hold.wait(response.hold_for)
         if response.drop:
             h.close_connection = True
             return

@@ -66,6 +66,11 @@ class FakeDingTalk(FakeServer):
         mac = hmac.new(self.secret.encode(), (timestamp + "\n" + self.secret).encode(), "sha256")
         return hmac.compare_digest(base64.b64encode(mac.digest()).decode(), sign)
 
+    def rate_limited(self, request: Recorded) -> Response:
+        return Response(
+            200, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}
+        )
+
     def handle(self, request: Recorded) -> Response:
         if request.path != "/robot/send" or request.method != "POST":
             return Response(
@@ -84,8 +89,6 @@ class FakeDingTalk(FakeServer):
         if self.keywords and not any(k in str(content) for k in self.keywords):
             return Response(200, {"errcode": 310000, "errmsg": "keywords not in content"})
         if self.counter.over():
-            return Response(
-                200, {"errcode": 130101, "errmsg": "send too fast, exceed 20 times per minute"}
-            )
+            return self.rate_limited(request)
         self.messages.append(body)
         return Response(200, {"errcode": 0, "errmsg": "ok"})

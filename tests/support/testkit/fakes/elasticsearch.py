@@ -78,6 +78,15 @@ class FakeElasticsearch(FakeServer):
     def recover(self) -> None:
         self._failing = 0
         self._reject_bulks = 0
+        super().recover()
+
+    def rate_limited(self, request: Recorded) -> Response:
+        """A node whose queues are full refuses the request with 429."""
+        return _error(
+            429,
+            "es_rejected_execution_exception",
+            "rejected execution of coordinating operation [shard_detail=[yujing][0][P]]",
+        )
 
     def reject_bulk_items(self, times: int = 1, *, first_only: bool = False) -> None:
         """Answer the next ``times`` bulks 200 with ``errors: true``. By default every item is

@@ -56,6 +56,9 @@ class FakeFeishu(FakeServer):
         mac = hmac.new((timestamp + "\n" + self.secret).encode(), b"", "sha256")
         return hmac.compare_digest(base64.b64encode(mac.digest()).decode(), sign)
 
+    def rate_limited(self, request: Recorded) -> Response:
+        return Response(200, {"code": 9499, "msg": "too many request", "data": {}})
+
     def handle(self, request: Recorded) -> Response:
         prefix = "/open-apis/bot/v2/hook/"
         if not request.path.startswith(prefix) or request.method != "POST":
@@ -90,6 +93,6 @@ class FakeFeishu(FakeServer):
         ):
             return Response(200, {"code": 19024, "msg": "Key Words Not Found", "data": {}})
         if self.per_second.over() or self.per_minute.over():
-            return Response(200, {"code": 9499, "msg": "too many request", "data": {}})
+            return self.rate_limited(request)
         self.messages.append(body)
         return Response(200, {"code": 0, "msg": "success", "data": {}})

@@ -20,7 +20,8 @@ thread when ``thread_ts`` is given, as a message of its own. ``slow()`` takes th
 ``chat.postMessage`` (it is in the channel) but holds its answer until ``release()``: a client
 with a shorter timeout gives up on a message that arrived; ``hang_up()`` takes it and closes the
 connection unanswered. ``webhook_url`` is an incoming
-webhook into the same channel: plain-text answers (``ok``, ``invalid_payload``...).
+webhook into the same channel: plain-text answers (``ok``, ``invalid_payload``...). ``go_down()``
+and ``recover()`` (see ``_http``) make an outage of any length.
 """
 
 from __future__ import annotations
@@ -140,6 +141,13 @@ class FakeSlack(FakeServer):
     def default_headers(self, request: Recorded) -> dict[str, str]:
         return {"Content-Type": JSON}
 
+    def rate_limited(self, request: Recorded) -> Response:
+        """HTTP 429 with Retry-After, as Slack answers a client over a method's rate limit."""
+        body: Any = {"ok": False, "error": "ratelimited"}
+        if request.path == WEBHOOK_PATH:
+            body = "rate_limited"
+        return Response(429, body, {"Retry-After": str(self._retry_after)})
+
     def handle(self, request: Recorded) -> Response:
         if request.method != "POST":
             return Response(404, {"ok": False, "error": "unknown_method"})
@@ -147,10 +155,7 @@ class FakeSlack(FakeServer):
             self._rate_limit_after -= 1
         elif self._rate_limited > 0:
             self._rate_limited -= 1
-            body: Any = {"ok": False, "error": "ratelimited"}
-            if request.path == WEBHOOK_PATH:
-                body = "rate_limited"
-            return Response(429, body, {"Retry-After": str(self._retry_after)})
+            return self.rate_limited(request)
         if request.path == WEBHOOK_PATH:
             return self._webhook(request.body)
         if request.path.startswith("/upload/v1/"):

@@ -7,11 +7,15 @@ Usage::
         receiver config: host=smtp.host, port=smtp.port, tls="starttls", ca_file=smtp.ca_file
         smtp.messages  # Received(mail_from, rcpt_tos, message, tls, login)
 
-``defer(n)`` answers the next n messages 451 (try later), as a busy server does.
+``defer(n)`` answers the next n messages 451 (try later), as a busy server does. ``go_down(how)``
+fails every message until ``recover()``, as the HTTP fakes do (``_http.OUTAGES``): nothing
+listens, a server fault (451 4.3.0), too many messages (421 4.7.0), or no answer to the message
+until after ``recover()`` (it is not kept).
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import ipaddress
 import socket
@@ -28,6 +32,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from ._http import OUTAGES
 
 __all__ = ["FakeSMTP", "Received", "make_certificate"]
 
@@ -118,6 +124,15 @@ class _Handler:
         self.fake = fake
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        outage = self.fake.outage
+        if outage == "slow":
+            while self.fake.outage == "slow":  # the client times out meanwhile
+                await asyncio.sleep(0.02)
+            return "451 4.3.0 Timeout, message not accepted"
+        if outage == "rate_limited":
+            return "421 4.7.0 Too many messages, try again later"
+        if outage is not None:
+            return "451 4.3.0 Error: queue file write error"
         if self.fake._defer > 0:
             self.fake._defer -= 1
             return "451 4.3.0 Mail server temporarily busy, try again later"
@@ -148,6 +163,7 @@ class FakeSMTP:
         self.username, self.password = username, password
         self.messages: list[Received] = []
         self._defer = 0
+        self.outage: str | None = None
         self.host = "127.0.0.1"
         self.port = _free_port()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -166,16 +182,33 @@ class FakeSMTP:
                 auth_required=tls == "starttls",
                 auth_require_tls=tls == "starttls",
             )
-        self.controller = Controller(
+        self._kwargs = kwargs
+        self.controller = self._controller()
+
+    def _controller(self) -> Controller:
+        return Controller(
             _Handler(self),
             hostname=self.host,
             port=self.port,
             server_hostname="localhost",
-            **kwargs,
+            **self._kwargs,
         )
 
     def defer(self, times: int = 1) -> None:
         self._defer = times
+
+    def go_down(self, how: str) -> None:
+        assert how in OUTAGES, f"one of {OUTAGES}"
+        self.outage = how
+        if how == "refused":
+            self.controller.stop()
+
+    def recover(self) -> None:
+        refused = self.outage == "refused"
+        self.outage = None
+        if refused:  # a stopped controller's loop is closed: a new one, on the same port
+            self.controller = self._controller()
+            self.controller.start()
 
     def _authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
@@ -192,4 +225,5 @@ class FakeSMTP:
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        self.controller.stop()
+        if self.outage != "refused":  # else stopped already
+            self.controller.stop()

@@ -23,7 +23,8 @@ class FakeWebhookEndpoint(FakeServer):
         self.secret = secret
         self.tolerance = tolerance
         self.clock = clock
-        self.received: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = []  # kept: one per delivery id
+        self.accepted: list[dict[str, Any]] = []  # every signed body taken, copies included
         self.seen: set[str] = set()
         self._busy = 0
         self._retry_after = 1
@@ -45,14 +46,18 @@ class FakeWebhookEndpoint(FakeServer):
         )
         return hmac.compare_digest("sha256=" + mac.hexdigest(), given)
 
+    def rate_limited(self, request: Recorded) -> Response:
+        return Response(429, {"error": "busy"}, {"Retry-After": str(self._retry_after)})
+
     def handle(self, request: Recorded) -> Response:
         if request.method != "POST" or request.path != "/hooks/yujing":
             return Response(404, {"error": "not found"})
         if self._busy > 0:
             self._busy -= 1
-            return Response(429, {"error": "busy"}, {"Retry-After": str(self._retry_after)})
+            return self.rate_limited(request)
         if not self.verified(request):
             return Response(401, {"error": "bad signature"})
+        self.accepted.append(request.body)
         delivery = request.headers.get("x-yujing-delivery", "")
         if delivery not in self.seen:
             self.seen.add(delivery)

@@ -33,6 +33,9 @@ class FakeWeCom(FakeServer):
     def webhook(self) -> str:
         return f"{self.base}/cgi-bin/webhook/send?key={self.key}"
 
+    def rate_limited(self, request: Recorded) -> Response:
+        return Response(200, {"errcode": 45009, "errmsg": "api freq out of limit"})
+
     def handle(self, request: Recorded) -> Response:
         if request.path != "/cgi-bin/webhook/send" or request.method != "POST":
             return Response(404, {"errcode": 404, "errmsg": "not found"})
@@ -50,6 +53,6 @@ class FakeWeCom(FakeServer):
                     200, {"errcode": 40058, "errmsg": "markdown.content exceed max length 4096"}
                 )
         if self.counter.over():
-            return Response(200, {"errcode": 45009, "errmsg": "api freq out of limit"})
+            return self.rate_limited(request)
         self.messages.append(body)
         return Response(200, {"errcode": 0, "errmsg": "ok"})

@@ -294,3 +294,93 @@ def test_indexing_names_products_and_categories_and_applies_retention(tmp_path: 
     assert doc["source"]["category_names"] == ["理赔难/拒赔"]
     assert doc["source"]["sentiment_label"] == "正面"
     assert es.policies["yj-posts"]["policy"]["phases"]["delete"]["min_age"] == "121d"
+
+
+def test_a_chat_service_slow_to_answer_never_holds_up_an_inbox_on_its_interval(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Slack (the stand-in) takes the message and answers only when the test lets it: a send
+    that takes as long as the test likes. Meanwhile the inbox, on its 1 s interval, takes one
+    file after another: the send waits in a worker thread, the loop goes on."""
+    import json
+    import time
+
+    from testkit.fakes.slack import FakeSlack
+    from yujing.alerts import AlertEvent, EventKind
+    from yujing.app.components.sources import Sources
+    from yujing.store import Store
+
+    from ..notifier.conftest import make_alert, notification
+
+    token = "xoxb-1111-2222-fake"
+    monkeypatch.setenv("SLACK_BOT_TOKEN", token)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    db = tmp_path / "y.db"
+    event = AlertEvent(EventKind.FIRING, make_alert())
+    store = Store(db)  # an alert already queued, as a detection leaves it
+    row = store.outbox.enqueue("slack", notification(event, receiver="slack").to_dict())
+    store.close()
+
+    def outbox_row() -> tuple:
+        store = Store(db)
+        try:
+            return store.db.execute(
+                "SELECT attempts, delivered_at FROM outbox WHERE id=?", (row,)
+            ).fetchone()
+        finally:
+            store.close()
+
+    def finished_runs() -> int:
+        store = Store(db)
+        try:
+            return store.db.execute(
+                "SELECT count(*) FROM source_runs WHERE source='hotline' AND finished_at IS NOT NULL"
+            ).fetchone()[0]
+        finally:
+            store.close()
+
+    async def until(check, what: str) -> None:
+        deadline = time.monotonic() + 30  # only so that a regression fails instead of hanging
+        while not check():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            await asyncio.sleep(0.05)
+
+    with FakeSlack(token=token) as slack:
+        path = tmp_path / "yujing.yaml"
+        path.write_text(
+            CONFIG.format(db=db)
+            + f"sources:\n  - {{name: hotline, type: transcripts, path: {inbox}, interval: 1s}}\n"
+            + "notify:\n  receivers:\n"
+            + "    - {name: slack, type: slack, token: '${SLACK_BOT_TOKEN}', channel: C123,"
+            + f" base_url: '{slack.api_url}'}}\n"
+            + "  route: {receiver: slack}\n",
+            encoding="utf-8",
+        )
+        daemon = Daemon(path, components=[Sources, Delivery])
+        slack.slow(times=1)
+
+        async def run() -> None:
+            stop = asyncio.Event()
+            serving = asyncio.create_task(daemon.serve(stop))
+            await until(lambda: daemon.scheduler is not None, "the daemon to start")
+            daemon.get(Delivery).wake()
+            await until(slack.messages, "the post to reach Slack")
+            runs = finished_runs()
+            for k in range(3):
+                name = f"calls-{k}.jsonl"
+                call = {"id": f"c{k}", "text": f"安心e生医疗险理赔被拒，第{k}位客户投诉"}
+                (inbox / name).write_text(json.dumps(call, ensure_ascii=False), "utf-8")
+                os.utime(inbox / name, (time.time() - 60, time.time() - 60))
+                await until(lambda n=name: (inbox / "done" / n).exists(), f"{name} taken")
+            # Three files taken, each on a later run, while the send still waits for Slack.
+            assert finished_runs() >= runs + 3
+            assert outbox_row() == (0, None), "the send has neither ended nor failed"
+            assert daemon.get(Delivery).lock.locked(), "the delivery is in flight"
+            slack.release()
+            await until(lambda: outbox_row()[1] is not None, "the delivery to end")
+            stop.set()
+            await serving
+
+        asyncio.run(run())
+    assert len(slack.messages()) == 1

@@ -297,3 +297,21 @@ def test_an_unreadable_row_is_set_aside_and_the_queue_goes_on(store: Store, capl
     assert f"outbox row {bad} for a set aside" in caplog.text
     # and the notification log still reads: the next event for that alert is routed as usual
     assert notifier.submit(make_event("resolved")) != []
+
+
+def test_a_round_reads_a_receivers_rows_only_up_to_the_first_waiting_for_its_retry(
+    store: Store,
+) -> None:
+    """Through a long outage the rows behind the one waiting are neither sent nor read: each
+    round costs the same however long the backlog."""
+    ids = [store.outbox.enqueue("a", {"n": n}) for n in range(5)]
+    now = utcnow()
+    assert [i.id for i in store.outbox.due_in_order("a", now)] == ids
+    assert [i.id for i in store.outbox.due_in_order("a", now, limit=2)] == ids[:2]
+    store.outbox.failed(ids[2], "refused", now + timedelta(minutes=5))
+    assert [i.id for i in store.outbox.due_in_order("a", now)] == ids[:2]
+    store.outbox.failed(ids[0], "refused", now + timedelta(minutes=1))
+    assert store.outbox.due_in_order("a", now) == []
+    assert [i.id for i in store.outbox.due_in_order("a", now + timedelta(minutes=1))] == ids[:2]
+    assert [i.id for i in store.outbox.due_in_order("a", now + timedelta(minutes=5))] == ids
+    assert store.outbox.due_in_order("b", now) == []

@@ -85,6 +85,14 @@ def _rate_limited(exc: SlackApiError) -> bool:
     return exc.response.get("error") == "ratelimited" or exc.response.status_code == 429
 
 
+def _refused(exc: SlackApiError) -> bool:
+    """Slack answered the search and said no (missing_scope, not_in_channel...): it cannot be
+    made, so the event is sent again. A rate limit, or no proper answer (an HTTP 5xx page while
+    Slack is unwell), says nothing of the kind: the outbox tries the search again later, as a
+    send now could repeat a message that arrived."""
+    return exc.response.status_code == 200 and not _rate_limited(exc)
+
+
 class SlackReceiver:
     def __init__(
         self,
@@ -326,7 +334,7 @@ class SlackReceiver:
                 if not page.get("has_more") or not cursor:
                     break
         except SlackApiError as exc:
-            if _rate_limited(exc):
+            if not _refused(exc):
                 raise
             self._cannot_search(exc)
         return None
@@ -342,7 +350,7 @@ class SlackReceiver:
                 limit=200,
             )
         except SlackApiError as exc:
-            if _rate_limited(exc):
+            if not _refused(exc):
                 raise
             self._cannot_search(exc)
             return None

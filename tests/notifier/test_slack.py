@@ -398,6 +398,26 @@ def test_without_history_scope_it_sends_again_and_says_so(
     assert [r.levelname for r in said] == ["WARNING", "DEBUG"]  # said once, not at every send
 
 
+def test_a_search_slack_cannot_answer_is_tried_again_not_taken_for_a_missing_scope(
+    store: Store,
+) -> None:
+    """Slack took the message and the answer was lost; then its history fails (HTTP 500) while
+    posting works. Sending again then would make a copy: the search waits for a later try."""
+    with FakeSlack(token=TOKEN) as slack:
+        r = receiver(slack, store, timeout=1)
+        slack.slow()
+        with pytest.raises(TimeoutError):
+            r.send(notification(make_event()))
+        slack.fail("conversations.history")
+        with pytest.raises(SlackApiError):
+            r.send(notification(make_event()))
+        assert len(slack.messages()) == 1, "not sent again while the search cannot be made"
+        slack.fail("conversations.history", None)
+        r.send(notification(make_event()))  # the outbox's next attempt finds it
+    assert len(slack.messages()) == 1
+    assert len(slack.channel_messages()) == 1
+
+
 CRASHING_SENDER = """
 import sys
 from yujing import config as cfg

@@ -14,7 +14,7 @@ Like Slack: every Web API answer is JSON with ``ok``; a bad token gets HTTP 200 
 with ``Retry-After``; methods that take a conversation id refuse a ``#name``;
 ``conversations.history`` holds top-level messages only, newest first, and returns message
 metadata only when ``include_all_metadata`` is asked for; ``conversations.replies`` returns the
-parent and then the replies. Files go up in three steps (``files.getUploadURLExternal``, a POST
+parent and then the replies; ``fail(method)`` answers one method with HTTP 500. Files go up in three steps (``files.getUploadURLExternal``, a POST
 of the bytes to the URL it gave, ``files.completeUploadExternal``); the last shares them, in a
 thread when ``thread_ts`` is given, as a message of its own. ``slow()`` takes the next
 ``chat.postMessage`` (it is in the channel) but holds its answer until ``release()``: a client
@@ -67,6 +67,7 @@ class FakeSlack(FakeServer):
         self._channel: list[dict[str, Any]] = []  # every message, replies included, in order
         self._pending_files: dict[str, dict[str, Any]] = {}
         self._refusals: dict[str, str] = {}
+        self._failing: dict[str, int] = {}
         self._hang_up = 0
 
     @property
@@ -101,6 +102,14 @@ class FakeSlack(FakeServer):
     def refuse(self, method: str, error: str) -> None:
         """Answer every call of ``method`` with ``ok: false`` and this error (missing_scope...)."""
         self._refusals[method] = error
+
+    def fail(self, method: str, status: int | None = 500) -> None:
+        """Answer every call of ``method`` with this HTTP status and an HTML page, as Slack's
+        front end does when the service behind it is down; ``None`` mends it."""
+        if status is None:
+            self._failing.pop(method, None)
+        else:
+            self._failing[method] = status
 
     def release(self) -> None:
         """Let held answers go (to clients long gone)."""
@@ -171,6 +180,9 @@ class FakeSlack(FakeServer):
         params = request.body if isinstance(request.body, dict) else {}
         if method in self._refusals:
             return Response(200, {"ok": False, "error": self._refusals[method]})
+        if method in self._failing:
+            page = f"<html><body>{self._failing[method]} Server Error</body></html>"
+            return Response(self._failing[method], page, {"Content-Type": "text/html"})
         answer = getattr(self, "_" + method.replace(".", "_"), None)
         if answer is None:
             return Response(200, {"ok": False, "error": "unknown_method"})

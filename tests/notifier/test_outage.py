@@ -112,6 +112,7 @@ class Wire:
     fake: Any  # go_down(how), recover()
     receiver: Receiver
     received: Callable[[], list[tuple[str, str]]]
+    copies: Callable[[], int] = lambda: 0  # copies taken and then dropped by their id
 
 
 def no_pause(client: Any) -> None:
@@ -211,14 +212,16 @@ def webhook(stack: ExitStack, tmp: Path, clock: SimClock, store: Store) -> Wire:
     receiver = WebhookReceiver(conf, timeout=TIMEOUT, clock=clock.time)
 
     def received() -> list[tuple[str, str]]:
-        # Every signed body it took, a copy too (the endpoint would drop it by its delivery id).
+        # What the endpoint keeps: a resend carries the same delivery id and is dropped.
         out = []
-        for body in endpoint.accepted:
+        for body in endpoint.received:
             (alert,) = body["notification"]["alerts"]
             out.append((alert["id"], alert["event"]))
         return out
 
-    return Wire(endpoint, receiver, received)
+    return Wire(
+        endpoint, receiver, received, lambda: len(endpoint.accepted) - len(endpoint.received)
+    )
 
 
 def elasticsearch(stack: ExitStack, tmp: Path, clock: SimClock, store: Store) -> Wire:
@@ -334,8 +337,15 @@ def deliver(notifier: Notifier, clock: SimClock, rounds: range, submit: bool = T
         notifier.deliver_due()
 
 
-@pytest.mark.parametrize("how", OUTAGES)
-@pytest.mark.parametrize("kind", KINDS)
+# A service that took a message whose answer was lost has it: only a receiver that finds it
+# (Slack's search by metadata) or whose service drops a resend by its id (the webhook's delivery
+# id, Elasticsearch's document id) can deliver it once. The robots and mail keep no such id; a
+# resend there is a copy, as their modules say.
+TELLS_COPIES = {"slack", "webhook", "elasticsearch"}
+CASES = [(k, h) for k in KINDS for h in OUTAGES if h != "late" or k in TELLS_COPIES]
+
+
+@pytest.mark.parametrize(("kind", "how"), CASES)
 def test_a_long_outage_loses_nothing_repeats_nothing_and_holds_no_backlog_in_memory(
     tmp_path: Path, kind: str, how: str
 ) -> None:
@@ -359,7 +369,10 @@ def test_a_long_outage_loses_nothing_repeats_nothing_and_holds_no_backlog_in_mem
             deliver(notifier, clock, range(first, last))
             memory.measure()
         deliver(notifier, clock, range(last, BEFORE + OUTAGE))
-        assert len(wire.received()) == before, f"nothing got through a {how} outage"
+        # A late service may have taken the first message (Slack: its edit, or its reply); the
+        # answer was lost, so the rest wait behind it.
+        taken = len(wire.received()) - before
+        assert taken == 0 or (how == "late" and taken == 1), f"{taken} got through a {how} outage"
         ((_, waiting, error),) = store.outbox.pending()
         assert waiting == EVENTS - before, "the backlog is in the outbox"
         assert error, "the row at the head keeps the last error"
@@ -381,3 +394,5 @@ def test_a_long_outage_loses_nothing_repeats_nothing_and_holds_no_backlog_in_mem
         assert not copies, f"delivered more than once: {sorted(copies.items())[:5]}"
         assert sorted(got) == sorted(wanted), "every event delivered"
         assert got == wanted, "in the order they were written"
+        if how != "late":
+            assert wire.copies() == 0, "no message was sent twice"

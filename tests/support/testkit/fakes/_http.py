@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 __all__ = ["Headers", "Recorded", "Response", "FakeServer", "decode_body", "OUTAGES"]
 
 # The ways a service is down, for ``FakeServer.go_down``.
-OUTAGES = ("refused", "error", "rate_limited", "slow")
+OUTAGES = ("refused", "error", "rate_limited", "slow", "late")
 SLOW = 0.5  # seconds a slow service takes to answer: longer than the tests' client timeouts
 
 
@@ -114,8 +114,9 @@ class FakeServer:
     def go_down(self, how: str) -> None:
         """Fail every request until ``recover()``: ``refused`` (nothing listens on the port and
         open connections are cut), ``error`` (HTTP 500), ``rate_limited`` (``rate_limited()``)
-        or ``slow`` (the request is not acted on, and its answer, a 503, comes after
-        ``SLOW`` seconds or at ``recover()``: the client has timed out by then)."""
+        ``slow`` (the request is not acted on, and its answer, a 503, comes after ``SLOW``
+        seconds or at ``recover()``: the client has timed out by then) or ``late`` (the request
+        is acted on as usual, but its answer comes as late as a slow one's)."""
         assert how in OUTAGES, f"one of {OUTAGES}"
         self._answer_late.clear()
         self.outage = how
@@ -140,7 +141,7 @@ class FakeServer:
             time.sleep(0.01)
 
     def _outage_answer(self, request: Recorded) -> Response | None:
-        if self.outage is None:
+        if self.outage in (None, "late"):
             return None
         if self.outage == "rate_limited":
             return self.rate_limited(request)
@@ -249,6 +250,8 @@ class FakeServer:
         with self._lock:
             self.requests.append(request)
             response = self._outage_answer(request) or self.handle(request)
+            if self.outage == "late":
+                response.hold, response.hold_for = self._answer_late, SLOW
         payload = response.body
         if isinstance(payload, dict | list):
             payload = json.dumps(payload, ensure_ascii=False).encode("utf-8")

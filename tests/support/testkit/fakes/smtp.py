@@ -198,7 +198,7 @@ class FakeSMTP:
         self._defer = times
 
     def go_down(self, how: str) -> None:
-        assert how in OUTAGES, f"one of {OUTAGES}"
+        assert how in OUTAGES and how != "late", f"one of {OUTAGES} but late"
         self.outage = how
         if how == "refused":
             self.controller.stop()

@@ -4,7 +4,7 @@ Each receiver, the real one, talks to its local stand-in while the stand-in is d
 ways a service fails (nothing listens, HTTP 500, the service's own "too many messages" answer,
 answers later than the client waits). Alert events keep coming through ``submit`` for days of
 simulated time (a clock the test moves; nothing sleeps), and the notifier runs a delivery round
-every ten simulated minutes. Then the service comes back: every notification arrives exactly
+every thirty simulated minutes. Then the service comes back: every notification arrives exactly
 once, in the order it was written, and during the outage the backlog lived in the outbox, not in
 the process: its memory did not grow with the outage's length.
 """
@@ -339,8 +339,8 @@ def deliver(notifier: Notifier, clock: SimClock, rounds: range, submit: bool = T
 
 # A service that took a message whose answer was lost has it: only a receiver that finds it
 # (Slack's search by metadata) or whose service drops a resend by its id (the webhook's delivery
-# id, Elasticsearch's document id) can deliver it once. The robots and mail keep no such id; a
-# resend there is a copy, as their modules say.
+# id, Elasticsearch's document id) can deliver it once. The robots, mail and Slack's incoming
+# webhook keep no such id: there a resend after a lost answer is a copy (at least once).
 TELLS_COPIES = {"slack", "webhook", "elasticsearch"}
 CASES = [(k, h) for k in KINDS for h in OUTAGES if h != "late" or k in TELLS_COPIES]
 

@@ -122,6 +122,7 @@ def test_kill_9_during_ingest_stores_every_call_once(tmp_path: Path) -> None:
     db = tmp_path / "y.db"
     daemon = Daemon(tmp_path)
     stored = "SELECT count(*) FROM posts"
+    at_kills: list[int] = []
     try:
         for _ in range(3):
             before = count(db, stored)
@@ -132,12 +133,14 @@ def test_kill_9_during_ingest_stores_every_call_once(tmp_path: Path) -> None:
             wait_for(lambda b=before: count(db, stored) > b, what="ingest to be under way")
             time.sleep(rng.uniform(0, 0.4))
             daemon.kill()
+            at_kills.append(count(db, stored))
         daemon.start()
         wait_for(lambda: not list(inbox.glob("*.jsonl")), what="every file to be taken")
         wait_for(lambda: count(db, stored) == calls, what="every call to be stored")
     finally:
         code = daemon.stop()
     assert code == 0, daemon.output()
+    assert at_kills and at_kills[0] < calls, f"the ingest was cut short: {at_kills} of {calls}"
     texts = db_rows(db, "SELECT json_extract(doc, '$.text') FROM posts")
     numbers = sorted(int(re.search(r"单号(\d+)", t).group(1)) for (t,) in texts)  # type: ignore[union-attr]
     assert numbers == list(range(calls)), "each call stored exactly once"

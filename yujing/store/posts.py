@@ -136,16 +136,17 @@ class Posts:
 
     def _columns(self, scored: ScoredPost) -> tuple[Any, ...]:
         post = scored.post
+        doc = scored.to_dict()
         return (
             post.source,
             post.url,
             post.author,
-            format_time(post.published_at),
-            format_time(post.fetched_at),
+            doc["published_at"],  # formatted once, for the document and the column alike
+            doc["fetched_at"],
             scored.sentiment,
             int(scored.collective),
             post.reach.total(),
-            json.dumps(scored.to_dict(), ensure_ascii=False),
+            json.dumps(doc, ensure_ascii=False),
         )
 
     def _products(self, scored: ScoredPost) -> None:

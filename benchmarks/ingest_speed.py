@@ -113,7 +113,7 @@ def understand_and_identify(config, parsed: list[Post], understood: Clock, both:
             for sp, sk in zip(batch, sketches_of(sp.post for sp in batch), strict=True):
                 verdict = identity.classify(sp, sk)
                 if verdict.same_as is None:
-                    identity.remember(replace(sp, text_id=verdict.text_id), sk)
+                    identity.remember(replace(sp, text_id=verdict.text_id), verdict.sketch)
     assert len(scored) == len(parsed)
 
 

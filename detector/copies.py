@@ -20,7 +20,7 @@ and copy detection runs for every post ``ingest`` takes. A test holds both to th
 The index holds one entry per distinct text (a copy group), not per post, and is bounded: it
 forgets texts not seen for ``horizon`` (of the stream's own time, so replaying history behaves
 like the daemon) and keeps at most ``capacity`` of them, least recently seen first out. Each
-remembered text costs about 2 KB (the band keys take most of it).
+remembered text costs about 3 KB (the band keys and their buckets take most of it).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ SEED = 1
 COPY = 0.65  # estimated Jaccard similarity of bigram sets from which a text is a copy
 SHORT = 10  # below this many letters and digits only the identical text is the same text
 HORIZON = 30 * 86400.0  # seconds: copies are looked for among the last 30 days' texts
-CAPACITY = 20_000  # distinct texts remembered at most, about 40 MB
+CAPACITY = 20_000  # distinct texts remembered at most, about 60 MB
 
 # Permutations are drawn once and shared, by the library, so the sketches are its own.
 # "affine32" is datasketch's default scheme since 2.0, named so they never silently change

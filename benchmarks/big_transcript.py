@@ -21,7 +21,10 @@ For each: rows, seconds (wall, and the child's CPU), rows/s, and its peak reside
 (the kernel's ``ru_maxrss`` of that child, from ``os.wait4``), with the resident memory seen at
 a quarter, half and three quarters of its run. Memory is flat when the bigger file peaks where
 the smaller one does: nothing the ingest keeps may grow with the file (the copy index and the
-caches have their fixed bounds).
+caches have their fixed bounds). An export with one row per utterance (a ``角色`` column) is not
+measured here: its rows are joined into calls only once the whole file is read, since exports
+interleave calls (``crawlers/inbox_calls.py``), so it holds the file's calls in memory; the
+transcripts source's ``max_file_mb`` (256 by default) is what bounds that.
 """
 
 from __future__ import annotations

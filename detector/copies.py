@@ -2,20 +2,25 @@
 
 A copy-paste campaign posts one text from many accounts, each copy touched a little (other
 punctuation, an emoji, a changed word). Comparing exact text keys misses those, and comparing
-every new post with every recent one is too slow, so each text is sketched once (datasketch
-``MinHash``) and looked up in a locality-sensitive index (``MinHashLSH``) that returns only the
-recent texts likely to be similar; their estimated Jaccard similarity then decides.
+every new post with every recent one is too slow, so each text is sketched once (a MinHash) and
+looked up in a locality-sensitive index (LSH: bands of the MinHash values as keys) that returns
+only the recent texts likely to be similar; their estimated Jaccard similarity then decides.
 
 Why character bigrams: Chinese has no spaces to split words on, and bigrams are the shortest
 shingles that keep word order. One changed character costs at most two of a text's bigrams, so
 three changes in a 60-character complaint keep it above 0.8, while two different complaints
 that share a product name and the usual words ("理赔", "客服", "怎么办") stay near 0.2-0.3.
 
+The sketches are datasketch's ("affine32": each value mixed by the MurmurHash3 finalizer, then
+``a * h + b mod 2**32`` with the library's permutations drawn once), computed here with numpy in a
+few array operations per text, and the index is datasketch's ``MinHashLSH`` banding (12 bands of
+5 values) kept in plain dicts: the library's objects cost more per post than the arithmetic did,
+and copy detection runs for every post ``ingest`` takes. A test holds both to the library.
+
 The index holds one entry per distinct text (a copy group), not per post, and is bounded: it
 forgets texts not seen for ``horizon`` (of the stream's own time, so replaying history behaves
 like the daemon) and keeps at most ``capacity`` of them, least recently seen first out. Each
-remembered text costs about 4 KB (the LSH tables take most of it), and the library with the parts
-of scipy it loads about 27 MB once.
+remembered text costs about 3 KB (the band keys and their buckets take most of it).
 """
 
 from __future__ import annotations
@@ -23,10 +28,11 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+from datasketch import MinHash
 
 from .normalize import skeleton
 
@@ -36,6 +42,8 @@ __all__ = [
     "CopyIndex",
     "Sketch",
     "sketch",
+    "sketch_skeleton",
+    "sketch_skeletons",
     "similarity",
     "HORIZON",
     "CAPACITY",
@@ -51,49 +59,94 @@ SEED = 1
 COPY = 0.65  # estimated Jaccard similarity of bigram sets from which a text is a copy
 SHORT = 10  # below this many letters and digits only the identical text is the same text
 HORIZON = 30 * 86400.0  # seconds: copies are looked for among the last 30 days' texts
-CAPACITY = 20_000  # distinct texts remembered at most, about 80 MB
+CAPACITY = 20_000  # distinct texts remembered at most, about 60 MB
 
-# Permutations are drawn once and shared: drawing them per sketch would cost more than the
-# sketch itself. "affine32" is datasketch's default scheme since 2.0, named so the sketches
-# never silently change with the library's default.
+# Permutations are drawn once and shared, by the library, so the sketches are its own.
+# "affine32" is datasketch's default scheme since 2.0, named so they never silently change
+# with the library's default.
 _SCHEME = "affine32"
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME).permutations
+_A, _B = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME).permutations
 _MIX = np.uint32(0x9E3779B1)  # an odd constant: a bigram's two code points as one 32-bit value
-
-
-def _as_is(value: int) -> int:
-    return value
+# MurmurHash3's 32-bit finalizer (datasketch's pre-mix for "affine32").
+_FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE35))
+# Bigrams permuted in one array (by 64 values: 1 MB, which stays in the processor's cache); a
+# longer text is still done whole.
+_GRAMS_AT_ONCE = 1 << 12
+_BAND_BYTES = BANDS[1] * 4  # one band: that many uint32 values
+_BAND_SLICES = tuple(slice(i * _BAND_BYTES, (i + 1) * _BAND_BYTES) for i in range(BANDS[0]))
 
 
 @dataclass(frozen=True, slots=True)
 class Sketch:
     """What copy detection keeps of a text: its MinHash, its length and an exact digest."""
 
-    minhash: LeanMinHash | None  # None: no letters or digits to compare (an emoji-only post)
+    minhash: np.ndarray | None  # NUM_PERM uint32; None: no letters or digits (an emoji-only post)
     length: int  # letters and digits
     exact: bytes  # digest of the letters and digits: short texts match only when identical
 
 
 def sketch(text: str) -> Sketch:
     """The sketch of normalised ``text`` (``normalize``): its bigrams' MinHash."""
-    skel = skeleton(text)
-    exact = hashlib.blake2b(skel.encode(), digest_size=8).digest()
-    if not skel:
-        return Sketch(None, 0, exact)
-    points = np.frombuffer(skel.encode("utf-32-le"), dtype=np.uint32)
-    # Each bigram as one integer, computed for the whole text at once; a single character is
-    # its own shingle. A set: repeated phrases add nothing to it, only work. The MinHash mixes
-    # these values before permuting them.
-    grams = points if len(points) == 1 else np.unique(points[:-1] * _MIX ^ points[1:])
-    m = MinHash(
-        num_perm=NUM_PERM,
-        seed=SEED,
-        hashfunc=_as_is,  # the bigram values are the hashes; the MinHash mixes them
-        permutations=_PERMUTATIONS,
-        scheme=_SCHEME,
-    )
-    m.update_batch(grams.tolist())
-    return Sketch(LeanMinHash(m), len(skel), exact)
+    return sketch_skeleton(skeleton(text))
+
+
+def sketch_skeleton(skel: str) -> Sketch:
+    """``sketch`` of a text whose ``skeleton`` is ``skel``, for a caller that has it already."""
+    return sketch_skeletons([skel])[0]
+
+
+def sketch_skeletons(skels: Sequence[str]) -> list[Sketch]:
+    """``sketch_skeleton`` of each, computed for many texts at once (a batch of posts): numpy
+    works over all their bigrams in a few calls instead of a dozen calls per text."""
+    sketches: list[Sketch] = []
+    start = grams = 0
+    for end, skel in enumerate(skels):
+        if grams and grams + len(skel) > _GRAMS_AT_ONCE:
+            sketches += _sketch_together(skels[start:end])
+            start, grams = end, 0
+        grams += len(skel)
+    return sketches + _sketch_together(skels[start:])
+
+
+def _sketch_together(skels: Sequence[str]) -> list[Sketch]:
+    exact = [hashlib.blake2b(skel.encode(), digest_size=8).digest() for skel in skels]
+    lengths = np.fromiter(map(len, skels), dtype=np.intp, count=len(skels))
+    points = np.frombuffer("".join(skels).encode("utf-32-le"), dtype=np.uint32)
+    # Each bigram as one integer, computed for all the texts at once. A text's last position
+    # would pair it with the next text: no bigram, dropped, but for a one-character text,
+    # whose character is its own shingle. Repeated bigrams stay in: a minimum does not change
+    # for a value seen twice, and dropping them (a sort) costs more than the extra products.
+    shingles = np.empty_like(points)
+    shingles[:-1] = points[:-1] * _MIX ^ points[1:]
+    ends = np.cumsum(lengths)
+    keep = np.ones(len(points), dtype=bool)
+    keep[ends[lengths > 0] - 1] = False
+    single = ends[lengths == 1] - 1
+    shingles[single] = points[single]
+    keep[single] = True
+    counts = np.where(lengths > 1, lengths - 1, lengths)
+    # What datasketch's MinHash.update_batch computes for "affine32" with the values as their
+    # own hashes: mixed, then permuted (uint32 products wrap, which is the mod 2**32), then
+    # the least value of each permutation, per text.
+    h = shingles[keep]
+    s1, m1, s2, m2 = _FMIX
+    h ^= h >> s1
+    h *= m1
+    h ^= h >> s2
+    h *= m2
+    h ^= h >> s1
+    firsts = (np.cumsum(counts) - counts)[counts > 0]
+    if len(h):
+        permuted = np.multiply.outer(h, _A)
+        permuted += _B
+        mins = iter(np.minimum.reduceat(permuted, firsts, axis=0))
+    else:
+        mins = iter(())
+    return [
+        # Copied out: a row kept by the index must not hold the whole batch's array alive.
+        Sketch(next(mins).copy(), length, digest) if length else Sketch(None, 0, digest)
+        for length, digest in zip(lengths.tolist(), exact, strict=True)
+    ]
 
 
 def similarity(a: Sketch, b: Sketch) -> float:
@@ -103,7 +156,13 @@ def similarity(a: Sketch, b: Sketch) -> float:
     if min(a.length, b.length) < SHORT:
         # "理赔慢123" and "理赔慢124" share most of their few bigrams but are not one text.
         return 1.0 if a.exact == b.exact else 0.0
-    return a.minhash.jaccard(b.minhash)
+    return np.count_nonzero(a.minhash == b.minhash) / NUM_PERM
+
+
+def _band_keys(minhash: np.ndarray) -> list[bytes]:
+    # A band's key is its values' bytes, as MinHashLSH keys its hash tables.
+    raw = minhash.tobytes()
+    return [raw[band] for band in _BAND_SLICES]
 
 
 @dataclass(slots=True)
@@ -134,10 +193,18 @@ class CopyIndex:
         self.horizon = horizon
         self.capacity = capacity
         self.threshold = threshold
-        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=BANDS)
         # Least recently seen group first: what the horizon and the capacity evict.
         self._entries: OrderedDict[str, Entry] = OrderedDict()
         self._latest = -math.inf
+        # The sketches of the texts that have one, a row each, so the candidates of a lookup
+        # are compared in one array operation; a row freed by an evicted text is reused.
+        self._values = np.empty((0, NUM_PERM), dtype=np.uint32)
+        self._rows: list[Entry | None] = []
+        self._row_of: dict[str, int] = {}
+        self._free: list[int] = []
+        # MinHashLSH's hash tables: per band, a band's key -> the rows that have it (lists:
+        # nearly every bucket holds one text, and a list is the smallest container).
+        self._tables: list[dict[bytes, list[int]]] = [{} for _ in range(BANDS[0])]
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -155,7 +222,7 @@ class CopyIndex:
             return
         self._entries[entry.text_id] = entry
         if entry.sketch.minhash is not None:
-            self._lsh.insert(entry.text_id, entry.sketch.minhash, check_duplication=False)
+            self._list(entry, entry.sketch.minhash)
         self._latest = max(self._latest, entry.seen)
         self._evict()
 
@@ -173,16 +240,22 @@ class CopyIndex:
         """Remembered texts that ``sk`` copies, most similar first (then oldest first)."""
         if sk.minhash is None:
             return []
-        entries = [self._entries[key] for key in self._lsh.query(sk.minhash)]
-        if not entries:
+        # The rows sharing at least one band with it: the LSH candidates.
+        candidates: set[int] = set()
+        for table, key in zip(self._tables, _band_keys(sk.minhash), strict=True):
+            bucket = table.get(key)
+            if bucket is not None:
+                candidates.update(bucket)
+        if not candidates:
             return []
+        rows = list(candidates)
         # The MinHash estimate (what MinHash.jaccard computes) for all candidates at once: LSH
         # candidates of boilerplate-heavy text can be dozens, one call each would dominate.
-        values = np.stack([e.sketch.minhash.hashvalues for e in entries])  # type: ignore[union-attr]
-        sims = np.count_nonzero(values == sk.minhash.hashvalues, axis=1) / NUM_PERM
+        sims = np.count_nonzero(self._values[rows] == sk.minhash, axis=1) / NUM_PERM
         found = []
         for i in np.flatnonzero(sims >= self.threshold).tolist():
-            entry, sim = entries[i], float(sims[i])
+            entry, sim = self._rows[rows[i]], float(sims[i])
+            assert entry is not None  # a listed row holds its entry
             # A group quiet for longer than the horizon is forgotten, early or late.
             if not entry.published - self.horizon <= published <= entry.seen + self.horizon:
                 continue
@@ -203,4 +276,36 @@ class CopyIndex:
                 break
             del self._entries[first.text_id]
             if first.sketch.minhash is not None:
-                self._lsh.remove(first.text_id)
+                self._unlist(first.text_id, first.sketch.minhash)
+
+    def _list(self, entry: Entry, minhash: np.ndarray) -> None:
+        if self._free:
+            row = self._free.pop()
+            self._rows[row] = entry
+        else:
+            row = len(self._rows)
+            self._rows.append(entry)
+            if row == len(self._values):  # grown by half, up to what the capacity needs
+                size = min(max(1024, row + row // 2), max(self.capacity + 1, row + 1))
+                grown = np.empty((size, NUM_PERM), dtype=np.uint32)
+                grown[:row] = self._values
+                self._values = grown
+        self._values[row] = minhash
+        self._row_of[entry.text_id] = row
+        for table, key in zip(self._tables, _band_keys(minhash), strict=True):
+            bucket = table.get(key)
+            if bucket is None:
+                table[key] = [row]
+            else:
+                bucket.append(row)
+
+    def _unlist(self, text_id: str, minhash: np.ndarray) -> None:
+        row = self._row_of.pop(text_id)
+        self._rows[row] = None
+        self._free.append(row)
+        for table, key in zip(self._tables, _band_keys(minhash), strict=True):
+            bucket = table[key]
+            if len(bucket) == 1:
+                del table[key]
+            else:
+                bucket.remove(row)

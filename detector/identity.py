@@ -30,12 +30,22 @@ The daemon and ``yujing replay`` both decide through ``Identity``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from yujing.records import Post, ScoredPost
 
-from .copies import CAPACITY, HORIZON, SHORT, CopyIndex, Entry, Sketch, sketch
+from .copies import (
+    CAPACITY,
+    HORIZON,
+    SHORT,
+    CopyIndex,
+    Entry,
+    Sketch,
+    sketch_skeleton,
+    sketch_skeletons,
+)
 from .normalize import skeleton
 
 __all__ = [
@@ -44,9 +54,10 @@ __all__ = [
     "SAME",
     "SAME_WITHIN",
     "channel_of",
-    "compared_text",
     "is_same_post",
     "richness",
+    "sketch_of",
+    "sketches_of",
 ]
 
 log = logging.getLogger("yujing.detector")
@@ -66,12 +77,22 @@ def richness(post: Post) -> tuple[bool, int, int]:
     return (post.author is not None, len(post.text), post.reach.total())
 
 
-def compared_text(post: Post) -> str:
-    """The text copies are judged on: the body, since titles are cut differently by each
-    channel; with the title when the body alone is too short to tell ("如题")."""
-    if len(skeleton(post.text)) >= SHORT:
-        return post.text
-    return f"{post.title} {post.text}"
+def sketch_of(post: Post) -> Sketch:
+    """The sketch of the text copies are judged on: the body, since titles are cut differently
+    by each channel; with the title when the body alone is too short to tell ("如题")."""
+    return sketch_skeleton(_compared(post))
+
+
+def sketches_of(posts: Iterable[Post]) -> list[Sketch]:
+    """``sketch_of`` each post, computed for all at once (a batch: far fewer numpy calls)."""
+    return sketch_skeletons([_compared(post) for post in posts])
+
+
+def _compared(post: Post) -> str:
+    skel = skeleton(post.text)  # made once: it is both the length to judge and the sketch's
+    if len(skel) < SHORT:
+        skel = skeleton(f"{post.title} {post.text}")
+    return skel
 
 
 def is_same_post(post: Post, entry: Entry, similarity: float, sk: Sketch) -> bool:
@@ -109,7 +130,7 @@ class Identity:
 
     def classify(self, scored: ScoredPost, sk: Sketch | None = None) -> Verdict:
         post = scored.post
-        sk = sk or sketch(compared_text(post))
+        sk = sk or sketch_of(post)
         copy: tuple[Entry, float] | None = None
         for entry, sim in self.index.near(sk, post.published_at.timestamp()):
             if is_same_post(post, entry, sim, sk):
@@ -136,7 +157,7 @@ class Identity:
                 author=post.author,
                 published=at,
                 seen=at,
-                sketch=sk or sketch(compared_text(post)),
+                sketch=sk or sketch_of(post),
             )
         )
 
@@ -165,7 +186,7 @@ class Identity:
         if scored.text_id is not None and scored.text_id in self.index:
             self.index.touch(scored.text_id, scored.post.published_at.timestamp())
             return scored
-        sk = sketch(compared_text(scored.post))
+        sk = sketch_of(scored.post)
         if scored.text_id is None:
             scored = replace(scored, text_id=self.classify(scored, sk).text_id)
         self.remember(scored, sk)

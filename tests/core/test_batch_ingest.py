@@ -121,3 +121,58 @@ def test_post_to_dict_is_asdict_with_utc_times() -> None:
     expected["fetched_at"] = format_time(p.fetched_at)
     assert p.to_dict() == expected
     assert Post.from_dict(p.to_dict()) == p
+
+
+def _mixed_stream() -> list[Post]:
+    """Posts of every kind a batch may hold: new texts, copies from other accounts, the same
+    post through another channel (poorer and richer records), ids seen twice, an edited post."""
+    stream: list[Post] = []
+    for n in range(40):
+        stream.append(
+            post(n, f"安心e生医疗险第{n}号投诉：理赔被拒，客服推脱{n * 7919}", author=f"a{n}")
+        )
+        if n % 5 == 1:  # a copy of the campaign from another account
+            stream.append(post(100 + n, CAMPAIGN + "！" * (n % 3), author=f"c{n}"))
+        if n % 7 == 2:  # the campaign's first post seen through a feed, without an author
+            stream.append(post(101, CAMPAIGN, source="weiquan-rss"))
+        if n % 9 == 3:  # a richer record of the same post from another site
+            richer = post(200 + n, CAMPAIGN, source=f"site{n}", author="c1", views=500 + n)
+            stream.append(richer)
+        if n % 6 == 4:  # the same id again, once as it was and once edited
+            stream.append(stream[-2])
+            stream.append(dataclasses.replace(stream[-3], text=stream[-3].text + "（补充）"))
+    return stream
+
+
+def _stored(store: Store) -> list[tuple]:
+    rows = store.db.execute("SELECT rowid, id, doc FROM posts ORDER BY rowid").fetchall()
+    docs = [(r[0], r[1], json.loads(r[2])) for r in rows]
+    aliases = store.db.execute("SELECT id, post_id, source, url FROM post_aliases ORDER BY id")
+    return [docs, aliases.fetchall()]
+
+
+@pytest.mark.parametrize("size", [1, 3, 8, 100])
+def test_batches_decide_each_post_as_taking_them_one_by_one_does(tmp_path: Path, size: int) -> None:
+    stream = _mixed_stream()
+    one_by_one, batched = Store(tmp_path / "one.db"), Store(tmp_path / "batched.db")
+    single, many = intake(one_by_one), intake(batched)
+    answers = [single.accept(p) for p in stream]
+    assert [many.accept_many(stream[i : i + size]) for i in range(0, len(stream), size)] == [
+        answers[i : i + size] for i in range(0, len(stream), size)
+    ]
+    assert _stored(batched) == _stored(one_by_one)
+    counts = (many.accepted, many.known, many.linked, many.updated)
+    assert counts == (single.accepted, single.known, single.linked, single.updated)
+    assert many.linked > 0 and many.updated > 0 and many.known > many.updated
+    one_by_one.close()
+    batched.close()
+
+
+def test_known_ids_are_the_ones_has_knows(store: Store) -> None:
+    taker = intake(store)
+    stream = _mixed_stream()
+    taker.accept_many(stream[:30])
+    asked = [p.id for p in stream] + ["never-seen"]
+    known = store.posts.known(asked)
+    assert known == {i for i in asked if store.posts.has(i)} and "never-seen" not in known
+    assert store.posts.known(asked * 10) == known, "asked in several queries"

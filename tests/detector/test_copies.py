@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from random import Random
 
+import numpy as np
 import pytest
+from datasketch import LeanMinHash, MinHash, MinHashLSH
 
-from yujing.detector.copies import COPY, CopyIndex, Entry, similarity, sketch
+from yujing.detector import copies
+from yujing.detector.copies import COPY, CopyIndex, Entry, similarity, sketch, sketch_skeletons
 from yujing.detector.details import Details
 from yujing.detector.identity import SAME, Identity
-from yujing.detector.normalize import normalize
+from yujing.detector.normalize import normalize, skeleton
 from yujing.records import ScoredPost
 
 from .conftest import make_post
@@ -192,3 +196,66 @@ def test_details_count_copies_once_as_text_and_once_per_account() -> None:
     del old["T"]
     old["n"] = old["n"][:6]
     assert Details.load(old).same_text_accounts == 0, "state saved before copies loads"
+
+
+def _datasketch_minhash(skel: str) -> np.ndarray:
+    """The library's own MinHash of a skeleton's bigram values, computed its way."""
+    points = np.frombuffer(skel.encode("utf-32-le"), dtype=np.uint32)
+    grams = points if len(points) == 1 else points[:-1] * copies._MIX ^ points[1:]
+    m = MinHash(
+        num_perm=copies.NUM_PERM,
+        seed=copies.SEED,
+        hashfunc=lambda value: value,
+        permutations=(copies._A, copies._B),
+        scheme="affine32",
+    )
+    m.update_batch(grams.tolist())
+    return m.hashvalues
+
+
+def _random_texts(n: int) -> list[str]:
+    rng = Random(5)
+    alphabet = "理赔被拒客服投诉退保安心e生医疗险的了是我ab12，。！😡 "
+    lengths = (0, 1, 2, 3, 9, 10, 40, 300, 5000)
+    return [
+        normalize("".join(rng.choice(alphabet) for _ in range(rng.choice(lengths))))
+        for _ in range(n)
+    ]
+
+
+def test_sketches_are_datasketchs_minhash_one_text_or_many_at_once() -> None:
+    texts = [*_random_texts(400), CAMPAIGN, "理" * 9000, "a"]
+    skels = [skeleton(t) for t in texts]
+    together = sketch_skeletons(skels)  # several arrays' worth of bigrams: done in parts
+    for text, skel, sk in zip(texts, skels, together, strict=True):
+        alone = sketch(text)
+        assert (sk.length, sk.exact) == (alone.length, alone.exact) == (len(skel), alone.exact)
+        if not skel:
+            assert sk.minhash is None and alone.minhash is None
+            continue
+        assert np.array_equal(sk.minhash, _datasketch_minhash(skel)), skel[:20]
+        assert np.array_equal(alone.minhash, sk.minhash)
+
+
+def test_the_index_finds_the_candidates_minhashlsh_finds() -> None:
+    # Texts that share a lot (one template, words swapped): many share some bands, not all.
+    rng = Random(11)
+    words = ["理赔", "退保", "续保", "客服", "电话", "材料", "审核", "三个月", "推脱", "投诉"]
+    texts = [
+        "安心e生医疗险" + "".join(rng.choice(words) for _ in range(rng.randint(8, 30)))
+        for _ in range(600)
+    ]
+    sketches = sketch_skeletons([skeleton(t) for t in texts])
+    index = CopyIndex(threshold=0.0)  # every candidate is returned, however similar
+    lsh = MinHashLSH(num_perm=copies.NUM_PERM, params=copies.BANDS)
+    for n, sk in enumerate(sketches):
+        if n % 3 == 0:  # query the index as it grows
+            expected = set(
+                lsh.query(LeanMinHash(seed=copies.SEED, hashvalues=sk.minhash, scheme="affine32"))
+            )
+            found = index.near(sk, 0.0)
+            assert {e.text_id for e, _ in found} == expected
+            for entry, sim in found:
+                assert sim == similarity(sk, entry.sketch)
+        index.add(Entry(f"t{n}", f"t{n}", ("f",), ("web",), None, 0.0, 0.0, sk))
+        lsh.insert(f"t{n}", LeanMinHash(seed=copies.SEED, hashvalues=sk.minhash, scheme="affine32"))

@@ -19,7 +19,10 @@ The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
      the row already it keeps what it counted, else it reads the richer record.
 
 ``accept_many`` takes a batch in one transaction (``yujing ingest``, the transcript inbox): one
-commit per batch instead of one per post, and the answers hold only once it is committed.
+commit per batch instead of one per post, and the answers hold only once it is committed. It
+decides every post as taking them one by one would, but in stages over the whole batch (which
+ids are stored, understanding, copy sketches, then identity and storage post by post), since
+each stage runs faster on its own than interleaved with the others.
 
 The copy index is rebuilt from the store when an ``Intake`` starts (the last
 ``copies.CAPACITY`` posts) and then follows it: posts another process committed (``yujing
@@ -31,8 +34,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from yujing.detector.copies import Entry
-from yujing.detector.identity import Identity, richness
+from yujing.detector.copies import Entry, Sketch
+from yujing.detector.identity import Identity, richness, sketches_of
 from yujing.detector.understand import Understander
 from yujing.records import Post, ScoredPost
 from yujing.store import Store
@@ -51,6 +54,7 @@ class Intake:
         self.known = 0  # ids seen before
         self.linked = 0  # the same post through another channel
         self.updated = 0  # stored posts that read differently when fetched again
+        self._behind = False  # posts may have been committed that the index has not read
         self.catch_up()
 
     def catch_up(self) -> None:
@@ -77,32 +81,59 @@ class Intake:
         counts = (self.accepted, self.known, self.linked, self.updated)
         try:
             with self.store.transaction():
-                return [self._accept(post) for post in batch]
+                return self._accept_batch(batch)
         except BaseException:
             self.accepted, self.known, self.linked, self.updated = counts
             self.identity = Identity()
             self.catch_up()
             raise
 
-    def _accept(self, post: Post) -> bool:
-        posts = self.store.posts
-        if posts.has(post.id):
-            self.known += 1
-            self._update_if_edited(post)
-            return False
-        scored = self.understander.understand(post)
-        self.catch_up()
-        verdict = self.identity.classify(scored)
+    def _accept_batch(self, batch: Sequence[Post]) -> list[bool]:
+        # The transaction holds the store's write lock: no other process commits until it
+        # ends, so what is stored is asked once for the whole batch, and the posts committed
+        # by others are read in once, before the first decision.
+        stored = self.store.posts.known({post.id for post in batch})
+        # Every new post is understood before any is identified: each stage then runs over the
+        # batch on its own, with its tables warm in the processor's caches, which makes the two
+        # interleaved post by post markedly slower. Understanding depends on the post alone.
+        understood: dict[str, ScoredPost] = {}
+        for post in batch:
+            if post.id not in stored and post.id not in understood:
+                understood[post.id] = self.understander.understand(post)
+        # Likewise their sketches for copy detection, all in one go.
+        sketches = dict(
+            zip(understood, sketches_of(s.post for s in understood.values()), strict=True)
+        )
+        self._behind = True
+        answers = []
+        for post in batch:
+            scored = understood.pop(post.id, None)
+            if scored is None:  # stored before the batch, or earlier in it (ids repeat)
+                self.known += 1
+                self._update_if_edited(post)
+                answers.append(False)
+            else:
+                answers.append(self._take(scored, sketches[post.id]))
+        return answers
+
+    def _take(self, scored: ScoredPost, sk: Sketch) -> bool:
+        """Identify and commit a post not stored before; True when it is stored as new."""
+        if self._behind:
+            self.catch_up()
+            self._behind = False
+        verdict = self.identity.classify(scored, sk)
         if verdict.same_as is not None and self._link(scored, verdict.same_as):
             return False
         scored = replace(scored, text_id=verdict.text_id)
-        rowid = posts.accept(scored)
+        rowid = self.store.posts.insert(scored)  # not stored, nor an alias: asked above
         if rowid is None:  # another process stored the same id meanwhile
             self.known += 1
             return False
         self.identity.remember(scored, verdict.sketch)
         if rowid == self.identity.cursor + 1:
             self.identity.cursor = rowid  # nobody else wrote in between: nothing to read back
+        else:
+            self._behind = True
         self.accepted += 1
         return True
 

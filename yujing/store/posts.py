@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,9 @@ from yujing.records import Post, ScoredPost, format_time, parse_time, utcnow
 from .db import Rollback, Transaction
 
 __all__ = ["Posts"]
+
+# Ids in one query: far below any SQLite build's limit on parameters (999 in old ones).
+_IDS_PER_QUERY = 400
 
 
 class Posts:
@@ -35,22 +38,49 @@ class Posts:
         ).fetchone()
         return row is not None
 
+    def known(self, post_ids: Iterable[str]) -> set[str]:
+        """Those of ``post_ids`` that ``has`` would say are known, asked in a few queries."""
+        ids = list(post_ids)
+        found: set[str] = set()
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start : start + _IDS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            rows = self._db.execute(
+                f"SELECT id FROM posts WHERE id IN ({marks})"
+                f" UNION ALL SELECT id FROM post_aliases WHERE id IN ({marks})",
+                chunk + chunk,
+            )
+            found.update(row[0] for row in rows)
+        return found
+
     def accept(self, scored: ScoredPost) -> int | None:
         """Commit a post; its rowid, or None when a post with its id was seen before."""
-        post = scored.post
         with Transaction(self._db):
-            if self._db.execute("SELECT 1 FROM post_aliases WHERE id=?", (post.id,)).fetchone():
+            if self._db.execute(
+                "SELECT 1 FROM post_aliases WHERE id=?", (scored.post.id,)
+            ).fetchone():
                 raise Rollback
-            cur = self._db.execute(
-                "INSERT OR IGNORE INTO posts(id, source, url, author, published_at, fetched_at,"
-                " sentiment, collective, reach, doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (post.id, *self._columns(scored)),
-            )
-            if cur.rowcount == 0:
-                raise Rollback  # the same post again: the first stays
-            self._products(scored)
-            return cur.lastrowid
+            rowid = self.insert(scored)
+            if rowid is None:
+                raise Rollback
+            return rowid
         return None
+
+    def insert(self, scored: ScoredPost) -> int | None:
+        """``accept`` inside a transaction whose caller knows the id is no alias (``known``):
+        its rowid, or None when a post with its id is stored (nothing is written then). No
+        savepoint of its own: if it fails, the caller's transaction is rolled back whole."""
+        post = scored.post
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO posts(id, source, url, author, published_at, fetched_at,"
+            " sentiment, collective, reach, doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (post.id, *self._columns(scored)),
+        )
+        if cur.rowcount == 0:
+            return None  # the same post again: the first stays
+        if scored.products:
+            self._products(scored)
+        return cur.lastrowid
 
     def link(self, alias: Post, post_id: str) -> bool:
         """Record ``alias`` as the stored post ``post_id`` seen through another channel."""
@@ -106,16 +136,17 @@ class Posts:
 
     def _columns(self, scored: ScoredPost) -> tuple[Any, ...]:
         post = scored.post
+        doc = scored.to_dict()
         return (
             post.source,
             post.url,
             post.author,
-            format_time(post.published_at),
-            format_time(post.fetched_at),
+            doc["published_at"],  # formatted once, for the document and the column alike
+            doc["fetched_at"],
             scored.sentiment,
             int(scored.collective),
             post.reach.total(),
-            json.dumps(scored.to_dict(), ensure_ascii=False),
+            json.dumps(doc, ensure_ascii=False),
         )
 
     def _products(self, scored: ScoredPost) -> None:

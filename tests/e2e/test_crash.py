@@ -54,8 +54,10 @@ class Daemon:
         self.env = {**os.environ, **(env or {})}
         self.log = folder / "daemon.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started_at = 0  # where this run's lines begin in the log
 
     def start(self) -> None:
+        self.started_at = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("a") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "yujing", "run", "-c", str(self.folder / "yujing.yaml")],
@@ -71,10 +73,19 @@ class Daemon:
         self.proc.wait(timeout=30)
 
     def stop(self) -> int:
+        """SIGTERM once the daemon is up (a signal during its start-up ends it unhandled, as
+        any process before it sets its handlers), and its exit code."""
         assert self.proc is not None
         if self.proc.poll() is None:
+            wait_for(lambda: self.running() or self.proc.poll() is not None, what="the daemon")
             self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=60)
+
+    def running(self) -> bool:
+        """Whether this run has said it is running (the log holds every run's lines)."""
+        with self.log.open("rb") as f:
+            f.seek(self.started_at)
+            return b"yujing running" in f.read()
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]

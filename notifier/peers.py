@@ -227,13 +227,16 @@ class SharedReceiver:
     def _hold(self, n: Notification) -> list[str]:
         """Hold every series of ``n``, or none (``PeerSending`` while a peer holds one)."""
         held: list[str] = []
-        for series in sorted({e.alert.key for e in n.events}):
-            if not self.peers.hold(self.name, series, self.conf.lease):
-                self._release(held)
-                raise PeerSending(
-                    f"a peer daemon is sending {series} to {self.name}", WAIT_FOR_PEER
-                )
-            held.append(series)
+        try:
+            for series in sorted({e.alert.key for e in n.events}):
+                if not self.peers.hold(self.name, series, self.conf.lease):
+                    raise PeerSending(
+                        f"a peer daemon is sending {series} to {self.name}", WAIT_FOR_PEER
+                    )
+                held.append(series)
+        except BaseException:
+            self._release(held)  # none held, not some: a peer must not wait out the lease
+            raise
         return held
 
     def _release(self, held: list[str]) -> None:

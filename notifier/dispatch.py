@@ -105,14 +105,19 @@ class Notifier:
         conf = self.config.notify.peers
         if conf is None:
             return receivers
-        from .peers_redis import RedisPeerLog  # redis is imported only when peers are set
-
-        self._peer_log = RedisPeerLog.from_config(self.config)
         local = {r.name for r in self.config.notify.receivers if r.type in LOCAL_KINDS}
         return {
-            name: r if name in local else SharedReceiver(name, r, self._peer_log, conf)
+            name: r if name in local else SharedReceiver(name, r, self._peers(), conf)
             for name, r in receivers.items()
         }
+
+    def _peers(self) -> RedisPeerLog:
+        """The log the peers share (``notify.peers``), connected on first use."""
+        if self._peer_log is None:
+            from .peers_redis import RedisPeerLog  # redis is imported only when peers are set
+
+            self._peer_log = RedisPeerLog.from_config(self.config)
+        return self._peer_log
 
     async def share_silences(self) -> None:
         """With ``notify.peers``: this store's silences and the peers' made one set, so a
@@ -120,9 +125,7 @@ class Notifier:
         theirs). Redis is asked off the event loop; the store is used on it."""
         if self.config.notify.peers is None:
             return
-        self.receivers  # noqa: B018 - builds the peers' log with the receivers
-        peers = self._peer_log
-        assert peers is not None
+        peers = self._peers()
         try:
             shared = await asyncio.to_thread(peers.silences)
             keep, share = merge_silences(self.store.silences.all(), shared)

@@ -189,9 +189,7 @@ class SlackReceiver:
 
     def _send(self, event: AlertEvent, peers_told: frozenset[str] = frozenset()) -> None:
         key, alert_id = event_key(event), event.alert.id
-        row = self.messages.get(self.name, alert_id)
-        if row is None and alert_id in peers_told:
-            row = self._adopt(event)
+        row = self._conversation(event, peers_told)
         if row is not None and row.told == key:
             return  # delivered before a crash kept the outbox from hearing of it
         d = event.to_dict()
@@ -248,9 +246,16 @@ class SlackReceiver:
             self._reply(row, key, text, metadata)
         self.messages.told(self.name, event.alert.id, key)
 
+    def _conversation(self, event: AlertEvent, peers_told: frozenset[str]) -> ChatMessage | None:
+        """The alert's message as this store knows it; else, when a peer daemon told the alert
+        (``notify.peers``), the message it posted, found in the channel by its metadata, so
+        this daemon goes on with the same conversation."""
+        row = self.messages.get(self.name, event.alert.id)
+        if row is None and event.alert.id in peers_told:
+            row = self._adopt(event)
+        return row
+
     def _adopt(self, event: AlertEvent) -> ChatMessage | None:
-        """The wave's message a peer daemon posted (``notify.peers``), found in the channel by
-        its metadata, so this daemon goes on with the same conversation."""
         alert_id = event.alert.id
         found = self._find_message(alert_id, _wave_began(event))
         if found is None:
@@ -261,9 +266,7 @@ class SlackReceiver:
     def _remind(self, event: AlertEvent, n: Notification) -> None:
         """A reminder that the wave goes on: a reply in its thread, not a new message."""
         alert_id = event.alert.id
-        row = self.messages.get(self.name, alert_id)
-        if row is None and alert_id in n.peers_told:
-            row = self._adopt(event)
+        row = self._conversation(event, n.peers_told)
         if row is None or row.ts is None:
             self._send(event)  # no conversation to remind in: the alert's message starts one
             return

@@ -70,16 +70,15 @@ class Posts:
         """``accept`` inside a transaction whose caller knows the id is no alias (``known``):
         its rowid, or None when a post with its id is stored (nothing is written then). No
         savepoint of its own: if it fails, the caller's transaction is rolled back whole."""
-        post = scored.post
+        columns = self._columns(scored)
         cur = self._db.execute(
             "INSERT OR IGNORE INTO posts(id, source, url, author, published_at, fetched_at,"
             " sentiment, collective, reach, doc) VALUES (?,?,?,?,?,?,?,?,?,?)",
-            (post.id, *self._columns(scored)),
+            (scored.post.id, *columns),
         )
         if cur.rowcount == 0:
             return None  # the same post again: the first stays
-        if scored.products:
-            self._products(scored)
+        self._products(scored, columns)
         return cur.lastrowid
 
     def link(self, alias: Post, post_id: str) -> bool:
@@ -94,36 +93,18 @@ class Posts:
         do not see it as a new post and never count it twice; the ones still behind it read
         the richer record. ``alias``'s own id is linked to it. False if the post is not stored.
         """
-        post = scored.post
         with Transaction(self._db):
-            cur = self._db.execute(
-                "UPDATE posts SET source=?, url=?, author=?, published_at=?, fetched_at=?,"
-                " sentiment=?, collective=?, reach=?, doc=? WHERE id=?",
-                (*self._columns(scored), post.id),
-            )
-            if cur.rowcount == 0:
+            if not self._rewrite(scored):
                 raise Rollback
-            self._db.execute("DELETE FROM post_products WHERE post_id=?", (post.id,))
-            self._products(scored)
-            return self._link(alias, post.id)
+            return self._link(alias, scored.post.id)
         return False
 
     def update(self, scored: ScoredPost) -> bool:
         """The stored post ``scored.post.id`` as it reads now (an edited post): its fields and
         products change, its id and rowid do not, so readers past it (the detector) never
         count it twice. False if it is not stored."""
-        post = scored.post
         with Transaction(self._db):
-            cur = self._db.execute(
-                "UPDATE posts SET source=?, url=?, author=?, published_at=?, fetched_at=?,"
-                " sentiment=?, collective=?, reach=?, doc=? WHERE id=?",
-                (*self._columns(scored), post.id),
-            )
-            if cur.rowcount == 0:
-                raise Rollback
-            self._db.execute("DELETE FROM post_products WHERE post_id=?", (post.id,))
-            self._products(scored)
-            return True
+            return self._rewrite(scored)
         return False
 
     def aliases(self, post_id: str) -> list[tuple[str, str, str]]:
@@ -149,8 +130,26 @@ class Posts:
             json.dumps(doc, ensure_ascii=False),
         )
 
-    def _products(self, scored: ScoredPost) -> None:
-        published = format_time(scored.post.published_at)
+    def _rewrite(self, scored: ScoredPost) -> bool:
+        """The stored row of ``scored.post.id`` and its products as ``scored`` has them, its
+        id and rowid kept; False (nothing written) when it is not stored."""
+        post_id, columns = scored.post.id, self._columns(scored)
+        cur = self._db.execute(
+            "UPDATE posts SET source=?, url=?, author=?, published_at=?, fetched_at=?,"
+            " sentiment=?, collective=?, reach=?, doc=? WHERE id=?",
+            (*columns, post_id),
+        )
+        if cur.rowcount == 0:
+            return False
+        self._db.execute("DELETE FROM post_products WHERE post_id=?", (post_id,))
+        self._products(scored, columns)
+        return True
+
+    def _products(self, scored: ScoredPost, columns: tuple[Any, ...]) -> None:
+        """``columns`` are the row's (``_columns``): its published time is formatted there."""
+        if not scored.products:
+            return
+        published = columns[3]
         self._db.executemany(
             "INSERT OR IGNORE INTO post_products(post_id, product, published_at) VALUES (?,?,?)",
             [(scored.post.id, p, published) for p in scored.products],

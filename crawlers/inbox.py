@@ -1,7 +1,9 @@
 """The call-centre transcript inbox: files dropped in a folder become posts.
 
-A file is ingested whole or not at all. It is parsed completely first (a streamed pass that keeps
-nothing; its posts are read again as they are stored); a file with any bad record goes to
+A file is ingested whole or not at all. It is parsed completely first; a file of up to
+``READ_ONCE_BYTES`` keeps its records from that pass, a larger one is streamed (a pass that keeps
+nothing; its posts are read again as they are stored, so memory stays flat whatever its size). A
+file with any bad record goes to
 ``quarantine/`` with a ``NAME.reason.txt`` saying which line and field to fix, and none of
 its records reach the sink. A good file moves to ``done/`` only after every record was handed to
 the sink, so when the sink fails the file stays put and the next poll retries it. Retrying is safe
@@ -71,6 +73,9 @@ class BatchSink(Protocol):
 # Posts handed over at once to a BatchSink: one commit each, and the longest the inbox's
 # thread waits on the daemon's loop.
 BATCH = 500
+# A file up to this size is parsed once, its records kept from the check for storing (about
+# twice its size in memory); a larger one is parsed twice, holding nothing between the passes.
+READ_ONCE_BYTES = 32 * 2**20
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +221,10 @@ class _Run:
 class _Checked:
     """A transcript file read through once without a problem, still open.
 
-    Its posts are read again while they are stored (``posts``), so a file is never held in
-    memory whole, however many calls it has. A stream that cannot be read twice (a pipe given
-    to ``yujing ingest``) keeps its calls from the first pass instead.
+    A file larger than ``READ_ONCE_BYTES`` has its posts read again while they are stored
+    (``posts``), so it is never held in memory whole, however many calls it has. A smaller one,
+    and a stream that cannot be read twice (a pipe given to ``yujing ingest``), keep their
+    calls from the first pass instead, and are parsed once.
     """
 
     def __init__(self, run: _Run, stream: BinaryIO, name: str, shown: str, stat: os.stat_result):
@@ -231,7 +237,11 @@ class _Checked:
         # Calls without a time of their own are dated by the file; a file dated in the future
         # (a writer's clock ahead of ours) dates them now, not in a window still to come.
         self.mtime = datetime.fromtimestamp(min(stat.st_mtime, time.time()), UTC)
-        self.kept: list[Transcript] | None = None if stream.seekable() else []
+        seekable = stream.seekable()
+        self.kept: list[Transcript] | None = (
+            [] if not seekable or self.size <= READ_ONCE_BYTES else None
+        )
+        self.seekable = seekable
         self.count = 0
 
     def check(self) -> None:
@@ -252,8 +262,9 @@ class _Checked:
         for r in records:
             count += 1
             yield to_post(r, source=run.source, file=self.name, salt=run.salt)
-        if self.kept is not None:
-            return  # read once: nothing could change between the passes
+        if not self.seekable:
+            return  # a pipe, read once: nothing could change between the passes
+        # Kept or read again, a file written to meanwhile has more than what was stored.
         stat = os.fstat(self.stream.fileno())
         if count != self.count or (stat.st_size, stat.st_mtime_ns) != self.stamp:
             raise RuntimeError(

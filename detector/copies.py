@@ -15,7 +15,10 @@ The sketches are datasketch's ("affine32": each value mixed by the MurmurHash3 f
 ``a * h + b mod 2**32`` with the library's permutations drawn once), computed here with numpy in a
 few array operations per text, and the index is datasketch's ``MinHashLSH`` banding (12 bands of
 5 values) kept in plain dicts: the library's objects cost more per post than the arithmetic did,
-and copy detection runs for every post ``ingest`` takes. A test holds both to the library.
+and copy detection runs for every post ``ingest`` takes. A test holds both to the library. A
+band is keyed by one 64-bit integer made of its five values, computed for a whole batch at once;
+two bands that differ yet share a key (about one pair in 2**64) only add a candidate, which the
+similarity check then judges like any other.
 
 The index holds one entry per distinct text (a copy group), not per post, and is bounded: it
 forgets texts not seen for ``horizon`` (of the stream's own time, so replaying history behaves
@@ -72,8 +75,10 @@ _FMIX = (np.uint32(16), np.uint32(0x85EBCA6B), np.uint32(13), np.uint32(0xC2B2AE
 # Bigrams permuted in one array (by 64 values: 1 MB, which stays in the processor's cache); a
 # longer text is still done whole.
 _GRAMS_AT_ONCE = 1 << 12
-_BAND_BYTES = BANDS[1] * 4  # one band: that many uint32 values
-_BAND_SLICES = tuple(slice(i * _BAND_BYTES, (i + 1) * _BAND_BYTES) for i in range(BANDS[0]))
+# A band's five values folded into one 64-bit key, h * _FOLD + value at each step (uint64
+# arithmetic wraps): an odd multiplier, so no step throws away what the earlier values made.
+_FOLD = np.uint64(0x9E3779B97F4A7C15)
+_BANDED = BANDS[0] * BANDS[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +88,7 @@ class Sketch:
     minhash: np.ndarray | None  # NUM_PERM uint32; None: no letters or digits (an emoji-only post)
     length: int  # letters and digits
     exact: bytes  # digest of the letters and digits: short texts match only when identical
+    bands: tuple[int, ...] = ()  # the LSH index's key of each band (none without a minhash)
 
 
 def sketch(text: str) -> Sketch:
@@ -139,14 +145,28 @@ def _sketch_together(skels: Sequence[str]) -> list[Sketch]:
     if len(h):
         permuted = np.multiply.outer(h, _A)
         permuted += _B
-        mins = iter(np.minimum.reduceat(permuted, firsts, axis=0))
+        values = np.minimum.reduceat(permuted, firsts, axis=0)
     else:
-        mins = iter(())
+        values = np.empty((0, NUM_PERM), dtype=np.uint32)
+    rows, bands = iter(values), iter(_band_keys(values))
     return [
         # Copied out: a row kept by the index must not hold the whole batch's array alive.
-        Sketch(next(mins).copy(), length, digest) if length else Sketch(None, 0, digest)
+        Sketch(next(rows).copy(), length, digest, next(bands))
+        if length
+        else Sketch(None, 0, digest)
         for length, digest in zip(lengths.tolist(), exact, strict=True)
     ]
+
+
+def _band_keys(values: np.ndarray) -> list[tuple[int, ...]]:
+    """Each row's band keys (``_FOLD``): one list of Python integers for the whole batch, the
+    keys of its hash tables, which hash and compare faster than the bands' bytes did."""
+    banded = values[:, :_BANDED].reshape(len(values), BANDS[0], BANDS[1]).astype(np.uint64)
+    keys = banded[:, :, 0].copy()
+    for i in range(1, BANDS[1]):
+        keys *= _FOLD
+        keys += banded[:, :, i]
+    return [tuple(row) for row in keys.tolist()]
 
 
 def similarity(a: Sketch, b: Sketch) -> float:
@@ -157,12 +177,6 @@ def similarity(a: Sketch, b: Sketch) -> float:
         # "理赔慢123" and "理赔慢124" share most of their few bigrams but are not one text.
         return 1.0 if a.exact == b.exact else 0.0
     return np.count_nonzero(a.minhash == b.minhash) / NUM_PERM
-
-
-def _band_keys(minhash: np.ndarray) -> list[bytes]:
-    # A band's key is its values' bytes, as MinHashLSH keys its hash tables.
-    raw = minhash.tobytes()
-    return [raw[band] for band in _BAND_SLICES]
 
 
 @dataclass(slots=True)
@@ -222,7 +236,7 @@ class CopyIndex:
             return
         self._entries[entry.text_id] = entry
         if entry.sketch.minhash is not None:
-            self._list(entry, entry.sketch.minhash)
+            self._list(entry, entry.sketch)
         self._latest = max(self._latest, entry.seen)
         self._evict()
 
@@ -242,7 +256,7 @@ class CopyIndex:
             return []
         # The rows sharing at least one band with it: the LSH candidates.
         candidates: set[int] = set()
-        for table, key in zip(self._tables, _band_keys(sk.minhash), strict=True):
+        for table, key in zip(self._tables, sk.bands, strict=True):
             bucket = table.get(key)
             if bucket is not None:
                 candidates.update(bucket)
@@ -276,9 +290,9 @@ class CopyIndex:
                 break
             del self._entries[first.text_id]
             if first.sketch.minhash is not None:
-                self._unlist(first.text_id, first.sketch.minhash)
+                self._unlist(first.text_id, first.sketch.bands)
 
-    def _list(self, entry: Entry, minhash: np.ndarray) -> None:
+    def _list(self, entry: Entry, sk: Sketch) -> None:
         if self._free:
             row = self._free.pop()
             self._rows[row] = entry
@@ -290,20 +304,20 @@ class CopyIndex:
                 grown = np.empty((size, NUM_PERM), dtype=np.uint32)
                 grown[:row] = self._values
                 self._values = grown
-        self._values[row] = minhash
+        self._values[row] = sk.minhash
         self._row_of[entry.text_id] = row
-        for table, key in zip(self._tables, _band_keys(minhash), strict=True):
+        for table, key in zip(self._tables, sk.bands, strict=True):
             bucket = table.get(key)
             if bucket is None:
                 table[key] = [row]
             else:
                 bucket.append(row)
 
-    def _unlist(self, text_id: str, minhash: np.ndarray) -> None:
+    def _unlist(self, text_id: str, bands: tuple[int, ...]) -> None:
         row = self._row_of.pop(text_id)
         self._rows[row] = None
         self._free.append(row)
-        for table, key in zip(self._tables, _band_keys(minhash), strict=True):
+        for table, key in zip(self._tables, bands, strict=True):
             bucket = table[key]
             if len(bucket) == 1:
                 del table[key]

@@ -48,6 +48,20 @@ def test_accept_commits_and_survives_a_new_connection(tmp_path: Path) -> None:
     assert doc["products"] == ["anxin-e"]
 
 
+def test_a_stored_document_round_trips_every_json_value_exactly(tmp_path: Path) -> None:
+    # Documents are written by orjson, and by the json module for what orjson refuses.
+    extras = {"huge": 2**70, "tiny": -(2**63), "ratio": 0.1, "中文": ["理赔", None, True], "e": ""}
+    odd = replace(scored(1), post=replace(scored(1).post, extras=extras))
+    store = Store(tmp_path / "y.db")
+    store.posts.accept(odd)
+    store.posts.accept(scored(2))
+    assert store.posts.get(odd.post.id)["extras"] == extras
+    assert ScoredPost.from_dict(store.posts.get(odd.post.id)) == odd
+    assert ScoredPost.from_dict(store.posts.get(scored(2).post.id)) == scored(2)
+    raw = sqlite3.connect(tmp_path / "y.db").execute("SELECT doc FROM posts").fetchall()
+    assert "理赔被拒" in raw[1][0], "Chinese is stored as itself, not as escapes"
+
+
 def test_posts_are_identified_by_id_never_by_text(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
     first = scored(1)

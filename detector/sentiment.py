@@ -30,6 +30,7 @@ __all__ = [
     "SentimentScorer",
     "label",
     "sentiment_main",
+    "shipped_model",
 ]
 
 NEGATIVE_BELOW = 0.4  # the store counts sentiment < 0.4 as negative; keep the two in step
@@ -53,7 +54,7 @@ def label(score: float) -> str:
 
 
 @lru_cache(maxsize=1)
-def _shipped_model() -> SentimentModel:
+def shipped_model() -> SentimentModel:
     # Loaded once per process: every scorer shares the one table.
     return SentimentModel.load(MODEL_PATH)
 
@@ -68,7 +69,7 @@ class SentimentScorer:
         # A bare NaiveBayesModel is the polarity stage alone (no neutral stage).
         if isinstance(model, NaiveBayesModel):
             model = SentimentModel(model)
-        self._model = model or _shipped_model()
+        self._model = model or shipped_model()
         self._cached = lru_cache(maxsize=cache_size)(self._compute)
 
     def _compute(self, text: str) -> float:

@@ -2,4 +2,6 @@
 
 from yujing.app.cli import main
 
-raise SystemExit(main())
+# Guarded: worker processes (``yujing ingest``) import the main module again.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from yujing.detector.sentiment import SentimentScorer, _shipped_model
+from yujing.detector.sentiment import SentimentScorer, shipped_model
 from yujing.detector.sentiment_features import QUESTION, QUESTION_END, analyse, features
 from yujing.detector.sentiment_model import SentimentModel, train
 
@@ -29,7 +29,7 @@ def scorer() -> SentimentScorer:
 
 @pytest.fixture(scope="module")
 def polarity_only() -> SentimentScorer:
-    return SentimentScorer(model=SentimentModel(_shipped_model().polarity))
+    return SentimentScorer(model=SentimentModel(shipped_model().polarity))
 
 
 def test_analyse_reads_question_cues_and_complaints():
@@ -106,7 +106,7 @@ def test_stage_arithmetic_on_a_toy_model():
 
 
 def test_shipped_stage_was_validated_without_losing_polar_texts():
-    report = _shipped_model().meta["neutral_stage_validation"]
+    report = shipped_model().meta["neutral_stage_validation"]
     assert report["polar_correct_after"] >= report["polar_correct_before"]
     assert report["reviews_correct_after"] >= report["reviews_correct_before"] - 0.01
     assert report["neutral_correct_after"] > report["neutral_correct_before"]

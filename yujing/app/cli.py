@@ -89,6 +89,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from yujing.detector.understand import understander_for
     from yujing.store import Store
 
+    from .ingest_workers import ParallelIntake, usable_cpus
     from .intake import Intake
     from .logs import safe_text
 
@@ -107,16 +108,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         intake = Intake(understander_for(config), store)
         failed: list[str] = []
         try:
-            result = ingest_files(
-                [Path(p) for p in args.files],
-                intake,  # a batch per commit; a batch counts only once committed
-                source_name=source_name,
-                salt=config.privacy.salt,
-                timezone=getattr(_inbox_source(config, args.source), "timezone", None)
-                or config.timezone,
-                limits=limits_of(_inbox_source(config, args.source)),
-                layout=layout_of(_inbox_source(config, args.source)),
-            )
+            with ParallelIntake(intake, config, args.jobs or usable_cpus()) as sink:
+                result = ingest_files(
+                    [Path(p) for p in args.files],
+                    sink,  # a batch per commit; a batch counts only once committed
+                    source_name=source_name,
+                    salt=config.privacy.salt,
+                    timezone=getattr(_inbox_source(config, args.source), "timezone", None)
+                    or config.timezone,
+                    limits=limits_of(_inbox_source(config, args.source)),
+                    layout=layout_of(_inbox_source(config, args.source)),
+                )
         except InboxSinkError as exc:
             # The store refused (disk full, locked): what was committed stays; say what did not.
             result = exc.result
@@ -260,6 +262,16 @@ def _duration_arg(value: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _positive_int(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="yujing", description="Early warning of group complaints against insurance products."
@@ -296,6 +308,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="source name recorded on the posts (default: the config's transcripts source, "
         "if it has exactly one, else 'ingest')",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="run on N processes: this one stores the posts, N-1 workers understand them "
+        "(default: the CPUs it may use; 1: all in this one). Workers start only after the "
+        "first 5,000 calls.",
     )
     p.set_defaults(func=cmd_ingest)
 

@@ -31,7 +31,7 @@ ingest`` beside the daemon) are read in before each decision.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from yujing.detector.copies import Entry, Sketch
@@ -71,8 +71,13 @@ class Intake:
         """True when ``post`` is a new post, now committed."""
         return self.accept_many([post])[0]
 
-    def accept_many(self, batch: Sequence[Post]) -> list[bool]:
+    def accept_many(
+        self, batch: Sequence[Post], understood: Mapping[str, ScoredPost] | None = None
+    ) -> list[bool]:
         """``accept`` for each post, all committed in one transaction before this returns.
+
+        ``understood``: posts of the batch understood already, by id (understanding in worker
+        processes: ``ingest_workers``); the others are understood here when they are new.
 
         On failure nothing of the batch is stored, and the copy index, which may have learned
         posts of it, is rebuilt from the store, so no post is ever linked to one that was
@@ -81,14 +86,14 @@ class Intake:
         counts = (self.accepted, self.known, self.linked, self.updated)
         try:
             with self.store.transaction():
-                return self._accept_batch(batch)
+                return self._accept_batch(batch, understood or {})
         except BaseException:
             self.accepted, self.known, self.linked, self.updated = counts
             self.identity = Identity()
             self.catch_up()
             raise
 
-    def _accept_batch(self, batch: Sequence[Post]) -> list[bool]:
+    def _accept_batch(self, batch: Sequence[Post], given: Mapping[str, ScoredPost]) -> list[bool]:
         # The transaction holds the store's write lock: no other process commits until it
         # ends, so what is stored is asked once for the whole batch, and the posts committed
         # by others are read in once, before the first decision.
@@ -99,7 +104,8 @@ class Intake:
         understood: dict[str, ScoredPost] = {}
         for post in batch:
             if post.id not in stored and post.id not in understood:
-                understood[post.id] = self.understander.understand(post)
+                scored = given.get(post.id)
+                understood[post.id] = scored or self.understander.understand(post)
         # Likewise their sketches for copy detection, all in one go.
         sketches = dict(
             zip(understood, sketches_of(s.post for s in understood.values()), strict=True)

@@ -1,0 +1,207 @@
+"""``yujing ingest`` on every core: posts understood in worker processes, stored by this one.
+
+Understanding (redaction, tags, sentiment) depends on the post alone and is most of what
+storing a call costs, while which post is which (copies, links across channels) and the commit
+must be decided in order, by one process. So while this process identifies and commits one
+batch, workers understand the next ones; the answers and the store are exactly what a single
+process gives (a test holds them equal), only sooner on a machine with more than one core.
+
+The first ``START_AFTER`` batches (a few thousand calls) are taken in this process alone:
+starting workers would cost more than it saves; and while they start, this process goes on
+alone. Workers are started by a fork server (never forked from this process,
+which holds the store open), each builds its own ``Understander`` from the config, and they
+leave Ctrl-C to this process, which stops them. Each has one batch at a time, over a pipe of
+its own; a worker that dies (killed, out of memory), even halfway through sending its answer,
+costs no post: its batch and the rest are understood in this process. The daemon's own
+inbox stays in the daemon's one process.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from multiprocessing.connection import Connection, wait
+
+from yujing.config import Config
+from yujing.detector.understand import understander_for
+from yujing.records import Post, ScoredPost
+
+from .intake import Intake
+
+__all__ = ["ParallelIntake", "START_AFTER", "usable_cpus"]
+
+log = logging.getLogger("yujing.ingest")
+
+# Batches taken in this process before workers start: a worker needs a second or two to
+# start, which a few thousand calls do not repay.
+START_AFTER = 10
+_READY = "ready"
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity, which containers narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class ParallelIntake:
+    """An ``Intake`` on ``jobs`` processes: this one, which identifies and stores every post, and
+    ``jobs - 1`` workers that understand them (1: none, all in this one).
+
+    A sink for ``ingest_files``: ``accept_stream`` commits each batch in order, as
+    ``Intake.accept_many`` would, while each worker understands one of the batches after it.
+    ``close`` (or the ``with`` block's end) stops the workers.
+    """
+
+    def __init__(self, intake: Intake, config: Config, jobs: int):
+        self.intake = intake
+        self.config = config
+        self.jobs = max(1, jobs)
+        self.workers: list[_Worker] = []
+        self._seen = 0  # batches taken
+        self._lost = False
+
+    def __enter__(self) -> ParallelIntake:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def accept_many(self, batch: Sequence[Post]) -> list[bool]:
+        return self.intake.accept_many(batch)
+
+    def accept_stream(self, batches: Iterable[Sequence[Post]]) -> Iterator[list[bool]]:
+        """The answers of each batch, in order, each once that batch is committed."""
+        ahead: deque[tuple[Sequence[Post], _Worker]] = deque()  # sent, in order
+        for batch in batches:
+            self._seen += 1
+            if self._seen > START_AFTER:
+                self._start()
+            placed = self._place(batch, ahead)
+            while not placed and ahead:
+                # The oldest batch's answer frees its worker for this one, which it then
+                # understands while this process commits the oldest.
+                done = self._receive(*ahead.popleft())
+                placed = self._place(batch, ahead)
+                yield self.intake.accept_many(*done)
+            if not placed:  # no worker (few posts so far, still starting, or lost)
+                yield self.intake.accept_many(batch)
+        while ahead:
+            yield self.intake.accept_many(*self._receive(*ahead.popleft()))
+
+    def close(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.workers = []
+
+    def _start(self) -> None:
+        if self.workers or self.jobs < 2 or self._lost:
+            return
+        # Forked from a bare fork server, never from this process, which holds the store
+        # open: each worker imports yujing and builds its understander itself, beside this
+        # process, which goes on meanwhile.
+        context = multiprocessing.get_context("forkserver")
+        self.workers = [_Worker(context, self.config) for _ in range(self.jobs - 1)]
+        n = len(self.workers)
+        log.info(
+            "%d worker%s posts beside this process", n, " understands" if n == 1 else "s understand"
+        )
+
+    def _place(self, batch: Sequence[Post], ahead: deque[tuple[Sequence[Post], _Worker]]) -> bool:
+        """Send ``batch`` to an idle worker, if one is; True when sent."""
+        for worker in self.workers:
+            if worker.idle() and worker.send(self._new(batch)):
+                ahead.append((batch, worker))
+                return True
+            self._note(worker)
+        return False
+
+    def _receive(self, batch: Sequence[Post], worker: _Worker):
+        """``batch`` and its posts as ``worker`` understood them, by id (none if it died)."""
+        understood: dict[str, ScoredPost] = {}
+        for scored in worker.receive():
+            understood.setdefault(scored.post.id, scored)  # an id twice: its first post, as here
+        self._note(worker)
+        return batch, understood
+
+    def _new(self, batch: Sequence[Post]) -> list[Post]:
+        # Posts stored already are not sent to be understood: a file ingested twice costs its
+        # second time no understanding. Asked again, in its transaction, when it is committed.
+        known = self.intake.store.posts.known({post.id for post in batch})
+        return [post for post in batch if post.id not in known]
+
+    def _note(self, worker: _Worker) -> None:
+        if worker.dead and not self._lost:
+            self._lost = True  # never restarted: what failed once may fail again
+            log.warning("an ingest worker stopped; its posts are understood in this process")
+
+
+class _Worker:
+    """One worker process and its pipe: one batch at a time (so neither side can block the
+    other on a full pipe), answered in the order sent."""
+
+    def __init__(self, context, config: Config):
+        self.conn, theirs = context.Pipe()
+        self.process = context.Process(target=_serve, args=(theirs, config), daemon=True)
+        self.process.start()
+        theirs.close()  # its end is the worker's alone: its death then ends the pipe
+        self.ready = self.busy = self.dead = False
+
+    def idle(self) -> bool:
+        if not self.ready and not self.dead and self.conn.poll():
+            self.ready = self._recv() == _READY
+        return self.ready and not self.busy and not self.dead
+
+    def send(self, posts: list[Post]) -> bool:
+        try:
+            self.conn.send(posts)
+        except OSError:
+            self.dead = True
+            return False
+        self.busy = True
+        return True
+
+    def receive(self) -> list[ScoredPost]:
+        """The answer to what was sent; none when the worker died first."""
+        self.busy = False
+        if not self.dead:
+            wait([self.conn, self.process.sentinel])
+            if self.conn.poll():
+                answer = self._recv()
+                if isinstance(answer, list):
+                    return answer
+            self.dead = True
+        return []
+
+    def stop(self) -> None:
+        self.conn.close()  # the worker reads the end of its pipe and returns
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+
+    def _recv(self) -> object:
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):  # died, perhaps halfway through its answer
+            self.dead = True
+            return None
+
+
+def _serve(conn: Connection, config: Config) -> None:
+    """A worker: understand each batch received, until the pipe ends."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    understander = understander_for(config)
+    try:
+        conn.send(_READY)
+        while True:
+            batch = conn.recv()
+            conn.send([understander.understand(post) for post in batch])
+    except (EOFError, BrokenPipeError):
+        return  # this process closed the pipe: stopped, whatever the worker was doing

@@ -21,7 +21,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 import signal
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
@@ -55,7 +57,7 @@ class ParallelIntake:
     ``jobs - 1`` workers that understand them (1: none, all in this one).
 
     A sink for ``ingest_files``: ``accept_stream`` commits each batch in order, as
-    ``Intake.accept_many`` would, while each worker understands one of the batches after it.
+    ``Intake.accept_many`` would, while the workers understand the batches after it.
     ``close`` (or the ``with`` block's end) stops the workers.
     """
 
@@ -143,20 +145,24 @@ class ParallelIntake:
 
 
 class _Worker:
-    """One worker process and its pipe: one batch at a time (so neither side can block the
-    other on a full pipe), answered in the order sent."""
+    """One worker process and its pipe: up to ``IN_FLIGHT`` batches sent, answered in the order
+    sent. The worker reads its pipe in a thread of its own, so a batch sent never waits on
+    an answer this process has yet to read (both writing to a full pipe would stop both)."""
+
+    IN_FLIGHT = 2  # one understood while the next waits: no pause between batches
 
     def __init__(self, context, config: Config):
         self.conn, theirs = context.Pipe()
         self.process = context.Process(target=_serve, args=(theirs, config), daemon=True)
         self.process.start()
         theirs.close()  # its end is the worker's alone: its death then ends the pipe
-        self.ready = self.busy = self.dead = False
+        self.ready = self.dead = False
+        self.sent = 0  # batches not yet answered
 
     def idle(self) -> bool:
         if not self.ready and not self.dead and self.conn.poll():
             self.ready = self._recv() == _READY
-        return self.ready and not self.busy and not self.dead
+        return self.ready and self.sent < self.IN_FLIGHT and not self.dead
 
     def send(self, posts: list[Post]) -> bool:
         try:
@@ -164,12 +170,12 @@ class _Worker:
         except OSError:
             self.dead = True
             return False
-        self.busy = True
+        self.sent += 1
         return True
 
     def receive(self) -> list[ScoredPost]:
-        """The answer to what was sent; none when the worker died first."""
-        self.busy = False
+        """The answer to the oldest batch sent; none when the worker died first."""
+        self.sent -= 1
         if not self.dead:
             wait([self.conn, self.process.sentinel])
             if self.conn.poll():
@@ -198,10 +204,19 @@ def _serve(conn: Connection, config: Config) -> None:
     """A worker: understand each batch received, until the pipe ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     understander = understander_for(config)
+    batches: queue.SimpleQueue[list[Post] | None] = queue.SimpleQueue()
+    threading.Thread(target=_read, args=(conn, batches), daemon=True).start()
     try:
         conn.send(_READY)
-        while True:
-            batch = conn.recv()
+        while (batch := batches.get()) is not None:
             conn.send([understander.understand(post) for post in batch])
-    except (EOFError, BrokenPipeError):
+    except BrokenPipeError:
         return  # this process closed the pipe: stopped, whatever the worker was doing
+
+
+def _read(conn: Connection, batches: queue.SimpleQueue[list[Post] | None]) -> None:
+    try:
+        while True:
+            batches.put(conn.recv())
+    except (EOFError, OSError):
+        batches.put(None)  # the pipe ended: no more batches

@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import BinaryIO, Protocol
@@ -114,7 +115,8 @@ class InboxSinkError(RuntimeError):
 def to_post(t: Transcript, *, source: str, file: str, salt: str) -> Post:
     """The post for one transcript; ``file`` is the bare name the file arrived with."""
     # The url names the file as it arrived, not where it ends up, so it never changes.
-    url = f"transcript://{quote(source)}/{quote(file)}" + (f"#{t.line}" if t.line else "")
+    base, shown = _file_names(source, file)
+    url = base + (f"#{t.line}" if t.line else "")
     return Post(
         source=source,
         url=url,
@@ -128,13 +130,19 @@ def to_post(t: Transcript, *, source: str, file: str, salt: str) -> Post:
             "agent": t.agent,
             "duration": t.duration,
             "product": t.product,
-            "file": printable(file),
+            "file": shown,
             "line": t.line,
             "channel": "hotline",
             # Cut at max_text_chars: the length it had, so nobody takes the cut for the call.
             **({"truncated_from": t.truncated_from} if t.truncated_from else {}),
         },
     )
+
+
+@lru_cache(maxsize=64)
+def _file_names(source: str, file: str) -> tuple[str, str]:
+    """A file's url and its name as shown: the same for each of its calls, made once."""
+    return f"transcript://{quote(source)}/{quote(file)}", printable(file)
 
 
 def layout_of(source: TranscriptSource | None) -> CallLayout:

@@ -107,8 +107,9 @@ class ParallelIntake:
             return
         # Forked from a bare fork server, never from this process, which holds the store
         # open: each worker imports yujing and builds its understander itself, beside this
-        # process, which goes on meanwhile.
-        context = multiprocessing.get_context("forkserver")
+        # process, which goes on meanwhile. (Spawned where there is no fork server.)
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         self.workers = [_Worker(context, self.config) for _ in range(self.jobs - 1)]
         n = len(self.workers)
         log.info(
@@ -124,7 +125,9 @@ class ParallelIntake:
             self._note(worker)
         return False
 
-    def _receive(self, batch: Sequence[Post], worker: _Worker):
+    def _receive(
+        self, batch: Sequence[Post], worker: _Worker
+    ) -> tuple[Sequence[Post], dict[str, ScoredPost]]:
         """``batch`` and its posts as ``worker`` understood them, by id (none if it died)."""
         understood: dict[str, ScoredPost] = {}
         for scored in worker.receive():

@@ -255,11 +255,9 @@ class _Checked:
         # Calls without a time of their own are dated by the file; a file dated in the future
         # (a writer's clock ahead of ours) dates them now, not in a window still to come.
         self.mtime = datetime.fromtimestamp(min(stat.st_mtime, time.time()), UTC)
-        seekable = stream.seekable()
-        self.kept: list[Transcript] | None = (
-            [] if not seekable or self.size <= READ_ONCE_BYTES else None
-        )
-        self.seekable = seekable
+        self.seekable = stream.seekable()
+        read_once = not self.seekable or self.size <= READ_ONCE_BYTES
+        self.kept: list[Transcript] | None = [] if read_once else None
         self.count = 0
 
     def check(self) -> None:

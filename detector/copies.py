@@ -160,7 +160,7 @@ def _sketch_together(skels: Sequence[str]) -> list[Sketch]:
 
 def _band_keys(values: np.ndarray) -> list[tuple[int, ...]]:
     """Each row's band keys (``_FOLD``): one list of Python integers for the whole batch, the
-    keys of its hash tables, which hash and compare faster than the bands' bytes did."""
+    keys of its hash tables, which hash and compare faster than the bands' bytes would."""
     banded = values[:, :_BANDED].reshape(len(values), BANDS[0], BANDS[1]).astype(np.uint64)
     keys = banded[:, :, 0].copy()
     for i in range(1, BANDS[1]):
@@ -218,7 +218,7 @@ class CopyIndex:
         self._free: list[int] = []
         # MinHashLSH's hash tables: per band, a band's key -> the rows that have it (lists:
         # nearly every bucket holds one text, and a list is the smallest container).
-        self._tables: list[dict[bytes, list[int]]] = [{} for _ in range(BANDS[0])]
+        self._tables: list[dict[int, list[int]]] = [{} for _ in range(BANDS[0])]
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -236,7 +236,7 @@ class CopyIndex:
             return
         self._entries[entry.text_id] = entry
         if entry.sketch.minhash is not None:
-            self._list(entry, entry.sketch)
+            self._list(entry)
         self._latest = max(self._latest, entry.seen)
         self._evict()
 
@@ -290,9 +290,10 @@ class CopyIndex:
                 break
             del self._entries[first.text_id]
             if first.sketch.minhash is not None:
-                self._unlist(first.text_id, first.sketch.bands)
+                self._unlist(first)
 
-    def _list(self, entry: Entry, sk: Sketch) -> None:
+    def _list(self, entry: Entry) -> None:
+        sk = entry.sketch
         if self._free:
             row = self._free.pop()
             self._rows[row] = entry
@@ -313,11 +314,11 @@ class CopyIndex:
             else:
                 bucket.append(row)
 
-    def _unlist(self, text_id: str, bands: tuple[int, ...]) -> None:
-        row = self._row_of.pop(text_id)
+    def _unlist(self, entry: Entry) -> None:
+        row = self._row_of.pop(entry.text_id)
         self._rows[row] = None
         self._free.append(row)
-        for table, key in zip(self._tables, bands, strict=True):
+        for table, key in zip(self._tables, entry.sketch.bands, strict=True):
             bucket = table[key]
             if len(bucket) == 1:
                 del table[key]

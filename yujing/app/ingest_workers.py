@@ -118,10 +118,13 @@ class ParallelIntake:
 
     def _place(self, batch: Sequence[Post], ahead: deque[tuple[Sequence[Post], _Worker]]) -> bool:
         """Send ``batch`` to an idle worker, if one is; True when sent."""
+        new: list[Post] | None = None  # asked of the store once, whichever worker takes it
         for worker in self.workers:
-            if worker.idle() and worker.send(self._new(batch)):
-                ahead.append((batch, worker))
-                return True
+            if worker.idle():
+                new = self._new(batch) if new is None else new
+                if worker.send(new):
+                    ahead.append((batch, worker))
+                    return True
             self._note(worker)
         return False
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scrapy import Spider
-from scrapy.crawler import AsyncCrawlerRunner
+from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
 
 from yujing.config import ApiSource, FeedSource, ForumSource, SitemapSource
@@ -42,8 +42,39 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# Crawls in progress, each with a future that completes once crawl_source has returned.
-_RUNNING: dict[AsyncCrawlerRunner, asyncio.Future[None]] = {}
+# How often a stop asked of a crawl still starting looks whether its engine runs yet.
+STARTING_POLL = 0.05
+
+
+@dataclass(eq=False, slots=True)
+class _Crawl:
+    """A crawl in progress: its crawler, its task, and a future set once crawl_source returned."""
+
+    crawler: Crawler
+    task: asyncio.Future[None]
+    returned: asyncio.Future[None]
+
+    async def stop(self) -> None:
+        """Stop the crawl gracefully (reason "shutdown"), also while it is still starting.
+
+        Scrapy's ``Crawler.stop_async`` stops only an engine that runs: asked while the spider
+        is opening, it marks the crawler stopped and does nothing more, the crawl then runs to
+        its end, and that end (which asks the crawler to stop, and is told it has) never
+        returns. So a stop waits for the engine to run, or for the crawl to have ended.
+        """
+        while not self.task.done() and not _engine_running(self.crawler):
+            await asyncio.sleep(STARTING_POLL)
+        if not self.task.done():
+            await self.crawler.stop_async()
+
+
+def _engine_running(crawler: Crawler) -> bool:
+    engine = crawler._engine  # Scrapy's documented read of an engine not set yet
+    return engine is not None and engine.running
+
+
+# Crawls in progress.
+_RUNNING: set[_Crawl] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,19 +225,19 @@ async def crawl_source(
     runner = AsyncCrawlerRunner(crawl_settings(sink, salt=salt, timezone=zone, overrides=overrides))
     crawler = runner.create_crawler(spidercls)
     returned = asyncio.get_running_loop().create_future()
-    _RUNNING[runner] = returned
+    running = _Crawl(crawler, runner.crawl(crawler, **kwargs), returned)
+    _RUNNING.add(running)
     try:
-        task = runner.crawl(crawler, **kwargs)
         try:
             # shield: if the daemon cancels us, stop the crawl cleanly rather than abandoning an
             # engine half-way, which would leave connections and timers behind.
-            await asyncio.shield(task)
+            await asyncio.shield(running.task)
         except asyncio.CancelledError:
-            await runner.stop()
-            await asyncio.wait([task])
+            await running.stop()
+            await asyncio.wait([running.task])
             raise
     finally:
-        del _RUNNING[runner]
+        _RUNNING.discard(running)
         returned.set_result(None)
         if shared is not None:
             shared.expire(source, now)
@@ -236,8 +267,8 @@ async def stop_all_crawls() -> None:
     Each crawl closes with reason "shutdown" and its ``crawl_source`` call returns normally, so
     posts already handed to the sink stay accepted and callers can record the partial run.
     """
-    running = dict(_RUNNING)
+    running = list(_RUNNING)
     if not running:
         return
-    await asyncio.gather(*(runner.stop() for runner in running))
-    await asyncio.gather(*running.values())
+    await asyncio.gather(*(crawl.stop() for crawl in running))
+    await asyncio.gather(*(crawl.returned for crawl in running))

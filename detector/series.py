@@ -136,6 +136,9 @@ class Series:
         self.missing = bytearray(self.ring_len)  # 1: no data for that bucket (not a zero)
         self.head = origin  # newest bucket held in the ring
         self.details: dict[int, Details] = {}  # buckets in the window (and the one before it)
+        # Buckets before the series' first that late posts came to while still in the window:
+        # added to the baseline when they leave it.
+        self.unfolded: set[int] = set()
         self.baseline = SeasonalBaseline(
             rule.bucket, rule.baseline, origin, offset=utc_offset, window=self.w
         )
@@ -161,12 +164,24 @@ class Series:
         self.counts[b % self.ring_len] += n
         self.missing[b % self.ring_len] = 0
         if b <= self.baseline.t:  # already in the baseline: add it there too, clipped in a wave
-            if self.wave is not None:
-                cap = upper_bound(self.baseline.expected(b), self.baseline.phi_bucket)
-                n = max(0, min(n, math.floor(cap) - (self.counts[b % self.ring_len] - n)))
+            if b >= self.head - self.w:
+                # A young series' clock starts at its first post: a late post dated just before
+                # it is in the window being judged, and joins the baseline only once it leaves
+                # the window, as every bucket does (else late calls would pass for the usual).
+                self.unfolded.add(b)
+                return True
+            n = self._learnable(b, n, held=self.counts[b % self.ring_len] - n)
             if n:
                 self.baseline.add_late(b, n)
         return True
+
+    def _learnable(self, b: int, n: int, held: int = 0) -> int:
+        """Of ``n`` late posts in bucket ``b``, what the baseline learns: while a wave is open,
+        no more than an ordinary high count for the bucket (``held``: what it already has)."""
+        if self.wave is None:
+            return n
+        cap = math.floor(upper_bound(self.baseline.expected(b), self.baseline.phi_bucket))
+        return max(0, min(n, cap - held))
 
     def advance(self, b: int) -> None:
         """Move the ring's head to bucket ``b``, folding what left the window into the baseline."""
@@ -180,6 +195,9 @@ class Series:
                 self.baseline.skip_missing(i)
             else:
                 self._fold(i, self.counts[i % r])
+        for i in sorted(k for k in self.unfolded if k <= target):
+            self.unfolded.discard(i)
+            self.baseline.add_late(i, self._learnable(i, self.counts[i % r]))
         self.baseline.skip_to(target)
         for i in range(max(self.head + 1, b - r + 1), b + 1):
             self.counts[i % r] = 0
@@ -414,6 +432,7 @@ class Series:
                 self.elevated_since,
             ],
             "wave": wave,
+            "unfolded": sorted(self.unfolded),
         }
 
     def load(self, d: dict[str, Any]) -> bool:
@@ -428,6 +447,7 @@ class Series:
             if int(k) > self.head - self.ring_len:
                 self.missing[int(k) % self.ring_len] = 1
         self.details = {int(k): Details.load(v) for k, v in d["details"].items()}
+        self.unfolded = {int(k) for k in d.get("unfolded", ())}
         self.baseline.load(d["baseline"])
         memory = d.get("memory")
         if memory:

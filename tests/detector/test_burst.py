@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
@@ -11,6 +12,7 @@ from yujing.alerts import AlertState, Severity
 from yujing.config import BurstOverride, BurstRule, Detection
 from yujing.detector.burst import STATE_KEY, BurstDetector
 from yujing.detector.emerging import EmergingTerms, terms
+from yujing.detector.series import Series
 from yujing.detector.severity import Signals, grade, reasons
 from yujing.records import Reach, ScoredPost
 from yujing.store import Store
@@ -398,3 +400,50 @@ def test_old_and_future_posts_do_not_break_the_term_counts():
     et.observe("日期写错成明年的帖子", now + 400 * 86400)
     assert len(et.terms) <= MAX_TERMS + 200
     et.top(now)  # reads without overflow however far the epoch moved
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ("wave", "late", "history"),  # the forum first, then an export with the wave and history
+        ("wave", "history", "late"),
+        ("history", "wave", "late"),
+        ("late", "wave", "history"),
+    ],
+)
+def test_a_wave_is_found_whatever_order_its_posts_arrive_in(order):
+    """A product first seen at its wave: calls dated in a bucket the detector has already passed
+    (an export that arrives minutes late) are part of the window, not of the usual level."""
+    start = T0 + timedelta(seconds=35)
+    groups = {
+        "wave": [scored("c", start + timedelta(seconds=i)) for i in range(5)],
+        "late": [scored("c", T0 - timedelta(seconds=25), source="hotline") for _ in range(9)],
+        "history": [scored("c", T0 - timedelta(hours=3), source="hotline")],
+    }
+    det = BurstDetector(Detection(burst=RULE), None)
+    for name in order:
+        for sp in groups[name]:
+            det.observe(sp)
+    (fired,) = det.evaluate(["c"], T0 + timedelta(minutes=2))
+    assert fired.state is AlertState.FIRING
+    assert fired.burst.count == 14 and fired.burst.baseline < 1.0
+
+
+def test_late_posts_of_a_young_series_are_learned_once_they_leave_the_window():
+    """Learned as if they had come in time order, and kept pending across a restart."""
+    b0 = 1000
+    late = Series("k", "c", None, RULE, b0)
+    late.add(b0, 5)
+    late.add(b0 - 1, 9)  # before the series' first bucket, inside the window
+    assert late.baseline.s == 0.0 and late.unfolded == {b0 - 1}
+    restored = Series("k", "c", None, RULE, b0)
+    assert restored.load(json.loads(json.dumps(late.dump())))
+    in_order = Series("k", "c", None, RULE, b0 - 1)
+    in_order.add(b0 - 1, 9)
+    in_order.add(b0, 5)
+    for s in (restored, in_order):
+        s.advance(b0 + 8)  # both buckets have left the window
+    assert not restored.unfolded
+    assert restored.baseline.s == pytest.approx(in_order.baseline.s)
+    assert restored.baseline.n == pytest.approx(in_order.baseline.n)
+    assert restored.baseline.origin == in_order.baseline.origin == b0 - 1

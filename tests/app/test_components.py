@@ -98,7 +98,8 @@ def test_not_configured_parts_are_left_out_and_the_rest_start_reload_and_stop_in
 
     async def run() -> None:
         asyncio.get_running_loop().call_later(0.2, until.set)
-        await daemon.serve(until=until)
+        # Parts that stop at once are not waited on longer (the shutdown's reports aside).
+        await asyncio.wait_for(daemon.serve(until=until), 5)
 
     asyncio.run(run())
     assert calls == ["start", "start", "stop", "stop second"]
@@ -384,3 +385,42 @@ def test_a_chat_service_slow_to_answer_never_holds_up_an_inbox_on_its_interval(
 
         asyncio.run(run())
     assert len(slack.messages()) == 1
+
+
+class Stuck(Component):
+    """A part whose stop never finishes on its own (a crawl stuck in a slow site, say)."""
+
+    async def stop(self) -> None:
+        calls.append("stop stuck")
+        await asyncio.Event().wait()
+
+
+def test_a_slow_stop_is_said_and_a_second_signal_stops_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import signal
+
+    import yujing.app.daemon as daemon_module
+
+    monkeypatch.setattr(daemon_module, "STOP_REPORT_EVERY", 0.1)
+    calls.clear()
+    path = write(tmp_path)
+    daemon = Daemon(path, components=[Stuck, Second])
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        loop.call_later(0.2, os.kill, os.getpid(), signal.SIGTERM)
+        # The second signal once the first has been waited on for a while.
+        loop.call_later(0.9, os.kill, os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(daemon.serve(), 20)
+
+    with caplog.at_level("INFO", logger="yujing.daemon"):
+        asyncio.run(run())
+    said = [r.getMessage() for r in caplog.records]
+    waiting = [m for m in said if m.startswith("stopping: still waiting for Stuck after")]
+    assert waiting and "SIGTERM (Ctrl-C) again stops at once" in waiting[0]
+    assert "stopped without waiting for Stuck to finish" in said
+    # The parts after it still stop, and the store and its lock are let go.
+    assert [c for c in calls if c.startswith("stop")] == ["stop stuck", "stop second"]
+    assert said[-1] == "yujing stopped; accepted posts are committed"
+    Daemon(path, components=[]).close()

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -32,6 +33,8 @@ from .reactor import install_asyncio_reactor, run_in_reactor
 __all__ = ["Daemon", "SourceReport", "install_asyncio_reactor", "run_in_reactor"]
 
 log = logging.getLogger("yujing.daemon")
+
+STOP_REPORT_EVERY = 10.0  # seconds between "still waiting for ..." lines while stopping
 
 C = TypeVar("C", bound=Component)
 
@@ -64,6 +67,7 @@ class Daemon:
         self.pipeline = self._build_pipeline(self.config)
         self.scheduler: AsyncIOScheduler | None = None
         self._stopping: asyncio.Event | None = None
+        self._forced = asyncio.Event()  # asked to stop again while stopping: do not wait
         self._shutting_down = False
         self.components = build_components(self, components)
 
@@ -132,12 +136,13 @@ class Daemon:
         """Run until ``until`` is set or SIGTERM/SIGINT arrives; SIGHUP reloads the config."""
         loop = asyncio.get_running_loop()
         self._stopping = until or asyncio.Event()
+        self._forced = asyncio.Event()
         self.scheduler = AsyncIOScheduler(event_loop=loop, timezone="UTC")
         for c in self.components:
             c.start(self.scheduler)
         handlers = {
-            signal.SIGTERM: self._stopping.set,
-            signal.SIGINT: self._stopping.set,
+            signal.SIGTERM: self.stop,
+            signal.SIGINT: self.stop,
             signal.SIGHUP: self.reload,
         }
         installed = []
@@ -175,7 +180,7 @@ class Daemon:
             self.scheduler.pause()  # no new runs; the ones in flight finish in their stop()
         for c in self.components:
             try:
-                await c.stop()
+                await self._stop_part(c)
             except Exception:  # one part failing to stop must not keep the store open
                 log.exception("stopping %s failed", type(c).__name__)
         if self.scheduler is not None and self.scheduler.running:
@@ -184,11 +189,52 @@ class Daemon:
         self.lock.release()
         log.info("yujing stopped; accepted posts are committed")
 
+    async def _stop_part(self, part: Component) -> None:
+        """``part.stop()``, said while it takes long, and cut short by a second stop request.
+
+        What a part finishes on stopping (a crawl recording its run, a last delivery, the
+        detector's state) saves work, never accepted posts: those are committed as they come.
+        So an operator who will not wait may stop at once, and is told they can.
+        """
+        name = type(part).__name__
+        stopping = asyncio.ensure_future(part.stop())
+        forced = asyncio.ensure_future(self._forced.wait())
+        started = time.monotonic()
+        try:
+            while True:
+                await asyncio.wait(
+                    {stopping, forced},
+                    timeout=STOP_REPORT_EVERY,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if stopping.done():
+                    return stopping.result()
+                if forced.done():
+                    stopping.cancel()
+                    with contextlib.suppress(BaseException):
+                        await stopping
+                    log.warning("stopped without waiting for %s to finish", name)
+                    return None
+                log.warning(
+                    "stopping: still waiting for %s after %.0f s; SIGTERM (Ctrl-C) again "
+                    "stops at once (accepted posts are committed already)",
+                    name,
+                    time.monotonic() - started,
+                )
+        finally:
+            forced.cancel()
+
     def close(self) -> None:
         """Release the store and its lock without serving (``shutdown`` does this after ``serve``)."""
         self.store.close()
         self.lock.release()
 
     def stop(self) -> None:
-        if self._stopping is not None:
-            self._stopping.set()
+        """Begin a graceful stop; asked again while stopping, stop without waiting."""
+        if self._stopping is None:
+            return
+        if self._stopping.is_set():
+            if not self._forced.is_set():
+                log.warning("stop asked again: stopping without waiting for the parts to finish")
+            self._forced.set()
+        self._stopping.set()

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import copy
 import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from yujing.alerts import AlertState
-from yujing.records import ScoredPost
+from yujing.records import ScoredPost, utcnow
 from yujing.store import Store
 
 from .details import Details
 from .emerging import EmergingTerms
 from .series import Wave, bucket_of
+from .understand import dated
 
 __all__ = ["Memory", "STATE_KEY", "STATE_VERSION", "CHECKPOINT", "HISTORY"]
 
@@ -112,6 +114,9 @@ class Memory:
         if self.store is None:
             return set()
         latest = self.store.posts.latest_published() if self.cursor == 0 else None
+        if latest is not None:
+            # Not past now: one post dated a year ahead must not put the rest out of reach.
+            latest = min(latest, utcnow())
         since = latest - timedelta(days=HISTORY) if latest is not None else None
         touched: set[str] = set()
         n = 0
@@ -122,7 +127,12 @@ class Memory:
             for rowid, doc in rows:
                 self.cursor = rowid
                 scored = _scored_from_doc(doc)
-                if scored is None or (since is not None and scored.post.published_at < since):
+                if scored is None:
+                    continue
+                if (when := dated(scored.post)) != scored.post.published_at:
+                    # Stored before misdated posts were dated when fetched.
+                    scored = replace(scored, post=replace(scored.post, published_at=when))
+                if since is not None and when < since:
                     continue
                 try:
                     self.observe(scored)

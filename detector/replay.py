@@ -2,7 +2,8 @@
 
 Two inputs:
 
-* ``--posts FILE.jsonl``: one ``Post.to_dict()`` per line, oldest first. A line that carries
+* ``--posts FILE.jsonl``: one ``Post.to_dict()`` per line, in any order (replayed in time
+  order; times without a zone are in the config's ``timezone``). A line that carries
   ``products`` (and maybe ``categories``, ``sentiment``, ``collective``) is taken as tagged;
   otherwise the Understander tags it from the configured products, as the daemon does. Posts
   are identified as the daemon does (``identity``): a post id seen before, or the same post
@@ -42,9 +43,9 @@ import logging
 import math
 import sys
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -187,7 +188,22 @@ def _decode(path: Path) -> str:
         ) from None
 
 
-def _read_posts(path: Path, tally: Counter[str]) -> Iterator[dict[str, Any]]:
+def _zoned(d: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
+    """The record with its times written without a zone put in ``tz`` (the config's zone)."""
+    for key in ("published_at", "fetched_at"):
+        value = d.get(key)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):  # Post.from_dict names a bad time
+                dt = datetime.fromisoformat(value.strip())
+                if dt.tzinfo is None:
+                    d[key] = dt.replace(tzinfo=tz).isoformat()
+    return d
+
+
+def _read_posts(path: Path, tally: Counter[str], tz: tzinfo) -> list[tuple[Post, dict[str, Any]]]:
+    """The file's posts in time order, whatever order its lines are in (an export grouped by
+    source, or newest first): replayed as they happened. A refused line is named on stderr."""
+    posts = []
     for lineno, line in enumerate(_decode(path).splitlines(), 1):
         if not line.strip():
             continue
@@ -196,13 +212,15 @@ def _read_posts(path: Path, tally: Counter[str]) -> Iterator[dict[str, Any]]:
             d = json.loads(line)
             if not isinstance(d, dict):
                 raise ValueError("not a JSON object")
-            Post.from_dict(d)  # the fields a post needs, checked here to name the line
+            post = Post.from_dict(_zoned(d, tz))  # the fields a post needs, checked here
         except (KeyError, TypeError, ValueError) as exc:
             tally["refused"] += 1
             why = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             print(f"{path}:{lineno}: skipped: {why}", file=sys.stderr)
             continue
-        yield d
+        posts.append((post, d))
+    posts.sort(key=lambda pd: pd[0].published_at)  # stable: lines of one time keep their order
+    return posts
 
 
 def replay_posts(config: Config, path: Path, emit: Callable[[dict[str, Any]], None]) -> int:
@@ -233,8 +251,7 @@ def replay_posts(config: Config, path: Path, emit: Callable[[dict[str, Any]], No
             else:  # nothing to look at: jump the clock
                 next_tick = max(next_tick + every, _ceil(ts, every))
 
-    for d in _read_posts(path, tally):
-        post = Post.from_dict(d)
+    for post, d in _read_posts(path, tally, config.tz):
         ts = post.published_at.timestamp()
         if next_tick is None:
             next_tick = _ceil(ts, every)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from yujing.config import Category, Config, Product
-from yujing.records import Post, ScoredPost
+from yujing.records import Post, ScoredPost, format_time
 
 from .categories import CategoryTagger
 from .normalize import normalize
@@ -18,11 +19,14 @@ from .redact import Redactor
 from .sentiment import SentimentScorer
 from .signals import collective_terms_in_normalized
 
-__all__ = ["Understander", "understander_for"]
+__all__ = ["FUTURE_SLACK", "Understander", "dated", "understander_for"]
 
 # A title cut from the start of the text (hotline transcripts) may end inside a number.
 _TRAILING_NUMBER = re.compile(r"[0-9][0-9 +-]*\Z")
 _NUMBER_GOES_ON = re.compile(r"[ -]?[0-9]")
+# A post dated later than this after it was fetched is misdated (a wrong clock, local time read
+# as UTC); minutes of clock skew are ordinary.
+FUTURE_SLACK = timedelta(minutes=15)
 
 
 class Understander:
@@ -33,7 +37,9 @@ class Understander:
     (file names, agent, tags: whatever the collector added) are redacted too, since they are
     stored and sent as well; the url stays a working link shape. The kinds redacted are kept
     in ``extras["redacted"]`` ({"phone": 1}), the collective terms in
-    ``extras["collective_terms"]``. The author is already a salted hash.
+    ``extras["collective_terms"]``. The author is already a salted hash. A post dated in the
+    future (past ``FUTURE_SLACK`` after it was fetched) is dated when it was fetched, its own date
+    kept in ``extras["published_future"]``.
     """
 
     def __init__(
@@ -66,13 +72,27 @@ class Understander:
         terms = collective_terms_in_normalized(whole)
         redacted = _merge(_merge(in_title, in_text), _merge(in_url, in_extras))
         extras = _extras(extras, redacted, terms)
+        published = dated(post)
+        if published != post.published_at:
+            extras = {**extras, "published_future": format_time(post.published_at)}
         return ScoredPost(
-            post=replace(post, url=url, title=title, text=text, extras=extras),
+            post=replace(
+                post, url=url, title=title, text=text, extras=extras, published_at=published
+            ),
             products=self.products.tag_normalized(whole),
             categories=self.categories.tag_normalized(whole),
             sentiment=self.scorer.score(whole),
             collective=bool(terms),
         )
+
+
+def dated(post: Post) -> datetime:
+    """When ``post`` counts: its publication time, or when it was fetched if it is dated past
+    ``FUTURE_SLACK`` after that. A date hours ahead would move the product's clock past the
+    posts to come, which would then all arrive "late" and never count in a window."""
+    if post.published_at > post.fetched_at + FUTURE_SLACK:
+        return post.fetched_at
+    return post.published_at
 
 
 def understander_for(config: Config) -> Understander:

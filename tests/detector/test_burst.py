@@ -447,3 +447,22 @@ def test_late_posts_of_a_young_series_are_learned_once_they_leave_the_window():
     assert restored.baseline.s == pytest.approx(in_order.baseline.s)
     assert restored.baseline.n == pytest.approx(in_order.baseline.n)
     assert restored.baseline.origin == in_order.baseline.origin == b0 - 1
+
+
+def test_a_post_dated_far_ahead_neither_hides_the_stored_history_nor_moves_the_clock(tmp_path):
+    """A store from before misdated posts were dated when fetched: one of them, a year ahead,
+    must not push the history a new detector learns from out of reach."""
+    store = Store(tmp_path / "t.db")
+    now = datetime.now(UTC).replace(microsecond=0)
+    for day in range(14):
+        for hour in (3, 9):
+            at = now - timedelta(days=14 - day, hours=hour)
+            assert store.posts.accept(scored("a", at))
+    ahead = scored("b", now + timedelta(days=365))
+    ahead = replace(ahead, post=replace(ahead.post, fetched_at=now))
+    assert store.posts.accept(ahead)
+    det = BurstDetector(Detection(burst=RULE), store, persist=False)
+    assert det.series["burst:a"].baseline.per_day() == pytest.approx(2.0, rel=0.25)
+    b = det.series["burst:b"]
+    assert b.head == int(now.timestamp() // RULE.bucket)  # counted when it was fetched
+    store.close()

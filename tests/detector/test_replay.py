@@ -168,3 +168,51 @@ def test_replay_exits_1_when_nothing_could_be_replayed(tmp_path: Path) -> None:
         result = run_replay(*args, cwd=tmp_path)
         assert result.returncode == 1, result.stderr
         assert message in result.stderr and result.stdout == ""
+
+
+def test_replay_posts_does_not_depend_on_line_order_or_written_zones(tmp_path: Path) -> None:
+    """An export grouped by source, newest first, with the hotline's times written in local time
+    without a zone (the config's Asia/Shanghai), replays as the same posts in time order."""
+    rng = Random(5)
+    start = datetime(2024, 3, 1, tzinfo=UTC)
+    posts: list[dict] = []
+
+    def add(at: datetime, text: str, source: str) -> None:
+        n = len(posts)
+        url, pid = f"https://{source}.example/{n}", post_id(source, str(n))
+        post = Post(source, url, pid, f"u{n}", "", text, at, at)
+        d = post.to_dict()
+        d.update(products=["a"], categories=[], sentiment=0.1, collective=False)
+        posts.append(d)
+
+    t = start
+    while t < start + timedelta(days=8):
+        if rng.random() < 2 / 144:
+            add(t, f"理赔有点慢 {len(posts)}", rng.choice(["forum", "hotline"]))
+        t += timedelta(minutes=10)
+    wave_at = start + timedelta(days=8, hours=2)
+    for i in range(14):
+        add(wave_at + timedelta(minutes=2 * i), f"拒赔 {i}", ["forum", "hotline"][i % 2])
+
+    def local(d: dict) -> dict:
+        if d["source"] != "hotline":
+            return d
+        shanghai = timedelta(hours=8)
+        naive = {
+            k: (datetime.fromisoformat(d[k]) + shanghai).replace(tzinfo=None).isoformat(sep=" ")
+            for k in ("published_at", "fetched_at")
+        }
+        return {**d, **naive}
+
+    def run(name: str, lines: list[dict]) -> list[tuple]:
+        path = tmp_path / name
+        path.write_text("".join(json.dumps(d) + "\n" for d in lines), encoding="utf-8")
+        events, _ = replay("--posts", str(path), cwd=tmp_path)
+        return [(e["event"], e["fired_at"], e["count"]) for e in events]
+
+    in_order = run("in-order.jsonl", posts)
+    assert in_order[0][0] == "firing" and in_order[-1][0] == "resolved"
+    by_source = sorted(posts, key=lambda d: d["source"])
+    assert run("by-source.jsonl", by_source) == in_order
+    assert run("newest-first.jsonl", posts[::-1]) == in_order
+    assert run("local-times.jsonl", [local(d) for d in by_source]) == in_order

@@ -3,12 +3,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from yujing.config import Category, Product
 from yujing.detector.redact import Redactor
 from yujing.detector.understand import Understander
+from yujing.records import format_time
 from yujing.store import Store
 
 from .conftest import make_post
@@ -110,3 +112,20 @@ def test_untouched_post_keeps_its_extras(full):
     assert scored.categories == ()
     assert scored.collective is False
     assert scored.post.extras == {"channel": "hotline"}
+
+
+@pytest.mark.parametrize("ahead", [timedelta(hours=8), timedelta(days=365)])
+def test_a_post_dated_in_the_future_is_dated_when_it_was_fetched(understander, ahead):
+    fetched = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    post = dataclasses.replace(make_post("安心e生理赔被拒", at=fetched + ahead), fetched_at=fetched)
+    scored = understander.understand(post)
+    assert scored.post.published_at == fetched
+    assert scored.post.extras["published_future"] == format_time(fetched + ahead)
+
+
+def test_minutes_of_clock_skew_are_kept(understander):
+    fetched = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    ahead = fetched + timedelta(minutes=5)
+    post = dataclasses.replace(make_post("安心e生理赔被拒", at=ahead), fetched_at=fetched)
+    scored = understander.understand(post)
+    assert scored.post.published_at == ahead and "published_future" not in scored.post.extras

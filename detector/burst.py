@@ -45,7 +45,7 @@ from datetime import UTC, datetime, timedelta, tzinfo
 
 from yujing.alerts import Alert, AlertState, BurstFacts, Severity
 from yujing.config import Config, Detection
-from yujing.records import ScoredPost
+from yujing.records import ScoredPost, format_time
 from yujing.store import Store
 
 from .details import Details
@@ -118,7 +118,12 @@ class BurstDetector(Memory):
         key = f"{KIND}:{product}" + (f"/{category}" if category else "")
         s = self.series.get(key)
         if s is None:
-            s = Series(key, product, category, self.detection.rule_for(product), b, self.utc_offset)
+            # Its history starts when the product was first named, not at its first complaint:
+            # since then no complaint meant none, and a product's (or a category's) first
+            # complaints ever can be a wave against that history.
+            origin = min(b, self.mentions.first.get(product, b))
+            rule = self.detection.rule_for(product)
+            s = Series(key, product, category, rule, origin, self.utc_offset)
             self.series[key] = s
             self.by_product.setdefault(product, []).append(s)
         return s
@@ -189,6 +194,7 @@ class BurstDetector(Memory):
         wave = s.wave
         if wave is None:
             if not look.hot:
+                self._tell_unjudged(s, look)
                 return []
             details = Details()
             details.merge(look.window)
@@ -225,6 +231,25 @@ class BurstDetector(Memory):
         alert = self._alert(s, wave.alert.id, started, severity, look, sig, now)
         wave.alert = alert
         return [alert]
+
+    @staticmethod
+    def _tell_unjudged(s: Series, look: Look) -> None:
+        """Say, once, that complaints pile up in a series too new to be judged: silence there
+        is not "nothing unusual", and an admin can give it history."""
+        if look.judged or look.count < s.rule.min_count:
+            s.told_unjudged = s.told_unjudged and not look.judged
+            return
+        if s.told_unjudged:
+            return
+        s.told_unjudged = True
+        log.warning(
+            "%s: %d complaints in the last %g min, with no history before them to judge them "
+            "by; judged from %s on (ingest past exports to give it history)",
+            s.key.split(":", 1)[1],
+            look.count,
+            s.rule.window / 60,
+            format_time(s.judged_from),
+        )
 
     def _wave_id(self, s: Series, bucket: int, now: datetime) -> str:
         """A new wave's id: named after its onset in the posts, so a peer daemon names it

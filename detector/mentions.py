@@ -29,13 +29,18 @@ def is_complaint(scored: ScoredPost) -> bool:
 
 
 class Mentions:
-    """Posts naming each product, per bucket, for the last ``keep`` buckets (bounded memory)."""
+    """Posts naming each product, per bucket, for the last ``keep`` buckets (bounded memory),
+    and the first bucket each product was named in (``first``): since then the posts about it
+    have been seen, so a bucket without a complaint about it is a real zero."""
 
     def __init__(self, keep: int = 64):
         self.keep = keep
         self.counts: dict[str, Counter[int]] = {}
+        self.first: dict[str, int] = {}
 
     def add(self, product: str, bucket: int) -> None:
+        if bucket < self.first.get(product, bucket + 1):
+            self.first[product] = bucket
         c = self.counts.setdefault(product, Counter())
         c[bucket] += 1
         if len(c) > self.keep:

@@ -114,6 +114,7 @@ class Look:
     window: Details
     series: tuple[int, ...]
     window_start: datetime
+    judged: bool = True  # False: too little history (or data) in the window to judge it
 
 
 class Series:
@@ -151,6 +152,7 @@ class Series:
         self.tail_peak, self.tail_at = 0.0, 0.0
         self.waves, self.waves_peak, self.waves_at = 0.0, 0.0, 0.0
         self.held = 0.0  # peak of a burst being held back by that memory (0: none)
+        self.told_unjudged = False  # the log said its complaints pile up before it can judge
 
     # ------------------------------------------------------------ data in
 
@@ -402,7 +404,14 @@ class Series:
             window,
             series,
             start,
+            judged,
         )
+
+    @property
+    def judged_from(self) -> datetime:
+        """When the series will have a window of history before its window, to judge it by."""
+        first = self.baseline.origin + 2 * self.w
+        return datetime.fromtimestamp(first * self.size, UTC)
 
     # ------------------------------------------------------------ persistence
 

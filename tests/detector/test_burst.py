@@ -14,7 +14,7 @@ from yujing.detector.burst import STATE_KEY, BurstDetector
 from yujing.detector.emerging import EmergingTerms, terms
 from yujing.detector.series import Series
 from yujing.detector.severity import Signals, grade, reasons
-from yujing.records import Reach, ScoredPost
+from yujing.records import Reach, ScoredPost, format_time
 from yujing.store import Store
 
 from .conftest import make_post
@@ -466,3 +466,50 @@ def test_a_post_dated_far_ahead_neither_hides_the_stored_history_nor_moves_the_c
     b = det.series["burst:b"]
     assert b.head == int(now.timestamp() // RULE.bucket)  # counted when it was fetched
     store.close()
+
+
+def test_the_first_complaints_ever_about_a_talked_about_product_can_be_a_wave():
+    """Two weeks of questions and praise about a product, then its first complaints: twelve
+    people in 24 minutes is a wave against that history, not a series too new to judge."""
+    det = BurstDetector(Detection(burst=RULE), None)
+    rng = Random(6)
+    t = T0 - timedelta(days=14)
+    while t < T0:
+        if rng.random() < 4 / 144:
+            feed(det, scored("q", t, sentiment=0.8))  # not complaints: mentions
+        t += timedelta(minutes=10)
+    assert "burst:q" not in det.series
+    wave(det, "q", T0, 12, source="forum")
+    events = run(det, ["q"], T0 + timedelta(minutes=5), T0 + timedelta(minutes=30))
+    assert [e.state for e in events][:1] == [AlertState.FIRING]
+
+
+def test_a_products_first_complaints_of_a_new_kind_can_be_a_wave():
+    """A busy product's claims complaints for two weeks, then its first data-leak complaints."""
+    det = BurstDetector(Detection(burst=RULE), None)
+    rng = Random(7)
+    t = T0 - timedelta(days=14)
+    while t < T0 + timedelta(minutes=30):
+        for _ in range(sum(rng.random() < 0.5 for _ in range(2))):  # about 1 per 10 minutes
+            feed(det, scored("busy", t, categories=("claims",)))
+        t += timedelta(minutes=10)
+    wave(det, "busy", T0, 9, categories=("data_leak",))
+    events = run(det, ["busy"], T0 + timedelta(minutes=5), T0 + timedelta(minutes=30))
+    assert "burst:busy/data_leak" in {e.key for e in events if e.state is AlertState.FIRING}
+
+
+def test_complaints_piling_up_before_a_series_can_be_judged_are_said_once(caplog):
+    """A product with no posts at all before its first complaints: not judged for its first
+    window, and the log says why nothing fired, once, with when it will be judged."""
+    det = BurstDetector(Detection(burst=RULE), None)
+    wave(det, "new", T0, 8)
+    with caplog.at_level("WARNING", logger="yujing.detector"):
+        events = run(det, ["new"], T0 + timedelta(minutes=8), T0 + timedelta(minutes=40))
+    assert events == []
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1, said
+    judged_from = format_time(T0 + timedelta(minutes=120))  # two windows on
+    assert said[0] == (
+        "new: 8 complaints in the last 60 min, with no history before them to judge them by; "
+        f"judged from {judged_from} on (ingest past exports to give it history)"
+    )

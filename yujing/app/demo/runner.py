@@ -71,14 +71,33 @@ async def demo_session(
     os.environ["YUJING_DEMO_DIR"] = str(workdir)
     outcome = DemoOutcome(wave_product=world.wave_product)
     done = asyncio.Event()
+    products_firing: set[str] = set()
+    sources_shown: set[str] = set()
 
     def on_alert(event: AlertEvent) -> None:
         outcome.alerts.append(event)
         product = event.alert.product
+        firing = event.event is EventKind.FIRING
+        category = event.alert.category
+        if category is not None and product in products_firing:
+            # The default inhibit rule keeps a category's alert out of the chat while its
+            # whole product's alert is firing: the team reads the product's message, which
+            # names the category among its main problems. Said in a line, not as a message.
+            if firing:
+                names = {c.id: c.name for c in daemon.config.categories}
+                console.print(
+                    f"[dim]{clock()}[/] [dim]within the {escape(product)} alert: its "
+                    f"{escape(names.get(category, category))} complaints rose too (not sent apart)[/]"
+                )
+            return
+        if category is None:
+            if firing:
+                products_firing.add(product)
+            elif event.event is EventKind.RESOLVED:
+                products_firing.discard(product)
         # Events come on material changes only (first firing, a higher severity, a doubled
         # count, resolution), so each gets the full message the team would read.
         console.print(_alert_panel(event, daemon.config))
-        firing = event.event is EventKind.FIRING
         if firing and product != world.wave_product:
             outcome.reason = f"a false alarm fired for {product}, which had no wave"
             done.set()
@@ -89,6 +108,11 @@ async def demo_session(
         return datetime.now(daemon.config.tz).strftime("%H:%M:%S")  # the team's time zone
 
     def on_source(report: SourceReport) -> None:
+        # A run that brought nothing new is not news once the source has shown it works: every
+        # few seconds a line of zeros would bury the alerts.
+        if not (report.accepted or report.last_error) and report.source in sources_shown:
+            return
+        sources_shown.add(report.source)
         line = f"[dim]{clock()}[/] {escape(report.source):<13} {report.items:>4} items, {report.accepted:>4} new"
         if report.last_error:
             line += f"  [red]{escape(report.last_error)}[/]"

@@ -67,6 +67,7 @@ LOCAL_PRIOR = 10.0
 DISPERSION_PRIOR = 0.05  # assumed extra variance (phi) until windows say otherwise
 DISPERSION_WEIGHT = 50.0  # ... worth this much sum of squared window means
 DISPERSION_CAP = 6.0  # a window teaches phi at most as much as one this many sd out
+STRAY_GAP = 3 * 86400.0  # seconds: how far a late post may reach back past a young series
 WEEKEND = (5, 6)  # days (0 = Monday) with their own hour-of-day profile
 
 
@@ -260,8 +261,18 @@ class SeasonalBaseline:
         self.days.add(day, i, count, level * self._hour_factor(hour, day, i))
 
     def add_late(self, b: int, count: float) -> None:
-        """Posts that arrive after their bucket was folded (or before the series began)."""
+        """Posts that arrive after their bucket was folded (or before the series began).
+
+        A post from before the series began moves its start back, the buckets in between
+        learned as empty, unless it reaches back further than three days and than the history
+        itself: then it is a stray (a pinned thread, an old page turned up), whose lone
+        presence does not show that nothing else was posted all that while, and it is not
+        learned. A backfill, read newest first or oldest first, extends the history step by
+        step, each post a little further back.
+        """
         if b < self.origin:
+            if self.origin - b > max(self.span, self.window, STRAY_GAP / self.bucket):
+                return
             self._extend(max(b, self.t - self.max_gap))
         w = self.lam ** (self.t - b)
         self.s += count * w

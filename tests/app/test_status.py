@@ -81,6 +81,8 @@ def test_status_fits_80_columns_and_cuts_nothing_it_needs(tmp_path: Path) -> Non
     for word in ("severity", "since", "updated", "posts", "people", "黄 yellow"):
         assert word in text, word
     assert WHY.replace(" ", "") in flat.replace(" ", "")
+    # Its id whole on one line, ready to copy into the command that takes it.
+    assert "    yujing alert ack burst:fumantang-annuity@20261130T080000Z" in lines
     # A name that holds a newline is shown escaped, never as a line of its own.
     assert not any(line.lstrip().startswith("2026-11-30 12:00:00 ERROR") for line in lines)
     assert "calls\\n2026-11-30" in flat

@@ -513,3 +513,36 @@ def test_complaints_piling_up_before_a_series_can_be_judged_are_said_once(caplog
         "new: 8 complaints in the last 60 min, with no history before them to judge them by; "
         f"judged from {judged_from} on (ingest past exports to give it history)"
     )
+
+
+@pytest.mark.parametrize("age", [timedelta(days=10), timedelta(days=60)])
+def test_one_stray_old_post_does_not_rewrite_a_young_products_history(age):
+    """A product watched for a day at about 150 complaints a day, then a pinned thread from long
+    ago turns up: its lone post must not teach the product weeks of silence."""
+    det = BurstDetector(Detection(burst=RULE), None)
+    rng = Random(8)
+    t = T0 - timedelta(days=1)
+    while t < T0:
+        for _ in range(sum(rng.random() < 0.35 for _ in range(3))):  # about 1 per 10 minutes
+            feed(det, scored("young", t))
+        t += timedelta(minutes=10)
+    s = det.series["burst:young"]
+    run(det, ["young"], T0 - timedelta(hours=2), T0)
+    before = (s.baseline.per_day(), s.baseline.origin)
+    feed(det, scored("young", T0 - age))
+    assert (s.baseline.per_day(), s.baseline.origin) == before
+
+
+def test_a_backfill_read_newest_first_still_extends_the_history():
+    det = BurstDetector(Detection(burst=RULE), None)
+    rng = Random(9)
+    times = []
+    t = T0 - timedelta(days=10)
+    while t < T0:
+        if rng.random() < 4 / 144:
+            times.append(t)
+        t += timedelta(minutes=10)
+    for at in reversed(times):  # a crawl of list pages, newest first
+        feed(det, scored("back", at))
+    s = det.series["burst:back"]
+    assert s.baseline.origin * RULE.bucket <= (T0 - timedelta(days=9)).timestamp()

@@ -220,11 +220,15 @@ def _alerts(alerts: Alerts, handling: Handlings, config: Config, console: Consol
         )
         subject = a.product or f"source {a.labels.get('source', '')}"
         why = a.reasons[0] if a.reasons else ""  # the headline; all of it is in the alert
-        notes.append((subject, f"{_shown(why)} · {_handled(handling, a)}"))
+        notes.append((subject, f"{_shown(why)} · {_handled(handling, a)}", a.id))
     console.print(table)
-    # Why each fires and who has it are sentences: under the table, wrapped, not squeezed.
-    for subject, note in notes:
+    # Why each fires and who has it are sentences: under the table, wrapped, not squeezed;
+    # the id whole on a line of its own, as it is copied into a command.
+    for subject, note, alert_id in notes:
         console.print(f"  [bold]{_shown(subject)}[/]: {note}")
+        console.print(
+            f"    yujing alert ack {escape(_shown(alert_id))}", soft_wrap=True, highlight=False
+        )
     if notes:
         console.print()
 

@@ -83,6 +83,7 @@ class Component:
             func,
             IntervalTrigger(seconds=seconds),
             id=job_id,
+            name=job_id,  # what the scheduler's log lines call it ("detect", not "partial")
             replace_existing=True,
             max_instances=1,  # a run still going when the next is due is not doubled
             coalesce=True,  # runs missed while busy collapse into one

@@ -76,9 +76,26 @@ def test_bad_value_missing_field_and_unknown_type(tmp_path: Path) -> None:
 def test_route_to_undefined_receiver(tmp_path: Path) -> None:
     path = write(tmp_path, "notify:\n  route:\n    receiver: slack\n")
     [problem] = problems(path)
-    assert (
-        problem
-        == f"{path}:1: notify: route names receiver 'slack', which is not defined (defined: log)"
+    assert problem == (
+        f"{path}:3: notify.route.receiver: receiver 'slack' is not defined "
+        "(defined under notify.receivers: log)"
+    )
+
+
+def test_a_child_routes_mistyped_receiver_is_named_at_its_line(tmp_path: Path) -> None:
+    text = (
+        "notify:\n"
+        "  receivers: [{name: log, type: log}, {name: pr-team, type: log}]\n"
+        "  route:\n"
+        "    receiver: log\n"
+        "    routes:\n"
+        "      - matchers: [severity=red]\n"
+        "        receiver: pr-taem\n"
+    )
+    [problem] = problems(write(tmp_path, text))
+    assert problem.endswith(
+        ":7: notify.route.routes[0].receiver: receiver 'pr-taem' is not defined; "
+        "did you mean 'pr-team'? (defined under notify.receivers: log, pr-team)"
     )
 
 

@@ -16,7 +16,15 @@ from typing import Any
 from .labels import LABELS
 from .notify import GROUP_BY_ALL, ROOT_GROUPING, Route
 
-__all__ = ["RouteOpts", "ROOT_OPTS", "route_opts", "walk_opts", "grouping_problems", "UNSTABLE"]
+__all__ = [
+    "RouteOpts",
+    "ROOT_OPTS",
+    "route_opts",
+    "walk_opts",
+    "grouping_problems",
+    "receiver_problems",
+    "UNSTABLE",
+]
 
 # Labels whose value changes while an alert lives: an alert grouped by them would move from
 # group to group, and the group that told its firing would never hear it resolve.
@@ -117,4 +125,23 @@ def grouping_problems(config: Any) -> list[tuple[tuple[Any, ...], str]]:
                     "group_interval, so make repeat_interval at least as long",
                 )
             )
+    return out
+
+
+def receiver_problems(config: Any) -> list[tuple[tuple[Any, ...], str]]:
+    """(config path, problem) for each route that names a receiver nobody defined."""
+    names = [r.name for r in config.notify.receivers]
+    out: list[tuple[tuple[Any, ...], str]] = []
+    for path, route, _ in walk_opts(config.notify.route):
+        if route.receiver is None or route.receiver in names:
+            continue
+        found = difflib.get_close_matches(route.receiver, names, n=1, cutoff=0.5)
+        hint = f"; did you mean {found[0]!r}?" if found else ""
+        out.append(
+            (
+                (*path, "receiver"),
+                f"receiver {route.receiver!r} is not defined{hint} "
+                f"(defined under notify.receivers: {', '.join(names) or 'none'})",
+            )
+        )
     return out

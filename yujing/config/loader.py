@@ -9,7 +9,7 @@ from typing import Any, Literal, get_args, get_origin
 from pydantic import BaseModel, ValidationError
 
 from .base import Secret
-from .grouping import grouping_problems
+from .grouping import grouping_problems, receiver_problems
 from .labels import matcher_problems
 from .model import Config
 from .yamlsrc import Located, SourceMap, YamlError, dotted, load_yaml
@@ -160,7 +160,9 @@ def load_config(path: str | Path) -> Config:
     problems = _secrets_written_in_files(config, smap, path)
     problems += [
         f"{smap.find(where) or path}: {dotted(where)}: {problem}"
-        for where, problem in matcher_problems(config) + grouping_problems(config)
+        for where, problem in receiver_problems(config)
+        + matcher_problems(config)
+        + grouping_problems(config)
     ]
     if problems:
         raise ConfigError(problems)

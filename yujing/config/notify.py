@@ -349,20 +349,11 @@ class Notify(Strict):
     peers: Peers | None = None
 
     @model_validator(mode="after")
-    def _receivers_exist(self) -> Notify:
+    def _receiver_names_unique(self) -> Notify:
+        # That each route's receiver is defined is checked after validation, where the route's
+        # own line can be named (``grouping.receiver_problems``).
         names = [r.name for r in self.receivers]
         dupes = {n for n in names if names.count(n) > 1}
         if dupes:
             raise ValueError(f"receiver names must be unique; repeated: {', '.join(sorted(dupes))}")
-
-        def walk(route: Route) -> None:
-            if route.receiver is not None and route.receiver not in names:
-                raise ValueError(
-                    f"route names receiver {route.receiver!r}, which is not defined "
-                    f"(defined: {', '.join(names) or 'none'})"
-                )
-            for child in route.routes:
-                walk(child)
-
-        walk(self.route)
         return self

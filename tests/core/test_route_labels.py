@@ -93,7 +93,11 @@ def test_route_test_prints_the_receivers(tmp_path) -> None:
     assert route_test(config, "severity=blue", "product=anxin-e").stdout == "log\n"
     typo = route_test(config, "sevrity=red")
     assert typo.returncode == 0 and typo.stdout == "log\n"
-    assert "'sevrity' is not a label alerts carry" in typo.stderr
+    assert "warning: sevrity=red: unknown label 'sevrity'; did you mean 'severity'?" in typo.stderr
+    product_typo = route_test(config, "severity=red", "product=anxin")
+    assert "warning: product=anxin: no product is 'anxin'; did you mean 'anxin-e'?" in (
+        product_typo.stderr
+    )
     bad = route_test(config, "severity")
     assert bad.returncode == 2 and "give labels as name=value" in bad.stderr
     grouped = route_test(config, "--grouping", "severity=blue")

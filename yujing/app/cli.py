@@ -222,7 +222,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 def cmd_route_test(args: argparse.Namespace) -> int:
     """Which receivers an alert with these labels reaches (amtool config routes test)."""
     _, config = _load_or_exit(args.config)
-    from yujing.config.labels import LABELS
+    from yujing.config.labels import matcher_problem
     from yujing.notifier.route import match_receivers, match_routes
 
     labels: dict[str, str] = {}
@@ -231,11 +231,9 @@ def cmd_route_test(args: argparse.Namespace) -> int:
         if not sep or not name:
             print(f"error: {pair!r}: give labels as name=value, e.g. severity=red", file=sys.stderr)
             return 2
-        if name not in LABELS:
-            print(
-                f"warning: {name!r} is not a label alerts carry ({', '.join(LABELS)})",
-                file=sys.stderr,
-            )
+        problem = matcher_problem(f"{name}={value}", config)
+        if problem:  # answered all the same: a typo must not pass for "no route matches"
+            print(f"warning: {pair}: {problem}", file=sys.stderr)
         labels[name] = value
     if not args.grouping:
         receivers = match_receivers(config.notify.route, labels)

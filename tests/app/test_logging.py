@@ -99,6 +99,20 @@ def test_a_run_that_found_nothing_is_debug_and_a_failure_is_logged_once(
         assert len(warnings) == 1 and warnings[0].exc_info is not None
 
 
+def test_a_quarantined_file_is_not_a_failing_source(caplog: pytest.LogCaptureFixture) -> None:
+    """The inbox says each file it sets aside; the run's log does not say it again, and the
+    next run is no recovery."""
+    told = RunLog()
+    bad = "calls.csv: line 2: field \"time\": '昨天下午' is not a time"
+    with caplog.at_level(logging.DEBUG, logger="yujing.daemon"):
+        told.tell(SourceReport("hotline", 3, 3, 1, bad, problem="quarantined"))
+        told.tell(SourceReport("hotline", 2, 2, 0, None))
+    assert levels(caplog) == [
+        ("INFO", "source hotline: 3 items, 3 new"),
+        ("INFO", "source hotline: 2 items, 2 new"),
+    ]
+
+
 def test_a_delivery_failing_on_every_retry_is_logged_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

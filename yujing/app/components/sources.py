@@ -51,7 +51,8 @@ class RunLog:
     A run that brought posts is an INFO line; one that found nothing new is DEBUG. An error
     is a WARNING the first time it is seen (with its traceback when the run crashed); the
     same error again on the next runs is DEBUG, and the first good run after it says the
-    source recovered. ``yujing status`` and ``/metrics`` keep every run's outcome.
+    source recovered. A file quarantined is said by the inbox, once, not again here.
+    ``yujing status`` and ``/metrics`` keep every run's outcome.
     """
 
     def __init__(self) -> None:
@@ -60,6 +61,10 @@ class RunLog:
     def tell(self, report: SourceReport, crash: Exception | None = None) -> None:
         name, fields = report.source, {"source": report.source}
         error = report.last_error
+        if report.problem == "quarantined":
+            # Bad files, not a failing source: the inbox said each as it set it aside, and the
+            # next run is no recovery.
+            error = None
         if error is not None and self._failing.get(name) != error:
             self._failing[name] = error
             log.warning("source %s: %s", name, error, exc_info=crash, extra=fields)

@@ -238,7 +238,8 @@ async def crawl_source(
             raise
     finally:
         _RUNNING.discard(running)
-        returned.set_result(None)
+        if not returned.done():  # cancelled if stop_all_crawls was itself cancelled
+            returned.set_result(None)
         if shared is not None:
             shared.expire(source, now)
     stats = crawler.stats.get_stats()

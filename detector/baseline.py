@@ -67,7 +67,7 @@ LOCAL_PRIOR = 10.0
 DISPERSION_PRIOR = 0.05  # assumed extra variance (phi) until windows say otherwise
 DISPERSION_WEIGHT = 50.0  # ... worth this much sum of squared window means
 DISPERSION_CAP = 6.0  # a window teaches phi at most as much as one this many sd out
-STRAY_GAP = 3 * 86400.0  # seconds: how far a late post may reach back past a young series
+STRAY_SILENCE = 10.0  # posts the series' own rate expects in a silence no real one has
 WEEKEND = (5, 6)  # days (0 = Monday) with their own hour-of-day profile
 
 
@@ -264,14 +264,14 @@ class SeasonalBaseline:
         """Posts that arrive after their bucket was folded (or before the series began).
 
         A post from before the series began moves its start back, the buckets in between
-        learned as empty, unless it reaches back further than three days and than the history
-        itself: then it is a stray (a pinned thread, an old page turned up), whose lone
-        presence does not show that nothing else was posted all that while, and it is not
-        learned. A backfill, read newest first or oldest first, extends the history step by
-        step, each post a little further back.
+        learned as empty, unless the series' own rate makes that silence implausible (more
+        than ``STRAY_SILENCE`` posts expected in it): then it is a stray (a pinned thread, an
+        old page turned up), whose lone presence does not show that nothing else was posted
+        all that while, and it is not learned. A backfill, newest first or oldest first,
+        extends the history post by post, each gap as long as the series' rate allows.
         """
         if b < self.origin:
-            if self.origin - b > max(self.span, self.window, STRAY_GAP / self.bucket):
+            if self.n > 0 and self.rate * (self.origin - b) > STRAY_SILENCE:
                 return
             self._extend(max(b, self.t - self.max_gap))
         w = self.lam ** (self.t - b)

@@ -118,10 +118,10 @@ class BurstDetector(Memory):
         key = f"{KIND}:{product}" + (f"/{category}" if category else "")
         s = self.series.get(key)
         if s is None:
-            # Its history starts when the product was first named, not at its first complaint:
-            # since then no complaint meant none, and a product's (or a category's) first
-            # complaints ever can be a wave against that history.
-            origin = min(b, self.mentions.first.get(product, b))
+            # Its history starts when the product was being named in posts, not at its first
+            # complaint: since then no complaint meant none, and a product's (or a category's)
+            # first complaints ever can be a wave against that history.
+            origin = self.mentions.named_since(product, b)
             rule = self.detection.rule_for(product)
             s = Series(key, product, category, rule, origin, self.utc_offset)
             self.series[key] = s

@@ -60,7 +60,6 @@ class Memory:
                 if not s.load(d):
                     log.info("detector state of %s no longer fits its rule; relearning", key)
             self.mentions.load(state.get("mentions") or {})
-            self.mentions.first = {p: int(b) for p, b in (state.get("first_seen") or {}).items()}
             for product, d in state.get("terms", {}).items():
                 rule = self.detection.rule_for(product)
                 et = EmergingTerms(rule.window, rule.baseline, self.product_terms.get(product, ()))
@@ -173,7 +172,6 @@ class Memory:
                 "series": series,
                 "terms": {p: et.dump() for p, et in self.terms.items()},
                 "mentions": self.mentions.dump(),
-                "first_seen": self.mentions.first,
             },
         )
 

@@ -29,24 +29,27 @@ def is_complaint(scored: ScoredPost) -> bool:
 
 
 class Mentions:
-    """Posts naming each product, per bucket, for the last ``keep`` buckets (bounded memory),
-    and the first bucket each product was named in (``first``): since then the posts about it
-    have been seen, so a bucket without a complaint about it is a real zero."""
+    """Posts naming each product, per bucket, for the last ``keep`` buckets (bounded memory)."""
 
     def __init__(self, keep: int = 64):
         self.keep = keep
         self.counts: dict[str, Counter[int]] = {}
-        self.first: dict[str, int] = {}
 
     def add(self, product: str, bucket: int) -> None:
-        if bucket < self.first.get(product, bucket + 1):
-            self.first[product] = bucket
         c = self.counts.setdefault(product, Counter())
         c[bucket] += 1
         if len(c) > self.keep:
             newest = max(c)
             for old in [b for b in c if b <= newest - self.keep]:
                 del c[old]
+
+    def named_since(self, product: str, bucket: int) -> int:
+        """The earliest of the last ``keep`` buckets before ``bucket`` in which the product was
+        named: since then posts about it were being seen, so a bucket without a complaint about
+        it is a real zero. (A lone old post, a pinned thread, says nothing of that.)"""
+        c = self.counts.get(product)
+        seen = [b for b in c if bucket - self.keep < b <= bucket] if c else []
+        return min(seen, default=bucket)
 
     def between(self, product: str, lo: int, hi: int) -> int:
         """Mentions in buckets ``lo`` to ``hi``, both included."""

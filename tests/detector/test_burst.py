@@ -546,3 +546,13 @@ def test_a_backfill_read_newest_first_still_extends_the_history():
         feed(det, scored("back", at))
     s = det.series["burst:back"]
     assert s.baseline.origin * RULE.bucket <= (T0 - timedelta(days=9)).timestamp()
+
+
+def test_a_lone_old_mention_does_not_make_a_new_products_first_complaints_a_wave():
+    """A pinned thread from two years ago naming a product says nothing of the silence since:
+    its first complaints are judged as a new product's, not against two years of zeros."""
+    det = BurstDetector(Detection(burst=RULE), None)
+    feed(det, scored("pinned", T0 - timedelta(days=730), sentiment=0.8))
+    wave(det, "pinned", T0, 6)
+    assert run(det, ["pinned"], T0 + timedelta(minutes=6), T0 + timedelta(minutes=40)) == []
+    assert det.series["burst:pinned"].baseline.origin == T0.timestamp() // RULE.bucket

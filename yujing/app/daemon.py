@@ -194,7 +194,8 @@ class Daemon:
 
         What a part finishes on stopping (a crawl recording its run, a last delivery, the
         detector's state) saves work, never accepted posts: those are committed as they come.
-        So an operator who will not wait may stop at once, and is told they can.
+        So an operator who will not wait may stop at once, and is told they can; a message
+        being sent then may be sent again at the next start (it was not marked sent).
         """
         name = type(part).__name__
         stopping = asyncio.ensure_future(part.stop())

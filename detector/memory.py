@@ -113,9 +113,10 @@ class Memory:
         """
         if self.store is None:
             return set()
-        latest = self.store.posts.latest_published() if self.cursor == 0 else None
+        # Dated as the posts count (one dated a year ahead of its fetch must not put the rest
+        # out of reach), and never past now.
+        latest = self.store.posts.latest_dated() if self.cursor == 0 else None
         if latest is not None:
-            # Not past now: one post dated a year ahead must not put the rest out of reach.
             latest = min(latest, utcnow())
         since = latest - timedelta(days=HISTORY) if latest is not None else None
         touched: set[str] = set()

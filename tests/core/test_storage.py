@@ -210,8 +210,20 @@ def test_posts_cursor_and_counts(tmp_path: Path) -> None:
     assert [rowid for rowid, _ in store.posts.after(0, limit=2)] == [1, 2]
     assert store.posts.last_rowid() == 3
     assert store.posts.latest_published() == T0 + timedelta(minutes=3)
+    assert store.posts.latest_dated() == T0 + timedelta(minutes=3)
     assert store.posts.product_counts() == {"anxin-e": 2, "jinfu": 1}
     assert store.posts.product_counts(T0 + timedelta(minutes=2)) == {"anxin-e": 1, "jinfu": 1}
+    # A post dated a year past its fetch counts when it was fetched.
+    ahead = scored(4)
+    ahead = replace(
+        ahead,
+        post=replace(
+            ahead.post, published_at=T0 + timedelta(days=365), fetched_at=T0 + timedelta(minutes=5)
+        ),
+    )
+    assert store.posts.accept(ahead)
+    assert store.posts.latest_published() == T0 + timedelta(days=365)
+    assert store.posts.latest_dated() == T0 + timedelta(minutes=5)
 
 
 def test_runs_report_each_sources_latest_complete_run(tmp_path: Path) -> None:

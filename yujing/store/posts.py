@@ -236,3 +236,12 @@ class Posts:
     def latest_published(self) -> datetime | None:
         row = self._db.execute("SELECT max(published_at) FROM posts").fetchone()
         return parse_time(row[0]) if row and row[0] else None
+
+    def latest_dated(self) -> datetime | None:
+        """The latest time a stored post counts at: when it was published, or when it was
+        fetched if it is dated after that (a misdated post cannot be ahead of its fetch)."""
+        row = self._db.execute(
+            "SELECT max(CASE WHEN published_at <= fetched_at THEN published_at"
+            " ELSE fetched_at END) FROM posts"
+        ).fetchone()
+        return parse_time(row[0]) if row and row[0] else None

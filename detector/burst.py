@@ -236,10 +236,10 @@ class BurstDetector(Memory):
     def _tell_unjudged(s: Series, look: Look) -> None:
         """Say, once, that complaints pile up in a series too new to be judged: silence there
         is not "nothing unusual", and an admin can give it history."""
-        if look.judged or look.count < s.rule.min_count:
-            s.told_unjudged = s.told_unjudged and not look.judged
+        if look.judged:
+            s.told_unjudged = False
             return
-        if s.told_unjudged:
+        if s.told_unjudged or look.count < s.rule.min_count:
             return
         s.told_unjudged = True
         log.warning(

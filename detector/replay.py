@@ -190,13 +190,13 @@ def _decode(path: Path) -> str:
 
 def _zoned(d: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
     """The record with its times written without a zone put in ``tz`` (the config's zone)."""
+    from .replay_counts import parse_local_time
+
     for key in ("published_at", "fetched_at"):
         value = d.get(key)
         if isinstance(value, str):
             with contextlib.suppress(ValueError):  # Post.from_dict names a bad time
-                dt = datetime.fromisoformat(value.strip())
-                if dt.tzinfo is None:
-                    d[key] = dt.replace(tzinfo=tz).isoformat()
+                d[key] = parse_local_time(value, tz).isoformat()
     return d
 
 

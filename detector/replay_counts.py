@@ -23,12 +23,12 @@ from yujing.records import format_time, parse_time
 from .burst import BurstDetector, utc_offset
 from .replay import DRAIN_WINDOWS, MEASURE_DIGITS, ReplayInputError, _Events, _longest_window
 
-__all__ = ["replay_counts", "infer_bucket", "measurement_scale", "regular"]
+__all__ = ["replay_counts", "infer_bucket", "measurement_scale", "parse_local_time", "regular"]
 
 _SPACE_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?$")
 
 
-def _parse_ts(value: str, tz: tzinfo = UTC) -> datetime:
+def parse_local_time(value: str, tz: tzinfo = UTC) -> datetime:
     """An ISO time; one without a zone is in ``tz`` (the config's time zone)."""
     dt = datetime.fromisoformat(value.strip())
     return parse_time(dt if dt.tzinfo is not None else dt.replace(tzinfo=tz))
@@ -64,12 +64,12 @@ def _rows(path: Path, default_product: str, tz: tzinfo) -> Iterator[tuple[dateti
                 else:
                     cols = (0, None, 1)
                 try:
-                    _parse_ts(row[cols[0]], tz)
+                    parse_local_time(row[cols[0]], tz)
                 except ValueError:
                     continue  # the header
             ts_col, product_col, value_col = cols
             try:
-                at = _parse_ts(row[ts_col], tz)
+                at = parse_local_time(row[ts_col], tz)
                 value = float(row[value_col])
             except (ValueError, IndexError) as exc:
                 print(f"{path}:{lineno}: skipped: {exc}", file=sys.stderr)
@@ -202,7 +202,7 @@ def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], N
             cells = next(csv.reader([line]), [])
             if cells:
                 try:
-                    _parse_ts(cells[0])
+                    parse_local_time(cells[0])
                     first = cells[0]
                     break
                 except ValueError:

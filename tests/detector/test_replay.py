@@ -36,6 +36,12 @@ def run_replay(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+def post_record(n: int, at: datetime, text: str, source: str, author: str | None) -> dict:
+    """Post number ``n`` of ``source`` as ``replay --posts`` reads it (``Post.to_dict``)."""
+    url, pid = f"https://{source}.example/{n}", post_id(source, str(n))
+    return Post(source, url, pid, author, "", text, at, at).to_dict()
+
+
 def replay(*args: str, cwd: Path) -> tuple[list[dict], str]:
     result = run_replay(*args, cwd=cwd)
     assert result.returncode == 0, result.stderr[-2000:]
@@ -98,17 +104,7 @@ def test_replay_posts_jsonl(tmp_path: Path) -> None:
     ) -> None:
         nonlocal n
         n += 1
-        post = Post(
-            source,
-            f"https://{source}.example/{n}",
-            post_id(source, str(n)),
-            f"u{n}" if author else None,
-            "",
-            text,
-            at,
-            at,
-        )
-        d = post.to_dict()
+        d = post_record(n, at, text, source, author=f"u{n}" if author else None)
         if product:
             d.update(products=[product], categories=[], sentiment=0.1, collective="维权" in text)
         lines.append(json.dumps(d, ensure_ascii=False))
@@ -179,9 +175,7 @@ def test_replay_posts_does_not_depend_on_line_order_or_written_zones(tmp_path: P
 
     def add(at: datetime, text: str, source: str) -> None:
         n = len(posts)
-        url, pid = f"https://{source}.example/{n}", post_id(source, str(n))
-        post = Post(source, url, pid, f"u{n}", "", text, at, at)
-        d = post.to_dict()
+        d = post_record(n, at, text, source, author=f"u{n}")
         d.update(products=["a"], categories=[], sentiment=0.1, collective=False)
         posts.append(d)
 

@@ -4,23 +4,34 @@ A template writes the receiver's markup (markdown for the chat apps, plain text 
 webhooks); every value it prints is escaped for that markup on the way out (``finalize``), so a
 post title can never turn into a link or a mention, whatever the template does with it. Links are
 made by the ``link`` filter, and only to http(s) URLs.
+
+A template is rendered in Jinja2's immutable sandbox, with the notification's fields and a few
+harmless globals only: no attribute that is private, no method that changes a value, no function
+whose internals lead back to Python's (``check-config`` refuses such templates before they get
+here; the sandbox is what holds when one is written afterwards). A template that fails while
+rendering (a sandbox refusal, a division by zero on a field) does not lose the alert: the message
+is written by the shipped template instead, and the log says which template failed and why.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from yujing import config as cfg
-from yujing.config.templates import read_template
+from yujing.config.templates import TEMPLATE_GLOBALS, read_template
 
 from .format import is_http, md_escape, md_url
 
 __all__ = ["Safe", "Markup", "MARKDOWN", "PLAIN", "MessageTemplate", "template_for", "fit"]
+
+log = logging.getLogger("yujing.notifier")
 
 
 class Safe(str):
@@ -52,9 +63,16 @@ PLAIN = Markup(_plain, _plain_link)
 
 
 class MessageTemplate:
-    def __init__(self, source: str, markup: Markup, name: str = "<template>"):
+    def __init__(
+        self,
+        source: str,
+        markup: Markup,
+        name: str = "<template>",
+        fallback: MessageTemplate | None = None,
+    ):
         self.markup = markup
-        env = jinja2.Environment(
+        self.fallback = fallback  # renders the message when this template fails
+        env = ImmutableSandboxedEnvironment(
             finalize=self._finalize,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -63,6 +81,7 @@ class MessageTemplate:
         )
         env.filters["link"] = lambda label, url: Safe(markup.link(str(label), str(url or "")))
         env.filters["raw"] = lambda value: Safe(str(value))
+        env.globals = {k: v for k, v in env.globals.items() if k in TEMPLATE_GLOBALS}
         self.template = env.from_string(source)
         self.name = name
 
@@ -74,7 +93,20 @@ class MessageTemplate:
         return self.markup.escape(str(value))
 
     def render(self, fields: Mapping[str, Any]) -> str:
-        text = self.template.render(**fields)
+        try:
+            text = self.template.render(**fields)
+        except Exception as exc:  # any error a template can raise; the alert must still go out
+            if self.fallback is None:
+                raise
+            line = _template_line(exc)
+            log.warning(
+                "template %s%s failed (%s: %s); the message was written by the shipped template",
+                self.name,
+                f" line {line}" if line else "",
+                type(exc).__name__,
+                exc,
+            )
+            return self.fallback.render(fields)
         # Templates lay out blocks freely; more than one blank line in a row is never meant.
         lines: list[str] = []
         for line in text.splitlines():
@@ -83,17 +115,29 @@ class MessageTemplate:
         return "\n".join(lines).strip("\n")
 
 
+def _template_line(exc: BaseException) -> int | None:
+    """The line of the template where rendering failed, from the traceback Jinja2 rewrites."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
 def shipped(name: str) -> str:
     return (resources.files("yujing.notifier") / "templates" / name).read_text(encoding="utf-8")
 
 
 def template_for(conf: cfg.notify.Templated, default: str, markup: Markup) -> MessageTemplate:
     """The receiver's own template when it has one, else the shipped ``default``."""
+    own = MessageTemplate(shipped(default), markup, default)
     if conf.template is not None:
-        return MessageTemplate(conf.template, markup, f"{conf.name}.template")
+        return MessageTemplate(conf.template, markup, f"{conf.name}.template", fallback=own)
     if conf.template_file is not None:
-        return MessageTemplate(read_template(conf.template_file), markup, str(conf.template_file))
-    return MessageTemplate(shipped(default), markup, default)
+        source = read_template(conf.template_file)
+        return MessageTemplate(source, markup, str(conf.template_file), fallback=own)
+    return own
 
 
 def fit(text: str, max_bytes: int, note: str = "…（内容过长，已截断）") -> str:

@@ -1,5 +1,11 @@
 """The contract between message templates and the notification: the names a template may use.
 
+A template is configuration, and configuration may come from a hostile hand: it is rendered in
+Jinja2's immutable sandbox with the alert's fields and nothing else (``notifier.templating``),
+and refused here, with its line, when it reaches for anything private (``__class__``,
+``__globals__``, the ``attr`` filter): the sandbox would stop it at render time, but an admin
+should learn it from ``check-config``, not from a missing alert.
+
 Every receiver that writes a message (DingTalk, WeCom, Feishu, e-mail, webhook) renders the same
 fields, built by ``yujing.notifier.messages.notification_fields``; a receiver's ``template`` or
 ``template_file`` replaces its shipped Jinja2 template. Templates are checked when the config loads, so a syntax
@@ -17,6 +23,7 @@ __all__ = [
     "ALERT_FIELDS",
     "TEMPLATE_FIELDS",
     "TEMPLATE_FILTERS",
+    "TEMPLATE_GLOBALS",
     "template_problem",
     "check_inline",
     "read_template",
@@ -77,6 +84,16 @@ TEMPLATE_FIELDS = ALERT_FIELDS | frozenset(
 # unescaped (a template's own markup kept in a variable).
 TEMPLATE_FILTERS = frozenset({"link", "raw"})
 
+# The globals the notifier's sandbox keeps (``lipsum``, ``cycler`` and ``joiner`` are gone: a
+# message needs none, and each is a function whose internals were escape routes).
+TEMPLATE_GLOBALS = frozenset({"range", "dict", "namespace"})
+
+# Filters that reach an attribute by a name given as an argument: a template may name a field
+# there, written out, but not compute the name (that is how ``__class__`` hides from a reading).
+ATTRIBUTE_FILTERS = frozenset(
+    {"attr", "map", "selectattr", "rejectattr", "groupby", "sort", "sum", "unique", "min", "max"}
+)
+
 # Parsing only (the notifier renders with its own environment), knowing the notifier's filters by
 # name so that Jinja2 itself refuses any other.
 _ENV = jinja2.Environment()
@@ -90,7 +107,10 @@ def template_problem(source: str) -> tuple[int, str] | None:
         names = meta.find_undeclared_variables(tree)  # compiles: an unknown filter raises here
     except jinja2.TemplateSyntaxError as exc:  # TemplateAssertionError included
         return exc.lineno, exc.message or "syntax error"
-    unknown = sorted(names - TEMPLATE_FIELDS)
+    unsafe = _unsafe_access(tree)
+    if unsafe:
+        return unsafe
+    unknown = sorted(names - TEMPLATE_FIELDS - TEMPLATE_GLOBALS)
     if unknown:
         return _first_line(tree, unknown[0]), (
             f"unknown field {unknown[0]!r}; a template can use {', '.join(sorted(TEMPLATE_FIELDS))}"
@@ -104,6 +124,32 @@ def check_inline(source: str) -> str:
     if problem:
         raise ValueError(f"template line {problem[0]}: {problem[1]}")
     return source
+
+
+def _private(name: object) -> bool:
+    return isinstance(name, str) and name.startswith("_")
+
+
+def _unsafe_access(tree: nodes.Template) -> tuple[int, str] | None:
+    """(line, why) of the first reach for a private attribute, or for one named at render time."""
+    refuse = "templates may use the alert's fields only, not Python internals"
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Name)):
+        if isinstance(node, nodes.Getattr) and _private(node.attr):
+            return node.lineno, f"{node.attr!r} is private: {refuse}"
+        arg = node.arg if isinstance(node, nodes.Getitem) else None
+        if isinstance(arg, nodes.Const) and _private(arg.value):
+            return node.lineno, f"{arg.value!r} is private: {refuse}"
+        if isinstance(node, nodes.Name) and node.name == "self":
+            return node.lineno, f"'self' (the template object) is not a field: {refuse}"
+        if isinstance(node, nodes.Filter) and node.name in ATTRIBUTE_FILTERS:
+            args = [*node.args, *(kw.value for kw in node.kwargs), node.dyn_args, node.dyn_kwargs]
+            for arg in filter(None, args):
+                if not isinstance(arg, nodes.Const) or _private(arg.value):
+                    return node.lineno, (
+                        f"the {node.name!r} filter takes only names written out in the template, "
+                        f"none private: {refuse}"
+                    )
+    return None
 
 
 def _first_line(tree: nodes.Template, name: str) -> int:

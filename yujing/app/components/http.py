@@ -9,7 +9,10 @@ Routes are a table of (method, path) -> handler. Another part adds its own in it
     daemon.get(HttpServer).route("POST", "/push/hotline", self.push)
 
 A handler takes an ``HttpRequest`` and returns an ``HttpResponse`` (or a coroutine of one);
-the server answers 404 and 405 itself, and 500, without details, when a handler raises.
+the server answers 404 and 405 itself, and 500, without details, when a handler raises. A route
+may add an ``early`` check of the headers (a token): it runs before the body is read, and a body
+over the route's ``max_body`` is refused from its ``Content-Length``, or cut where a chunked one
+passes it, never stored (``http_early``).
 
 ``/healthz`` is liveness: it answers while the event loop turns. ``/readyz`` is readiness:
 503 while the store cannot be written, the scheduler is not running, or a source has brought
@@ -34,14 +37,15 @@ from twisted.web.resource import Resource  # imports no reactor
 from yujing.records import format_time, utcnow
 
 from . import Component, NotConfigured, Reload
+from .http_early import Early
 
-__all__ = ["HttpRequest", "HttpResponse", "HttpServer", "Handler", "readiness"]
+__all__ = ["HttpRequest", "HttpResponse", "HttpServer", "Handler", "EarlyCheck", "readiness"]
 
 log = logging.getLogger("yujing.http")
 
 PROBE_KEY = "daemon.ready_probe"
-# Bodies past this are refused unread. Twisted keeps a body over 100 KB in a temporary file
-# while it arrives, so memory stays bounded before the check.
+# Bodies past this are refused unread (from their Content-Length, or where a chunked one
+# passes it).
 MAX_BODY = 1 << 20
 
 
@@ -71,8 +75,13 @@ class HttpResponse:
         body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
         return cls(status, body, "application/json; charset=utf-8")
 
+    def early(self) -> Early:
+        return Early(self.status, self.body, self.headers, self.content_type)
+
 
 Handler = Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
+# The request's lower-case headers -> an answer before its body is read, or None to read it.
+EarlyCheck = Callable[[dict[str, str]], HttpResponse | None]
 
 
 class HttpServer(Component):
@@ -80,6 +89,7 @@ class HttpServer(Component):
         super().__init__(daemon)
         self.routes: dict[tuple[str, str], Handler] = {}
         self.max_body: dict[tuple[str, str], int] = {}
+        self.early: dict[tuple[str, str], EarlyCheck] = {}
         self._port: Any = None  # Twisted's listening port, once listening
         self._address: tuple[str, int] | None = None
         daemon.metrics.watch(daemon)
@@ -93,11 +103,25 @@ class HttpServer(Component):
             raise NotConfigured("http.listen is null")
         return cls(daemon)
 
-    def route(self, method: str, path: str, handler: Handler, *, max_body: int = MAX_BODY) -> None:
+    def route(
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        *,
+        max_body: int = MAX_BODY,
+        early: EarlyCheck | None = None,
+    ) -> None:
         """Serve ``method path`` with ``handler`` (a later call for the same pair replaces it);
-        a request whose body is longer than ``max_body`` bytes gets 413 without reaching it."""
-        self.routes[(method.upper(), path)] = handler
-        self.max_body[(method.upper(), path)] = max_body
+        a request whose body is longer than ``max_body`` bytes gets 413 without reaching it, and
+        one that ``early`` answers from its headers gets that answer before its body is read."""
+        key = (method.upper(), path)
+        self.routes[key] = handler
+        self.max_body[key] = max_body
+        if early is None:
+            self.early.pop(key, None)
+        else:
+            self.early[key] = early
 
     @property
     def port(self) -> int | None:
@@ -127,6 +151,7 @@ class HttpServer(Component):
         from twisted.web.server import Site
 
         from ..reactor import install_asyncio_reactor
+        from .http_early import request_factory
 
         self._address = address
         if address is None:
@@ -138,7 +163,7 @@ class HttpServer(Component):
             log.warning("http: not running on the Twisted reactor's loop; no HTTP server")
             return
         host, port = address
-        site = Site(_Root(self))
+        site = Site(_Root(self), requestFactory=request_factory(self.answer_early, self.body_limit))
         site.noisy = False  # no "Starting factory" lines
         site.log = lambda request: None  # no access log: scrapes every few seconds are noise
         try:
@@ -183,12 +208,27 @@ class HttpServer(Component):
     def body_limit(self, method: str, path: str) -> int:
         return self.max_body.get(("GET" if method == "HEAD" else method, path), MAX_BODY)
 
+    def answer_early(
+        self, method: str, path: str, headers: dict[str, str], length: int | None
+    ) -> Early | None:
+        """The answer to a request that can be given from its headers: no route (when it comes
+        with a body, which is then never read), or the route's own check refusing it."""
+        key = ("GET" if method == "HEAD" else method, path)
+        if key not in self.routes:
+            return self._missing(path).early() if length != 0 else None
+        check = self.early.get(key)
+        answer = check(headers) if check is not None else None
+        return answer.early() if answer is not None else None
+
     def dispatch(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         method = "GET" if request.method == "HEAD" else request.method
         handler = self.routes.get((method, request.path))
         if handler is not None:
             return handler(request)
-        allowed = sorted(m for m, p in self.routes if p == request.path)
+        return self._missing(request.path)
+
+    def _missing(self, path: str) -> HttpResponse:
+        allowed = sorted(m for m, p in self.routes if p == path)
         if allowed:
             return HttpResponse(405, b"method not allowed\n", headers={"Allow": ", ".join(allowed)})
         return HttpResponse.text("not found\n", 404)
@@ -235,9 +275,6 @@ class _Root(Resource):
         gone: list[bool] = []
         request.notifyFinish().addErrback(lambda _failure: gone.append(True))
         try:
-            method = request.method.decode("ascii", "replace").upper()
-            if _body_size(request) > self.server.body_limit(method, _path(request)):
-                return _write(request, HttpResponse.text("request body too large\n", 413))
             outcome = self.server.dispatch(_request(request))
         except Exception:
             log.exception("http: %s failed", _path(request))
@@ -275,15 +312,6 @@ def _request(request: Any) -> HttpRequest:
         body=request.content.read() if request.content is not None else b"",
         client=getattr(request.getClientAddress(), "host", ""),
     )
-
-
-def _body_size(request: Any) -> int:
-    content = request.content
-    if content is None:
-        return 0
-    size = content.seek(0, 2)
-    content.seek(0)
-    return size
 
 
 def _path(request: Any) -> str:

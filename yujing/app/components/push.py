@@ -1,7 +1,8 @@
 """``POST /ingest`` on the daemon's HTTP server: transcripts pushed by a call-centre system.
 
 Off unless ``http.push`` is set. A request carries ``Authorization: Bearer <http.push.token>``
-(401 otherwise, compared in constant time) and a body of transcript records (``yujing.app.push``
+(401 otherwise, compared in constant time, from the headers: a body without the token is never
+read) and a body of transcript records (``yujing.app.push``
 reads it; 400 naming the line and field of the first bad record, 413 past ``max_body_mb``).
 The posts are committed through the daemon's intake in one transaction, as an inbox file's are,
 and only then is the request answered 202 with ``{"accepted": N, "duplicates": M}``: a client
@@ -64,7 +65,15 @@ class Push(Component):
         # Always served, so a reload can turn it on or off: the handler reads the config.
         push = config.http.push
         limit = int(push.max_body_mb * 1024 * 1024) if push else MAX_BODY
-        self.daemon.get(HttpServer).route("POST", PATH, self.ingest, max_body=limit)
+        server = self.daemon.get(HttpServer)
+        server.route("POST", PATH, self.ingest, max_body=limit, early=self._early)
+
+    def _early(self, headers: dict[str, str]) -> HttpResponse | None:
+        """Before the body is read: 404 while off, 401 without the token."""
+        push = self.daemon.config.http.push
+        if push is None:
+            return HttpResponse.text("not found\n", 404)
+        return _unauthorised(headers, push)
 
     # ------------------------------------------------------------ one request
 
@@ -73,7 +82,7 @@ class Push(Component):
         push = config.http.push
         if push is None:
             return HttpResponse.text("not found\n", 404)
-        refused = _unauthorised(request, push)
+        refused = _unauthorised(request.headers, push)
         if refused is not None:
             return refused
         source = next(s for s in config.sources if s.name == push.source)
@@ -161,9 +170,9 @@ class Push(Component):
             log.error("detecting after a push failed", exc_info=task.exception())
 
 
-def _unauthorised(request: HttpRequest, push: HttpPush) -> HttpResponse | None:
+def _unauthorised(headers: dict[str, str], push: HttpPush) -> HttpResponse | None:
     """None when the request carries the token; else 401 with the challenge (RFC 6750)."""
-    scheme, _, given = request.headers.get("authorization", "").strip().partition(" ")
+    scheme, _, given = headers.get("authorization", "").strip().partition(" ")
     if scheme.lower() != "bearer" or not given.strip():
         return _error(401, "a bearer token is required", {"WWW-Authenticate": _CHALLENGE})
     # Bytes: compare_digest takes str of ASCII only, and a token may be sent in anything.

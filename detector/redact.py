@@ -7,7 +7,9 @@ so each is replaced by a placeholder naming what was there.
 Numbers are found by shape and then checked, so that an order number or an amount is not
 taken for personal data: an ID card needs a real province, birth date and its ISO 7064
 MOD 11-2 check character, a bank card its Luhn digit. A number is never cut out of a longer
-run of digits. Expects normalised text (``normalize``): full-width digits are plain by then.
+run of digits, and neither is a policy number: the configured patterns (RE2, see
+``yujing.patterns``) are matched only where the run of ASCII letters and digits they sit in
+starts and ends, which is what ``(?<![0-9A-Z])…(?![0-9])`` said before RE2. Expects normalised text (``normalize``): full-width digits are plain by then.
 
 Not only the text: a post's URL (``redact_url``) and its extra fields (``redact_value``: file
 names, agent, tags) leave the collector too and are redacted the same way.
@@ -20,6 +22,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 from urllib.parse import quote, unquote, unquote_plus
+
+from yujing.patterns import Pattern, compile_pattern
 
 from .normalize import normalize
 
@@ -135,12 +139,26 @@ def _number_kind(match: re.Match[str], cards: str = "checked") -> str | None:
     return None
 
 
+def _whole_token(match: Any, kind: str) -> str | None:
+    """``kind`` when the match is a whole run of ASCII letters and digits, else None."""
+    text, start, end = match.string, match.start(), match.end()
+    if start > 0 and _in_token(text[start - 1]) and _in_token(text[start]):
+        return None
+    if end < len(text) and _in_token(text[end]) and _in_token(text[end - 1]):
+        return None
+    return kind
+
+
+def _in_token(c: str) -> bool:
+    return c.isascii() and c.isalnum()
+
+
 class Redactor:
     """``redact(text)`` -> (text with placeholders, {kind: count}); kinds are the keys of
     ``PLACEHOLDERS``. Policy numbers are whatever the configured patterns match."""
 
-    def __init__(self, policy_patterns: Iterable[str | re.Pattern[str]] = ()):
-        self._policies = [re.compile(p) for p in policy_patterns]
+    def __init__(self, policy_patterns: Iterable[str] = ()):
+        self._policies: list[Pattern] = [compile_pattern(p) for p in policy_patterns]
 
     def redact(self, text: str, *, cards: str = "checked") -> tuple[str, dict[str, int]]:
         """``cards`` is how card-shaped numbers are judged: "checked" (Luhn, or the words before
@@ -160,7 +178,7 @@ class Redactor:
         if "@" in text:
             text = _EMAIL.sub(lambda m: replace("email", m), text)
         for pattern in self._policies:
-            text = pattern.sub(lambda m: replace("policy", m), text)
+            text = pattern.sub(lambda m: replace(_whole_token(m, "policy"), m), text)
         if _LONG_NUMBER.search(text):
             text = _NUMBER.sub(lambda m: replace(_number_kind(m, cards), m), text)
         return text, found

@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .patterns import Pattern, compile_pattern
+
 __all__ = ["Matcher", "parse_matcher"]
 
 _MATCHER = re.compile(r"^\s*([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
@@ -21,7 +23,7 @@ class Matcher:
     label: str
     op: str  # "=", "!=", "=~" or "!~"
     value: str
-    regex: re.Pattern[str] | None = None
+    regex: Pattern | None = None  # RE2, as Alertmanager's
 
     def matches(self, labels: dict[str, str]) -> bool:
         # As in Alertmanager, a missing label has the empty value: "x!=a" matches when x is absent.
@@ -50,7 +52,7 @@ def parse_matcher(text: str) -> Matcher:
         value = value[1:-1]  # Alertmanager allows label="value"
     # Anchored like Alertmanager: "a|b" means the whole value is a or b.
     try:
-        regex = re.compile(f"(?:{value})") if op in ("=~", "!~") else None
-    except re.error as exc:
-        raise ValueError(f"matcher {text!r}: invalid regular expression: {exc}") from None
+        regex = compile_pattern(f"(?:{value})") if op in ("=~", "!~") else None
+    except ValueError as exc:
+        raise ValueError(f"matcher {text!r}: {exc}") from None
     return Matcher(label, op, value, regex)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 from scrapy.http import TextResponse
 
 from yujing.config import DetailSelectors
+from yujing.patterns import compile_pattern
 
 from ..extract import extract_text
 from ..items import PostItem
@@ -21,7 +20,7 @@ def detail_item(response: TextResponse, source: str, d: DetailSelectors) -> Post
         if text is None or pattern is None:
             return text
         # "发表于 2026-11-24 09:30 | 阅读 1.2万": the part the regex picks, or nothing.
-        m = re.search(pattern, text)
+        m = compile_pattern(pattern).search(text)
         if m is None:
             return None
         return (m.group(1) if m.groups() else m.group(0)).strip()

@@ -11,7 +11,6 @@ page is fetched when it is new, when its lastmod moved, or when ``revisit`` has 
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -21,6 +20,7 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from yujing.config import SitemapSource
+from yujing.patterns import compile_pattern
 
 from ..incremental import REMEMBER
 from ..items import PostItem
@@ -53,7 +53,7 @@ class SitemapSpider(IncrementalSpider):
         super().__init__(*args, **kwargs)
         self.source: SitemapSource = coerce_source(source, SitemapSource)
         self.name = f"{self.name}.{self.source.name}"
-        self.follow = re.compile(self.source.follow)
+        self.follow = compile_pattern(self.source.follow)
         self.sitemaps = 0
         self.queued = 0
 

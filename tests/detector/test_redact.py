@@ -184,9 +184,18 @@ def test_email_redacted_even_with_a_phone_in_it():
 
 
 def test_policy_numbers_by_configured_pattern():
-    patterns = (r"(?<![0-9A-Z])P[0-9]{12}(?![0-9])", r"(?<![0-9])8860[0-9]{10}(?![0-9])")
+    patterns = (r"P[0-9]{12}", r"8860[0-9]{10}")
     text = "保单号P202401010001，另一张88601234567890，P12短的不算"
     assert redact(text, patterns) == ("保单号[保单号]，另一张[保单号]，P12短的不算", {"policy": 2})
+
+
+def test_a_policy_pattern_matches_only_a_whole_run_of_letters_and_digits():
+    patterns = (r"P[0-9]{12}", r"8860[0-9]{10}")
+    text = "XP202401010001 P2024010100019 A88601234567890 单号P202401010001号"
+    assert redact(text, patterns) == (
+        "XP202401010001 P2024010100019 A88601234567890 单号[保单号]号",
+        {"policy": 1},
+    )
 
 
 def test_policy_pattern_wins_over_the_generic_shapes():
@@ -245,7 +254,7 @@ def test_bad_policy_regex_is_a_config_error_naming_file_line_and_field(tmp_path)
         load_config(path)
     assert info.value.problems == [
         f"{path}:5: privacy.policy_patterns[1]: invalid regular expression '(P[0-9': "
-        "unterminated character set at position 2",
+        "missing ]: [0-9",
         f"{path}:6: privacy.policy_patterns[2]: pattern '[0-9]*' matches empty text "
         "and would redact everywhere",
     ]

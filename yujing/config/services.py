@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
+from ..patterns import compile_pattern
 from .base import Duration, HttpUrl, SecretStr, Strict
 
 __all__ = [
@@ -142,10 +142,7 @@ class Logging(Strict):
 
 def _policy_pattern(value: str) -> str:
     # Compiled here so a broken pattern is reported with its file and line at load time.
-    try:
-        compiled = re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+    compiled = compile_pattern(value)
     if compiled.search("") is not None:
         raise ValueError(f"pattern {value!r} matches empty text and would redact everywhere")
     return value

@@ -3,7 +3,6 @@ inboxes."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -13,6 +12,7 @@ from jmespath.exceptions import JMESPathError
 from parsel import Selector
 from pydantic import Field, field_validator, model_validator
 
+from ..patterns import compile_pattern
 from .base import Duration, HttpUrl, Strict, TimeZone
 
 __all__ = [
@@ -111,10 +111,9 @@ class DetailSelectors(Strict):
             if field not in fields:
                 raise ValueError(f"re: {field!r} is not a field; one of {', '.join(fields)}")
             try:
-                re.compile(pattern)
-            except re.error as exc:
-                message = f"re.{field}: invalid regular expression {pattern!r}: {exc}"
-                raise ValueError(message) from None
+                compile_pattern(pattern)
+            except ValueError as exc:
+                raise ValueError(f"re.{field}: {exc}") from None
         return self
 
     def selectors(self) -> dict[str, str | None]:
@@ -203,9 +202,9 @@ class SitemapSource(HttpSourceBase):
     def _checks(self) -> SitemapSource:
         problems = selector_problems({f"detail.{k}": v for k, v in self.detail.selectors().items()})
         try:
-            re.compile(self.follow)
-        except re.error as exc:
-            problems.append(f"follow: invalid regular expression {self.follow!r}: {exc}")
+            compile_pattern(self.follow)
+        except ValueError as exc:
+            problems.append(f"follow: {exc}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -34,6 +35,7 @@ from zoneinfo import ZoneInfo
 from yujing.config import TranscriptSource
 from yujing.printable import printable
 from yujing.records import Post, hash_author, post_id, utcnow
+from yujing.store import why_unusable
 
 from .inbox_files import NotAFile, Settling, is_partial, open_regular, refusal
 from .inbox_formats import (
@@ -222,7 +224,16 @@ class _Run:
                         self.accepted += 1
         except Exception as exc:
             shown = checked.shown
-            log.exception("storing transcripts from %s failed; the file is kept for retry", shown)
+            if isinstance(exc, sqlite3.DatabaseError | OSError):  # the store's, and said so
+                log.error(
+                    "storing transcripts from %s failed: the store %s; the file is kept for retry",
+                    shown,
+                    why_unusable(exc),
+                )
+            else:
+                log.exception(
+                    "storing transcripts from %s failed; the file is kept for retry", shown
+                )
             self.failed.append((shown, exc))
             return False
         finally:

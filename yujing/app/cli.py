@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from yujing.config import Config, ConfigError, load_config
-from yujing.store import SchemaTooNew
+from yujing.store import SchemaTooNew, StoreUnusable, why_unusable
 
 from .audit_cli import add_audit_parser
 from .handling_cli import add_alert_parser
@@ -123,7 +124,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             # The store refused (disk full, locked): what was committed stays; say what did not.
             result = exc.result
             for file, error in exc.failed:
-                failed.append(shown(f"{file}: could not store its transcripts: {error}"))
+                why = why_unusable(error) if isinstance(error, sqlite3.DatabaseError) else error
+                failed.append(shown(f"{file}: could not store its transcripts: {why}"))
                 print(f"error: {failed[-1]}", file=sys.stderr)
         problems = failed + [shown(reason) for _, reason in result.quarantined]
         store.runs.finish(
@@ -432,10 +434,13 @@ def main(argv: list[str] | None = None) -> int:
         # `yujing replay ... | head`: the reader has what it wanted; no traceback for that.
         sys.stderr.close()
         return 0
-    except (SchemaTooNew, StoreLocked) as exc:
-        # A file from a newer yujing, a store another daemon holds: say what to do instead
-        # of a traceback.
+    except (SchemaTooNew, StoreLocked, StoreUnusable) as exc:
+        # A file from a newer yujing, a store another daemon holds, one that is not SQLite or
+        # cannot be written: say what to do instead of a traceback.
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except sqlite3.DatabaseError as exc:  # while working: a full disk, a file gone read-only
+        print(f"error: the store {why_unusable(exc)}", file=sys.stderr)
         return 1
 
 

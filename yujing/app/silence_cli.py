@@ -27,6 +27,9 @@ def _local(config: Any, at: Any) -> str:
     return at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
 
 
+MAX_SILENCE = 366 * 86400.0  # seconds; past it a silence is a route written in the wrong place
+
+
 def cmd_add(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
     _, config = load(args.config)
     problems = [f"{m}: {p}" for m in args.matchers if (p := matcher_problem(m, config))]
@@ -38,6 +41,13 @@ def cmd_add(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
         duration = parse_duration(args.duration)
     except ValueError as exc:
         print(f"error: --duration: {exc}", file=sys.stderr)
+        return 2
+    if duration > MAX_SILENCE:
+        print(
+            f"error: --duration: {args.duration} is longer than a year; a silence is for a "
+            "while: to mute alerts for good, route them to no receiver (notify.route) instead",
+            file=sys.stderr,
+        )
         return 2
     now = utcnow()
     silence = Silence(

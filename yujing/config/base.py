@@ -105,6 +105,15 @@ def http_url(value: str) -> str:
         parts.port  # noqa: B018 (raises on a port that is not a number)
     except ValueError:
         raise ValueError(f"invalid port in {value!r}") from None
+    if parts.username is not None or parts.password is not None:
+        # Not echoed: the point is that the password must not be printed anywhere.
+        host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        raise ValueError(
+            f"a user name or password in the URL ({parts.scheme}://…@{host}) is never sent and "
+            "would be shown wherever the URL is; write credentials in their own fields "
+            "(Elasticsearch: username and password or api_key; a webhook: secret, or headers for "
+            "a source), from ${ENV} variables"
+        )
     return value
 
 

@@ -35,6 +35,18 @@ class Product(Strict):
     # settles an alias shared across companies and keeps aliases from firing inside it.
     company: str | None = None
 
+    @field_validator("aliases", "abbreviations")
+    @classmethod
+    def _no_single_characters(cls, terms: list[str]) -> list[str]:
+        # 乐 is in 快乐, 安 in 平安: one character names no product, it only tags other words.
+        short = [t for t in terms if len(t.strip()) < 2]
+        if short:
+            raise ValueError(
+                f"{short[0]!r} is one character: it would tag every word that holds it "
+                "(乐 in 快乐); write two characters or more"
+            )
+        return terms
+
     def terms(self) -> list[str]:
         return [self.name, *self.aliases, *self.abbreviations]
 

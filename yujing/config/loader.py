@@ -67,7 +67,32 @@ def _union_tags() -> set[str]:
     return tags
 
 
+def _field_homes() -> dict[str, list[str]]:
+    """Each key's places in the config, as written (``privacy.policy_patterns``,
+    ``sources[].interval``): a key put in the wrong section is told where it belongs."""
+    homes: dict[str, list[str]] = {}
+    todo: list[tuple[type[BaseModel], str]] = [(Config, "")]
+    seen: set[tuple[type[BaseModel], str]] = set()
+    while todo:
+        model, prefix = todo.pop()
+        if (model, prefix) in seen or prefix.count(".") > 6:
+            continue
+        seen.add((model, prefix))
+        for name, info in model.model_fields.items():
+            key = info.alias or name
+            here = f"{prefix}{key}"
+            places = homes.setdefault(key, [])
+            if here not in places:
+                places.append(here)
+            listed = get_origin(info.annotation) in (list, tuple)
+            for t in _types_in(info.annotation):
+                if isinstance(t, type) and issubclass(t, BaseModel):
+                    todo.append((t, f"{here}{'[]' if listed else ''}."))
+    return homes
+
+
 _FIELD_NAMES = _field_names()
+_FIELD_HOMES = _field_homes()
 _UNION_TAGS = _union_tags()
 
 
@@ -92,6 +117,10 @@ def _explain(err: dict[str, Any], field: str) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         key = field.rsplit(".", 1)[-1]
+        homes = _FIELD_HOMES.get(key)
+        if homes:
+            where = " or ".join(homes[:3])
+            return f"unknown key {key!r} here; it belongs in {where}"
         guess = difflib.get_close_matches(key, sorted(_FIELD_NAMES), n=1)
         hint = f"; did you mean {guess[0]!r}?" if guess else ""
         return f"unknown key {key!r}{hint}"
@@ -145,6 +174,13 @@ def load_config(path: str | Path) -> Config:
             raise ConfigError([f"{smap.find(('include', i))}: include[{i}]: {exc}"]) from None
         if not isinstance(sub_data, dict):
             raise ConfigError([f"{sub}:1: an included file must be a mapping of sections"])
+        if "include" in sub_data:
+            raise ConfigError(
+                [
+                    f"{sub_map.find(('include',))}: include: an included file cannot include "
+                    f"others; list every file in the include: of {path}"
+                ]
+            )
         for key, value in sub_data.items():
             if key in data:
                 raise ConfigError(

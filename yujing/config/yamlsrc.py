@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,7 @@ def _expand_env(value: str, where: Located, path: tuple[Any, ...]) -> str:
 # (an "alias bomb": nine anchors of nine aliases each expand to 9**6 values).
 MAX_DEPTH = 40
 MAX_VALUES = 100_000
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a config (or an included file) is never this big
 
 _SCALARS = yaml.constructor.SafeConstructor()
 
@@ -151,10 +153,27 @@ def _build(
     return value
 
 
+def _read_text(file: Path) -> str:
+    """A config file's text: a regular file (never a device or a pipe, which can be endless or
+    block for ever) of at most ``MAX_FILE_BYTES``, read no further than that."""
+    mode = file.stat().st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(file)
+    if not stat.S_ISREG(mode):
+        raise YamlError(file, "is not a regular file (a device or a pipe); name a config file")
+    with file.open("rb") as fh:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise YamlError(
+            file, f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; a config file is not"
+        )
+    return data.decode("utf-8")
+
+
 def load_yaml(file: Path) -> tuple[Any, SourceMap]:
     """Load one YAML document; return its data and where each part of it was written."""
     try:
-        text = file.read_text(encoding="utf-8")
+        text = _read_text(file)
     except FileNotFoundError:
         raise YamlError(file, "file not found") from None
     except IsADirectoryError:

@@ -13,7 +13,7 @@ from .alerts import Alerts
 from .audit import Audit, AuditEntry, AuditProblem
 from .chat import ChatMessage, ChatMessages
 from .crawls import Crawled, FeedValidators, Seen, Validators
-from .db import Rollback, Transaction
+from .db import Rollback, StoreUnusable, Transaction, why_unusable
 from .facade import Store
 from .groups import GroupRow, Groups, Member
 from .handling import Handlings, HandlingTimes
@@ -53,6 +53,8 @@ __all__ = [
     "Transaction",
     "Rollback",
     "SchemaTooNew",
+    "StoreUnusable",
+    "why_unusable",
     "Crawled",
     "Seen",
     "FeedValidators",

@@ -12,12 +12,51 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-__all__ = ["connect", "Transaction", "Rollback"]
+__all__ = ["connect", "Transaction", "Rollback", "StoreUnusable", "environmental", "why_unusable"]
 
 MEMORY = ":memory:"
 
 
 BUSY_MS = 5000
+
+
+class StoreUnusable(RuntimeError):
+    """The store's file cannot be used as it is: the message says why and what to do."""
+
+
+_ENVIRONMENT = ("not a database", "disk is full", "readonly", "read-only", "unable to open")
+
+
+def environmental(exc: BaseException) -> bool:
+    """Whether an error comes from the file and its disk (not from yujing's own SQL)."""
+    return isinstance(exc, OSError) or any(part in str(exc) for part in _ENVIRONMENT)
+
+
+def why_unusable(exc: BaseException) -> str:
+    """What a SQLite or file-system error means for the person running yujing."""
+    text = str(exc)
+    errno = getattr(exc, "errno", None)
+    if "not a database" in text:
+        return (
+            "is not a SQLite database (another file at storage.path?); move it aside or set "
+            "storage.path to a new file"
+        )
+    if "disk is full" in text or errno == 28:
+        return (
+            "the disk is full; free some space and run again (what was stored is intact: the "
+            "last unfinished write was rolled back)"
+        )
+    if "readonly" in text or "read-only" in text or errno in (1, 13, 30):
+        return (
+            f"cannot be written ({text}); yujing writes the file and its -wal and -shm beside "
+            "it: check the folder's permissions, or point storage.path at a writable folder"
+        )
+    if "unable to open" in text or isinstance(exc, OSError):
+        return (
+            f"cannot be opened ({text}); check that its folder exists and can be written, or "
+            "point storage.path elsewhere"
+        )
+    return f"cannot be used ({type(exc).__name__}: {text})"
 
 
 def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -90,6 +129,10 @@ class Transaction:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
+        if kind is not None and not self.db.in_transaction:
+            # SQLite rolled the whole transaction back itself (a full disk, an I/O error):
+            # there is nothing left to undo, and the error to report is the one raised.
+            return kind is Rollback
         if self.savepoint is not None:
             if kind is not None:
                 self.db.execute(f"ROLLBACK TO {self.savepoint}")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 from pathlib import Path
 
 from .alerts import Alerts
 from .audit import Audit
 from .chat import ChatMessages
 from .crawls import Crawled, FeedValidators
-from .db import Transaction, connect
+from .db import StoreUnusable, Transaction, connect, environmental, why_unusable
 from .groups import Groups
 from .handling import Handlings
 from .health import SourceHealthLog
@@ -33,12 +34,20 @@ class Store:
         """``readonly``: look at an existing store without changing it, not even upgrading
         its schema (a file newer than this code is still refused)."""
         self.path = Path(path)
-        self.db = connect(path, readonly=readonly)
+        try:
+            self.db = connect(path, readonly=readonly)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            raise StoreUnusable(f"storage.path {path}: {why_unusable(exc)}") from exc
         try:
             if readonly:
                 check_readable(self.db, path)
             else:
                 migrate(self.db, path)
+        except (sqlite3.DatabaseError, OSError) as exc:
+            self.db.close()
+            if not environmental(exc):
+                raise
+            raise StoreUnusable(f"storage.path {path}: {why_unusable(exc)}") from exc
         except BaseException:
             self.db.close()  # a refused or failed upgrade must not leave the file open
             raise

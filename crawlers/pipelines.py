@@ -20,6 +20,7 @@ from yujing.records import Post, Reach, hash_author, post_id, utcnow
 
 from .counts import parse_count
 from .items import PostItem
+from .limits import bounded
 from .timeparse import parse_published
 
 __all__ = ["PostPipeline", "SinkRef", "to_post"]
@@ -86,7 +87,9 @@ def to_post(item: PostItem, *, salt: str, tz: ZoneInfo) -> Post:
 class PostPipeline:
     def __init__(self, crawler: Crawler):
         settings = crawler.settings
+        self.crawler = crawler
         self.stats = crawler.stats
+        self.items = 0  # posts of this crawl, for the source's limits.max_items
         self.salt: str = settings.get("YUJING_AUTHOR_SALT") or "yujing-default-salt"
         self.tz = ZoneInfo(settings.get("YUJING_TIMEZONE") or "Asia/Shanghai")
         sink = settings.get("YUJING_POST_SINK")
@@ -103,6 +106,9 @@ class PostPipeline:
         if not isinstance(item, PostItem):
             return item
         post = to_post(item, salt=self.salt, tz=self.tz)
+        limits = getattr(getattr(self.crawler.spider, "source", None), "limits", None)
+        if limits is not None:
+            post = self._within(post, limits)
         if self.sink is not None:
             if self.sink(post):
                 self.stats.inc_value("yujing/accepted")
@@ -111,3 +117,27 @@ class PostPipeline:
         # Pass the Post on, not the raw item: feed exports (`scrapy crawl -o`) then hold hashed
         # authors and UTC times, never a complainant's name.
         return post.to_dict() if self.exporting else post
+
+    def _within(self, post: Post, limits: Any) -> Post:
+        """The post cut to the source's limits, or DropItem past the crawl's ``max_items``."""
+        self.items += 1
+        if self.items > limits.max_items:
+            self.stats.inc_value("yujing/over_max_items")
+            if self.items == limits.max_items + 1:
+                logger.warning(
+                    "source %s: more than %d posts in one crawl (limits.max_items); the rest "
+                    "are left for the next crawl",
+                    post.source,
+                    limits.max_items,
+                )
+            raise DropItem("over the source's max_items", log_level="DEBUG")
+        cut = bounded(post, limits)
+        if cut is not post:
+            self.stats.inc_value("yujing/cut_to_limits")
+            logger.warning(
+                "source %s: a post from %s was over the source's limits and was cut (%s)",
+                post.source,
+                post.url,
+                ", ".join(k for k in cut.extras if k not in post.extras),
+            )
+        return cut

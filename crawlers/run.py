@@ -192,11 +192,15 @@ class SharedFrontier:
 
 def politeness(source: HttpSource) -> dict[str, Any]:
     """Per-source pacing: ``delay`` seconds between requests, adapted by AutoThrottle when > 0,
-    and at most ``concurrency`` requests to the site at once."""
+    and at most ``concurrency`` requests to the site at once; and no response larger than the
+    source's ``limits.max_response_mb`` (a warning at a quarter of it)."""
+    maxsize = int(source.limits.max_response_mb * 1024 * 1024)
     return {
         "DOWNLOAD_DELAY": source.delay,
         "AUTOTHROTTLE_ENABLED": source.delay > 0,
         "CONCURRENT_REQUESTS_PER_DOMAIN": source.concurrency,
+        "DOWNLOAD_MAXSIZE": maxsize,
+        "DOWNLOAD_WARNSIZE": maxsize // 4,
     }
 
 

@@ -9,6 +9,7 @@ daemon turns into words for a source-health alert.
 from __future__ import annotations
 
 import codecs
+import re
 from enum import StrEnum
 from typing import Any, Self, TypeVar
 
@@ -17,6 +18,7 @@ from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import (
     CannotResolveHostError,
+    DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadFailedError,
     DownloadTimeoutError,
@@ -121,6 +123,10 @@ def describe_failure(failure: Failure) -> str:
         return "host name not found"
     if failure.check(DownloadTimeoutError, tx_error.TimeoutError, tx_error.TCPTimedOutError):
         return "timed out"
+    if failure.check(DownloadCancelledError) and "max size" in str(exc):
+        limit = re.search(r"max size \((\d+)\)", str(exc))
+        mb = f"{int(limit.group(1)) / 1048576:g} MB" if limit else "the limit"
+        return f"response larger than {mb}, not downloaded (the source's limits.max_response_mb)"
     if failure.check(ResponseDataLossError, DownloadFailedError, ResponseFailed):
         return f"connection lost ({exc})" if str(exc) else "connection lost"
     message = str(exc).strip()

@@ -31,6 +31,7 @@ from yujing.records import utcnow
 from ..decoding import UndecodableError, decode_text
 from ..htmltext import html_to_text
 from ..items import PostItem
+from ..limits import MARKUP_PER_CHAR
 from ..timeparse import parse_published
 from .base import ENTRY, Problem, SourceSpider, coerce_source, declared_charsets
 
@@ -48,6 +49,8 @@ class FeedSpider(SourceSpider):
         self.source: FeedSource = coerce_source(source, FeedSource)
         # Per-source name: log lines read "forum.weiquan-bbs: ...", not just "forum: ...".
         self.name = f"{self.name}.{self.source.name}"
+        # An entry's markup is cut before it is parsed: a huge one never reaches the parser.
+        self.markup_limit = self.source.limits.max_text_chars * MARKUP_PER_CHAR
 
     async def start(self) -> AsyncIterator[Request]:
         headers = {}
@@ -126,8 +129,10 @@ class FeedSpider(SourceSpider):
             source=self.source.name,
             url=link or feed_url,
             native_id=native_id,
-            title=html_to_text(entry.get("title", "")),
-            text=html_to_text(body if len(body) >= len(summary) else summary),
+            title=html_to_text(entry.get("title", "")[: self.markup_limit]),
+            text=html_to_text(
+                (body if len(body) >= len(summary) else summary)[: self.markup_limit]
+            ),
             author=self._author(entry, feed),
             published=_entry_time(entry),
             extras=_extras(entry),

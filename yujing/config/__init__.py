@@ -54,9 +54,11 @@ from .sources import (
     Source,
     SourceBase,
     SourceHealth,
+    TextLimits,
     TranscriptLimits,
     TranscriptRoles,
     TranscriptSource,
+    WebLimits,
     selector_problems,
 )
 
@@ -111,7 +113,9 @@ __all__ = [
     "Term",
     "Wait",
     "TRANSCRIPT_FIELDS",
+    "TextLimits",
     "TranscriptLimits",
+    "WebLimits",
     "TranscriptRoles",
     "TranscriptSource",
     "WeComReceiver",

@@ -138,6 +138,26 @@ def selector_problems(selectors: dict[str, str | None]) -> list[str]:
     return problems
 
 
+class TextLimits(Strict):
+    """What one post of any source may hold: the rest is cut, and the post's extras say so."""
+
+    max_text_chars: int = Field(default=100_000, gt=0)
+    max_title_chars: int = Field(default=1_000, gt=0)
+    max_fields: int = Field(default=50, gt=0)  # extra fields (an API's mapped fields, tags)
+
+
+class WebLimits(TextLimits):
+    """A web source's limits: a post's (``TextLimits``), and what one crawl may bring in.
+
+    A response over ``max_response_mb`` is not downloaded (Scrapy's DOWNLOAD_MAXSIZE; a warning
+    at a quarter of it), and the run says so; past ``max_items`` posts in one crawl the rest are
+    left for the next crawl.
+    """
+
+    max_response_mb: float = Field(default=8, gt=0, le=1024)
+    max_items: int = Field(default=2_000, gt=0)
+
+
 class HttpSourceBase(SourceBase):
     url: HttpUrl
     # Seconds between requests to the site (AutoThrottle adapts it); be polite to public sites.
@@ -145,6 +165,7 @@ class HttpSourceBase(SourceBase):
     concurrency: int = Field(default=2, ge=1, le=32)  # requests to the site at once
     # Crawled together with the other daemons of the top-level redis: section, each page once.
     shared: bool = False
+    limits: WebLimits = WebLimits()
 
 
 class ForumSource(HttpSourceBase):
@@ -295,7 +316,7 @@ class FeedSource(HttpSourceBase):
     type: Literal["feed"]
 
 
-class TranscriptLimits(Strict):
+class TranscriptLimits(TextLimits):
     """How big a transcript file, a line of it and one call's text may be.
 
     Over ``max_file_mb`` or ``max_line_chars``: the file is quarantined with the reason. Over
@@ -304,7 +325,6 @@ class TranscriptLimits(Strict):
 
     max_file_mb: float = Field(default=256, gt=0)
     max_line_chars: int = Field(default=1_000_000, gt=0)
-    max_text_chars: int = Field(default=100_000, gt=0)
 
 
 # What a transcript column (or JSONL key) can mean: see the README's transcript section.

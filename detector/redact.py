@@ -12,22 +12,26 @@ run of digits, and neither is a policy number: the configured patterns (RE2, see
 starts and ends, which is what ``(?<![0-9A-Z])…(?![0-9])`` said before RE2. Expects normalised text (``normalize``): full-width digits are plain by then.
 
 Not only the text: a post's URL (``redact_url``) and its extra fields (``redact_value``: file
-names, agent, tags) leave the collector too and are redacted the same way.
+names, agent, tags) leave the collector too and are redacted the same way. A URL also loses what
+the config put in it from the environment (``?token=${FEED_TOKEN}``): the value is written back
+as its reference wherever a URL is stored or printed, so a token never reaches a log line, a
+source's stored error or a post's stored URL.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
-from urllib.parse import quote, unquote, unquote_plus
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
+from yujing.config import Config
 from yujing.patterns import Pattern, compile_pattern
 
 from .normalize import normalize
 
-__all__ = ["Redactor", "PLACEHOLDERS", "id_card_valid", "luhn_valid"]
+__all__ = ["Redactor", "PLACEHOLDERS", "id_card_valid", "luhn_valid", "redactor_for"]
 
 PLACEHOLDERS: dict[str, str] = {
     "email": "[邮箱]",
@@ -109,6 +113,8 @@ def luhn_valid(number: str) -> bool:
 
 # A URL keeps its scheme and host; what follows is cut at its delimiters and each piece is
 # decoded, redacted and, if anything was found, encoded again, so the link keeps its shape.
+# A URL in a message is redacted as a URL: its pieces are decoded first (tel=%2B86+139...).
+_URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"']+")
 _URL_HEAD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 _URL_DELIMITERS = re.compile(r"([/?#&=;])")
 # Long ids are common in web links (a Weibo post is 16 digits, and one in ten of those passes
@@ -157,8 +163,24 @@ class Redactor:
     """``redact(text)`` -> (text with placeholders, {kind: count}); kinds are the keys of
     ``PLACEHOLDERS``. Policy numbers are whatever the configured patterns match."""
 
-    def __init__(self, policy_patterns: Iterable[str] = ()):
+    def __init__(self, policy_patterns: Iterable[str] = (), secrets: Mapping[str, str] = {}):
         self._policies: list[Pattern] = [compile_pattern(p) for p in policy_patterns]
+        # (form of a value, its reference), longest first: a value is found as written and as
+        # percent-encoded in a query. Values under 4 characters ("1", "on") are not secrets.
+        forms = {
+            (form, f"${{{name}}}")
+            for name, value in secrets.items()
+            if len(value) >= 4
+            for form in (value, quote(value, safe=""), quote_plus(value))
+        }
+        self._secrets = sorted(forms, key=lambda pair: -len(pair[0]))
+
+    def redact_message(self, text: str) -> str:
+        """A message (a log line, a source's error): its URLs as ``redact_url`` makes them, the
+        rest as ``redact``."""
+        if "://" in text:
+            text = _URL_IN_TEXT.sub(lambda m: self.redact_url(m.group())[0], text)
+        return self.redact(text)[0]
 
     def redact(self, text: str, *, cards: str = "checked") -> tuple[str, dict[str, int]]:
         """``cards`` is how card-shaped numbers are judged: "checked" (Luhn, or the words before
@@ -193,6 +215,9 @@ class Redactor:
         found: dict[str, int] = {}
         if not url:
             return url, found
+        for form, reference in self._secrets:
+            if form in url:
+                url = url.replace(form, reference)
         # Most links hold nothing personal: the whole URL decoded at once finds whatever any of
         # its pieces would (and possibly more), so one look settles those.
         whole = unquote_plus(url) if "%" in url or "+" in url else url
@@ -252,3 +277,8 @@ def _searchable(text: str) -> str:
 def _add(total: dict[str, int], kinds: dict[str, int]) -> None:
     for kind, n in kinds.items():
         total[kind] = total.get(kind, 0) + n
+
+
+def redactor_for(config: Config) -> Redactor:
+    """The redactor a config describes: its policy numbers, and its ${ENV} values for URLs."""
+    return Redactor(config.privacy.policy_patterns, config.secrets)

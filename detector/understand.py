@@ -15,7 +15,7 @@ from yujing.records import Post, ScoredPost, format_time
 from .categories import CategoryTagger
 from .normalize import normalize
 from .products import ProductTagger
-from .redact import Redactor
+from .redact import Redactor, redactor_for
 from .sentiment import SentimentScorer
 from .signals import collective_terms_in_normalized
 
@@ -97,9 +97,7 @@ def dated(post: Post) -> datetime:
 
 def understander_for(config: Config) -> Understander:
     """The Understander a config describes: the daemon, ingest and replay all use this one."""
-    return Understander(
-        config.products, config.categories, Redactor(config.privacy.policy_patterns)
-    )
+    return Understander(config.products, config.categories, redactor_for(config))
 
 
 def _drop_cut_number(title: str, text: str) -> str:

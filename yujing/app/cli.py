@@ -23,7 +23,7 @@ __all__ = ["main"]
 
 
 def _setup_logging(verbose: bool, config: Config | None = None, fmt: str | None = None) -> None:
-    from yujing.detector.redact import Redactor
+    from yujing.detector.redact import redactor_for
 
     from .logs import setup_logging
 
@@ -34,7 +34,7 @@ def _setup_logging(verbose: bool, config: Config | None = None, fmt: str | None 
     setup_logging(
         verbose,
         config.tz,
-        Redactor(config.privacy.policy_patterns),
+        redactor_for(config),
         "json" if fmt == "json" else "text",
     )
 
@@ -86,7 +86,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     _, config = _load_or_exit(args.config)
     _setup_logging(args.verbose, config)
     from yujing.crawlers.inbox import InboxSinkError, ingest_files, layout_of, limits_of
-    from yujing.detector.redact import Redactor
+    from yujing.detector.redact import redactor_for
     from yujing.detector.understand import understander_for
     from yujing.store import Store
 
@@ -95,7 +95,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .logs import safe_text
 
     # What is printed may quote file names and their content: shown as the log shows them.
-    redactor = Redactor(config.privacy.policy_patterns)
+    redactor = redactor_for(config)
 
     def shown(text: str) -> str:
         return safe_text(text, redactor)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import datetime, tzinfo
 from typing import Any, Literal
 
@@ -32,8 +31,6 @@ __all__ = ["JsonFormatter", "SafeFormatter", "safe_text", "setup_logging"]
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 CONTINUATION = "\n    "
-# A URL in a line is redacted as a URL: its pieces are decoded first (tel=%2B86+139...).
-_URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"']+")
 
 # Attributes every LogRecord has; the rest came in through ``extra=`` and become JSON fields.
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -44,9 +41,7 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 
 
 def _redacted(text: str, redactor: Redactor) -> str:
-    if "://" in text:
-        text = _URL.sub(lambda m: redactor.redact_url(m.group())[0], text)
-    return redactor.redact(text)[0]
+    return redactor.redact_message(text)
 
 
 def safe_text(text: str, redactor: Redactor) -> str:

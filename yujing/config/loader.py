@@ -189,6 +189,7 @@ def load_config(path: str | Path) -> Config:
             data[key] = value
         smap.update({k: v for k, v in sub_map.items() if k})
         smap.from_env |= sub_map.from_env
+        smap.env_values |= sub_map.env_values
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -202,6 +203,7 @@ def load_config(path: str | Path) -> Config:
     ]
     if problems:
         raise ConfigError(problems)
+    config.secrets.update(smap.env_values)
     return config
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator, model_validator
+from pydantic import PrivateAttr, field_validator, model_validator
 
 from .base import Strict
 from .detection import Categories, Detection, Product
@@ -33,6 +33,14 @@ class Config(Strict):
     redis: Redis | None = None
     http: Http = Http()
     logging: Logging = Logging()
+    # What each ${ENV} reference was replaced with: kept out of every URL yujing prints or stores
+    # (a feed's ?token=${FEED_TOKEN} is shown with the reference, not the token).
+    _secrets: dict[str, str] = PrivateAttr(default_factory=dict)
+
+    @property
+    def secrets(self) -> dict[str, str]:
+        """${ENV} name -> the value put in its place (set by ``load_config``)."""
+        return self._secrets
 
     @field_validator("timezone")
     @classmethod

@@ -41,12 +41,14 @@ class YamlError(Exception):
 class SourceMap(dict[tuple[Any, ...], Located]):
     """Maps a path of keys/indexes inside the document to the line it was written on.
 
-    ``from_env`` holds the paths whose value came from an ``${ENV_VAR}`` reference.
+    ``from_env`` holds the paths whose value came from an ``${ENV_VAR}`` reference, and
+    ``env_values`` each variable's value as it was put in (never shown: see ``Config.secrets``).
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.from_env: set[tuple[Any, ...]] = set()
+        self.env_values: dict[str, str] = {}
 
     def find(self, path: tuple[Any, ...]) -> Located | None:
         # The deepest known prefix: a missing field is reported at its parent mapping.
@@ -68,10 +70,14 @@ def dotted(path: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def _expand_env(value: str, where: Located, path: tuple[Any, ...]) -> str:
+def _expand_env(
+    value: str, where: Located, path: tuple[Any, ...], used: dict[str, str] | None = None
+) -> str:
     def sub(m: re.Match[str]) -> str:
         name, default = m.group(1), m.group(2)
         if name in os.environ:
+            if used is not None:
+                used[name] = os.environ[name]
             return os.environ[name]
         if default is not None:
             return default
@@ -146,7 +152,7 @@ def _build(
         return [_build(v, (*path, i), file, smap, budget) for i, v in enumerate(node.value)]
     value = _scalar(node, where)
     if isinstance(value, str):
-        expanded = _expand_env(value, where, path)
+        expanded = _expand_env(value, where, path, smap.env_values)
         if expanded != value or _ENV_REF.search(value):
             smap.from_env.add(path)
         value = expanded

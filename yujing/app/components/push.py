@@ -138,7 +138,7 @@ class Push(Component):
         if report.last_error:
             # It quotes what was sent: escaped, and personal data redacted, as any source error.
             redactor = daemon.pipeline.understander.redactor
-            shown = redactor.redact(printable(report.last_error, backslash=False))[0]
+            shown = redactor.redact_message(printable(report.last_error, backslash=False))
             report = SourceReport(report.source, 0, 0, report.errors, shown, report.problem)
             log.warning("push to %s refused: %s", source.name, shown, extra={"source": source.name})
         runs = daemon.store.runs

@@ -195,11 +195,12 @@ class Sources(Component):
 
     def _shown(self, error: str | None) -> str | None:
         """An error as stored and shown: it may quote a file name, a URL or what a site sent,
-        so control characters are escaped and personal data redacted like a post's."""
+        so control characters are escaped, personal data redacted like a post's, and a URL's
+        ${ENV} values written back as their references."""
         if not error:
             return error
         redactor = self.daemon.pipeline.understander.redactor
-        return redactor.redact(printable(error, backslash=False))[0]
+        return redactor.redact_message(printable(error, backslash=False))
 
     async def _crawl(self, source: Any) -> tuple[SourceReport, bool]:
         """One crawl; True when it was cut short by a shutdown."""

@@ -159,7 +159,9 @@ class SourceSpider(Spider):
         self.crawler.stats.inc_value("yujing/errors")
         self.crawler.stats.set_value("yujing/last_error", sentence)
         self.crawler.stats.set_value("yujing/last_problem", problem.value)
-        self.logger.error(sentence)
+        # The daemon tells a failing source once, and reminds of it hourly (``RunLog``); an
+        # ERROR here would repeat it at every run. ``scrapy crawl`` shows it with -L DEBUG.
+        self.logger.debug(sentence)
 
     def decoded(self, response: Response, forced: str | None = None) -> TextResponse | None:
         """``response`` as text in the charset it is really in; None (an error noted) when

@@ -99,6 +99,24 @@ def test_a_run_that_found_nothing_is_debug_and_a_failure_is_logged_once(
         assert len(warnings) == 1 and warnings[0].exc_info is not None
 
 
+def test_a_source_failing_for_hours_is_reminded_of_hourly_not_every_run(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [0.0]
+    told = RunLog(clock=lambda: now[0])
+    refused = "GET http://127.0.0.1:9/rss: HTTP 503"
+    with caplog.at_level(logging.DEBUG, logger="yujing.daemon"):
+        for minute in range(0, 150, 10):  # a run every ten minutes for two and a half hours
+            now[0] = minute * 60.0
+            told.tell(report(error=refused))
+    warnings = [m for lv, m in levels(caplog) if lv == "WARNING"]
+    assert warnings == [
+        f"source forum: {refused}",
+        f"source forum: still failing (60 min): {refused}",
+        f"source forum: still failing (120 min): {refused}",
+    ]
+
+
 def test_a_quarantined_file_is_not_a_failing_source(caplog: pytest.LogCaptureFixture) -> None:
     """The inbox says each file it sets aside; the run's log does not say it again, and the
     next run is no recovery."""

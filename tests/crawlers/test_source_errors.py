@@ -4,6 +4,7 @@ look like a quiet board."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -61,7 +62,9 @@ def test_a_thread_redirecting_without_end_is_an_error_not_a_skipped_link(crawl, 
     assert result.last_error.startswith(f"GET {board.base}/board/t-102.html?hop=3")
 
 
-def test_a_site_that_is_down_is_an_error_of_its_kind(crawl, closed_port) -> None:
+def test_a_site_that_is_down_is_an_error_of_its_kind(
+    crawl, closed_port, caplog: pytest.LogCaptureFixture
+) -> None:
     config = {
         "name": "down",
         "type": "forum",
@@ -69,5 +72,9 @@ def test_a_site_that_is_down_is_an_error_of_its_kind(crawl, closed_port) -> None
         "list": {"link": "a"},
         "detail": {"title": "h1", "text": "p"},
     }
-    result = crawl(ForumSource.model_validate(config), Collector(), RETRY_ENABLED=False)
+    with caplog.at_level(logging.DEBUG):
+        result = crawl(ForumSource.model_validate(config), Collector(), RETRY_ENABLED=False)
     assert (result.errors, result.problem) == (1, "unreachable")
+    # Told at DEBUG: the daemon says a failing source once (and hourly after), not every run.
+    told = [r for r in caplog.records if "connection refused" in r.getMessage()]
+    assert told and all(r.levelno == logging.DEBUG for r in told)

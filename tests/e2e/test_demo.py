@@ -25,7 +25,8 @@ def test_demo_once_tells_the_whole_wave_in_at_most_four_events(tmp_path: Path, r
     workdir = tmp_path / "demo"
     result = run_yujing("demo", "--once", "--deadline", "90", "--dir", str(workdir), cwd=ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "demo done" in result.stdout
+    assert "演示完成" in result.stdout
+    assert "指标与健康检查：http://127.0.0.1:" in result.stdout  # a free port, said
     every = alert_events(workdir)
     assert {e["product"] for e in every} == {"anxin-e"}, "no other product may alert"
     # The product's own series; a category of it may rise too, which the chat never gets apart
@@ -50,8 +51,8 @@ def test_demo_once_tells_the_whole_wave_in_at_most_four_events(tmp_path: Path, r
     # The world's GBK forum and the transcripts all reached the store.
     assert (workdir / "yujing.db").exists()
     # The closing hint runs as printed, in a shell whose PATH knows no yujing (no venv active).
-    [hint] = [line for line in result.stdout.splitlines() if line.startswith("look around:")]
-    command = hint.removeprefix("look around:").strip()
+    [hint] = [line for line in result.stdout.splitlines() if line.startswith("查看状态：")]
+    command = hint.removeprefix("查看状态：").strip()
     status = subprocess.run(
         command,
         shell=True,

@@ -44,6 +44,7 @@ PROBLEMS = {
     "parse": "解析页面时出错",
     "store": "保存帖子时出错",
     "quarantined": "有文件无法读取，已移入隔离目录",
+    "refused": "推送的记录有误，整批已拒收（HTTP 400）",
 }
 
 
@@ -59,6 +60,10 @@ class RunOutcome:
     errors: int
     last_error: str | None
     problem: str | None  # ``crawlers.spiders.base.Problem`` of the last error
+    # How the posts came: "" for the source's own runs (a crawl, an inbox pass), "push" for
+    # POST /ingest. Each channel has its own health: a client pushing bad records is not the
+    # inbox failing, and a good inbox pass is not the pushes recovering.
+    channel: str = ""
 
     @property
     def ok(self) -> bool:
@@ -71,8 +76,17 @@ class HealthChange:
     event: AlertEvent | None  # to tell
 
 
-def _subject(source: SourceBase) -> str:
-    return f"{SOURCE_KINDS.get(getattr(source, 'type', ''), '数据源')} {source.name}"
+CHANNELS = {"push": "（推送）"}
+VERBS = {"push": "推送"}  # what a run of the channel is called; a source's own runs: 抓取
+
+
+def _subject(source: SourceBase, channel: str = "") -> str:
+    kind = SOURCE_KINDS.get(getattr(source, "type", ""), "数据源")
+    return f"{kind} {source.name}{CHANNELS.get(channel, '')}"
+
+
+def _health_name(source: SourceBase, run: RunOutcome) -> str:
+    return f"{source.name}/{run.channel}" if run.channel else source.name
 
 
 class SourceHealthWatch:
@@ -83,13 +97,16 @@ class SourceHealthWatch:
 
     def observe(self, source: SourceBase, run: RunOutcome, now: datetime) -> HealthChange | None:
         """Record one complete run; the alert's change, if any (the caller stores and tells)."""
-        health = self.store.health.record(source.name, ok=run.ok, reason=run.last_error, at=now)
-        firing = self.store.alerts.firing(f"{KIND}:{source.name}")
+        name = _health_name(source, run)
+        health = self.store.health.record(name, ok=run.ok, reason=run.last_error, at=now)
+        firing = self.store.alerts.firing(f"{KIND}:{name}")
         if run.ok:
             if firing is None:
                 return None
             resolved = firing.resolve(
-                now, reason=f"{_subject(source)} 已恢复正常，本次抓取 {run.items} 条"
+                now,
+                reason=f"{_subject(source, run.channel)} 已恢复正常，"
+                f"本次{VERBS.get(run.channel, '抓取')} {run.items} 条",
             )
             return HealthChange(resolved, AlertEvent(EventKind.RESOLVED, resolved))
         if firing is not None:  # still failing: the latest numbers, no new message
@@ -157,8 +174,11 @@ class SourceHealthWatch:
         now: datetime,
         firing: Alert | None,
     ) -> Alert:
-        subject = _subject(source)
-        reasons = [f"{subject} 连续 {health.failures} 次抓取失败：{describe_problem(run.problem)}"]
+        subject = _subject(source, run.channel)
+        verb = VERBS.get(run.channel, "抓取")
+        reasons = [
+            f"{subject} 连续 {health.failures} 次{verb}失败：{describe_problem(run.problem)}"
+        ]
         if run.last_error:
             reasons.append(f"最近一次错误：{run.last_error}")
         if health.last_success_at is not None:
@@ -172,6 +192,8 @@ class SourceHealthWatch:
             # Read by the message title in place of a product's name.
             "product_name": subject,
         }
+        if run.channel:
+            labels["channel"] = run.channel
         annotations = {"failures": str(health.failures), "problem": run.problem or ""}
         if firing is not None:
             return replace(
@@ -180,7 +202,7 @@ class SourceHealthWatch:
                 reasons=tuple(reasons),
                 annotations={**firing.annotations, **annotations},
             )
-        key = f"{KIND}:{source.name}"
+        key = f"{KIND}:{_health_name(source, run)}"
         return Alert(
             key=key,
             id=f"{key}@{started:%Y%m%dT%H%M%SZ}",

@@ -104,7 +104,7 @@ class Push(Component):
             )
         except PushRefused as exc:
             if exc.status == 400:  # bad records count against the source, as a bad file does
-                self._ran(source, SourceReport(source.name, 0, 0, 1, str(exc), "quarantined"))
+                self._ran(source, SourceReport(source.name, 0, 0, 1, str(exc), "refused"))
             return HttpResponse.json(exc.answer(), exc.status)
         return self._store(source, posts, started)
 
@@ -150,7 +150,7 @@ class Push(Component):
         try:
             daemon.pipeline.source_ran(
                 source,
-                RunOutcome(report.items, report.errors, report.last_error, report.problem),
+                RunOutcome(report.items, report.errors, report.last_error, report.problem, "push"),
             )
         except Exception:  # the run is recorded; a health alert that fails must not stop it
             log.exception("recording the health of source %s failed", source.name)

@@ -50,13 +50,19 @@ class RunLog:
 
     A run that brought posts is an INFO line; one that found nothing new is DEBUG. An error
     is a WARNING the first time it is seen (with its traceback when the run crashed); the
-    same error again on the next runs is DEBUG, and the first good run after it says the
-    source recovered. A file quarantined is said by the inbox, once, not again here.
-    ``yujing status`` and ``/metrics`` keep every run's outcome.
+    same error again on the next runs is DEBUG, with a WARNING reminder at most every
+    ``REMIND`` seconds while it lasts, and the first good run after it says the source
+    recovered. A file quarantined is said by the inbox, once, not again here. (The spiders say
+    their errors at DEBUG: this is where a failing source is told.) ``yujing status`` and
+    ``/metrics`` keep every run's outcome.
     """
 
-    def __init__(self) -> None:
-        self._failing: dict[str, str] = {}  # source -> the error last logged
+    REMIND = 3600.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        # source -> (the error last logged, when it was first said, when last said)
+        self._failing: dict[str, tuple[str, float, float]] = {}
 
     def tell(self, report: SourceReport, crash: Exception | None = None) -> None:
         name, fields = report.source, {"source": report.source}
@@ -65,9 +71,15 @@ class RunLog:
             # Bad files, not a failing source: the inbox said each as it set it aside, and the
             # next run is no recovery.
             error = None
-        if error is not None and self._failing.get(name) != error:
-            self._failing[name] = error
+        now = self.clock()
+        told = self._failing.get(name)
+        if error is not None and (told is None or told[0] != error):
+            self._failing[name] = (error, now, now)
             log.warning("source %s: %s", name, error, exc_info=crash, extra=fields)
+        elif error is not None and told is not None and now - told[2] >= self.REMIND:
+            self._failing[name] = (error, told[1], now)
+            minutes = round((now - told[1]) / 60)
+            log.warning("source %s: still failing (%d min): %s", name, minutes, error, extra=fields)
         elif error is not None:
             log.debug("source %s: still %s", name, error, extra=fields)
         elif self._failing.pop(name, None) is not None:

@@ -20,6 +20,7 @@ from yujing.alerts import AlertEvent, EventKind
 from yujing.config import Config
 from yujing.notifier.format import render
 
+from ..components.http import HttpServer
 from ..daemon import Daemon, SourceReport, run_in_reactor
 from ..paths import config_dir, invoked_as
 
@@ -86,8 +87,8 @@ async def demo_session(
             if firing:
                 names = {c.id: c.name for c in daemon.config.categories}
                 console.print(
-                    f"[dim]{clock()}[/] [dim]within the {escape(product)} alert: its "
-                    f"{escape(names.get(category, category))} complaints rose too (not sent apart)[/]"
+                    f"[dim]{clock()}[/] [dim]{escape(product)} 的预警中："
+                    f"{escape(names.get(category, category))}类投诉也在上升（不另行发送）[/]"
                 )
             return
         if category is None:
@@ -99,7 +100,7 @@ async def demo_session(
         # count, resolution), so each gets the full message the team would read.
         console.print(_alert_panel(event, daemon.config))
         if firing and product != world.wave_product:
-            outcome.reason = f"a false alarm fired for {product}, which had no wave"
+            outcome.reason = f"{product} 没有投诉潮，却发出了预警（误报）"
             done.set()
         if firing and product == world.wave_product:
             outcome.wave_fired = True
@@ -113,15 +114,18 @@ async def demo_session(
         if not (report.accepted or report.last_error) and report.source in sources_shown:
             return
         sources_shown.add(report.source)
-        line = f"[dim]{clock()}[/] {escape(report.source):<13} {report.items:>4} items, {report.accepted:>4} new"
+        line = (
+            f"[dim]{clock()}[/] {escape(report.source):<13} "
+            f"收到 {report.items:>4} 条，新增 {report.accepted:>4} 条"
+        )
         if report.last_error:
             line += f"  [red]{escape(report.last_error)}[/]"
         console.print(line)
 
     config_path = config_path or config_dir() / "demo.yaml"
     console.print(
-        f"[bold]yujing demo[/]: simulated forum, feed and hotline inbox at {world.url}; "
-        f"data in {workdir}; a complaint wave about [bold]{world.wave_product}[/] starts shortly."
+        f"[bold]yujing 演示[/]：模拟的论坛、订阅源和热线收件箱在 {world.url}；"
+        f"数据在 {workdir}；稍后 [bold]{world.wave_product}[/] 会出现一波投诉。"
     )
     daemon = Daemon(config_path, on_alert=on_alert, on_source=on_source)
     if prepare_daemon is not None:
@@ -131,8 +135,14 @@ async def demo_session(
         start = time.monotonic()
         shown = None
         wave_over: float | None = None
+        port_told = False
         while not done.is_set():
             await asyncio.sleep(1.0)
+            if not port_told:
+                port_told = True
+                port = _http_port(daemon)
+                if port is not None:
+                    console.print(f"指标与健康检查：http://127.0.0.1:{port}/metrics  /healthz")
             stats = world.stats()
             wave = stats["wave"]
             if wave["done"] and wave_over is None:
@@ -147,16 +157,16 @@ async def demo_session(
             if wave["started"] and progress != shown:
                 shown = progress
                 console.print(
-                    f"[dim]{clock()}[/] [bold]world[/]         wave about "
-                    f"{wave['product']}: {wave['released']}/{wave['size']} complaints posted"
+                    f"[dim]{clock()}[/] [bold]模拟世界[/]      {wave['product']} 投诉潮："
+                    f"已发出 {wave['released']}/{wave['size']} 条投诉"
                 )
             if once and time.monotonic() - start > deadline:
                 if outcome.wave_fired:  # fired, the wave still going: enough for --once
                     done.set()
                     break
                 outcome.reason = (
-                    f"no alert for {world.wave_product} within {deadline:g} s "
-                    f"(world: {stats}; alerts seen: {[a.alert.product for a in outcome.alerts]})"
+                    f"{deadline:g} 秒内 {world.wave_product} 没有预警"
+                    f"（模拟世界：{stats}；已有预警：{[a.alert.product for a in outcome.alerts]}）"
                 )
                 done.set()
 
@@ -167,6 +177,13 @@ async def demo_session(
         guard.cancel()
         world.stop()
     return outcome
+
+
+def _http_port(daemon: Daemon) -> int | None:
+    try:
+        return daemon.get(HttpServer).port
+    except LookupError:  # http.listen: null
+        return None
 
 
 def _quiet_daemon_logs() -> None:
@@ -191,15 +208,15 @@ def run_demo(
         )
     )
     if not outcome.ok:
-        console.print(f"[bold red]demo failed:[/] {outcome.reason}")
+        console.print(f"[bold red]演示失败：[/]{outcome.reason}")
         return 1
     fired = [a for a in outcome.alerts if a.alert.product == outcome.wave_product]
     if not fired:
-        console.print("[bold]demo stopped before the wave's alert fired[/]")
+        console.print("[bold]演示在投诉潮的预警发出前停止了[/]")
         return 1 if once else 0
     console.print(
-        f"[bold green]demo done:[/] the wave about {outcome.wave_product} raised its alert; "
-        f"alerts are in {workdir / 'alerts.jsonl'}"
+        f"[bold green]演示完成：[/]{outcome.wave_product} 的投诉潮发出了预警；"
+        f"全部预警记录在 {workdir / 'alerts.jsonl'}"
     )
     # Runnable as printed: the same command this demo was started with, paths quoted.
     config = config_path or config_dir() / "demo.yaml"
@@ -207,5 +224,5 @@ def run_demo(
         f"YUJING_DEMO_DIR={shlex.quote(str(workdir))} {invoked_as()} status "
         f"-c {shlex.quote(str(config))}"
     )
-    console.print(f"look around:  {escape(hint)}", soft_wrap=True, highlight=False)
+    console.print(f"查看状态：  {escape(hint)}", soft_wrap=True, highlight=False)
     return 0

@@ -5,20 +5,26 @@ test-rule does, but on the real history): the posts the store holds, published s
 are understood again under the NEW config (its products, categories and redaction) and replayed
 through the same detector and lifecycle as ``--posts``. The store is only read; alerts, outbox and
 detector state are left as they are, so this is safe beside a running daemon.
+
+The posts come as the daemon took them: in the order they were fetched, each counted once it
+was fetched, so replay and the running daemon agree on the same store. A post that arrived after its
+window (a late export, times read in the wrong zone) is learned as history here as it was there,
+and the detector says so. ``as_published`` replays each post as if it had arrived when it was
+published instead: what the config would raise on a store fed on time (history ingested in bulk,
+say). Every stored post counts, as it did for the daemon: the store holds each post once already,
+its other channels linked to it.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from yujing.config import Config
-from yujing.records import Post, utcnow
+from yujing.records import Post, ScoredPost, utcnow
 from yujing.store import Store
 
 from .understand import understander_for
@@ -33,34 +39,46 @@ def replay_store(
     emit: Callable[[dict[str, Any]], None],
     *,
     now: datetime | None = None,
+    as_published: bool = False,
 ) -> tuple[int, int]:
     """Replay the posts published in the last ``since`` seconds (all, when None).
 
     Returns (posts replayed, alert events emitted).
     """
-    from .replay import replay_posts
+    from .replay import PostReplay
 
     cutoff = (now or utcnow()) - timedelta(seconds=since) if since else None
-    understander = understander_for(config)
     store = Store(path, readonly=True)  # not even a schema upgrade: production's to make
+    replay = PostReplay(config, emit)
     posts = 0
     try:
-        # Through a file: replay_posts reads one post per line in publication order, as it does
-        # for --posts, so both paths share every rule of identity, ticking and draining.
-        with tempfile.TemporaryDirectory(prefix="yujing-replay-") as tmp:
-            lines = Path(tmp) / "posts.jsonl"
-            with lines.open("w", encoding="utf-8") as fh:
-                for doc in store.posts.published_since(cutoff):
-                    try:
-                        scored = understander.understand(Post.from_dict(doc))
-                    except (KeyError, TypeError, ValueError) as exc:
-                        print(
-                            f"{path}: skipped stored post {doc.get('id')}: {exc}", file=sys.stderr
-                        )
-                        continue
-                    fh.write(json.dumps(scored.to_dict(), ensure_ascii=False) + "\n")
-                    posts += 1
-            events = replay_posts(config, lines, emit) if posts else 0
+        for arrived, scored in _stored(config, store, path, cutoff, as_published):
+            replay.feed(arrived, scored)
+            posts += 1
+        events = replay.finish() if posts else 0
     finally:
         store.close()
     return posts, events
+
+
+def _stored(
+    config: Config, store: Store, path: Path, cutoff: datetime | None, as_published: bool
+) -> Iterator[tuple[float, ScoredPost]]:
+    """(when the post arrived, the post understood under ``config``), in arrival order."""
+    understander = understander_for(config)
+    if as_published:
+        docs = store.posts.published_since(cutoff)
+    else:
+        docs = store.posts.fetched_since(cutoff)
+    clock = 0.0
+    for doc in docs:
+        try:
+            scored = understander.understand(Post.from_dict(doc))
+        except (KeyError, TypeError, ValueError) as exc:
+            print(f"{path}: skipped stored post {doc.get('id')}: {exc}", file=sys.stderr)
+            continue
+        post = scored.post
+        arrived = post.published_at if as_published else post.fetched_at
+        # A clock set back on one fetch does not send the daemon's clock back.
+        clock = max(clock, arrived.timestamp())
+        yield clock, scored

@@ -216,6 +216,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         store=store,
         since=args.since,
         out=sys.stdout,
+        as_published=args.as_published,
     )
 
 
@@ -362,6 +363,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=30 * 86400.0,
         metavar="DURATION",
         help="with --store: how far back, e.g. 30d, 12h (default 30d)",
+    )
+    p.add_argument(
+        "--as-published",
+        action="store_true",
+        help="with --store: each post as if it had arrived when published (history ingested "
+        "in bulk); by default posts count when they arrived, as the daemon counted them",
     )
     p.set_defaults(func=cmd_replay)
 

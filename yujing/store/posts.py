@@ -207,18 +207,28 @@ class Posts:
 
         Read in batches by (published_at, id), so history of any length streams in flat memory.
         """
-        at, last = format_time(since) if since else "", ""
+        return self._ordered("published_at, id", since, batch)
+
+    def fetched_since(self, since: datetime | None, batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Stored posts published at or after ``since`` (all, when None), in the order they
+        were fetched: the order they came in. Streams in batches, as ``published_since``."""
+        return self._ordered("fetched_at, rowid", since, batch)
+
+    def _ordered(self, order: str, since: datetime | None, batch: int) -> Iterator[dict[str, Any]]:
+        # Keyset paging on (time, tie-breaker): each batch starts after the last row read.
+        at = format_time(since) if since else ""
+        last: tuple[Any, Any] = ("", "")
         while True:
             rows = self._db.execute(
-                "SELECT published_at, id, doc FROM posts WHERE (published_at, id) > (?, ?)"
-                " ORDER BY published_at, id LIMIT ?",
-                (at, last, batch),
+                f"SELECT {order}, doc FROM posts WHERE ({order}) > (?, ?) AND published_at >= ?"
+                f" ORDER BY {order} LIMIT ?",
+                (*last, at, batch),
             ).fetchall()
             if not rows:
                 return
-            for _, _, doc in rows:
-                yield json.loads(doc)
-            at, last = rows[-1][0], rows[-1][1]
+            for row in rows:
+                yield json.loads(row[2])
+            last = (rows[-1][0], rows[-1][1])
 
     def recent(self, limit: int) -> list[tuple[int, dict[str, Any]]]:
         """The last ``limit`` posts committed, oldest first (what a copy index starts from)."""

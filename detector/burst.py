@@ -41,13 +41,15 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 from yujing.alerts import Alert, AlertState, BurstFacts, Severity
 from yujing.config import Config, Detection
 from yujing.records import ScoredPost, format_time
-from yujing.store import Store
+from yujing.store import LateWave, Store
 
+from .countmodel import tail
 from .details import Details
 from .emerging import EmergingTerms
 from .memory import STATE_KEY, Memory
@@ -71,6 +73,36 @@ def detector_for(config: Config, store: Store | None) -> BurstDetector:
         product_terms={p.id: p.terms() for p in config.products},
         category_names={c.id: c.name for c in config.categories},
         utc_offset=utc_offset(config.tz),
+    )
+
+
+def _episodes(
+    late: Mapping[int, tuple[int, float, float]], w: int
+) -> list[tuple[int, int, int, float, float]]:
+    """Late buckets as (first, last, posts, expected, phi) runs: buckets less than a window
+    apart are one; ``expected`` and ``phi`` are the series' before the posts came."""
+    runs: list[list[Any]] = []
+    for b in sorted(late):
+        n, expected, phi = late[b]
+        if runs and b - runs[-1][1] <= w:
+            run = runs[-1]
+            run[1:] = [b, run[2] + n, run[3] + expected, min(run[4], phi)]
+        else:
+            runs.append([b, b, n, expected, phi])
+    return [tuple(run) for run in runs]  # type: ignore[misc]
+
+
+def _would_burst(s: Series, first: int, last: int, n: int, expected: float, phi: float) -> bool:
+    """Whether ``n`` posts in buckets ``first``..``last`` would have been a burst had they come
+    on time: the series' own test (``min_count``, ``ratio``, ``p_value``), against at least a
+    window's worth of the usual."""
+    rule = s.rule
+    per_bucket = expected / (last - first + 1)
+    expected = max(expected, per_bucket * s.w, EXPECTED_FLOOR)
+    return (
+        n >= rule.min_count
+        and n >= rule.ratio * expected
+        and tail(n, expected, phi) <= rule.p_value
     )
 
 
@@ -185,6 +217,7 @@ class BurstDetector(Memory):
             # before any of its category alerts is sent.
             series = sorted(self.by_product.get(product, ()), key=lambda s: s.category is not None)
             for s in series:
+                self._tell_late(s, now)
                 events.extend(self._evaluate_series(s, now))
         self._maybe_checkpoint(now)
         return events
@@ -250,6 +283,30 @@ class BurstDetector(Memory):
             s.rule.window / 60,
             format_time(s.judged_from),
         )
+
+    def _tell_late(self, s: Series, now: datetime) -> None:
+        """Say each wave whose posts came after their window had passed: learned as history,
+        not alerted. Once per product and wave in the log, and kept for ``yujing status``."""
+        late, s.learned_late = s.learned_late, {}
+        if not late or s.category is not None:  # the product's own line says it
+            return
+        zone = timezone(timedelta(seconds=self.utc_offset))
+        for first, last, n, expected, phi in _episodes(late, s.w):
+            if not _would_burst(s, first, last, n, expected, phi):
+                continue
+            start = datetime.fromtimestamp(first * s.size, UTC)
+            end = datetime.fromtimestamp((last + 1) * s.size, UTC)
+            log.warning(
+                "%s: %d complaints from %s-%s arrived after their window and were learned as "
+                "history, not alerted (deliver exports at least every %g min)",
+                s.product,
+                n,
+                start.astimezone(zone).strftime("%m-%d %H:%M"),
+                end.astimezone(zone).strftime("%H:%M"),
+                s.rule.window / 60,
+            )
+            if self.persist and self.store is not None:
+                self.store.time_notices.add_late(LateWave(s.key, s.product, start, end, n, now))
 
     def _wave_id(self, s: Series, bucket: int, now: datetime) -> str:
         """A new wave's id: named after its onset in the posts, so a peer daemon names it

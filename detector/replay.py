@@ -240,6 +240,8 @@ class PostReplay:
         self.events = _Events(emit, format_time)
         self.every = config.detection.evaluate_every
         self.horizon = DRAIN_WINDOWS * _longest_window(config.detection)
+        rules = [config.detection.burst, *map(config.detection.rule_for, config.detection.products)]
+        self.quiet_step = _ceil(min(r.bucket for r in rules), self.every)
         self.touched: set[str] = set()
         self.next_tick: float | None = None
         self.last = 0.0
@@ -253,12 +255,23 @@ class PostReplay:
     def _run_until(self, ts: float) -> None:
         if self.next_tick is None:
             self.next_tick = _ceil(ts, self.every)
-        while self.next_tick <= ts:
-            if self.touched or self.events.firing:
-                self._tick(self.next_tick)
-                self.next_tick += self.every
-            else:  # nothing to look at: jump the clock
-                self.next_tick = max(self.next_tick + self.every, _ceil(ts, self.every))
+        # A post that comes at a tick is counted in that tick's look, as a source's run
+        # commits its posts before the daemon looks.
+        while self.next_tick < ts:
+            if not (self.touched or self.events.firing):
+                if not self.detector.by_product:  # nothing to look at: jump the clock
+                    self.next_tick = max(self.next_tick + self.every, _ceil(ts, self.every))
+                    continue
+                # Nothing new, yet the daemon looks at every product at every tick, which moves
+                # each series' clock on bucket by bucket (what it learns from its quiet buckets
+                # depends on it, and a late post finds the clock where the daemon's was). Once
+                # a bucket does the same to the series.
+                self.next_tick = _ceil(self.next_tick, self.quiet_step)
+                if self.next_tick >= ts:
+                    break
+                self.touched.update(self.detector.by_product)
+            self._tick(self.next_tick)
+            self.next_tick += self.every
 
     def feed(self, arrived: float, scored: ScoredPost) -> None:
         self._run_until(arrived)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -86,8 +87,24 @@ def test_live_detection_and_replay_of_its_store_raise_the_same_alerts(
     config = _config(tmp_path)
     with caplog.at_level(logging.WARNING, logger="yujing.detector"):
         live = _live(config)
+    # The late wave (20 calls, the ones that read as complaints) is said once, and kept.
+    said = [r.getMessage() for r in caplog.records if "after their window" in r.getMessage()]
+    assert len(said) == 1, said
+    told = re.match(r"anxin-e: (\d+) complaints from 11-11 11:00-12:00 arrived after", said[0])
+    assert told and 15 <= int(told[1]) <= 20, said
+    store = Store(config.storage.path)
+    [kept] = store.time_notices.late(START)
+    store.close()
+    assert (kept.product, kept.posts) == ("anxin-e", int(told[1]))
+    assert kept.first_at == START + timedelta(days=9, hours=3)
+
+    caplog.clear()
     replayed: list[dict] = []
-    posts, _ = replay_store(config, config.storage.path, None, replayed.append)
+    with caplog.at_level(logging.WARNING, logger="yujing.detector"):
+        posts, _ = replay_store(config, config.storage.path, None, replayed.append)
+    assert [
+        r.getMessage() for r in caplog.records if "after their window" in r.getMessage()
+    ] == said
     assert posts == len(_arrivals())
     assert [(e["event"], e["id"]) for e in replayed] == live
     fired = [i for e, i in live if e == "firing"]

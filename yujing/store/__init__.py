@@ -20,6 +20,7 @@ from .handling import Handlings, HandlingTimes
 from .health import Health, SourceHealthLog
 from .migrations import SchemaTooNew
 from .notified import Notified
+from .notices import LateWave, TimeNotices, ZoneNotice
 from .outbox import Outbox, OutboxItem
 from .posts import Posts
 from .retention import Pruned, Retention
@@ -59,4 +60,7 @@ __all__ = [
     "Validators",
     "Health",
     "SourceHealthLog",
+    "TimeNotices",
+    "ZoneNotice",
+    "LateWave",
 ]

@@ -92,6 +92,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest_workers import ParallelIntake, usable_cpus
     from .intake import Intake
     from .logs import safe_text
+    from .zones import ZoneWatch
 
     # What is printed may quote file names and their content: shown as the log shows them.
     redactor = Redactor(config.privacy.policy_patterns)
@@ -105,7 +106,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         # A run of its source like the daemon's: `yujing status` shows it.
         run_id = store.runs.start(source_name)
         # The daemon's own intake: the same post ids, copies and links across channels.
-        intake = Intake(understander_for(config), store)
+        intake = Intake(understander_for(config), store, zones=ZoneWatch(config, store))
         failed: list[str] = []
         try:
             with ParallelIntake(intake, config, args.jobs or usable_cpus()) as sink:

@@ -19,8 +19,8 @@ from .groups import GroupRow, Groups, Member
 from .handling import Handlings, HandlingTimes
 from .health import Health, SourceHealthLog
 from .migrations import SchemaTooNew
-from .notified import Notified
 from .notices import LateWave, TimeNotices, ZoneNotice
+from .notified import Notified
 from .outbox import Outbox, OutboxItem
 from .posts import Posts
 from .retention import Pruned, Retention

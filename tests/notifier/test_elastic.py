@@ -8,7 +8,6 @@ import pytest
 from elasticsearch import ApiError
 
 from testkit.fakes.elasticsearch import FakeElasticsearch
-from yujing import config as cfg
 from yujing.alerts import Action, Handling
 from yujing.config import Elasticsearch as EsConfig
 from yujing.notifier.elastic import (
@@ -25,10 +24,9 @@ from yujing.notifier.elastic import (
     posts_pattern,
     sentiment_label,
 )
-from yujing.notifier.receivers.elasticsearch import ElasticsearchAlertReceiver
 from yujing.store import Store
 
-from .conftest import make_event, make_scored, notification
+from .conftest import es_alert_receiver, make_event, make_scored, notification
 
 
 def client_for(es: FakeElasticsearch, **kw):
@@ -260,10 +258,7 @@ def test_a_false_alarm_is_marked_on_the_alert_document_and_in_the_template() -> 
     mapping = index_templates("yj")["yj-alerts"]["template"]["mappings"]["properties"]
     assert mapping["false_alarm"]["properties"]["reason"]["type"] == "text"
     with FakeElasticsearch() as es:
-        client = make_client(cfg.Elasticsearch(hosts=[es.url], index_prefix="yj"))
-        receiver = ElasticsearchAlertReceiver(
-            cfg.ElasticsearchReceiver(name="es", type="elasticsearch"), client, "yj"
-        )
+        receiver = es_alert_receiver(es.url)
         firing = make_event()
         receiver.send(notification(firing))
         at = datetime(2024, 5, 1, 7, 12, tzinfo=UTC)

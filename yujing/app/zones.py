@@ -16,7 +16,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from yujing.config import Config
@@ -53,6 +53,11 @@ def misread_offset(lags: Sequence[float]) -> float | None:
     return offset if fresh >= max(5, len(lags) / 10) else None
 
 
+def _shifted(lag: float, offset: float) -> bool:
+    """Whether a post fetched ``lag`` after its stated time is as shifted as ``offset`` says."""
+    return lag >= offset - SKEW if offset > 0 else lag < -SKEW
+
+
 def _hours(seconds: float) -> str:
     return f"{abs(seconds) / 3600:g} h"
 
@@ -76,17 +81,17 @@ class ZoneWatch:
 
     def seen(self, batch: Sequence[Post], answers: Sequence[bool]) -> None:
         """Take the posts of a committed batch that were new (``answers``) into account."""
-        touched = set()
+        fresh: dict[str, list[float]] = {}
         for post, new in zip(batch, answers, strict=True):
             if not new or "published_fallback" in post.extras:  # no time of its own to judge
                 continue
-            lags = self.lags.setdefault(post.source, deque(maxlen=SAMPLE))
-            lags.append((post.fetched_at - post.published_at).total_seconds())
-            touched.add(post.source)
-        for source in sorted(touched):
-            self._judge(source)
+            lag = (post.fetched_at - post.published_at).total_seconds()
+            self.lags.setdefault(post.source, deque(maxlen=SAMPLE)).append(lag)
+            fresh.setdefault(post.source, []).append(lag)
+        for source in sorted(fresh):
+            self._judge(source, fresh[source])
 
-    def _judge(self, source: str, now: datetime | None = None) -> None:
+    def _judge(self, source: str, batch: list[float]) -> None:
         lags = self.lags[source]
         offset = misread_offset(lags)
         told = self.store.time_notices.zone(source)
@@ -96,12 +101,14 @@ class ZoneWatch:
                     self.store.time_notices.clear_zone(source)
                 log.info("%s: post times fit their fetch times again", source)
             return
-        posts = sum(lag >= offset - SKEW for lag in lags) if offset > 0 else len(lags)
+        if told is not None and told.offset == offset:
+            # The same shift still: the count grows by the batch's posts that have it.
+            posts = told.posts + sum(_shifted(lag, offset) for lag in batch)
+        else:
+            posts = sum(_shifted(lag, offset) for lag in lags)
         message = self._message(source, offset, posts)
         with self.store.transaction():
-            self.store.time_notices.set_zone(
-                ZoneNotice(source, offset, posts, message, now or utcnow())
-            )
+            self.store.time_notices.set_zone(ZoneNotice(source, offset, posts, message, utcnow()))
         if told is None or told.offset != offset:
             log.warning("%s", message)
 

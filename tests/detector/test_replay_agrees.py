@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from yujing.app.status import print_status
 from yujing.detector.replay_store import replay_store
 from yujing.store import Store
 
@@ -32,10 +35,13 @@ def test_live_detection_and_replay_of_its_store_raise_the_same_alerts(
     told = re.match(r"anxin-e: (\d+) complaints from 11-11 11:00-12:00 arrived after", said[0])
     assert told and 15 <= int(told[1]) <= 20, said
     store = Store(config.storage.path)
-    [kept] = store.time_notices.late(START)
+    [kept] = store.time_notices.late()
     store.close()
     assert (kept.product, kept.posts) == ("anxin-e", int(told[1]))
     assert kept.first_at == LATE.start
+    shown = io.StringIO()
+    print_status(config, Console(file=shown, width=200, color_system=None))
+    assert said[0].split(" (deliver")[0] in shown.getvalue()
 
     caplog.clear()
     replayed: list[dict] = []

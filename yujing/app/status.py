@@ -171,17 +171,16 @@ def _sources(history: Runs, health: SourceHealthLog, config: Config, console: Co
 
 def _time(notices: TimeNotices, config: Config, console: Console) -> None:
     """What time did to the posts: sources whose times seem read in the wrong zone, and waves
-    of the last week that came after their window and were learned as history, not alerted."""
+    that came after their window and were learned as history, not alerted (the last five)."""
     zones = notices.zones()
-    late = notices.late(utcnow() - timedelta(days=7))
+    late = notices.late(5)
     if not zones and not late:
         return
     console.print("[bold]Time[/]")
     for z in zones:
         console.print(f"  [yellow]{_shown(z.message)}[/]")
     for w in late:
-        start = w.first_at.astimezone(config.tz)
-        end = w.last_at.astimezone(config.tz)
+        start, end = w.first_at.astimezone(config.tz), w.last_at.astimezone(config.tz)
         console.print(
             f"  [yellow]{_shown(w.product)}: {w.posts} complaints from "
             f"{start:%m-%d %H:%M}-{end:%H:%M} arrived after their window and were learned as "

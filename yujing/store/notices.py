@@ -89,12 +89,12 @@ class TimeNotices:
             ),
         )
 
-    def late(self, since: datetime) -> list[LateWave]:
-        """Waves learned as history at or after ``since``, the latest first."""
+    def late(self, limit: int = 5) -> list[LateWave]:
+        """The last ``limit`` waves learned as history, the latest first."""
         rows = self._db.execute(
             "SELECT series, product, first_at, last_at, posts, learned_at FROM late_waves"
-            " WHERE learned_at >= ? ORDER BY learned_at DESC, series",
-            (format_time(since),),
+            " ORDER BY learned_at DESC, series LIMIT ?",
+            (limit,),
         ).fetchall()
         return [
             LateWave(r[0], r[1], parse_time(r[2]), parse_time(r[3]), r[4], parse_time(r[5]))

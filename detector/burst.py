@@ -79,26 +79,27 @@ def detector_for(config: Config, store: Store | None) -> BurstDetector:
 def _episodes(
     late: Mapping[int, tuple[int, float, float]], w: int
 ) -> list[tuple[int, int, int, float, float]]:
-    """Late buckets as (first, last, posts, expected, phi) runs: buckets less than a window
-    apart are one; ``expected`` and ``phi`` are the series' before the posts came."""
+    """Late buckets as (first, last, posts, usual, phi) runs: buckets less than a window apart
+    are one. ``usual`` is the lowest a bucket of the run was expected to hold, and ``phi`` the
+    lowest dispersion, before its posts came: each bucket of a late export is learned before
+    the next is noted, so the later ones already expect the wave."""
     runs: list[list[Any]] = []
     for b in sorted(late):
         n, expected, phi = late[b]
         if runs and b - runs[-1][1] <= w:
             run = runs[-1]
-            run[1:] = [b, run[2] + n, run[3] + expected, min(run[4], phi)]
+            run[1:] = [b, run[2] + n, min(run[3], expected), min(run[4], phi)]
         else:
             runs.append([b, b, n, expected, phi])
     return [tuple(run) for run in runs]  # type: ignore[misc]
 
 
-def _would_burst(s: Series, first: int, last: int, n: int, expected: float, phi: float) -> bool:
+def _would_burst(s: Series, first: int, last: int, n: int, usual: float, phi: float) -> bool:
     """Whether ``n`` posts in buckets ``first``..``last`` would have been a burst had they come
-    on time: the series' own test (``min_count``, ``ratio``, ``p_value``), against at least a
-    window's worth of the usual."""
+    on time: the series' own test (``min_count``, ``ratio``, ``p_value``), against the usual of
+    at least a window."""
     rule = s.rule
-    per_bucket = expected / (last - first + 1)
-    expected = max(expected, per_bucket * s.w, EXPECTED_FLOOR)
+    expected = max(usual * max(last - first + 1, s.w), EXPECTED_FLOOR)
     return (
         n >= rule.min_count
         and n >= rule.ratio * expected
@@ -143,6 +144,11 @@ class BurstDetector(Memory):
         self._saved_at: float | None = None
         if store is not None:
             self._restore(store)
+            if self.cursor and not isinstance(store.state.get(STATE_KEY), dict):
+                # A first start learns the stored history as history, by design: none of it
+                # "came late". Posts that came while a saved detector was down still did.
+                for s in self.series.values():
+                    s.learned_late.clear()
 
     # ------------------------------------------------------------ feeding
 

@@ -12,6 +12,7 @@ import pytest
 from rich.console import Console
 
 from yujing.app.status import print_status
+from yujing.detector.burst import detector_for
 from yujing.detector.replay_store import replay_store
 from yujing.store import Store
 
@@ -59,3 +60,24 @@ def test_live_detection_and_replay_of_its_store_raise_the_same_alerts(
     replay_store(config, config.storage.path, None, published.append, as_published=True)
     firing = [e["id"] for e in published if e["event"] == "firing"]
     assert len(firing) == 2, "as published, the late wave is a wave too"
+
+
+def test_a_first_start_learns_the_stored_history_without_calling_it_late(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_for(tmp_path)
+    # A large wave in a late export, and a complaint fetched before the export: the wave's
+    # posts are stored after a later one.
+    late = Wave(LATE.start, 40, 1, export_after=LATE.export_after)
+    before = Wave(LATE.start + timedelta(hours=3), 1, 1)
+    run_daemon(config, arrivals(10, ON_TIME, late, before))
+    store = Store(config.storage.path)
+    store.db.execute("DELETE FROM state")  # a first start on this store
+    store.db.execute("DELETE FROM late_waves")
+    caplog.clear()  # what the daemon said while it ran
+    with caplog.at_level(logging.WARNING, logger="yujing.detector"):
+        detector = detector_for(config, store)
+        detector.evaluate(["anxin-e"], START + timedelta(days=12))
+    assert not [r for r in caplog.records if "after their window" in r.getMessage()]
+    assert store.time_notices.late() == []
+    store.close()

@@ -42,7 +42,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from typing import Any
 
 from yujing.alerts import Alert, AlertState, BurstFacts, Severity
 from yujing.config import Config, Detection
@@ -83,15 +82,15 @@ def _episodes(
     are one. ``usual`` is the lowest a bucket of the run was expected to hold, and ``phi`` the
     lowest dispersion, before its posts came: each bucket of a late export is learned before
     the next is noted, so the later ones already expect the wave."""
-    runs: list[list[Any]] = []
+    runs: list[tuple[int, int, int, float, float]] = []
     for b in sorted(late):
         n, expected, phi = late[b]
         if runs and b - runs[-1][1] <= w:
-            run = runs[-1]
-            run[1:] = [b, run[2] + n, min(run[3], expected), min(run[4], phi)]
+            first, _, total, usual, low = runs[-1]
+            runs[-1] = (first, b, total + n, min(usual, expected), min(low, phi))
         else:
-            runs.append([b, b, n, expected, phi])
-    return [tuple(run) for run in runs]  # type: ignore[misc]
+            runs.append((b, b, n, expected, phi))
+    return runs
 
 
 def _would_burst(s: Series, first: int, last: int, n: int, usual: float, phi: float) -> bool:

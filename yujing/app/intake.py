@@ -31,6 +31,8 @@ ingest`` beside the daemon) are read in before each decision.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -43,6 +45,8 @@ from yujing.store import Store
 from .zones import ZoneWatch
 
 __all__ = ["Intake"]
+
+log = logging.getLogger("yujing.intake")
 
 
 class Intake:
@@ -102,7 +106,10 @@ class Intake:
             self.catch_up()
             raise
         if self.zones is not None:
-            self.zones.seen(batch, answers)
+            try:
+                self.zones.seen(batch, answers)
+            except sqlite3.Error:  # a note about times must never undo a committed batch
+                log.exception("checking the times of the batch's posts failed")
         return answers
 
     def _accept_batch(self, batch: Sequence[Post], given: Mapping[str, ScoredPost]) -> list[bool]:

@@ -7,13 +7,14 @@ import io
 import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from rich.console import Console
 
 from yujing.app.pipeline import Pipeline
 from yujing.app.status import print_status
-from yujing.app.zones import misread_offset
+from yujing.app.zones import misread_offset, zone_at
 from yujing.config import load_config
 from yujing.records import Post, post_id
 from yujing.store import LateWave, Store
@@ -84,6 +85,19 @@ def test_times_of_another_zone_are_said_once_with_the_zone_that_fits(
     assert "dated about" not in _status(fixed)
 
 
+def test_local_times_read_as_utc_are_said_with_the_configs_zone(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    pipe = Pipeline(load_config(_config(tmp_path, "UTC")), Store(tmp_path / "y.db"))
+    with caplog.at_level(logging.WARNING, logger="yujing.sources"):
+        for post in _calls(-timedelta(hours=8), 0, 30):  # Shanghai times read as UTC
+            pipe.accept(post)
+    pipe.store.close()
+    [said] = [r.getMessage() for r in caplog.records]
+    assert "posts dated about 8 h after they were fetched" in said
+    assert "read in UTC" in said and "set the source's `timezone: Asia/Shanghai`" in said
+
+
 def test_only_a_whole_shift_of_every_post_is_a_zone() -> None:
     on_time = [60.0 * (i % 30) for i in range(100)]
     assert misread_offset(on_time) is None
@@ -112,3 +126,11 @@ def test_status_shows_a_wave_learned_as_history(tmp_path: Path) -> None:
         "anxin-e: 45 complaints from 11-30 08:00-09:00 arrived after their window and were "
         "learned as history, not alerted" in _status(config)
     )
+
+
+def test_the_zone_that_fits_is_named_as_the_config_takes_it() -> None:
+    assert zone_at(0) == "UTC"
+    assert zone_at(8 * 3600) == "Etc/GMT-8"  # tzdata's fixed zones count westwards
+    assert zone_at(-5 * 3600) == "Etc/GMT+5"
+    assert ZoneInfo(zone_at(5.5 * 3600)).utcoffset(NOW) == timedelta(hours=5, minutes=30)
+    assert zone_at(3.25 * 3600) is None

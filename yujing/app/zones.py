@@ -16,14 +16,14 @@ import logging
 import math
 from collections import deque
 from collections.abc import Sequence
-from datetime import timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, available_timezones
 
 from yujing.config import Config
 from yujing.records import Post, utcnow
 from yujing.store import Store, ZoneNotice
 
-__all__ = ["ZoneWatch", "misread_offset"]
+__all__ = ["ZoneWatch", "misread_offset", "zone_at"]
 
 log = logging.getLogger("yujing.sources")
 
@@ -63,11 +63,29 @@ def _hours(seconds: float) -> str:
 
 
 def _utc(seconds: float) -> str:
-    if seconds == 0:
-        return "UTC"
-    sign = "+" if seconds > 0 else "-"
+    sign = "+" if seconds >= 0 else "-"
     hours, minutes = divmod(round(abs(seconds)) // 60, 60)
     return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+def zone_at(seconds: float) -> str | None:
+    """A zone name for a fixed offset east of UTC, to paste into the config: ``UTC``, whole hours
+    as ``Etc/GMT-8`` (tzdata's names count the other way), else a city zone at that offset."""
+    if seconds == 0:
+        return "UTC"
+    if seconds % 3600 == 0:
+        return f"Etc/GMT{-round(seconds / 3600):+d}"
+    now = utcnow()
+    cities = (
+        n
+        for n in sorted(available_timezones())
+        if "/" in n and not n.startswith(("Etc/", "SystemV/"))
+    )
+    return next((n for n in cities if _offset(now, n) == seconds), None)
+
+
+def _offset(now: datetime, zone: str) -> float:
+    return (now.astimezone(ZoneInfo(zone)).utcoffset() or timedelta(0)).total_seconds()
 
 
 class ZoneWatch:
@@ -114,12 +132,14 @@ class ZoneWatch:
 
     def _message(self, source: str, offset: float, posts: int) -> str:
         zone = self.zones.get(source, self.default)
-        at = utcnow().astimezone(ZoneInfo(zone)).utcoffset() or timedelta(0)
-        fits = _utc(at.total_seconds() - offset)
+        now = utcnow()
+        fits = _offset(now, zone) - offset
+        # The config's own zone when it fits (a source set to UTC that writes local times).
+        name = self.default if fits and _offset(now, self.default) == fits else zone_at(fits)
+        written = "UTC" if name == "UTC" else _utc(fits)
         where = "before" if offset > 0 else "after"
         return (
             f"{source}: {posts} posts dated about {_hours(offset)} {where} they were fetched; "
-            f"times without a zone are read in {zone} — if the source writes {fits} times, "
-            f"set the source's `timezone: {fits}`"
-            + ("" if fits == "UTC" else " (a zone name at that offset, e.g. from tzdata)")
+            f"times without a zone are read in {zone} — if the source writes {written} times, "
+            + (f"set the source's `timezone: {name}`" if name else "set the source's `timezone`")
         )

@@ -141,6 +141,9 @@ class BurstDetector(Memory):
         self.mentions = Mentions()
         self.cursor = 0  # posts rowid covered by the in-memory state
         self._saved_at: float | None = None
+        # Per series, the last late wave said (first bucket, last bucket): the rest of it,
+        # coming in a later export, is added to it, not said again.
+        self._told_late: dict[str, tuple[int, int]] = {}
         if store is not None:
             self._restore(store)
             if self.cursor and not isinstance(store.state.get(STATE_KEY), dict):
@@ -297,19 +300,25 @@ class BurstDetector(Memory):
             return
         zone = timezone(timedelta(seconds=self.utc_offset))
         for first, last, n, expected, phi in _episodes(late, s.w):
-            if not _would_burst(s, first, last, n, expected, phi):
+            told = self._told_late.get(s.key)
+            more = told is not None and told[0] - s.w <= last and first <= told[1] + s.w
+            if not more and not _would_burst(s, first, last, n, expected, phi):
                 continue
+            if told is not None and more:
+                first, last = told[0], max(told[1], last)  # kept under the wave's first bucket
+            self._told_late[s.key] = (first, last)
             start = datetime.fromtimestamp(first * s.size, UTC)
             end = datetime.fromtimestamp((last + 1) * s.size, UTC)
-            log.warning(
-                "%s: %d complaints from %s-%s arrived after their window and were learned as "
-                "history, not alerted (deliver exports at least every %g min)",
-                s.product,
-                n,
-                start.astimezone(zone).strftime("%m-%d %H:%M"),
-                end.astimezone(zone).strftime("%H:%M"),
-                s.rule.window / 60,
-            )
+            if not more:
+                log.warning(
+                    "%s: %d complaints from %s-%s arrived after their window and were learned as "
+                    "history, not alerted (deliver exports at least every %g min)",
+                    s.product,
+                    n,
+                    start.astimezone(zone).strftime("%m-%d %H:%M"),
+                    end.astimezone(zone).strftime("%H:%M"),
+                    s.rule.window / 60,
+                )
             if self.persist and self.store is not None:
                 self.store.time_notices.add_late(LateWave(s.key, s.product, start, end, n, now))
 

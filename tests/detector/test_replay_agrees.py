@@ -81,3 +81,24 @@ def test_a_first_start_learns_the_stored_history_without_calling_it_late(
     assert not [r for r in caplog.records if "after their window" in r.getMessage()]
     assert store.time_notices.late() == []
     store.close()
+
+
+def test_a_late_wave_in_two_exports_is_said_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_for(tmp_path)
+    first = Wave(LATE.start, 15, 2, export_after=timedelta(hours=4))
+    rest = Wave(LATE.start + timedelta(minutes=30), 15, 2, export_after=timedelta(hours=5))
+    with caplog.at_level(logging.WARNING, logger="yujing.detector"):
+        live = run_daemon(config, arrivals(10, ON_TIME, first, rest))
+    said = [r.getMessage() for r in caplog.records if "after their window" in r.getMessage()]
+    assert len(said) == 1, said
+    store = Store(config.storage.path)
+    [kept] = store.time_notices.late()
+    store.close()
+    told = int(re.match(r"anxin-e: (\d+) complaints", said[0])[1])
+    assert kept.posts > told, "the second export's calls are added to the wave"
+    assert kept.first_at == LATE.start and kept.last_at == LATE.start + timedelta(hours=1)
+    replayed: list[dict] = []
+    replay_store(config, config.storage.path, None, replayed.append)
+    assert [(e["event"], e["id"]) for e in replayed] == live

@@ -268,9 +268,11 @@ class PostReplay:
                 # each series' clock on bucket by bucket (what it learns from its quiet buckets
                 # depends on it, and a late post finds the clock where the daemon's was). Once
                 # a bucket does the same to the series.
-                self.next_tick = _ceil(self.next_tick, self.quiet_step)
-                if self.next_tick >= ts:
+                aligned = _ceil(self.next_tick, self.quiet_step)
+                if aligned >= ts:  # the next look is the first after what comes at ``ts``
+                    self.next_tick = max(self.next_tick, _ceil(ts, self.every))
                     break
+                self.next_tick = aligned
                 self.touched.update(self.detector.by_product)
             self._tick(self.next_tick)
             self.next_tick += self.every

@@ -52,8 +52,8 @@ def test_live_detection_and_replay_of_its_store_raise_the_same_alerts(
         r.getMessage() for r in caplog.records if "after their window" in r.getMessage()
     ] == said
     assert posts == len(came)
-    assert [(e["event"], e["id"]) for e in replayed] == live
-    fired = [i for e, i in live if e == "firing"]
+    assert [(e["event"], e["id"], e["updated_at"]) for e in replayed] == live
+    fired = [i for e, i, _ in live if e == "firing"]
     assert len(fired) == 1 and ON_TIME.start.strftime("%Y%m%d") in fired[0], live
 
     published: list[dict] = []
@@ -101,4 +101,4 @@ def test_a_late_wave_in_two_exports_is_said_once(
     assert kept.first_at == LATE.start and kept.last_at == LATE.start + timedelta(hours=1)
     replayed: list[dict] = []
     replay_store(config, config.storage.path, None, replayed.append)
-    assert [(e["event"], e["id"]) for e in replayed] == live
+    assert [(e["event"], e["id"], e["updated_at"]) for e in replayed] == live

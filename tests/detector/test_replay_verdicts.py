@@ -43,7 +43,7 @@ def test_replay_counts_false_alarms_still_raised_and_kept_alerts_lost(
 ) -> None:
     production = config_for(tmp_path)
     live = run_daemon(production, arrivals(10, SMALL, LARGE))
-    small, large = [i for e, i in live if e == "firing"]
+    small, large = [i for e, i, _ in live if e == "firing"]
     assert SMALL.start.strftime("%Y%m%d") in small and LARGE.start.strftime("%Y%m%d") in large
     db = production.storage.path
     _judge(db, small, "一个人反复发帖")

@@ -98,6 +98,19 @@ def test_local_times_read_as_utc_are_said_with_the_configs_zone(
     assert "read in UTC" in said and "set the source's `timezone: Asia/Shanghai`" in said
 
 
+def test_a_site_that_shows_only_the_day_is_no_zone(tmp_path: Path) -> None:
+    pipe = Pipeline(load_config(_config(tmp_path)), Store(tmp_path / "y.db"))
+    midnight = datetime(2026, 11, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    for i in range(40):  # every post read as 00:00 local, fetched 8 h into the day
+        fetched = midnight + timedelta(hours=8, minutes=i)
+        url = f"https://bbs.example.cn/t/{i}"
+        pipe.accept(
+            Post("hotline", url, post_id("hotline", url), None, "", f"帖子{i}", midnight, fetched)
+        )
+    assert pipe.store.time_notices.zones() == []
+    pipe.store.close()
+
+
 def test_only_a_whole_shift_of_every_post_is_a_zone() -> None:
     on_time = [60.0 * (i % 30) for i in range(100)]
     assert misread_offset(on_time) is None

@@ -101,13 +101,20 @@ class ZoneWatch:
         """Take the posts of a committed batch that were new (``answers``) into account."""
         fresh: dict[str, list[float]] = {}
         for post, new in zip(batch, answers, strict=True):
-            if not new or "published_fallback" in post.extras:  # no time of its own to judge
-                continue
+            if not new or "published_fallback" in post.extras or self._date_only(post):
+                continue  # no time of its own to judge
             lag = (post.fetched_at - post.published_at).total_seconds()
             self.lags.setdefault(post.source, deque(maxlen=SAMPLE)).append(lag)
             fresh.setdefault(post.source, []).append(lag)
         for source in sorted(fresh):
             self._judge(source, fresh[source])
+
+    def _date_only(self, post: Post) -> bool:
+        """A post dated at midnight sharp, as a site that shows only the day is read: its lag
+        says how late in the day it was fetched, nothing about zones."""
+        zone = ZoneInfo(self.zones.get(post.source, self.default))
+        local = post.published_at.astimezone(zone)
+        return (local.hour, local.minute, local.second) == (0, 0, 0)
 
     def _judge(self, source: str, batch: list[float]) -> None:
         lags = self.lags[source]

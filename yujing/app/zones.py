@@ -7,7 +7,8 @@ late" and is learned as history, or counts at its fetch time. No honest source l
 its freshest posts come minutes after they were written. So, per source, over its recent new
 posts: when none is fresher than a whole number of half-hours (one hour or more) and a good share
 sit just past it, the log says so once, with the zone that would fit, and ``yujing status``
-shows it (``store.time_notices``) until the times fit again.
+shows it (``store.time_notices``) until the times fit again. Posts without a time of their own
+(dated when fetched, or at midnight sharp: a site that shows only the day) are left out.
 """
 
 from __future__ import annotations

@@ -41,13 +41,14 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from yujing.alerts import Alert, AlertState, BurstFacts, Severity
 from yujing.config import Config, Detection
 from yujing.records import ScoredPost, format_time
-from yujing.store import Store
+from yujing.store import LateWave, Store
 
+from .countmodel import tail
 from .details import Details
 from .emerging import EmergingTerms
 from .memory import STATE_KEY, Memory
@@ -71,6 +72,37 @@ def detector_for(config: Config, store: Store | None) -> BurstDetector:
         product_terms={p.id: p.terms() for p in config.products},
         category_names={c.id: c.name for c in config.categories},
         utc_offset=utc_offset(config.tz),
+    )
+
+
+def _episodes(
+    late: Mapping[int, tuple[int, float, float]], w: int
+) -> list[tuple[int, int, int, float, float]]:
+    """Late buckets as (first, last, posts, usual, phi) runs: buckets less than a window apart
+    are one. ``usual`` is the lowest a bucket of the run was expected to hold, and ``phi`` the
+    lowest dispersion, before its posts came: each bucket of a late export is learned before
+    the next is noted, so the later ones already expect the wave."""
+    runs: list[tuple[int, int, int, float, float]] = []
+    for b in sorted(late):
+        n, expected, phi = late[b]
+        if runs and b - runs[-1][1] <= w:
+            first, _, total, usual, low = runs[-1]
+            runs[-1] = (first, b, total + n, min(usual, expected), min(low, phi))
+        else:
+            runs.append((b, b, n, expected, phi))
+    return runs
+
+
+def _would_burst(s: Series, first: int, last: int, n: int, usual: float, phi: float) -> bool:
+    """Whether ``n`` posts in buckets ``first``..``last`` would have been a burst had they come
+    on time: the series' own test (``min_count``, ``ratio``, ``p_value``), against the usual of
+    at least a window."""
+    rule = s.rule
+    expected = max(usual * max(last - first + 1, s.w), EXPECTED_FLOOR)
+    return (
+        n >= rule.min_count
+        and n >= rule.ratio * expected
+        and tail(n, expected, phi) <= rule.p_value
     )
 
 
@@ -109,8 +141,16 @@ class BurstDetector(Memory):
         self.mentions = Mentions()
         self.cursor = 0  # posts rowid covered by the in-memory state
         self._saved_at: float | None = None
+        # Per series, the last late wave said (first bucket, last bucket): the rest of it,
+        # coming in a later export, is added to it, not said again.
+        self._told_late: dict[str, tuple[int, int]] = {}
         if store is not None:
             self._restore(store)
+            if self.cursor and not isinstance(store.state.get(STATE_KEY), dict):
+                # A first start learns the stored history as history, by design: none of it
+                # "came late". Posts that came while a saved detector was down still did.
+                for s in self.series.values():
+                    s.learned_late.clear()
 
     # ------------------------------------------------------------ feeding
 
@@ -185,6 +225,7 @@ class BurstDetector(Memory):
             # before any of its category alerts is sent.
             series = sorted(self.by_product.get(product, ()), key=lambda s: s.category is not None)
             for s in series:
+                self._tell_late(s, now)
                 events.extend(self._evaluate_series(s, now))
         self._maybe_checkpoint(now)
         return events
@@ -250,6 +291,36 @@ class BurstDetector(Memory):
             s.rule.window / 60,
             format_time(s.judged_from),
         )
+
+    def _tell_late(self, s: Series, now: datetime) -> None:
+        """Say each wave whose posts came after their window had passed: learned as history,
+        not alerted. Once per product and wave in the log, and kept for ``yujing status``."""
+        late, s.learned_late = s.learned_late, {}
+        if not late or s.category is not None:  # the product's own line says it
+            return
+        zone = timezone(timedelta(seconds=self.utc_offset))
+        for first, last, n, expected, phi in _episodes(late, s.w):
+            told = self._told_late.get(s.key)
+            more = told is not None and told[0] - s.w <= last and first <= told[1] + s.w
+            if not more and not _would_burst(s, first, last, n, expected, phi):
+                continue
+            if told is not None and more:
+                first, last = told[0], max(told[1], last)  # kept under the wave's first bucket
+            self._told_late[s.key] = (first, last)
+            start = datetime.fromtimestamp(first * s.size, UTC)
+            end = datetime.fromtimestamp((last + 1) * s.size, UTC)
+            if not more:
+                log.warning(
+                    "%s: %d complaints from %s-%s arrived after their window and were learned as "
+                    "history, not alerted (deliver exports at least every %g min)",
+                    s.product,
+                    n,
+                    start.astimezone(zone).strftime("%m-%d %H:%M"),
+                    end.astimezone(zone).strftime("%H:%M"),
+                    s.rule.window / 60,
+                )
+            if self.persist and self.store is not None:
+                self.store.time_notices.add_late(LateWave(s.key, s.product, start, end, n, now))
 
     def _wave_id(self, s: Series, bucket: int, now: datetime) -> str:
         """A new wave's id: named after its onset in the posts, so a peer daemon names it

@@ -26,7 +26,9 @@ Two inputs:
 
 Both feed the same ``BurstDetector`` the daemon uses, through ``observe``/``observe_count`` and
 ``evaluate``. Posts are evaluated every ``detection.evaluate_every`` of their own time, like the
-daemon's clock; counts after each bucket. After the input ends, time runs on until open waves
+daemon's clock (``PostReplay``: while nothing new comes, once a bucket, which moves every series on
+as the daemon's looks do); counts after each bucket. ``--posts`` replays each post as if it came
+when it was published; ``--store`` as it came (``replay_store``). After the input ends, time runs on until open waves
 resolve. Nothing is stored: the detector gets no store, so the daemon's database is never
 touched. Stdout carries only the alert lines; logs and bad-line warnings go to stderr.
 
@@ -58,7 +60,7 @@ from .identity import Identity
 from .lifecycle import Lifecycle
 from .normalize import normalize
 
-__all__ = ["replay_main", "replay_posts"]
+__all__ = ["PostReplay", "replay_main", "replay_posts"]
 
 log = logging.getLogger("yujing.replay")
 
@@ -75,6 +77,7 @@ def replay_main(
     *,
     store: Path | None = None,
     since: float | None = None,
+    as_published: bool = False,
 ) -> int:
     if sum(x is not None for x in (posts, counts, store)) != 1:
         print("replay needs exactly one of --posts, --counts or --store", file=sys.stderr)
@@ -92,7 +95,7 @@ def replay_main(
     # Libraries that print (model loading, ...) must not mix with the alert lines.
     try:
         with contextlib.redirect_stdout(sys.stderr):
-            n = _replay(config, posts, counts, store, since, emit)
+            n = _replay(config, posts, counts, store, since, emit, as_published)
     except ReplayInputError as exc:
         print(f"replay: {exc}", file=sys.stderr)
         return 1
@@ -107,12 +110,13 @@ def _replay(
     store: Path | None,
     since: float | None,
     emit: Callable[[dict[str, Any]], None],
+    as_published: bool = False,
 ) -> int:
     """Alert events emitted; ``ReplayInputError`` when there was nothing to replay."""
     if store is not None:
         from .replay_store import replay_store
 
-        seen, n = replay_store(config, store, since, emit)
+        seen, n = replay_store(config, store, since, emit, as_published=as_published)
         if not seen:
             raise ReplayInputError(f"{store}: no stored posts in the period asked for")
         print(f"replay: {seen} stored post(s) under the new config", file=sys.stderr)
@@ -223,39 +227,82 @@ def _read_posts(path: Path, tally: Counter[str], tz: tzinfo) -> list[tuple[Post,
     return posts
 
 
+class PostReplay:
+    """The daemon's clock over posts fed in the order they arrived.
+
+    ``feed(arrived, scored)`` first runs the clock up to ``arrived`` (evaluating every
+    ``detection.evaluate_every``, as the daemon does), then counts the post where it is dated, as
+    the daemon counts a post once it is committed. A post fed long after its date is late here
+    as it was there: learned as history, not alerted (the detector says so). ``finish`` runs the
+    clock on until open waves resolve.
+    """
+
+    def __init__(self, config: Config, emit: Callable[[dict[str, Any]], None]):
+        self.detector = detector_for(config, None)
+        self.events = _Events(emit, format_time)
+        self.every = config.detection.evaluate_every
+        self.horizon = DRAIN_WINDOWS * _longest_window(config.detection)
+        rules = [config.detection.burst, *map(config.detection.rule_for, config.detection.products)]
+        self.quiet_step = _ceil(min(r.bucket for r in rules), self.every)
+        self.touched: set[str] = set()
+        self.next_tick: float | None = None
+        self.last = 0.0
+
+    def _tick(self, now: float) -> None:
+        products = self.touched | {a.product for a in self.events.firing.values()}
+        self.touched.clear()
+        alerts = self.detector.evaluate(sorted(products), datetime.fromtimestamp(now, UTC))
+        self.events.handle(alerts)
+
+    def _run_until(self, ts: float) -> None:
+        if self.next_tick is None:
+            self.next_tick = _ceil(ts, self.every)
+        # A post that comes at a tick is counted in that tick's look, as a source's run
+        # commits its posts before the daemon looks.
+        while self.next_tick < ts:
+            if not (self.touched or self.events.firing):
+                if not self.detector.by_product:  # nothing to look at: jump the clock
+                    self.next_tick = max(self.next_tick + self.every, _ceil(ts, self.every))
+                    continue
+                # Nothing new, yet the daemon looks at every product at every tick, which moves
+                # each series' clock on bucket by bucket (what it learns from its quiet buckets
+                # depends on it, and a late post finds the clock where the daemon's was). Once
+                # a bucket does the same to the series.
+                aligned = _ceil(self.next_tick, self.quiet_step)
+                if aligned >= ts:  # the next look is the first after what comes at ``ts``
+                    self.next_tick = max(self.next_tick, _ceil(ts, self.every))
+                    break
+                self.next_tick = aligned
+                self.touched.update(self.detector.by_product)
+            self._tick(self.next_tick)
+            self.next_tick += self.every
+
+    def feed(self, arrived: float, scored: ScoredPost) -> None:
+        self._run_until(arrived)
+        self.detector.observe(scored)
+        self.touched.update(scored.products)
+        self.last = max(self.last, arrived)
+
+    def finish(self) -> int:
+        """Run the clock on after the last post; the alert events emitted."""
+        if self.next_tick is not None:
+            self._run_until(self.last + self.every)
+            end = self.last + self.horizon
+            while self.events.firing and self.next_tick <= end:
+                self._tick(self.next_tick)
+                self.next_tick += self.every
+        return self.events.count
+
+
 def replay_posts(config: Config, path: Path, emit: Callable[[dict[str, Any]], None]) -> int:
-    """Replay one post per line; raises ``ReplayInputError`` when every line was refused."""
+    """Replay one post per line, each as if it arrived when it was published; raises
+    ``ReplayInputError`` when every line was refused."""
     tally: Counter[str] = Counter()
-    detector = detector_for(config, None)
-    events = _Events(emit, format_time)
+    replay = PostReplay(config, emit)
     understander = None
     identity = Identity()
     seen: OrderedDict[str, None] = OrderedDict()
-    every = config.detection.evaluate_every
-    touched: set[str] = set()
-    next_tick: float | None = None
-    last = 0.0
-
-    def tick(now: float) -> None:
-        products = touched | {a.product for a in events.firing.values()}
-        touched.clear()
-        events.handle(detector.evaluate(sorted(products), datetime.fromtimestamp(now, UTC)))
-
-    def run_until(ts: float) -> None:
-        nonlocal next_tick
-        assert next_tick is not None
-        while next_tick <= ts:
-            if touched or events.firing:
-                tick(next_tick)
-                next_tick += every
-            else:  # nothing to look at: jump the clock
-                next_tick = max(next_tick + every, _ceil(ts, every))
-
     for post, d in _read_posts(path, tally, config.tz):
-        ts = post.published_at.timestamp()
-        if next_tick is None:
-            next_tick = _ceil(ts, every)
-        run_until(ts)
         if post.id in seen:
             continue
         seen[post.id] = None
@@ -276,18 +323,10 @@ def replay_posts(config: Config, path: Path, emit: Callable[[dict[str, Any]], No
             continue
         scored = replace(scored, text_id=scored.text_id or verdict.text_id)
         identity.remember(scored, verdict.sketch)
-        detector.observe(scored)
-        touched.update(scored.products)
-        last = max(last, ts)
+        replay.feed(post.published_at.timestamp(), scored)
     if tally["lines"] and tally["lines"] == tally["refused"]:
         raise ReplayInputError(f"{path}: every one of {tally['lines']} line(s) was refused")
-    if next_tick is not None:
-        run_until(last + every)
-        horizon = last + DRAIN_WINDOWS * _longest_window(config.detection)
-        while events.firing and next_tick <= horizon:
-            tick(next_tick)
-            next_tick += every
-    return events.count
+    return replay.finish()
 
 
 def _longest_window(detection: Detection) -> float:

@@ -153,6 +153,11 @@ class Series:
         self.waves, self.waves_peak, self.waves_at = 0.0, 0.0, 0.0
         self.held = 0.0  # peak of a burst being held back by that memory (0: none)
         self.told_unjudged = False  # the log said its complaints pile up before it can judge
+        # Per bucket, posts that arrived after their window had passed and went straight into
+        # the baseline, with what the bucket was expected to hold and the series' dispersion
+        # before they did; the detector reads and empties it (``BurstDetector``: a wave
+        # learned so is said, not silent).
+        self.learned_late: dict[int, tuple[int, float, float]] = {}
 
     # ------------------------------------------------------------ data in
 
@@ -161,6 +166,7 @@ class Series:
         if b > self.head:
             self.advance(b)
         if b <= self.head - self.ring_len:
+            self._note_late(b, n)
             self.baseline.add_late(b, n)
             return False
         self.counts[b % self.ring_len] += n
@@ -172,10 +178,18 @@ class Series:
                 # the window, as every bucket does (else late calls would pass for the usual).
                 self.unfolded.add(b)
                 return True
+            self._note_late(b, n)
             n = self._learnable(b, n, held=self.counts[b % self.ring_len] - n)
             if n:
                 self.baseline.add_late(b, n)
         return True
+
+    def _note_late(self, b: int, n: int) -> None:
+        base = self.baseline
+        count, expected, phi = self.learned_late.get(b, (0, -1.0, base.phi))
+        if expected < 0.0:
+            expected = max(base.local, 1.0) * base.usual(b)
+        self.learned_late[b] = (count + n, expected, phi)
 
     def _learnable(self, b: int, n: int, held: int = 0) -> int:
         """Of ``n`` late posts in bucket ``b``, what the baseline learns: while a wave is open,

@@ -61,7 +61,7 @@ log = logging.getLogger("yujing.elastic")
 
 CURSOR_KEY = "es.posts.cursor"
 TEMPLATE_PRIORITY = 200  # above Elastic's built-in templates (100), in case a pattern overlaps
-TEMPLATE_VERSION = 3  # 3: handling and assignee on alerts
+TEMPLATE_VERSION = 4  # 3: handling and assignee on alerts; 4: false_alarm
 MONTH = 31 * 86400  # the longest a month's index keeps taking posts
 
 # Chinese has no spaces, and the standard analyzer makes every character a word: "理赔难" would
@@ -214,6 +214,8 @@ class AlertDoc(Document):
         }
     )
     assignee = Keyword()
+    # ``yujing alert resolve --false-alarm REASON``: the alert was a false alarm, and why.
+    false_alarm = Object(properties={"reason": _chinese_text(), "by": Keyword(), "at": Date()})
 
     class Meta:
         # Labels are free-form; keep each one a keyword so it can be filtered and counted.

@@ -17,16 +17,25 @@ from .stages import group_key
 __all__ = ["tell_handling"]
 
 
-def tell_handling(store: Any, handling: Handling, alert: Alert) -> list[str]:
+def tell_handling(
+    store: Any, handling: Handling, alert: Alert, *, false_alarm: str | None = None
+) -> list[str]:
     """Queue ``handling`` for the receivers told of ``alert`` (``store``: its ``notified`` log
-    and ``outbox``); returns their names. Call it in the transaction that keeps the action."""
+    and ``outbox``); returns their names. Call it in the transaction that keeps the action.
+    ``false_alarm``: the alert is resolved as a false alarm, for this reason."""
     kind = EventKind.FIRING if alert.firing else EventKind.RESOLVED
     event = AlertEvent(kind, alert)
     receivers = store.notified.receivers(alert.id)
     for receiver in receivers:
         labels = {"product": alert.product} if alert.product else {}
         notification = Notification(
-            receiver, group_key(labels), labels, (event,), handling=handling, at=handling.at
+            receiver,
+            group_key(labels),
+            labels,
+            (event,),
+            handling=handling,
+            false_alarm=false_alarm,
+            at=handling.at,
         )
         store.outbox.enqueue(receiver, notification.to_dict(), handling.at)
     return receivers

@@ -32,6 +32,8 @@ class Notification:
     changed: frozenset[str] = field(default_factory=frozenset)  # alert ids told anew
     repeat: bool = False  # nothing changed: a reminder after repeat_interval
     handling: Handling | None = None
+    # With a ``resolve`` handling: the alert was a false alarm, and why (``--false-alarm``).
+    false_alarm: str | None = None
     at: datetime | None = None  # when it was made (the group's flush, the action's time)
     repeat_interval: float = 0.0  # the group's route's, for peers deciding on a reminder
     # Alerts a peer daemon has told this receiver of (``notify.peers``): their conversation
@@ -59,6 +61,7 @@ class Notification:
             "handling": self.handling.to_dict() if self.handling else None,
             "at": format_time(self.at) if self.at else None,
             "repeat_interval": self.repeat_interval,
+            **({"false_alarm": self.false_alarm} if self.false_alarm is not None else {}),
         }
 
     @classmethod
@@ -76,4 +79,5 @@ class Notification:
             handling=Handling.from_dict(d["handling"]) if d.get("handling") else None,
             at=parse_time(d["at"]) if d.get("at") else None,
             repeat_interval=float(d.get("repeat_interval") or 0.0),
+            false_alarm=str(d["false_alarm"]) if d.get("false_alarm") is not None else None,
         )

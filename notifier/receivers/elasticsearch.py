@@ -81,7 +81,7 @@ class ElasticsearchAlertReceiver:
             install_templates(self.client, self.prefix, self.retention)
             self._templates_installed = True
         if notification.handling is not None:
-            actions = [self._handling(notification.handling)]
+            actions = [self._handling(notification.handling, notification.false_alarm)]
         else:
             actions = [a for e in notification.events for a in self._event(e)]
         _, errors = bulk(self.client, actions, raise_on_error=False)
@@ -114,7 +114,7 @@ class ElasticsearchAlertReceiver:
             },
         ]
 
-    def _handling(self, h: Handling) -> dict[str, Any]:
+    def _handling(self, h: Handling, false_alarm: str | None = None) -> dict[str, Any]:
         # The dispatcher sends a receiver's notifications in order, so the latest action wins.
         doc: dict[str, Any] = {
             "handling": {
@@ -127,6 +127,8 @@ class ElasticsearchAlertReceiver:
         }
         if h.action is Action.ASSIGN:
             doc["assignee"] = h.to
+        if false_alarm is not None:  # what replay counts when thresholds change
+            doc["false_alarm"] = {"reason": false_alarm, "by": h.by, "at": format_time(h.at)}
         return {
             "_op_type": "update",
             "_index": self.index,

@@ -323,3 +323,27 @@ def test_slack_shows_a_handling_action_as_a_short_reply_in_the_alerts_thread(
         "event_id": reply["metadata"]["event_payload"]["event_id"],
         "event": "handling",
     }
+
+
+def test_a_false_alarm_is_marked_in_the_store_the_audit_journal_and_told(tmp_path: Path) -> None:
+    config = write(tmp_path)
+    fire(config, alert())
+    aid = alert().id
+    empty = yujing(config, "alert", "resolve", aid, "--by", "张三", "--false-alarm", " ")
+    assert empty.returncode == 2 and "--false-alarm REASON" in empty.stderr
+    done = yujing(config, "alert", "resolve", aid, "--by", "张三", "--false-alarm", "产品上线公告")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"张三 已处理完毕：误报：产品上线公告 · {aid}")
+    store = Store(tmp_path / "y.db")
+    try:
+        assert store.handling.times(aid).false_alarm == "产品上线公告"
+        assert list(store.handling.verdicts()) == [aid]
+        entry = store.audit.entries()[-1]
+        assert entry.kind == "handling"
+        assert json.loads(entry.body)["false_alarm"] == "产品上线公告"
+        assert store.audit.verify() == []
+    finally:
+        store.close()
+    deliver(config)
+    told = sent(tmp_path)[-1]
+    assert told["handling"]["action"] == "resolve" and told["false_alarm"] == "产品上线公告"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,31 @@ def test_an_ingest_is_a_run_of_its_source_in_status(tmp_path: Path, capsys) -> N
     assert main(["status", "-c", str(path)]) == 0
     shown = capsys.readouterr().out
     assert "hotline-sh" in shown and "bad.jsonl line 1" in shown
+
+
+def test_an_export_writing_utc_without_a_zone_is_said_once_and_shown(
+    tmp_path: Path, config: Path, capsys, caplog
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    calls = tmp_path / "calls.jsonl"
+    rows = [
+        {
+            "id": f"c{i}",
+            "caller": f"1380000{i:04d}",
+            "text": "安心e生医疗险理赔被拒",
+            # The export's clock is UTC, written without a zone: read in Asia/Shanghai.
+            "time": (now - timedelta(minutes=2 * i + 3)).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        for i in range(30)
+    ]
+    calls.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="yujing.sources"):
+        assert main(["ingest", "-c", str(config), str(calls)]) == 0
+    said = [r.getMessage() for r in caplog.records if "dated about" in r.getMessage()]
+    assert len(said) == 1, said
+    assert "ingest: 30 posts dated about 8 h before they were fetched" in said[0]
+    assert main(["status", "-c", str(config)]) == 0
+    shown = " ".join(capsys.readouterr().out.split())  # wrapped at 80 columns
+    assert said[0] in shown

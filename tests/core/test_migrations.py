@@ -182,7 +182,7 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
     upgraded = schema_of(path)
     # Migration 1 is the old schema: nothing is rebuilt. Later ones add indexes, the post
     # aliases, silences, chat messages, crawl state, aggregation groups, the notification log,
-    # handling and the audit journal, and drop the text keys that dropped posts as duplicates of
+    # handling and the audit journal, what status says about time, and drop the text keys that dropped posts as duplicates of
     # others'.
     assert [name for name, _ in set(tables) - set(upgraded)] == ["dedup"]
     assert sorted(name for name, _ in set(upgraded) - set(tables)) == [
@@ -201,6 +201,8 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
         "handling",
         "handling_by_alert",
         "handling_by_time",
+        "late_waves",
+        "late_waves_by_time",
         "notified",
         "notified_by_alert",
         "outbox_by_alert",
@@ -213,6 +215,7 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
         "sqlite_autoindex_silences_1",
         "sqlite_autoindex_source_health_1",
         "sqlite_sequence",
+        "zone_notices",
     ]
     scored = a_post()
     assert store.posts.has(scored.post.id)

@@ -110,6 +110,10 @@ def test_replay_store_shows_what_a_changed_config_would_have_raised(tmp_path: Pa
     assert strict.returncode == 0, strict.stderr
     assert strict.stdout == "", "a min_count of 20 would have stayed quiet"
 
+    # Fetched as they were published: as published, the same.
+    published = replay(production, "--as-published", cwd=tmp_path)
+    assert published.returncode == 0 and published.stdout == loose.stdout, published.stderr
+
     recent = replay(production, "--since", "1d", cwd=tmp_path)
     assert recent.returncode == 0 and recent.stdout == "", "the wave is older than a day"
 

@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
+from yujing import config as cfg
 from yujing.alerts import Alert, AlertEvent, AlertState, BurstFacts, EventKind, Severity
 from yujing.config import Config
+from yujing.notifier.elastic import make_client
 from yujing.notifier.notification import Notification
+from yujing.notifier.receivers.elasticsearch import ElasticsearchAlertReceiver
 from yujing.records import Post, Reach, ScoredPost
 from yujing.store import Store
 
@@ -67,6 +70,14 @@ def notification(*events: AlertEvent, receiver: str = "r", **fields: Any) -> Not
     fields.setdefault("changed", frozenset(e.id for e in events))
     labels = fields.pop("group_labels", {"product": events[0].alert.product} if events else {})
     return Notification(receiver, fields.pop("group_key", "{}"), labels, events, **fields)
+
+
+def es_alert_receiver(url: str, prefix: str = "yj") -> ElasticsearchAlertReceiver:
+    """The Elasticsearch receiver, writing under ``prefix`` to the cluster at ``url``."""
+    client = make_client(cfg.Elasticsearch(hosts=[url], index_prefix=prefix))
+    return ElasticsearchAlertReceiver(
+        cfg.ElasticsearchReceiver(name="es", type="elasticsearch"), client, prefix
+    )
 
 
 def make_config(**sections: Any) -> Config:

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import UTC, datetime
 
 import pytest
 from elasticsearch import ApiError
 
 from testkit.fakes.elasticsearch import FakeElasticsearch
+from yujing.alerts import Action, Handling
 from yujing.config import Elasticsearch as EsConfig
 from yujing.notifier.elastic import (
     CURSOR_KEY,
@@ -24,7 +26,7 @@ from yujing.notifier.elastic import (
 )
 from yujing.store import Store
 
-from .conftest import make_scored
+from .conftest import es_alert_receiver, make_event, make_scored, notification
 
 
 def client_for(es: FakeElasticsearch, **kw):
@@ -77,7 +79,7 @@ def test_templates_are_composable_and_carry_the_document_mappings() -> None:
         "index_patterns": ["yj-posts-*"],
         "template": body["template"],
         "priority": 200,
-        "version": 3,
+        "version": 4,
         "_meta": {"managed_by": "yujing"},
     }
     # Every alert event in a data stream of its own, with the time Kibana sorts by.
@@ -250,3 +252,29 @@ def test_make_client_sends_api_key_and_checks_the_product_header() -> None:
         basic.info()
         expected = "Basic " + base64.b64encode(b"elastic:pw").decode()
         assert es.requests[-1].headers["authorization"] == expected
+
+
+def test_a_false_alarm_is_marked_on_the_alert_document_and_in_the_template() -> None:
+    mapping = index_templates("yj")["yj-alerts"]["template"]["mappings"]["properties"]
+    assert mapping["false_alarm"]["properties"]["reason"]["type"] == "text"
+    with FakeElasticsearch() as es:
+        receiver = es_alert_receiver(es.url)
+        firing = make_event()
+        receiver.send(notification(firing))
+        at = datetime(2024, 5, 1, 7, 12, tzinfo=UTC)
+        done = Handling(firing.id, Action.RESOLVE, "张三", at, why="误报：产品上线公告")
+        receiver.send(
+            notification(firing, handling=done, false_alarm="产品上线公告", changed=frozenset())
+        )
+        doc = es.docs["yj-alerts"][firing.id]
+        assert doc["false_alarm"] == {
+            "reason": "产品上线公告",
+            "by": "张三",
+            "at": "2024-05-01T07:12:00+00:00",
+        }
+        assert doc["handling"]["action"] == "resolve"
+        # An ordinary action marks nothing.
+        other = make_event(id="burst/anxin-e/-@2024-05-02T06:00:00+00:00")
+        receiver.send(notification(other))
+        receiver.send(notification(other, handling=Handling(other.id, Action.ACK, "李四", at)))
+        assert "false_alarm" not in es.docs["yj-alerts"][other.id]

@@ -18,7 +18,7 @@ from yujing.notifier.receivers.file import FileReceiver
 from yujing.notifier.receivers.log import LogReceiver
 from yujing.notifier.receivers.slack import SlackReceiver, SlackWebhookReceiver
 
-from .conftest import make_config, make_event, notification
+from .conftest import es_alert_receiver, make_config, make_event, notification
 
 TOKEN = "xoxb-1111-2222-fake"
 NAMES = {"anxin-e": "安心e生医疗险", "claims": "理赔难", "sales": "销售误导"}
@@ -222,10 +222,7 @@ def test_elasticsearch_receiver_writes_each_alert_and_each_event_of_a_group_in_o
 
 def test_a_handling_action_is_written_onto_the_alert_document_and_stays() -> None:
     with FakeElasticsearch() as es:
-        client = make_client(cfg.Elasticsearch(hosts=[es.url], index_prefix="yj"))
-        receiver = ElasticsearchAlertReceiver(
-            cfg.ElasticsearchReceiver(name="es", type="elasticsearch"), client, "yj"
-        )
+        receiver = es_alert_receiver(es.url)
         firing = make_event()
         receiver.send(notification(firing))
         at = datetime(2024, 5, 1, 7, 12, tzinfo=UTC)

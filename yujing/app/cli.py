@@ -93,6 +93,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from .ingest_workers import ParallelIntake, usable_cpus
     from .intake import Intake
     from .logs import safe_text
+    from .zones import ZoneWatch
 
     # What is printed may quote file names and their content: shown as the log shows them.
     redactor = redactor_for(config)
@@ -106,7 +107,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         # A run of its source like the daemon's: `yujing status` shows it.
         run_id = store.runs.start(source_name)
         # The daemon's own intake: the same post ids, copies and links across channels.
-        intake = Intake(understander_for(config), store)
+        intake = Intake(understander_for(config), store, zones=ZoneWatch(config, store))
         failed: list[str] = []
         try:
             with ParallelIntake(intake, config, args.jobs or usable_cpus()) as sink:
@@ -218,6 +219,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         store=store,
         since=args.since,
         out=sys.stdout,
+        as_published=args.as_published,
     )
 
 
@@ -364,6 +366,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=30 * 86400.0,
         metavar="DURATION",
         help="with --store: how far back, e.g. 30d, 12h (default 30d)",
+    )
+    p.add_argument(
+        "--as-published",
+        action="store_true",
+        help="with --store: each post as if it had arrived when published (history ingested "
+        "in bulk); by default posts count when they arrived, as the daemon counted them",
     )
     p.set_defaults(func=cmd_replay)
 

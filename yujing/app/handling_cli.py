@@ -1,4 +1,5 @@
-"""``yujing alert ack | assign | note | resolve ID --by NAME [--why TEXT]``: the handling record.
+"""``yujing alert ack | assign | note | resolve ID --by NAME [--why TEXT] [--false-alarm REASON]``:
+the handling record.
 
 Each action is kept in the store with its alert's times (first taken up, first dealt with),
 written to the audit journal, and queued for the receivers that were told of the alert, all in
@@ -52,10 +53,15 @@ def _alert(store: Store, ref: str) -> Alert | None:
 def cmd_act(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
     _, config = load(args.config)
     action = Action(args.alert_command)
+    false_alarm = getattr(args, "false_alarm", None)
+    if false_alarm is not None and not false_alarm.strip():
+        print("error: say why it was a false alarm (--false-alarm REASON)", file=sys.stderr)
+        return 2
+    why = args.why or ""
+    if false_alarm is not None:  # what people read: 张三 已处理完毕：误报：…
+        why = f"误报：{false_alarm}" + (f"；{why}" if why else "")
     try:  # checked before the store is opened
-        draft = Handling(
-            args.id, action, args.by, utcnow(), args.why or "", getattr(args, "to", "") or ""
-        )
+        draft = Handling(args.id, action, args.by, utcnow(), why, getattr(args, "to", "") or "")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -65,10 +71,14 @@ def cmd_act(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
         if alert is None:
             return 1
         handling = replace(draft, alert_id=alert.id)
+        entry = handling.to_dict()
         with store.transaction():
             store.handling.add(handling)
-            store.audit.append("handling", alert.id, handling.to_dict(), handling.at)
-            receivers = tell_handling(store, handling, alert)
+            if false_alarm is not None:
+                store.handling.mark_false_alarm(alert.id, false_alarm)
+                entry["false_alarm"] = false_alarm
+            store.audit.append("handling", alert.id, entry, handling.at)
+            receivers = tell_handling(store, handling, alert, false_alarm=false_alarm)
     finally:
         store.close()
     print(f"{handling.line()} · {alert.id}")
@@ -127,6 +137,13 @@ def add_alert_parser(
         )
         if action is Action.ASSIGN:
             a.add_argument("--to", required=True, metavar="NAME", help="who takes it")
+        if action is Action.RESOLVE:
+            a.add_argument(
+                "--false-alarm",
+                metavar="REASON",
+                help="it was a false alarm, and why: `yujing replay --store` counts such alerts "
+                "a changed config would still raise",
+            )
         a.set_defaults(func=lambda args: cmd_act(args, load))
     s = actions.add_parser("show", help="the alert's handling record and times")
     config_arg(s)

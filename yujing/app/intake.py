@@ -31,6 +31,8 @@ ingest`` beside the daemon) are read in before each decision.
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
@@ -40,13 +42,24 @@ from yujing.detector.understand import Understander
 from yujing.records import Post, ScoredPost
 from yujing.store import Store
 
+from .zones import ZoneWatch
+
 __all__ = ["Intake"]
+
+log = logging.getLogger("yujing.intake")
 
 
 class Intake:
-    def __init__(self, understander: Understander, store: Store, identity: Identity | None = None):
+    def __init__(
+        self,
+        understander: Understander,
+        store: Store,
+        identity: Identity | None = None,
+        zones: ZoneWatch | None = None,
+    ):
         self.understander = understander
         self.store = store
+        self.zones = zones  # told of each committed batch: times read in the wrong zone
         # An identity handed over (a config reload) keeps its index; it still reads what was
         # committed since.
         self.identity = identity or Identity()
@@ -86,12 +99,18 @@ class Intake:
         counts = (self.accepted, self.known, self.linked, self.updated)
         try:
             with self.store.transaction():
-                return self._accept_batch(batch, understood or {})
+                answers = self._accept_batch(batch, understood or {})
         except BaseException:
             self.accepted, self.known, self.linked, self.updated = counts
             self.identity = Identity()
             self.catch_up()
             raise
+        if self.zones is not None:
+            try:
+                self.zones.seen(batch, answers)
+            except sqlite3.Error:  # a note about times must never undo a committed batch
+                log.exception("checking the times of the batch's posts failed")
+        return answers
 
     def _accept_batch(self, batch: Sequence[Post], given: Mapping[str, ScoredPost]) -> list[bool]:
         # The transaction holds the store's write lock: no other process commits until it

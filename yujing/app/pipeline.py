@@ -27,6 +27,7 @@ from yujing.store import Store
 from .health import KIND as SOURCE_KIND
 from .health import RunOutcome, SourceHealthWatch
 from .intake import Intake
+from .zones import ZoneWatch
 
 __all__ = ["Pipeline"]
 
@@ -48,7 +49,7 @@ class Pipeline:
         self.store = store
         self.understander = understander_for(config)
         # The copy index does not depend on the config: a reload hands it over.
-        self.intake = Intake(self.understander, store, identity)
+        self.intake = Intake(self.understander, store, identity, ZoneWatch(config, store))
         # A detector handed over (a reload that left detection alone) keeps what it learned.
         self.detector = detector or detector_for(config, store)
         # The inhibit stage reads the firing alerts from the store when a group is flushed;

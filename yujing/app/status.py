@@ -29,6 +29,7 @@ from yujing.store import (
     Silences,
     SourceHealthLog,
     Store,
+    TimeNotices,
 )
 
 from .handling_cli import took
@@ -104,6 +105,7 @@ def print_status(config: Config, console: Console | None = None) -> None:
     store = Store(config.storage.path)
     try:
         _sources(store.runs, store.health, config, console)
+        _time(store.time_notices, config, console)
         _products(store.posts, config, console)
         _alerts(store.alerts, store.handling, config, console)
         _handling(store.handling, config, console)
@@ -165,6 +167,26 @@ def _sources(history: Runs, health: SourceHealthLog, config: Config, console: Co
         console.print(f"  [red]{_shown(name)}[/]: {_shown(error[:300])}")
     if errors:
         console.print()
+
+
+def _time(notices: TimeNotices, config: Config, console: Console) -> None:
+    """What time did to the posts: sources whose times seem read in the wrong zone, and waves
+    that came after their window and were learned as history, not alerted (the last five)."""
+    zones = notices.zones()
+    late = notices.late(5)
+    if not zones and not late:
+        return
+    console.print("[bold]Time[/]")
+    for z in zones:
+        console.print(f"  [yellow]{_shown(z.message)}[/]")
+    for w in late:
+        start, end = w.first_at.astimezone(config.tz), w.last_at.astimezone(config.tz)
+        console.print(
+            f"  [yellow]{_shown(w.product)}: {w.posts} complaints from "
+            f"{start:%m-%d %H:%M}-{end:%H:%M} arrived after their window and were learned as "
+            f"history, not alerted[/] (learned {_local(w.learned_at, config)})"
+        )
+    console.print()
 
 
 def _products(posts: Posts, config: Config, console: Console) -> None:

@@ -19,6 +19,7 @@ from .groups import GroupRow, Groups, Member
 from .handling import Handlings, HandlingTimes
 from .health import Health, SourceHealthLog
 from .migrations import SchemaTooNew
+from .notices import LateWave, TimeNotices, ZoneNotice
 from .notified import Notified
 from .outbox import Outbox, OutboxItem
 from .posts import Posts
@@ -61,4 +62,7 @@ __all__ = [
     "Validators",
     "Health",
     "SourceHealthLog",
+    "TimeNotices",
+    "ZoneNotice",
+    "LateWave",
 ]

@@ -15,6 +15,7 @@ from .groups import Groups
 from .handling import Handlings
 from .health import SourceHealthLog
 from .migrations import check_readable, migrate
+from .notices import TimeNotices
 from .notified import Notified
 from .outbox import Outbox
 from .posts import Posts
@@ -66,6 +67,7 @@ class Store:
         self.validators = FeedValidators(self.db)
         self.health = SourceHealthLog(self.db)
         self.retention = Retention(self.db)
+        self.time_notices = TimeNotices(self.db)
 
     def transaction(self) -> Transaction:
         """All writes inside commit together or not at all (nested: a savepoint)."""

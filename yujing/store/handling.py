@@ -24,6 +24,7 @@ class HandlingTimes:
     assignee: str | None = None
     resolved_at: datetime | None = None
     resolved_by: str | None = None
+    false_alarm: str | None = None  # resolved as a false alarm, for this reason
 
 
 def _handling(r: tuple) -> Handling:
@@ -67,6 +68,22 @@ class Handlings:
                 (at, h.by, h.alert_id),
             )
 
+    def mark_false_alarm(self, alert_id: str, reason: str) -> None:
+        """The alert was a false alarm (``resolve --false-alarm``): kept for replay to count."""
+        self._db.execute(
+            "INSERT INTO alert_handling(alert_id, false_alarm) VALUES (?, ?)"
+            " ON CONFLICT(alert_id) DO UPDATE SET false_alarm=excluded.false_alarm",
+            (alert_id, reason),
+        )
+
+    def verdicts(self) -> dict[str, HandlingTimes]:
+        """Every alert someone took up or marked, by id: which were kept, which false."""
+        rows = self._db.execute(
+            f"SELECT alert_id, {_TIMES} FROM alert_handling"
+            " WHERE acknowledged_at IS NOT NULL OR false_alarm IS NOT NULL"
+        ).fetchall()
+        return {r[0]: _times(r[0], r[1:]) for r in rows}
+
     def of(self, alert_id: str) -> list[Handling]:
         """The alert's actions, oldest first."""
         rows = self._db.execute(
@@ -83,17 +100,21 @@ class Handlings:
 
     def times(self, alert_id: str) -> HandlingTimes:
         row = self._db.execute(
-            "SELECT acknowledged_at, acknowledged_by, assignee, resolved_at, resolved_by"
-            " FROM alert_handling WHERE alert_id=?",
-            (alert_id,),
+            f"SELECT {_TIMES} FROM alert_handling WHERE alert_id=?", (alert_id,)
         ).fetchone()
-        if row is None:
-            return HandlingTimes(alert_id)
-        return HandlingTimes(
-            alert_id,
-            acknowledged_at=parse_time(row[0]) if row[0] else None,
-            acknowledged_by=row[1],
-            assignee=row[2],
-            resolved_at=parse_time(row[3]) if row[3] else None,
-            resolved_by=row[4],
-        )
+        return HandlingTimes(alert_id) if row is None else _times(alert_id, row)
+
+
+_TIMES = "acknowledged_at, acknowledged_by, assignee, resolved_at, resolved_by, false_alarm"
+
+
+def _times(alert_id: str, row: tuple) -> HandlingTimes:
+    return HandlingTimes(
+        alert_id,
+        acknowledged_at=parse_time(row[0]) if row[0] else None,
+        acknowledged_by=row[1],
+        assignee=row[2],
+        resolved_at=parse_time(row[3]) if row[3] else None,
+        resolved_by=row[4],
+        false_alarm=row[5],
+    )

@@ -273,6 +273,30 @@ CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit BEGIN SELECT
 CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit journal is append-only'); END;
 """
 
+V9_TIME_AND_VERDICTS = """
+-- A source whose times seem read in the wrong zone (yujing status says it until they fit).
+CREATE TABLE IF NOT EXISTS zone_notices (
+    source TEXT PRIMARY KEY,
+    offset_s REAL NOT NULL,
+    posts INTEGER NOT NULL,
+    message TEXT NOT NULL,
+    seen_at TEXT NOT NULL
+) WITHOUT ROWID;
+-- Waves whose posts arrived after their window and were learned as history, not alerted.
+CREATE TABLE IF NOT EXISTS late_waves (
+    series TEXT NOT NULL,
+    product TEXT NOT NULL,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    posts INTEGER NOT NULL,
+    learned_at TEXT NOT NULL,
+    PRIMARY KEY (series, first_at)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS late_waves_by_time ON late_waves(learned_at);
+-- An alert resolved as a false alarm (yujing alert resolve --false-alarm REASON): the reason.
+ALTER TABLE alert_handling ADD COLUMN false_alarm TEXT;
+"""
+
 MIGRATIONS: list[Migration] = [
     sql(V1_SCHEMA),  # 1: posts, dedup, source_runs, state, alerts, outbox
     sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
@@ -282,6 +306,7 @@ MIGRATIONS: list[Migration] = [
     sql(V6_CRAWL_STATE),  # 6: crawl state per source: entries fetched, feed validators, health
     sql(V7_GROUPS),  # 7: aggregation groups and the notification log
     sql(V8_HANDLING),  # 8: handling actions, their times per alert, the audit journal
+    sql(V9_TIME_AND_VERDICTS),  # 9: what status says about time; false alarms marked
 ]
 
 

@@ -212,3 +212,36 @@ def test_an_include_too_big_to_be_a_config_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, "include: [big.yaml]\n")
     [problem] = problems(path)
     assert "is larger than 4 MiB" in problem
+
+
+# ---------------------------------------------------------------- handling text is user text
+
+
+def test_handling_names_and_reasons_are_redacted_and_escaped_everywhere(tmp_path: Path) -> None:
+    from ..app import test_handling as handling
+
+    handling.STARTED = handling.utcnow().replace(microsecond=0)
+    config = handling.write(tmp_path)
+    handling.fire(config, handling.alert())
+    aid = handling.alert().id
+    why = "客户电话13912345678，身份证11010519491231002X，已回电"
+    by = "张三\x1b[31m\x1b]0;pwned\x07"
+    done = handling.yujing(config, "alert", "note", aid, "--by", by, "--why", why)
+    assert done.returncode == 0, done.stderr
+    handling.deliver(config)
+    shown = handling.yujing(config, "alert", "show", aid).stdout
+    told = (tmp_path / "out.jsonl").read_text(encoding="utf-8")
+    store = Store(tmp_path / "y.db")
+    try:
+        journal = "\n".join(str(e) for e in store.audit.entries())
+    finally:
+        store.close()
+    for name, text in {
+        "command": done.stdout,
+        "show": shown,
+        "receiver": told,
+        "audit": journal,
+    }.items():
+        assert "13912345678" not in text and "11010519491231002X" not in text, name
+        assert "\x1b" not in text and "\x07" not in text, name
+    assert "[手机号]" in shown and "[身份证]" in shown

@@ -17,7 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from yujing.alerts import Action, Alert, Handling
+from yujing.detector.redact import Redactor, redactor_for
 from yujing.notifier.handling import tell_handling
+from yujing.printable import printable
 from yujing.records import utcnow
 from yujing.store import Store
 
@@ -53,15 +55,20 @@ def _alert(store: Store, ref: str) -> Alert | None:
 def cmd_act(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
     _, config = load(args.config)
     action = Action(args.alert_command)
+    # Names and reasons are user text, as posts are: they reach receivers, the file receiver
+    # and the audit journal, so personal numbers are redacted and control characters escaped.
+    clean = _user_text(redactor_for(config))
     false_alarm = getattr(args, "false_alarm", None)
     if false_alarm is not None and not false_alarm.strip():
         print("error: say why it was a false alarm (--false-alarm REASON)", file=sys.stderr)
         return 2
-    why = args.why or ""
+    false_alarm = clean(false_alarm) if false_alarm is not None else None
+    why = clean(args.why or "")
     if false_alarm is not None:  # what people read: 张三 已处理完毕：误报：…
         why = f"误报：{false_alarm}" + (f"；{why}" if why else "")
+    by, to = clean(args.by), clean(getattr(args, "to", "") or "")
     try:  # checked before the store is opened
-        draft = Handling(args.id, action, args.by, utcnow(), why, getattr(args, "to", "") or "")
+        draft = Handling(args.id, action, by, utcnow(), why, to)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -89,6 +96,13 @@ def cmd_act(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
     return 0
 
 
+def _user_text(redactor: Redactor) -> Callable[[str], str]:
+    def clean(text: str) -> str:
+        return redactor.redact(printable(text, backslash=False))[0]
+
+    return clean
+
+
 def cmd_show(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
     _, config = load(args.config)
     store = Store(config.storage.path)
@@ -105,8 +119,8 @@ def cmd_show(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int
         return at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
 
     print(f"{alert.id}  {alert.state.value}  since {local(alert.started_at)}")
-    for h in actions:
-        print(f"  {local(h.at)}  {h.line()}")
+    for h in actions:  # escaped again: a record written before names were escaped on entry
+        print(f"  {local(h.at)}  {printable(h.line(), backslash=False)}")
     if not actions:
         print("  （尚无处理记录）")
     print(f"确认用时：{took(alert.started_at, times.acknowledged_at)}")

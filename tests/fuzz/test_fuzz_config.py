@@ -90,3 +90,57 @@ def test_any_yaml_document(tree: Any) -> None:
 @given(st.text(max_size=300))
 def test_any_text(text: str) -> None:
     check(text)
+
+
+# Regex-shaped text: the pieces patterns are made of, nested quantifiers included.
+regex_text = st.lists(
+    st.sampled_from(
+        ["a", "(", ")", "+", "*", "?", "|", "[", "]", "{2,}", "\\", ".", "$", "^", "(?<!x)",
+        "(?=", "\\1", "P", "[0-9]", "{15}", "\\d", "(?P<n>", "乐", "\\p{Han}"]
+    ),
+    max_size=14,
+).map("".join)  # fmt: skip
+
+PATTERN_FIELDS = {
+    "policy": "privacy: {{salt: a-long-enough-salt, policy_patterns: [{p}]}}\n",
+    "matcher": (
+        "notify:\n  receivers: [{{name: log, type: log}}]\n"
+        "  route: {{receiver: log, routes: [{{matchers: [{m}], receiver: log}}]}}\n"
+    ),
+    "follow": (
+        "sources:\n  - {{name: s, type: sitemap, url: 'https://www.example.com/sitemap.xml', "
+        "follow: {p}, detail: {{title: h1, text: div}}}}\n"
+    ),
+    "detail.re": (
+        "sources:\n  - {{name: s, type: sitemap, url: 'https://www.example.com/sitemap.xml', "
+        "detail: {{title: h1, text: div, re: {{title: {p}}}}}}}\n"
+    ),
+}
+HOSTILE_TEXT = "a" * 5000 + "!" + "P" + "1" * 40 + "乐" * 100
+
+
+@SETTINGS
+@given(st.sampled_from(sorted(PATTERN_FIELDS)), regex_text)
+def test_any_pattern_in_any_pattern_field(field: str, pattern: str) -> None:
+    """Loads or is refused with file and line; a pattern that loads runs on RE2 (linear time)."""
+    from yujing.detector.redact import Redactor
+    from yujing.matchers import parse_matcher
+    from yujing.patterns import compile_pattern
+
+    quoted = yaml.safe_dump(pattern, allow_unicode=True).strip().removesuffix("...").strip()
+    matcher = yaml.safe_dump(f"product=~{pattern}", allow_unicode=True).strip()
+    text = PATTERN_FIELDS[field].format(p=quoted, m=matcher.removesuffix("...").strip())
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "yujing.yaml"
+        path.write_text(text, encoding="utf-8")
+        try:
+            load_config(path)
+        except ConfigError as exc:
+            assert all(WHERE.match(line.strip()) for line in str(exc).strip().splitlines())
+            return
+    if field == "policy":
+        Redactor([pattern]).redact(HOSTILE_TEXT)
+    elif field == "matcher":
+        parse_matcher(f"product=~{pattern}").matches({"product": HOSTILE_TEXT})
+    else:
+        compile_pattern(pattern).search(HOSTILE_TEXT)

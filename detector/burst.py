@@ -31,6 +31,13 @@ alert (``category`` set) shows a problem hidden in a busy product's normal chatt
 reports every series that bursts; keeping a product's category alerts quiet while the whole
 product fires is the notifier's job (``notify.inhibit_rules``, as in Alertmanager).
 
+People. A burst is a 群体投诉 only when several people make it: a hot window whose details
+count fewer than ``min_people`` complainants (``details``: named authors and callers; posts
+without an author never make a group) fires nothing, and is looked at again at the next
+evaluation, when more people may have joined. One person posting again and again is told apart,
+as a ``repeat`` alert (``repeat``), once per spell. A series replayed from counts alone
+(``observe_count``) has no posts to tell people by and is judged on its counts.
+
 State across restarts is ``memory``'s: saved, restored and caught up with the store.
 """
 
@@ -52,6 +59,7 @@ from .details import Details
 from .emerging import EmergingTerms
 from .memory import STATE_KEY, Memory
 from .mentions import Mentions, is_complaint
+from .repeat import RepeatWatch
 from .series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
 from .severity import Signals, back_to_usual, grade, reasons
 from .signals import collective_terms_in
@@ -107,6 +115,8 @@ class BurstDetector(Memory):
         self.by_product: dict[str, list[Series]] = {}
         self.terms: dict[str, EmergingTerms] = {}
         self.mentions = Mentions()
+        self.repeats = RepeatWatch()
+        self.few: set[str] = set()  # series whose burst is held back for too few people
         self.cursor = 0  # posts rowid covered by the in-memory state
         self._saved_at: float | None = None
         if store is not None:
@@ -191,10 +201,19 @@ class BurstDetector(Memory):
 
     def _evaluate_series(self, s: Series, now: datetime) -> list[Alert]:
         look = s.look(now)
+        events = self._wave_events(s, look, now)
+        if s.category is None:  # one person's posts, once per product
+            events += self.repeats.evaluate(s.product, s.rule, look.window, now)
+        return events
+
+    def _wave_events(self, s: Series, look: Look, now: datetime) -> list[Alert]:
         wave = s.wave
         if wave is None:
             if not look.hot:
                 self._tell_unjudged(s, look)
+                self.few.discard(s.key)
+                return []
+            if not self._a_group(s, look):
                 return []
             details = Details()
             details.merge(look.window)
@@ -231,6 +250,27 @@ class BurstDetector(Memory):
         alert = self._alert(s, wave.alert.id, started, severity, look, sig, now)
         wave.alert = alert
         return [alert]
+
+    def _a_group(self, s: Series, look: Look) -> bool:
+        """Whether a hot window's complaints come from at least ``min_people`` people; said
+        once in the log when they do not (a burst of one person, or of anonymous posts)."""
+        win = look.window
+        if win.posts == 0 or win.complainants >= s.rule.min_people:
+            self.few.discard(s.key)
+            return True  # no posts to tell people by (replayed counts): the counts decide
+        if s.key not in self.few:
+            self.few.add(s.key)
+            log.info(
+                "%s: %d complaints in the last %g min from %d complainant(s) and %d anonymous "
+                "post(s); not a group complaint until %d people complain",
+                s.key.split(":", 1)[1],
+                look.count,
+                s.rule.window / 60,
+                win.complainants,
+                win.anonymous,
+                s.rule.min_people,
+            )
+        return False
 
     @staticmethod
     def _tell_unjudged(s: Series, look: Look) -> None:
@@ -282,6 +322,7 @@ class BurstDetector(Memory):
             wave_seconds=seconds,
             wave_posts=max(wave.posts, win.posts),
             complainants=people,
+            calls=max(wave.calls, win.calls),
             anonymous=max(wave.anonymous, win.anonymous),
             same_text_accounts=max(wave.same_text_accounts, win.same_text_accounts),
             sources=len(wave.sources | win.sources),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +25,8 @@ from yujing.store import Store
 
 from .details import Details
 from .emerging import EmergingTerms
+from .repeat import KIND as REPEAT
+from .repeat import RepeatWatch
 from .series import Wave, bucket_of
 from .understand import dated
 
@@ -39,19 +41,32 @@ HISTORY = 28  # days of stored posts learned from when no state was saved
 LATENCY = 60.0  # evaluations within a minute of each other reuse their clock for checkpoints
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """The open alerts as an evaluation found them (``Memory.mark``)."""
+
+    waves: dict[str, Wave | None]
+    repeats: dict[str, Any]
+
+
 class Memory:
     """Saving, restoring and catching up; mixed into ``BurstDetector``."""
 
     series: dict[str, Any]
     terms: dict[str, EmergingTerms]
     store: Store | None
+    repeats: RepeatWatch
     persist: bool
     cursor: int
     _saved_at: float | None
 
     def _restore(self, store: Store) -> None:
         # Only the detector's own alerts: source-health alerts share the table.
-        firing = {a.key: a for a in store.alerts.all(AlertState.FIRING) if a.kind == "burst"}
+        stored = store.alerts.all(AlertState.FIRING)
+        firing = {a.key: a for a in stored if a.kind == "burst"}
+        for alert in stored:
+            if alert.kind == REPEAT:
+                self.repeats.restore(alert)
         state = store.state.get(STATE_KEY) if self.persist else None
         if isinstance(state, dict) and state.get("version") == STATE_VERSION:
             self.cursor = int(state.get("cursor", 0))
@@ -92,15 +107,17 @@ class Memory:
                 s.wave = Wave(alert, alert.burst.count if alert.burst else 0, Details())
         self.catch_up()
 
-    def mark(self) -> dict[str, Wave | None]:
+    def mark(self) -> Mark:
         """The waves as they stand, for ``rollback`` if what follows an evaluation fails."""
-        return {key: copy.copy(s.wave) for key, s in self.series.items()}
+        waves = {key: copy.copy(s.wave) for key, s in self.series.items()}
+        return Mark(waves, dict(self.repeats.open))
 
-    def rollback(self, mark: dict[str, Wave | None]) -> None:
+    def rollback(self, mark: Mark) -> None:
         """Undo an evaluation whose alerts were not committed: the next one finds them again."""
-        for key, wave in mark.items():
+        for key, wave in mark.waves.items():
             if key in self.series:
                 self.series[key].wave = wave
+        self.repeats.open = dict(mark.repeats)
         self._saved_at = None
 
     def catch_up(self) -> set[str]:

@@ -63,6 +63,7 @@ from .repeat import RepeatWatch
 from .series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
 from .severity import Signals, back_to_usual, grade, reasons
 from .signals import collective_terms_in
+from .understand import dated
 
 __all__ = ["BurstDetector", "detector_for", "utc_offset", "KIND", "EXPECTED_FLOOR", "STATE_KEY"]
 
@@ -118,6 +119,7 @@ class BurstDetector(Memory):
         self.repeats = RepeatWatch()
         self.few: set[str] = set()  # series whose burst is held back for too few people
         self.cursor = 0  # posts rowid covered by the in-memory state
+        self.amended = 0  # post amendments covered by it (``memory``)
         self._saved_at: float | None = None
         if store is not None:
             self._restore(store)
@@ -165,6 +167,25 @@ class BurstDetector(Memory):
                     rule.window, rule.baseline, self.product_terms.get(product, ())
                 )
             et.observe(f"{post.title} {post.text}", ts)
+
+    def amend(self, was: ScoredPost, now: ScoredPost) -> set[str]:
+        """A post counted as ``was`` is now known as ``now``, a richer record of it (its author,
+        its reach): where it was counted, it is now counted as posted by ``now``'s author. Its
+        count, bucket and series stay: it is the same post. Returns the products touched."""
+        if not was.products or not is_complaint(was):
+            return set()
+        ts = dated(was.post).timestamp()
+        for product in was.products:
+            for category in (None, *was.categories):
+                s = self.series.get(f"{KIND}:{product}" + (f"/{category}" if category else ""))
+                if s is None:
+                    continue
+                details = s.details.get(bucket_of(ts, s.rule.bucket))
+                if details is not None:
+                    details.amend(was, now)
+                if s.wave is not None and ts >= s.wave.window_start.timestamp():
+                    s.wave.details.amend(was, now)
+        return set(was.products)
 
     def observe_count(
         self, product: str, at: datetime, value: int, category: str | None = None

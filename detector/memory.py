@@ -8,6 +8,13 @@ counted twice; without a saved state it learns from the posts of the last ``HIST
 store. Firing alerts are read back from the store, so a restart carries a wave on instead of
 firing it again.
 
+A stored post replaced by a richer record of it keeps its row (``store.posts.replace``): the
+detector does not read it again, and the replacement's amendment (``amendments_after``) tells who
+posted it. An amendment is applied to a post the detector counted as it was: one read before the
+amendment was committed. Rows are read before amendments at each catch-up, so a row read at an
+earlier one, or read now in a version older than the amendment (``"amended"`` in its document),
+was counted as it was; a row not read yet will be read as it is now.
+
 A mixin of ``BurstDetector``: it works on the detector's own series, terms and mentions.
 """
 
@@ -58,6 +65,7 @@ class Memory:
     repeats: RepeatWatch
     persist: bool
     cursor: int
+    amended: int
     _saved_at: float | None
 
     def _restore(self, store: Store) -> None:
@@ -70,6 +78,8 @@ class Memory:
         state = store.state.get(STATE_KEY) if self.persist else None
         if isinstance(state, dict) and state.get("version") == STATE_VERSION:
             self.cursor = int(state.get("cursor", 0))
+            # State saved before amendments were kept: there were none before it.
+            self.amended = int(state.get("amended", 0))
             for key, d in state.get("series", {}).items():
                 s = self._series(d["product"], d.get("category"), int(d["head"]))
                 if not s.load(d):
@@ -138,12 +148,16 @@ class Memory:
         since = latest - timedelta(days=HISTORY) if latest is not None else None
         touched: set[str] = set()
         n = 0
+        before = self.cursor
+        versions: dict[int, int] = {}  # rows read now that include an amendment: which
         while True:
             rows = self.store.posts.after(self.cursor, limit=1000)
             if not rows:
                 break
             for rowid, doc in rows:
                 self.cursor = rowid
+                if doc.get("amended"):
+                    versions[rowid] = int(doc["amended"])
                 scored = _scored_from_doc(doc)
                 if scored is None:
                     continue
@@ -162,6 +176,14 @@ class Memory:
                 n += 1
         if n > 1000:
             log.info("detector caught up on %d stored posts", n)
+        while amendments := self.store.posts.amendments_after(self.amended):
+            for seq, rowid, was_doc, now_doc in amendments:
+                self.amended = seq
+                if rowid > self.cursor or (rowid > before and versions.get(rowid, 0) >= seq):
+                    continue  # read as it is now, or to be
+                was, now = _scored_from_doc(was_doc), _scored_from_doc(now_doc)
+                if was is not None and now is not None:
+                    touched.update(self.amend(was, now))
         return touched
 
     def _maybe_checkpoint(self, now: datetime) -> None:
@@ -187,6 +209,7 @@ class Memory:
             {
                 "version": STATE_VERSION,
                 "cursor": self.cursor,
+                "amended": self.amended,
                 "series": series,
                 "terms": {p: et.dump() for p, et in self.terms.items()},
                 "mentions": self.mentions.dump(),

@@ -157,7 +157,10 @@ def test_the_richer_record_arriving_second_replaces_the_stored_one(store: Store)
     assert doc["text"] == normalize(CAMPAIGN) and doc["reach"]["views"] == 1200
     assert doc["published_at"] == format_time(rss.published_at), "first seen"
     assert store.posts.has(forum.id)
-    assert det.catch_up() == set(), "the replaced row is not a new post"
+    assert det.catch_up() == {"anxin"}, "the replaced row is not a new post, but amended"
+    counted = next(iter(det.series["burst:anxin"].details.values()))
+    assert (counted.posts, counted.complainants, counted.anonymous) == (1, 1, 0)
+    assert det.catch_up() == set(), "amended once"
     fresh = next(iter(detector(store).series["burst:anxin"].details.values()))
     assert (fresh.posts, fresh.complainants, fresh.anonymous) == (1, 1, 0)
 

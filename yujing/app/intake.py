@@ -12,11 +12,14 @@ The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
 
    * a new post, a copy included, is committed with its copy group (``text_id``);
    * the same post seen through another channel is not stored again: its id is linked to the
-     stored post (``post_aliases``). When it is the richer record (an author where the stored
+     stored post (``post_aliases``). A post at the web address of a stored post from another
+     source is that post whatever its text (a feed entry and the page it links to, in either
+     order); otherwise the texts decide (``identity``). When it is the richer record (an author where the stored
      one had none, else more text, else more reach: ``identity.richness``), the stored row
      takes its fields but keeps its id and rowid. The detector reads rows in commit order
      (``store.posts.after``), so a replaced row is never a second post to it: if it had read
-     the row already it keeps what it counted, else it reads the richer record.
+     the row already it corrects who posted it from the replacement's amendment
+     (``store.posts.amendments_after``), else it reads the richer record.
 
 ``accept_many`` takes a batch in one transaction (``yujing ingest``, the transcript inbox): one
 commit per batch instead of one per post, and the answers hold only once it is committed. It
@@ -127,8 +130,12 @@ class Intake:
         if self._behind:
             self.catch_up()
             self._behind = False
+        page = self._same_page(scored.post)
+        if page is not None and self._link(scored, page, sk):
+            return False
         verdict = self.identity.classify(scored, sk)
-        if verdict.same_as is not None and self._link(scored, verdict.same_as):
+        same = verdict.same_as
+        if same is not None and self._link(scored, same.post_id, sk, same):
             return False
         scored = replace(scored, text_id=verdict.text_id)
         rowid = self.store.posts.insert(scored)  # not stored, nor an alias: asked above
@@ -162,25 +169,41 @@ class Intake:
         self.updated += 1
         return True
 
-    def _link(self, scored: ScoredPost, entry: Entry) -> bool:
+    def _same_page(self, post: Post) -> str | None:
+        """The stored post at ``post``'s web address from another source (a feed entry and the
+        page it links to), whatever their texts; None if there is none."""
+        stored_id = self.store.posts.by_address(post.url)
+        if stored_id is None:
+            return None
+        doc = self.store.posts.get(stored_id)
+        # One source's own entries sharing an address (a feed's entries without a link of their
+        # own all carry the feed's) are not one post.
+        return stored_id if doc is not None and doc["source"] != post.source else None
+
+    def _link(
+        self, scored: ScoredPost, stored_id: str, sk: Sketch, entry: Entry | None = None
+    ) -> bool:
         """Link ``scored`` to the stored post it is; False if that post cannot be found."""
-        posts, stored_id = self.store.posts, entry.post_id
+        posts = self.store.posts
         doc = posts.get(stored_id)
         if doc is None:
             return False  # not in this store (another file?): better kept than lost
         stored = ScoredPost.from_dict(doc)
-        if richness(scored.post) > richness(stored.post):
+        richer = richness(scored.post) > richness(stored.post)
+        if richer:
             # The richer record under the stored id, in the stored copy group, published when
             # it was first seen.
             first = min(stored.post.published_at, scored.post.published_at)
-            richer = replace(
+            kept = replace(
                 scored,
                 post=replace(scored.post, id=stored.post.id, published_at=first),
                 text_id=stored.text_key,
             )
-            posts.replace(richer, alias=scored.post)
+            posts.replace(kept, alias=scored.post)
         else:
             posts.link(scored.post, stored_id)
-        self.identity.linked(entry, scored.post)
+        entry = entry or self.identity.index.get(stored.text_key)
+        if entry is not None and entry.post_id == stored_id:
+            self.identity.linked(entry, scored.post, sk if richer else None)
         self.linked += 1
         return True

@@ -168,23 +168,34 @@ class BurstDetector(Memory):
                 )
             et.observe(f"{post.title} {post.text}", ts)
 
-    def amend(self, was: ScoredPost, now: ScoredPost) -> set[str]:
+    def amend(self, was: ScoredPost, now: ScoredPost | None) -> set[str]:
         """A post counted as ``was`` is now known as ``now``, a richer record of it (its author,
         its reach): where it was counted, it is now counted as posted by ``now``'s author. Its
-        count, bucket and series stay: it is the same post. Returns the products touched."""
+        count, bucket and series stay: it is the same post. ``now`` None: ``was`` was a second
+        record of a post counted already (two records merged), and is taken back. Returns the
+        products touched."""
         if not was.products or not is_complaint(was):
             return set()
         ts = dated(was.post).timestamp()
+        terms = []
+        if now is None and was.collective:
+            terms = collective_terms_in(f"{was.post.title} {was.post.text}")
         for product in was.products:
             for category in (None, *was.categories):
                 s = self.series.get(f"{KIND}:{product}" + (f"/{category}" if category else ""))
                 if s is None:
                     continue
-                details = s.details.get(bucket_of(ts, s.rule.bucket))
-                if details is not None:
-                    details.amend(was, now)
+                b = bucket_of(ts, s.rule.bucket)
+                counted = [s.details.get(b)]
                 if s.wave is not None and ts >= s.wave.window_start.timestamp():
-                    s.wave.details.amend(was, now)
+                    counted.append(s.wave.details)
+                for details in filter(None, counted):
+                    if now is None:
+                        details.remove(was, terms)
+                    else:
+                        details.amend(was, now)
+                if now is None:
+                    s.take_back(b)
         return set(was.products)
 
     def observe_count(

@@ -16,7 +16,8 @@ be told from another, so it is never a person. Each author's posts are counted, 
 posting again and again shows as one complainant with many posts (``busiest``).
 
 A stored post replaced by a richer record of it (``amend``) moves from anonymous to its author,
-or from one author to another, without being counted again.
+or from one author to another, without being counted again; a second record of a post counted
+already is taken back (``remove``).
 """
 
 from __future__ import annotations
@@ -100,6 +101,19 @@ class Details:
             self.calls = max(0, self.calls + n)
         else:
             self.anonymous = max(0, self.anonymous + n)
+
+    def remove(self, sp: ScoredPost, terms: Sequence[str]) -> None:
+        """Take back a post ``add``-ed here that was another record of a post counted already
+        (its texts and samples stay: they show the same post)."""
+        post = sp.post
+        self.posts = max(0, self.posts - 1)
+        self.negative = max(0, self.negative - (sp.sentiment < NEGATIVE))
+        self.collective = max(0, self.collective - (bool(terms) or sp.collective))
+        self.reach = max(0, self.reach - post.reach.total())
+        self._add_person(post, -1)
+        self.terms.subtract(set(terms))
+        self.categories.subtract(sp.categories)
+        self.terms, self.categories = +self.terms, +self.categories
 
     def amend(self, was: ScoredPost, now: ScoredPost) -> None:
         """A post counted here as ``was`` is now known as ``now`` (a richer record of it): its

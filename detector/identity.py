@@ -175,6 +175,16 @@ class Identity:
             self.index.resketch(entry.text_id, richer)
         self.index.touch(entry.text_id, post.published_at.timestamp())
 
+    def moved(self, entry: Entry, post_id: str, kept: ScoredPost) -> None:
+        """``entry``'s post was merged into the stored ``kept``: later sightings of its text are
+        that post."""
+        entry.post_id = post_id
+        entry.author = entry.author or kept.post.author
+        if kept.post.source not in entry.sources:
+            entry.sources += (kept.post.source,)
+        if channel_of(kept.post) not in entry.channels:
+            entry.channels += (channel_of(kept.post),)
+
     def remember_stored(self, rowid: int, doc: dict[str, Any]) -> ScoredPost | None:
         """Remember a post read from the store (``ScoredPost.to_dict``), committed as ``rowid``.
 

@@ -13,7 +13,8 @@ detector does not read it again, and the replacement's amendment (``amendments_a
 posted it. An amendment is applied to a post the detector counted as it was: one read before the
 amendment was committed. Rows are read before amendments at each catch-up, so a row read at an
 earlier one, or read now in a version older than the amendment (``"amended"`` in its document),
-was counted as it was; a row not read yet will be read as it is now.
+was counted as it was; a row not read yet will be read as it is now. A second record of a post
+merged into the first (its row deleted) is taken back if it was read, and never read otherwise.
 
 A mixin of ``BurstDetector``: it works on the detector's own series, terms and mentions.
 """
@@ -149,13 +150,15 @@ class Memory:
         touched: set[str] = set()
         n = 0
         before = self.cursor
-        versions: dict[int, int] = {}  # rows read now that include an amendment: which
+        read: set[int] = set()  # rows read now
+        versions: dict[int, int] = {}  # of them, those that include an amendment: which
         while True:
             rows = self.store.posts.after(self.cursor, limit=1000)
             if not rows:
                 break
             for rowid, doc in rows:
                 self.cursor = rowid
+                read.add(rowid)
                 if doc.get("amended"):
                     versions[rowid] = int(doc["amended"])
                 scored = _scored_from_doc(doc)
@@ -179,10 +182,13 @@ class Memory:
         while amendments := self.store.posts.amendments_after(self.amended):
             for seq, rowid, was_doc, now_doc in amendments:
                 self.amended = seq
-                if rowid > self.cursor or (rowid > before and versions.get(rowid, 0) >= seq):
-                    continue  # read as it is now, or to be
-                was, now = _scored_from_doc(was_doc), _scored_from_doc(now_doc)
-                if was is not None and now is not None:
+                if rowid > before and (rowid not in read or versions.get(rowid, 0) >= seq):
+                    # Read as it is now, or to be; or merged away before it could be read.
+                    continue
+                was = _scored_from_doc(was_doc)
+                merged = "merged_into" in now_doc  # a second record of a post: taken back
+                now = None if merged else _scored_from_doc(now_doc)
+                if was is not None and (merged or now is not None):
                     touched.update(self.amend(was, now))
         return touched
 

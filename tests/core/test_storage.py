@@ -112,6 +112,25 @@ def test_a_richer_record_replaces_the_stored_one_in_place(tmp_path: Path) -> Non
     assert store.posts.amendments_after(1) == [], "nothing amended either"
 
 
+def test_a_second_record_of_a_post_is_merged_into_the_first(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    first, second = scored(1), scored(2, author="", source="weibo")
+    assert store.posts.accept(first) == 1 and store.posts.accept(second) == 2
+    assert store.posts.link(scored(3, source="feed").post, second.post.id)
+    assert store.posts.merge(second.post, first.post.id)
+    assert store.posts.count() == 1 and store.posts.get(second.post.id) is None
+    assert store.posts.product_counts() == {"anxin-e": 1}
+    assert {a[0] for a in store.posts.aliases(first.post.id)} == {
+        second.post.id,
+        scored(3, source="feed").post.id,
+    }, "its id and its own sightings are the first's now"
+    assert store.posts.by_address(second.post.url) == first.post.id
+    [(seq, rowid, was, now)] = store.posts.amendments_after(0)
+    assert (rowid, was, now) == (2, second.to_dict(), {"merged_into": first.post.id})
+    assert not store.posts.merge(second.post, first.post.id), "merged once"
+    store.close()
+
+
 def test_outbox_retries_until_delivered(tmp_path: Path) -> None:
     store = Store(tmp_path / "y.db")
     item = store.outbox.enqueue("slack", {"id": "a1", "text": "告警"})

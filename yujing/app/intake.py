@@ -14,7 +14,10 @@ The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
    * the same post seen through another channel is not stored again: its id is linked to the
      stored post (``post_aliases``). A post at the web address of a stored post from another
      source is that post whatever its text (a feed entry and the page it links to, in either
-     order); otherwise the texts decide (``identity``). When it is the richer record (an author where the stored
+     order); otherwise the texts decide (``identity``). A post that is both (a page whose feed
+     entry and whose anonymous repost were stored apart before it came) makes them one record:
+     the second is merged into the first (``store.posts.merge``), and a detector that had
+     counted both takes the second back. When it is the richer record (an author where the stored
      one had none, else more text, else more reach: ``identity.richness``), the stored row
      takes its fields but keeps its id and rowid. The detector reads rows in commit order
      (``store.posts.after``), so a replaced row is never a second post to it: if it had read
@@ -57,6 +60,7 @@ class Intake:
         self.known = 0  # ids seen before
         self.linked = 0  # the same post through another channel
         self.updated = 0  # stored posts that read differently when fetched again
+        self.merged = 0  # stored posts found to be a second record of another
         self._behind = False  # posts may have been committed that the index has not read
         self.catch_up()
 
@@ -86,12 +90,12 @@ class Intake:
         posts of it, is rebuilt from the store, so no post is ever linked to one that was
         never committed.
         """
-        counts = (self.accepted, self.known, self.linked, self.updated)
+        counts = (self.accepted, self.known, self.linked, self.updated, self.merged)
         try:
             with self.store.transaction():
                 return self._accept_batch(batch, understood or {})
         except BaseException:
-            self.accepted, self.known, self.linked, self.updated = counts
+            self.accepted, self.known, self.linked, self.updated, self.merged = counts
             self.identity = Identity()
             self.catch_up()
             raise
@@ -130,11 +134,13 @@ class Intake:
         if self._behind:
             self.catch_up()
             self._behind = False
-        page = self._same_page(scored.post)
-        if page is not None and self._link(scored, page, sk):
-            return False
         verdict = self.identity.classify(scored, sk)
         same = verdict.same_as
+        page = self._same_page(scored.post)
+        if page is not None and self._link(scored, page, sk):
+            if same is not None and same.post_id != page:
+                self._merge(same, page)
+            return False
         if same is not None and self._link(scored, same.post_id, sk, same):
             return False
         scored = replace(scored, text_id=verdict.text_id)
@@ -168,6 +174,20 @@ class Intake:
             return False
         self.updated += 1
         return True
+
+    def _merge(self, entry: Entry, into: str) -> None:
+        """The stored post ``entry`` holds turned out to be another record of ``into`` (the
+        post just linked to ``into`` is both: a repost's text and a feed entry's page): one
+        record is kept, the richer one ``into`` holds now."""
+        doc = self.store.posts.get(entry.post_id)
+        if doc is None:
+            return
+        second = ScoredPost.from_dict(doc).post
+        if not self.store.posts.merge(second, into):
+            return
+        # Later sightings of that text are the kept post.
+        self.identity.moved(entry, into, ScoredPost.from_dict(self.store.posts.get(into) or doc))
+        self.merged += 1
 
     def _same_page(self, post: Post) -> str | None:
         """The stored post at ``post``'s web address from another source (a feed entry and the

@@ -179,6 +179,28 @@ class Posts:
             return self._link(alias, scored.post.id)
         return False
 
+    def merge(self, second: Post, into: str) -> bool:
+        """The stored post ``second`` is another record of the stored post ``into`` (found to be
+        one when a third sighting matched both): its row goes, its id and sightings become
+        ``into``'s, and an amendment (now ``{"merged_into": into}``) tells a reader that counted
+        it to take it back. False if either is not stored."""
+        with Transaction(self._db):
+            row = self._db.execute(
+                "SELECT rowid, doc FROM posts WHERE id=?", (second.id,)
+            ).fetchone()
+            if row is None or second.id == into or self.get(into) is None:
+                raise Rollback
+            self._db.execute(
+                "INSERT INTO post_amendments(post_id, post_rowid, was, now, at) VALUES (?,?,?,?,?)",
+                (into, row[0], row[1], _dump({"merged_into": into}), format_time(utcnow())),
+            )
+            for table in ("post_aliases", "post_urls"):
+                self._db.execute(f"UPDATE {table} SET post_id=? WHERE post_id=?", (into, second.id))
+            self._db.execute("DELETE FROM post_products WHERE post_id=?", (second.id,))
+            self._db.execute("DELETE FROM posts WHERE id=?", (second.id,))
+            return self._link(second, into)
+        return False
+
     def amendments_after(self, seq: int, limit: int = 1000) -> list[Amendment]:
         """Replacements by richer records committed after amendment ``seq``, oldest first."""
         rows = self._db.execute(

@@ -19,7 +19,7 @@ the same posts the burst is counted from, so a post seen twice is never counted 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from yujing.alerts import Alert, AlertState, Severity
 from yujing.config import BurstRule
@@ -60,7 +60,7 @@ class RepeatWatch:
                 if spell is not None:
                     spell.peak = max(spell.peak, n)
                     continue
-                alert = _alert(key, product, author, n, rule.window, now)
+                alert = _alert(key, product, author, n, rule, now)
                 self.open[key] = _Spell(alert, n)
                 events.append(alert)
         prefix = f"{KIND}:{product}/"
@@ -80,10 +80,13 @@ class RepeatWatch:
         return {s.alert.product for s in self.open.values()}
 
 
-def _alert(key: str, product: str, author: str, n: int, window: float, now: datetime) -> Alert:
+def _alert(key: str, product: str, author: str, n: int, rule: BurstRule, now: datetime) -> Alert:
+    # Named after the bucket it was seen in, so peer daemons evaluating within it name it alike.
+    seen = datetime.fromtimestamp(now.timestamp() // rule.bucket * rule.bucket, UTC)
+    window = rule.window
     return Alert(
         key=key,
-        id=f"{key}@{now:%Y%m%dT%H%M%SZ}",
+        id=f"{key}@{seen:%Y%m%dT%H%M%SZ}",
         severity=Severity.BLUE,
         state=AlertState.FIRING,
         started_at=now,

@@ -46,13 +46,14 @@ def kinds(events) -> list[tuple[str, AlertState]]:
 def test_one_persons_twenty_complaints_are_one_repeat_alert_and_no_group(det):
     for i in range(20):  # twenty complaints in ten minutes, one account
         det.observe(scored("a", T0 + timedelta(seconds=30 * i), author="angry"))
-    events = run(det, ["a"], T0 + timedelta(minutes=10), T0 + timedelta(hours=3))
+    events = run(det, ["a"], T0 + timedelta(minutes=13), T0 + timedelta(hours=3))
     assert [e for e in events if e.kind == "burst"] == [], "one person is not a group"
     fired = [e for e in events if e.state is AlertState.FIRING]
     assert kinds(fired) == [("repeat", AlertState.FIRING)], "one alert, not one per evaluation"
     assert fired[0].reasons == ("同一用户 1 小时内投诉 20 条", "仅 1 人，不是群体投诉")
     assert fired[0].labels == {"product": "a", "kind": "repeat"}
     assert fired[0].annotations["author"] == "angry"
+    assert fired[0].id == "repeat:a/angry@20240301T121000Z", "named after its bucket"
     [resolved] = [e for e in events if e.state is AlertState.RESOLVED]
     assert resolved.id == fired[0].id
     assert resolved.reasons[-1] == "已停止：1 小时内没有该用户新的投诉（最多时 1 小时内 20 条）"

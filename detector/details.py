@@ -31,7 +31,7 @@ from yujing.records import Post, ScoredPost, format_time
 
 from .identity import channel_of
 
-__all__ = ["Details", "NEGATIVE", "SAMPLES", "MAX_AUTHORS", "MAX_TEXTS", "is_call"]
+__all__ = ["Details", "NEGATIVE", "SAMPLES", "MAX_AUTHORS", "MAX_TEXTS"]
 
 NEGATIVE = 0.4  # sentiment below this is a negative post
 SAMPLES = 5
@@ -39,7 +39,7 @@ MAX_AUTHORS = 4096  # distinct complainants remembered per bucket and per wave
 MAX_TEXTS = 4096  # distinct texts (copy groups) remembered per bucket and per wave
 
 
-def is_call(post: Post) -> bool:
+def _is_call(post: Post) -> bool:
     """A hotline call: its caller is a person even unnamed."""
     return channel_of(post) == "hotline"
 
@@ -97,7 +97,7 @@ class Details:
                     del self.authors[author]
             else:
                 self.overflow = max(0, self.overflow + n)
-        elif is_call(post):
+        elif _is_call(post):
             self.calls = max(0, self.calls + n)
         else:
             self.anonymous = max(0, self.anonymous + n)
@@ -118,7 +118,7 @@ class Details:
     def amend(self, was: ScoredPost, now: ScoredPost) -> None:
         """A post counted here as ``was`` is now known as ``now`` (a richer record of it): its
         person and reach change, its count does not."""
-        if was.post.author != now.post.author or is_call(was.post) != is_call(now.post):
+        if was.post.author != now.post.author or _is_call(was.post) != _is_call(now.post):
             self._add_person(was.post, -1)
             self._add_person(now.post, 1)
             if now.post.author:
@@ -177,11 +177,6 @@ class Details:
         """Distinct people: named authors and callers, and each call without a caller's number;
         anonymous posts are not people."""
         return len(self.authors) + self.overflow + self.calls
-
-    @property
-    def named(self) -> int:
-        """Distinct named authors and callers (``complainants`` without the unnumbered calls)."""
-        return len(self.authors) + self.overflow
 
     def busiest(self, at_least: int) -> list[tuple[str, int]]:
         """Authors with ``at_least`` posts here, most posts first: one person complaining again

@@ -167,3 +167,25 @@ def test_a_post_amended_while_the_detector_was_stopped_is_corrected_on_restart(
     again.save_state()
     assert people(BurstDetector(det.detection, store)) == (1, 1, 0), "not amended twice"
     store.close()
+
+
+def test_pages_that_come_while_their_wave_fires_name_its_people(store: Store) -> None:
+    intake = intake_for(store)
+    background(intake)
+    texts = [
+        f"安心e生医疗险第{n}次理赔被拒，等了{n + 2}个月，客服只会说在审核，投诉无门"
+        for n in range(6)
+    ]
+    for n, text in enumerate(texts):  # three threads by their pages, three by the feed only
+        assert intake.accept(
+            page(n, author=f"用户{n}", text=text) if n < 3 else feed_entry(n, text)
+        )
+    det = detector(store)
+    [fired] = det.evaluate(["anxin"], T0 + timedelta(minutes=8))
+    assert "投诉人 3 位，另有匿名 3 条" in fired.reasons
+    for n in range(3, 6):
+        assert not intake.accept(page(n, author=f"用户{n}", text=texts[n]))
+    det.catch_up()
+    wave = det.series["burst:anxin"].wave
+    assert wave is not None and (wave.details.complainants, wave.details.anonymous) == (6, 0)
+    assert wave.details.posts == 6, "the same six posts"

@@ -233,3 +233,34 @@ def test_check_config_refuses_an_impossible_people_threshold(tmp_path, detection
         load_config(path)
     assert "min_people" in str(info.value) or "repeat_posts" in str(info.value)
     assert f"{path}:" in str(info.value), "names the file and line"
+
+
+def test_people_beyond_the_remembered_are_still_counted_when_buckets_merge(monkeypatch):
+    import yujing.detector.details as details
+
+    monkeypatch.setattr(details, "MAX_AUTHORS", 3)
+    a, b = Details(), Details()
+    for author in ("p1", "p2", "p2"):
+        a.add(scored("a", T0, author=author), [])
+    for author in ("p2", "p3", "p4", "p5"):
+        b.add(scored("a", T0, author=author), [])
+    assert (b.complainants, b.overflow) == (4, 1)
+    a.merge(b)
+    assert a.authors == {"p1": 1, "p2": 3, "p3": 1} and a.overflow == 2
+    assert a.complainants == 5 and a.posts == 7
+
+
+def test_a_counted_post_amended_or_taken_back_moves_between_people_and_anonymous():
+    d = Details()
+    feed = anonymous(scored("a", T0, author="x"))
+    d.add(feed, [])
+    named = replace(
+        feed, post=replace(feed.post, author="老王", reach=replace(feed.post.reach, views=900))
+    )
+    d.amend(feed, named)
+    assert (d.posts, d.complainants, d.anonymous, d.reach) == (1, 1, 0, 900)
+    assert d.texts[feed.text_key[:12]] == {"老王"}, "the text's account is known now"
+    second = anonymous(scored("a", T0))
+    d.add(second, ["维权群"])
+    d.remove(second, ["维权群"])
+    assert (d.posts, d.complainants, d.anonymous, d.collective, d.terms) == (1, 1, 0, 0, {})

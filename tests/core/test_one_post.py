@@ -115,6 +115,31 @@ def test_three_channels_are_one_record_with_the_author(store: Store, order) -> N
     assert not intake.accept(repost(1)) and not intake.accept(feed_entry(1)), "all known"
 
 
+def test_a_reply_linked_from_a_feed_is_not_the_thread_it_is_in(store: Store) -> None:
+    intake = intake_for(store)
+    assert intake.accept(page(1))
+    reply = feed_entry(2, "安心e生医疗险我也一样，住院报销被拒，材料齐全还说不符合条款，太气人了")
+    assert intake.accept(replace(reply, url=THREAD.format(n=1) + "#pid42"))
+    assert store.posts.count() == 2
+
+
+def test_web_addresses_of_one_page_are_one():
+    from yujing.store.posts import web_address
+
+    same = [
+        "https://bbs.example.com/viewthread.php?tid=5&page=1",
+        "http://WWW.bbs.example.com:80/viewthread.php/?page=1&tid=5&utm_source=rss&from=feed",
+    ]
+    assert (
+        web_address(same[0])
+        == web_address(same[1])
+        == "bbs.example.com/viewthread.php?page=1&tid=5"
+    )
+    assert web_address(same[0] + "#pid42") != web_address(same[0]), "a reply's anchor"
+    assert web_address("https://bbs.example.com/viewthread.php?tid=6") != web_address(same[0])
+    assert web_address("transcript://hotline/calls.csv#3") is None
+
+
 def test_a_feed_entry_from_the_same_feed_is_not_another_entry_of_it(store: Store) -> None:
     # Entries without a link of their own all carry the feed's address: not one post.
     intake = intake_for(store)

@@ -53,9 +53,10 @@ Amendment = tuple[int, int, dict[str, Any], dict[str, Any]]
 
 
 def web_address(url: str) -> str | None:
-    """The address two sightings of one web page share: scheme, fragment, a trailing slash and
+    """The address two sightings of one web page share: scheme, ``www.``, a trailing slash and
     tracking parameters left out, host in lower case. None for what is not a web page (a call's
-    ``transcript://`` place)."""
+    ``transcript://`` place). The fragment stays: ``thread.html#pid42`` is a reply in the thread,
+    another post than the thread's first."""
     try:
         parts = urlsplit(url.strip())
     except ValueError:
@@ -67,7 +68,8 @@ def web_address(url: str) -> str | None:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     query = [(k, v) for k, v in query if not _tracking(k.lower())]
     path = parts.path.rstrip("/")
-    return f"{host}{port}{path}" + (f"?{urlencode(sorted(query))}" if query else "")
+    query_part = f"?{urlencode(sorted(query))}" if query else ""
+    return f"{host}{port}{path}{query_part}" + (f"#{parts.fragment}" if parts.fragment else "")
 
 
 def _tracking(key: str) -> bool:

@@ -31,8 +31,11 @@ alert (``category`` set) shows a problem hidden in a busy product's normal chatt
 reports every series that bursts; keeping a product's category alerts quiet while the whole
 product fires is the notifier's job (``notify.inhibit_rules``, as in Alertmanager).
 
-People. A burst is a 群体投诉 only when several people make it: a hot window whose details
-count fewer than ``min_people`` complainants (``details``: named authors and callers; posts
+People. A burst is a 群体投诉 only when several people make it. One person's complaints count
+towards a burst at most ``PER_PERSON`` times in a window (a thread and a follow-up; the rest are
+the same voice again, kept in the details but not counted), so one angry customer cannot make a
+busy product's window hot either. A hot window whose details count fewer than ``min_people``
+complainants (``details``: named authors and callers; posts
 without an author never make a group) fires nothing, and is looked at again at the next
 evaluation, when more people may have joined. One person posting again and again is told apart,
 as a ``repeat`` alert (``repeat``), once per spell. A series replayed from counts alone
@@ -70,6 +73,13 @@ __all__ = ["BurstDetector", "detector_for", "utc_offset", "KIND", "EXPECTED_FLOO
 log = logging.getLogger("yujing.detector")
 
 KIND = "burst"
+PER_PERSON = 2  # complaints of one person in a window that count towards a burst
+
+
+def _posts_of(s: Series, author: str, b: int) -> int:
+    """``author``'s complaints in ``s`` in the window ending with bucket ``b``."""
+    a = author[:12]
+    return sum(d.authors.get(a, 0) for k, d in s.details.items() if b - s.w <= k <= b)
 
 
 def detector_for(config: Config, store: Store | None) -> BurstDetector:
@@ -157,7 +167,15 @@ class BurstDetector(Memory):
                 continue
             for category in (None, *scored.categories):
                 s = self._series(product, category, b)
-                if s.add(b, 1) and b > s.head - s.w - 2:
+                # A person's third complaint in a window is the same voice again: it is kept
+                # (who posted how often) but does not count towards a burst.
+                counts = not post.author or _posts_of(s, post.author, b) < PER_PERSON
+                if counts:
+                    held = s.add(b, 1)
+                else:
+                    s.advance(b)  # the clock moves as with any post
+                    held = True
+                if held and b > s.head - s.w - 2:
                     s.details.setdefault(b, Details()).add(scored, terms)
                 if s.wave is not None and post.published_at >= s.wave.window_start:
                     s.wave.details.add(scored, terms, keep_samples=False)

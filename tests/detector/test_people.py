@@ -136,15 +136,28 @@ def test_a_late_hotline_export_without_caller_numbers_is_a_wave(det):
 
 
 def test_min_people_is_set_per_product():
-    detection = Detection(burst=RULE, products={"b": BurstOverride(min_people=2)})
-    assert detection.rule_for("a").min_people == 3 and detection.rule_for("b").min_people == 2
+    detection = Detection(burst=RULE, products={"b": BurstOverride(min_people=4)})
+    assert detection.rule_for("a").min_people == 3 and detection.rule_for("b").min_people == 4
     d = BurstDetector(detection, None)
     for product in ("a", "b"):
         background(d, product)
         for i in range(6):
-            d.observe(scored(product, T0 + timedelta(minutes=i), author=f"{product}{i % 2}"))
+            d.observe(scored(product, T0 + timedelta(minutes=i), author=f"{product}{i % 3}"))
     events = d.evaluate(["a", "b"], T0 + timedelta(minutes=8))
-    assert [(e.product, e.kind) for e in events] == [("b", "burst")]
+    assert [(e.product, e.kind) for e in events] == [("a", "burst")]
+
+
+def test_one_person_cannot_make_a_busy_products_window_hot(det):
+    background(det, "busy", per_day=150, seed=5)  # a post every ten minutes, each its own author
+    events = []
+    for step in range(-12, 13):  # the usual chatter goes on, two hours either side of T0
+        at = T0 + timedelta(minutes=10 * step)
+        det.observe(scored("busy", at))
+        if step == 0:
+            for i in range(30):  # thirty in ten minutes from one account
+                det.observe(scored("busy", at + timedelta(seconds=20 * i), author="angry"))
+        events += det.evaluate(["busy"], at + timedelta(minutes=9))
+    assert [e.kind for e in events if e.state is AlertState.FIRING] == ["repeat"]
 
 
 def test_a_replayed_counts_series_has_no_people_and_is_judged_on_its_counts():

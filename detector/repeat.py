@@ -76,9 +76,6 @@ class RepeatWatch:
             events.append(spell.alert.resolve(now, reason=reason))
         return events
 
-    def products(self) -> set[str]:
-        return {s.alert.product for s in self.open.values()}
-
 
 def _alert(key: str, product: str, author: str, n: int, rule: BurstRule, now: datetime) -> Alert:
     # Named after the bucket it was seen in, so peer daemons evaluating within it name it alike.

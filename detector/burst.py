@@ -31,6 +31,16 @@ alert (``category`` set) shows a problem hidden in a busy product's normal chatt
 reports every series that bursts; keeping a product's category alerts quiet while the whole
 product fires is the notifier's job (``notify.inhibit_rules``, as in Alertmanager).
 
+People. A burst is a 群体投诉 only when several people make it. One person's complaints count
+towards a burst at most ``PER_PERSON`` times in a window (a thread and a follow-up; the rest are
+the same voice again, kept in the details but not counted), so one angry customer cannot make a
+busy product's window hot either. A hot window whose details count fewer than ``min_people``
+complainants (``details``: named authors and callers; posts
+without an author never make a group) fires nothing, and is looked at again at the next
+evaluation, when more people may have joined. One person posting again and again is told apart,
+as a ``repeat`` alert (``repeat``), once per spell. A series replayed from counts alone
+(``observe_count``) has no posts to tell people by and is judged on its counts.
+
 State across restarts is ``memory``'s: saved, restored and caught up with the store.
 """
 
@@ -53,15 +63,24 @@ from .details import Details
 from .emerging import EmergingTerms
 from .memory import STATE_KEY, Memory
 from .mentions import Mentions, is_complaint
+from .repeat import RepeatWatch
 from .series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
 from .severity import Signals, back_to_usual, grade, reasons
 from .signals import collective_terms_in
+from .understand import dated
 
 __all__ = ["BurstDetector", "detector_for", "utc_offset", "KIND", "EXPECTED_FLOOR", "STATE_KEY"]
 
 log = logging.getLogger("yujing.detector")
 
 KIND = "burst"
+PER_PERSON = 2  # complaints of one person in a window that count towards a burst
+
+
+def _posts_of(s: Series, author: str, b: int) -> int:
+    """``author``'s complaints in ``s`` in the window ending with bucket ``b``."""
+    a = author[:12]
+    return sum(d.authors.get(a, 0) for k, d in s.details.items() if b - s.w <= k <= b)
 
 
 def detector_for(config: Config, store: Store | None) -> BurstDetector:
@@ -139,7 +158,10 @@ class BurstDetector(Memory):
         self.by_product: dict[str, list[Series]] = {}
         self.terms: dict[str, EmergingTerms] = {}
         self.mentions = Mentions()
+        self.repeats = RepeatWatch()
+        self.few: set[str] = set()  # series whose burst is held back for too few people
         self.cursor = 0  # posts rowid covered by the in-memory state
+        self.amended = 0  # post amendments covered by it (``memory``)
         self._saved_at: float | None = None
         # Per series, the last late wave said (first bucket, last bucket): the rest of it,
         # coming in a later export, is added to it, not said again.
@@ -185,7 +207,15 @@ class BurstDetector(Memory):
                 continue
             for category in (None, *scored.categories):
                 s = self._series(product, category, b)
-                if s.add(b, 1) and b > s.head - s.w - 2:
+                # A person's third complaint in a window is the same voice again: it is kept
+                # (who posted how often) but does not count towards a burst.
+                counts = not post.author or _posts_of(s, post.author, b) < PER_PERSON
+                if counts:
+                    held = s.add(b, 1)
+                else:
+                    s.advance(b)  # the clock moves as with any post
+                    held = True
+                if held and b > s.head - s.w - 2:
                     s.details.setdefault(b, Details()).add(scored, terms)
                 if s.wave is not None and post.published_at >= s.wave.window_start:
                     s.wave.details.add(scored, terms, keep_samples=False)
@@ -195,6 +225,36 @@ class BurstDetector(Memory):
                     rule.window, rule.baseline, self.product_terms.get(product, ())
                 )
             et.observe(f"{post.title} {post.text}", ts)
+
+    def amend(self, was: ScoredPost, now: ScoredPost | None) -> set[str]:
+        """A post counted as ``was`` is now known as ``now``, a richer record of it (its author,
+        its reach): where it was counted, it is now counted as posted by ``now``'s author. Its
+        count, bucket and series stay: it is the same post. ``now`` None: ``was`` was a second
+        record of a post counted already (two records merged), and is taken back. Returns the
+        products touched."""
+        if not was.products or not is_complaint(was):
+            return set()
+        ts = dated(was.post).timestamp()
+        terms = []
+        if now is None and was.collective:
+            terms = collective_terms_in(f"{was.post.title} {was.post.text}")
+        for product in was.products:
+            for category in (None, *was.categories):
+                s = self.series.get(f"{KIND}:{product}" + (f"/{category}" if category else ""))
+                if s is None:
+                    continue
+                b = bucket_of(ts, s.rule.bucket)
+                counted = [s.details.get(b)]
+                if s.wave is not None and ts >= s.wave.window_start.timestamp():
+                    counted.append(s.wave.details)
+                for details in filter(None, counted):
+                    if now is None:
+                        details.remove(was, terms)
+                    else:
+                        details.amend(was, now)
+                if now is None:
+                    s.take_back(b)
+        return set(was.products)
 
     def observe_count(
         self, product: str, at: datetime, value: int, category: str | None = None
@@ -232,10 +292,19 @@ class BurstDetector(Memory):
 
     def _evaluate_series(self, s: Series, now: datetime) -> list[Alert]:
         look = s.look(now)
+        events = self._wave_events(s, look, now)
+        if s.category is None:  # one person's posts, once per product
+            events += self.repeats.evaluate(s.product, s.rule, look.window, now)
+        return events
+
+    def _wave_events(self, s: Series, look: Look, now: datetime) -> list[Alert]:
         wave = s.wave
         if wave is None:
             if not look.hot:
                 self._tell_unjudged(s, look)
+                self.few.discard(s.key)
+                return []
+            if not self._a_group(s, look):
                 return []
             details = Details()
             details.merge(look.window)
@@ -272,6 +341,27 @@ class BurstDetector(Memory):
         alert = self._alert(s, wave.alert.id, started, severity, look, sig, now)
         wave.alert = alert
         return [alert]
+
+    def _a_group(self, s: Series, look: Look) -> bool:
+        """Whether a hot window's complaints come from at least ``min_people`` people; said
+        once in the log when they do not (a burst of one person, or of anonymous posts)."""
+        win = look.window
+        if win.posts == 0 or win.complainants >= s.rule.min_people:
+            self.few.discard(s.key)
+            return True  # no posts to tell people by (replayed counts): the counts decide
+        if s.key not in self.few:
+            self.few.add(s.key)
+            log.info(
+                "%s: %d complaints in the last %g min from %d complainant(s) and %d anonymous "
+                "post(s); not a group complaint until %d people complain",
+                s.key.split(":", 1)[1],
+                look.count,
+                s.rule.window / 60,
+                win.complainants,
+                win.anonymous,
+                s.rule.min_people,
+            )
+        return False
 
     @staticmethod
     def _tell_unjudged(s: Series, look: Look) -> None:
@@ -353,6 +443,7 @@ class BurstDetector(Memory):
             wave_seconds=seconds,
             wave_posts=max(wave.posts, win.posts),
             complainants=people,
+            calls=max(wave.calls, win.calls),
             anonymous=max(wave.anonymous, win.anonymous),
             same_text_accounts=max(wave.same_text_accounts, win.same_text_accounts),
             sources=len(wave.sources | win.sources),

@@ -240,6 +240,17 @@ class CopyIndex:
         self._latest = max(self._latest, entry.seen)
         self._evict()
 
+    def resketch(self, text_id: str, sk: Sketch) -> None:
+        """The group ``text_id`` is now held by a fuller text of its post (``sk``)."""
+        entry = self._entries.get(text_id)
+        if entry is None:
+            return
+        if entry.sketch.minhash is not None:
+            self._unlist(entry)
+        entry.sketch = sk
+        if sk.minhash is not None:
+            self._list(entry)
+
     def touch(self, text_id: str, published: float) -> None:
         """A post of the group ``text_id`` was seen at ``published``."""
         entry = self._entries.get(text_id)

@@ -8,6 +8,16 @@ bounded whatever the wave's size.
 Copies count once as text and once per account as people: each post's copy group
 (``ScoredPost.text_id``) is kept with the accounts that posted it, so a campaign of one text
 from six accounts is six complainants, one text, and ``same_text_accounts`` six.
+
+People (``complainants``) are named authors and callers: a call whose export gives no caller's
+number is still somebody calling, so each such call is one person (``calls``). A post without
+any author (a feed entry without one, a guest post) is counted apart (``anonymous``): it cannot
+be told from another, so it is never a person. Each author's posts are counted, so one person
+posting again and again shows as one complainant with many posts (``busiest``).
+
+A stored post replaced by a richer record of it (``amend``) moves from anonymous to its author,
+or from one author to another, without being counted again; a second record of a post counted
+already is taken back (``remove``).
 """
 
 from __future__ import annotations
@@ -17,7 +27,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from yujing.records import ScoredPost, format_time
+from yujing.records import Post, ScoredPost, format_time
+
+from .identity import channel_of
 
 __all__ = ["Details", "NEGATIVE", "SAMPLES", "MAX_AUTHORS", "MAX_TEXTS"]
 
@@ -25,6 +37,11 @@ NEGATIVE = 0.4  # sentiment below this is a negative post
 SAMPLES = 5
 MAX_AUTHORS = 4096  # distinct complainants remembered per bucket and per wave
 MAX_TEXTS = 4096  # distinct texts (copy groups) remembered per bucket and per wave
+
+
+def _is_call(post: Post) -> bool:
+    """A hotline call: its caller is a person even unnamed."""
+    return channel_of(post) == "hotline"
 
 
 @dataclass(slots=True)
@@ -38,8 +55,9 @@ class Details:
     anonymous: int = 0  # posts without an author: counted apart, never as people
     overflow: int = 0  # authors beyond MAX_AUTHORS: people, not remembered one by one
     text_overflow: int = 0  # texts beyond MAX_TEXTS: counted, their accounts not tracked
+    calls: int = 0  # hotline calls without a caller's number: each one a person
     sources: set[str] = field(default_factory=set)
-    authors: set[str] = field(default_factory=set)
+    authors: Counter[str] = field(default_factory=Counter)  # author -> posts
     texts: dict[str, set[str]] = field(default_factory=dict)  # copy group -> its accounts
     terms: Counter[str] = field(default_factory=Counter)
     categories: Counter[str] = field(default_factory=Counter)
@@ -52,12 +70,7 @@ class Details:
         self.collective += bool(terms) or sp.collective
         self.reach += post.reach.total()
         self.sources.add(post.source)
-        if not post.author:
-            self.anonymous += 1
-        elif len(self.authors) < MAX_AUTHORS:
-            self.authors.add(post.author[:12])
-        elif post.author[:12] not in self.authors:
-            self.overflow += 1
+        self._add_person(post, 1)
         self._add_text(sp.text_key[:12], post.author[:12] if post.author else None)
         self.terms.update(set(terms))
         self.categories.update(sp.categories)
@@ -73,6 +86,47 @@ class Details:
             if len(self.samples) > SAMPLES:
                 self.samples.sort(key=lambda x: (x[0], x[1]["published_at"]), reverse=True)
                 del self.samples[SAMPLES:]
+
+    def _add_person(self, post: Post, n: int) -> None:
+        """Count ``post``'s author (``n`` = 1), or take it back (``n`` = -1)."""
+        if post.author:
+            author = post.author[:12]
+            if author in self.authors or len(self.authors) < MAX_AUTHORS:
+                self.authors[author] += n
+                if self.authors[author] <= 0:
+                    del self.authors[author]
+            else:
+                self.overflow = max(0, self.overflow + n)
+        elif _is_call(post):
+            self.calls = max(0, self.calls + n)
+        else:
+            self.anonymous = max(0, self.anonymous + n)
+
+    def remove(self, sp: ScoredPost, terms: Sequence[str]) -> None:
+        """Take back a post ``add``-ed here that was another record of a post counted already
+        (its texts and samples stay: they show the same post)."""
+        post = sp.post
+        self.posts = max(0, self.posts - 1)
+        self.negative = max(0, self.negative - (sp.sentiment < NEGATIVE))
+        self.collective = max(0, self.collective - (bool(terms) or sp.collective))
+        self.reach = max(0, self.reach - post.reach.total())
+        self._add_person(post, -1)
+        self.terms.subtract(set(terms))
+        self.categories.subtract(sp.categories)
+        self.terms, self.categories = +self.terms, +self.categories
+
+    def amend(self, was: ScoredPost, now: ScoredPost) -> None:
+        """A post counted here as ``was`` is now known as ``now`` (a richer record of it): its
+        person and reach change, its count does not."""
+        if was.post.author != now.post.author or _is_call(was.post) != _is_call(now.post):
+            self._add_person(was.post, -1)
+            self._add_person(now.post, 1)
+            if now.post.author:
+                accounts = self.texts.get(was.text_key[:12])
+                if accounts is not None and len(accounts) < MAX_AUTHORS:
+                    accounts.add(now.post.author[:12])
+        self.reach = max(0, self.reach + now.post.reach.total() - was.post.reach.total())
+        self.sources.add(now.post.source)
 
     def _add_text(self, text: str, account: str | None) -> None:
         accounts = self.texts.get(text)
@@ -92,13 +146,15 @@ class Details:
         self.reach += other.reach
         self.anonymous += other.anonymous
         self.overflow += other.overflow
+        self.calls += other.calls
         self.sources |= other.sources
         room = MAX_AUTHORS - len(self.authors)
-        new = other.authors - self.authors
-        if len(new) > room:
-            self.overflow += len(new) - room
-            new = set(list(new)[:room])
-        self.authors |= new
+        for author, n in other.authors.items():
+            if author in self.authors or room > 0:
+                room -= author not in self.authors
+                self.authors[author] += n
+            else:
+                self.overflow += 1
         self.text_overflow += other.text_overflow
         for text, accounts in other.texts.items():
             mine = self.texts.get(text)
@@ -118,8 +174,14 @@ class Details:
 
     @property
     def complainants(self) -> int:
-        """Distinct people: named authors and callers; anonymous posts are not people."""
-        return len(self.authors) + self.overflow
+        """Distinct people: named authors and callers, and each call without a caller's number;
+        anonymous posts are not people."""
+        return len(self.authors) + self.overflow + self.calls
+
+    def busiest(self, at_least: int) -> list[tuple[str, int]]:
+        """Authors with ``at_least`` posts here, most posts first: one person complaining again
+        and again."""
+        return [(a, n) for a, n in self.authors.most_common() if n >= at_least]
 
     @property
     def distinct_texts(self) -> int:
@@ -141,9 +203,10 @@ class Details:
                 self.anonymous,
                 self.overflow,
                 self.text_overflow,
+                self.calls,
             ],
             "s": sorted(self.sources),
-            "a": sorted(self.authors),
+            "A": dict(sorted(self.authors.items())),
             "T": {text: sorted(accounts) for text, accounts in self.texts.items()},
             "t": dict(self.terms),
             "c": dict(self.categories),
@@ -161,8 +224,10 @@ class Details:
             anonymous=n[4],
             overflow=n[5] if len(n) > 5 else 0,
             text_overflow=n[6] if len(n) > 6 else 0,
+            calls=n[7] if len(n) > 7 else 0,
             sources=set(d["s"]),
-            authors=set(d["a"]),
+            # State saved before posts were counted per author: one post each.
+            authors=Counter(d["A"]) if "A" in d else Counter(dict.fromkeys(d.get("a", ()), 1)),
             # State saved before copies were tracked has no texts: they start empty.
             texts={text: set(accounts) for text, accounts in d.get("T", {}).items()},
             terms=Counter(d["t"]),

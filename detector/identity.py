@@ -161,15 +161,29 @@ class Identity:
             )
         )
 
-    def linked(self, entry: Entry, post: Post) -> None:
-        """``post`` turned out to be ``entry``'s post, seen through another channel."""
+    def linked(self, entry: Entry, post: Post, richer: Sketch | None = None) -> None:
+        """``post`` turned out to be ``entry``'s post, seen through another channel; ``richer``:
+        its sketch, when its record replaced the stored one (a feed's first lines by the whole
+        page), so later sightings are compared with the whole text."""
         if post.source not in entry.sources:
             entry.sources += (post.source,)
         if channel_of(post) not in entry.channels:
             entry.channels += (channel_of(post),)
         if entry.author is None:
             entry.author = post.author  # the richer record's, which now holds the stored row
+        if richer is not None:
+            self.index.resketch(entry.text_id, richer)
         self.index.touch(entry.text_id, post.published_at.timestamp())
+
+    def moved(self, entry: Entry, post_id: str, kept: ScoredPost) -> None:
+        """``entry``'s post was merged into the stored ``kept``: later sightings of its text are
+        that post."""
+        entry.post_id = post_id
+        entry.author = entry.author or kept.post.author
+        if kept.post.source not in entry.sources:
+            entry.sources += (kept.post.source,)
+        if channel_of(kept.post) not in entry.channels:
+            entry.channels += (channel_of(kept.post),)
 
     def remember_stored(self, rowid: int, doc: dict[str, Any]) -> ScoredPost | None:
         """Remember a post read from the store (``ScoredPost.to_dict``), committed as ``rowid``.

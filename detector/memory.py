@@ -8,6 +8,14 @@ counted twice; without a saved state it learns from the posts of the last ``HIST
 store. Firing alerts are read back from the store, so a restart carries a wave on instead of
 firing it again.
 
+A stored post replaced by a richer record of it keeps its row (``store.posts.replace``): the
+detector does not read it again, and the replacement's amendment (``amendments_after``) tells who
+posted it. An amendment is applied to a post the detector counted as it was: one read before the
+amendment was committed. Rows are read before amendments at each catch-up, so a row read at an
+earlier one, or read now in a version older than the amendment (``"amended"`` in its document),
+was counted as it was; a row not read yet will be read as it is now. A second record of a post
+merged into the first (its row deleted) is taken back if it was read, and never read otherwise.
+
 A mixin of ``BurstDetector``: it works on the detector's own series, terms and mentions.
 """
 
@@ -15,7 +23,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +33,8 @@ from yujing.store import Store
 
 from .details import Details
 from .emerging import EmergingTerms
+from .repeat import KIND as REPEAT
+from .repeat import RepeatWatch
 from .series import Wave, bucket_of
 from .understand import dated
 
@@ -39,22 +49,38 @@ HISTORY = 28  # days of stored posts learned from when no state was saved
 LATENCY = 60.0  # evaluations within a minute of each other reuse their clock for checkpoints
 
 
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """The open alerts as an evaluation found them (``Memory.mark``)."""
+
+    waves: dict[str, Wave | None]
+    repeats: dict[str, Any]
+
+
 class Memory:
     """Saving, restoring and catching up; mixed into ``BurstDetector``."""
 
     series: dict[str, Any]
     terms: dict[str, EmergingTerms]
     store: Store | None
+    repeats: RepeatWatch
     persist: bool
     cursor: int
+    amended: int
     _saved_at: float | None
 
     def _restore(self, store: Store) -> None:
         # Only the detector's own alerts: source-health alerts share the table.
-        firing = {a.key: a for a in store.alerts.all(AlertState.FIRING) if a.kind == "burst"}
+        stored = store.alerts.all(AlertState.FIRING)
+        firing = {a.key: a for a in stored if a.kind == "burst"}
+        for alert in stored:
+            if alert.kind == REPEAT:
+                self.repeats.restore(alert)
         state = store.state.get(STATE_KEY) if self.persist else None
         if isinstance(state, dict) and state.get("version") == STATE_VERSION:
             self.cursor = int(state.get("cursor", 0))
+            # State saved before amendments were kept: there were none before it.
+            self.amended = int(state.get("amended", 0))
             for key, d in state.get("series", {}).items():
                 s = self._series(d["product"], d.get("category"), int(d["head"]))
                 if not s.load(d):
@@ -92,15 +118,17 @@ class Memory:
                 s.wave = Wave(alert, alert.burst.count if alert.burst else 0, Details())
         self.catch_up()
 
-    def mark(self) -> dict[str, Wave | None]:
+    def mark(self) -> Mark:
         """The waves as they stand, for ``rollback`` if what follows an evaluation fails."""
-        return {key: copy.copy(s.wave) for key, s in self.series.items()}
+        waves = {key: copy.copy(s.wave) for key, s in self.series.items()}
+        return Mark(waves, dict(self.repeats.open))
 
-    def rollback(self, mark: dict[str, Wave | None]) -> None:
+    def rollback(self, mark: Mark) -> None:
         """Undo an evaluation whose alerts were not committed: the next one finds them again."""
-        for key, wave in mark.items():
+        for key, wave in mark.waves.items():
             if key in self.series:
                 self.series[key].wave = wave
+        self.repeats.open = dict(mark.repeats)
         self._saved_at = None
 
     def catch_up(self) -> set[str]:
@@ -121,12 +149,18 @@ class Memory:
         since = latest - timedelta(days=HISTORY) if latest is not None else None
         touched: set[str] = set()
         n = 0
+        before = self.cursor
+        read: set[int] = set()  # rows read now
+        versions: dict[int, int] = {}  # of them, those that include an amendment: which
         while True:
             rows = self.store.posts.after(self.cursor, limit=1000)
             if not rows:
                 break
             for rowid, doc in rows:
                 self.cursor = rowid
+                read.add(rowid)
+                if doc.get("amended"):
+                    versions[rowid] = int(doc["amended"])
                 scored = _scored_from_doc(doc)
                 if scored is None:
                     continue
@@ -145,6 +179,17 @@ class Memory:
                 n += 1
         if n > 1000:
             log.info("detector caught up on %d stored posts", n)
+        while amendments := self.store.posts.amendments_after(self.amended):
+            for seq, rowid, was_doc, now_doc in amendments:
+                self.amended = seq
+                if rowid > before and (rowid not in read or versions.get(rowid, 0) >= seq):
+                    # Read as it is now, or to be; or merged away before it could be read.
+                    continue
+                was = _scored_from_doc(was_doc)
+                merged = "merged_into" in now_doc  # a second record of a post: taken back
+                now = None if merged else _scored_from_doc(now_doc)
+                if was is not None and (merged or now is not None):
+                    touched.update(self.amend(was, now))
         return touched
 
     def _maybe_checkpoint(self, now: datetime) -> None:
@@ -170,6 +215,7 @@ class Memory:
             {
                 "version": STATE_VERSION,
                 "cursor": self.cursor,
+                "amended": self.amended,
                 "series": series,
                 "terms": {p: et.dump() for p, et in self.terms.items()},
                 "mentions": self.mentions.dump(),

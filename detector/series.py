@@ -222,6 +222,14 @@ class Series:
         for old in [k for k in self.details if k < b - self.w - 1]:
             del self.details[old]
 
+    def take_back(self, b: int) -> None:
+        """One post counted in bucket ``b`` was another record of a post counted already (two
+        records of one post merged): uncounted while the baseline has not learned it."""
+        r = self.ring_len
+        learned = b <= self.baseline.t and b not in self.unfolded
+        if self.head - r < b <= self.head and not learned and self.counts[b % r] > 0:
+            self.counts[b % r] -= 1
+
     def gap(self, b0: int, b1: int) -> None:
         """Buckets ``b0``..``b1`` have no data: not zeros, nothing at all (a sensor's outage).
 

@@ -48,6 +48,7 @@ class Signals:
     wave_seconds: float = 0.0  # how long the wave has been firing
     wave_posts: int = 0
     complainants: int = 0  # distinct people (salted author or caller hashes) in the wave
+    calls: int = 0  # of them, calls without a caller's number: each call one person
     anonymous: int = 0  # posts without an author: counted apart, never as people
     same_text_accounts: int = 0  # most accounts that posted one and the same text
     sources: int = 0
@@ -122,9 +123,9 @@ def reasons(s: Signals) -> tuple[str, ...]:
     if s.wave_seconds >= s.window and s.wave_posts > s.count:
         out.append(f"自 {span(s.wave_seconds)}前开始，累计 {s.wave_posts} 条")
     if s.complainants:
-        out.append(
-            f"投诉人 {s.complainants} 位" + (f"，另有匿名 {s.anonymous} 条" if s.anonymous else "")
-        )
+        calls = f"（含来电 {s.calls} 通，未留号码，每通计一位）" if s.calls else ""
+        anonymous = f"，另有匿名 {s.anonymous} 条" if s.anonymous else ""
+        out.append(f"投诉人 {s.complainants} 位{calls}{anonymous}")
     elif s.anonymous:
         out.append(f"匿名 {s.anonymous} 条（不计人数）")
     if s.same_text_accounts >= 3:

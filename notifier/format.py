@@ -24,7 +24,7 @@ from datetime import tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from yujing.alerts import Severity
+from yujing.alerts import Severity, kind_label
 from yujing.records import parse_time
 
 __all__ = [
@@ -47,7 +47,6 @@ __all__ = [
     "is_http",
 ]
 
-KINDS = {"burst": "群体投诉苗头", "source": "数据源抓取异常"}
 EVENTS = {"firing": "新预警", "updated": "更新", "escalated": "升级", "resolved": "已解除"}
 SPARKS = "▁▂▃▄▅▆▇█"
 MAX_SAMPLES = 5
@@ -72,7 +71,7 @@ def _product(event: Mapping[str, Any], names: Mapping[str, str]) -> str:
 
 def title(event: Mapping[str, Any], names: Mapping[str, str] | None = None) -> str:
     """E.g. "【橙色预警】安心e生医疗险 群体投诉苗头"; "【红色预警·升级】…"; "【已解除】…"."""
-    what = KINDS.get(str(event.get("kind")), "投诉异常")
+    what = kind_label(str(event.get("kind")))
     names = names or {}
     subject = _product(event, names)
     if event.get("category"):
@@ -409,7 +408,7 @@ def fields(
         "severity": str(event.get("severity", "")),
         "severity_label": Severity(event["severity"]).label,
         "resolved": resolved,
-        "kind_label": KINDS.get(str(event.get("kind")), "投诉异常"),
+        "kind_label": kind_label(str(event.get("kind"))),
         "product": str(event.get("product", "")),
         "product_name": _product(event, names),
         "category": category,

@@ -20,6 +20,8 @@ from .matchers import parse_matcher
 from .records import format_time, parse_time
 
 __all__ = [
+    "KINDS",
+    "kind_label",
     "Action",
     "Alert",
     "AlertEvent",
@@ -30,6 +32,21 @@ __all__ = [
     "Severity",
     "Silence",
 ]
+
+
+# Every kind of alert, with what people read it as (the message title's last words). Routes match
+# ``kind=``; the config's label check knows the same values (``yujing.config.labels``).
+KINDS: dict[str, str] = {
+    "burst": "群体投诉苗头",  # complaints of several people piling up about a product
+    "repeat": "同一用户反复投诉",  # one person complaining again and again: not a group
+    "source": "数据源抓取异常",  # a source failing or gone quiet
+}
+
+
+def kind_label(kind: str) -> str:
+    """The Chinese words for an alert kind; a kind this release does not know reads as what it
+    most likely is (an alert from a newer peer or a stored one from an older release)."""
+    return KINDS.get(kind, "投诉异常")
 
 
 class AlertState(StrEnum):

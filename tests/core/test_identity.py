@@ -157,7 +157,10 @@ def test_the_richer_record_arriving_second_replaces_the_stored_one(store: Store)
     assert doc["text"] == normalize(CAMPAIGN) and doc["reach"]["views"] == 1200
     assert doc["published_at"] == format_time(rss.published_at), "first seen"
     assert store.posts.has(forum.id)
-    assert det.catch_up() == set(), "the replaced row is not a new post"
+    assert det.catch_up() == {"anxin"}, "the replaced row is not a new post, but amended"
+    counted = next(iter(det.series["burst:anxin"].details.values()))
+    assert (counted.posts, counted.complainants, counted.anonymous) == (1, 1, 0)
+    assert det.catch_up() == set(), "amended once"
     fresh = next(iter(detector(store).series["burst:anxin"].details.values()))
     assert (fresh.posts, fresh.complainants, fresh.anonymous) == (1, 1, 0)
 
@@ -233,3 +236,32 @@ def test_an_upgraded_old_database_keeps_working(tmp_path: Path) -> None:
     assert "dedup" not in names and "post_aliases" in names
     assert json.loads(doc)["author"] == "x9y8"
     store.close()
+
+
+def test_a_late_hotline_export_without_caller_numbers_is_a_wave_of_callers(store: Store) -> None:
+    from yujing.crawlers.inbox import to_post
+    from yujing.crawlers.inbox_records import Transcript
+
+    intake = intake_for(store)
+    background(intake)
+    det = detector(store)
+    assert det.evaluate(["anxin"], T0 + timedelta(minutes=45)) == []
+    calls = [
+        to_post(
+            Transcript(
+                text="安心e生医疗险理赔被拒了，我要投诉",  # callers say much the same
+                native_id=f"call-{i}",
+                line=i + 2,
+                published_at=T0 + timedelta(minutes=1.5 * i),
+            ),
+            source="hotline",
+            file="2024-03-01.csv",
+            salt=SALT,
+        )
+        for i in range(30)
+    ]
+    assert all(intake.accept_many(calls)), "thirty calls, thirty posts"
+    det.catch_up()
+    [fired] = det.evaluate(["anxin"], T0 + timedelta(minutes=50))
+    assert fired.kind == "burst" and fired.burst.count == 30
+    assert "投诉人 30 位（含来电 30 通，未留号码，每通计一位）" in fired.reasons

@@ -182,7 +182,8 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
     upgraded = schema_of(path)
     # Migration 1 is the old schema: nothing is rebuilt. Later ones add indexes, the post
     # aliases, silences, chat messages, crawl state, aggregation groups, the notification log,
-    # handling and the audit journal, what status says about time, and drop the text keys that dropped posts as duplicates of
+    # handling and the audit journal, what status says about time, posts by web address and their
+    # amendments, and drop the text keys that dropped posts as duplicates of
     # others'.
     assert [name for name, _ in set(tables) - set(upgraded)] == ["dedup"]
     assert sorted(name for name, _ in set(upgraded) - set(tables)) == [
@@ -208,6 +209,10 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
         "outbox_by_alert",
         "post_aliases",
         "post_aliases_by_post",
+        "post_amendments",
+        "post_amendments_by_post",
+        "post_urls",
+        "post_urls_by_post",
         "silences",
         "silences_by_end",
         "source_health",
@@ -225,6 +230,7 @@ def test_a_file_from_before_versioning_upgrades_in_place_and_keeps_every_row(
     assert store.posts.after(0) == [(1, scored.to_dict())]
     assert store.posts.last_rowid() == 1
     assert store.posts.latest_published() == T0
+    assert store.posts.by_address(scored.post.url) == scored.post.id, "old posts by address"
     [run] = store.runs.latest().values()
     assert (run.source, run.items, run.accepted, run.errors) == ("forum", 7, 1, 1)
     assert run.last_error == "HTTP 503" and run.finished_at == T0 + timedelta(minutes=2)

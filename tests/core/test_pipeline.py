@@ -198,3 +198,51 @@ def test_with_kibana_configured_every_alert_links_to_its_posts_in_discover(tmp_p
         assert store.alerts.all()[0].annotations["discover_url"] == link
     finally:
         store.close()
+
+
+def test_one_persons_repeated_complaints_go_where_routes_send_repeat_alerts(
+    tmp_path, caplog
+) -> None:
+    pr, service = tmp_path / "pr.jsonl", tmp_path / "service.jsonl"
+    config = Config.model_validate(
+        {
+            "products": [{"id": "whole", "name": "全险"}],
+            "alerts_file": None,
+            "storage": {"path": str(tmp_path / "y.db")},
+            "detection": {"burst": {"min_count": 5, "ratio": 3, "p_value": 1e-6}},
+            "notify": {
+                "receivers": [
+                    {"name": "pr", "type": "file", "path": str(pr)},
+                    {"name": "service", "type": "file", "path": str(service)},
+                    {"name": "log", "type": "log"},
+                ],
+                "route": {
+                    "receiver": "pr",
+                    "routes": [
+                        {"matchers": ["kind=repeat"], "receiver": "service", "continue": True},
+                        {"matchers": ["kind=repeat"], "receiver": "log"},
+                    ],
+                },
+            },
+        }
+    )
+    pipeline = Pipeline(config, Store(config.storage.path), detector=detector_for(config, None))
+    try:
+        background(pipeline, "whole", 2, seed=1)
+        for i in range(12):  # one angry customer, a dozen posts in ten minutes
+            post = Post(
+                source="forum", url=f"https://forum.example/a{i}", id=post_id("forum", f"a{i}"),
+                author="angry", title="", text=f"还不赔 {i}",
+                published_at=T0 + timedelta(seconds=50 * i), fetched_at=T0,
+            )  # fmt: skip
+            pipeline.detector.observe(ScoredPost(post, ("whole",), (), 0.1, False))
+        with caplog.at_level("INFO"):
+            [event] = pipeline.detect(T0 + timedelta(minutes=11), all_products=True)
+            assert event.alert.kind == "repeat"
+            pipeline.notifier.deliver_due(T0 + timedelta(minutes=12))
+        assert not pr.exists(), "not a group complaint: the PR team is not told"
+        [told] = [json.loads(line) for line in service.read_text(encoding="utf-8").splitlines()]
+        assert [a["kind"] for a in told["alerts"]] == ["repeat"]
+        assert "【蓝色预警】全险 同一用户反复投诉" in caplog.text, "the log receiver's message"
+    finally:
+        pipeline.store.close()

@@ -96,10 +96,39 @@ def test_a_richer_record_replaces_the_stored_one_in_place(tmp_path: Path) -> Non
     # Same id and rowid: a reader that has passed row 1 sees no new post.
     assert store.posts.after(1) == [(2, scored(2).to_dict())]
     [(rowid, doc)] = store.posts.after(0, limit=1)
-    assert rowid == 1 and doc == richer.to_dict() and doc["author"] == forum.post.author
+    assert rowid == 1 and doc == {**richer.to_dict(), "amended": 1}
+    assert doc["author"] == forum.post.author
     assert store.posts.product_counts() == {"anxin-e": 1, "jinfu": 1}
     assert store.posts.has(forum.post.id) and store.posts.count() == 2
+    # What it was and became, for a reader that counted it as it was.
+    [(seq, post_rowid, was, now)] = store.posts.amendments_after(0)
+    assert (seq, post_rowid, was, now) == (1, 1, poor.to_dict(), richer.to_dict())
+    assert store.posts.amendments_after(1) == []
+    edited = replace(richer, post=replace(richer.post, text="改过的正文"))
+    assert store.posts.update(edited)
+    assert store.posts.get(poor.post.id)["amended"] == 1, "an edit keeps what the row includes"
+    assert store.posts.by_address(forum.post.url) == poor.post.id, "found at the alias' address"
     assert not store.posts.replace(scored(7), alias=scored(8).post), "nothing stored to replace"
+    assert store.posts.amendments_after(1) == [], "nothing amended either"
+
+
+def test_a_second_record_of_a_post_is_merged_into_the_first(tmp_path: Path) -> None:
+    store = Store(tmp_path / "y.db")
+    first, second = scored(1), scored(2, author="", source="weibo")
+    assert store.posts.accept(first) == 1 and store.posts.accept(second) == 2
+    assert store.posts.link(scored(3, source="feed").post, second.post.id)
+    assert store.posts.merge(second.post, first.post.id)
+    assert store.posts.count() == 1 and store.posts.get(second.post.id) is None
+    assert store.posts.product_counts() == {"anxin-e": 1}
+    assert {a[0] for a in store.posts.aliases(first.post.id)} == {
+        second.post.id,
+        scored(3, source="feed").post.id,
+    }, "its id and its own sightings are the first's now"
+    assert store.posts.by_address(second.post.url) == first.post.id
+    [(seq, rowid, was, now)] = store.posts.amendments_after(0)
+    assert (rowid, was, now) == (2, second.to_dict(), {"merged_into": first.post.id})
+    assert not store.posts.merge(second.post, first.post.id), "merged once"
+    store.close()
 
 
 def test_outbox_retries_until_delivered(tmp_path: Path) -> None:

@@ -12,11 +12,17 @@ The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
 
    * a new post, a copy included, is committed with its copy group (``text_id``);
    * the same post seen through another channel is not stored again: its id is linked to the
-     stored post (``post_aliases``). When it is the richer record (an author where the stored
+     stored post (``post_aliases``). A post at the web address of a stored post from another
+     source is that post whatever its text (a feed entry and the page it links to, in either
+     order); otherwise the texts decide (``identity``). A post that is both (a page whose feed
+     entry and whose anonymous repost were stored apart before it came) makes them one record:
+     the second is merged into the first (``store.posts.merge``), and a detector that had
+     counted both takes the second back. When it is the richer record (an author where the stored
      one had none, else more text, else more reach: ``identity.richness``), the stored row
      takes its fields but keeps its id and rowid. The detector reads rows in commit order
      (``store.posts.after``), so a replaced row is never a second post to it: if it had read
-     the row already it keeps what it counted, else it reads the richer record.
+     the row already it corrects who posted it from the replacement's amendment
+     (``store.posts.amendments_after``), else it reads the richer record.
 
 ``accept_many`` takes a batch in one transaction (``yujing ingest``, the transcript inbox): one
 commit per batch instead of one per post, and the answers hold only once it is committed. It
@@ -67,6 +73,7 @@ class Intake:
         self.known = 0  # ids seen before
         self.linked = 0  # the same post through another channel
         self.updated = 0  # stored posts that read differently when fetched again
+        self.merged = 0  # stored posts found to be a second record of another
         self._behind = False  # posts may have been committed that the index has not read
         self.catch_up()
 
@@ -96,12 +103,12 @@ class Intake:
         posts of it, is rebuilt from the store, so no post is ever linked to one that was
         never committed.
         """
-        counts = (self.accepted, self.known, self.linked, self.updated)
+        counts = (self.accepted, self.known, self.linked, self.updated, self.merged)
         try:
             with self.store.transaction():
                 answers = self._accept_batch(batch, understood or {})
         except BaseException:
-            self.accepted, self.known, self.linked, self.updated = counts
+            self.accepted, self.known, self.linked, self.updated, self.merged = counts
             self.identity = Identity()
             self.catch_up()
             raise
@@ -147,7 +154,13 @@ class Intake:
             self.catch_up()
             self._behind = False
         verdict = self.identity.classify(scored, sk)
-        if verdict.same_as is not None and self._link(scored, verdict.same_as):
+        same = verdict.same_as
+        page = self._same_page(scored.post)
+        if page is not None and self._link(scored, page, sk):
+            if same is not None and same.post_id != page:
+                self._merge(same, page)
+            return False
+        if same is not None and self._link(scored, same.post_id, sk, same):
             return False
         scored = replace(scored, text_id=verdict.text_id)
         rowid = self.store.posts.insert(scored)  # not stored, nor an alias: asked above
@@ -181,25 +194,55 @@ class Intake:
         self.updated += 1
         return True
 
-    def _link(self, scored: ScoredPost, entry: Entry) -> bool:
+    def _merge(self, entry: Entry, into: str) -> None:
+        """The stored post ``entry`` holds turned out to be another record of ``into`` (the
+        post just linked to ``into`` is both: a repost's text and a feed entry's page): one
+        record is kept, the richer one ``into`` holds now."""
+        doc = self.store.posts.get(entry.post_id)
+        if doc is None:
+            return
+        second = ScoredPost.from_dict(doc).post
+        if not self.store.posts.merge(second, into):
+            return
+        # Later sightings of that text are the kept post.
+        self.identity.moved(entry, into, ScoredPost.from_dict(self.store.posts.get(into) or doc))
+        self.merged += 1
+
+    def _same_page(self, post: Post) -> str | None:
+        """The stored post at ``post``'s web address from another source (a feed entry and the
+        page it links to), whatever their texts; None if there is none."""
+        stored_id = self.store.posts.by_address(post.url)
+        if stored_id is None:
+            return None
+        doc = self.store.posts.get(stored_id)
+        # One source's own entries sharing an address (a feed's entries without a link of their
+        # own all carry the feed's) are not one post.
+        return stored_id if doc is not None and doc["source"] != post.source else None
+
+    def _link(
+        self, scored: ScoredPost, stored_id: str, sk: Sketch, entry: Entry | None = None
+    ) -> bool:
         """Link ``scored`` to the stored post it is; False if that post cannot be found."""
-        posts, stored_id = self.store.posts, entry.post_id
+        posts = self.store.posts
         doc = posts.get(stored_id)
         if doc is None:
             return False  # not in this store (another file?): better kept than lost
         stored = ScoredPost.from_dict(doc)
-        if richness(scored.post) > richness(stored.post):
+        richer = richness(scored.post) > richness(stored.post)
+        if richer:
             # The richer record under the stored id, in the stored copy group, published when
             # it was first seen.
             first = min(stored.post.published_at, scored.post.published_at)
-            richer = replace(
+            kept = replace(
                 scored,
                 post=replace(scored.post, id=stored.post.id, published_at=first),
                 text_id=stored.text_key,
             )
-            posts.replace(richer, alias=scored.post)
+            posts.replace(kept, alias=scored.post)
         else:
             posts.link(scored.post, stored_id)
-        self.identity.linked(entry, scored.post)
+        entry = entry or self.identity.index.get(stored.text_key)
+        if entry is not None and entry.post_id == stored_id:
+            self.identity.linked(entry, scored.post, sk if richer else None)
         self.linked += 1
         return True

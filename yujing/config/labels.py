@@ -19,7 +19,8 @@ __all__ = ["LABELS", "label_values", "matcher_problem", "matcher_problems"]
 
 # Every label an alert event can carry, with what it means (the README lists these).
 LABELS: dict[str, str] = {
-    "kind": "what raised the alert: burst (complaints), source (a source failing)",
+    "kind": "what raised the alert: burst (complaints of several people), repeat (one person "
+    "complaining again and again), source (a source failing)",
     "product": "the product's id, from products:, on burst alerts",
     "source": "the source's name, from sources:, on source-health alerts",
     "category": "a complaint category's id, on category alerts only",
@@ -30,7 +31,7 @@ LABELS: dict[str, str] = {
     "new_terms": "newly frequent words, comma-separated",
 }
 _FIXED = {
-    "kind": ("burst", "source"),
+    "kind": ("burst", "repeat", "source"),  # yujing.alerts.KINDS (a test keeps them equal)
     "severity": ("blue", "yellow", "orange", "red"),
     "state": ("firing", "resolved"),
     "event": ("firing", "updated", "escalated", "resolved"),

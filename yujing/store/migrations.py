@@ -297,6 +297,43 @@ CREATE INDEX IF NOT EXISTS late_waves_by_time ON late_waves(learned_at);
 ALTER TABLE alert_handling ADD COLUMN false_alarm TEXT;
 """
 
+V9_ONE_POST = """
+-- The web address of each stored post and of each sighting linked to it, as ``posts.web_address``
+-- writes it: a feed entry and the page it links to are one post, whichever came first.
+CREATE TABLE IF NOT EXISTS post_urls (
+    address TEXT PRIMARY KEY,
+    post_id TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS post_urls_by_post ON post_urls(post_id);
+-- A stored post replaced by a richer record of it (an author where it had none, more text,
+-- reach): what it was and what it is now, so a detector that counted it as it was corrects who
+-- posted it instead of counting it again. ``post_rowid`` is the row's place in commit order.
+CREATE TABLE IF NOT EXISTS post_amendments (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    post_id TEXT NOT NULL,
+    post_rowid INTEGER NOT NULL,
+    was TEXT NOT NULL,
+    now TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS post_amendments_by_post ON post_amendments(post_id);
+"""
+
+
+def _web_addresses(db: sqlite3.Connection) -> None:
+    """Version 10: the one-post tables, and the web addresses of the posts stored before them."""
+    from .posts import web_address  # the one way addresses are written
+
+    sql(V9_ONE_POST)(db)
+    for table, id_column in (("posts", "id"), ("post_aliases", "post_id")):
+        rows = db.execute(f"SELECT url, {id_column} FROM {table}")
+        while batch := rows.fetchmany(1000):
+            db.executemany(
+                "INSERT OR IGNORE INTO post_urls(address, post_id) VALUES (?,?)",
+                [(a, pid) for url, pid in batch if (a := web_address(url)) is not None],
+            )
+
+
 MIGRATIONS: list[Migration] = [
     sql(V1_SCHEMA),  # 1: posts, dedup, source_runs, state, alerts, outbox
     sql(V2_INDEXES),  # 2: the notification log and firing alerts by index
@@ -307,6 +344,7 @@ MIGRATIONS: list[Migration] = [
     sql(V7_GROUPS),  # 7: aggregation groups and the notification log
     sql(V8_HANDLING),  # 8: handling actions, their times per alert, the audit journal
     sql(V9_TIME_AND_VERDICTS),  # 9: what status says about time; false alarms marked
+    _web_addresses,  # 10: posts by web address; amendments of posts replaced by richer records
 ]
 
 

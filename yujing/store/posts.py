@@ -4,6 +4,13 @@ A post is identified by its id (its source and the source's own id for it: ``rec
 never by its text. Which posts copy which, and which are one post seen through two channels, is
 decided before a post gets here (``yujing.detector.identity``); the store keeps the verdict: a
 copy is a post of its own, the same post seen again is an alias of the stored one.
+
+Each stored post and each sighting linked to it is also found by its web address
+(``web_address``, ``by_address``): a feed entry links to the page it announces, so the two are one
+post whatever their texts (a feed often carries only the first lines). When a richer record of a
+stored post replaces it (``replace``), the change is kept as an amendment (``amendments_after``):
+a reader that counted the post as it was (the detector) corrects who posted it from there, and
+the row's document says which amendment it already includes (``"amended"``).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import orjson
 
@@ -21,7 +29,7 @@ from yujing.records import Post, ScoredPost, format_time, parse_time, utcnow
 
 from .db import Rollback, Transaction
 
-__all__ = ["Posts"]
+__all__ = ["Posts", "Amendment", "web_address"]
 
 # Ids in one query: far below any SQLite build's limit on parameters (999 in old ones).
 _IDS_PER_QUERY = 400
@@ -36,6 +44,37 @@ def _dump(doc: dict[str, Any]) -> str:
         return orjson.dumps(doc).decode()
     except orjson.JSONEncodeError:
         return json.dumps(doc, ensure_ascii=False)
+
+
+# Query parameters that say how a reader came to a page, not which page it is (utm_* too).
+_TRACKING = frozenset({"spm", "from", "share", "share_from", "scene", "isappinstalled"})
+
+# (seq, the row's rowid, the post as it was, the post as it became): ``Posts.amendments_after``.
+Amendment = tuple[int, int, dict[str, Any], dict[str, Any]]
+
+
+def web_address(url: str) -> str | None:
+    """The address two sightings of one web page share: scheme, ``www.``, a trailing slash and
+    tracking parameters left out, host in lower case. None for what is not a web page (a call's
+    ``transcript://`` place). The fragment stays: ``thread.html#pid42`` is a reply in the thread,
+    another post than the thread's first."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower().removeprefix("www.")
+    port = f":{parts.port}" if parts.port not in (None, 80, 443) else ""
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [(k, v) for k, v in query if not _tracking(k.lower())]
+    path = parts.path.rstrip("/")
+    query_part = f"?{urlencode(sorted(query))}" if query else ""
+    return f"{host}{port}{path}{query_part}" + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _tracking(key: str) -> bool:
+    return key.startswith("utm_") or key in _TRACKING
 
 
 class Posts:
@@ -93,7 +132,26 @@ class Posts:
         if cur.rowcount == 0:
             return None  # the same post again: the first stays
         self._products(scored, columns)
+        self._address(scored.post.url, scored.post.id)
         return cur.lastrowid
+
+    def by_address(self, url: str) -> str | None:
+        """The stored post seen at ``url`` (its own or a linked sighting's), by ``web_address``."""
+        address = web_address(url)
+        if address is None:
+            return None
+        row = self._db.execute(
+            "SELECT post_id FROM post_urls WHERE address=?", (address,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def _address(self, url: str, post_id: str) -> None:
+        address = web_address(url)
+        if address is not None:
+            self._db.execute(
+                "INSERT OR IGNORE INTO post_urls(address, post_id) VALUES (?,?)",
+                (address, post_id),
+            )
 
     def link(self, alias: Post, post_id: str) -> bool:
         """Record ``alias`` as the stored post ``post_id`` seen through another channel."""
@@ -108,10 +166,52 @@ class Posts:
         the richer record. ``alias``'s own id is linked to it. False if the post is not stored.
         """
         with Transaction(self._db):
-            if not self._rewrite(scored):
+            row = self._db.execute(
+                "SELECT rowid, doc FROM posts WHERE id=?", (scored.post.id,)
+            ).fetchone()
+            if row is None:
                 raise Rollback
+            now = scored.to_dict()
+            seq = self._db.execute(
+                "INSERT INTO post_amendments(post_id, post_rowid, was, now, at) VALUES (?,?,?,?,?)",
+                (scored.post.id, row[0], row[1], _dump(now), format_time(utcnow())),
+            ).lastrowid
+            if not self._rewrite(scored, amended=seq):
+                raise Rollback
+            self._address(scored.post.url, scored.post.id)
             return self._link(alias, scored.post.id)
         return False
+
+    def merge(self, second: Post, into: str) -> bool:
+        """The stored post ``second`` is another record of the stored post ``into`` (found to be
+        one when a third sighting matched both): its row goes, its id and sightings become
+        ``into``'s, and an amendment (now ``{"merged_into": into}``) tells a reader that counted
+        it to take it back. False if either is not stored."""
+        with Transaction(self._db):
+            row = self._db.execute(
+                "SELECT rowid, doc FROM posts WHERE id=?", (second.id,)
+            ).fetchone()
+            if row is None or second.id == into or self.get(into) is None:
+                raise Rollback
+            self._db.execute(
+                "INSERT INTO post_amendments(post_id, post_rowid, was, now, at) VALUES (?,?,?,?,?)",
+                (into, row[0], row[1], _dump({"merged_into": into}), format_time(utcnow())),
+            )
+            for table in ("post_aliases", "post_urls"):
+                self._db.execute(f"UPDATE {table} SET post_id=? WHERE post_id=?", (into, second.id))
+            self._db.execute("DELETE FROM post_products WHERE post_id=?", (second.id,))
+            self._db.execute("DELETE FROM posts WHERE id=?", (second.id,))
+            return self._link(second, into)
+        return False
+
+    def amendments_after(self, seq: int, limit: int = 1000) -> list[Amendment]:
+        """Replacements by richer records committed after amendment ``seq``, oldest first."""
+        rows = self._db.execute(
+            "SELECT seq, post_rowid, was, now FROM post_amendments WHERE seq > ?"
+            " ORDER BY seq LIMIT ?",
+            (seq, limit),
+        ).fetchall()
+        return [(r[0], r[1], json.loads(r[2]), json.loads(r[3])) for r in rows]
 
     def update(self, scored: ScoredPost) -> bool:
         """The stored post ``scored.post.id`` as it reads now (an edited post): its fields and
@@ -129,9 +229,11 @@ class Posts:
         ).fetchall()
         return [(r[0], r[1], r[2]) for r in rows]
 
-    def _columns(self, scored: ScoredPost) -> tuple[Any, ...]:
+    def _columns(self, scored: ScoredPost, amended: int | None = None) -> tuple[Any, ...]:
         post = scored.post
         doc = scored.to_dict()
+        if amended is not None:
+            doc["amended"] = amended
         return (
             post.source,
             post.url,
@@ -144,10 +246,17 @@ class Posts:
             _dump(doc),
         )
 
-    def _rewrite(self, scored: ScoredPost) -> bool:
+    def _rewrite(self, scored: ScoredPost, amended: int | None = None) -> bool:
         """The stored row of ``scored.post.id`` and its products as ``scored`` has them, its
-        id and rowid kept; False (nothing written) when it is not stored."""
-        post_id, columns = scored.post.id, self._columns(scored)
+        id and rowid kept; False (nothing written) when it is not stored. ``amended``: the
+        amendment it now includes."""
+        post_id = scored.post.id
+        if amended is None:  # an edit keeps the amendment the row includes
+            row = self._db.execute(
+                "SELECT json_extract(doc, '$.amended') FROM posts WHERE id=?", (post_id,)
+            ).fetchone()
+            amended = row[0] if row else None
+        columns = self._columns(scored, amended)
         cur = self._db.execute(
             "UPDATE posts SET source=?, url=?, author=?, published_at=?, fetched_at=?,"
             " sentiment=?, collective=?, reach=?, doc=? WHERE id=?",
@@ -175,6 +284,7 @@ class Posts:
             " VALUES (?,?,?,?,?)",
             (alias.id, post_id, alias.source, alias.url, format_time(utcnow())),
         )
+        self._address(alias.url, post_id)
         return cur.rowcount == 1
 
     def get(self, post_id: str) -> dict[str, Any] | None:

@@ -80,6 +80,8 @@ class Retention:
             # Children first: they reference the post (foreign keys are on).
             self._db.executemany("DELETE FROM post_products WHERE post_id=?", rows)
             self._db.executemany("DELETE FROM post_aliases WHERE post_id=?", rows)
+            self._db.executemany("DELETE FROM post_urls WHERE post_id=?", rows)
+            self._db.executemany("DELETE FROM post_amendments WHERE post_id=?", rows)
             self._db.executemany("DELETE FROM posts WHERE id=?", rows)
         return len(rows)
 

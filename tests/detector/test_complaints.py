@@ -123,3 +123,52 @@ def test_a_praise_campaign_raises_nothing_while_a_complaint_wave_fires(tmp_path:
     assert pipe.detector.mentions.between("fumantang", 0, 10**12) >= 30
     assert "burst:fumantang" not in {a.key for a in pipe.store.alerts.all()}
     pipe.store.close()
+
+
+# Read negative in tone by the sentiment model (0.35), so the rule before the gate counted it.
+ANNOUNCEMENT = "安心e生医疗险重磅上线，免赔额降至五千元"
+
+
+class _Unjudged:
+    """Understanding as it was before the gate: the record carries no verdict."""
+
+    @staticmethod
+    def is_complaint(*_: object) -> None:
+        return None
+
+
+def reprinted_by_20_accounts(tmp_path: Path, gate: object | None = None) -> tuple[set[str], int]:
+    """Products alerted, and mentions of anxin-e, when 20 accounts reprint one announcement
+    after two weeks of ordinary complaints: through the daemon's intake, understanding and
+    ``BurstDetector`` as it drives them."""
+    pipe, _ = pipeline(tmp_path)
+    if gate is not None:
+        pipe.understander.gate = gate  # type: ignore[assignment]
+    rng = Random(5)
+    n = 0
+    t = T0 - timedelta(days=14)
+    while t < T0:
+        if rng.random() < 1.5 / 144:
+            n += 1
+            pipe.accept(post(n, t, complaint(rng, "安心e生", n)))
+        t += timedelta(minutes=10)
+    pipe.detect(T0)
+    for i in range(20):
+        n += 1
+        pipe.accept(post(n, T0 + timedelta(minutes=2 * i), ANNOUNCEMENT))
+    events = []
+    for minute in range(10, 180, 10):
+        events += pipe.detect(T0 + timedelta(minutes=minute), all_products=True)
+    mentions = pipe.detector.mentions.between("anxin-e", 0, 10**12)
+    pipe.store.close()
+    return {e.alert.product for e in events}, mentions
+
+
+def test_an_announcement_reprinted_by_20_accounts_raises_no_alert(tmp_path: Path) -> None:
+    alerted, mentions = reprinted_by_20_accounts(tmp_path / "gate")
+    assert alerted == set()
+    assert mentions >= 20  # still counted as attention
+    # Without the gate's verdict the same posts count by their tone, and fire: what the gate
+    # changes, not a scene too quiet to alert anyway.
+    alerted, _ = reprinted_by_20_accounts(tmp_path / "tone", _Unjudged())
+    assert alerted == {"anxin-e"}

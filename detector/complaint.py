@@ -16,6 +16,10 @@ feature of the post:
   ...), advertising (限时 优惠 扫码 ...), praise and thanks (感谢 顺利 点赞 ...), notices (温馨提示
   维护 招聘 ...).
 
+* the wording: how often complaints and other texts of the training part use each pair of
+  adjacent letters in the post (``wording``), a Naive-Bayes log-ratio summed over the post. It
+  catches what no cue list names (查勘员放鸽子, 转来转去); ``explain`` lists the pairs that weighed.
+
 A cue right after a denial or worry (没有拒赔, 担心被拒赔: ``categories.NEGATION_CUES``) is not a
 grievance: it counts as ``denied`` instead. Praise under a denial (不专业, 没有及时) is a
 grievance. The weights are a logistic regression fitted on the training part of
@@ -24,7 +28,8 @@ threshold chosen there by cross-validation; the held-out part is read only by
 ``benchmarks/complaint_gate.py``. The fitted numbers ship in ``models/complaint_gate.json``: a
 decision is a sum of a score per feature, and ``explain`` lists them.
 
-One Aho-Corasick pass finds every cue, so the gate costs a few microseconds a post.
+One Aho-Corasick pass finds every cue and one pass the letter pairs, so the gate costs
+microseconds a post.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -49,10 +54,15 @@ __all__ = [
     "Verdict",
     "features",
     "shipped_gate",
+    "word_pairs",
+    "wording",
 ]
 
 GATE_PATH = Path(__file__).resolve().parent / "models" / "complaint_gate.json"
-_FORMAT = "yujing-complaint-gate/1"
+_FORMAT = "yujing-complaint-gate/2"
+# Wording is read from a post's start: a pasted contract or transcript says no more after that,
+# and the cost per post stays bounded.
+WORDING_CHARS = 1000
 
 # Cue words by group. Longest wins where two overlap ("不满意" is a grievance, not the praise
 # "满意" inside it), so phrases that turn a word around are listed whole.
@@ -74,7 +84,8 @@ CUES: dict[str, tuple[str, ...]] = {
         "找不到", "不是说好", "这么难", "早知道", "越想越不对", "不对劲", "涨到", "涨了", "上调",
         "直接扣", "被扣", "推销", "谁还敢", "形同虚设", "占线", "只会", "模板回复", "不告诉",
         "不是骗子", "不是坑人", "不是骗人", "不是耍人", "这不是", "到底", "卖给", "没法", "无法",
-        "卡在", "一直卡", "默认勾选", "要等",
+        "卡在", "一直卡", "默认勾选", "要等", "解除", "放鸽子", "忙音", "转来转去", "让找", "翻了",
+        "被改", "编了", "不想赔",
     ),
     "contrast": (
         "却", "可是", "但是", "结果", "居然", "竟然", "偏偏", "反而", "还说", "又说", "非说",
@@ -100,12 +111,12 @@ CUES: dict[str, tuple[str, ...]] = {
         "坑", "骗", "垃圾", "黑心", "恶心", "无语", "气死", "心寒", "心累", "避雷", "差评",
         "离谱", "绝了", "栓q", "破防", "服了", "后悔", "太难了", "折腾", "烦死", "欺负",
         "耍人", "荒唐", "太差", "太慢", "太坑", "恶劣", "受气", "崩溃", "疯了", "裂开",
-        "会谢", "谁懂", "整不会", "慎重", "慎买", "别买", "不买了", "不敢买", "谁买谁",
+        "会谢", "谁懂", "整不会", "太难", "慎重", "慎买", "别买", "不买了", "不敢买", "谁买谁",
         "良心", "真行", "真快", "真大方", "真是", "可真是", "有病吧",
     ),
     "action": (
         "投诉", "维权", "起诉", "报警", "12378", "讨说法", "讨个说法", "给个说法", "曝光",
-        "媒体", "律师", "法院", "仲裁", "监管投诉", "集体", "一起去", "联合起来", "求扩散",
+        "媒体", "律师", "仲裁", "监管投诉", "集体", "一起去", "联合起来", "求扩散",
         "求助", "退钱", "要求退", "要求赔", "要求撤", "追责",
     ),
     "first_person": (
@@ -126,7 +137,8 @@ CUES: dict[str, tuple[str, ...]] = {
     ),
     "reprint": ("转发", "转:", "转载", "【转】", "[转]", "分享一条", "转给", "转自", "//转", "转一下"),
     "explaining": (
-        "解读", "一文", "详解", "科普", "看懂", "读懂", "测评", "指南", "误区", "小课堂", "讲清",
+        "解读", "一文", "详解", "科普", "看懂", "读懂", "测评", "指南", "误区", "小课堂", "讲清", "回答", "答:", "回复楼上", "楼主你好",
+        "一般来说", "一般是", "一般可以", "具体以",
         "必看", "知识", "教你", "案例分析", "典型案例", "怎么办?", "怎么选", "怎么买", "有哪些",
     ),
     "news": (
@@ -135,6 +147,8 @@ CUES: dict[str, tuple[str, ...]] = {
         "公告", "年度", "季度", "上半年", "前三季度", "出炉", "获评", "研究", "多地",
         "多家", "某地", "某市", "全国", "警方", "法院审结", "提醒", "提示", "警惕", "谨防",
         "承保公司", "所属公司", "险企", "消费者", "办法", "通知", "召开", "会议", "强调", "年报",
+        "法院", "判决", "判处", "检察", "审理", "认定", "显示", "网传", "回应", "辟谣", "说明:",
+        "评价结果", "检查结果", "调查结果", "结果出炉",
     ),
     "advert": (
         "限时", "优惠", "扫码", "立减", "仅需", "只需", "详询", "欲购从速", "专属", "福利",
@@ -145,7 +159,8 @@ CUES: dict[str, tuple[str, ...]] = {
         "感谢", "谢谢", "点赞", "好评", "顺利", "很快", "太快", "专业", "耐心", "靠谱", "到账了",
         "方便", "贴心", "周到", "负责", "满意", "省心", "放心", "五星", "给力", "及时", "准时",
         "热情", "公道", "透明", "感动", "雪中送炭", "全报了", "没有任何刁难", "一分钱没垫",
-        "推荐给大家", "很好", "挺好", "不错", "简单", "高效",
+        "推荐给大家", "很好", "挺好", "不错", "简单", "高效", "就到了", "就到账", "秒接", "当天就",
+        "很清楚",
     ),
     "reassuring": (
         "不存在这个问题", "传言不实", "不实", "别担心", "不用担心", "放心了", "就行",
@@ -154,6 +169,10 @@ CUES: dict[str, tuple[str, ...]] = {
     "hypothetical": (
         "担心", "万一", "如果", "会不会", "以免", "怕", "防止", "避免", "之前以为",
         "希望", "打算", "考虑", "准备买", "想买", "选了",
+    ),
+    "advice": (
+        "建议", "提醒大家", "要注意", "一定要", "记得", "最好", "优先", "适合", "不要轻信",
+        "多比较", "认真看",
     ),
     "notice": (
         "温馨提示", "维护", "敬请", "请注意", "请及时", "招聘", "诚聘", "内推", "五险一金", "提醒:", "查收",
@@ -191,7 +210,9 @@ FEATURES: tuple[str, ...] = (
     "praise",
     "reassuring",
     "hypothetical",
+    "advice",
     "notice",
+    "wording",
 )
 
 _MATCHER: TermMatcher[str] = TermMatcher(
@@ -230,11 +251,27 @@ def features(text: str, sentiment: float, categories: Sequence[str]) -> dict[str
     return f
 
 
+def word_pairs(text: str) -> set[str]:
+    """The distinct pairs of adjacent letters (a Chinese word is mostly two characters) of a
+    folded text's first ``WORDING_CHARS`` characters; none across punctuation or spaces."""
+    t = text[:WORDING_CHARS]
+    return {t[i : i + 2] for i in range(len(t) - 1) if t[i].isalnum() and t[i + 1].isalnum()}
+
+
+def wording(pairs: set[str], weights: Mapping[str, float]) -> float:
+    """How complaint-like the wording is: the summed weights of its pairs, divided by the root of
+    their number so a long post is not more of a complaint for being long."""
+    if not pairs:
+        return 0.0
+    return sum(weights.get(p, 0.0) for p in pairs) / math.sqrt(len(pairs))
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     complaint: bool
     probability: float  # the model's probability that the post is a complaint
     contributions: tuple[tuple[str, float], ...]  # (feature, weight x value), largest first
+    words: tuple[tuple[str, float], ...]  # the pairs of letters weighing most in ``wording``
 
     def reasons(self, n: int = 3) -> str:
         """The ``n`` features that weighed most, as a short line for people and logs."""
@@ -242,14 +279,16 @@ class Verdict:
 
 
 class ComplaintGate:
-    """A logistic regression over ``features``: complaint when its probability reaches
-    ``threshold``."""
+    """A logistic regression over ``FEATURES``: complaint when its probability reaches
+    ``threshold``. ``pairs`` weighs pairs of letters for the ``wording`` feature (log-ratios of
+    how often complaints and other texts of the training part use them)."""
 
     def __init__(
         self,
         weights: Mapping[str, float],
         bias: float,
         threshold: float = 0.5,
+        pairs: Mapping[str, float] | None = None,
         meta: Mapping[str, Any] | None = None,
     ):
         unknown = set(weights) - set(FEATURES)
@@ -258,9 +297,16 @@ class ComplaintGate:
         self.weights = {name: float(weights.get(name, 0.0)) for name in FEATURES}
         self.bias = float(bias)
         self.threshold = float(threshold)
+        self.pairs = dict(pairs or {})
         self.meta = dict(meta or {})
         # The decision in log-odds: no logistic to compute for each post.
         self._cut = math.log(self.threshold / (1.0 - self.threshold))
+
+    def features(self, text: str, sentiment: float, categories: Sequence[str]) -> dict[str, float]:
+        """``features`` of a normalised text, with its ``wording`` under this gate's pairs."""
+        f = features(text, sentiment, categories)
+        f["wording"] = wording(word_pairs(fold_normalized(text)), self.pairs)
+        return f
 
     def score(self, feats: Mapping[str, float]) -> float:
         """Log-odds that the features are a complaint's."""
@@ -268,14 +314,16 @@ class ComplaintGate:
         return self.bias + sum(w[name] * v for name, v in feats.items() if v)
 
     def is_complaint(self, text: str, sentiment: float, categories: Sequence[str]) -> bool:
-        return self.score(features(text, sentiment, categories)) >= self._cut
+        return self.score(self.features(text, sentiment, categories)) >= self._cut
 
     def explain(self, text: str, sentiment: float, categories: Sequence[str]) -> Verdict:
-        feats = features(text, sentiment, categories)
+        feats = self.features(text, sentiment, categories)
         z = self.score(feats)
         parts = [(name, self.weights[name] * v) for name, v in feats.items() if v]
         parts.sort(key=lambda p: -abs(p[1]))
-        return Verdict(z >= self._cut, _logistic(z), tuple(parts))
+        pairs = [(p, self.pairs[p]) for p in word_pairs(fold_normalized(text)) if p in self.pairs]
+        pairs.sort(key=lambda p: (-abs(p[1]), p[0]))
+        return Verdict(z >= self._cut, _logistic(z), tuple(parts), tuple(pairs[:5]))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -283,19 +331,23 @@ class ComplaintGate:
             "bias": round(self.bias, 6),
             "threshold": round(self.threshold, 6),
             "weights": {name: round(w, 6) for name, w in self.weights.items()},
+            "pairs": {p: round(w, 4) for p, w in sorted(self.pairs.items())},
             "meta": self.meta,
         }
 
     def save(self, path: Path) -> None:
-        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1, sort_keys=True)
+        # One line per entry, keys sorted: the file diffs well and is the same for the same model.
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=0, sort_keys=True)
         path.write_text(text + "\n", encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path) -> ComplaintGate:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != _FORMAT:
-            raise ValueError(f"{path}: not a {_FORMAT} model")
-        return cls(data["weights"], data["bias"], data["threshold"], data.get("meta"))
+            raise ValueError(f"{path}: not a {_FORMAT} model; rebuild it with complaint_train")
+        return cls(
+            data["weights"], data["bias"], data["threshold"], data.get("pairs"), data.get("meta")
+        )
 
 
 @lru_cache(maxsize=1)
@@ -309,14 +361,3 @@ def _logistic(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
-
-
-def feature_rows(
-    rows: Iterable[tuple[str, float, Sequence[str]]],
-) -> list[list[float]]:
-    """``features`` of each (text, sentiment, categories), as rows in ``FEATURES`` order."""
-    out = []
-    for text, sentiment, categories in rows:
-        f = features(text, sentiment, categories)
-        out.append([f[name] for name in FEATURES])
-    return out

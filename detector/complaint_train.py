@@ -6,6 +6,9 @@ Reads ``tests/data/complaint_gate.tsv`` (original text, Apache-2.0), keeps only 
 rows (the ``held`` rows are for ``benchmarks/complaint_gate.py`` alone), reads each text as the
 Understander does (normalised; sentiment from the shipped model; categories from the shipped
 ``config/categories.yaml``) and fits a logistic regression with an L2 penalty on its features.
+The ``wording`` feature's letter-pair weights are counted from the training rows; the regression
+learns its weight from values cross-fitted (each row's from weights counted without it), as it
+will meet them on new posts.
 The penalty and the decision threshold are chosen by 5-fold cross-validation inside the training
 rows: the penalty with the best held-back log-loss, then the lowest threshold whose held-back
 complaint precision is at least ``TARGET_PRECISION`` (a complaint alert must be trusted, so
@@ -17,7 +20,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,17 +32,19 @@ import numpy as np
 from yujing.config import load_config
 
 from .categories import CategoryTagger
-from .complaint import FEATURES, ComplaintGate, feature_rows
+from .complaint import FEATURES, ComplaintGate, features, word_pairs, wording
 from .normalize import normalize
 from .sentiment import SentimentScorer
+from .terms import fold_normalized
 
-__all__ = ["Example", "examples", "fit", "held_out", "main", "read_set"]
+__all__ = ["Example", "examples", "fit", "held_out", "main", "pair_weights", "read_set", "train"]
 
 DATA = Path("tests") / "data" / "complaint_gate.tsv"
 CONFIG = Path("config") / "yujing.yaml"
 MODEL_PATH = Path("detector") / "models" / "complaint_gate.json"
 FOLDS = 5
-PENALTIES = (0.03, 0.1, 0.3, 1.0, 3.0)
+PENALTIES = (0.03, 0.1, 0.3)
+MIN_PAIR_COUNT = 2
 TARGET_PRECISION = 0.96
 HELD_SHARE = 30  # percent of texts held out, by ``held_out``
 
@@ -74,20 +81,65 @@ def read_set(path: Path = DATA) -> list[Example]:
     return out
 
 
-def examples(rows: Sequence[Example], config: Path = CONFIG) -> tuple[np.ndarray, np.ndarray]:
-    """Feature matrix and labels of ``rows``, read as the Understander reads a post."""
+def examples(
+    rows: Sequence[Example], config: Path = CONFIG
+) -> tuple[np.ndarray, np.ndarray, list[set[str]]]:
+    """Features (``wording`` left 0), labels and letter pairs of ``rows``, each read as the
+    Understander reads a post."""
     tagger = CategoryTagger(load_config(config).categories)
     scorer = SentimentScorer()
-    read = []
+    x, pairs = [], []
     for row in rows:
         text = normalize(row.text)
-        read.append((text, scorer.score(text), tagger.tag_normalized(text)))
-    x = np.array(feature_rows(read), dtype=float)
-    y = np.array([row.complaint for row in rows], dtype=float)
-    return x, y
+        f = features(text, scorer.score(text), tagger.tag_normalized(text))
+        x.append([f[name] for name in FEATURES])
+        pairs.append(word_pairs(fold_normalized(text)))
+    return np.array(x, dtype=float), np.array([r.complaint for r in rows], dtype=float), pairs
 
 
-def fit(x: np.ndarray, y: np.ndarray, penalty: float, steps: int = 3000) -> np.ndarray:
+def pair_weights(pairs: Sequence[set[str]], y: np.ndarray, idx: Sequence[int]) -> dict[str, float]:
+    """Naive-Bayes log-ratios of the letter pairs in rows ``idx`` (add-one smoothed, on the
+    share of each class's texts using the pair). A pair seen fewer than ``MIN_PAIR_COUNT``
+    times is left out: one text says nothing about a pair."""
+    used: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
+    for i in idx:
+        used[bool(y[i])].update(pairs[i])
+    n_pos = sum(1 for i in idx if y[i])
+    n_neg = len(idx) - n_pos
+    out = {}
+    for pair in sorted(used[True].keys() | used[False].keys()):
+        pos, neg = used[True][pair], used[False][pair]
+        if pos + neg >= MIN_PAIR_COUNT:
+            out[pair] = math.log((pos + 1) / (n_pos + 2)) - math.log((neg + 1) / (n_neg + 2))
+    return out
+
+
+def cross_fitted(
+    x: np.ndarray, y: np.ndarray, pairs: Sequence[set[str]], idx: np.ndarray
+) -> np.ndarray:
+    """``x[idx]`` with its ``wording`` column from pair weights fitted without each row: the
+    regression must learn how far wording is to be trusted on texts it was not counted from."""
+    out = x[idx].copy()
+    col = FEATURES.index("wording")
+    fold = np.arange(len(idx)) % FOLDS
+    for k in range(FOLDS):
+        weights = pair_weights(pairs, y, idx[fold != k])
+        for j in np.where(fold == k)[0]:
+            out[j, col] = wording(pairs[idx[j]], weights)
+    return out
+
+
+def with_wording(
+    x: np.ndarray, pairs: Sequence[set[str]], idx: np.ndarray, weights: dict[str, float]
+) -> np.ndarray:
+    out = x[idx].copy()
+    col = FEATURES.index("wording")
+    for j, i in enumerate(idx):
+        out[j, col] = wording(pairs[i], weights)
+    return out
+
+
+def fit(x: np.ndarray, y: np.ndarray, penalty: float, steps: int = 100) -> np.ndarray:
     """Weights (bias last) of an L2-penalised logistic regression, by Newton's method."""
     xb = np.hstack([x, np.ones((len(x), 1))])
     w = np.zeros(xb.shape[1])
@@ -104,18 +156,18 @@ def fit(x: np.ndarray, y: np.ndarray, penalty: float, steps: int = 3000) -> np.n
     return w
 
 
-def _folds(n: int) -> np.ndarray:
-    return np.arange(n) % FOLDS  # rows are in file order, kinds interleave across folds
-
-
-def cross_validate(x: np.ndarray, y: np.ndarray, penalty: float) -> np.ndarray:
-    """Out-of-fold probabilities of each training row."""
-    fold = _folds(len(x))
+def cross_validate(
+    x: np.ndarray, y: np.ndarray, pairs: Sequence[set[str]], penalty: float
+) -> np.ndarray:
+    """Out-of-fold probabilities of each training row, the whole fitting (pair weights
+    included) redone without the fold."""
+    fold = np.arange(len(x)) % FOLDS  # rows are in file order, kinds interleave across folds
     prob = np.zeros(len(x))
     for k in range(FOLDS):
-        w = fit(x[fold != k], y[fold != k], penalty)
-        z = x[fold == k] @ w[:-1] + w[-1]
-        prob[fold == k] = 1.0 / (1.0 + np.exp(-z))
+        train_idx, test_idx = np.where(fold != k)[0], np.where(fold == k)[0]
+        w = fit(cross_fitted(x, y, pairs, train_idx), y[train_idx], penalty)
+        xt = with_wording(x, pairs, test_idx, pair_weights(pairs, y, train_idx))
+        prob[test_idx] = 1.0 / (1.0 + np.exp(-(xt @ w[:-1] + w[-1])))
     return prob
 
 
@@ -132,15 +184,16 @@ def choose_threshold(prob: np.ndarray, y: np.ndarray) -> tuple[float, float, flo
 def train(rows: Sequence[Example], config: Path = CONFIG) -> ComplaintGate:
     """The gate fitted on the ``train`` rows of ``rows`` (any others are dropped first)."""
     train_rows = [r for r in rows if r.split == "train"]
-    x, y = examples(train_rows, config)
+    x, y, pairs = examples(train_rows, config)
     losses = {}
     for penalty in PENALTIES:
-        p = np.clip(cross_validate(x, y, penalty), 1e-9, 1 - 1e-9)
+        p = np.clip(cross_validate(x, y, pairs, penalty), 1e-9, 1 - 1e-9)
         losses[penalty] = float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
     penalty = min(PENALTIES, key=lambda c: (losses[c], c))
-    prob = cross_validate(x, y, penalty)
+    prob = cross_validate(x, y, pairs, penalty)
     threshold, precision, recall = choose_threshold(prob, y)
-    w = fit(x, y, penalty)
+    everything = np.arange(len(x))
+    w = fit(cross_fitted(x, y, pairs, everything), y, penalty)
     meta = {
         "trained_on": f"{DATA.as_posix()}: {len(train_rows)} training rows "
         f"({int(y.sum())} complaints); the held-out rows were not read",
@@ -154,7 +207,9 @@ def train(rows: Sequence[Example], config: Path = CONFIG) -> ComplaintGate:
         "licence": "Apache-2.0 (yujing's labelled set)",
     }
     weights = {name: float(w[i]) for i, name in enumerate(FEATURES)}
-    return ComplaintGate(weights, float(w[-1]), round(threshold, 2), meta)
+    return ComplaintGate(
+        weights, float(w[-1]), round(threshold, 2), pair_weights(pairs, y, everything), meta
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

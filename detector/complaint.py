@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import math
+import operator
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -184,6 +185,9 @@ COMPLAINT_GROUPS = ("grievance", "contrast", "reported", "waiting", "loss", "ang
 # Quoted praise, a laugh that is not one: mostly sarcasm in complaints.
 _SARCASM = re.compile("[\"'“”‘’「『][^\"'“”‘’」』]{1,5}[\"'“”‘’」』]|呵呵|哈哈哈哈")
 
+# Runs of letters and digits (Chinese characters are letters): pairs are taken inside a run.
+_RUN = re.compile(r"[^\W_]{2,}")
+
 # Someone's words reported: a complainant tells what the insurer or the seller said (公司说, 说我有
 # 既往症). Not 说明, 据说, 听说, 小说, 说法: explaining and hearsay.
 _SAYS = re.compile("(?<![据听小解])说(?![明法])")
@@ -254,8 +258,11 @@ def features(text: str, sentiment: float, categories: Sequence[str]) -> dict[str
 def word_pairs(text: str) -> set[str]:
     """The distinct pairs of adjacent letters (a Chinese word is mostly two characters) of a
     folded text's first ``WORDING_CHARS`` characters; none across punctuation or spaces."""
-    t = text[:WORDING_CHARS]
-    return {t[i : i + 2] for i in range(len(t) - 1) if t[i].isalnum() and t[i + 1].isalnum()}
+    pairs: set[str] = set()
+    for run in _RUN.findall(text, 0, WORDING_CHARS):
+        # map over two shifted strings pairs the letters in C, not in a Python loop
+        pairs.update(map(operator.add, run[:-1], run[1:]))
+    return pairs
 
 
 def wording(pairs: set[str], weights: Mapping[str, float]) -> float:
@@ -263,7 +270,8 @@ def wording(pairs: set[str], weights: Mapping[str, float]) -> float:
     their number so a long post is not more of a complaint for being long."""
     if not pairs:
         return 0.0
-    return sum(weights.get(p, 0.0) for p in pairs) / math.sqrt(len(pairs))
+    # filter(None, ...) drops the Nones of pairs without a weight, in C.
+    return sum(filter(None, map(weights.get, pairs))) / math.sqrt(len(pairs))
 
 
 @dataclass(frozen=True, slots=True)

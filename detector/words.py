@@ -7,9 +7,11 @@ the watched terms added to that dictionary. The term counts only when the cut st
 it starts and ends one where it ends. Added at a low count, a name wins where nothing better is
 written ("乐驾" over 乐 + 驾) and loses to real words around it (快乐 + 驾驶 over 快 + 乐驾 + 驶).
 
-jieba's dictionary is loaded once per process into a private ``jieba.Tokenizer`` and only read:
-every ``WordCheck`` lays its own terms over it, so two configs never see each other's names, and
-jieba's global tokenizer (``detector.emerging`` uses it) is left as it is. Only the term's
+jieba's dictionary is only read, never added to: every ``WordCheck`` lays its own terms over it in
+a dictionary of its own, so two configs never see each other's names and no other user of jieba
+sees them either. The dictionary read is the one of jieba's default tokenizer, loaded once per
+process: ``detector.emerging`` cuts complaints with that tokenizer, and a second copy of the same
+counts would cost the daemon some 70 MB. Only the term's
 neighbourhood is cut (``REACH`` characters each way, within the run of letters around it): the
 words far away cannot change where the ones next to it begin and end, and a post is cut only
 where a term was found, so tagging stays a few microseconds a hit.
@@ -41,16 +43,16 @@ _base: tuple[Mapping[str, int], int] | None = None
 
 
 def _dictionary() -> tuple[Mapping[str, int], int]:
-    """jieba's main dictionary (word -> count, 0 for a prefix of a longer word) and its total."""
+    """jieba's main dictionary (word -> count, 0 for a prefix of a longer word) and its total,
+    as its default tokenizer loaded it. Read only."""
     global _base
     with _lock:
         if _base is None:
             import jieba  # on first use: loading the dictionary takes a second or two
 
             jieba.setLogLevel(logging.WARNING)
-            tokenizer = jieba.Tokenizer()
-            tokenizer.initialize()
-            _base = (tokenizer.FREQ, tokenizer.total)
+            jieba.dt.check_initialized()
+            _base = (jieba.dt.FREQ, jieba.dt.total)
         return _base
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -172,3 +173,32 @@ def test_an_announcement_reprinted_by_20_accounts_raises_no_alert(tmp_path: Path
     # changes, not a scene too quiet to alert anyway.
     alerted, _ = reprinted_by_20_accounts(tmp_path / "tone", _Unjudged())
     assert alerted == {"anxin-e"}
+
+
+def test_a_wave_among_reprints_fires_and_tells_the_reprints_as_mentions(tmp_path: Path) -> None:
+    pipe, _ = pipeline(tmp_path)
+    rng = Random(8)
+    n = 0
+    t = T0 - timedelta(days=14)
+    while t < T0:
+        if rng.random() < 1.5 / 144:
+            n += 1
+            pipe.accept(post(n, t, complaint(rng, "安心e生", n)))
+        t += timedelta(minutes=10)
+    pipe.detect(T0)
+    for i in range(20):
+        n += 1
+        pipe.accept(post(n, T0 + timedelta(minutes=2 * i), ANNOUNCEMENT))
+        if i % 2 == 0:
+            n += 1
+            pipe.accept(post(n, T0 + timedelta(minutes=2 * i + 1), complaint(rng, "安心e生", i)))
+    alerts = []
+    for minute in range(10, 120, 10):
+        alerts += [e.alert for e in pipe.detect(T0 + timedelta(minutes=minute))]
+    pipe.store.close()
+    assert {a.product for a in alerts} == {"anxin-e"}
+    first = alerts[0]
+    assert first.burst is not None and first.burst.count <= 10  # the reprints are not counted
+    # ... but told as attention besides the complaints
+    told = [r for r in first.reasons if "同期提及" in r]
+    assert told and int(re.search(r"(\d+)", told[0]).group(1)) > first.burst.count

@@ -14,8 +14,7 @@ feature of the post:
 * non-complaint cues in groups: asking (请问 怎么 吗 ...), announcing (推出 上线 开售 ...),
   reprinting (转发 转载 ...), explaining (解读 一文 科普 ...), news and regulators (监管 通报 数据显示
   ...), advertising (限时 优惠 扫码 ...), praise and thanks (感谢 顺利 点赞 ...), notices (温馨提示
-  维护 招聘 ...).
-
+  维护 招聘 ...);
 * the wording: how often complaints and other texts of the training part use each pair of
   adjacent letters in the post (``wording``), a Naive-Bayes log-ratio summed over the post. It
   catches what no cue list names (查勘员放鸽子, 转来转去); ``explain`` lists the pairs that weighed.

@@ -43,8 +43,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import ahocorasick
+
 from .categories import NEGATION_CUES, NEGATION_FILLERS, NEGATION_UNLESS
-from .terms import NegationCues, TermMatcher, fold_normalized
+from .terms import NegationCues, fold, fold_normalized
 
 __all__ = [
     "CUES",
@@ -218,9 +220,21 @@ FEATURES: tuple[str, ...] = (
     "wording",
 )
 
-_MATCHER: TermMatcher[str] = TermMatcher(
-    (word, group) for group, words in CUES.items() for word in words
-)
+
+def _automaton() -> ahocorasick.Automaton:
+    """Every cue in one Aho-Corasick automaton: folded cue -> (its length, its group). The gate
+    needs where each cue starts and its group, nothing more, so it reads the automaton itself
+    rather than a ``TermMatcher``'s hits (a third of the gate's time on a long post)."""
+    automaton = ahocorasick.Automaton()
+    for group, words in CUES.items():
+        for word in words:
+            folded = fold(word)
+            automaton.add_word(folded, (len(folded), group))
+    automaton.make_automaton()
+    return automaton
+
+
+_CUE_AUTOMATON = _automaton()
 _DENIALS = NegationCues(NEGATION_CUES, NEGATION_FILLERS, NEGATION_UNLESS)
 # Praise turned around: 不专业 and 不及时 are listed as grievances; these cover the rest.
 _PRAISE_DENIALS = NegationCues(("不", "没", "没有", "不够", "并不", "一点都不", "毫不"))
@@ -236,13 +250,15 @@ def features(text: str, sentiment: float, categories: Sequence[str]) -> dict[str
     f = dict.fromkeys(FEATURES, 0.0)
     f["negative_tone"] = 2.0 * (0.5 - sentiment)
     f["category"] = 1.0 if categories else 0.0
-    for hit in _MATCHER.leftmost_longest(folded):
-        group = hit.payloads[0]
-        if group in COMPLAINT_GROUPS and _DENIALS.negates(folded, hit.start):
-            group = "denied"
-        elif group == "praise" and _PRAISE_DENIALS.negates(folded, hit.start):
-            group = "grievance"
-        f[group] = 1.0
+    if folded:
+        # leftmost-longest, as the category tagger reads its keywords
+        for end, (length, group) in _CUE_AUTOMATON.iter_long(folded):
+            start = end - length + 1
+            if group in COMPLAINT_GROUPS and _DENIALS.negates(folded, start):
+                group = "denied"
+            elif group == "praise" and _PRAISE_DENIALS.negates(folded, start):
+                group = "grievance"
+            f[group] = 1.0
     f["sarcasm"] = 1.0 if _SARCASM.search(folded) else 0.0
     f["exclaim"] = 1.0 if "!" in folded else 0.0
     f["says"] = 1.0 if _SAYS.search(folded) else 0.0

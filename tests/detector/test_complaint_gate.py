@@ -16,6 +16,7 @@ from yujing.detector.complaint_train import held_out, read_set, train
 from yujing.detector.mentions import by_sentiment, is_complaint
 from yujing.detector.understand import Understander, understander_for
 from yujing.records import Post, ScoredPost
+from yujing.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data" / "complaint_gate.tsv"
@@ -156,3 +157,12 @@ def test_a_model_of_another_format_is_refused(tmp_path):
     path.write_text(json.dumps({"format": "other", "weights": {}, "bias": 0}), encoding="utf-8")
     with pytest.raises(ValueError, match="not a yujing-complaint-gate"):
         ComplaintGate.load(path)
+
+
+def test_the_store_keeps_the_verdict(understander, tmp_path):
+    store = Store(tmp_path / "y.db")
+    launch = read(understander, "安心e生医疗险重磅上线，免赔额降至五千元")
+    assert store.posts.accept(launch)
+    stored = ScoredPost.from_dict(store.posts.get(launch.post.id) or {})
+    store.close()
+    assert stored.complaint is False and not is_complaint(stored)

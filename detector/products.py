@@ -54,10 +54,12 @@ class ProductTagger:
         return self._tag(fold_normalized(text))
 
     def _tag(self, folded: str) -> tuple[str, ...]:
+        # A company name only takes its span (it tags nothing), so only names of products are
+        # asked whether they stand as words.
         hits = [
             hit
             for hit in self._matcher.longest(folded)
-            if self._words.is_word(folded, hit.start, hit.end)
+            if hit.payloads == (_COMPANY,) or self._words.is_word(folded, hit.start, hit.end)
         ]
         if not hits:
             return ()

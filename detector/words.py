@@ -85,6 +85,8 @@ class WordCheck:
 
     def is_word(self, text: str, start: int, end: int) -> bool:
         lo = max(0, start - REACH)
+        if not (self._crossed(text, start, lo) or self._crossed(text, end, lo)):
+            return True  # no word of the dictionary runs across either edge: nothing to weigh
         hi = min(len(text), end + REACH)
         # Only the block of word characters holding the term: punctuation ends words anyway.
         for m in _BLOCK.finditer(text, lo, hi):
@@ -93,8 +95,6 @@ class WordCheck:
                 break
         else:
             return True  # the term has a character jieba would not join: it stands alone
-        if not (self._crossed(text, start, lo) or self._crossed(text, end, lo)):
-            return True  # no word of the dictionary runs across either edge: nothing to weigh
         cuts = self.boundaries(text[lo:hi])
         return start - lo in cuts and end - lo in cuts
 

@@ -1,10 +1,14 @@
 """What a burst counts: complaints. Every other post naming a product is a mention.
 
 A 群体投诉 burst is complaints by people. A praise or marketing campaign, a flood of neutral
-questions after a product launch, a news story: all name the product, none is a complaint, and
-none may raise a complaint alert. So a post counts in a product's burst series only when it is a
-complaint: negative in tone, or tagged with a complaint category (the categories carry their own
-negations: 理赔很顺利 is not a claims complaint) and not positive in tone.
+questions after a product launch, a news story or an announcement reprinted by many accounts:
+all name the product, none is a complaint, and none may raise a complaint alert. So a post
+counts in a product's burst series only when the complaint gate (``complaint``) read it as one
+when it was understood; the decision travels on the record (``ScoredPost.complaint``).
+
+A record the gate never read (stored before it existed, or built with its own tags) counts as
+such posts counted before: negative in tone, or tagged with a complaint category and not
+positive (``by_sentiment``), so a store's history keeps the meaning it was learned with.
 
 Mentions are still counted, per product and bucket, as public attention: an alert says how much
 the product is talked about besides the complaints, but mentions alone never fire.
@@ -19,13 +23,20 @@ from yujing.records import ScoredPost
 
 from .sentiment import NEGATIVE_BELOW, POSITIVE_ABOVE
 
-__all__ = ["is_complaint", "Mentions"]
+__all__ = ["by_sentiment", "is_complaint", "Mentions"]
 
 
 def is_complaint(scored: ScoredPost) -> bool:
-    if scored.sentiment < NEGATIVE_BELOW:
+    if scored.complaint is not None:
+        return scored.complaint
+    return by_sentiment(scored.sentiment, scored.categories)
+
+
+def by_sentiment(sentiment: float, categories: tuple[str, ...] | list[str]) -> bool:
+    """The rule before the gate: negative in tone, or a complaint category and not positive."""
+    if sentiment < NEGATIVE_BELOW:
         return True
-    return bool(scored.categories) and scored.sentiment <= POSITIVE_ABOVE
+    return bool(categories) and sentiment <= POSITIVE_ABOVE
 
 
 class Mentions:

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from yujing.config import Product
 
 from .terms import TermMatcher, fold, fold_normalized
+from .words import WordCheck
 
 __all__ = ["ProductTagger"]
 
@@ -24,6 +25,9 @@ class ProductTagger:
     and its name must not let a product alias inside it ("长宁" in "长宁人寿") fire. Naming a
     company does one thing: a term shared by products of different companies names only those
     whose company the text also names; without that hint it names all of them.
+
+    A name counts only where it stands as a word (``words.WordCheck``): "乐驾" names the product
+    in "乐驾理赔太慢", not in "快乐驾驶", where the words are 快乐 and 驾驶.
     """
 
     def __init__(self, products: Iterable[Product]):
@@ -39,6 +43,7 @@ class ProductTagger:
         # the product first (the company payload only adds the hint).
         entries.extend((company, _COMPANY) for company in sorted(companies))
         self._matcher = TermMatcher(entries)
+        self._words = WordCheck(fold(term) for term, _ in entries)
 
     def tag(self, text: str) -> tuple[str, ...]:
         """Product ids named in ``text``, in order of first appearance."""
@@ -49,7 +54,13 @@ class ProductTagger:
         return self._tag(fold_normalized(text))
 
     def _tag(self, folded: str) -> tuple[str, ...]:
-        hits = self._matcher.longest(folded)
+        # A company name only takes its span (it tags nothing), so only names of products are
+        # asked whether they stand as words.
+        hits = [
+            hit
+            for hit in self._matcher.longest(folded)
+            if hit.payloads == (_COMPANY,) or self._words.is_word(folded, hit.start, hit.end)
+        ]
         if not hits:
             return ()
         named = {hit.term for hit in hits if _COMPANY in hit.payloads}

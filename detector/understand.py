@@ -13,6 +13,7 @@ from yujing.config import Category, Config, Product
 from yujing.records import Post, ScoredPost, format_time
 
 from .categories import CategoryTagger
+from .complaint import ComplaintGate, shipped_gate
 from .normalize import normalize
 from .products import ProductTagger
 from .redact import Redactor, redactor_for
@@ -30,7 +31,8 @@ FUTURE_SLACK = timedelta(minutes=15)
 
 
 class Understander:
-    """``understand(post)``: redact -> tag products -> tag categories -> sentiment -> collective.
+    """``understand(post)``: redact -> tag products -> tag categories -> sentiment -> complaint
+    gate -> collective.
 
     Personal data is taken out of the title and text first, so copy detection, the tags and
     everything stored, indexed or sent only ever see placeholders. The url and the extras
@@ -48,11 +50,13 @@ class Understander:
         categories: Iterable[Category] = (),
         redactor: Redactor | None = None,
         scorer: SentimentScorer | None = None,
+        gate: ComplaintGate | None = None,
     ):
         self.products = ProductTagger(products)
         self.categories = CategoryTagger(categories)
         self.redactor = redactor or Redactor()
         self.scorer = scorer or SentimentScorer()
+        self.gate = gate or shipped_gate()
 
     def understand(self, post: Post) -> ScoredPost:
         """The scored post, carrying normalised, redacted title and text.
@@ -75,14 +79,17 @@ class Understander:
         published = dated(post)
         if published != post.published_at:
             extras = {**extras, "published_future": format_time(post.published_at)}
+        categories = self.categories.tag_normalized(whole)
+        sentiment = self.scorer.score(whole)
         return ScoredPost(
             post=replace(
                 post, url=url, title=title, text=text, extras=extras, published_at=published
             ),
             products=self.products.tag_normalized(whole),
-            categories=self.categories.tag_normalized(whole),
-            sentiment=self.scorer.score(whole),
+            categories=categories,
+            sentiment=sentiment,
             collective=bool(terms),
+            complaint=self.gate.is_complaint(whole, sentiment, categories),
         )
 
 

@@ -50,7 +50,7 @@ def test_every_module_and_shipped_file_is_in_the_wheel(wheel: Path) -> None:
     for folder, target in FOLDERS.items():
         for path in (ROOT / folder).rglob("*"):
             if (
-                path.suffix in (".py", ".yaml", ".gz", ".j2", ".ndjson")
+                path.suffix in (".py", ".yaml", ".gz", ".json", ".j2", ".ndjson")
                 and "__pycache__" not in path.parts
             ):
                 wanted.append(f"{target}/{path.relative_to(ROOT / folder).as_posix()}")

@@ -134,6 +134,10 @@ class ScoredPost:
     # post's own id when it is the first). None: not identified (a post stored before copies
     # were tracked); it then counts as a text of its own.
     text_id: str | None = None
+    # Whether the complaint gate (``detector.complaint``) read the post as a complaint: what a
+    # burst counts. None: not judged (a record stored before the gate, or built by hand); the
+    # detector then counts it as it counted such posts before (``mentions.is_complaint``).
+    complaint: bool | None = None
 
     @property
     def text_key(self) -> str:
@@ -148,6 +152,7 @@ class ScoredPost:
             sentiment=round(self.sentiment, 4),
             collective=self.collective,
             text_id=self.text_id,
+            complaint=self.complaint,
         )
         return d
 
@@ -161,4 +166,9 @@ class ScoredPost:
             sentiment=float(d.get("sentiment", 0.5)),
             collective=bool(d.get("collective", False)),
             text_id=d.get("text_id"),  # absent from posts stored before copies were tracked
+            complaint=_judged(d.get("complaint")),  # absent from posts stored before the gate
         )
+
+
+def _judged(value: Any) -> bool | None:
+    return None if value is None else bool(value)

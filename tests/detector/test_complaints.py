@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -123,3 +124,81 @@ def test_a_praise_campaign_raises_nothing_while_a_complaint_wave_fires(tmp_path:
     assert pipe.detector.mentions.between("fumantang", 0, 10**12) >= 30
     assert "burst:fumantang" not in {a.key for a in pipe.store.alerts.all()}
     pipe.store.close()
+
+
+# Read negative in tone by the sentiment model (0.35), so the rule before the gate counted it.
+ANNOUNCEMENT = "安心e生医疗险重磅上线，免赔额降至五千元"
+
+
+class _Unjudged:
+    """Understanding as it was before the gate: the record carries no verdict."""
+
+    @staticmethod
+    def is_complaint(*_: object) -> None:
+        return None
+
+
+def reprinted_by_20_accounts(tmp_path: Path, gate: object | None = None) -> tuple[set[str], int]:
+    """Products alerted, and mentions of anxin-e, when 20 accounts reprint one announcement
+    after two weeks of ordinary complaints: through the daemon's intake, understanding and
+    ``BurstDetector`` as it drives them."""
+    pipe, _ = pipeline(tmp_path)
+    if gate is not None:
+        pipe.understander.gate = gate  # type: ignore[assignment]
+    rng = Random(5)
+    n = 0
+    t = T0 - timedelta(days=14)
+    while t < T0:
+        if rng.random() < 1.5 / 144:
+            n += 1
+            pipe.accept(post(n, t, complaint(rng, "安心e生", n)))
+        t += timedelta(minutes=10)
+    pipe.detect(T0)
+    for i in range(20):
+        n += 1
+        pipe.accept(post(n, T0 + timedelta(minutes=2 * i), ANNOUNCEMENT))
+    events = []
+    for minute in range(10, 180, 10):
+        events += pipe.detect(T0 + timedelta(minutes=minute), all_products=True)
+    mentions = pipe.detector.mentions.between("anxin-e", 0, 10**12)
+    pipe.store.close()
+    return {e.alert.product for e in events}, mentions
+
+
+def test_an_announcement_reprinted_by_20_accounts_raises_no_alert(tmp_path: Path) -> None:
+    alerted, mentions = reprinted_by_20_accounts(tmp_path / "gate")
+    assert alerted == set()
+    assert mentions >= 20  # still counted as attention
+    # Without the gate's verdict the same posts count by their tone, and fire: what the gate
+    # changes, not a scene too quiet to alert anyway.
+    alerted, _ = reprinted_by_20_accounts(tmp_path / "tone", _Unjudged())
+    assert alerted == {"anxin-e"}
+
+
+def test_a_wave_among_reprints_fires_and_tells_the_reprints_as_mentions(tmp_path: Path) -> None:
+    pipe, _ = pipeline(tmp_path)
+    rng = Random(8)
+    n = 0
+    t = T0 - timedelta(days=14)
+    while t < T0:
+        if rng.random() < 1.5 / 144:
+            n += 1
+            pipe.accept(post(n, t, complaint(rng, "安心e生", n)))
+        t += timedelta(minutes=10)
+    pipe.detect(T0)
+    for i in range(20):
+        n += 1
+        pipe.accept(post(n, T0 + timedelta(minutes=2 * i), ANNOUNCEMENT))
+        if i % 2 == 0:
+            n += 1
+            pipe.accept(post(n, T0 + timedelta(minutes=2 * i + 1), complaint(rng, "安心e生", i)))
+    alerts = []
+    for minute in range(10, 120, 10):
+        alerts += [e.alert for e in pipe.detect(T0 + timedelta(minutes=minute))]
+    pipe.store.close()
+    assert {a.product for a in alerts} == {"anxin-e"}
+    first = alerts[0]
+    assert first.burst is not None and first.burst.count <= 10  # the reprints are not counted
+    # ... but told as attention besides the complaints
+    told = [r for r in first.reasons if "同期提及" in r]
+    assert told and int(re.search(r"(\d+)", told[0]).group(1)) > first.burst.count

@@ -110,3 +110,35 @@ def test_many_products_in_one_post():
     t = ProductTagger(COMPANY_PRODUCTS + PRODUCTS)
     text = "福满堂、康宁重疾险、好医保和安心e生医疗险都买了"
     assert t.tag(text) == ("fumantang", "kangning", "haoyi", "esheng")
+
+
+# Names as words: an alias inside a longer word is no mention of the product.
+WORD_PRODUCTS = [
+    Product(id="lejia", name="乐驾车险", aliases=["乐驾"]),
+    Product(id="jiaan", name="家安财产险", aliases=["家安"]),
+    Product(id="yibao", name="易保通意外险", aliases=["易保"]),
+    Product(id="ruyi", name="如意安康重疾险", aliases=["如意安康"]),
+]
+
+
+def test_an_alias_inside_another_word_is_no_mention():
+    t = ProductTagger(WORD_PRODUCTS)
+    assert t.tag("五一假期全家自驾去海边，一路快乐驾驶") == ()
+    assert t.tag("大家安心，这次台风对我们小区没什么影响") == ()
+    assert t.tag("重要文件容易保存不当，建议扫描备份") == ()
+    assert t.tag("祝大家新年大吉，称心如意安康长寿") == ()
+
+
+def test_an_alias_standing_as_a_word_is_a_mention():
+    t = ProductTagger(WORD_PRODUCTS)
+    assert t.tag("乐驾理赔太慢") == ("lejia",)
+    assert t.tag("买了易保之后才知道不保门诊") == ("yibao",)
+    assert t.tag("家安推诿扯皮") == ("jiaan",)
+    # the product and the word holding its alias in one post
+    assert t.tag("本来是快乐驾驶的假期，被追尾后乐驾车险拖着不赔") == ("lejia",)
+
+
+def test_a_word_alias_keeps_its_dictionary_weight():
+    # 安心 is a common word already: the low weight of an added name must not make it lose to
+    # the characters around it.
+    assert tagger().tag("安心理赔太慢了") == ("anxin",)

@@ -1,0 +1,386 @@
+"""Is a post a complaint? The gate that decides what a burst counts.
+
+The sentiment score alone cannot say: a launch reprinted by many accounts ("XX保险正式上线"), a
+news line about accidents or illness, a regulator's notice about 拒赔 or an explainer on 退保 all
+read negative to it, and none is anyone's grievance. So the gate weighs named evidence, each a
+feature of the post:
+
+* the tone: the shipped sentiment model's score (``negative_tone``, 0.5 - score, doubled);
+* a complaint category of the config (``category``: the categories carry their own negations);
+* complaint cues in groups: a grievance named (拒赔 误导 乱扣费 ...), waiting (拖了 还没到账 ...),
+  money lost (只退了 少赔 ...), anger (坑 骗 垃圾 避雷 ...), action (投诉 维权 起诉 ...),
+  sarcasm ("好"保险, 呵呵), a first-person writer (我 我妈 家人们 ...), a call summary's opening
+  (客户来电 客户反映 ...), an exclamation mark;
+* non-complaint cues in groups: asking (请问 怎么 吗 ...), announcing (推出 上线 开售 ...),
+  reprinting (转发 转载 ...), explaining (解读 一文 科普 ...), news and regulators (监管 通报 数据显示
+  ...), advertising (限时 优惠 扫码 ...), praise and thanks (感谢 顺利 点赞 ...), notices (温馨提示
+  维护 招聘 ...);
+* the wording: how often complaints and other texts of the training part use each pair of
+  adjacent letters in the post (``wording``), a Naive-Bayes log-ratio summed over the post. It
+  catches what no cue list names (查勘员放鸽子, 转来转去); ``explain`` lists the pairs that weighed.
+
+A cue right after a denial or worry (没有拒赔, 担心被拒赔: ``categories.NEGATION_CUES``) is not a
+grievance: it counts as ``denied`` instead. Praise under a denial (不专业, 没有及时) is a
+grievance. The weights are a logistic regression fitted on the training part of
+``tests/data/complaint_gate.tsv`` (``python -m yujing.detector.complaint_train``), its decision
+threshold chosen there by cross-validation; the held-out part is read only by
+``benchmarks/complaint_gate.py``. The fitted numbers ship in ``models/complaint_gate.json``: a
+decision is a sum of a score per feature, and ``explain`` lists them.
+
+One Aho-Corasick pass finds every cue and one pass the letter pairs, so the gate costs
+microseconds a post.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import operator
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import ahocorasick
+
+from .categories import NEGATION_CUES, NEGATION_FILLERS, NEGATION_UNLESS
+from .terms import NegationCues, fold, fold_normalized
+
+__all__ = [
+    "CUES",
+    "FEATURES",
+    "GATE_PATH",
+    "ComplaintGate",
+    "Verdict",
+    "features",
+    "shipped_gate",
+    "word_pairs",
+    "wording",
+]
+
+GATE_PATH = Path(__file__).resolve().parent / "models" / "complaint_gate.json"
+_FORMAT = "yujing-complaint-gate/2"
+# Wording is read from a post's start: a pasted contract or transcript says no more after that,
+# and the cost per post stays bounded.
+WORDING_CHARS = 1000
+
+# Cue words by group. Longest wins where two overlap ("不满意" is a grievance, not the praise
+# "满意" inside it), so phrases that turn a word around are listed whole.
+CUES: dict[str, tuple[str, ...]] = {
+    "grievance": (
+        "拒赔", "拒付", "不赔", "不给赔", "拒绝理赔", "拒绝赔付", "拒绝给付", "不予赔付", "不予理赔",
+        "理赔难", "理赔被拒", "被拒", "拒保", "拒绝续保", "不让续保", "不能续保", "不给退",
+        "退不了", "退保难", "不给办", "误导", "忽悠", "套路", "虚假宣传", "欺诈", "骗保嫌疑",
+        "乱扣", "扣费", "扣款", "多扣", "重复扣", "私自", "擅自", "莫名", "骚扰", "推销电话",
+        "轰炸", "敷衍", "推诿", "推脱", "踢皮球", "扯皮", "刁难", "挂我电话", "挂电话", "不理人",
+        "没人管", "没人理", "没人回复", "打不通", "转不了人工", "态度差", "态度恶劣", "不满",
+        "不专业", "不负责", "不及时", "不合理", "不公平", "不成立", "压价", "太低", "缩水",
+        "泄露", "倒卖", "冒用", "冒名", "代签", "不是我签", "强制", "搭售", "捆绑", "诱导",
+        "停售", "涨价", "翻倍", "上浮", "不符", "不一致", "凭什么", "什么道理", "说好的",
+        "承诺", "当初", "明明", "根本没", "从来没", "不给", "不让", "不肯", "找不到人",
+        "不算", "免责", "不属于", "不在保障", "不在目录", "不认", "不能续", "不接受就", "合理吗",
+        "正常吗", "合法吗", "这叫什么", "谁来负责", "谁负责", "谁管", "怎么解释", "给个解释",
+        "取消入口", "藏得", "单方面", "照扣", "退订了还", "退订无效", "无法承保", "加条件",
+        "找不到", "不是说好", "这么难", "早知道", "越想越不对", "不对劲", "涨到", "涨了", "上调",
+        "直接扣", "被扣", "推销", "谁还敢", "形同虚设", "占线", "只会", "模板回复", "不告诉",
+        "不是骗子", "不是坑人", "不是骗人", "不是耍人", "这不是", "到底", "卖给", "没法", "无法",
+        "卡在", "一直卡", "默认勾选", "要等", "解除", "放鸽子", "忙音", "转来转去", "让找", "翻了",
+        "被改", "编了", "不想赔", "没经过", "未经", "都不够", "迟到",
+    ),
+    "contrast": (
+        "却", "可是", "但是", "结果", "居然", "竟然", "偏偏", "反而", "还说", "又说", "非说",
+        "非要", "硬说", "又让", "还要", "就是不", "说好", "现在说", "现在却", "才知道", "才发现",
+        "发现", "只有",
+    ),
+    "reported": (
+        "客服说", "理赔员说", "业务员说", "公司说", "保险公司说", "销售说", "经理说", "查勘员说",
+        "被告知", "告诉我", "理由是", "为由", "通知我", "让我", "要我", "叫我", "说只能", "说是",
+        "说我", "说不", "说没", "说必须", "说需要", "说属于", "说按", "说要",
+    ),
+    "waiting": (
+        "拖了", "拖着", "一拖再拖", "迟迟", "还没到账", "没到账", "还没赔", "还没退", "还没领",
+        "还在审核", "一直说", "还没到", "还没有到", "一直是", "等了", "等到", "至今", "到现在", "没有消息",
+        "没有任何", "个月了", "天了", "一等就是", "石沉大海", "又让补", "补了", "第五次",
+        "第六次", "第八次", "三次", "几次", "多次", "反复", "一遍又一遍", "来回", "跑了",
+    ),
+    "loss": (
+        "只退", "只赔", "少赔", "只认", "只报", "一分钱", "一分不", "分钱没", "损失", "亏",
+        "打水漂", "扣了", "交了", "白交", "不到所交", "本金",
+    ),
+    "anger": (
+        "坑", "骗", "垃圾", "黑心", "恶心", "无语", "气死", "心寒", "心累", "避雷", "差评",
+        "离谱", "绝了", "栓q", "破防", "服了", "后悔", "太难了", "折腾", "烦死", "欺负",
+        "耍人", "荒唐", "太差", "太慢", "太坑", "恶劣", "受气", "崩溃", "疯了", "裂开",
+        "会谢", "谁懂", "整不会", "太难", "慎重", "慎买", "别买", "不买了", "不敢买", "谁买谁",
+        "良心", "真行", "真快", "真大方", "真是", "可真是", "有病吧",
+    ),
+    "action": (
+        "投诉", "维权", "起诉", "报警", "12378", "讨说法", "讨个说法", "给个说法", "曝光",
+        "媒体", "律师", "仲裁", "监管投诉", "集体", "一起去", "联合起来", "求扩散",
+        "求助", "退钱", "要求退", "要求赔", "要求撤", "追责", "吐槽", "避坑", "维权日记", "受害者",
+    ),
+    "first_person": (
+        "我", "我们", "我妈", "我爸", "我家", "我老公", "我老婆", "家人们", "姐妹们", "本人",
+        "自己", "父亲", "母亲", "老人", "孩子", "宝宝", "爷爷", "奶奶",
+    ),
+    "caller": (
+        "客户来电", "客户反映", "客户投诉", "客户称", "来电人", "来电客户", "客户对", "客户要求",
+    ),
+    "asking": (
+        "请问", "想问", "请教", "咨询", "问一下", "想了解", "有没有人", "有人买过", "怎么", "如何",
+        "吗", "哪个", "哪些", "多久", "多少", "能不能", "可以吗", "要不要", "值不值", "是什么",
+        "什么意思", "区别", "求推荐", "有什么推荐",
+    ),
+    "announcing": (
+        "推出", "上线", "开售", "上市", "发布", "升级", "焕新", "正式", "今日起", "今天起",
+        "开启", "新增", "新版", "全新", "重磅", "首日", "覆盖", "合作", "开通", "启动",
+    ),
+    "reprint": ("转发", "转:", "转载", "【转】", "[转]", "分享一条", "转给", "转自", "//转", "转一下"),
+    "explaining": (
+        "解读", "一文", "详解", "科普", "看懂", "读懂", "测评", "指南", "误区", "小课堂", "讲清", "回答", "答:", "回复楼上", "楼主你好",
+        "一般来说", "一般是", "一般可以", "具体以", "这样说", "怎么判",
+        "必看", "知识", "教你", "案例分析", "典型案例", "怎么办?", "怎么选", "怎么买", "有哪些",
+    ),
+    "news": (
+        "监管", "金融监管总局", "银保监", "保险业", "行业", "通报", "数据显示", "报告", "同比",
+        "环比", "宣布", "专家", "据悉", "记者", "统计", "累计", "征求意见", "规范", "公布",
+        "公告", "年度", "季度", "上半年", "前三季度", "出炉", "获评", "研究", "多地",
+        "多家", "某地", "某市", "全国", "警方", "法院审结", "提醒", "提示", "警惕", "谨防",
+        "承保公司", "所属公司", "险企", "消费者", "办法", "通知", "召开", "会议", "强调", "年报",
+        "法院", "判决", "判处", "检察", "审理", "认定", "显示", "网传", "回应", "辟谣", "说明:",
+        "评价结果", "检查结果", "调查结果", "结果出炉", "诈骗", "骗取",
+    ),
+    "advert": (
+        "限时", "优惠", "扫码", "立减", "仅需", "只需", "详询", "欲购从速", "专属", "福利",
+        "活动", "点击", "预约", "免费", "直播间", "名额有限", "特惠", "开门红", "即送",
+        "赠送", "领取", "锁定", "做准备", "一年只要", "保驾护航", "守护", "全面保障", "最高报销",
+    ),
+    "praise": (
+        "感谢", "谢谢", "点赞", "好评", "顺利", "很快", "太快", "专业", "耐心", "靠谱", "到账了",
+        "方便", "贴心", "周到", "负责", "满意", "省心", "放心", "五星", "给力", "及时", "准时",
+        "热情", "公道", "透明", "感动", "雪中送炭", "全报了", "没有任何刁难", "一分钱没垫",
+        "推荐给大家", "很好", "挺好", "不错", "简单", "高效", "就到了", "就到账", "秒接", "当天就",
+        "很清楚",
+    ),
+    "reassuring": (
+        "不存在这个问题", "传言不实", "不实", "别担心", "不用担心", "放心了", "就行",
+        "并非所有", "不是所有", "不会因为", "没那么", "都赔了", "已经收到赔款", "也没涨",
+    ),
+    "hypothetical": (
+        "担心", "万一", "如果", "会不会", "以免", "怕", "防止", "避免", "之前以为",
+        "希望", "打算", "考虑", "准备买", "想买", "选了",
+    ),
+    "advice": (
+        "建议", "提醒大家", "要注意", "一定要", "记得", "最好", "优先", "适合", "不要轻信",
+        "多比较", "认真看",
+    ),
+    "notice": (
+        "温馨提示", "维护", "敬请", "请注意", "请及时", "招聘", "诚聘", "内推", "五险一金", "提醒:", "查收",
+        "生效", "到期", "截止", "截至",
+    ),
+}  # fmt: skip
+COMPLAINT_GROUPS = ("grievance", "contrast", "reported", "waiting", "loss", "anger", "action")
+
+# Quoted praise, a laugh that is not one: mostly sarcasm in complaints.
+_SARCASM = re.compile("[\"'“”‘’「『][^\"'“”‘’」』]{1,5}[\"'“”‘’」』]|呵呵|哈哈哈哈")
+
+# Runs of letters and digits (Chinese characters are letters): pairs are taken inside a run.
+_RUN = re.compile(r"[^\W_]{2,}")
+
+# Someone's words reported: a complainant tells what the insurer or the seller said (公司说, 说我有
+# 既往症). Not 说明, 据说, 听说, 小说, 说法: explaining and hearsay.
+_SAYS = re.compile("(?<![据听小解])说(?![明法])")
+
+FEATURES: tuple[str, ...] = (
+    "negative_tone",
+    "category",
+    *COMPLAINT_GROUPS,
+    "denied",
+    "sarcasm",
+    "exclaim",
+    "says",
+    "first_person",
+    "caller",
+    "asking",
+    "question_mark",
+    "plain_question",
+    "impersonal_news",
+    "announcing",
+    "reprint",
+    "explaining",
+    "news",
+    "advert",
+    "praise",
+    "reassuring",
+    "hypothetical",
+    "advice",
+    "notice",
+    "wording",
+)
+
+
+def _automaton() -> ahocorasick.Automaton:
+    """Every cue in one Aho-Corasick automaton: folded cue -> (its length, its group). The gate
+    needs where each cue starts and its group, nothing more, so it reads the automaton itself
+    rather than a ``TermMatcher``'s hits (a third of the gate's time on a long post)."""
+    automaton = ahocorasick.Automaton()
+    for group, words in CUES.items():
+        for word in words:
+            folded = fold(word)
+            automaton.add_word(folded, (len(folded), group))
+    automaton.make_automaton()
+    return automaton
+
+
+_CUE_AUTOMATON = _automaton()
+_DENIALS = NegationCues(NEGATION_CUES, NEGATION_FILLERS, NEGATION_UNLESS)
+# Praise turned around: 不专业 and 不及时 are listed as grievances; these cover the rest.
+_PRAISE_DENIALS = NegationCues(("不", "没", "没有", "不够", "并不", "一点都不", "毫不"))
+
+
+def features(text: str, sentiment: float, categories: Sequence[str]) -> dict[str, float]:
+    """The gate's features of a normalised text (``normalize``), its sentiment and categories.
+
+    Each cue group counts once however often it is used (capped at 1): the gate asks what kind
+    of text this is, and a long post repeating a word is no more of that kind.
+    """
+    folded = fold_normalized(text)
+    f = dict.fromkeys(FEATURES, 0.0)
+    f["negative_tone"] = 2.0 * (0.5 - sentiment)
+    f["category"] = 1.0 if categories else 0.0
+    if folded:
+        # leftmost-longest, as the category tagger reads its keywords
+        for end, (length, group) in _CUE_AUTOMATON.iter_long(folded):
+            start = end - length + 1
+            if group in COMPLAINT_GROUPS and _DENIALS.negates(folded, start):
+                group = "denied"
+            elif group == "praise" and _PRAISE_DENIALS.negates(folded, start):
+                group = "grievance"
+            f[group] = 1.0
+    f["sarcasm"] = 1.0 if _SARCASM.search(folded) else 0.0
+    f["exclaim"] = 1.0 if "!" in folded else 0.0
+    f["says"] = 1.0 if _SAYS.search(folded) else 0.0
+    f["question_mark"] = 1.0 if "?" in folded else 0.0
+    grievance = any(f[g] for g in COMPLAINT_GROUPS) or f["sarcasm"]
+    # Asking with no grievance in sight is a question; news told by nobody in particular is news.
+    f["plain_question"] = 1.0 if (f["asking"] or f["question_mark"]) and not grievance else 0.0
+    f["impersonal_news"] = 1.0 if f["news"] and not f["first_person"] else 0.0
+    return f
+
+
+def word_pairs(text: str) -> set[str]:
+    """The distinct pairs of adjacent letters (a Chinese word is mostly two characters) of a
+    folded text's first ``WORDING_CHARS`` characters; none across punctuation or spaces."""
+    pairs: set[str] = set()
+    for run in _RUN.findall(text, 0, WORDING_CHARS):
+        # map over two shifted strings pairs the letters in C, not in a Python loop
+        pairs.update(map(operator.add, run[:-1], run[1:]))
+    return pairs
+
+
+def wording(pairs: set[str], weights: Mapping[str, float]) -> float:
+    """How complaint-like the wording is: the summed weights of its pairs, divided by the root of
+    their number so a long post is not more of a complaint for being long."""
+    if not pairs:
+        return 0.0
+    # filter(None, ...) drops the Nones of pairs without a weight, in C.
+    return sum(filter(None, map(weights.get, pairs))) / math.sqrt(len(pairs))
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    complaint: bool
+    probability: float  # the model's probability that the post is a complaint
+    contributions: tuple[tuple[str, float], ...]  # (feature, weight x value), largest first
+    words: tuple[tuple[str, float], ...]  # the pairs of letters weighing most in ``wording``
+
+    def reasons(self, n: int = 3) -> str:
+        """The ``n`` features that weighed most, as a short line for people and logs."""
+        return ", ".join(f"{name} {w:+.2f}" for name, w in self.contributions[:n])
+
+
+class ComplaintGate:
+    """A logistic regression over ``FEATURES``: complaint when its probability reaches
+    ``threshold``. ``pairs`` weighs pairs of letters for the ``wording`` feature (log-ratios of
+    how often complaints and other texts of the training part use them)."""
+
+    def __init__(
+        self,
+        weights: Mapping[str, float],
+        bias: float,
+        threshold: float = 0.5,
+        pairs: Mapping[str, float] | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ):
+        unknown = set(weights) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"complaint gate: unknown features {sorted(unknown)}")
+        self.weights = {name: float(weights.get(name, 0.0)) for name in FEATURES}
+        self.bias = float(bias)
+        self.threshold = float(threshold)
+        self.pairs = dict(pairs or {})
+        self.meta = dict(meta or {})
+        # The decision in log-odds: no logistic to compute for each post.
+        self._cut = math.log(self.threshold / (1.0 - self.threshold))
+
+    def features(self, text: str, sentiment: float, categories: Sequence[str]) -> dict[str, float]:
+        """``features`` of a normalised text, with its ``wording`` under this gate's pairs."""
+        f = features(text, sentiment, categories)
+        f["wording"] = wording(word_pairs(fold_normalized(text)), self.pairs)
+        return f
+
+    def score(self, feats: Mapping[str, float]) -> float:
+        """Log-odds that the features are a complaint's."""
+        w = self.weights
+        return self.bias + sum(w[name] * v for name, v in feats.items() if v)
+
+    def is_complaint(self, text: str, sentiment: float, categories: Sequence[str]) -> bool:
+        return self.score(self.features(text, sentiment, categories)) >= self._cut
+
+    def explain(self, text: str, sentiment: float, categories: Sequence[str]) -> Verdict:
+        feats = self.features(text, sentiment, categories)
+        z = self.score(feats)
+        parts = [(name, self.weights[name] * v) for name, v in feats.items() if v]
+        parts.sort(key=lambda p: -abs(p[1]))
+        pairs = [(p, self.pairs[p]) for p in word_pairs(fold_normalized(text)) if p in self.pairs]
+        pairs.sort(key=lambda p: (-abs(p[1]), p[0]))
+        return Verdict(z >= self._cut, _logistic(z), tuple(parts), tuple(pairs[:5]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": _FORMAT,
+            "bias": round(self.bias, 6),
+            "threshold": round(self.threshold, 6),
+            "weights": {name: round(w, 6) for name, w in self.weights.items()},
+            "pairs": {p: round(w, 4) for p, w in sorted(self.pairs.items())},
+            "meta": self.meta,
+        }
+
+    def save(self, path: Path) -> None:
+        # One line per entry, keys sorted: the file diffs well and is the same for the same model.
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=0, sort_keys=True)
+        path.write_text(text + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> ComplaintGate:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != _FORMAT:
+            raise ValueError(f"{path}: not a {_FORMAT} model; rebuild it with complaint_train")
+        return cls(
+            data["weights"], data["bias"], data["threshold"], data.get("pairs"), data.get("meta")
+        )
+
+
+@lru_cache(maxsize=1)
+def shipped_gate() -> ComplaintGate:
+    # Loaded once per process, like the sentiment model.
+    return ComplaintGate.load(GATE_PATH)
+
+
+def _logistic(z: float) -> float:
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)

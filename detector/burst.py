@@ -455,8 +455,21 @@ class BurstDetector(Memory):
             previous=look.previous,
             categories=tuple((self.category_names.get(c, c), k) for c, k in cats.most_common(3)),
             new_terms=new_terms,
-            mentions=self.mentions.between(s.product, look.bucket - s.w, look.bucket),
+            mentions=self._other_mentions(s, look),
         )
+
+    def _other_mentions(self, s: Series, look: Look) -> int:
+        """Posts naming the product in the window that are not complaints: all its mentions
+        less the complaints its whole-product series holds there."""
+        product = self.series.get(f"{KIND}:{s.product}", s)
+        window = product.details if product is not s else {}
+        complaints = (
+            look.window.posts
+            if product is s
+            else sum(d.posts for b, d in window.items() if look.bucket - s.w <= b <= look.bucket)
+        )
+        named = self.mentions.between(s.product, look.bucket - s.w, look.bucket)
+        return max(0, named - complaints)
 
     def _alert(
         self,

@@ -60,7 +60,7 @@ class Signals:
     previous: int = -1  # posts in the window before (-1: not known)
     categories: tuple[tuple[str, int], ...] = ()
     new_terms: tuple[Emerging, ...] = ()
-    mentions: int = 0  # all posts naming the product in the window, complaints or not
+    mentions: int = 0  # posts naming the product in the window that are not complaints
 
 
 def points(s: Signals) -> int:
@@ -144,8 +144,8 @@ def reasons(s: Signals) -> tuple[str, ...]:
         out.append(f"负面情绪 {s.negative}/{s.count} 条")
     if s.reach:
         out.append(f"公众关注 {s.reach:,}（阅读、评论、转发、点赞）")
-    if s.mentions > s.count:
-        out.append(f"同期提及该产品共 {s.mentions} 条")
+    if s.mentions:
+        out.append(f"同期提及 {s.mentions} 条（非投诉）")
     if s.categories:
         out.append("主要问题：" + "、".join(f"{c}（{k}）" for c, k in s.categories[:3]))
     if s.new_terms:

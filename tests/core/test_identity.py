@@ -265,3 +265,25 @@ def test_a_late_hotline_export_without_caller_numbers_is_a_wave_of_callers(store
     [fired] = det.evaluate(["anxin"], T0 + timedelta(minutes=50))
     assert fired.kind == "burst" and fired.burst.count == 30
     assert "投诉人 30 位（含来电 30 通，未留号码，每通计一位）" in fired.reasons
+
+
+def test_a_second_call_under_a_stored_calls_id_is_kept_apart_never_written_over(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two records with one call id and different texts (an export that reuses ids, a push and
+    a file): the first complaint stays as it was, the second is a post of its own."""
+    intake = intake_for(store)
+    first = post(1, "安心e生医疗险理赔被拒，我要投诉", source="hotline", channel="hotline")
+    second = replace(first, text="安心e生医疗险退保扣了一半保费，太坑了", published_at=T0)
+    assert intake.accept(first)
+    with caplog.at_level("WARNING", logger="yujing.intake"):
+        assert intake.accept(second), "the second complaint is stored, not a duplicate"
+    assert "says something else; kept as a post of its own" in caplog.text
+    assert store.posts.count() == 2
+    kept = store.posts.get(first.id)
+    assert kept["text"] == normalize(first.text) and kept["published_at"] == format_time(
+        first.published_at
+    )
+    assert not intake.accept(second), "the same second record again is known"
+    assert not intake.accept(first), "and so is the first"
+    assert store.posts.count() == 2

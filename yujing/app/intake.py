@@ -6,7 +6,10 @@ The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
    before any work (re-crawled threads, re-polled feeds, a transcript file dropped twice),
    unless it is stored under that id and now reads differently (an edited post, a thread
    fetched again because its replies changed): then the stored row takes the new title, text
-   and reach, keeping its id, rowid, copy group and first publication time.
+   and reach, keeping its id, rowid, copy group and first publication time. A call is never
+   edited: a second record under a stored call's id with another text is another complaint
+   (an export that reuses ids, two systems pushing), stored as a post of its own and said in
+   the log, never written over the first.
 2. It is understood (``detector.understand``) and identified against the recent posts
    (``detector.identity``, the rules are there):
 
@@ -37,6 +40,7 @@ ingest`` beside the daemon) are read in before each decision.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -45,7 +49,7 @@ from dataclasses import replace
 from yujing.detector.copies import Entry, Sketch
 from yujing.detector.identity import Identity, richness, sketches_of
 from yujing.detector.understand import Understander
-from yujing.records import Post, ScoredPost
+from yujing.records import Post, ScoredPost, post_id
 from yujing.store import Store
 
 from .zones import ZoneWatch
@@ -141,6 +145,10 @@ class Intake:
         for post in batch:
             scored = understood.pop(post.id, None)
             if scored is None:  # stored before the batch, or earlier in it (ids repeat)
+                other = self._another_call(post)
+                if other is not None:
+                    answers.append(self._take_other(other))
+                    continue
                 self.known += 1
                 self._update_if_edited(post)
                 answers.append(False)
@@ -174,6 +182,40 @@ class Intake:
             self._behind = True
         self.accepted += 1
         return True
+
+    def _another_call(self, post: Post) -> Post | None:
+        """A call under a stored call's id that says something else: the same call under an id
+        of its own (from the id and its text), or None when it is the stored call again."""
+        if post.extras.get("channel") != "hotline":
+            return None
+        doc = self.store.posts.get(post.id)
+        if doc is None or doc.get("extras", {}).get("channel") != "hotline":
+            return None
+        text = self.understander.understand(post).post.text  # normalised as the stored one
+        if text == doc["text"]:
+            return None
+        digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
+        other = replace(
+            post,
+            id=post_id(post.source, f"{post.id}:{digest}"),
+            extras={**post.extras, "same_id_as": post.id},
+        )
+        if not self.store.posts.known({other.id}):
+            log.warning(
+                "%s: a call under the stored call %s's id says something else; kept as a post "
+                "of its own (%s), the first is unchanged",
+                post.source,
+                post.extras.get("call_id") or post.id,
+                other.id,
+            )
+        return other
+
+    def _take_other(self, post: Post) -> bool:
+        if self.store.posts.known({post.id}):  # sent again: the same second record
+            self.known += 1
+            return False
+        scored = self.understander.understand(post)
+        return self._take(scored, sketches_of([scored.post])[0])
 
     def _update_if_edited(self, post: Post) -> bool:
         doc = self.store.posts.get(post.id)

@@ -35,16 +35,16 @@ def write_calls(path: Path, n: int) -> None:
     """``n`` calls: complaints with a varying detail, a copy campaign, repeated call ids."""
     with path.open("w", encoding="utf-8") as f:
         for i in range(n):
-            if i % 7 == 0:  # one text from many callers: copies of one group
+            call = i - 1 if i % 50 == 49 else i  # the export repeats a call now and then
+            if call % 7 == 0:  # one text from many callers: copies of one group
                 text = "联名投诉：安心e生医疗险无理拒赔，要求公开道歉！"
             else:
-                text = f"{COMPLAINTS[i % len(COMPLAINTS)]}（第{i}通，保单尾号{i * 7919 % 10000}）"
-            call = i - 1 if i % 50 == 49 else i  # the export repeats a call now and then
+                text = f"{COMPLAINTS[call % len(COMPLAINTS)]}（第{call}通，保单尾号{call * 7919 % 10000}）"
             record = {
                 "id": f"call-{call}",
                 "text": text,
-                "caller": f"139{i % 997:08d}",
-                "time": f"2026-11-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00+08:00",
+                "caller": f"139{call % 997:08d}",
+                "time": f"2026-11-{1 + call % 28:02d}T{call % 24:02d}:{call % 60:02d}:00+08:00",
             }
             f.write(json.dumps(record, ensure_ascii=False) + "\n")
 

@@ -182,7 +182,15 @@ class _Readings:
             self.detector.observe_count(self.product, at, round(v))
 
 
-def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], None]) -> int:
+def replay_counts(
+    config: Config,
+    path: Path,
+    emit: Callable[[dict[str, Any]], None],
+    watch: Callable[[datetime, BurstDetector], None] | None = None,
+) -> int:
+    """Replay ``path``'s rows through a detector, ``emit``-ting each alert event; ``watch``, when
+    given, is called after each bucket is judged (its start, and the detector: ``Series.last``
+    says what each series saw), for tools that study the detector's verdicts."""
     stem = path.stem
     first: str | None = None
     per_product: dict[str, list[float]] = {}
@@ -229,6 +237,8 @@ def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], N
         touched.clear()
         # A bucket is judged once it is complete: at its end. fired_at names the bucket itself.
         events.handle(detector.evaluate(sorted(products), at + step), fired_shift=step)
+        if watch is not None:
+            watch(at, detector)
 
     for at, product, value in _rows(path, stem, tz):
         if current is not None and at != current:

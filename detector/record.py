@@ -17,8 +17,11 @@ the slow mean did). Each keeps
 * a decayed mean and mean absolute deviation (half-life one slot): the ordinary spread, in the
   series' own unit, so the test is the same for the series times 1000.
 
-Buckets are learned once complete and only after they were tested, so a rise is compared with
-what came before it; buckets without data are neither tested nor learned. Everything is in the
+A bucket is learned at the bucket and window scales once it was tested, and at the slow scale
+once it has left the detection window (as the baseline learns it): a slow climb is compared with
+where it was a window ago, not with its own last step, while the faster scales (whose values
+jump from bucket to bucket anyway) judge against everything before the tested bucket. Buckets
+without data are neither tested nor learned. Everything is in the
 series' own values and in time (not rows), so resampling or rescaling a series does not change
 what is a record.
 """
@@ -47,23 +50,23 @@ class _Scale:
         self.dev = 0.0
         self.n = 0  # values learned (until the decayed sums are warm)
 
-    def threshold(self, slot: int) -> float:
-        """What a value must exceed to be a record in ``slot``."""
+    def threshold(self, slot: int, spread: float) -> float:
+        """What a value must exceed to be a record in ``slot``: the highest by ``spread``."""
         tops = [v for s, v in self.top.items() if slot - DAYS < s <= slot]
         if not tops:
             return math.inf
-        return max(tops) + MARGIN * self.dev
+        return max(tops) + MARGIN * spread
 
     def learn(self, slot: int, value: float, lam: float) -> None:
         self.top[slot] = max(self.top.get(slot, -math.inf), value)
         for old in [s for s in self.top if s <= slot - DAYS]:
             del self.top[old]
-        if self.n == 0:
-            self.mean = value
-        else:
-            self.dev = lam * self.dev + (1.0 - lam) * abs(value - self.mean)
-            self.mean = lam * self.mean + (1.0 - lam) * value
+        # A plain average until there are as many values as the decay remembers: the first
+        # value alone is no mean to measure the spread around.
         self.n += 1
+        a = max(1.0 - lam, 1.0 / self.n)
+        self.dev += a * (abs(value - self.mean) - self.dev) if self.n > 1 else 0.0
+        self.mean += a * (value - self.mean)
 
     def dump(self) -> list[Any]:
         return [{str(k): v for k, v in self.top.items()}, self.mean, self.dev, self.n]
@@ -74,17 +77,24 @@ class _Scale:
 
 
 class Record:
-    """Records of one series at three scales: its last bucket, its window's mean and a slow mean."""
+    """Records of one series at three scales: its last bucket, its window's mean and a slow mean.
+
+    ``observe`` each complete bucket in order; ``beyond`` says whether one beats the records;
+    ``learn_until`` folds observed buckets into the records (see the module for when).
+    """
 
     def __init__(self, bucket: float, memory: float, window: int, origin: int):
         self.slot = memory / DAYS  # seconds in one slot of the sliding maximum
         self.bucket = bucket
         self.window = window  # buckets in the window scale
         self.lam = 0.5 ** (bucket / self.slot)
-        self.origin = origin  # first bucket learned
-        self.upto = origin - 1  # last bucket learned
+        self.origin = origin  # first bucket observed
+        self.learned = [origin - 1] * 3  # last bucket learned at each scale
+        self.seen = origin - 1  # last bucket observed
         self.lam_slow = 0.5 ** (1.0 / (SLOW_WINDOWS * window))
-        self.slow: float | None = None  # the slow mean as of ``upto``
+        self.slow: float | None = None  # the slow mean as of ``seen``
+        # Buckets observed, not yet learned at every scale (a window and a bit): their values.
+        self.pending: dict[int, tuple[float, float, float]] = {}
         self.scales = (_Scale(), _Scale(), _Scale())
 
     def _slot(self, b: int) -> int:
@@ -96,54 +106,76 @@ class Record:
             s.n > 1 for s in self.scales
         )
 
-    def _with_slow(self, values: tuple[float, float]) -> tuple[float, float, float]:
-        bucket, window = values
-        slow = bucket if self.slow is None else self.lam_slow * self.slow
-        if self.slow is not None:
-            slow += (1.0 - self.lam_slow) * bucket
-        return bucket, window, slow
+    def observe(self, b: int, bucket: float, window: float) -> None:
+        """Complete bucket ``b`` (after the last observed): its value and its window's mean."""
+        if b <= self.seen:
+            return
+        if self.seen < self.origin:
+            self.origin = b
+        if self.slow is None:
+            self.slow = bucket
+        else:  # buckets without data in between: the slow mean forgets as time passes
+            keep = self.lam_slow ** (b - self.seen)
+            self.slow = keep * self.slow + (1.0 - keep) * bucket
+        self.pending[b] = (bucket, window, self.slow)
+        self.seen = b
 
-    def beyond(self, b: int, values: tuple[float, float]) -> tuple[bool, float]:
-        """Whether bucket ``b``'s values (bucket, window mean) beat the series' records at any
-        scale, and by how much the strongest does (value / threshold; below 1: no record)."""
+    def beyond(self, b: int) -> tuple[bool, float]:
+        """Whether observed bucket ``b`` beats the series' records at any scale, and by how much
+        the strongest does (value / threshold; below 1: no record)."""
+        values = self.pending.get(b)
+        if values is None:
+            return False, 0.0
         slot = self._slot(b)
         best = 0.0
         hit = False
-        for scale, v in zip(self.scales, self._with_slow(values), strict=True):
-            top = scale.threshold(slot)
+        # The slow mean is smooth, its own spread small: it must climb beyond its highest by a
+        # window's ordinary wobble, or every calm day's highest hour would be a record.
+        bucket, window, slow = self.scales
+        spreads = (bucket.dev, window.dev, max(window.dev, slow.dev))
+        for scale, v, spread in zip(self.scales, values, spreads, strict=True):
+            top = scale.threshold(slot, spread)
             if v > top:
                 hit = True
             if math.isfinite(top):
                 best = max(best, v / top if top > 0 else (math.inf if v > 0 else 0.0))
         return hit, best
 
-    def learn(self, b: int, values: tuple[float, float]) -> None:
-        """Learn complete bucket ``b`` (after it was judged)."""
-        if b <= self.upto:
-            return
-        if self.upto < self.origin:
-            self.origin = b
-        slot = self._slot(b)
-        every = self._with_slow(values)
-        for scale, v in zip(self.scales, every, strict=True):
-            scale.learn(slot, v, self.lam)
-        self.slow = every[2]
-        self.upto = b
-
-    def skip(self, b: int) -> None:
-        """Bucket ``b`` had no data: nothing learned, but the clock moves."""
-        self.upto = max(self.upto, b)
+    def learn_until(self, fast: int, slow: int) -> None:
+        """Learn the observed buckets up to ``fast`` at the bucket and window scales, and up to
+        ``slow`` at the slow one."""
+        pending = self.pending
+        for i, (scale, until) in enumerate(zip(self.scales, (fast, fast, slow), strict=True)):
+            lo = self.learned[i]
+            if until <= lo:
+                continue
+            # Usually one bucket; after a long gap, only those observed.
+            ks = range(lo + 1, until + 1) if until - lo <= len(pending) else sorted(pending)
+            for k in ks:
+                values = pending.get(k)
+                if values is not None and lo < k <= until:
+                    scale.learn(self._slot(k), values[i], self.lam)
+            self.learned[i] = until
+        done = min(self.learned)
+        for k in [k for k in pending if k <= done]:
+            del pending[k]
 
     def dump(self) -> dict[str, Any]:
         return {
             "o": self.origin,
-            "u": self.upto,
+            "l": list(self.learned),
+            "seen": self.seen,
             "slow": self.slow,
+            "p": {str(k): list(v) for k, v in self.pending.items()},
             "s": [s.dump() for s in self.scales],
         }
 
     def load(self, d: dict[str, Any]) -> None:
-        self.origin, self.upto = int(d["o"]), int(d["u"])
+        if "l" not in d:  # an earlier layout: the records are learned again from now on
+            return
+        self.origin, self.seen = int(d["o"]), int(d["seen"])
+        self.learned = [int(v) for v in d["l"]]
         self.slow = float(d["slow"]) if d.get("slow") is not None else None
+        self.pending = {int(k): (float(v[0]), float(v[1]), float(v[2])) for k, v in d["p"].items()}
         for scale, sd in zip(self.scales, d["s"], strict=True):
             scale.load(sd)

@@ -162,14 +162,16 @@ class _Readings:
         v = max(0.0, value) * self.scale
         b = math.floor(at.timestamp() / self.bucket)
         if not self.dense:
-            self.detector.observe_count(self.product, at, round(v))
+            self.detector.observe_count(self.product, at, round(v), measurement=self.scale != 1)
             return
         if self.last_b is not None and b == self.last_b:
             self.n += 1
             self.last_v += (v - self.last_v) / self.n
             fix = round(self.last_v) - self.sent
             if fix:
-                self.detector.observe_count(self.product, self._at(b), fix)
+                self.detector.observe_count(
+                    self.product, self._at(b), fix, measurement=self.scale != 1
+                )
                 self.sent += fix
             return
         if self.last_b is not None and b > self.last_b + 1:
@@ -177,9 +179,9 @@ class _Readings:
         if self.last_b is None or b > self.last_b:
             self.last_b, self.last_v, self.n = b, v, 1
             self.sent = round(v)
-            self.detector.observe_count(self.product, at, self.sent)
+            self.detector.observe_count(self.product, at, self.sent, measurement=self.scale != 1)
         else:  # out of order: counted where it belongs
-            self.detector.observe_count(self.product, at, round(v))
+            self.detector.observe_count(self.product, at, round(v), measurement=self.scale != 1)
 
 
 def replay_counts(

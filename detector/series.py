@@ -173,6 +173,9 @@ class Series:
         self.last: Look | None = None  # the latest evaluation, for asking why it did (not) fire
         self.record = Record(rule.bucket, rule.baseline, self.w, origin)
         self.fired_at = -math.inf  # when its last wave fired (epoch seconds)
+        # Its values are measurements (fractional readings, scaled to whole units): their
+        # counting noise is an artefact of the scale, so they are judged by their records.
+        self.measurement = False
 
     # ------------------------------------------------------------ data in
 
@@ -392,13 +395,15 @@ class Series:
         )
         floor = self.floor(ts)
         hot = judged and (burst or spike) and count > floor
-        wobbly = base.phi_bucket * base.rate >= SPIKE_WOBBLE
+        wobbly = self.measurement or base.phi_bucket * base.rate >= SPIKE_WOBBLE
         record, beyond = self._records(bn)
         if wobbly:
             # Its own range is the yardstick (see ``record``): a record fires, at most once a
             # rise, and the count model's tail only says how long a wave stays open.
             rested = ts - self.fired_at >= RECORD_REST * rule.window
-            judged = self.record.ready(bn - 1) and 2 * len(present) > self.w
+            # Judged whenever its last bucket has data: a reading every few buckets (an
+            # irregular sensor) is still a reading, and its records are its own.
+            judged = self.record.ready(bn - 1) and not self.missing[(bn - 1) % r]
             burst, spike = record and count >= rule.min_count, False
             hot = judged and burst and rested
         if hot and self.wave is None:
@@ -464,24 +469,20 @@ class Series:
 
     def _records(self, bn: int) -> tuple[bool, float]:
         """Whether the last complete bucket (or its window) beats the series' records, and by
-        how much; the buckets before it are learned first (see ``record``)."""
+        how much (see ``record``)."""
         rec, r, w = self.record, self.ring_len, self.w
         oldest = self.head - r + w  # a bucket whose whole window is still in the ring
-
-        def values(j: int) -> tuple[float, float]:
-            ks = [k for k in range(j - w + 1, j + 1) if not self.missing[k % r]]
-            mean = sum(self.counts[k % r] for k in ks) / len(ks) if ks else 0.0
-            return float(self.counts[j % r]), mean
-
-        for j in range(max(rec.upto + 1, oldest), bn - 1):
+        for j in range(max(rec.seen + 1, oldest), bn):
             if self.missing[j % r]:
-                rec.skip(j)
-            else:
-                rec.learn(j, values(j))
-        last = bn - 1
-        if last < oldest or self.missing[last % r] or not rec.ready(last):
+                continue
+            first = max(j - w + 1, self.baseline.origin)  # nothing before the series began
+            ks = [k for k in range(first, j + 1) if not self.missing[k % r]]
+            mean = sum(self.counts[k % r] for k in ks) / len(ks)
+            rec.observe(j, float(self.counts[j % r]), mean)
+        rec.learn_until(bn - 2, bn - 1 - w)
+        if not rec.ready(bn - 1):
             return False, 0.0
-        return rec.beyond(last, values(last))
+        return rec.beyond(bn - 1)
 
     @property
     def judged_from(self) -> datetime:
@@ -518,6 +519,7 @@ class Series:
                 self.fired_at if math.isfinite(self.fired_at) else None,
             ],
             "record": self.record.dump(),
+            "measurement": self.measurement,
             "wave": wave,
             "unfolded": sorted(self.unfolded),
         }
@@ -544,6 +546,7 @@ class Series:
             self.elevated_since = int(memory[5]) if memory[5] is not None else None
             if len(memory) > 6 and memory[6] is not None:
                 self.fired_at = float(memory[6])
+        self.measurement = bool(d.get("measurement", False))
         if "record" in d:  # saved before records were kept: they are learned from now on
             self.record.load(d["record"])
         return True

@@ -514,10 +514,12 @@ def _watch_one(key: str, dev: Path) -> tuple[str, dict[str, Seen]]:
 
 
 def _noise(values: list[float]) -> tuple[float, float]:
-    """Median and spread (1.4826 x median absolute deviation, never 0) of ``values``."""
+    """Median and spread of ``values``: 1.4826 x their median absolute deviation, or where most
+    values are alike (a series idle at 0 between bursts) their mean absolute deviation."""
     med = statistics.median(values or [0.0])
-    mad = statistics.median([abs(v - med) for v in values] or [0.0]) * 1.4826
-    return med, mad or max(abs(med) * 0.01, 1e-9)
+    deviations = [abs(v - med) for v in values] or [0.0]
+    mad = statistics.median(deviations) * 1.4826
+    return med, mad or statistics.fmean(deviations) or max(abs(med) * 0.01, 1e-9)
 
 
 def _why(seen: list[Seen]) -> str:

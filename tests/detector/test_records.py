@@ -5,6 +5,7 @@ the series' unit or sampling interval; the state survives a save and restore."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from yujing.alerts import AlertState
@@ -108,7 +109,7 @@ def test_records_survive_a_save_and_restore():
     whole, _ = fired(values)
     cut = 4 * PER_DAY + 5
     _, before = fired(values[:cut])
-    saved = before.series["burst:p"].dump()
+    saved = json.loads(json.dumps(before.series["burst:p"].dump()))  # as the checkpoint stores it
     restored = BurstDetector(Detection(burst=BurstRule(bucket=300, window=3600)), None)
     restored.observe_count("p", T0, 0)
     assert restored.series["burst:p"].load(saved)

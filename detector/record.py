@@ -94,7 +94,7 @@ class Record:
         self.lam_slow = 0.5 ** (1.0 / (SLOW_WINDOWS * window))
         self.slow: float | None = None  # the slow mean as of ``seen``
         # Buckets observed, not yet learned at every scale (a window and a bit): their values.
-        self.pending: dict[int, tuple[float, float, float]] = {}
+        self.pending: dict[int, tuple[float, float | None, float]] = {}
         self.scales = (_Scale(), _Scale(), _Scale())
 
     def _slot(self, b: int) -> int:
@@ -102,12 +102,12 @@ class Record:
 
     def ready(self, b: int) -> bool:
         """Enough history to judge bucket ``b``: a slot of it, learned."""
-        return (b - self.origin) * self.bucket >= HISTORY_SLOTS * self.slot and all(
-            s.n > 1 for s in self.scales
-        )
+        return (b - self.origin) * self.bucket >= HISTORY_SLOTS * self.slot and self.scales[0].n > 1
 
-    def observe(self, b: int, bucket: float, window: float) -> None:
-        """Complete bucket ``b`` (after the last observed): its value and its window's mean."""
+    def observe(self, b: int, bucket: float, window: float | None) -> None:
+        """Complete bucket ``b`` (after the last observed): its value and its window's mean
+        (None when most of the window has no data: a mean of a reading or two is not what the
+        window scale's spread was learned on)."""
         if b <= self.seen:
             return
         if self.seen < self.origin:
@@ -132,8 +132,11 @@ class Record:
         # The slow mean is smooth, its own spread small: it must climb beyond its highest by a
         # window's ordinary wobble, or every calm day's highest hour would be a record.
         bucket, window, slow = self.scales
-        spreads = (bucket.dev, window.dev, max(window.dev, slow.dev))
+        wobble = window.dev if window.n > 1 else bucket.dev  # a sensor seldom read: its buckets'
+        spreads = (bucket.dev, window.dev, max(wobble, slow.dev))
         for scale, v, spread in zip(self.scales, values, spreads, strict=True):
+            if v is None:
+                continue
             top = scale.threshold(slot, spread)
             if v > top:
                 hit = True
@@ -153,7 +156,7 @@ class Record:
             ks = range(lo + 1, until + 1) if until - lo <= len(pending) else sorted(pending)
             for k in ks:
                 values = pending.get(k)
-                if values is not None and lo < k <= until:
+                if values is not None and lo < k <= until and values[i] is not None:
                     scale.learn(self._slot(k), values[i], self.lam)
             self.learned[i] = until
         done = min(self.learned)
@@ -176,6 +179,9 @@ class Record:
         self.origin, self.seen = int(d["o"]), int(d["seen"])
         self.learned = [int(v) for v in d["l"]]
         self.slow = float(d["slow"]) if d.get("slow") is not None else None
-        self.pending = {int(k): (float(v[0]), float(v[1]), float(v[2])) for k, v in d["p"].items()}
+        self.pending = {
+            int(k): (float(v[0]), None if v[1] is None else float(v[1]), float(v[2]))
+            for k, v in d["p"].items()
+        }
         for scale, sd in zip(self.scales, d["s"], strict=True):
             scale.load(sd)

@@ -477,7 +477,7 @@ class Series:
                 continue
             first = max(j - w + 1, self.baseline.origin)  # nothing before the series began
             ks = [k for k in range(first, j + 1) if not self.missing[k % r]]
-            mean = sum(self.counts[k % r] for k in ks) / len(ks)
+            mean = sum(self.counts[k % r] for k in ks) / len(ks) if 2 * len(ks) > w else None
             rec.observe(j, float(self.counts[j % r]), mean)
         rec.learn_until(bn - 2, bn - 1 - w)
         if not rec.ready(bn - 1):

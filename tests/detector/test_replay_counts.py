@@ -132,15 +132,16 @@ def test_a_smooth_measurement_climbing_a_few_percent_beyond_its_range_fires(conf
 
 
 def test_an_irregular_reading_is_judged_on_the_buckets_it_has(config, tmp_path):
-    """A sensor that reports every few buckets: its window is mostly gaps, but each reading is
-    still judged against its records."""
-    rng = Random(4)
+    """A sensor that reports for half an hour, then is silent for over an hour: its window is
+    mostly gaps, but each reading is still judged against its records."""
+    rng = Random(5)
     rows = []
-    i = 0
-    while i < 6 * 288:
-        level = 200.0 if i < 5 * 288 else 900.0
-        rows.append((T0 + i * STEP, round(level * (1 + 0.1 * rng.gauss(0, 1)), 1)))
-        i += rng.choice((1, 3, 4, 7))  # mostly 5 minutes apart, often far more
-    hits = fired(config, write(tmp_path / "travel.csv", rows))
-    assert len(hits) == 1
-    assert T0 + 5 * 288 * STEP <= datetime.fromisoformat(hits[0]) <= T0 + (5 * 288 + 8) * STEP
+    shift = 5 * 288
+    for block in range(0, 6 * 288, 20):  # six readings every 100 minutes
+        for i in range(block, block + 6):
+            level = 200.0 if i < shift else 900.0
+            rows.append((T0 + i * STEP, round(level * (1 + 0.1 * rng.gauss(0, 1)), 1)))
+    first = next(i for i in range(0, 6 * 288, 20) if i >= shift)  # the first block at 900
+    hits = [datetime.fromisoformat(h) for h in fired(config, write(tmp_path / "travel.csv", rows))]
+    # the new level fires at its first reading, and once (whatever noise did before it)
+    assert hits and hits[-1] == T0 + first * STEP

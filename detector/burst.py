@@ -257,12 +257,21 @@ class BurstDetector(Memory):
         return set(was.products)
 
     def observe_count(
-        self, product: str, at: datetime, value: int, category: str | None = None
+        self,
+        product: str,
+        at: datetime,
+        value: int,
+        category: str | None = None,
+        *,
+        measurement: bool = False,
     ) -> None:
-        """Count ``value`` posts at ``at`` without their details (replaying a counts series)."""
+        """Count ``value`` posts at ``at`` without their details (replaying a counts series);
+        ``measurement``: the values are scaled readings, not counts (see ``Series.measurement``)."""
         rule = self.detection.rule_for(product)
         b = bucket_of(at.timestamp(), rule.bucket)
-        self._series(product, category, b).add(b, int(value))
+        s = self._series(product, category, b)
+        s.measurement = s.measurement or measurement
+        s.add(b, int(value))
 
     def observe_gap(
         self, product: str, first: datetime, last: datetime, category: str | None = None

@@ -162,14 +162,16 @@ class _Readings:
         v = max(0.0, value) * self.scale
         b = math.floor(at.timestamp() / self.bucket)
         if not self.dense:
-            self.detector.observe_count(self.product, at, round(v))
+            self.detector.observe_count(self.product, at, round(v), measurement=self.scale != 1)
             return
         if self.last_b is not None and b == self.last_b:
             self.n += 1
             self.last_v += (v - self.last_v) / self.n
             fix = round(self.last_v) - self.sent
             if fix:
-                self.detector.observe_count(self.product, self._at(b), fix)
+                self.detector.observe_count(
+                    self.product, self._at(b), fix, measurement=self.scale != 1
+                )
                 self.sent += fix
             return
         if self.last_b is not None and b > self.last_b + 1:
@@ -177,12 +179,20 @@ class _Readings:
         if self.last_b is None or b > self.last_b:
             self.last_b, self.last_v, self.n = b, v, 1
             self.sent = round(v)
-            self.detector.observe_count(self.product, at, self.sent)
+            self.detector.observe_count(self.product, at, self.sent, measurement=self.scale != 1)
         else:  # out of order: counted where it belongs
-            self.detector.observe_count(self.product, at, round(v))
+            self.detector.observe_count(self.product, at, round(v), measurement=self.scale != 1)
 
 
-def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], None]) -> int:
+def replay_counts(
+    config: Config,
+    path: Path,
+    emit: Callable[[dict[str, Any]], None],
+    watch: Callable[[datetime, BurstDetector], None] | None = None,
+) -> int:
+    """Replay ``path``'s rows through a detector, ``emit``-ting each alert event; ``watch``, when
+    given, is called after each bucket is judged (its start, and the detector: ``Series.last``
+    says what each series saw), for tools that study the detector's verdicts."""
     stem = path.stem
     first: str | None = None
     per_product: dict[str, list[float]] = {}
@@ -229,6 +239,8 @@ def replay_counts(config: Config, path: Path, emit: Callable[[dict[str, Any]], N
         touched.clear()
         # A bucket is judged once it is complete: at its end. fired_at names the bucket itself.
         events.handle(detector.evaluate(sorted(products), at + step), fired_shift=step)
+        if watch is not None:
+            watch(at, detector)
 
     for at, product, value in _rows(path, stem, tz):
         if current is not None and at != current:

@@ -14,6 +14,15 @@ The test, per series and rule (``Detection.rule_for``; times cut into ``bucket``
 * hot when count >= min_count, count >= ratio * expected and p <= p_value, and the window is
   above the series' wave memory (below).
 
+Where a series' buckets wobble far more than counting noise (``phi_bucket * rate >=
+SPIKE_WOBBLE``: measurements replayed by ``--counts``, very busy streams), the count model's tail
+is not that series' own (real levels are heavy-tailed: on/off jobs, spikes, plateaus), so there
+the window is hot when it (its last bucket, its window mean or its slow mean) goes beyond the
+highest the series reached over the baseline's memory (``record``), with ``min_count``; the
+count model then only says how long the wave stays open. One rise, one detection: after a wave
+fired, a record waits ``RECORD_REST`` windows before it can fire again. Complaint counts, where
+counting noise dominates, are judged as below.
+
 Why each piece is there (each was needed on real series, and each is tested):
 
 * Spike test. Where the buckets are big and their spread is mostly real wobble rather than
@@ -60,6 +69,7 @@ from yujing.records import format_time
 from .baseline import SeasonalBaseline
 from .countmodel import tail, upper_bound
 from .details import Details
+from .record import Record
 
 __all__ = ["Look", "Series", "Wave", "bucket_of", "EXPECTED_FLOOR", "SERIES_POINTS"]
 
@@ -73,6 +83,7 @@ BURSTY_WAVES = 1.5  # waves in that memory (decayed) that make a series bursty
 BURSTY_MARGIN = 1.5  # a bursty series' next wave must beat its recent peaks by this much
 SPIKE_WOBBLE = 1.0  # bucket-scale extra variance / counting variance needed for the spike test
 SERIES_POINTS = 24  # buckets shown in the alert's sparkline
+RECORD_REST = 12  # windows after a wave fired before a record can fire again (one per rise)
 
 
 def bucket_of(ts: float, size: float) -> int:
@@ -115,6 +126,12 @@ class Look:
     series: tuple[int, ...]
     window_start: datetime
     judged: bool = True  # False: too little history (or data) in the window to judge it
+    # The conditions of the test that did not hold, in the order the module states them
+    # ("not judged", "min_count", "ratio", "p_value", "floor"); empty when hot. "cold" is not a
+    # condition but says the expectation was the cold-start floor. For people and tools asking
+    # why a window did not fire (``Series.last``), not read by the detector itself.
+    held: tuple[str, ...] = ()
+    floor: float = 0.0  # what the window had to exceed after earlier waves (see ``Series.floor``)
 
 
 class Series:
@@ -158,6 +175,12 @@ class Series:
         # before they did; the detector reads and empties it (``BurstDetector``: a wave
         # learned so is said, not silent).
         self.learned_late: dict[int, tuple[int, float, float]] = {}
+        self.last: Look | None = None  # the latest evaluation, for asking why it did (not) fire
+        self.record = Record(rule.bucket, rule.baseline, self.w, origin)
+        self.fired_at = -math.inf  # when its last wave fired (epoch seconds)
+        # Its values are measurements (fractional readings, scaled to whole units): their
+        # counting noise is an artefact of the scale, so they are judged by their records.
+        self.measurement = False
 
     # ------------------------------------------------------------ data in
 
@@ -392,7 +415,21 @@ class Series:
         spike = (
             p_spike <= rule.p_value and s_count >= rule.min_count and s_count >= rule.ratio * s_exp
         )
-        hot = judged and (burst or spike) and count > self.floor(ts)
+        floor = self.floor(ts)
+        hot = judged and (burst or spike) and count > floor
+        wobbly = self.measurement or base.phi_bucket * base.rate >= SPIKE_WOBBLE
+        record, beyond = self._records(bn)
+        if wobbly:
+            # Its own range is the yardstick (see ``record``): a record fires, at most once a
+            # rise, and the count model's tail only says how long a wave stays open.
+            rested = ts - self.fired_at >= RECORD_REST * rule.window
+            # Judged whenever its last bucket has data: a reading every few buckets (an
+            # irregular sensor) is still a reading, and its records are its own.
+            judged = self.record.ready(bn - 1) and not self.missing[(bn - 1) % r]
+            burst, spike = record and count >= rule.min_count, False
+            hot = judged and burst and rested
+        if hot and self.wave is None:
+            self.fired_at = ts
         if judged and (burst or spike) and not hot and self.wave is None:
             # A burst held back by the memory of earlier ones is still one more of them: it is
             # remembered (its peak, once it is over) as a wave that fired would be.
@@ -413,7 +450,27 @@ class Series:
             for k in range(bn - SERIES_POINTS + 1, bn + 1)
         )
         start = datetime.fromtimestamp(lo * self.size, UTC)
-        return Look(
+        if p_spike < p:  # the stronger test says what held it back
+            count_, exp_, p_ = s_count, s_exp, p_spike
+        else:
+            count_, exp_, p_ = count, expected, p
+        if wobbly:
+            conditions = (
+                ("not judged", not judged),
+                ("min_count", count < rule.min_count),
+                (f"record (x{beyond:.2f} of it)", not record),
+                ("rest after a wave", burst and not rested),
+            )
+        else:
+            conditions = (
+                ("not judged", not judged),
+                ("min_count", count_ < rule.min_count),
+                ("ratio", count_ < rule.ratio * exp_),
+                ("p_value", p_ > rule.p_value),
+                ("floor", (burst or spike) and count <= floor),
+            )
+        held = tuple(name for name, failed in conditions if failed)
+        self.last = Look(
             bn,
             count,
             expected,
@@ -427,7 +484,27 @@ class Series:
             series,
             start,
             judged,
+            held,
+            floor,
         )
+        return self.last
+
+    def _records(self, bn: int) -> tuple[bool, float]:
+        """Whether the last complete bucket (or its window) beats the series' records, and by
+        how much (see ``record``)."""
+        rec, r, w = self.record, self.ring_len, self.w
+        oldest = self.head - r + w  # a bucket whose whole window is still in the ring
+        for j in range(max(rec.seen + 1, oldest), bn):
+            if self.missing[j % r]:
+                continue
+            first = max(j - w + 1, self.baseline.origin)  # nothing before the series began
+            ks = [k for k in range(first, j + 1) if not self.missing[k % r]]
+            mean = sum(self.counts[k % r] for k in ks) / len(ks) if 2 * len(ks) > w else None
+            rec.observe(j, float(self.counts[j % r]), mean)
+        rec.learn_until(bn - 2, bn - 1 - w)
+        if not rec.ready(bn - 1):
+            return False, 0.0
+        return rec.beyond(bn - 1)
 
     @property
     def judged_from(self) -> datetime:
@@ -461,7 +538,10 @@ class Series:
                 self.waves_peak,
                 self.waves_at,
                 self.elevated_since,
+                self.fired_at if math.isfinite(self.fired_at) else None,
             ],
+            "record": self.record.dump(),
+            "measurement": self.measurement,
             "wave": wave,
             "unfolded": sorted(self.unfolded),
         }
@@ -486,6 +566,11 @@ class Series:
                 float(v) for v in memory[:5]
             )
             self.elevated_since = int(memory[5]) if memory[5] is not None else None
+            if len(memory) > 6 and memory[6] is not None:
+                self.fired_at = float(memory[6])
+        self.measurement = bool(d.get("measurement", False))
+        if "record" in d:  # saved before records were kept: they are learned from now on
+            self.record.load(d["record"])
         return True
 
 

@@ -101,9 +101,9 @@ def test_dispersion_is_learned_from_the_series_own_noise():
 def test_a_huge_valued_series_gives_the_verdicts_of_the_same_series_scaled_down():
     values = noisy(7 * PER_DAY, 20_000.0, 0.08, seed=3)
     for i in range(5 * PER_DAY, 5 * PER_DAY + 2 * PER_HOUR):
-        values[i] *= 2.5  # a burst
+        values[i] *= 1.8  # a burst
     for i in range(6 * PER_DAY, len(values)):
-        values[i] *= 1.8  # and a lasting shift
+        values[i] *= 2.5  # and a lasting shift beyond it
     small = replay(values)
     huge = replay([v * 10_000 for v in values])  # about 2 x 10^8 per bucket
     assert small.fired and len(small.fired) == 2

@@ -3,6 +3,7 @@ missing rows or repeated timestamps, and sparse count exports that leave zeros o
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from pathlib import Path
 from random import Random
@@ -111,3 +112,36 @@ def test_times_without_a_zone_are_in_the_configs_time_zone(config, tmp_path):
     again: list[dict] = []
     replay_counts(config, zoned, again.append)
     assert [e["started_at"] for e in again if e["event"] == "firing"] == [firing[0]["started_at"]]
+
+
+def test_a_smooth_measurement_climbing_a_few_percent_beyond_its_range_fires(config, tmp_path):
+    """A temperature: its wobble is far below the counting noise of its scaled values, yet a
+    climb beyond anything it did is a rise; a fractional series is a measurement, judged so."""
+    rng = Random(3)
+    day = 288
+    rows = []
+    for i in range(6 * day):
+        daily = 0.5 * math.sin(2 * math.pi * i / day)
+        climb = 0.05 * max(0, i - 5 * day)  # from day 5: +0.6 degrees an hour
+        rows.append((T0 + i * STEP, round(70.0 + daily + climb + 0.05 * rng.gauss(0, 1), 2)))
+    hits = fired(config, write(tmp_path / "temperature.csv", rows))
+    assert len(hits) == 1
+    at = datetime.fromisoformat(hits[0])
+    # within five hours of its start: three degrees up, where its day swings by one
+    assert T0 + 5 * day * STEP < at < T0 + (5 * day + 60) * STEP
+
+
+def test_an_irregular_reading_is_judged_on_the_buckets_it_has(config, tmp_path):
+    """A sensor that reports for half an hour, then is silent for over an hour: its window is
+    mostly gaps, but each reading is still judged against its records."""
+    rng = Random(5)
+    rows = []
+    shift = 5 * 288
+    for block in range(0, 6 * 288, 20):  # six readings every 100 minutes
+        for i in range(block, block + 6):
+            level = 200.0 if i < shift else 900.0
+            rows.append((T0 + i * STEP, round(level * (1 + 0.1 * rng.gauss(0, 1)), 1)))
+    first = next(i for i in range(0, 6 * 288, 20) if i >= shift)  # the first block at 900
+    hits = [datetime.fromisoformat(h) for h in fired(config, write(tmp_path / "travel.csv", rows))]
+    # the new level fires at its first reading, and once (whatever noise did before it)
+    assert hits and hits[-1] == T0 + first * STEP

@@ -1,0 +1,187 @@
+"""The range a series has had: is its newest bucket (or window) beyond anything it did lately?
+
+For a series whose buckets wobble far more than counting noise (a measurement — CPU percent,
+latency, a price — or a very busy stream), the count model's tail is not the series' own: real
+levels are heavy-tailed (on/off jobs, spikes, plateaus), so a fixed dispersion either calls every
+spike a burst or, once it has learned the spikes, misses a rise to ten times the usual. What such
+a series has done is its own yardstick: a rise is a value beyond the highest it reached over the
+baseline's memory, by more than its ordinary bucket-to-bucket spread.
+
+Three time scales are watched, so a sharp spike and a slow climb are both rises: the last bucket,
+the mean of the detection window's buckets, and a decayed mean of the buckets with a half-life of
+``SLOW_WINDOWS`` windows (a lasting shift smaller than a recent spike is still beyond anything
+the slow mean did). Each keeps
+
+* the highest value of each of the last ``DAYS`` slots of ``baseline / DAYS`` (a day for a week
+  of baseline): a sliding maximum over the baseline's memory, in a bounded ring;
+* a decayed mean and mean absolute deviation (half-life one slot): the ordinary spread, in the
+  series' own unit, so the test is the same for the series times 1000.
+
+A bucket is learned at the bucket and window scales once it was tested, and at the slow scale
+once it has left the detection window (as the baseline learns it): a slow climb is compared with
+where it was a window ago, not with its own last step, while the faster scales (whose values
+jump from bucket to bucket anyway) judge against everything before the tested bucket. Buckets
+without data are neither tested nor learned. Everything is in the
+series' own values and in time (not rows), so resampling or rescaling a series does not change
+what is a record.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["Record", "DAYS", "MARGIN"]
+
+DAYS = 7  # slots of the sliding maximum over the baseline's memory
+MARGIN = 1.0  # a record must beat the maximum by this many mean absolute deviations
+HISTORY_SLOTS = 1.0  # slots of history before records are judged (a day for a week)
+SLOW_WINDOWS = 3.0  # half-life of the slow scale's decayed mean, in windows
+
+
+class _Scale:
+    """The sliding maximum and ordinary spread of one time scale's values."""
+
+    __slots__ = ("top", "mean", "dev", "n")
+
+    def __init__(self) -> None:
+        self.top: dict[int, float] = {}  # slot -> highest value seen in it
+        self.mean = 0.0
+        self.dev = 0.0
+        self.n = 0  # values learned (until the decayed sums are warm)
+
+    def threshold(self, slot: int, spread: float) -> float:
+        """What a value must exceed to be a record in ``slot``: the highest by ``spread``."""
+        tops = [v for s, v in self.top.items() if slot - DAYS < s <= slot]
+        if not tops:
+            return math.inf
+        return max(tops) + MARGIN * spread
+
+    def learn(self, slot: int, value: float, lam: float) -> None:
+        self.top[slot] = max(self.top.get(slot, -math.inf), value)
+        for old in [s for s in self.top if s <= slot - DAYS]:
+            del self.top[old]
+        # A plain average until there are as many values as the decay remembers: the first
+        # value alone is no mean to measure the spread around.
+        self.n += 1
+        a = max(1.0 - lam, 1.0 / self.n)
+        self.dev += a * (abs(value - self.mean) - self.dev) if self.n > 1 else 0.0
+        self.mean += a * (value - self.mean)
+
+    def dump(self) -> list[Any]:
+        return [{str(k): v for k, v in self.top.items()}, self.mean, self.dev, self.n]
+
+    def load(self, d: list[Any]) -> None:
+        self.top = {int(k): float(v) for k, v in d[0].items()}
+        self.mean, self.dev, self.n = float(d[1]), float(d[2]), int(d[3])
+
+
+class Record:
+    """Records of one series at three scales: its last bucket, its window's mean and a slow mean.
+
+    ``observe`` each complete bucket in order; ``beyond`` says whether one beats the records;
+    ``learn_until`` folds observed buckets into the records (see the module for when).
+    """
+
+    def __init__(self, bucket: float, memory: float, window: int, origin: int):
+        self.slot = memory / DAYS  # seconds in one slot of the sliding maximum
+        self.bucket = bucket
+        self.window = window  # buckets in the window scale
+        self.lam = 0.5 ** (bucket / self.slot)
+        self.origin = origin  # first bucket observed
+        self.learned = [origin - 1] * 3  # last bucket learned at each scale
+        self.seen = origin - 1  # last bucket observed
+        self.lam_slow = 0.5 ** (1.0 / (SLOW_WINDOWS * window))
+        self.slow: float | None = None  # the slow mean as of ``seen``
+        # Buckets observed, not yet learned at every scale (a window and a bit): their values.
+        self.pending: dict[int, tuple[float, float | None, float]] = {}
+        self.scales = (_Scale(), _Scale(), _Scale())
+
+    def _slot(self, b: int) -> int:
+        return math.floor(b * self.bucket / self.slot)
+
+    def ready(self, b: int) -> bool:
+        """Enough history to judge bucket ``b``: a slot of it, learned."""
+        return (b - self.origin) * self.bucket >= HISTORY_SLOTS * self.slot and self.scales[0].n > 1
+
+    def observe(self, b: int, bucket: float, window: float | None) -> None:
+        """Complete bucket ``b`` (after the last observed): its value and its window's mean
+        (None when most of the window has no data: a mean of a reading or two is not what the
+        window scale's spread was learned on)."""
+        if b <= self.seen:
+            return
+        if self.seen < self.origin:
+            self.origin = b
+        if self.slow is None:
+            self.slow = bucket
+        else:  # buckets without data in between: the slow mean forgets as time passes
+            keep = self.lam_slow ** (b - self.seen)
+            self.slow = keep * self.slow + (1.0 - keep) * bucket
+        self.pending[b] = (bucket, window, self.slow)
+        self.seen = b
+
+    def beyond(self, b: int) -> tuple[bool, float]:
+        """Whether observed bucket ``b`` beats the series' records at any scale, and by how much
+        the strongest does (value / threshold; below 1: no record)."""
+        values = self.pending.get(b)
+        if values is None:
+            return False, 0.0
+        slot = self._slot(b)
+        best = 0.0
+        hit = False
+        # The slow mean is smooth, its own spread small: it must climb beyond its highest by a
+        # window's ordinary wobble, or every calm day's highest hour would be a record.
+        bucket, window, slow = self.scales
+        wobble = window.dev if window.n > 1 else bucket.dev  # a sensor seldom read: its buckets'
+        spreads = (bucket.dev, window.dev, max(wobble, slow.dev))
+        for scale, v, spread in zip(self.scales, values, spreads, strict=True):
+            if v is None:
+                continue
+            top = scale.threshold(slot, spread)
+            if v > top:
+                hit = True
+            if math.isfinite(top):
+                best = max(best, v / top if top > 0 else (math.inf if v > 0 else 0.0))
+        return hit, best
+
+    def learn_until(self, fast: int, slow: int) -> None:
+        """Learn the observed buckets up to ``fast`` at the bucket and window scales, and up to
+        ``slow`` at the slow one."""
+        pending = self.pending
+        for i, (scale, until) in enumerate(zip(self.scales, (fast, fast, slow), strict=True)):
+            lo = self.learned[i]
+            if until <= lo:
+                continue
+            # Usually one bucket; after a long gap, only those observed.
+            ks = range(lo + 1, until + 1) if until - lo <= len(pending) else sorted(pending)
+            for k in ks:
+                values = pending.get(k)
+                if values is not None and lo < k <= until and values[i] is not None:
+                    scale.learn(self._slot(k), values[i], self.lam)
+            self.learned[i] = until
+        done = min(self.learned)
+        for k in [k for k in pending if k <= done]:
+            del pending[k]
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "o": self.origin,
+            "l": list(self.learned),
+            "seen": self.seen,
+            "slow": self.slow,
+            "p": {str(k): list(v) for k, v in self.pending.items()},
+            "s": [s.dump() for s in self.scales],
+        }
+
+    def load(self, d: dict[str, Any]) -> None:
+        if "l" not in d:  # an earlier layout: the records are learned again from now on
+            return
+        self.origin, self.seen = int(d["o"]), int(d["seen"])
+        self.learned = [int(v) for v in d["l"]]
+        self.slow = float(d["slow"]) if d.get("slow") is not None else None
+        self.pending = {
+            int(k): (float(v[0]), None if v[1] is None else float(v[1]), float(v[2]))
+            for k, v in d["p"].items()
+        }
+        for scale, sd in zip(self.scales, d["s"], strict=True):
+            scale.load(sd)

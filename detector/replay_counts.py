@@ -46,8 +46,38 @@ def _formatter(sample: str, tz: tzinfo) -> Callable[[datetime], str]:
     return format_time
 
 
-def _rows(path: Path, default_product: str, tz: tzinfo) -> Iterator[tuple[datetime, str, float]]:
-    """(time, product, value) rows; a header row is recognised by its unparseable time."""
+MAX_VALUE = 1e15  # past this a "count" is a column mix-up or an overflow, not a count
+FIRST_YEAR = 1970  # buckets are counted from the epoch; older times are a wrong column
+
+
+def _reading(row: list[str], ts_col: int, value_col: int, tz: tzinfo) -> tuple[datetime, float]:
+    """A row's time and value, or a ValueError naming the field and what it should hold."""
+    if max(ts_col, value_col) >= len(row):
+        raise ValueError(f"{len(row)} column(s); expected a time and a value")
+    raw_time, raw_value = row[ts_col].strip(), row[value_col].strip()
+    try:
+        year = datetime.fromisoformat(raw_time).year
+        at = parse_local_time(raw_time, tz) if year >= FIRST_YEAR else None
+    except (ValueError, OverflowError):
+        raise ValueError(
+            f'field "timestamp": {raw_time!r} is not a time (ISO 8601: 2026-11-20 14:00:00)'
+        ) from None
+    if at is None:
+        raise ValueError(f'field "timestamp": {raw_time!r} is before {FIRST_YEAR}; is it the time?')
+    try:
+        value = float(raw_value)
+    except ValueError:
+        raise ValueError(f'field "value": {raw_value!r} is not a number') from None
+    if not (math.isfinite(value) and 0 <= value <= MAX_VALUE):
+        raise ValueError(f'field "value": {raw_value!r} is not a count (a number from 0 to 1e15)')
+    return at, value
+
+
+def _rows(
+    path: Path, default_product: str, tz: tzinfo, refused: list[str] | None = None
+) -> Iterator[tuple[datetime, str, float]]:
+    """(time, product, value) rows; a header row is recognised by its unparseable time. A bad
+    row is left out, and named in ``refused`` (and on stderr) when a list is given."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         cols: tuple[int, int | None, int] | None = None
@@ -65,14 +95,15 @@ def _rows(path: Path, default_product: str, tz: tzinfo) -> Iterator[tuple[dateti
                     cols = (0, None, 1)
                 try:
                     parse_local_time(row[cols[0]], tz)
-                except ValueError:
+                except (ValueError, OverflowError):
                     continue  # the header
             ts_col, product_col, value_col = cols
             try:
-                at = parse_local_time(row[ts_col], tz)
-                value = float(row[value_col])
-            except (ValueError, IndexError) as exc:
-                print(f"{path}:{lineno}: skipped: {exc}", file=sys.stderr)
+                at, value = _reading(row, ts_col, value_col, tz)
+            except ValueError as exc:
+                if refused is not None:
+                    refused.append(f"{path}:{lineno}: {exc}")
+                    print(f"{refused[-1]}; row left out", file=sys.stderr)
                 continue
             product = row[product_col].strip() if product_col is not None else default_product
             yield at, product, value
@@ -215,7 +246,7 @@ def replay_counts(
                     parse_local_time(cells[0])
                     first = cells[0]
                     break
-                except ValueError:
+                except (ValueError, OverflowError):
                     continue
     events = _Events(emit, _formatter(first or "2000-01-01 00:00:00", tz))
     detector = BurstDetector(detection, None, utc_offset=utc_offset(tz))
@@ -242,7 +273,8 @@ def replay_counts(
         if watch is not None:
             watch(at, detector)
 
-    for at, product, value in _rows(path, stem, tz):
+    refused: list[str] = []
+    for at, product, value in _rows(path, stem, tz, refused):
         if current is not None and at != current:
             evaluate(current)
         current = at
@@ -259,4 +291,10 @@ def replay_counts(
         while events.firing and current < end:
             current += step
             evaluate(current)
+    if refused:
+        # What could be read was replayed; the exit says the file was not all it should be.
+        raise ReplayInputError(
+            f"{path}: {len(refused)} row(s) left out (named above); "
+            f"{events.count} alert event(s) from the rest"
+        )
     return events.count

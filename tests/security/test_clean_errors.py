@@ -245,3 +245,37 @@ def test_handling_names_and_reasons_are_redacted_and_escaped_everywhere(tmp_path
         assert "13912345678" not in text and "11010519491231002X" not in text, name
         assert "\x1b" not in text and "\x07" not in text, name
     assert "[手机号]" in shown and "[身份证]" in shown
+
+
+# ---------------------------------------------------------------- replay --counts input
+
+
+@pytest.mark.parametrize(
+    ("row", "said"),
+    [
+        ("2026-01-01 03:00:00,nan", "is not a count"),
+        ("2026-01-01 03:00:00,inf", "is not a count"),
+        ("2026-01-01 03:00:00,-5", "is not a count"),
+        ("2026-01-01 03:00:00,1e308", "is not a count"),
+        ("2026-01-01 03:00:00,lots", "is not a number"),
+        ("1900-01-01 03:00:00,4", "is before 1970"),
+        ("0001-01-01 03:00:00,4", "is before 1970"),
+        ("2026-13-01 03:00:00,4", "is not a time"),
+        ("2026-01-01 03:00:00", "expected a time and a value"),
+    ],
+)
+def test_replay_counts_names_a_bad_row_and_exits_1(tmp_path: Path, row: str, said: str) -> None:
+    path = tmp_path / "c.csv"
+    good = [f"2026-01-01 0{h}:00:00,{h + 1}" for h in range(3)]
+    path.write_text("timestamp,value\n" + "\n".join([*good, row]) + "\n", encoding="utf-8")
+    config = config_at(tmp_path, tmp_path / "y.db")
+    done = subprocess.run(
+        [sys.executable, "-m", "yujing", "replay", "-c", str(config), "--counts", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert f"{path}:5: field" in done.stderr or f"{path}:5: 1 column" in done.stderr
+    assert said in done.stderr and "1 row(s) left out" in done.stderr

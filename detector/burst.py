@@ -318,7 +318,7 @@ class BurstDetector(Memory):
             details = Details()
             details.merge(look.window)
             alert_id = self._wave_id(s, look.bucket, now)
-            sig = self._signals(s, look, details, 0.0)
+            sig = self._signals(s, look, details, 0.0, now)
             sev = grade(sig)
             alert = self._alert(s, alert_id, now, sev, look, sig, now)
             s.wave = Wave(alert, look.count, details)
@@ -342,7 +342,7 @@ class BurstDetector(Memory):
         if not look.hot:
             return []
         started = wave.alert.started_at
-        sig = self._signals(s, look, wave.details, (now - started).total_seconds())
+        sig = self._signals(s, look, wave.details, (now - started).total_seconds(), now)
         severity = max(grade(sig), wave.alert.severity, key=lambda v: v.rank)
         if look.count <= wave.peak and severity == wave.alert.severity:
             return []
@@ -430,7 +430,9 @@ class BurstDetector(Memory):
             alert_id = f"{s.key}@{now:%Y%m%dT%H%M%SZ}"
         return alert_id
 
-    def _signals(self, s: Series, look: Look, wave: Details, seconds: float) -> Signals:
+    def _signals(
+        self, s: Series, look: Look, wave: Details, seconds: float, now: datetime
+    ) -> Signals:
         rule = s.rule
         win = look.window
         # The wave's details include its window's: it starts from them and gains every new post.
@@ -447,6 +449,9 @@ class BurstDetector(Memory):
             per_day=s.baseline.per_day(),
             p_value=look.p,
             window=rule.window,
+            # The count covers the window's whole buckets and the current one so far: the
+            # words say that span ("65 分钟内"), never an hour for 65 minutes.
+            covered=round((now - look.window_start).total_seconds() / 60) * 60.0,
             min_count=rule.min_count,
             cold=look.cold,
             wave_seconds=seconds,

@@ -45,6 +45,7 @@ class Signals:
     window: float  # seconds
     min_count: int
     cold: bool = False  # too little history: judged by min_count, not a learned rate
+    covered: float = 0.0  # seconds the count covers: the window and the current bucket so far
     wave_seconds: float = 0.0  # how long the wave has been firing
     wave_posts: int = 0
     complainants: int = 0  # distinct people (salted author or caller hashes) in the wave
@@ -119,7 +120,7 @@ def usual(expected: float, cold: bool = False) -> str:
 
 def reasons(s: Signals) -> tuple[str, ...]:
     """Why the alert fired, in plain Chinese, most telling first."""
-    out = [f"{span(s.window)}内 {s.count} 条投诉，{usual(s.expected, s.cold)}"]
+    out = [f"{span(s.covered or s.window)}内 {s.count} 条投诉，{usual(s.expected, s.cold)}"]
     if s.wave_seconds >= s.window and s.wave_posts > s.count:
         out.append(f"自 {span(s.wave_seconds)}前开始，累计 {s.wave_posts} 条")
     if s.complainants:

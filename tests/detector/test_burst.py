@@ -109,7 +109,7 @@ def test_zero_heavy_series_fires_on_a_small_wave(det):
     (fired,) = det.evaluate(["a", "b"], T0 + timedelta(minutes=8))
     assert fired.state is AlertState.FIRING and fired.product == "a"
     assert fired.burst.count == 6 and fired.burst.baseline < 0.5
-    assert fired.reasons[0] == "1 小时内 6 条投诉，平时几乎没有"
+    assert fired.reasons[0] == "68 分钟内 6 条投诉，平时几乎没有"  # the window and 8 min so far
     assert len(fired.burst.series) == 24 and sum(fired.burst.series) == 6
     assert fired.burst.score > 6  # -log10 p
 
@@ -213,7 +213,7 @@ def test_cold_start_relies_on_min_count():
     assert det.evaluate(["new"], T0 + timedelta(minutes=5)) == []
     wave(det, "new", T0 + timedelta(minutes=5), 6)
     (alert,) = det.evaluate(["new"], T0 + timedelta(minutes=9))
-    assert alert.reasons[0] == "1 小时内 9 条投诉，新监测对象，历史不足，尚无常态可比"
+    assert alert.reasons[0] == "69 分钟内 9 条投诉，新监测对象，历史不足，尚无常态可比"
 
 
 def test_per_product_rule_is_used(det):
@@ -556,3 +556,13 @@ def test_a_lone_old_mention_does_not_make_a_new_products_first_complaints_a_wave
     wave(det, "pinned", T0, 6)
     assert run(det, ["pinned"], T0 + timedelta(minutes=6), T0 + timedelta(minutes=40)) == []
     assert det.series["burst:pinned"].baseline.origin == T0.timestamp() // RULE.bucket
+
+
+def test_the_words_say_the_span_the_count_covers_never_an_hour_for_65_minutes() -> None:
+    """The count holds the window's whole buckets and the current one so far: an evaluation
+    five minutes into a bucket counts 65 minutes, and says so."""
+    from yujing.detector.severity import Signals, reasons
+
+    base = dict(count=9, expected=0.5, per_day=1.0, p_value=1e-6, window=3600.0, min_count=5)
+    assert reasons(Signals(**base, covered=3900.0))[0].startswith("65 分钟内 9 条投诉")
+    assert reasons(Signals(**base, covered=3600.0))[0].startswith("1 小时内 9 条投诉")

@@ -135,6 +135,8 @@ def to_post(t: Transcript, *, source: str, file: str, salt: str) -> Post:
             "file": shown,
             "line": t.line,
             "channel": "hotline",
+            # The call centre's own id: what a PR person quotes to find the recording.
+            **({"call_id": t.call_id} if t.call_id else {}),
             # Cut at max_text_chars: the length it had, so nobody takes the cut for the call.
             **({"truncated_from": t.truncated_from} if t.truncated_from else {}),
         },

@@ -144,12 +144,12 @@ class Fields:
         # calls duplicates of the first day's.
         # The time as written, not the file-date fallback: the same file dropped again is the
         # same calls.
-        native = self.label("id", values.get("id")) or content_id(
-            native_default, caller, values.get("time"), text
-        )
+        own = self.label("id", values.get("id"))
+        native = own or content_id(native_default, caller, values.get("time"), text)
         return Transcript(
             text=text,
             native_id=native,
+            call_id=own,
             line=self.line,
             published_at=published,
             caller=caller,

@@ -81,6 +81,7 @@ class Transcript:
     product: str | None = None
     duration: float | int | None = None
     truncated_from: int | None = None  # the text's length before it was cut at the limit
+    call_id: str | None = None  # the call centre's own id, when the export gives one
 
 
 def content_id(where: str, caller: str | None, time: Any, text: str) -> str:

@@ -82,6 +82,9 @@ class Details:
                 "title": post.title,
                 "published_at": format_time(post.published_at),
             }
+            if _is_call(post):  # where to find the recording: the call's id, its file and row
+                found = {k: post.extras.get(k) for k in ("call_id", "file", "line")}
+                sample.update({k: v for k, v in found.items() if v not in (None, "")})
             self.samples.append((post.reach.total(), sample))
             if len(self.samples) > SAMPLES:
                 self.samples.sort(key=lambda x: (x[0], x[1]["published_at"]), reverse=True)

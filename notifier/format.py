@@ -150,6 +150,12 @@ def _sample_where(s: Mapping[str, Any]) -> str:
     url = str(s.get("url") or "")
     if is_http(url):
         return url
+    call, file, line = s.get("call_id"), s.get("file"), s.get("line")
+    if call or file:  # a call: what the call centre knows it by, to find the recording
+        said = [f"来电编号 {call}"] if call else []
+        if file:
+            said.append(f"{file} 第 {line} 行" if line else str(file))
+        return f"（{s.get('source', '')} {' · '.join(said)}）"
     if url:
         return f"（{s.get('source', '')} 记录 {s.get('id', '')}）"
     return ""

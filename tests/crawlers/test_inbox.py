@@ -114,7 +114,9 @@ def test_jsonl_file_becomes_posts_and_moves_to_done(tmp_path: Path) -> None:
         "file": "calls-1120.jsonl",
         "line": 1,
         "channel": "hotline",
+        "call_id": "C20261120-0001",  # the export's own id, shown in alerts
     }
+    assert "call_id" not in second.extras  # no id of its own: nothing to show
     # No id: file name and line plus a digest of the call stand in, so a re-dropped file is
     # recognised and a new day's export under the same name is not.
     assert second.id == post_id(

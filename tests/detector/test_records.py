@@ -163,3 +163,13 @@ def test_a_rise_that_comes_back_higher_within_hours_is_one_detection():
         values[i] *= 2.6
     hits, _ = fired(values)
     assert hits == [start]
+
+
+def test_a_rise_smaller_than_an_old_spike_fires_once_the_series_was_calm_since():
+    values = base(days=8)
+    spike, rise = 1 * PER_DAY + 5 * PER_HOUR, 7 * PER_DAY + 3 * PER_HOUR
+    values[spike] *= 5.0
+    for i in range(rise, rise + PER_HOUR):
+        values[i] *= 2.0  # less than half the spike, far beyond the last two days
+    hits, _ = fired(values)
+    assert [h for h in hits if h >= rise] == [rise]  # at its first bucket, once

@@ -149,14 +149,14 @@ class Record:
             top = scale.threshold(slot, spread)
             if v > top:
                 hit = True
+            if math.isfinite(top):
+                best = max(best, v / top if top > 0 else (math.inf if v > 0 else 0.0))
         # A jump far beyond the recent days, in a series that has a week behind it, is a rise
         # even where an older spike was higher: a calm series' spread is small, its jump large.
         if len(bucket.top) >= DAYS - 1 and values[0] > bucket.threshold(
             slot, bucket.dev, RECENT_DAYS, RECENT_MARGIN
         ):
             hit = True
-            if math.isfinite(top):
-                best = max(best, v / top if top > 0 else (math.inf if v > 0 else 0.0))
         return hit, best
 
     def learn_until(self, fast: int, slow: int) -> None:

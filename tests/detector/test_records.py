@@ -178,3 +178,13 @@ def test_a_rise_smaller_than_an_old_spike_fires_once_the_series_was_calm_since()
         values[i] *= 2.0  # less than half the spike, far beyond the last two days
     hits, _ = fired(values)
     assert [h for h in hits if h >= rise] == [rise]  # at its first bucket, once
+
+
+def test_a_jump_smaller_than_yesterdays_spike_is_within_the_recent_range():
+    values = base(days=8)
+    spike, jump = 6 * PER_DAY + 5 * PER_HOUR, 7 * PER_DAY + 3 * PER_HOUR
+    values[spike] *= 5.0
+    values[jump] *= 2.0
+    assert jump not in fired(values)[0]
+    values[spike] /= 5.0  # without yesterday's spike the same jump is a rise
+    assert jump in fired(values)[0]

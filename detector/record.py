@@ -7,6 +7,10 @@ spike a burst or, once it has learned the spikes, misses a rise to ten times the
 a series has done is its own yardstick: a rise is a value beyond the highest it reached over the
 baseline's memory, by more than its ordinary bucket-to-bucket spread.
 
+A bucket is also a rise when it leaves the *recent* range (the last ``RECENT_DAYS`` slots) by
+``RECENT_MARGIN`` of its ordinary spread, once the series has a week of history: a rise smaller
+than a spike earlier in the week, in a series calm since, is still far beyond what it did lately.
+
 Three time scales are watched, so a sharp spike and a slow climb are both rises: the last bucket,
 the mean of the detection window's buckets, and a decayed mean of the buckets with a half-life of
 ``SLOW_WINDOWS`` windows (a lasting shift smaller than a recent spike is still beyond anything
@@ -37,6 +41,8 @@ DAYS = 7  # slots of the sliding maximum over the baseline's memory
 MARGIN = 1.0  # a record must beat the maximum by this many mean absolute deviations
 HISTORY_SLOTS = 1.0  # slots of history before records are judged (a day for a week)
 SLOW_WINDOWS = 3.0  # half-life of the slow scale's decayed mean, in windows
+RECENT_DAYS = 2  # slots of the recent range (this one and the one before)
+RECENT_MARGIN = 6.0  # a bucket beyond the recent range by this many spreads is a rise
 
 
 class _Scale:
@@ -50,12 +56,15 @@ class _Scale:
         self.dev = 0.0
         self.n = 0  # values learned (until the decayed sums are warm)
 
-    def threshold(self, slot: int, spread: float) -> float:
-        """What a value must exceed to be a record in ``slot``: the highest by ``spread``."""
-        tops = [v for s, v in self.top.items() if slot - DAYS < s <= slot]
+    def threshold(
+        self, slot: int, spread: float, days: int = DAYS, margin: float = MARGIN
+    ) -> float:
+        """What a value must exceed to be a record in ``slot``: the highest of the last ``days``
+        slots by ``margin`` spreads."""
+        tops = [v for s, v in self.top.items() if slot - days < s <= slot]
         if not tops:
             return math.inf
-        return max(tops) + MARGIN * spread
+        return max(tops) + margin * spread
 
     def learn(self, slot: int, value: float, lam: float) -> None:
         self.top[slot] = max(self.top.get(slot, -math.inf), value)
@@ -142,6 +151,12 @@ class Record:
                 hit = True
             if math.isfinite(top):
                 best = max(best, v / top if top > 0 else (math.inf if v > 0 else 0.0))
+        # A jump far beyond the recent days, in a series that has a week behind it, is a rise
+        # even where an older spike was higher: a calm series' spread is small, its jump large.
+        if len(bucket.top) >= DAYS - 1 and values[0] > bucket.threshold(
+            slot, bucket.dev, RECENT_DAYS, RECENT_MARGIN
+        ):
+            hit = True
         return hit, best
 
     def learn_until(self, fast: int, slow: int) -> None:

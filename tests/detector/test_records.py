@@ -6,6 +6,7 @@ the series' unit or sampling interval; the state survives a save and restore."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 from yujing.alerts import AlertState
@@ -78,7 +79,11 @@ def test_an_ordinary_day_of_wobble_does_not_fire():
     hits, det = fired(base(days=7, seed=12))
     assert hits == []
     assert det.series["burst:p"].last is not None
-    assert any(h.startswith("record") for h in det.series["burst:p"].last.held)
+    held = [h for h in det.series["burst:p"].last.held if h.startswith("record")]
+    assert held
+    # How close it came: an ordinary bucket is most of the way to its records, not beyond.
+    share = float(re.search(r"x([0-9.]+)", held[0]).group(1))
+    assert 0.5 < share < 1.0
 
 
 def test_the_same_series_in_another_unit_gives_the_same_detections():
@@ -163,3 +168,23 @@ def test_a_rise_that_comes_back_higher_within_hours_is_one_detection():
         values[i] *= 2.6
     hits, _ = fired(values)
     assert hits == [start]
+
+
+def test_a_rise_smaller_than_an_old_spike_fires_once_the_series_was_calm_since():
+    values = base(days=8)
+    spike, rise = 1 * PER_DAY + 5 * PER_HOUR, 7 * PER_DAY + 3 * PER_HOUR
+    values[spike] *= 5.0
+    for i in range(rise, rise + PER_HOUR):
+        values[i] *= 2.0  # less than half the spike, far beyond the last two days
+    hits, _ = fired(values)
+    assert [h for h in hits if h >= rise] == [rise]  # at its first bucket, once
+
+
+def test_a_jump_smaller_than_yesterdays_spike_is_within_the_recent_range():
+    values = base(days=8)
+    spike, jump = 6 * PER_DAY + 5 * PER_HOUR, 7 * PER_DAY + 3 * PER_HOUR
+    values[spike] *= 5.0
+    values[jump] *= 2.0
+    assert jump not in fired(values)[0]
+    values[spike] /= 5.0  # without yesterday's spike the same jump is a rise
+    assert jump in fired(values)[0]

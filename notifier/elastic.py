@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from elasticsearch import Elasticsearch
@@ -60,6 +60,8 @@ __all__ = [
 log = logging.getLogger("yujing.elastic")
 
 CURSOR_KEY = "es.posts.cursor"
+# The last post amendment (a record replaced by a richer one, two records merged) sent.
+AMENDED_KEY = "es.posts.amended"
 TEMPLATE_PRIORITY = 200  # above Elastic's built-in templates (100), in case a pattern overlaps
 TEMPLATE_VERSION = 4  # 3: handling and assignee on alerts; 4: false_alarm
 MONTH = 31 * 86400  # the longest a month's index keeps taking posts
@@ -385,27 +387,65 @@ class PostIndexer:
     def cursor(self) -> int:
         return int(self.store.state.get(CURSOR_KEY, 0))
 
+    @property
+    def amended(self) -> int:
+        return int(self.store.state.get(AMENDED_KEY, 0))
+
     def index_pending(self, batch: int = 500) -> int:
-        """Index up to ``batch`` posts; returns how many. Raises when the cluster refuses.
+        """Index up to ``batch`` posts (or, once they are all in, the amendments of posts
+        already indexed); returns how many. Raises when the cluster refuses.
 
         The cursor moves only after the bulk succeeded, so a failure means the same posts are
         sent again later; the post id is the document id, so resending never duplicates.
         """
-        rows = self.store.posts.after(self.cursor, limit=batch)
-        if rows:
-            self._send(rows)
-            self.store.state.set(CURSOR_KEY, rows[-1][0])
-        return len(rows)
+        rows, amendments = self._pending(batch)
+        if rows or amendments:
+            self._send(rows, self._amending(amendments))
+            self._moved(rows, amendments)
+        return len(rows) + len(amendments)
 
     async def index_pending_async(self, batch: int = 500) -> int:
         """Like ``index_pending``; the HTTP request runs in a worker thread, the store stays here."""
-        rows = self.store.posts.after(self.cursor, limit=batch)
-        if rows:
-            await asyncio.to_thread(self._send, rows)
-            self.store.state.set(CURSOR_KEY, rows[-1][0])
-        return len(rows)
+        rows, amendments = self._pending(batch)
+        if rows or amendments:
+            await asyncio.to_thread(self._send, rows, self._amending(amendments))
+            self._moved(rows, amendments)
+        return len(rows) + len(amendments)
 
-    def _send(self, rows: list[tuple[int, dict[str, Any]]]) -> None:
+    def _pending(self, batch: int) -> tuple[list[tuple[int, dict[str, Any]]], list[Any]]:
+        rows = self.store.posts.after(self.cursor, limit=batch)
+        if rows:  # new posts first: they go in as they read now, amended or not
+            return rows, []
+        return rows, self.store.posts.amendments_after(self.amended, limit=batch)
+
+    def _moved(self, rows: list[tuple[int, dict[str, Any]]], amendments: list[Any]) -> None:
+        if rows:
+            self.store.state.set(CURSOR_KEY, rows[-1][0])
+        if amendments:
+            self.store.state.set(AMENDED_KEY, amendments[-1][0])
+
+    def _amending(self, amendments: list[Any]) -> list[dict[str, Any]]:
+        """Bulk actions that bring indexed posts up to date with their amendments: the richer
+        record in place of the poorer one (moved if its month changed), a merged record's
+        document deleted. Posts not indexed yet go in as they read now: nothing to amend."""
+        actions: list[dict[str, Any]] = []
+        for _, rowid, was, now in amendments:
+            if rowid > self.cursor:
+                continue
+            old_index = posts_index(self.prefix, was["published_at"])
+            current = None if "merged_into" in now else self.store.posts.get(was["id"])
+            if current is not None:
+                index = posts_index(self.prefix, current["published_at"])
+                doc = PostDoc.from_post(current, index, self.names)
+                actions.append(doc.to_dict(include_meta=True))
+                if index == old_index:
+                    continue
+            actions.append({"_op_type": "delete", "_index": old_index, "_id": was["id"]})
+        return actions
+
+    def _send(
+        self, rows: list[tuple[int, dict[str, Any]]], amending: Sequence[dict[str, Any]] = ()
+    ) -> None:
         if not self._templates_installed:
             # Before the first write creates the index, or it would get dynamic mappings.
             install_templates(self.client, self.prefix, self.retention)
@@ -415,7 +455,9 @@ class PostIndexer:
                 doc, posts_index(self.prefix, doc["published_at"]), self.names
             ).to_dict(include_meta=True)
             for _, doc in rows
-        ]
+        ] + list(amending)
+        if not actions:
+            return
         ok, errors = bulk(self.client, actions, chunk_size=len(actions), raise_on_error=False)
         transient = [e for e in errors if _item_status(e) in RETRYABLE or _item_status(e) >= 500]
         if transient:
@@ -424,6 +466,8 @@ class PostIndexer:
                 f"(HTTP {_item_status(transient[0])}); the batch is sent again later"
             )
         for error in errors:
+            if "delete" in error and _item_status(error) == 404:
+                continue  # already gone: what the delete wanted
             # A document the cluster will never take (a mapping conflict, say) must not block
             # every post after it: it is logged and skipped; the post stays in the local store.
             item = next(iter(error.values()))

@@ -278,3 +278,34 @@ def test_a_false_alarm_is_marked_on_the_alert_document_and_in_the_template() -> 
         receiver.send(notification(other))
         receiver.send(notification(other, handling=Handling(other.id, Action.ACK, "李四", at)))
         assert "false_alarm" not in es.docs["yj-alerts"][other.id]
+
+
+def test_an_indexed_post_replaced_or_merged_is_brought_up_to_date(store: Store) -> None:
+    """A record replaced by a richer one is re-sent as it reads now (and moved when its month
+    changed); a record merged into another is deleted: Kibana never keeps the poorer record or a
+    second document of one post."""
+    from dataclasses import replace
+
+    from yujing.notifier.elastic import AMENDED_KEY
+
+    fill(store, 3)
+    with FakeElasticsearch() as es:
+        indexer = PostIndexer(client_for(es), store, "yj")
+        assert indexer.index_pending() == 3 and indexer.index_pending() == 0
+        first = make_scored(0)
+        longer = first.post.text + "。全文：已等三个月"
+        richer = replace(first, post=replace(first.post, text=longer))
+        earlier = replace(richer.post, published_at=datetime(2024, 4, 30, 23, tzinfo=UTC))
+        alias = replace(richer.post, id="feed-0", source="feed", author=None)
+        assert store.posts.replace(replace(richer, post=earlier), alias=alias)
+        assert store.posts.merge(make_scored(2).post, into="post0001")
+        assert indexer.index_pending() == 2
+        assert indexer.index_pending() == 0, "each amendment is sent once"
+        docs = es.bulk_docs()[3:]
+    assert [(d["op"], d["_index"], d["_id"]) for d in docs] == [
+        ("index", "yj-posts-2024.04.01", "post0000"),  # the richer record, in its month now
+        ("delete", "yj-posts-2024.05.01", "post0000"),  # ... not left in the old one
+        ("delete", "yj-posts-2024.05.01", "post0002"),  # merged into post0001
+    ]
+    assert docs[0]["source"]["text"].endswith("已等三个月")
+    assert store.state.get(AMENDED_KEY) == 2

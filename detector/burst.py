@@ -475,15 +475,10 @@ class BurstDetector(Memory):
     def _other_mentions(self, s: Series, look: Look) -> int:
         """Posts naming the product in the window that are not complaints: all its mentions
         less the complaints its whole-product series holds there."""
-        product = self.series.get(f"{KIND}:{s.product}", s)
-        window = product.details if product is not s else {}
-        complaints = (
-            look.window.posts
-            if product is s
-            else sum(d.posts for b, d in window.items() if look.bucket - s.w <= b <= look.bucket)
-        )
-        named = self.mentions.between(s.product, look.bucket - s.w, look.bucket)
-        return max(0, named - complaints)
+        whole = self.series.get(f"{KIND}:{s.product}", s)
+        lo, hi = look.bucket - s.w, look.bucket
+        complaints = sum(d.posts for b, d in whole.details.items() if lo <= b <= hi)
+        return max(0, self.mentions.between(s.product, lo, hi) - complaints)
 
     def _alert(
         self,

@@ -145,12 +145,14 @@ class Intake:
         for post in batch:
             scored = understood.pop(post.id, None)
             if scored is None:  # stored before the batch, or earlier in it (ids repeat)
-                other = self._another_call(post)
+                call = post.extras.get("channel") == "hotline"
+                other = self._another_call(post) if call else None
                 if other is not None:
                     answers.append(self._take_other(other))
                     continue
                 self.known += 1
-                self._update_if_edited(post)
+                if not call:  # a call is never edited: the same call again, or another call
+                    self._update_if_edited(post)
                 answers.append(False)
             else:
                 answers.append(self._take(scored, sketches[post.id]))
@@ -186,10 +188,10 @@ class Intake:
     def _another_call(self, post: Post) -> Post | None:
         """A call under a stored call's id that says something else: the same call under an id
         of its own (from the id and its text), or None when it is the stored call again."""
-        if post.extras.get("channel") != "hotline":
-            return None
         doc = self.store.posts.get(post.id)
         if doc is None or doc.get("extras", {}).get("channel") != "hotline":
+            return None
+        if post.text == doc["text"]:  # the usual case, decided before any work
             return None
         text = self.understander.understand(post).post.text  # normalised as the stored one
         if text == doc["text"]:

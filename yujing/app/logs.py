@@ -40,14 +40,10 @@ _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 }
 
 
-def _redacted(text: str, redactor: Redactor) -> str:
-    return redactor.redact_message(text)
-
-
 def safe_text(text: str, redactor: Redactor) -> str:
     """``text`` with control characters escaped (newlines kept) and personal data redacted."""
     lines = [printable(line, backslash=False) for line in text.split("\n")]
-    return _redacted(CONTINUATION.join(lines), redactor)
+    return redactor.redact_message(CONTINUATION.join(lines))
 
 
 class SafeFormatter(logging.Formatter):
@@ -75,7 +71,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         def clean(value: Any) -> Any:
-            return _redacted(value, self.redactor) if isinstance(value, str) else value
+            return self.redactor.redact_message(value) if isinstance(value, str) else value
 
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, self.tz).isoformat(

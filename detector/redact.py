@@ -116,6 +116,8 @@ def luhn_valid(number: str) -> bool:
 # A URL in a message is redacted as a URL: its pieces are decoded first (tel=%2B86+139...).
 _URL_IN_TEXT = re.compile(r"\b[A-Za-z][A-Za-z0-9+.-]*://[^\s<>\"']+")
 _URL_HEAD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+# scheme://host[:port][/], no user or password: an address, not a credential.
+_ORIGIN = re.compile(r"https?://[^/?#@\s]+/?", re.IGNORECASE)
 _URL_DELIMITERS = re.compile(r"([/?#&=;])")
 # Long ids are common in web links (a Weibo post is 16 digits, and one in ten of those passes
 # Luhn), so in an http(s) URL a card-shaped number is a card only where the parameter's name
@@ -166,11 +168,13 @@ class Redactor:
     def __init__(self, policy_patterns: Iterable[str] = (), secrets: Mapping[str, str] = {}):
         self._policies: list[Pattern] = [compile_pattern(p) for p in policy_patterns]
         # (form of a value, its reference), longest first: a value is found as written and as
-        # percent-encoded in a query. Values under 4 characters ("1", "on") are not secrets.
+        # percent-encoded in a query. Values under 4 characters ("1", "on") are not secrets, nor
+        # is a bare web origin (``${FORUM_BASE}`` = https://bbs.example.cn): it names a place, and
+        # writing it back as its reference would leave every stored link unusable.
         forms = {
             (form, f"${{{name}}}")
             for name, value in secrets.items()
-            if len(value) >= 4
+            if len(value) >= 4 and not _ORIGIN.fullmatch(value)
             for form in (value, quote(value, safe=""), quote_plus(value))
         }
         self._secrets = sorted(forms, key=lambda pair: -len(pair[0]))

@@ -48,6 +48,7 @@ def test_status_fits_80_columns_and_cuts_nothing_it_needs(tmp_path: Path) -> Non
         f"storage: {{path: {tmp_path / 'y.db'}}}\n"
         "sources:\n"
         f"  - {{name: hotline, type: transcripts, path: {tmp_path / 'inbox'}, interval: 10s}}\n"
+        f"  - {{name: east-hotline, type: transcripts, path: {tmp_path / 'in2'}, interval: 10s}}\n"
         "  - name: complaints-forum-of-the-north\n"
         "    type: forum\n"
         "    url: http://127.0.0.1:9/forum/list-of-complaints\n"
@@ -74,6 +75,11 @@ def test_status_fits_80_columns_and_cuts_nothing_it_needs(tmp_path: Path) -> Non
     # The columns people read are there whole, however narrow the terminal.
     for word in ("every", "last run", "items", "new", "errors", "5m", "10s", "transcripts"):
         assert word in text, word
+    # A name of an ordinary length is whole on its line, as is an alert's row.
+    assert any(
+        line.split()[:2] == ["east-hotline", "transcripts"] for line in lines if line.split()
+    )
+    assert any("burst:fumantang-annuity@20261130T080000Z" in line.split() for line in lines[:-1])
     # The last error is not cut off at the table's edge: it follows the table, wrapped.
     flat = "".join(line.strip() for line in lines)
     assert LONG_ERROR.replace(" ", "") in flat.replace(" ", "")

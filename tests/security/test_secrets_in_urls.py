@@ -33,6 +33,24 @@ def test_a_secret_is_written_back_as_its_reference_in_urls_and_messages() -> Non
     )
 
 
+def test_a_base_address_from_the_environment_stays_a_usable_link() -> None:
+    """``start_urls: ["${FORUM_BASE}/list"]``: the stored post links must still open; a user and
+    password in the same kind of value, or a webhook's path, are still credentials."""
+    redactor = Redactor(
+        secrets={
+            "FORUM_BASE": "http://127.0.0.1:8631",
+            "MIRROR": "https://bbs.example.cn/",
+            "WITH_LOGIN": "https://bot:pa55word@bbs.example.cn",
+            "WEBHOOK": "https://hooks.example.cn/services/T0/B0/xyzSECRET",
+        }
+    )
+    for url in ("http://127.0.0.1:8631/forum/thread/7", "https://bbs.example.cn/t/1"):
+        assert redactor.redact_url(url)[0] == url
+    assert redactor.redact_url("https://bot:pa55word@bbs.example.cn/t/1")[0] == "${WITH_LOGIN}/t/1"
+    said = redactor.redact_message("POST https://hooks.example.cn/services/T0/B0/xyzSECRET: 404")
+    assert said == "POST ${WEBHOOK}: 404"
+
+
 @pytest.fixture
 def site() -> Iterator[str]:
     """/broken answers 500; /rss is a feed whose item links carry the token back."""

@@ -48,13 +48,23 @@ def _local(dt: datetime | None, config: Config) -> str:
     return dt.astimezone(config.tz).strftime("%m-%d %H:%M") if dt else "-"
 
 
+def _local_after(dt: datetime | None, since: datetime | None, config: Config) -> str:
+    """A time after ``since``: its clock alone on the same day, so an alert's row fits a terminal."""
+    if dt and since and dt.astimezone(config.tz).date() == since.astimezone(config.tz).date():
+        return dt.astimezone(config.tz).strftime("%H:%M")
+    return _local(dt, config)
+
+
 def _shown(text: str | None) -> str:
     """Untrusted text for a table cell: control characters escaped, no markup."""
     return escape(printable(text or "", backslash=False))
 
 
 def _table(title: str) -> Table:
-    return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+    # Columns two spaces apart (not the box's three): a status table fits an 80-column terminal.
+    return Table(
+        title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0), title_justify="left"
+    )
 
 
 def _every(seconds: float) -> str:
@@ -224,7 +234,7 @@ def _alerts(alerts: Alerts, handling: Handlings, config: Config, console: Consol
     firing = alerts.all(AlertState.FIRING)
     table = _table(f"Open alerts ({len(firing)})")
     table.add_column("severity", no_wrap=True)
-    table.add_column("alert", overflow="fold")  # what `yujing alert ack ID` takes
+    table.add_column("alert", overflow="fold")  # whole under the table, where it is copied from
     for col in ("since", "updated"):
         table.add_column(col, no_wrap=True)
     for col in ("posts", "people"):
@@ -236,7 +246,7 @@ def _alerts(alerts: Alerts, handling: Handlings, config: Config, console: Consol
             f"[{style}]{a.severity.label} {a.severity.value}[/]",
             _shown(a.id),
             _local(a.started_at, config),
-            _local(a.updated_at, config),
+            _local_after(a.updated_at, a.started_at, config),
             str(a.burst.count) if a.burst else "",
             str(a.burst.complainants) if a.burst else "",
         )

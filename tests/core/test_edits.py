@@ -63,6 +63,10 @@ def test_an_edited_post_updates_the_stored_one_in_place(tmp_path: Path) -> None:
     assert p.store.posts.count() == 1 and p.store.posts.last_rowid() == rowid
     assert p.store.posts.product_counts() == {"anxin-e": 1, "fmt": 1}
     assert p.intake.updated == 1
+    # Kept as an amendment, which the row includes: readers that sent the post on send it again.
+    [(seq, amended_row, was, now)] = p.store.posts.amendments_after(0)
+    assert amended_row == rowid and doc["amended"] == seq
+    assert was["reach"]["comments"] == 0 and now["reach"]["comments"] == 4
 
 
 def test_the_same_post_read_again_unchanged_is_left_alone(tmp_path: Path) -> None:

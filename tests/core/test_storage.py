@@ -106,10 +106,13 @@ def test_a_richer_record_replaces_the_stored_one_in_place(tmp_path: Path) -> Non
     assert store.posts.amendments_after(1) == []
     edited = replace(richer, post=replace(richer.post, text="改过的正文"))
     assert store.posts.update(edited)
-    assert store.posts.get(poor.post.id)["amended"] == 1, "an edit keeps what the row includes"
+    assert store.posts.get(poor.post.id)["amended"] == 2, "an edit is an amendment too"
+    was = {**richer.to_dict(), "amended": 1}
+    assert store.posts.amendments_after(1) == [(2, 1, was, edited.to_dict())]
     assert store.posts.by_address(forum.post.url) == poor.post.id, "found at the alias' address"
     assert not store.posts.replace(scored(7), alias=scored(8).post), "nothing stored to replace"
-    assert store.posts.amendments_after(1) == [], "nothing amended either"
+    assert not store.posts.update(scored(7)), "nor to edit"
+    assert store.posts.amendments_after(2) == [], "nothing amended either"
 
 
 def test_a_second_record_of_a_post_is_merged_into_the_first(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from yujing.notifier.elastic import (
     posts_pattern,
     sentiment_label,
 )
+from yujing.records import Reach
 from yujing.store import Store
 
 from .conftest import es_alert_receiver, make_event, make_scored, notification
@@ -309,3 +310,32 @@ def test_an_indexed_post_replaced_or_merged_is_brought_up_to_date(store: Store) 
     ]
     assert docs[0]["source"]["text"].endswith("已等三个月")
     assert store.state.get(AMENDED_KEY) == 2
+
+
+def test_an_indexed_post_edited_later_is_sent_again_as_it_reads_now(store: Store) -> None:
+    """A forum post edited after it was indexed (new words, more replies): Kibana shows the text
+    and reach the store has now, in the same document."""
+    from dataclasses import replace
+
+    fill(store, 2)
+    with FakeElasticsearch() as es:
+        indexer = PostIndexer(client_for(es), store, "yj")
+        assert indexer.index_pending() == 2
+        first = make_scored(1)
+        edited = replace(
+            first,
+            post=replace(
+                first.post,
+                text=first.post.text + "。补充：客服说再等一个月",
+                reach=Reach(views=900, comments=41),
+            ),
+        )
+        assert store.posts.update(edited)
+        assert indexer.index_pending() == 1
+        assert indexer.index_pending() == 0, "an edit is sent once"
+        docs = es.bulk_docs()[2:]
+    assert [(d["op"], d["_index"], d["_id"]) for d in docs] == [
+        ("index", "yj-posts-2024.05.01", "post0001")
+    ]
+    assert docs[0]["source"]["text"].endswith("再等一个月")
+    assert docs[0]["source"]["reach_total"] == 941

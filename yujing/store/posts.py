@@ -8,7 +8,8 @@ copy is a post of its own, the same post seen again is an alias of the stored on
 Each stored post and each sighting linked to it is also found by its web address
 (``web_address``, ``by_address``): a feed entry links to the page it announces, so the two are one
 post whatever their texts (a feed often carries only the first lines). When a richer record of a
-stored post replaces it (``replace``), the change is kept as an amendment (``amendments_after``):
+stored post replaces it (``replace``), or the post is edited (``update``), the change is kept as an
+amendment (``amendments_after``):
 a reader that counted the post as it was (the detector) corrects who posted it from there, and
 the row's document says which amendment it already includes (``"amended"``).
 """
@@ -166,21 +167,25 @@ class Posts:
         the richer record. ``alias``'s own id is linked to it. False if the post is not stored.
         """
         with Transaction(self._db):
-            row = self._db.execute(
-                "SELECT rowid, doc FROM posts WHERE id=?", (scored.post.id,)
-            ).fetchone()
-            if row is None:
-                raise Rollback
-            now = scored.to_dict()
-            seq = self._db.execute(
-                "INSERT INTO post_amendments(post_id, post_rowid, was, now, at) VALUES (?,?,?,?,?)",
-                (scored.post.id, row[0], row[1], _dump(now), format_time(utcnow())),
-            ).lastrowid
-            if not self._rewrite(scored, amended=seq):
+            if not self._amend(scored):
                 raise Rollback
             self._address(scored.post.url, scored.post.id)
             return self._link(alias, scored.post.id)
         return False
+
+    def _amend(self, scored: ScoredPost) -> bool:
+        """The stored row rewritten as ``scored``, the change kept as an amendment the row
+        then includes; False (nothing written) when it is not stored."""
+        row = self._db.execute(
+            "SELECT rowid, doc FROM posts WHERE id=?", (scored.post.id,)
+        ).fetchone()
+        if row is None:
+            return False
+        seq = self._db.execute(
+            "INSERT INTO post_amendments(post_id, post_rowid, was, now, at) VALUES (?,?,?,?,?)",
+            (scored.post.id, row[0], row[1], _dump(scored.to_dict()), format_time(utcnow())),
+        ).lastrowid
+        return self._rewrite(scored, amended=seq)
 
     def merge(self, second: Post, into: str) -> bool:
         """The stored post ``second`` is another record of the stored post ``into`` (found to be
@@ -214,11 +219,14 @@ class Posts:
         return [(r[0], r[1], json.loads(r[2]), json.loads(r[3])) for r in rows]
 
     def update(self, scored: ScoredPost) -> bool:
-        """The stored post ``scored.post.id`` as it reads now (an edited post): its fields and
-        products change, its id and rowid do not, so readers past it (the detector) never
-        count it twice. False if it is not stored."""
+        """The stored post ``scored.post.id`` as it reads now (an edited post, its reach grown):
+        its fields and products change, its id and rowid do not, so readers past it (the
+        detector) never count it twice; the change is an amendment, so readers that sent it on
+        (the Elasticsearch indexer) send it again. False if it is not stored."""
         with Transaction(self._db):
-            return self._rewrite(scored)
+            if not self._amend(scored):
+                raise Rollback
+            return True
         return False
 
     def aliases(self, post_id: str) -> list[tuple[str, str, str]]:
@@ -246,16 +254,11 @@ class Posts:
             _dump(doc),
         )
 
-    def _rewrite(self, scored: ScoredPost, amended: int | None = None) -> bool:
+    def _rewrite(self, scored: ScoredPost, amended: int) -> bool:
         """The stored row of ``scored.post.id`` and its products as ``scored`` has them, its
         id and rowid kept; False (nothing written) when it is not stored. ``amended``: the
         amendment it now includes."""
         post_id = scored.post.id
-        if amended is None:  # an edit keeps the amendment the row includes
-            row = self._db.execute(
-                "SELECT json_extract(doc, '$.amended') FROM posts WHERE id=?", (post_id,)
-            ).fetchone()
-            amended = row[0] if row else None
         columns = self._columns(scored, amended)
         cur = self._db.execute(
             "UPDATE posts SET source=?, url=?, author=?, published_at=?, fetched_at=?,"

@@ -19,10 +19,8 @@ from urllib.parse import quote_plus
 
 from yujing import config as cfg
 
-from ..format import SHANGHAI, md_escape
-from ..messages import notification_fields
 from ..notification import Notification
-from ..templating import MARKDOWN, fit, template_for
+from ..render import MARKDOWN, SHANGHAI, fit, md_escape, notification_view, template_for
 from . import ReceiverContext, Refused, RetryLater
 from ._http import TIMEOUT, RateWindow, Reply, post_json
 
@@ -68,7 +66,7 @@ class DingTalkReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
     def payload(self, notification: Notification) -> dict:
-        f = notification_fields(notification, tz=self.tz, names=self.names)
+        f = notification_view(notification, tz=self.tz, names=self.names).fields()
         return {
             "msgtype": "markdown",
             # The title is what the notification and the chat list show.

@@ -17,10 +17,8 @@ from email.utils import formatdate
 
 from yujing import config as cfg
 
-from ..format import SHANGHAI
-from ..messages import notification_fields
 from ..notification import Notification
-from ..templating import PLAIN, template_for
+from ..render import PLAIN, SHANGHAI, notification_view, template_for
 from . import ReceiverContext, Refused, RetryLater, delivery_id
 
 __all__ = ["EmailReceiver"]
@@ -52,7 +50,7 @@ class EmailReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
     def message(self, notification: Notification) -> EmailMessage:
-        f = notification_fields(notification, tz=self.tz, names=self.names)
+        f = notification_view(notification, tz=self.tz, names=self.names).fields()
         msg = EmailMessage()
         # A header is one line: a newline in it would start another header.
         msg["Subject"] = " ".join(str(f["title"]).split())

@@ -19,10 +19,8 @@ from typing import Any
 
 from yujing import config as cfg
 
-from ..format import SHANGHAI
-from ..messages import notification_fields
 from ..notification import Notification
-from ..templating import MARKDOWN, fit, template_for
+from ..render import MARKDOWN, SHANGHAI, fit, notification_view, template_for
 from . import ReceiverContext, Refused, RetryLater
 from ._http import TIMEOUT, RateWindow, Reply, post_json, retry_after
 
@@ -72,7 +70,7 @@ class FeishuReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
     def payload(self, notification: Notification) -> dict[str, Any]:
-        f = notification_fields(notification, tz=self.tz, names=self.names)
+        f = notification_view(notification, tz=self.tz, names=self.names).fields()
         colour = "green" if f["resolved"] else HEADER.get(f["severity"], "grey")
         body: dict[str, Any] = {
             "msg_type": "interactive",

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 from yujing import config as cfg
 
-from ..messages import notification_line
 from ..notification import Notification
+from ..render import notification_line, notification_view
 from . import ReceiverContext
 
 __all__ = ["LogReceiver"]
@@ -29,4 +29,6 @@ class LogReceiver:
         # A warning while something fires and is news; a resolution or a handling is information.
         news = notification.status == "firing" and notification.handling is None
         level = logging.WARNING if news else logging.INFO
-        ALERT_LOG.log(level, "%s", notification_line(notification, self.names))
+        ALERT_LOG.log(
+            level, "%s", notification_line(notification_view(notification, names=self.names))
+        )

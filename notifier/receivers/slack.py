@@ -46,10 +46,11 @@ from yujing import config as cfg
 from yujing.alerts import AlertEvent, EventKind, Handling
 from yujing.records import format_time
 from yujing.store import ChatMessage, ChatMessages, Store
+from yujing.views import AlertView, NotificationView
 
-from ..format import SHANGHAI, colour, slack_message, slack_reminder, slack_reply
-from ..messages import slack_handling_reply, slack_notification
 from ..notification import Notification
+from ..render import SHANGHAI, alert_view, notification_view
+from ..render import slack as render
 from . import ReceiverContext, RetryLater
 
 __all__ = [
@@ -181,6 +182,12 @@ class SlackReceiver:
             elif event.id in n.changed:
                 self._send(event, n.peers_told)
 
+    def _view(self, event: AlertEvent) -> AlertView:
+        return alert_view(event, tz=self.tz, names=self.names)
+
+    def _views(self, n: Notification) -> NotificationView:
+        return notification_view(n, tz=self.tz, names=self.names)
+
     def _metadata(self, alert_id: str, key: str, kind: str) -> dict[str, Any]:
         return {
             "event_type": EVENT_TYPE,
@@ -192,8 +199,7 @@ class SlackReceiver:
         row = self._conversation(event, peers_told)
         if row is not None and row.told == key:
             return  # delivered before a crash kept the outbox from hearing of it
-        d = event.to_dict()
-        body = slack_message(d, tz=self.tz, names=self.names)
+        body = render.message(self._view(event))
         metadata = self._metadata(alert_id, key, event.event.value)
         if row is None or row.ts is None:
             self._open(event, key, row, body, metadata)
@@ -242,7 +248,7 @@ class SlackReceiver:
         assert row.ts is not None
         self.client.chat_update(channel=row.channel, ts=row.ts, metadata=metadata, **body)
         if event.event is not EventKind.FIRING:  # a repeated first event changes nothing
-            text = slack_reply(event.to_dict(), tz=self.tz, names=self.names)
+            text = render.reply(self._view(event))
             self._reply(row, key, text, metadata)
         self.messages.told(self.name, event.alert.id, key)
 
@@ -273,7 +279,7 @@ class SlackReceiver:
         key = f"{alert_id}|repeat|{format_time(n.at) if n.at else ''}"
         if row.told == key:
             return
-        text = slack_reminder(event.to_dict(), tz=self.tz)
+        text = render.reminder(self._view(event))
         self._reply(row, key, text, self._metadata(alert_id, key, "repeat"))
         self.messages.told(self.name, alert_id, key)
 
@@ -291,10 +297,10 @@ class SlackReceiver:
             # The alert has no message here to reply under (it was told before this receiver
             # kept them): the line stands alone, with the alert's title.
             self.messages.sending(self.name, alert_id, key, self.clock())
-            body = slack_notification(n, tz=self.tz, names=self.names)
+            body = render.notification(self._views(n))
             self.client.chat_postMessage(channel=self.conf.channel, metadata=metadata, **body)
         else:
-            self._reply(row, key, slack_handling_reply(h, tz=self.tz), metadata)
+            self._reply(row, key, render.handling_reply(self._views(n)), metadata)
         self.messages.told(self.name, alert_id, key)
 
     def _reply(self, row: ChatMessage, key: str, text: str, metadata: dict[str, Any]) -> None:
@@ -412,7 +418,7 @@ class SlackReceiver:
                 bucket=rule.bucket,
                 end=burst.window_end,
                 tz=self.tz,
-                colour=colour(event.to_dict()),
+                colour=render.colour(self._view(event)),
             )
             self.client.files_upload_v2(
                 channel=channel,
@@ -469,7 +475,7 @@ class SlackWebhookReceiver:
         )
 
     def send(self, notification: Notification) -> None:
-        body = slack_notification(notification, tz=self.tz, names=self.names)
+        body = render.notification(notification_view(notification, tz=self.tz, names=self.names))
         answer = self.client.send_dict(body)
         if answer.status_code == 429:
             raise RetryLater(

@@ -20,10 +20,8 @@ from typing import Any
 
 from yujing import config as cfg
 
-from ..format import SHANGHAI
-from ..messages import notification_fields
 from ..notification import Notification
-from ..templating import PLAIN, template_for
+from ..render import PLAIN, SHANGHAI, notification_view, template_for
 from . import ReceiverContext, Refused, RetryLater, delivery_id
 from ._http import TIMEOUT, post_json, retry_after
 
@@ -60,7 +58,7 @@ class WebhookReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
     def payload(self, notification: Notification) -> dict[str, Any]:
-        f = notification_fields(notification, tz=self.tz, names=self.names)
+        f = notification_view(notification, tz=self.tz, names=self.names).fields()
         return {
             "version": PAYLOAD_VERSION,
             "delivery": delivery_id(notification),

@@ -13,10 +13,8 @@ from datetime import tzinfo
 
 from yujing import config as cfg
 
-from ..format import SHANGHAI
-from ..messages import notification_fields
 from ..notification import Notification
-from ..templating import MARKDOWN, fit, template_for
+from ..render import MARKDOWN, SHANGHAI, fit, notification_view, template_for
 from . import ReceiverContext, Refused, RetryLater
 from ._http import TIMEOUT, RateWindow, Reply, post_json
 
@@ -51,7 +49,7 @@ class WeComReceiver:
         return cls(conf, tz=context.tz, names=context.names)
 
     def payload(self, notification: Notification) -> dict:
-        f = notification_fields(notification, tz=self.tz, names=self.names)
+        f = notification_view(notification, tz=self.tz, names=self.names).fields()
         # No mentioned_list: markdown messages cannot page anyone, and the text cannot either
         # (a "<@all>" in a post is escaped).
         return {

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from yujing.alerts import KINDS, AlertState, kind_label
+from yujing.alerts import KINDS, AlertEvent, AlertState, EventKind, kind_label
 from yujing.config import BurstOverride, ConfigError, Detection, load_config
 from yujing.config.labels import label_values, matcher_problem
 from yujing.crawlers.inbox import to_post
 from yujing.crawlers.inbox_records import Transcript
 from yujing.detector.burst import BurstDetector
 from yujing.detector.details import Details
-from yujing.notifier.format import render, slack_message, title
+from yujing.notifier.render import alert_text, alert_view
+from yujing.notifier.render import slack as render_slack
 from yujing.records import ScoredPost
 from yujing.store import Store
 
@@ -222,11 +223,11 @@ def test_a_repeat_alert_reads_as_its_own_kind_in_every_message(det):
     for i in range(6):
         det.observe(scored("a", T0 + timedelta(minutes=i), author="angry"))
     [fired] = det.evaluate(["a"], T0 + timedelta(minutes=8))
-    event = {**fired.to_dict(), "event": "firing"}
-    assert title(event, {"a": "安心e生"}) == "【蓝色预警】安心e生 同一用户反复投诉"
-    text = render(event).text
+    event = AlertEvent(EventKind.FIRING, fired)
+    assert alert_view(event, names={"a": "安心e生"}).title == "【蓝色预警】安心e生 同一用户反复投诉"
+    text = alert_text(alert_view(event))
     assert "同一用户 1 小时内投诉 6 条" in text and "数量：" not in text, "no burst counts"
-    slack = slack_message(event)
+    slack = render_slack.message(alert_view(event))
     assert slack["blocks"][0]["text"]["text"].endswith("同一用户反复投诉")
     assert kind_label("something-new") == "投诉异常"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from yujing.app.push import parse_body
 from yujing.config import TranscriptSource
 from yujing.detector.details import Details
-from yujing.notifier.format import fields, render
+from yujing.notifier.render import alert_text, alert_view
 from yujing.records import ScoredPost
 
-from .conftest import make_event_dict
+from .conftest import make_event
 
 NAMES = {"anxin-e": "安心e生医疗险"}
 
@@ -49,11 +49,11 @@ def test_a_call_sample_carries_the_call_centres_id_and_where_it_was_read() -> No
 
 def test_every_message_says_the_call_id_and_row_never_the_hash() -> None:
     samples = samples_of_pushed_calls()
-    event = make_event_dict(samples=samples)
-    text = render(event, names=NAMES).text
+    view = alert_view(make_event(samples=samples), names=NAMES)
+    text = alert_text(view)
     for s in samples:
         assert s["id"] not in text, "the internal hash is not what a person can look up"
     assert "来电编号 C20261120-0001 · " in text and " 第 1 行）" in text
     assert " 第 2 行）" in text
-    wheres = [s["where"] for s in fields(event, names=NAMES)["samples"]]
+    wheres = [s.where for s in view.samples]
     assert any("来电编号 C20261120-0001" in w for w in wheres), wheres

@@ -4,29 +4,46 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from testkit.fakes.wecom import FakeWeCom
 from yujing import config as cfg
+from yujing.alerts import AlertEvent
 from yujing.config.templates import ALERT_FIELDS, TEMPLATE_FIELDS, template_problem
-from yujing.notifier.format import fields
-from yujing.notifier.messages import notification_fields
+from yujing.notifier.notification import Notification
 from yujing.notifier.receivers import build_receivers
 from yujing.notifier.receivers.dingtalk import DingTalkReceiver
 from yujing.notifier.receivers.email import EmailReceiver
 from yujing.notifier.receivers.feishu import FeishuReceiver
 from yujing.notifier.receivers.webhook import WebhookReceiver
 from yujing.notifier.receivers.wecom import WeComReceiver
-from yujing.notifier.templating import MARKDOWN, PLAIN, MessageTemplate, fit, shipped
+from yujing.notifier.render import (
+    MARKDOWN,
+    PLAIN,
+    MessageTemplate,
+    alert_view,
+    fit,
+    notification_view,
+)
+from yujing.notifier.render.template import shipped
 
-from .conftest import make_config, make_event, make_event_dict, notification
+from .conftest import make_config, make_event, notification
 from .hostile import TRAP_TITLE, hostile_event
 
 SHIPPED = ["dingtalk.md.j2", "wecom.md.j2", "feishu.md.j2", "text.txt.j2"]
 
 
+def fields(event: AlertEvent, names: dict[str, str] | None = None) -> dict[str, Any]:
+    return alert_view(event, names=names).fields()
+
+
+def notification_fields(n: Notification, names: dict[str, str] | None = None) -> dict[str, Any]:
+    return notification_view(n, names=names).fields()
+
+
 def test_fields_are_the_documented_set_in_chinese() -> None:
     f = fields(
-        make_event_dict(category="claims"), names={"anxin-e": "安心e生医疗险", "claims": "理赔难"}
+        make_event(category="claims"), names={"anxin-e": "安心e生医疗险", "claims": "理赔难"}
     )
     assert set(f) == ALERT_FIELDS
     assert f["title"] == "【橙色预警】安心e生医疗险·理赔难 群体投诉苗头"
@@ -52,8 +69,8 @@ def test_a_notification_gives_one_alerts_fields_and_the_groups() -> None:
     one = notification_fields(notification(make_event()), names=names)
     assert set(one) == TEMPLATE_FIELDS
     # One alert: its own fields at the top, as a template written for one alert expects.
-    assert {k: one[k] for k in ALERT_FIELDS} == fields(make_event_dict(), names=names)
-    assert one["alerts"] == [fields(make_event_dict(), names=names)]
+    assert {k: one[k] for k in ALERT_FIELDS} == fields(make_event(), names=names)
+    assert one["alerts"] == [fields(make_event(), names=names)]
     assert (one["status"], one["repeat"], one["handling"]) == ("firing", False, "")
     claims = make_event("escalated", id="burst:anxin-e/claims@1", category="claims", severity="red")
     resolved = make_event("resolved", id="burst:anxin-e/sales@1", category="sales")
@@ -98,7 +115,7 @@ def test_shipped_templates_keep_one_alert_as_it_was() -> None:
 
 
 def test_shipped_templates_are_in_the_package_and_valid() -> None:
-    folder = resources.files("yujing.notifier") / "templates"
+    folder = resources.files("yujing.notifier.render") / "templates"
     assert sorted(p.name for p in folder.iterdir() if p.name.endswith(".j2")) == sorted(SHIPPED)
     for name in SHIPPED:
         assert template_problem(shipped(name)) is None, name
@@ -108,13 +125,11 @@ def test_every_value_is_escaped_even_in_a_template_of_ones_own() -> None:
     own = (
         "{{ samples[0].title }} | {{ samples[0].title | link(samples[0].url) }} | {{ 'ok' | raw }}"
     )
-    text = MessageTemplate(own, MARKDOWN).render(fields(hostile_event().to_dict()))
+    text = MessageTemplate(own, MARKDOWN).render(fields(hostile_event()))
     assert "[点我]" not in text and "@all" not in text and "<at" not in text
     assert text.endswith("| ok") and "javascript" not in text
     # Plain text (e-mail, the webhook's text) shows it as written.
-    plain = MessageTemplate("{{ samples[0].title }}", PLAIN).render(
-        fields(hostile_event().to_dict())
-    )
+    plain = MessageTemplate("{{ samples[0].title }}", PLAIN).render(fields(hostile_event()))
     assert plain == TRAP_TITLE
 
 

@@ -13,11 +13,10 @@ from testkit.fakes.wecom import FakeWeCom
 from yujing import config as cfg
 from yujing.config import ConfigError, load_config
 from yujing.config.templates import template_problem
-from yujing.notifier.format import fields
 from yujing.notifier.receivers.wecom import WeComReceiver
-from yujing.notifier.templating import PLAIN, MessageTemplate
+from yujing.notifier.render import PLAIN, MessageTemplate, alert_view
 
-from ..notifier.conftest import make_event, make_event_dict, notification
+from ..notifier.conftest import make_event, notification
 
 MARK = "SANDBOX-ESCAPED"
 
@@ -55,7 +54,7 @@ def test_the_sandbox_holds_when_a_template_gets_past_the_check(source: str) -> N
     fails or prints nothing of Python's insides, and never runs a command."""
     template = MessageTemplate(source, PLAIN)
     try:
-        text = template.render(fields(make_event_dict()))
+        text = template.render(alert_view(make_event()).fields())
     except Exception as exc:
         assert type(exc).__name__ in {"SecurityError", "UndefinedError", "TypeError"}, exc
         return
@@ -129,4 +128,4 @@ def test_the_checks_name_the_config_file_and_line(tmp_path: Path) -> None:
 )
 def test_ordinary_templates_pass_and_render(source: str) -> None:
     assert template_problem(source) is None
-    MessageTemplate(source, PLAIN).render(fields(make_event_dict()) | {"alerts": []})
+    MessageTemplate(source, PLAIN).render(alert_view(make_event()).fields() | {"alerts": []})

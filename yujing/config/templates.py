@@ -1,15 +1,16 @@
 """The contract between message templates and the notification: the names a template may use.
 
 A template is configuration, and configuration may come from a hostile hand: it is rendered in
-Jinja2's immutable sandbox with the alert's fields and nothing else (``notifier.templating``),
+Jinja2's immutable sandbox with the alert's fields and nothing else (``notifier.render.template``),
 and refused here, with its line, when it reaches for anything private (``__class__``,
 ``__globals__``, the ``attr`` filter): the sandbox would stop it at render time, but an admin
 should learn it from ``check-config``, not from a missing alert.
 
 Every receiver that writes a message (DingTalk, WeCom, Feishu, e-mail, webhook) renders the same
-fields, built by ``yujing.notifier.messages.notification_fields``; a receiver's ``template`` or
-``template_file`` replaces its shipped Jinja2 template. Templates are checked when the config loads, so a syntax
-error or a misspelt field is reported by ``check-config`` with its line, not at the first alert.
+fields, the message's view (``yujing.views``, built by ``yujing.notifier.render``); a receiver's
+``template`` or ``template_file`` replaces its shipped Jinja2 template. Templates are checked when
+the config loads, so a syntax error or a misspelt field is reported by ``check-config`` with its
+line, not at the first alert.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import jinja2
 from jinja2 import meta, nodes
+
+from yujing.views import alert_field_names, field_names
 
 __all__ = [
     "ALERT_FIELDS",
@@ -29,55 +32,10 @@ __all__ = [
     "read_template",
 ]
 
-# One alert's fields (``format.fields``): a notification's lead alert at the top level, and
-# each of its alerts in ``alerts`` (tests/notifier/test_templates.py keeps these equal).
-ALERT_FIELDS = frozenset(
-    {
-        "id",  # the alert's id
-        "title",  # 【橙色预警】安心e生医疗险 群体投诉苗头
-        "event",  # firing | updated | escalated | resolved
-        "event_label",  # 新预警 | 更新 | 升级 | 已解除
-        "severity",  # blue | yellow | orange | red
-        "severity_label",  # 蓝 | 黄 | 橙 | 红
-        "resolved",  # true once the alert is over
-        "kind_label",  # 群体投诉苗头
-        "product",  # product id
-        "product_name",
-        "category",  # category id, or empty
-        "category_name",
-        "reasons",  # list of sentences
-        "count",
-        "usual",  # 平时约 2.1 条
-        "complainants",
-        "sources",
-        "counts",  # the count line: 23 条投诉（平时约 2.1 条）· 投诉人 15 位 · 渠道 3 个
-        "window",  # 2024-05-01 14:00–15:00（Asia/Shanghai）
-        "trend",  # sparkline of the recent counts, or empty
-        "started_at",  # local time, 2024-05-01 14:00
-        "updated_at",
-        "resolved_at",  # local time, or empty
-        "samples",  # list of {title, url (http(s) only, else empty), where, source, id}
-        "labels",
-        "annotations",
-        "discover_url",  # the alert's posts in Kibana Discover (http(s)), or empty
-    }
-)
-
-# What a notification adds (``messages.notification_fields``). For a group of several alerts
-# ``title`` is the group's heading and the other alert fields are its most severe firing alert's;
-# for a handling action ``title`` is the action's line with the alert's title.
-TEMPLATE_FIELDS = ALERT_FIELDS | frozenset(
-    {
-        "alerts",  # each alert's fields, in the group's order (one alert: a list of one)
-        "status",  # firing while any alert of the group fires, else resolved
-        "repeat",  # true for a reminder of a group that did not change
-        "firing_count",
-        "resolved_count",
-        "group_labels",  # the labels the group is made by, e.g. {product: anxin-e}
-        "handling",  # a person's action, e.g. 张三 已确认：已联系理赔部; empty for alerts
-        "handling_at",  # local time of the action, or empty
-    }
-)
+# The names a template may use are the fields of the message's typed view (``yujing.views``,
+# where each is described): one alert's, and what a notification adds (its ``alerts``...).
+ALERT_FIELDS = alert_field_names()
+TEMPLATE_FIELDS = field_names()
 
 # Filters the notifier adds to Jinja2's own: ``link`` makes a link in the receiver's markup
 # (``{{ s.title | link(s.url) }}``), only for an http(s) URL; ``raw`` writes trusted text

@@ -18,7 +18,7 @@ from rich.panel import Panel
 
 from yujing.alerts import AlertEvent, EventKind
 from yujing.config import Config
-from yujing.notifier.format import render
+from yujing.notifier.render import alert_text, alert_view
 
 from ..components.http import HttpServer
 from ..daemon import Daemon, SourceReport, run_in_reactor
@@ -45,12 +45,11 @@ class DemoOutcome:
 def _alert_panel(event: AlertEvent, config: Config) -> Panel:
     """The message a chat receiver gets, as a panel: the demo shows what the team would read."""
     names = {p.id: p.name for p in config.products}
-    message = render(event.to_dict(), tz=config.tz, names=names)
-    body = message.text.split("\n", 1)[1] if "\n" in message.text else ""
+    view = alert_view(event, tz=config.tz, names=names)
+    text = alert_text(view)
+    body = text.split("\n", 1)[1] if "\n" in text else ""
     colour = SEVERITY_STYLE.get(event.alert.severity.value, "white")
-    return Panel(
-        escape(body), title=f"[bold {colour}]{escape(message.title)}[/]", border_style=colour
-    )
+    return Panel(escape(body), title=f"[bold {colour}]{escape(view.title)}[/]", border_style=colour)
 
 
 async def demo_session(

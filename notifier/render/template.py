@@ -16,8 +16,7 @@ is written by the shipped template instead, and the log says which template fail
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -27,39 +26,11 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from yujing import config as cfg
 from yujing.config.templates import TEMPLATE_GLOBALS, read_template
 
-from .format import is_http, md_escape, md_url
+from .markdown import Markup, Safe
 
-__all__ = ["Safe", "Markup", "MARKDOWN", "PLAIN", "MessageTemplate", "template_for", "fit"]
+__all__ = ["MessageTemplate", "template_for", "fit", "shipped"]
 
 log = logging.getLogger("yujing.notifier")
-
-
-class Safe(str):
-    """Markup a template made on purpose (a link): written as it is."""
-
-
-@dataclass(frozen=True, slots=True)
-class Markup:
-    escape: Callable[[str], str]
-    link: Callable[[str, str], str]  # (label, url) -> markup; the label is raw user text
-
-
-def _md_link(label: str, url: str) -> str:
-    safe_url = md_url(url)
-    text = md_escape(label)
-    return f"[{text}]({safe_url})" if safe_url else text
-
-
-def _plain_link(label: str, url: str) -> str:
-    return f"{label} {url}" if is_http(url) else label
-
-
-def _plain(text: str) -> str:
-    return text
-
-
-MARKDOWN = Markup(md_escape, _md_link)
-PLAIN = Markup(_plain, _plain_link)
 
 
 class MessageTemplate:
@@ -126,7 +97,9 @@ def _template_line(exc: BaseException) -> int | None:
 
 
 def shipped(name: str) -> str:
-    return (resources.files("yujing.notifier") / "templates" / name).read_text(encoding="utf-8")
+    return (resources.files("yujing.notifier.render") / "templates" / name).read_text(
+        encoding="utf-8"
+    )
 
 
 def template_for(conf: cfg.notify.Templated, default: str, markup: Markup) -> MessageTemplate:

@@ -2,13 +2,36 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from yujing.notifier.format import one_line, render, sparkline, title
+from yujing.alerts import AlertEvent
+from yujing.notifier.render import alert_text, alert_view, one_line
+from yujing.notifier.render import slack as render_slack
+from yujing.notifier.render.view import sparkline
+from yujing.views import AlertView
 
-from .conftest import make_event_dict as make_event
+from .conftest import make_event
 
 NAMES = {"anxin-e": "安心e生医疗险"}
+
+
+def view(event: AlertEvent, names: dict[str, str] | None = None, **kw: Any) -> AlertView:
+    return alert_view(event, names=names, **kw)
+
+
+def title(event: AlertEvent, names: dict[str, str] | None = None) -> str:
+    return view(event, names).title
+
+
+def text(event: AlertEvent, names: dict[str, str] | None = NAMES, **kw: Any) -> str:
+    return alert_text(view(event, names, **kw))
+
+
+def blocks(event: AlertEvent) -> list[dict[str, Any]]:
+    """The message's header, then its details."""
+    message = render_slack.message(view(event, NAMES))
+    return message["blocks"] + message["attachments"][0]["blocks"]
 
 
 def test_title_is_chinese_first() -> None:
@@ -27,10 +50,10 @@ def test_title_is_chinese_first() -> None:
 
 
 def test_text_has_reasons_counts_window_in_local_time_and_samples() -> None:
-    text = render(make_event(), tz=ZoneInfo("Asia/Shanghai"), names=NAMES).text
-    lines = text.splitlines()
+    said = text(make_event(), tz=ZoneInfo("Asia/Shanghai"))
+    lines = said.splitlines()
     assert lines[0] == "【橙色预警】安心e生医疗险 群体投诉苗头"
-    assert not any(w in text for w in ("firing", "updated", "resolved", "baseline"))
+    assert not any(w in said for w in ("firing", "updated", "resolved", "baseline"))
     assert "原因：1小时内 23 条投诉，是平常的 11 倍；出现集体维权用语" in lines
     assert "数量：23 条投诉（平时约 2.1 条）· 投诉人 15 位 · 渠道 3 个" in lines
     assert "窗口：2024-05-01 14:00–15:00（Asia/Shanghai）" in lines
@@ -39,47 +62,47 @@ def test_text_has_reasons_counts_window_in_local_time_and_samples() -> None:
 
 
 def test_window_follows_the_team_time_zone() -> None:
-    text = render(make_event(), tz=ZoneInfo("Europe/London"), names=NAMES).text
-    assert "窗口：2024-05-01 07:00–08:00（Europe/London）" in text
+    assert "窗口：2024-05-01 07:00–08:00（Europe/London）" in text(
+        make_event(), tz=ZoneInfo("Europe/London")
+    )
 
 
 def test_resolved_message_says_when() -> None:
-    text = render(make_event("resolved"), names=NAMES).text
-    assert text.startswith("【已解除】安心e生医疗险")
-    assert "解除时间：2024-05-01 17:00" in text
+    said = text(make_event("resolved"))
+    assert said.startswith("【已解除】安心e生医疗险")
+    assert "解除时间：2024-05-01 17:00" in said
 
 
 def test_sparkline_when_the_event_carries_a_series() -> None:
     assert sparkline([0, 1, 2, 7]) == "▁▂▃█"
     assert sparkline([3, 3]) == "▁▁"
     assert sparkline([]) == ""
-    text = render(make_event(series=[1, 0, 2, 9]), names=NAMES).text
-    assert "趋势：▂▁▃█" in text
-    assert "趋势" not in render(make_event(), names=NAMES).text
+    assert "趋势：▂▁▃█" in text(make_event(series=[1, 0, 2, 9]))
+    assert "趋势" not in text(make_event())
 
 
 def test_slack_blocks_header_fields_samples_context() -> None:
-    blocks = render(make_event(), names=NAMES).blocks
-    assert [b["type"] for b in blocks] == ["header", "section", "section", "context"]
-    assert blocks[0]["text"] == {
+    shown = blocks(make_event())
+    assert [b["type"] for b in shown] == ["header", "section", "section", "context"]
+    assert shown[0]["text"] == {
         "type": "plain_text",
         "text": "【橙色预警】安心e生医疗险 群体投诉苗头",
         "emoji": True,
     }
-    fields = [f["text"] for f in blocks[1]["fields"]]
+    fields = [f["text"] for f in shown[1]["fields"]]
     assert "*数量*\n23 条投诉（平时约 2.1 条）" in fields
     assert "*投诉人*\n15 位" in fields
     assert "*等级*\n橙色 · 新预警" in fields
-    assert blocks[1]["text"]["text"].startswith("原因：1小时内 23 条投诉")
-    samples = blocks[2]["text"]["text"]
+    assert shown[1]["text"]["text"].startswith("原因：1小时内 23 条投诉")
+    samples = shown[2]["text"]["text"]
     assert "<https://bbs.example.cn/t/1|安心e生理赔被拒，大家一起投诉>" in samples
     # Slack's control characters are escaped in labels, and the URL keeps its query intact.
     assert "<https://feed.example.cn/a?x=1&y=2|理赔难&lt;求助&gt;>" in samples
-    assert "burst/anxin-e/-@" in blocks[3]["elements"][0]["text"]
+    assert "burst/anxin-e/-@" in shown[3]["elements"][0]["text"]
 
 
 def test_one_line_for_logs() -> None:
-    line = one_line(make_event(), NAMES)
+    line = one_line(view(make_event(), NAMES))
     assert "\n" not in line
     assert line.startswith("【橙色预警】安心e生医疗险") and "23 条" in line and "集体维权" in line
 
@@ -94,36 +117,33 @@ def test_samples_are_distinct_and_only_web_pages_are_links() -> None:
     web = {"id": "p1", "title": "理赔被拒", "url": "https://bbs.example.cn/t/1", "source": "forum"}
     odd = {"id": "p2", "title": "点这里", "url": "javascript:alert(1)", "source": "forum"}
     event = make_event(samples=[web, dict(web, id="p1-copy"), call, odd], baseline=0.02)
-    text = render(event, names=NAMES).text
-    assert text.count("https://bbs.example.cn/t/1") == 1
-    assert "· 来电：理赔被拒 （hotline 记录 c9）" in text
-    assert "javascript:" not in text and "transcript://" not in text
-    assert "平时几乎没有" in text
-    samples = render(event, names=NAMES).blocks[2]["text"]["text"]
+    said = text(event)
+    assert said.count("https://bbs.example.cn/t/1") == 1
+    assert "· 来电：理赔被拒 （hotline 记录 c9）" in said
+    assert "javascript:" not in said and "transcript://" not in said
+    assert "平时几乎没有" in said
+    samples = blocks(event)[2]["text"]["text"]
     assert samples.count("<https://") == 1 and "<javascript" not in samples
 
 
 def test_the_discover_link_is_in_the_text_the_slack_blocks_and_the_fields() -> None:
-    from yujing.notifier.format import fields, slack_message
-
     link = "https://kibana.example.cn/app/discover#/?_a=(index:yujing-posts)"
     event = make_event(annotations={"discover_url": link})
-    assert f"Kibana：{link}" in render(event, names=NAMES).text.splitlines()
-    assert fields(event)["discover_url"] == link
-    context = slack_message(event)["attachments"][0]["blocks"][-1]["elements"][0]["text"]
+    assert f"Kibana：相关帖子 {link}" in text(event).splitlines()
+    assert view(event).discover_url == link
+    context = blocks(event)[-1]["elements"][0]["text"]
     assert context.endswith(f" · <{link}|在 Kibana 中查看相关帖子>")
     # Only http(s): anything else is not made into a link anywhere.
     bad = make_event(annotations={"discover_url": "javascript:alert(1)"})
-    assert fields(bad)["discover_url"] == ""
-    assert "javascript" not in render(bad).text
-    assert "Kibana" not in str(slack_message(bad))
-    assert fields(make_event())["discover_url"] == ""
+    assert view(bad).discover_url == ""
+    assert "javascript" not in text(bad)
+    assert "Kibana" not in str(blocks(bad))
+    assert view(make_event()).discover_url == ""
 
 
 def test_a_source_health_alert_says_nothing_of_complaint_counts() -> None:
     """A failing source is not a wave: no 数量, 投诉人 or 窗口 lines in any rendering."""
-    from yujing.alerts import Alert, AlertEvent, AlertState, EventKind, Severity
-    from yujing.notifier.format import fields, one_line, render, slack_message, slack_reply
+    from yujing.alerts import Alert, AlertState, EventKind, Severity
 
     at = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
     alert = Alert(
@@ -136,13 +156,13 @@ def test_a_source_health_alert_says_nothing_of_complaint_counts() -> None:
         labels={"kind": "source", "source": "board", "product_name": "论坛 board"},
         reasons=("论坛 board 连续 3 次抓取失败：列表页选择器 list.link 没有匹配到任何内容",),
     )
-    event = AlertEvent(EventKind.FIRING, alert).to_dict()
-    message = render(event)
-    assert message.title == "【橙色预警】论坛 board 数据源抓取异常"
-    assert "连续 3 次抓取失败" in message.text
+    shown = view(AlertEvent(EventKind.FIRING, alert))
+    said = alert_text(shown)
+    assert shown.title == "【橙色预警】论坛 board 数据源抓取异常"
+    assert "连续 3 次抓取失败" in said
     for words in ("数量", "投诉人", "窗口", "渠道"):
-        assert words not in message.text
-        assert words not in one_line(event)
-        assert words not in json.dumps(slack_message(event), ensure_ascii=False)
-        assert words not in slack_reply(event)
-    assert fields(event)["counts"] == "" and fields(event)["window"] == ""
+        assert words not in said
+        assert words not in one_line(shown)
+        assert words not in json.dumps(render_slack.message(shown), ensure_ascii=False)
+        assert words not in render_slack.reply(shown)
+    assert shown.counts == "" and shown.window == ""

@@ -239,8 +239,7 @@ def test_an_upgraded_old_database_keeps_working(tmp_path: Path) -> None:
 
 
 def test_a_late_hotline_export_without_caller_numbers_is_a_wave_of_callers(store: Store) -> None:
-    from yujing.crawlers.inbox import to_post
-    from yujing.crawlers.inbox_records import Transcript
+    from yujing.crawlers.inbox import Transcript, to_post
 
     intake = intake_for(store)
     background(intake)

@@ -11,8 +11,13 @@ from pathlib import Path
 import pytest
 
 from yujing.config import TranscriptSource
-from yujing.crawlers.inbox import InboxSinkError, TranscriptInbox, ingest_files
-from yujing.crawlers.inbox_formats import TranscriptError, content_id
+from yujing.crawlers.inbox import (
+    InboxSinkError,
+    TranscriptError,
+    TranscriptInbox,
+    content_id,
+    ingest_files,
+)
 from yujing.records import Post, hash_author, post_id
 
 SALT = "test-salt-0001"

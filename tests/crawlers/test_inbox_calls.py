@@ -10,8 +10,13 @@ from pathlib import Path
 import pytest
 
 from yujing.config import ConfigError, TranscriptRoles, TranscriptSource, load_config
-from yujing.crawlers.inbox import TranscriptInbox, layout_of
-from yujing.crawlers.inbox_formats import CallLayout, TranscriptError, parse_transcripts
+from yujing.crawlers.inbox import (
+    CallLayout,
+    TranscriptError,
+    TranscriptInbox,
+    layout_of,
+    parse_transcripts,
+)
 from yujing.records import post_id
 
 from .test_inbox import SALT, Collector, drop, listing

@@ -12,10 +12,15 @@ from pathlib import Path
 import pytest
 
 from yujing.config import TranscriptLimits, TranscriptSource
-from yujing.crawlers import inbox as inbox_module
-from yujing.crawlers.inbox import InboxSinkError, TranscriptInbox, ingest_files
-from yujing.crawlers.inbox_encoding import TextLimits, read_lines
-from yujing.crawlers.inbox_formats import TranscriptError
+from yujing.crawlers.inbox import (
+    InboxSinkError,
+    TextLimits,
+    TranscriptError,
+    TranscriptInbox,
+    ingest_files,
+    read_lines,
+)
+from yujing.crawlers.inbox import ingestion as inbox_module
 from yujing.records import Post
 
 SALT = "test-salt-0001"

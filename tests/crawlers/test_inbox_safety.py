@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from yujing.crawlers.inbox import ingest_files
-from yujing.crawlers.inbox_files import NotAFile, open_regular
+from yujing.crawlers.inbox import NotAFile, ingest_files, open_regular
 
 from .test_inbox import CLAIM_DENIED, SALT, Collector, drop, jsonl, listing, make_inbox
 

@@ -15,8 +15,7 @@ import pytest
 from yujing.alerts import KINDS, AlertEvent, AlertState, EventKind, kind_label
 from yujing.config import BurstOverride, ConfigError, Detection, load_config
 from yujing.config.labels import label_values, matcher_problem
-from yujing.crawlers.inbox import to_post
-from yujing.crawlers.inbox_records import Transcript
+from yujing.crawlers.inbox import Transcript, to_post
 from yujing.detector.burst import BurstDetector
 from yujing.detector.details import Details
 from yujing.notifier.render import alert_text, alert_view

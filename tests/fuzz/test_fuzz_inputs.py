@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from yujing.crawlers.inbox_formats import TranscriptError, parse_transcripts
+from yujing.crawlers.inbox import TranscriptError, parse_transcripts
 from yujing.crawlers.timeparse import parse_published
 from yujing.matchers import parse_matcher
 from yujing.records import Post

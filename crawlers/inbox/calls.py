@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from .inbox_fields import Fields
-from .inbox_records import Transcript
+from .fields import Fields
+from .records import Transcript
 
 __all__ = ["CallLayout", "join_calls", "CUSTOMER_ROLES", "AGENT_ROLES"]
 

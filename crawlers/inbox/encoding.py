@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from .decoding import UndecodableError, iter_lines
-from .inbox_records import TranscriptError
+from ..decoding import UndecodableError, iter_lines
+from .records import TranscriptError
 
 __all__ = ["TextLimits", "read_lines"]
 

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from .inbox_records import Transcript, TranscriptError, content_id
+from .records import Transcript, TranscriptError, content_id
 
 __all__ = ["Fields", "MAX_AHEAD", "TIME_HINT", "kind_of", "normalise_caller"]
 

@@ -11,14 +11,12 @@ import argparse
 import getpass
 import sys
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
-from yujing.alerts import Silence
-from yujing.config import parse_duration
-from yujing.config.labels import matcher_problem
 from yujing.records import utcnow
 from yujing.store import Store
+
+from . import ops
 
 __all__ = ["add_silence_parser"]
 
@@ -27,42 +25,25 @@ def _local(config: Any, at: Any) -> str:
     return at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
 
 
-MAX_SILENCE = 366 * 86400.0  # seconds; past it a silence is a route written in the wrong place
-
-
 def cmd_add(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
     _, config = load(args.config)
-    problems = [f"{m}: {p}" for m in args.matchers if (p := matcher_problem(m, config))]
-    if problems:
-        for p in problems:
-            print(f"error: {p}", file=sys.stderr)
-        return 2
-    try:
-        duration = parse_duration(args.duration)
-    except ValueError as exc:
-        print(f"error: --duration: {exc}", file=sys.stderr)
-        return 2
-    if duration > MAX_SILENCE:
-        print(
-            f"error: --duration: {args.duration} is longer than a year; a silence is for a "
-            "while: to mute alerts for good, route them to no receiver (notify.route) instead",
-            file=sys.stderr,
-        )
-        return 2
-    now = utcnow()
-    silence = Silence(
-        matchers=tuple(args.matchers),
-        starts_at=now,
-        ends_at=now + timedelta(seconds=duration),
-        author=args.author,
-        comment=args.comment,
-    )
     store = Store(config.storage.path)
     try:
-        sid = store.silences.add(silence)
+        silence = ops.add_silence(
+            store,
+            config,
+            list(args.matchers),
+            duration=args.duration,
+            author=args.author,
+            comment=args.comment,
+        )
+    except ops.OpsError as exc:
+        for line in str(exc).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return exc.code
     finally:
         store.close()
-    print(f"{sid}  until {_local(config, silence.ends_at)}  {' '.join(silence.matchers)}")
+    print(f"{silence.id}  until {_local(config, silence.ends_at)}  {' '.join(silence.matchers)}")
     return 0
 
 
@@ -87,12 +68,12 @@ def cmd_expire(args: argparse.Namespace, load: Callable[[str | None], Any]) -> i
     _, config = load(args.config)
     store = Store(config.storage.path)
     try:
-        done = store.silences.expire(args.id, utcnow())
+        ops.expire_silence(store, args.id)
+    except ops.OpsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.code
     finally:
         store.close()
-    if not done:
-        print(f"error: no active silence {args.id!r} (yujing silence list)", file=sys.stderr)
-        return 1
     print(f"{args.id} expired")
     return 0
 

@@ -83,6 +83,7 @@ def main() -> int:
             "delay": 0,
             "concurrency": 8,
             "max_pages": board.pages(),
+            "limits": {"max_items": args.threads},  # the whole board, as the baseline reads it
             "list": {"link": "a.t", "next": "a.nxt::attr(href)"},
             "detail": {"title": "h1::text", "text": "p"},
         }

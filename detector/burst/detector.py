@@ -58,16 +58,16 @@ from yujing.config import Config, Detection
 from yujing.records import ScoredPost, format_time
 from yujing.store import LateWave, Store
 
-from .countmodel import tail
-from .details import Details
-from .emerging import EmergingTerms
+from ..countmodel import tail
+from ..details import Details
+from ..emerging import EmergingTerms
+from ..mentions import Mentions, is_complaint
+from ..series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
+from ..signals import collective_terms_in
+from ..understand import dated
 from .memory import STATE_KEY, Memory
-from .mentions import Mentions, is_complaint
 from .repeat import RepeatWatch
-from .series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
 from .severity import Signals, back_to_usual, grade, reasons
-from .signals import collective_terms_in
-from .understand import dated
 
 __all__ = ["BurstDetector", "detector_for", "utc_offset", "KIND", "EXPECTED_FLOOR", "STATE_KEY"]
 

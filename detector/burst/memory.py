@@ -31,12 +31,12 @@ from yujing.alerts import AlertState
 from yujing.records import ScoredPost, utcnow
 from yujing.store import Store
 
-from .details import Details
-from .emerging import EmergingTerms
+from ..details import Details
+from ..emerging import EmergingTerms
+from ..series import Wave, bucket_of
+from ..understand import dated
 from .repeat import KIND as REPEAT
 from .repeat import RepeatWatch
-from .series import Wave, bucket_of
-from .understand import dated
 
 __all__ = ["Memory", "STATE_KEY", "STATE_VERSION", "CHECKPOINT", "HISTORY"]
 

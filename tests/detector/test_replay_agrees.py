@@ -13,7 +13,7 @@ from rich.console import Console
 
 from yujing.app.status import print_status
 from yujing.detector.burst import detector_for
-from yujing.detector.replay_store import replay_store
+from yujing.detector.replay import replay_store
 from yujing.store import Store
 
 from .daemon_history import START, Wave, arrivals, config_for, run_daemon

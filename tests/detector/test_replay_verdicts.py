@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from yujing.alerts import Action, Handling
-from yujing.detector.replay_store import replay_store
+from yujing.detector.replay import replay_store
 from yujing.store import Store
 
 from .daemon_history import START, Wave, arrivals, config_for, run_daemon

@@ -17,6 +17,8 @@ from yujing.config import Config, SourceBase
 from yujing.detector.burst import BurstDetector, detector_for
 from yujing.detector.identity import Identity
 from yujing.detector.lifecycle import Change, Lifecycle
+from yujing.detector.source_health import KIND as SOURCE_KIND
+from yujing.detector.source_health import RunOutcome, SourceHealthWatch
 from yujing.detector.understand import understander_for
 from yujing.notifier.dispatch import Notifier
 from yujing.notifier.journal import Journal
@@ -24,8 +26,6 @@ from yujing.notifier.kibana import with_discover_link
 from yujing.records import Post, utcnow
 from yujing.store import Store
 
-from .health import KIND as SOURCE_KIND
-from .health import RunOutcome, SourceHealthWatch
 from .intake import Intake
 from .zones import ZoneWatch
 

@@ -55,10 +55,10 @@ from yujing.alerts import Alert
 from yujing.config import Config, Detection
 from yujing.records import Post, ScoredPost, format_time
 
-from .burst import detector_for
-from .identity import Identity
-from .lifecycle import Lifecycle
-from .normalize import normalize
+from ..burst import detector_for
+from ..identity import Identity
+from ..lifecycle import Lifecycle
+from ..normalize import normalize
 
 __all__ = ["PostReplay", "replay_main", "replay_posts"]
 
@@ -114,7 +114,7 @@ def _replay(
 ) -> int:
     """Alert events emitted; ``ReplayInputError`` when there was nothing to replay."""
     if store is not None:
-        from .replay_store import replay_store
+        from .store import replay_store
 
         seen, n = replay_store(config, store, since, emit, as_published=as_published)
         if not seen:
@@ -123,7 +123,7 @@ def _replay(
         return n
     if posts is not None:
         return replay_posts(config, posts, emit)
-    from .replay_counts import replay_counts
+    from .counts import replay_counts
 
     assert counts is not None
     return replay_counts(config, counts, emit)
@@ -194,7 +194,7 @@ def _decode(path: Path) -> str:
 
 def _zoned(d: dict[str, Any], tz: tzinfo) -> dict[str, Any]:
     """The record with its times written without a zone put in ``tz`` (the config's zone)."""
-    from .replay_counts import parse_local_time
+    from .counts import parse_local_time
 
     for key in ("published_at", "fetched_at"):
         value = d.get(key)
@@ -312,7 +312,7 @@ def replay_posts(config: Config, path: Path, emit: Callable[[dict[str, Any]], No
             scored = _scored(d, post)
         else:
             if understander is None:
-                from .understand import understander_for
+                from ..understand import understander_for
 
                 understander = understander_for(config)
             scored = understander.understand(post)

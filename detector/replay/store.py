@@ -34,7 +34,7 @@ from yujing.config import Config
 from yujing.records import Post, ScoredPost, parse_time, utcnow
 from yujing.store import Store
 
-from .understand import understander_for
+from ..understand import understander_for
 
 __all__ = ["Verdicts", "judge", "replay_store"]
 
@@ -56,7 +56,7 @@ def replay_store(
     Returns (posts replayed, alert events emitted). What the changed config does to the alerts
     people judged is said on stderr, one line per rule (``judge``).
     """
-    from .replay import PostReplay
+    from .posts import PostReplay
 
     cutoff = (now or utcnow()) - timedelta(seconds=since) if since else None
     store = Store(path, readonly=True)  # not even a schema upgrade: production's to make

@@ -20,8 +20,8 @@ from typing import Any
 from yujing.config import Config, Detection
 from yujing.records import format_time, parse_time
 
-from .burst import BurstDetector, utc_offset
-from .replay import DRAIN_WINDOWS, MEASURE_DIGITS, ReplayInputError, _Events, _longest_window
+from ..burst import BurstDetector, utc_offset
+from .posts import DRAIN_WINDOWS, MEASURE_DIGITS, ReplayInputError, _Events, _longest_window
 
 __all__ = ["replay_counts", "infer_bucket", "measurement_scale", "parse_local_time", "regular"]
 

@@ -47,7 +47,7 @@ def test_live_detection_and_replay_of_its_store_raise_the_same_alerts(
     caplog.clear()
     replayed: list[dict] = []
     with caplog.at_level(logging.WARNING, logger="yujing.detector"):
-        posts, _ = replay_store(config, config.storage.path, None, replayed.append)
+        posts = replay_store(config, config.storage.path, None, replayed.append).posts
     assert [
         r.getMessage() for r in caplog.records if "after their window" in r.getMessage()
     ] == said

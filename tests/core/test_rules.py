@@ -15,6 +15,7 @@ from yujing.alerts import KINDS, Alert, AlertEvent, AlertState, EventKind, Sever
 from yujing.app.pipeline import Pipeline
 from yujing.config import Config
 from yujing.config.base import Strict
+from yujing.config.labels import matcher_problem
 from yujing.detector.burst.rule import BurstDetectionRule
 from yujing.detector.lifecycle import Change
 from yujing.detector.rule import REGISTRY, RuleContext, StoredPosts
@@ -181,3 +182,10 @@ def test_the_shipped_rules_come_from_the_registry(
     monkeypatch.delitem(REGISTRY, type(config.sources[0].health))
     assert [type(r) for r in Pipeline(config, store).rules] == [BurstDetectionRule]
     store.close()
+
+
+def test_a_new_kind_is_known_to_routes_from_the_one_table(tmp_path: Path, probe_kind) -> None:
+    # The config's label check reads the kinds from KINDS: a route may match the new rule's kind.
+    config = _config(tmp_path)
+    assert matcher_problem(f"kind={KIND}", config) is None
+    assert "did you mean 'probe'" in (matcher_problem("kind=prbe", config) or "")

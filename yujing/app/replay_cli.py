@@ -26,11 +26,12 @@ Two inputs:
 
 Both feed the same ``BurstDetector`` the daemon uses, through ``observe``/``observe_count`` and
 ``evaluate``. Posts are evaluated every ``detection.evaluate_every`` of their own time, like the
-daemon's clock (``detector.replay.PostReplay``: while nothing new comes, once a bucket, which moves every series on
-as the daemon's looks do); counts after each bucket. ``--posts`` replays each post as if it came
-when it was published; ``--store`` as it came (``detector.replay.store``). After the input ends, time runs on until open waves
-resolve. Nothing is stored: the detector gets no store, so the daemon's database is never
-touched. Stdout carries only the alert lines; logs and bad-line warnings go to stderr.
+daemon's clock (``detector.replay.PostReplay``: while nothing new comes, once a bucket, which
+moves every series on as the daemon's looks do); counts after each bucket. ``--posts`` replays
+each post as if it came when it was published; ``--store`` as it came (``detector.replay.store``).
+After the input ends, time runs on until open waves resolve. Nothing is stored: the detector gets
+no store, so the daemon's database is never touched. Stdout carries only the alert lines; logs
+and bad-line warnings go to stderr (the replay package tells them to ``say``, printed here).
 
 Each line is the event as the daemon journals it (``Alert.to_dict()`` plus ``event``) plus
 ``fired_at``: when the wave fired, in the input's own timestamp format (for counts, the

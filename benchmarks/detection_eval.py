@@ -68,7 +68,7 @@ from yujing.alerts import AlertState
 from yujing.config import BurstRule, Detection
 from yujing.config.loader import load_config
 from yujing.detector.burst import BurstDetector
-from yujing.detector.replay_counts import replay_counts
+from yujing.detector.replay import replay_counts
 from yujing.detector.series import Look
 
 BUCKET = 600

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from yujing.app.health import RunOutcome, SourceHealthWatch
 from yujing.config import TranscriptSource
+from yujing.detector.source_health import RunOutcome, SourceHealthWatch
 from yujing.store import Store
 
 HOTLINE = TranscriptSource(name="hotline", type="transcripts", path=Path("inbox"))

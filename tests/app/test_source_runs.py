@@ -19,9 +19,9 @@ from rich.console import Console
 from testkit.fakes.board import Board, Feed, board_config
 from yujing.app.components.sources import Sources
 from yujing.app.daemon import Daemon
-from yujing.app.health import RunOutcome
 from yujing.app.status import print_status
 from yujing.config import load_config
+from yujing.detector.source_health import RunOutcome
 from yujing.records import post_id, utcnow
 
 PRODUCTS = [{"id": "anxin-e", "name": "安心e生医疗险"}]

@@ -11,9 +11,9 @@ import pytest
 from yujing.alerts import AlertState, Severity
 from yujing.config import BurstOverride, BurstRule, Detection
 from yujing.detector.burst import STATE_KEY, BurstDetector
+from yujing.detector.burst.severity import Signals, grade, reasons
 from yujing.detector.emerging import EmergingTerms, terms
 from yujing.detector.series import Series
-from yujing.detector.severity import Signals, grade, reasons
 from yujing.records import Reach, ScoredPost, format_time
 from yujing.store import Store
 
@@ -561,7 +561,7 @@ def test_a_lone_old_mention_does_not_make_a_new_products_first_complaints_a_wave
 def test_the_words_say_the_span_the_count_covers_never_an_hour_for_65_minutes() -> None:
     """The count holds the window's whole buckets and the current one so far: an evaluation
     five minutes into a bucket counts 65 minutes, and says so."""
-    from yujing.detector.severity import Signals, reasons
+    from yujing.detector.burst.severity import Signals, reasons
 
     base = dict(count=9, expected=0.5, per_day=1.0, p_value=1e-6, window=3600.0, min_count=5)
     assert reasons(Signals(**base, covered=3900.0))[0].startswith("65 分钟内 9 条投诉")

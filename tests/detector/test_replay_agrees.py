@@ -13,7 +13,7 @@ from rich.console import Console
 
 from yujing.app.status import print_status
 from yujing.detector.burst import detector_for
-from yujing.detector.replay_store import replay_store
+from yujing.detector.replay import replay_store
 from yujing.store import Store
 
 from .daemon_history import START, Wave, arrivals, config_for, run_daemon
@@ -47,7 +47,7 @@ def test_live_detection_and_replay_of_its_store_raise_the_same_alerts(
     caplog.clear()
     replayed: list[dict] = []
     with caplog.at_level(logging.WARNING, logger="yujing.detector"):
-        posts, _ = replay_store(config, config.storage.path, None, replayed.append)
+        posts = replay_store(config, config.storage.path, None, replayed.append).posts
     assert [
         r.getMessage() for r in caplog.records if "after their window" in r.getMessage()
     ] == said

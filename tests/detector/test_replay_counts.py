@@ -11,7 +11,7 @@ from random import Random
 import pytest
 
 from yujing.config.loader import load_config
-from yujing.detector.replay_counts import measurement_scale, regular, replay_counts
+from yujing.detector.replay import measurement_scale, regular, replay_counts
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2024, 1, 1)

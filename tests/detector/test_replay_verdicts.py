@@ -6,10 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from yujing.alerts import Action, Handling
-from yujing.detector.replay_store import replay_store
+from yujing.detector.replay import replay_store
 from yujing.store import Store
 
 from .daemon_history import START, Wave, arrivals, config_for, run_daemon
@@ -31,16 +29,15 @@ def _judge(db: Path, alert_id: str, false_alarm: str | None) -> None:
     store.close()
 
 
-def _replay(tmp_path: Path, db: Path, capsys: pytest.CaptureFixture, **burst) -> list[str]:
+def _replay(tmp_path: Path, db: Path, **burst) -> list[str]:
     config = config_for(tmp_path / "new", **burst)
     (tmp_path / "new").mkdir(exist_ok=True)
-    replay_store(config, db, None, lambda e: None)
-    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("replay: ")]
+    verdicts = replay_store(config, db, None, lambda e: None).verdicts
+    assert verdicts is not None
+    return verdicts.lines()
 
 
-def test_replay_counts_false_alarms_still_raised_and_kept_alerts_lost(
-    tmp_path: Path, capsys: pytest.CaptureFixture
-) -> None:
+def test_replay_counts_false_alarms_still_raised_and_kept_alerts_lost(tmp_path: Path) -> None:
     production = config_for(tmp_path)
     live = run_daemon(production, arrivals(10, SMALL, LARGE))
     small, large = [i for e, i, _ in live if e == "firing"]
@@ -49,20 +46,20 @@ def test_replay_counts_false_alarms_still_raised_and_kept_alerts_lost(
     _judge(db, small, "一个人反复发帖")
     _judge(db, large, None)
 
-    same = _replay(tmp_path, db, capsys)
+    same = _replay(tmp_path, db)
     assert same == [
-        "replay: burst: 1 of 1 alert(s) marked false alarms would still be raised; 0 of 1 kept "
+        "burst: 1 of 1 alert(s) marked false alarms would still be raised; 0 of 1 kept "
         "alert(s) (acknowledged, not marked false) would be lost",
-        f"replay:   still raised: {small}",
+        f"  still raised: {small}",
     ]
-    stricter = _replay(tmp_path, db, capsys, min_count=12)
+    stricter = _replay(tmp_path, db, min_count=12)
     assert stricter[0] == (
-        "replay: burst: 0 of 1 alert(s) marked false alarms would still be raised; 0 of 1 kept "
+        "burst: 0 of 1 alert(s) marked false alarms would still be raised; 0 of 1 kept "
         "alert(s) (acknowledged, not marked false) would be lost"
     ), stricter
-    strictest = _replay(tmp_path, db, capsys, min_count=40)
+    strictest = _replay(tmp_path, db, min_count=40)
     assert strictest == [
-        "replay: burst: 0 of 1 alert(s) marked false alarms would still be raised; 1 of 1 kept "
+        "burst: 0 of 1 alert(s) marked false alarms would still be raised; 1 of 1 kept "
         "alert(s) (acknowledged, not marked false) would be lost",
-        f"replay:   lost: {large}",
+        f"  lost: {large}",
     ]

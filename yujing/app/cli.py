@@ -207,7 +207,7 @@ def cmd_sentiment(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     # stdout carries only alert lines, so a bad config is reported on stderr like everywhere else.
     _, config = _load_or_exit(args.config)
-    from yujing.detector.replay import replay_main
+    from .replay_cli import replay_main
 
     store = None
     if args.store is not None:

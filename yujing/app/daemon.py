@@ -119,7 +119,7 @@ class Daemon:
             new = new.model_copy(update={"storage": self.config.storage})
         old, old_pipeline = self.config, self.pipeline
         # The new detector restores from the store: give it the latest waves and cursor.
-        old_pipeline.detector.save_state()
+        old_pipeline.save_state()
         # Built before anything is switched: if building fails, the old config and pipeline
         # keep running together (and the error is reported by the caller's log).
         pipeline = self._build_pipeline(new, previous=old_pipeline)

@@ -2,7 +2,8 @@
 
 The pipeline owns the order of the stages, not their insides. ``accept`` is the sink every
 collector calls (``intake``: understand, identify, store); a post counts as accepted once the
-store has committed it.
+store has committed it. Detection is the rules the config holds (``detector.rule``: burst
+detection, source health, ...), built from their registry and driven alike.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from datetime import datetime
 
 from yujing.alerts import AlertEvent, AlertState
 from yujing.config import Config, SourceBase
-from yujing.detector.burst import BurstDetector, detector_for
+from yujing.detector.burst import BurstDetector
 from yujing.detector.identity import Identity
-from yujing.detector.lifecycle import Change, Lifecycle
+from yujing.detector.lifecycle import Change
+from yujing.detector.rule import Rule, RuleContext, StoredPosts, build_rules
+from yujing.detector.source_health import RunOutcome, SourceRun
 from yujing.detector.understand import understander_for
 from yujing.notifier.dispatch import Notifier
 from yujing.notifier.journal import Journal
@@ -24,8 +27,6 @@ from yujing.notifier.kibana import with_discover_link
 from yujing.records import Post, utcnow
 from yujing.store import Store
 
-from .health import KIND as SOURCE_KIND
-from .health import RunOutcome, SourceHealthWatch
 from .intake import Intake
 from .zones import ZoneWatch
 
@@ -51,7 +52,9 @@ class Pipeline:
         # The copy index does not depend on the config: a reload hands it over.
         self.intake = Intake(self.understander, store, identity, ZoneWatch(config, store))
         # A detector handed over (a reload that left detection alone) keeps what it learned.
-        self.detector = detector or detector_for(config, store)
+        self.rules: list[Rule] = build_rules(
+            RuleContext(config, store, handed=(detector,) if detector is not None else ())
+        )
         # The inhibit stage reads the firing alerts from the store when a group is flushed;
         # the silence stage judges the kept silences at the flush's time.
         self.notifier = notifier or Notifier(
@@ -62,11 +65,21 @@ class Pipeline:
         )
         self.journal = Journal(config.alerts_file) if config.alerts_file else None
         self.on_alert = on_alert
-        # The detector's open alerts; source-health alerts have a lifecycle of their own.
-        self.lifecycle = Lifecycle(
-            a for a in store.alerts.all(AlertState.FIRING) if a.kind != SOURCE_KIND
-        )
-        self.health = SourceHealthWatch(store)
+
+    @property
+    def detector(self) -> BurstDetector:
+        """The burst rule's detector: its posts cursor (retention, metrics), and what a reload
+        that leaves detection alone hands to the next pipeline."""
+        for rule in self.rules:
+            detector = getattr(rule, "detector", None)
+            if isinstance(detector, BurstDetector):
+                return detector
+        raise LookupError("no burst detection among the rules")
+
+    def save_state(self) -> None:
+        """Every rule writes what it learned (before a reload, on shutdown)."""
+        for rule in self.rules:
+            rule.save_state()
 
     def detector_fits(self, config: Config) -> bool:
         """Whether this pipeline's detector (its learned state) serves ``config`` as it is."""
@@ -91,39 +104,30 @@ class Pipeline:
     def detect(
         self, now: datetime | None = None, *, all_products: bool = False
     ) -> list[AlertEvent]:
-        """Evaluate products that got posts (or all, or those firing) and hand events on."""
+        """Evaluate every rule (products that got posts, or all, or those firing) and hand
+        events on."""
         now = now or utcnow()
-        # The detector reads what was committed since its last look, from any process.
-        products = self.detector.catch_up() | self.lifecycle.products()
-        if all_products:
-            products |= {p.id for p in self.config.products}
-        # The alert's new state, its audit entry and its place in its groups commit together:
-        # an alert is never stored as firing without its messages on their way, nor the other
-        # way round. If anything fails, the store rolls back and so does the detector's memory
-        # of its waves, so the next evaluation finds the same wave again.
-        mark = self.detector.mark()
-        try:
-            with self.store.transaction():
-                named = self.lifecycle.name(self.detector.evaluate(sorted(products), now))
-                changes = [self._linked(c) for c in named]
-                for change in changes:
-                    self.store.alerts.save(change.alert)  # the latest numbers, told or not
-                    if change.event is not None:
-                        event = change.event
-                        self.store.audit.append("alert", event.id, event.to_dict(), now)
-                        # Into its receivers' groups; an alert muted now (a category while its
-                        # product fires) stays in its group and is told once nothing mutes it.
-                        self.notifier.submit(event, now)
-        except Exception:
-            self.detector.rollback(mark)
-            raise
-        self.lifecycle.apply(changes)
-        events = [c.event for c in changes if c.event is not None]
-        for event in events:
-            try:
-                self._announce(event)
-            except Exception:  # the alert is stored and queued; a full disk must not hide it
-                log.exception("announcing alert %s failed", event.id)
+        # Rules that read posts read what was committed since their last look, from any process.
+        posts = StoredPosts(self.store)
+        for rule in self.rules:
+            if isinstance(posts, rule.consumes):
+                rule.observe(posts)
+
+        def keep(change: Change) -> None:
+            self.store.alerts.save(change.alert)  # the latest numbers, told or not
+            if change.event is not None:
+                event = change.event
+                self.store.audit.append("alert", event.id, event.to_dict(), now)
+                # Into its receivers' groups; an alert muted now (a category while its product
+                # fires) stays in its group and is told once nothing mutes it.
+                self.notifier.submit(event, now)
+
+        events = self._evaluate(
+            self.rules,
+            lambda rule: [self._linked(c) for c in rule.evaluate(now, every_series=all_products)],
+            keep,
+        )
+        self._announce_all(events)
         return events
 
     def source_ran(
@@ -132,23 +136,56 @@ class Pipeline:
         """Count a complete run of ``source``; a source-health alert's event when it fires or
         resolves. The alert and its outbox rows commit with the run's count, as burst alerts."""
         now = now or utcnow()
-        with self.store.transaction():
-            changes = [
-                c
-                for c in (self.health.observe(source, run, now), self.health.quiet(source, now))
-                if c is not None
-            ]
-            for change in changes:
-                self.store.alerts.save(change.alert)
-                if change.event is not None:
-                    self.notifier.submit(change.event)
-        events = [c.event for c in changes if c.event is not None]
+        ran = SourceRun(source, run, now)
+
+        def observed(rule: Rule) -> list[Change]:
+            rule.observe(ran)
+            return rule.evaluate(now)
+
+        def keep(change: Change) -> None:
+            self.store.alerts.save(change.alert)
+            if change.event is not None:
+                self.notifier.submit(change.event)
+
+        events = self._evaluate(
+            [r for r in self.rules if isinstance(ran, r.consumes)], observed, keep
+        )
+        self._announce_all(events)
+        return events[0] if events else None
+
+    def _evaluate(
+        self,
+        rules: Sequence[Rule],
+        evaluate: Callable[[Rule], list[Change]],
+        keep: Callable[[Change], None],
+    ) -> list[AlertEvent]:
+        """The rules' changes, each kept (``keep``) in one store transaction; the events to tell.
+
+        If anything fails, the store rolls back and so does each rule's memory of its waves, so
+        the next evaluation finds the same wave again. A rule learns that its changes are what
+        is open only once they are committed."""
+        evaluated: list[tuple[Rule, list[Change]]] = []
+        try:
+            with self.store.transaction():
+                for rule in rules:
+                    changes = evaluate(rule)
+                    evaluated.append((rule, changes))
+                    for change in changes:
+                        keep(change)
+        except Exception:
+            for rule, _ in evaluated:
+                rule.rollback()
+            raise
+        for rule, changes in evaluated:
+            rule.committed(changes)
+        return [c.event for _, changes in evaluated for c in changes if c.event is not None]
+
+    def _announce_all(self, events: list[AlertEvent]) -> None:
         for event in events:
             try:
                 self._announce(event)
-            except Exception:
+            except Exception:  # the alert is stored and queued; a full disk must not hide it
                 log.exception("announcing alert %s failed", event.id)
-        return events[0] if events else None
 
     def _linked(self, change: Change) -> Change:
         """With ``kibana.url`` set, the alert carries a link to its posts in Discover."""

@@ -13,14 +13,15 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from yujing.alerts import KINDS, AlertState, EventKind, Severity
 from yujing.matchers import Matcher, parse_matcher
 
 __all__ = ["LABELS", "label_values", "matcher_problem", "matcher_problems"]
 
 # Every label an alert event can carry, with what it means (the README lists these).
 LABELS: dict[str, str] = {
-    "kind": "what raised the alert: burst (complaints of several people), repeat (one person "
-    "complaining again and again), source (a source failing)",
+    "kind": "what raised the alert, one of yujing.alerts.KINDS: "
+    + ", ".join(f"{kind} ({words})" for kind, words in KINDS.items()),
     "product": "the product's id, from products:, on burst alerts",
     "source": "the source's name, from sources:, on source-health alerts",
     "category": "a complaint category's id, on category alerts only",
@@ -30,12 +31,19 @@ LABELS: dict[str, str] = {
     "categories": "the leading categories' names, comma-separated",
     "new_terms": "newly frequent words, comma-separated",
 }
-_FIXED = {
-    "kind": ("burst", "repeat", "source"),  # yujing.alerts.KINDS (a test keeps them equal)
-    "severity": ("blue", "yellow", "orange", "red"),
-    "state": ("firing", "resolved"),
-    "event": ("firing", "updated", "escalated", "resolved"),
-}
+
+
+def _fixed() -> dict[str, tuple[str, ...]]:
+    """The labels whose values the alerts themselves define; read at each check, so a kind
+    added to ``KINDS`` is known at once."""
+    return {
+        "kind": tuple(KINDS),
+        "severity": tuple(s.value for s in Severity),
+        "state": tuple(s.value for s in AlertState),
+        "event": tuple(e.value for e in EventKind),
+    }
+
+
 _PLAIN = re.compile(r"^[\w.-]+$")  # an alternative of a regex that is a literal value
 
 
@@ -43,7 +51,7 @@ def label_values(
     products: list[str], categories: list[str], sources: list[str] | None = None
 ) -> dict[str, tuple[str, ...]]:
     """The values each label with a known set of values can take under this config."""
-    values = {**_FIXED, "product": tuple(products), "category": tuple(categories)}
+    values = {**_fixed(), "product": tuple(products), "category": tuple(categories)}
     if sources:
         values["source"] = tuple(sources)
     return values

@@ -1,4 +1,4 @@
-"""Detecting: evaluate every product now and then, and right after a source brought new posts."""
+"""Detecting: evaluate every rule now and then, and right after a source brought new posts."""
 
 from __future__ import annotations
 
@@ -49,4 +49,4 @@ class Detection(Component):
 
     async def stop(self) -> None:
         async with self.lock:  # an evaluation in flight commits first
-            self.daemon.pipeline.detector.save_state()  # a restart resumes from here
+            self.daemon.pipeline.save_state()  # a restart resumes from here

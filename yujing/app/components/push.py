@@ -23,10 +23,10 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from yujing.config import Config, HttpPush, TranscriptSource
+from yujing.detector.source_health import RunOutcome
 from yujing.printable import printable
 from yujing.records import Post, utcnow
 
-from ..health import RunOutcome
 from ..push import PushRefused, parse_body
 from . import Component, NotConfigured, Reload
 from .http import MAX_BODY, HttpRequest, HttpResponse, HttpServer

@@ -19,10 +19,10 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from yujing.config import Config, FeedSource, TranscriptSource
+from yujing.detector.source_health import RunOutcome
 from yujing.printable import printable
 from yujing.records import Post, post_id, utcnow
 
-from ..health import RunOutcome
 from . import Component, Reload
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from yujing.alerts import Severity
 
-from .emerging import Emerging
+from ..emerging import Emerging
 
 __all__ = ["Signals", "back_to_usual", "grade", "points", "reasons", "span", "usual"]
 

@@ -8,7 +8,9 @@ a ring of bucket counts, details (people, sources, reach, ...) of the buckets in
 learned baseline of a few dozen floats (``detector.baseline``), and per product a bounded table of
 emerging terms (``detector.emerging``).
 
-The burst test itself, per series, is in ``series``; who posted and how is in ``details``.
+The burst test itself, per series, is in ``series``; who posted and how is in ``details``; the
+alert people read in ``alert``; what is said beside alerts (a late wave, a series too new to
+judge) in ``tell``.
 
 Lifecycle of one wave (one alert id, ``burst:<product>[/<category>]@<fired>``):
 
@@ -47,33 +49,31 @@ State across restarts is ``memory``'s: saved, restored and caught up with the st
 from __future__ import annotations
 
 import logging
-import math
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from yujing.alerts import Alert, AlertState, BurstFacts, Severity
+from yujing.alerts import Alert
 from yujing.config import Config, Detection
-from yujing.records import ScoredPost, format_time
-from yujing.store import LateWave, Store
+from yujing.records import ScoredPost
+from yujing.store import Store
 
-from .countmodel import tail
-from .details import Details
-from .emerging import EmergingTerms
+from ..details import Details
+from ..emerging import EmergingTerms
+from ..mentions import Mentions, is_complaint
+from ..series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
+from ..signals import collective_terms_in
+from ..understand import dated
+from .alert import KIND, Alerting
 from .memory import STATE_KEY, Memory
-from .mentions import Mentions, is_complaint
 from .repeat import RepeatWatch
-from .series import EXPECTED_FLOOR, Look, Series, Wave, bucket_of
-from .severity import Signals, back_to_usual, grade, reasons
-from .signals import collective_terms_in
-from .understand import dated
+from .severity import back_to_usual, grade
+from .tell import Telling
 
 __all__ = ["BurstDetector", "detector_for", "utc_offset", "KIND", "EXPECTED_FLOOR", "STATE_KEY"]
 
 log = logging.getLogger("yujing.detector")
 
-KIND = "burst"
 PER_PERSON = 2  # complaints of one person in a window that count towards a burst
 
 
@@ -94,37 +94,6 @@ def detector_for(config: Config, store: Store | None) -> BurstDetector:
     )
 
 
-def _episodes(
-    late: Mapping[int, tuple[int, float, float]], w: int
-) -> list[tuple[int, int, int, float, float]]:
-    """Late buckets as (first, last, posts, usual, phi) runs: buckets less than a window apart
-    are one. ``usual`` is the lowest a bucket of the run was expected to hold, and ``phi`` the
-    lowest dispersion, before its posts came: each bucket of a late export is learned before
-    the next is noted, so the later ones already expect the wave."""
-    runs: list[tuple[int, int, int, float, float]] = []
-    for b in sorted(late):
-        n, expected, phi = late[b]
-        if runs and b - runs[-1][1] <= w:
-            first, _, total, usual, low = runs[-1]
-            runs[-1] = (first, b, total + n, min(usual, expected), min(low, phi))
-        else:
-            runs.append((b, b, n, expected, phi))
-    return runs
-
-
-def _would_burst(s: Series, first: int, last: int, n: int, usual: float, phi: float) -> bool:
-    """Whether ``n`` posts in buckets ``first``..``last`` would have been a burst had they come
-    on time: the series' own test (``min_count``, ``ratio``, ``p_value``), against the usual of
-    at least a window."""
-    rule = s.rule
-    expected = max(usual * max(last - first + 1, s.w), EXPECTED_FLOOR)
-    return (
-        n >= rule.min_count
-        and n >= rule.ratio * expected
-        and tail(n, expected, phi) <= rule.p_value
-    )
-
-
 def utc_offset(tz: tzinfo) -> float:
     """Seconds east of UTC of the config's zone, for the detector's calendar: an hour of the day
     and a weekend are the users' own (Saturday in Shanghai starts at 16:00 UTC on Friday). A zone
@@ -135,7 +104,7 @@ def utc_offset(tz: tzinfo) -> float:
     return min(jan or timedelta(0), jul or timedelta(0)).total_seconds()
 
 
-class BurstDetector(Memory):
+class BurstDetector(Memory, Telling, Alerting):
     def __init__(
         self,
         detection: Detection,
@@ -372,55 +341,6 @@ class BurstDetector(Memory):
             )
         return False
 
-    @staticmethod
-    def _tell_unjudged(s: Series, look: Look) -> None:
-        """Say, once, that complaints pile up in a series too new to be judged: silence there
-        is not "nothing unusual", and an admin can give it history."""
-        if look.judged:
-            s.told_unjudged = False
-            return
-        if s.told_unjudged or look.count < s.rule.min_count:
-            return
-        s.told_unjudged = True
-        log.warning(
-            "%s: %d complaints in the last %g min, with no history before them to judge them "
-            "by; judged from %s on (ingest past exports to give it history)",
-            s.key.split(":", 1)[1],
-            look.count,
-            s.rule.window / 60,
-            format_time(s.judged_from),
-        )
-
-    def _tell_late(self, s: Series, now: datetime) -> None:
-        """Say each wave whose posts came after their window had passed: learned as history,
-        not alerted. Once per product and wave in the log, and kept for ``yujing status``."""
-        late, s.learned_late = s.learned_late, {}
-        if not late or s.category is not None:  # the product's own line says it
-            return
-        zone = timezone(timedelta(seconds=self.utc_offset))
-        for first, last, n, expected, phi in _episodes(late, s.w):
-            told = self._told_late.get(s.key)
-            more = told is not None and told[0] - s.w <= last and first <= told[1] + s.w
-            if not more and not _would_burst(s, first, last, n, expected, phi):
-                continue
-            if told is not None and more:
-                first, last = told[0], max(told[1], last)  # kept under the wave's first bucket
-            self._told_late[s.key] = (first, last)
-            start = datetime.fromtimestamp(first * s.size, UTC)
-            end = datetime.fromtimestamp((last + 1) * s.size, UTC)
-            if not more:
-                log.warning(
-                    "%s: %d complaints from %s-%s arrived after their window and were learned as "
-                    "history, not alerted (deliver exports at least every %g min)",
-                    s.product,
-                    n,
-                    start.astimezone(zone).strftime("%m-%d %H:%M"),
-                    end.astimezone(zone).strftime("%H:%M"),
-                    s.rule.window / 60,
-                )
-            if self.persist and self.store is not None:
-                self.store.time_notices.add_late(LateWave(s.key, s.product, start, end, n, now))
-
     def _wave_id(self, s: Series, bucket: int, now: datetime) -> str:
         """A new wave's id: named after its onset in the posts, so a peer daemon names it
         alike; after when it was seen if an earlier wave has that name already (its memory
@@ -429,96 +349,3 @@ class BurstDetector(Memory):
         if self.store is not None and self.store.alerts.get(alert_id) is not None:
             alert_id = f"{s.key}@{now:%Y%m%dT%H%M%SZ}"
         return alert_id
-
-    def _signals(
-        self, s: Series, look: Look, wave: Details, seconds: float, now: datetime
-    ) -> Signals:
-        rule = s.rule
-        win = look.window
-        # The wave's details include its window's: it starts from them and gains every new post.
-        people = max(wave.complainants, win.complainants)
-        terms = wave.terms
-        cats = win.categories if s.category is None else Counter()
-        new_terms = ()
-        et = self.terms.get(s.product)
-        if et is not None:
-            new_terms = tuple(et.top(look.window_start.timestamp() + rule.window))
-        return Signals(
-            count=look.count,
-            expected=look.expected,
-            per_day=s.baseline.per_day(),
-            p_value=look.p,
-            window=rule.window,
-            # The count covers the window's whole buckets and the current one so far: the
-            # words say that span ("65 分钟内"), never an hour for 65 minutes.
-            covered=round((now - look.window_start).total_seconds() / 60) * 60.0,
-            min_count=rule.min_count,
-            cold=look.cold,
-            wave_seconds=seconds,
-            wave_posts=max(wave.posts, win.posts),
-            complainants=people,
-            calls=max(wave.calls, win.calls),
-            anonymous=max(wave.anonymous, win.anonymous),
-            same_text_accounts=max(wave.same_text_accounts, win.same_text_accounts),
-            sources=len(wave.sources | win.sources),
-            reach=max(wave.reach, win.reach),
-            collective=max(wave.collective, win.collective),
-            collective_terms=tuple(Counter(terms).most_common(3)),
-            negative=win.negative,
-            growth=look.growth,
-            previous=look.previous,
-            categories=tuple((self.category_names.get(c, c), k) for c, k in cats.most_common(3)),
-            new_terms=new_terms,
-            mentions=self._other_mentions(s, look),
-        )
-
-    def _other_mentions(self, s: Series, look: Look) -> int:
-        """Posts naming the product in the window that are not complaints: all its mentions
-        less the complaints its whole-product series holds there."""
-        whole = self.series.get(f"{KIND}:{s.product}", s)
-        lo, hi = look.bucket - s.w, look.bucket
-        complaints = sum(d.posts for b, d in whole.details.items() if lo <= b <= hi)
-        return max(0, self.mentions.between(s.product, lo, hi) - complaints)
-
-    def _alert(
-        self,
-        s: Series,
-        alert_id: str,
-        started_at: datetime,
-        severity: Severity,
-        look: Look,
-        sig: Signals,
-        now: datetime,
-    ) -> Alert:
-        labels = {"product": s.product, "kind": KIND}
-        if s.category:
-            labels["category"] = s.category
-        if sig.categories:
-            labels["categories"] = ",".join(c for c, _ in sig.categories)
-        if sig.new_terms:
-            labels["new_terms"] = ",".join(e.term for e in sig.new_terms)
-        samples = [x for _, x in look.window.samples]
-        if s.wave is not None:
-            samples = samples or [x for _, x in s.wave.details.samples]
-        return Alert(
-            key=s.key,
-            id=alert_id,
-            severity=severity,
-            state=AlertState.FIRING,
-            started_at=started_at,
-            updated_at=now,
-            labels=labels,
-            reasons=reasons(sig),
-            burst=BurstFacts(
-                window_start=look.window_start,
-                window_end=now,
-                count=look.count,
-                baseline=round(look.expected, 3),
-                complainants=sig.complainants,
-                # How surprising the window is: -log10 of its chance under the baseline.
-                score=round(min(99.0, -math.log10(max(look.p, 1e-99))), 2),
-                sources=sig.sources,
-                samples=tuple(samples),
-                series=look.series,
-            ),
-        )

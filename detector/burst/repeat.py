@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from yujing.alerts import Alert, AlertState, Severity
 from yujing.config import BurstRule
 
-from .details import Details
+from ..details import Details
 from .severity import span
 
 __all__ = ["KIND", "RepeatWatch"]

@@ -10,28 +10,30 @@ from __future__ import annotations
 import csv
 import math
 import re
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
-from typing import Any
 
 from yujing.config import Config, Detection
-from yujing.records import format_time, parse_time
+from yujing.records import format_time
 
-from .burst import BurstDetector, utc_offset
-from .replay import DRAIN_WINDOWS, MEASURE_DIGITS, ReplayInputError, _Events, _longest_window
+from ..burst import BurstDetector, utc_offset
+from .common import (
+    DRAIN_WINDOWS,
+    MEASURE_DIGITS,
+    Emit,
+    Events,
+    ReplayInputError,
+    Say,
+    logged,
+    longest_window,
+    parse_local_time,
+)
 
 __all__ = ["replay_counts", "infer_bucket", "measurement_scale", "parse_local_time", "regular"]
 
 _SPACE_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)?$")
-
-
-def parse_local_time(value: str, tz: tzinfo = UTC) -> datetime:
-    """An ISO time; one without a zone is in ``tz`` (the config's time zone)."""
-    dt = datetime.fromisoformat(value.strip())
-    return parse_time(dt if dt.tzinfo is not None else dt.replace(tzinfo=tz))
 
 
 def _formatter(sample: str, tz: tzinfo) -> Callable[[datetime], str]:
@@ -74,10 +76,14 @@ def _reading(row: list[str], ts_col: int, value_col: int, tz: tzinfo) -> tuple[d
 
 
 def _rows(
-    path: Path, default_product: str, tz: tzinfo, refused: list[str] | None = None
+    path: Path,
+    default_product: str,
+    tz: tzinfo,
+    refused: list[str] | None = None,
+    say: Say = logged,
 ) -> Iterator[tuple[datetime, str, float]]:
     """(time, product, value) rows; a header row is recognised by its unparseable time. A bad
-    row is left out, and named in ``refused`` (and on stderr) when a list is given."""
+    row is left out, and named in ``refused`` (and to ``say``) when a list is given."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh)
         cols: tuple[int, int | None, int] | None = None
@@ -103,7 +109,7 @@ def _rows(
             except ValueError as exc:
                 if refused is not None:
                     refused.append(f"{path}:{lineno}: {exc}")
-                    print(f"{refused[-1]}; row left out", file=sys.stderr)
+                    say(f"{refused[-1]}; row left out")
                 continue
             product = row[product_col].strip() if product_col is not None else default_product
             yield at, product, value
@@ -218,12 +224,14 @@ class _Readings:
 def replay_counts(
     config: Config,
     path: Path,
-    emit: Callable[[dict[str, Any]], None],
+    emit: Emit,
     watch: Callable[[datetime, BurstDetector], None] | None = None,
+    say: Say = logged,
 ) -> int:
     """Replay ``path``'s rows through a detector, ``emit``-ting each alert event; ``watch``, when
     given, is called after each bucket is judged (its start, and the detector: ``Series.last``
-    says what each series saw), for tools that study the detector's verdicts."""
+    says what each series saw), for tools that study the detector's verdicts. How a series is
+    read (a measurement, gaps) and every row left out is told to ``say``."""
     stem = path.stem
     first: str | None = None
     per_product: dict[str, list[float]] = {}
@@ -248,18 +256,17 @@ def replay_counts(
                     break
                 except (ValueError, OverflowError):
                     continue
-    events = _Events(emit, _formatter(first or "2000-01-01 00:00:00", tz))
+    events = Events(emit, _formatter(first or "2000-01-01 00:00:00", tz))
     detector = BurstDetector(detection, None, utc_offset=utc_offset(tz))
     readings: dict[str, _Readings] = {}
     for p, v in values.items():
         k, dense = measurement_scale(v), regular(per_product[p], v, bucket)
         readings[p] = _Readings(detector, p, bucket, k, dense)
         if k != 1 or dense:
-            print(
+            say(
                 f"{path}: {p}: "
                 + (f"fractional values, replayed x{k}; " if k != 1 else "")
-                + ("missing rows are gaps" if dense else "missing rows are zeros"),
-                file=sys.stderr,
+                + ("missing rows are gaps" if dense else "missing rows are zeros")
             )
     step = timedelta(seconds=bucket)
     current: datetime | None = None
@@ -274,7 +281,7 @@ def replay_counts(
             watch(at, detector)
 
     refused: list[str] = []
-    for at, product, value in _rows(path, stem, tz, refused):
+    for at, product, value in _rows(path, stem, tz, refused, say):
         if current is not None and at != current:
             evaluate(current)
         current = at
@@ -287,7 +294,7 @@ def replay_counts(
         touched.add(product)
     if current is not None:
         evaluate(current)
-        end = current + DRAIN_WINDOWS * timedelta(seconds=_longest_window(detection))
+        end = current + DRAIN_WINDOWS * timedelta(seconds=longest_window(detection))
         while events.firing and current < end:
             current += step
             evaluate(current)

@@ -22,8 +22,7 @@ replayed alert is a stored one when it is of the same series and their times ove
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -34,30 +33,40 @@ from yujing.config import Config
 from yujing.records import Post, ScoredPost, parse_time, utcnow
 from yujing.store import Store
 
-from .understand import understander_for
+from ..source_health import KIND as SOURCE_KIND
+from ..understand import understander_for
+from .common import Emit, Say, logged
+from .posts import PostReplay
 
-__all__ = ["Verdicts", "judge", "replay_store"]
+__all__ = ["StoreReplay", "Verdicts", "judge", "replay_store"]
 
 # Source-health alerts come from crawl runs, which a replay of posts does not see.
-NOT_REPLAYED = frozenset({"source"})
+NOT_REPLAYED = frozenset({SOURCE_KIND})
+
+
+@dataclass(frozen=True, slots=True)
+class StoreReplay:
+    """What a replay of the store did: posts replayed, alert events emitted, and what the
+    changed config does to the alerts people judged (None when no post was replayed)."""
+
+    posts: int
+    events: int
+    verdicts: Verdicts | None
 
 
 def replay_store(
     config: Config,
     path: Path,
     since: float | None,
-    emit: Callable[[dict[str, Any]], None],
+    emit: Emit,
     *,
     now: datetime | None = None,
     as_published: bool = False,
-) -> tuple[int, int]:
-    """Replay the posts published in the last ``since`` seconds (all, when None).
-
-    Returns (posts replayed, alert events emitted). What the changed config does to the alerts
-    people judged is said on stderr, one line per rule (``judge``).
-    """
-    from .replay import PostReplay
-
+    say: Say = logged,
+) -> StoreReplay:
+    """Replay the posts published in the last ``since`` seconds (all, when None), read from the
+    store as they come (in batches, never copied); a stored post that cannot be read is named to
+    ``say``."""
     cutoff = (now or utcnow()) - timedelta(seconds=since) if since else None
     store = Store(path, readonly=True)  # not even a schema upgrade: production's to make
     spans: dict[str, _Span] = {}
@@ -69,21 +78,26 @@ def replay_store(
 
     replay = PostReplay(config, seen)
     posts = 0
+    verdicts = None
     try:
-        for arrived, scored in _stored(config, store, path, cutoff, as_published):
+        for arrived, scored in _stored(config, store, path, cutoff, as_published, say):
             replay.feed(arrived, scored)
             posts += 1
         events = replay.finish() if posts else 0
         if posts:
-            for line in judge(_judged(store, cutoff), spans.values()).lines():
-                print(f"replay: {line}", file=sys.stderr)
+            verdicts = judge(_judged(store, cutoff), spans.values())
     finally:
         store.close()
-    return posts, events
+    return StoreReplay(posts, events, verdicts)
 
 
 def _stored(
-    config: Config, store: Store, path: Path, cutoff: datetime | None, as_published: bool
+    config: Config,
+    store: Store,
+    path: Path,
+    cutoff: datetime | None,
+    as_published: bool,
+    say: Say,
 ) -> Iterator[tuple[float, ScoredPost]]:
     """(when the post arrived, the post understood under ``config``), in arrival order."""
     understander = understander_for(config)
@@ -96,7 +110,7 @@ def _stored(
         try:
             scored = understander.understand(Post.from_dict(doc))
         except (KeyError, TypeError, ValueError) as exc:
-            print(f"{path}: skipped stored post {doc.get('id')}: {exc}", file=sys.stderr)
+            say(f"{path}: skipped stored post {doc.get('id')}: {exc}")
             continue
         post = scored.post
         arrived = post.published_at if as_published else post.fetched_at

@@ -6,6 +6,10 @@ a source has failed ``health.failures`` runs in a row (or, with ``health.failing
 long) a source-health alert fires (labels ``kind=source``, ``source=<name>``) and goes to the
 receivers through the same notifier as burst alerts; the next run that works resolves it.
 
+As a rule (``detector.rule``) it is configured by each source's ``health:`` and consumes
+``SourceRun``: the pipeline hands each complete run over and evaluates it in the same
+transaction, so the alert commits with the run's count.
+
 A run fails when it counts an error: a page that cannot be fetched, a redirect loop, a list page
 whose ``list.link`` matches nothing (a changed layout), a feed that is not one. The reasons are
 Chinese, as every message people read.
@@ -13,15 +17,27 @@ Chinese, as every message people read.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from yujing.alerts import Alert, AlertEvent, AlertState, EventKind, Severity
-from yujing.config import SourceBase
+from yujing.config import SourceBase, SourceHealth
 from yujing.records import format_time
 from yujing.store import Health, Store
 
-__all__ = ["HealthChange", "SourceHealthWatch", "RunOutcome", "KIND", "describe_problem"]
+from .lifecycle import Change
+from .rule import RuleContext
+
+__all__ = [
+    "HealthChange",
+    "SourceHealthRule",
+    "SourceHealthWatch",
+    "SourceRun",
+    "RunOutcome",
+    "KIND",
+    "describe_problem",
+]
 
 KIND = "source"
 
@@ -71,9 +87,15 @@ class RunOutcome:
 
 
 @dataclass(frozen=True, slots=True)
-class HealthChange:
-    alert: Alert  # to store
-    event: AlertEvent | None  # to tell
+class SourceRun:
+    """What the source-health rule observes: one complete run of a source, ended at ``at``."""
+
+    source: SourceBase
+    outcome: RunOutcome
+    at: datetime
+
+
+HealthChange = Change  # the alert to store, and the event to tell if any
 
 
 CHANNELS = {"push": "（推送）"}
@@ -214,6 +236,51 @@ class SourceHealthWatch:
             reasons=tuple(reasons),
             annotations=annotations,
         )
+
+
+class SourceHealthRule:
+    """Source health as a rule: each run observed is counted, and its alert's changes (failing,
+    back, gone quiet) are what the next evaluation returns."""
+
+    kinds = (KIND,)
+    consumes = SourceRun
+
+    def __init__(self, store: Store):
+        self.watch = SourceHealthWatch(store)
+        self.pending: list[Change] = []
+
+    @classmethod
+    def from_config(
+        cls, sections: Sequence[SourceHealth], context: RuleContext
+    ) -> SourceHealthRule:
+        # Each source's own ``health:`` is read at each of its runs (``run.source.health``).
+        return cls(context.store)
+
+    def observe(self, item: SourceRun) -> None:
+        source, now = item.source, item.at
+        for change in (
+            self.watch.observe(source, item.outcome, now),
+            self.watch.quiet(source, now),
+        ):
+            if change is not None:
+                self.pending.append(change)
+
+    def evaluate(self, now: datetime, *, every_series: bool = False) -> list[Change]:
+        changes, self.pending = self.pending, []
+        return changes
+
+    def committed(self, changes: Sequence[Change]) -> None:
+        """Nothing kept apart from the store: its open alerts are read from there."""
+
+    def rollback(self) -> None:
+        """Nothing to forget: a run's count rolls back with the store's transaction."""
+
+    def save_state(self) -> None:
+        """Nothing to write: failures in a row, since when and why are written with each run,
+        in the run's own transaction (``store.health``)."""
+
+    def restore_state(self) -> None:
+        """Nothing to read ahead: each run reads its source's health from the store."""
 
 
 def _hours(span: timedelta) -> str:

@@ -31,12 +31,13 @@ from yujing.alerts import AlertState
 from yujing.records import ScoredPost, utcnow
 from yujing.store import Store
 
-from .details import Details
-from .emerging import EmergingTerms
+from ..details import Details
+from ..emerging import EmergingTerms
+from ..series import Wave, bucket_of
+from ..understand import dated
+from .alert import KIND
 from .repeat import KIND as REPEAT
 from .repeat import RepeatWatch
-from .series import Wave, bucket_of
-from .understand import dated
 
 __all__ = ["Memory", "STATE_KEY", "STATE_VERSION", "CHECKPOINT", "HISTORY"]
 
@@ -72,7 +73,7 @@ class Memory:
     def _restore(self, store: Store) -> None:
         # Only the detector's own alerts: source-health alerts share the table.
         stored = store.alerts.all(AlertState.FIRING)
-        firing = {a.key: a for a in stored if a.kind == "burst"}
+        firing = {a.key: a for a in stored if a.kind == KIND}
         for alert in stored:
             if alert.kind == REPEAT:
                 self.repeats.restore(alert)

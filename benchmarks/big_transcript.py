@@ -23,7 +23,7 @@ a quarter, half and three quarters of its run. Memory is flat when the bigger fi
 the smaller one does: nothing the ingest keeps may grow with the file (the copy index and the
 caches have their fixed bounds). An export with one row per utterance (a ``角色`` column) is not
 measured here: its rows are joined into calls only once the whole file is read, since exports
-interleave calls (``crawlers/inbox_calls.py``), so it holds the file's calls in memory; the
+interleave calls (``crawlers/inbox/calls.py``), so it holds the file's calls in memory; the
 transcripts source's ``max_file_mb`` (256 by default) is what bounds that.
 """
 

@@ -2,7 +2,7 @@
 
 The records are a JSONL transcript file's (``text``, ``id``, ``caller``, ``time``, ``agent``,
 ``product``, ``duration``; rows with ``speaker`` or ``role`` are utterances joined into calls by
-``id``) and pass the same checks (``crawlers.inbox_formats``): a bad record is refused with the
+``id``) and pass the same checks (``crawlers.inbox``): a bad record is refused with the
 message a file would get, naming its line (or, in a JSON list, its item) and field. The body is
 checked whole before anything is stored, so a request is stored entirely or not at all.
 

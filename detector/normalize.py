@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from functools import cache
 
 __all__ = ["normalize", "skeleton"]
 
@@ -38,9 +39,16 @@ def _not_letter_or_digit(ch: str) -> bool:
 
 
 # str.translate does a C-level table lookup per character: several times faster here than a
-# regex with a class of thousands of code points.
-_INVISIBLE = _deletion_table(_invisible)
-_PUNCT_SPACE = _deletion_table(_not_letter_or_digit)
+# regex with a class of thousands of code points. Built at the first text, not at import: half a
+# second that commands which never read a post (``yujing --help``, ``yujing alert``) need not pay.
+@cache
+def _invisible_table() -> dict[int, None]:
+    return _deletion_table(_invisible)
+
+
+@cache
+def _punct_space_table() -> dict[int, None]:
+    return _deletion_table(_not_letter_or_digit)
 
 
 def normalize(text: str) -> str:
@@ -50,7 +58,7 @@ def normalize(text: str) -> str:
         return ""
     if not unicodedata.is_normalized("NFKC", text):  # a cheap check; most text already is
         text = unicodedata.normalize("NFKC", text)
-    text = text.translate(_INVISIBLE)
+    text = text.translate(_invisible_table())
     return _SPACES.sub(" ", text).strip()
 
 
@@ -58,4 +66,4 @@ def skeleton(text: str) -> str:
     """The letters and digits of already normalised text, case-folded: what copy detection
     compares. Sites re-punctuate, re-space and re-case reposted text and copiers add emoji;
     the letters and digits stay."""
-    return text.casefold().translate(_PUNCT_SPACE)
+    return text.casefold().translate(_punct_space_table())

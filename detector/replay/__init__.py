@@ -3,7 +3,7 @@
 ``replay_posts`` (posts as JSON lines), ``replay_counts`` (a CSV of counts or readings) and
 ``replay_store`` (the posts a store holds, read from it as they come) each hand every alert event
 to ``emit`` and what they read differently or left out to ``say``; ``ReplayInputError`` says there
-was nothing to replay. The command line (``yujing.app.replay_cli``) prints them.
+was nothing to replay. The command line (``yujing.app.cli.replay``) prints them.
 """
 
 from .common import ReplayInputError

@@ -32,8 +32,6 @@ from yujing.store import (
     TimeNotices,
 )
 
-from .handling_cli import took
-
 __all__ = ["health", "print_status"]
 
 SEVERITY_STYLE = {
@@ -42,6 +40,20 @@ SEVERITY_STYLE = {
     "yellow": "yellow",
     "blue": "blue",
 }
+
+
+def took(start: datetime, end: datetime | None) -> str:
+    """A duration as a PR person says it: "12 分钟", "3 小时 5 分钟", "2 天 4 小时"."""
+    if end is None:
+        return "—"
+    minutes = max(0, int((end - start) / timedelta(minutes=1)))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{days} 天 {hours} 小时"
+    if hours:
+        return f"{hours} 小时 {mins} 分钟"
+    return f"{mins} 分钟"
 
 
 def _local(dt: datetime | None, config: Config) -> str:

@@ -11,35 +11,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from yujing.alerts import Action
 from yujing.printable import printable
 from yujing.store import Store
 
-from . import ops
+from .. import ops
+from ..status import took
+from .common import config_arg, load_or_exit
 
-__all__ = ["add_alert_parser", "took"]
-
-
-def took(start: datetime, end: datetime | None) -> str:
-    """A duration as a PR person says it: "12 分钟", "3 小时 5 分钟", "2 天 4 小时"."""
-    if end is None:
-        return "—"
-    minutes = max(0, int((end - start) / timedelta(minutes=1)))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days} 天 {hours} 小时"
-    if hours:
-        return f"{hours} 小时 {mins} 分钟"
-    return f"{mins} 分钟"
+__all__ = ["register"]
 
 
-def cmd_act(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
-    _, config = load(args.config)
+def cmd_act(args: argparse.Namespace) -> int:
+    _, config = load_or_exit(args.config)
     store = Store(config.storage.path)
     try:
         done = ops.handle(
@@ -65,8 +52,8 @@ def cmd_act(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
-    _, config = load(args.config)
+def cmd_show(args: argparse.Namespace) -> int:
+    _, config = load_or_exit(args.config)
     store = Store(config.storage.path)
     try:
         record = ops.record_of(store, args.id)
@@ -90,9 +77,7 @@ def cmd_show(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int
     return 0
 
 
-def add_alert_parser(
-    sub: Any, config_arg: Callable[[argparse.ArgumentParser], None], load: Callable[..., Any]
-) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("alert", help="record who handles an alert: ack, assign, note, resolve")
     actions = p.add_subparsers(dest="alert_command", required=True, metavar="ACTION")
     helps = {
@@ -120,8 +105,8 @@ def add_alert_parser(
                 help="it was a false alarm, and why: `yujing replay --store` counts such alerts "
                 "a changed config would still raise",
             )
-        a.set_defaults(func=lambda args: cmd_act(args, load))
+        a.set_defaults(func=cmd_act)
     s = actions.add_parser("show", help="the alert's handling record and times")
     config_arg(s)
     s.add_argument("id", metavar="ID")
-    s.set_defaults(func=lambda args: cmd_show(args, load))
+    s.set_defaults(func=cmd_show)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Callable
 from typing import Any
 
-__all__ = ["add_kibana_parser"]
+from .common import config_arg, load_or_exit
+
+__all__ = ["register"]
 
 
-def cmd_import(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
-    path, config = load(args.config)
+def cmd_import(args: argparse.Namespace) -> int:
+    path, config = load_or_exit(args.config)
     if config.kibana is None:
         print(
             f"error: {path}: 没有 kibana: 段；请加上 kibana: {{url: http://localhost:5601}}",
@@ -53,9 +54,7 @@ def cmd_import(args: argparse.Namespace, load: Callable[[str | None], Any]) -> i
     return 0 if result.success else 1
 
 
-def add_kibana_parser(
-    sub: Any, config_arg: Callable[[argparse.ArgumentParser], None], load: Callable[..., Any]
-) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("kibana", help="Kibana: import the shipped dashboard and data views")
     actions = p.add_subparsers(dest="kibana_command", required=True, metavar="ACTION")
     i = actions.add_parser(
@@ -63,4 +62,4 @@ def add_kibana_parser(
     )
     config_arg(i)
     i.add_argument("--space", help="Kibana space id (default: kibana.space, else the default)")
-    i.set_defaults(func=lambda args: cmd_import(args, load))
+    i.set_defaults(func=cmd_import)

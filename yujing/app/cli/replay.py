@@ -40,6 +40,7 @@ timestamp of the bucket that made it fire).
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import sys
@@ -48,9 +49,27 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from yujing.config import Config
-from yujing.detector.replay import ReplayInputError, replay_counts, replay_posts, replay_store
 
-__all__ = ["replay_main"]
+from .common import config_arg, duration_arg, load_or_exit
+
+__all__ = ["register", "replay_main"]
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    # stdout carries only alert lines, so a bad config is reported on stderr like everywhere else.
+    _, config = load_or_exit(args.config)
+    store = None
+    if args.store is not None:
+        store = config.storage.path if args.store is True else Path(args.store)
+    return replay_main(
+        config,
+        posts=args.posts,
+        counts=args.counts,
+        store=store,
+        since=args.since,
+        out=sys.stdout,
+        as_published=args.as_published,
+    )
 
 
 def _said(line: str) -> None:
@@ -80,6 +99,10 @@ def replay_main(
         out.write(json.dumps(event, ensure_ascii=False) + "\n")
         out.flush()
 
+    # The detector and the understanding stack load for this command only: the others start
+    # in a fraction of a second.
+    from yujing.detector.replay import ReplayInputError
+
     # Libraries that print (model loading, ...) must not mix with the alert lines.
     try:
         with contextlib.redirect_stdout(sys.stderr):
@@ -101,6 +124,8 @@ def _replay(
     as_published: bool = False,
 ) -> int:
     """Alert events emitted; ``ReplayInputError`` when there was nothing to replay."""
+    from yujing.detector.replay import ReplayInputError, replay_counts, replay_posts, replay_store
+
     if store is not None:
         done = replay_store(config, store, since, emit, as_published=as_published, say=_said)
         if not done.posts:
@@ -114,3 +139,33 @@ def _replay(
         return replay_posts(config, posts, emit, say=_said)
     assert counts is not None
     return replay_counts(config, counts, emit, say=_said)
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("replay", help="run the detector offline over history; alert JSON lines out")
+    config_arg(p)
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--posts", type=Path, help="posts as JSON lines (Post records)")
+    what.add_argument("--counts", type=Path, help="CSV: timestamp,value or timestamp,product,value")
+    what.add_argument(
+        "--store",
+        nargs="?",
+        const=True,
+        metavar="DB",
+        help="the posts a store holds (default: the config's storage.path), understood again "
+        "under this config: what it would have raised",
+    )
+    p.add_argument(
+        "--since",
+        type=duration_arg,
+        default=30 * 86400.0,
+        metavar="DURATION",
+        help="with --store: how far back, e.g. 30d, 12h (default 30d)",
+    )
+    p.add_argument(
+        "--as-published",
+        action="store_true",
+        help="with --store: each post as if it had arrived when published (history ingested "
+        "in bulk); by default posts count when they arrived, as the daemon counted them",
+    )
+    p.set_defaults(func=cmd_replay)

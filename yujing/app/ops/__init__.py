@@ -1,5 +1,8 @@
 """What people do to alerts, one way whoever asks: the command line, a console, an HTTP API.
 
+``ingest`` (transcript files stored once) is the module ``ops.ingest``: it loads the whole
+understanding stack, which the other operations do without.
+
 Each operation checks what it is given, does its work in the store in one transaction (the
 record, the audit journal, the notifications it causes) and returns what happened; it prints
 nothing. A request that cannot be done raises ``OpsError`` with a message for the person who

@@ -10,23 +10,23 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from yujing.records import utcnow
 from yujing.store import Store
 
-from . import ops
+from .. import ops
+from .common import config_arg, load_or_exit
 
-__all__ = ["add_silence_parser"]
+__all__ = ["register"]
 
 
 def _local(config: Any, at: Any) -> str:
     return at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M")
 
 
-def cmd_add(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
-    _, config = load(args.config)
+def cmd_add(args: argparse.Namespace) -> int:
+    _, config = load_or_exit(args.config)
     store = Store(config.storage.path)
     try:
         silence = ops.add_silence(
@@ -47,8 +47,8 @@ def cmd_add(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
     return 0
 
 
-def cmd_list(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
-    _, config = load(args.config)
+def cmd_list(args: argparse.Namespace) -> int:
+    _, config = load_or_exit(args.config)
     store = Store(config.storage.path)
     try:
         found = store.silences.all() if args.all else store.silences.active(utcnow())
@@ -64,8 +64,8 @@ def cmd_list(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int
     return 0
 
 
-def cmd_expire(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
-    _, config = load(args.config)
+def cmd_expire(args: argparse.Namespace) -> int:
+    _, config = load_or_exit(args.config)
     store = Store(config.storage.path)
     try:
         ops.expire_silence(store, args.id)
@@ -78,9 +78,7 @@ def cmd_expire(args: argparse.Namespace, load: Callable[[str | None], Any]) -> i
     return 0
 
 
-def add_silence_parser(
-    sub: Any, config_arg: Callable[[argparse.ArgumentParser], None], load: Callable[..., Any]
-) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("silence", help="mute alerts matching labels for a while")
     actions = p.add_subparsers(dest="silence_command", required=True, metavar="ACTION")
 
@@ -90,14 +88,14 @@ def add_silence_parser(
     a.add_argument("--duration", default="2h", help="how long, e.g. 30m, 2h, 1d (default 2h)")
     a.add_argument("--comment", required=True, help="why (kept with the silence)")
     a.add_argument("--author", default=getpass.getuser(), help="who (default: your login)")
-    a.set_defaults(func=lambda args: cmd_add(args, load))
+    a.set_defaults(func=cmd_add)
 
     ls = actions.add_parser("list", help="the active silences (--all: every one kept)")
     config_arg(ls)
     ls.add_argument("--all", action="store_true")
-    ls.set_defaults(func=lambda args: cmd_list(args, load))
+    ls.set_defaults(func=cmd_list)
 
     e = actions.add_parser("expire", help="end a silence now")
     config_arg(e)
     e.add_argument("id")
-    e.set_defaults(func=lambda args: cmd_expire(args, load))
+    e.set_defaults(func=cmd_expire)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from yujing.store import Store
 
-__all__ = ["add_audit_parser"]
+from .common import config_arg, load_or_exit
+
+__all__ = ["register"]
 
 
-def cmd_verify(args: argparse.Namespace, load: Callable[[str | None], Any]) -> int:
-    _, config = load(args.config)
+def cmd_verify(args: argparse.Namespace) -> int:
+    _, config = load_or_exit(args.config)
     if not config.storage.path.exists():
         print(
             f"error: {config.storage.path} does not exist (has `yujing run` started?)",
@@ -50,11 +51,9 @@ def cmd_verify(args: argparse.Namespace, load: Callable[[str | None], Any]) -> i
     return 0
 
 
-def add_audit_parser(
-    sub: Any, config_arg: Callable[[argparse.ArgumentParser], None], load: Callable[..., Any]
-) -> None:
+def register(sub: Any) -> None:
     p = sub.add_parser("audit", help="the journal of alert events and handling actions")
     actions = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     v = actions.add_parser("verify", help="check the hash chain; exit 1 if an entry was changed")
     config_arg(v)
-    v.set_defaults(func=lambda args: cmd_verify(args, load))
+    v.set_defaults(func=cmd_verify)

@@ -192,6 +192,7 @@ def replay_posts(config: Config, path: Path, emit: Emit, say: Say = logged) -> i
             scored = _scored(d, post)
         else:
             if understander is None:
+                # Only when a line is untagged: models load for replays that need them.
                 from ..understand import understander_for
 
                 understander = understander_for(config)

@@ -13,6 +13,7 @@ __all__ = ["register"]
 
 def cmd_demo(args: argparse.Namespace) -> int:
     setup(args.verbose)
+    # The demo brings the whole daemon: loaded by the command that runs it.
     from ..demo.runner import run_demo
 
     return run_demo(

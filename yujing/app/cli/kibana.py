@@ -21,6 +21,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    # The Kibana client loads only for this command, once the config says where Kibana is.
     from yujing.notifier.kibana import KibanaError, import_saved_objects, saved_objects
 
     es = config.elasticsearch

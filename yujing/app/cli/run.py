@@ -13,6 +13,7 @@ __all__ = ["register"]
 def cmd_run(args: argparse.Namespace) -> int:
     path, config = load_or_exit(args.config)
     setup(args.verbose, config, args.log_format)
+    # The daemon brings Scrapy, Twisted and every stage: loaded by the command that runs it.
     from ..daemon import Daemon, run_in_reactor
 
     async def main() -> None:

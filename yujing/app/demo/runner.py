@@ -23,6 +23,7 @@ from yujing.notifier.render import alert_text, alert_view
 from ..components.http import HttpServer
 from ..daemon import Daemon, SourceReport, run_in_reactor
 from ..paths import config_dir, invoked_as
+from .world import DemoWorld
 
 __all__ = ["run_demo", "DemoOutcome", "demo_session"]
 
@@ -63,8 +64,6 @@ async def demo_session(
     prepare_daemon=None,
 ) -> DemoOutcome:
     """Start the world, run the daemon on it; with ``once``, stop after the wave's alert."""
-    from .world import DemoWorld
-
     world = DemoWorld(workdir, **(world_options or {}))
     world.start()
     os.environ["YUJING_DEMO_URL"] = world.url

@@ -20,12 +20,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from yujing.alerts import Alert, AlertEvent, EventKind
 from yujing.config import Config
 from yujing.records import utcnow
-from yujing.store import GroupRow, OutboxItem
+from yujing.store import GroupRow, OutboxItem, Store
 
 from .notification import Notification
 from .peers import PeerSending, SharedReceiver, merge_silences
@@ -71,7 +71,7 @@ class Notifier:
     def __init__(
         self,
         config: Config,
-        store: Any,
+        store: Store,
         receivers: dict[str, Receiver] | None = None,
         *,
         firing: FiringAlerts = no_alerts,

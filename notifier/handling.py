@@ -7,9 +7,8 @@ queued at once, without group timers: it is a person's word, not a change of the
 
 from __future__ import annotations
 
-from typing import Any
-
 from yujing.alerts import Alert, AlertEvent, EventKind, Handling
+from yujing.store import Store
 
 from .notification import Notification
 from .stages import group_key
@@ -18,7 +17,7 @@ __all__ = ["tell_handling"]
 
 
 def tell_handling(
-    store: Any, handling: Handling, alert: Alert, *, false_alarm: str | None = None
+    store: Store, handling: Handling, alert: Alert, *, false_alarm: str | None = None
 ) -> list[str]:
     """Queue ``handling`` for the receivers told of ``alert`` (``store``: its ``notified`` log
     and ``outbox``); returns their names. Call it in the transaction that keeps the action.

@@ -5,9 +5,9 @@ method, ``run(notices) -> notices``."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from yujing.config import Notify
+from yujing.store import Store
 
 from .base import Group, Notice, Stage, run
 from .dedup import DedupStage, NotificationLog, Sent
@@ -51,7 +51,7 @@ def intake_stages(notify: Notify, groups: GroupStore, now: datetime) -> list[Sta
 
 def flush_stages(
     notify: Notify,
-    store: Any,
+    store: Store,
     firing: FiringAlerts,
     silences: Silences,
     now: datetime,

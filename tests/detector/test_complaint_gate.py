@@ -95,6 +95,13 @@ def test_cues_of_a_grievance_told_as_a_question_or_a_contrast_and_of_a_settled_c
     assert features("请问重疾险和医疗险能同时理赔吗？", 0.5, ())[feature] == 0.0
 
 
+def test_family_talk_is_not_the_sellers_word():
+    for text in ("我爸说他那份保险买了二十年", "老公说车险快到期了", "有人说康宁拒赔"):
+        assert features(text, 0.5, ())["says"] == 0.0
+    for text in ("公司说要调查", "说我有既往症，不赔"):
+        assert features(text, 0.5, ())["says"] == 1.0
+
+
 def test_the_gate_reads_the_features_the_sentiment_model_read(understander):
     # One analysis for both: given the scorer's features or reading them itself, one verdict.
     gate, scorer = shipped_gate(), SentimentScorer()

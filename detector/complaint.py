@@ -244,23 +244,32 @@ FEATURES: tuple[str, ...] = (
 )
 
 
+_DENIALS = NegationCues(NEGATION_CUES, NEGATION_FILLERS, NEGATION_UNLESS)
+# Praise turned around: 不专业 and 不及时 are listed as grievances; these cover the rest.
+_PRAISE_DENIALS = NegationCues(("不", "没", "没有", "不够", "并不", "一点都不", "毫不"))
+
+
 def _automaton() -> ahocorasick.Automaton:
-    """Every cue in one Aho-Corasick automaton: folded cue -> (its length, its group). The gate
-    needs where each cue starts and its group, nothing more, so it reads the automaton itself
-    rather than a ``TermMatcher``'s hits (a third of the gate's time on a long post)."""
+    """Every cue in one Aho-Corasick automaton: folded cue -> (its length less one, its group,
+    the group it counts as when denied, the check for a denial or None). The gate needs no more
+    than that, so it reads the automaton itself rather than a ``TermMatcher``'s hits (a third of
+    the gate's time on a long post), and decides nothing per hit that could be decided here."""
     automaton = ahocorasick.Automaton()
     for group, words in CUES.items():
+        if group in COMPLAINT_GROUPS:
+            turned, denial = "denied", _DENIALS.negates
+        elif group == "praise":
+            turned, denial = "grievance", _PRAISE_DENIALS.negates
+        else:
+            turned, denial = group, None
         for word in words:
             folded = fold(word)
-            automaton.add_word(folded, (len(folded), group))
+            automaton.add_word(folded, (len(folded) - 1, group, turned, denial))
     automaton.make_automaton()
     return automaton
 
 
 _CUE_AUTOMATON = _automaton()
-_DENIALS = NegationCues(NEGATION_CUES, NEGATION_FILLERS, NEGATION_UNLESS)
-# Praise turned around: 不专业 and 不及时 are listed as grievances; these cover the rest.
-_PRAISE_DENIALS = NegationCues(("不", "没", "没有", "不够", "并不", "一点都不", "毫不"))
 
 
 # What counts as a grievance in sight (for ``plain_question`` and ``praise_grievance``).
@@ -276,13 +285,8 @@ def active_features(folded: str, categories: Sequence[str]) -> set[str]:
     """
     active: set[str] = {"category"} if categories else set()
     # leftmost-longest, as the category tagger reads its keywords
-    for end, (length, group) in _CUE_AUTOMATON.iter_long(folded):
-        start = end - length + 1
-        if group in COMPLAINT_GROUPS and _DENIALS.negates(folded, start):
-            group = "denied"
-        elif group == "praise" and _PRAISE_DENIALS.negates(folded, start):
-            group = "grievance"
-        active.add(group)
+    for end, (back, group, turned, denial) in _CUE_AUTOMATON.iter_long(folded):
+        active.add(turned if denial is not None and denial(folded, end - back) else group)
     if "!" in folded:
         active.add("exclaim")
     if "?" in folded:

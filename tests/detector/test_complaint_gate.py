@@ -95,6 +95,12 @@ def test_cues_of_a_grievance_told_as_a_question_or_a_contrast_and_of_a_settled_c
     assert features("请问重疾险和医疗险能同时理赔吗？", 0.5, ())[feature] == 0.0
 
 
+def test_a_long_text_is_marked_as_one():
+    line = "理赔拖了两个月，客服电话一直打不通"
+    assert features(line, 0.5, ())["long"] == 0.0
+    assert features(line * 6, 0.5, ())["long"] == 1.0
+
+
 def test_family_talk_is_not_the_sellers_word():
     for text in ("我爸说他那份保险买了二十年", "老公说车险快到期了", "有人说康宁拒赔"):
         assert features(text, 0.5, ())["says"] == 0.0

@@ -213,8 +213,8 @@ _BUY_VS_CLAIM = re.compile(
 
 # Someone's words reported: a complainant tells what the insurer or the seller said (公司说, 说我有
 # 既往症). Not 说明, 据说, 听说, 小说, 说法: explaining and hearsay; nor family, friends, the writer
-# or "someone" talking (我爸说, 老公说, 朋友说, 我说, 有人说): chat, not a seller's word.
-_SAYS = re.compile("(?<![据听小解爸妈姐哥弟妹婆奶爷友我人])(?<!老公)说(?![明法])")
+# or "someone" talking (我爸说, 老公说, 孩子说, 朋友说, 我说, 有人说): chat, not a seller's word.
+_SAYS = re.compile("(?<![据听小解爸妈姐哥弟妹婆奶爷友我人子儿])(?<!老公)说(?![明法])")
 
 FEATURES: tuple[str, ...] = (
     "negative_tone",

@@ -102,7 +102,12 @@ def test_a_long_text_is_marked_as_one():
 
 
 def test_family_talk_is_not_the_sellers_word():
-    for text in ("我爸说他那份保险买了二十年", "老公说车险快到期了", "有人说康宁拒赔"):
+    for text in (
+        "我爸说他那份保险买了二十年",
+        "老公说车险快到期了",
+        "孩子说学校发了通知",
+        "有人说康宁拒赔",
+    ):
         assert features(text, 0.5, ())["says"] == 0.0
     for text in ("公司说要调查", "说我有既往症，不赔"):
         assert features(text, 0.5, ())["says"] == 1.0

@@ -1,19 +1,22 @@
 """Fit the complaint gate (``detector.complaint``) on the training part of the labelled set.
 
-    python -m yujing.detector.complaint_train        # from the root of a checkout
+    python -m yujing.detector.complaint_train            # from the root of a checkout
+    python -m yujing.detector.complaint_train --errors   # and the training texts it gets wrong
 
 Reads ``tests/data/complaint_gate.tsv`` (original text, Apache-2.0), keeps only its ``train``
 rows (the ``held`` rows are for ``benchmarks/complaint_gate.py`` alone), reads each text as the
 Understander does (normalised; sentiment from the shipped model; categories from the shipped
 ``config/categories.yaml``) and fits a logistic regression with an L2 penalty on its features.
-The ``wording`` feature's letter-pair weights are counted from the training rows; the regression
+The ``wording`` feature's weights (of the letters and pairs the sentiment model reads) are
+counted from the training rows; the regression
 learns its weight from values cross-fitted (each row's from weights counted without it), as it
 will meet them on new posts.
 The penalty and the decision threshold are chosen by 5-fold cross-validation inside the training
 rows: the penalty with the best held-back log-loss, then the lowest threshold whose held-back
 complaint precision is at least ``TARGET_PRECISION`` (a complaint alert must be trusted, so
 precision is held and recall bought with what is left). Writes ``detector/models/
-complaint_gate.json``, the same bytes for the same data.
+complaint_gate.json``, the same bytes for the same data. ``--errors`` prints the training
+rows the cross-validated gate gets wrong, to see which kinds of text the features miss.
 """
 
 from __future__ import annotations
@@ -32,10 +35,9 @@ import numpy as np
 from yujing.config import load_config
 
 from .categories import CategoryTagger
-from .complaint import FEATURES, ComplaintGate, features, word_pairs, wording
+from .complaint import FEATURES, ComplaintGate, features, wording
 from .normalize import normalize
 from .sentiment import SentimentScorer
-from .terms import fold_normalized
 
 __all__ = ["Example", "examples", "fit", "held_out", "main", "pair_weights", "read_set", "train"]
 
@@ -91,9 +93,10 @@ def examples(
     x, pairs = [], []
     for row in rows:
         text = normalize(row.text)
-        f = features(text, scorer.score(text), tagger.tag_normalized(text))
+        sentiment, units = scorer.read(text)
+        f = features(text, sentiment, tagger.tag_normalized(text))
         x.append([f[name] for name in FEATURES])
-        pairs.append(word_pairs(fold_normalized(text)))
+        pairs.append(units)
     return np.array(x, dtype=float), np.array([r.complaint for r in rows], dtype=float), pairs
 
 
@@ -103,7 +106,7 @@ def pair_weights(pairs: Sequence[set[str]], y: np.ndarray, idx: Sequence[int]) -
     times is left out: one text says nothing about a pair."""
     used: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
     for i in idx:
-        used[bool(y[i])].update(pairs[i])
+        used[bool(y[i])].update(set(pairs[i]))
     n_pos = sum(1 for i in idx if y[i])
     n_neg = len(idx) - n_pos
     out = {}
@@ -215,6 +218,12 @@ def train(rows: Sequence[Example], config: Path = CONFIG) -> ComplaintGate:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=MODEL_PATH)
+    ap.add_argument(
+        "--errors",
+        action="store_true",
+        help="also print the training texts the cross-validated gate gets wrong (never the "
+        "held-out ones): what the features miss",
+    )
     args = ap.parse_args(argv)
     if not DATA.is_file() or not CONFIG.is_file():
         print(
@@ -236,7 +245,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, w in sorted(gate.weights.items(), key=lambda kv: -abs(kv[1])):
         print(f"  {name:14} {w:+.3f}", file=sys.stderr)
     print(f"  {'bias':14} {gate.bias:+.3f}", file=sys.stderr)
+    if args.errors:
+        print_errors([r for r in read_set() if r.split == "train"], gate)
     return 0
+
+
+def print_errors(rows: Sequence[Example], gate: ComplaintGate) -> None:
+    """The rows whose out-of-fold probability falls on the wrong side of the gate's threshold,
+    most confidently wrong first: missed complaints (FN) and texts counted that are none (FP)."""
+    x, y, units = examples(rows)
+    prob = cross_validate(x, y, units, gate.meta["penalty"])
+    wrong = [i for i in range(len(rows)) if (prob[i] >= gate.threshold) != rows[i].complaint]
+    wrong.sort(key=lambda i: -abs(prob[i] - gate.threshold))
+    for i in wrong:
+        mark = "FN" if rows[i].complaint else "FP"
+        print(f"{mark} {prob[i]:.2f} {rows[i].kind:14} {rows[i].text}")
 
 
 if __name__ == "__main__":

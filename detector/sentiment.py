@@ -19,7 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
-from .sentiment_features import analyse
+from .sentiment_features import analyse, features
 from .sentiment_model import NaiveBayesModel, SentimentModel
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "RawSnowNLPScorer",
     "SentimentScorer",
     "label",
+    "model_features",
     "sentiment_main",
     "shipped_model",
 ]
@@ -43,6 +44,14 @@ MODEL_PATH = Path(__file__).resolve().parent / "models" / "sentiment_nb.tsv.gz"
 # characters; cutting there bounds the cost of a pasted contract or transcript.
 _MAX_CHARS = 4000
 _HAS_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def model_features(text: str) -> list[str]:
+    """The features the model reads of ``text`` (what ``SentimentScorer.read`` returns beside
+    the score), for a text not scored here."""
+    if not _HAS_CJK.search(text):
+        return []
+    return features(text[:_MAX_CHARS])
 
 
 def label(score: float) -> str:
@@ -70,21 +79,43 @@ class SentimentScorer:
         if isinstance(model, NaiveBayesModel):
             model = SentimentModel(model)
         self._model = model or shipped_model()
-        self._cached = lru_cache(maxsize=cache_size)(self._compute)
-
-    def _compute(self, text: str) -> float:
-        if not _HAS_CJK.search(text):
-            # The model reads Chinese; for text with none it would only guess from noise.
-            return EMPTY_SCORE
-        return self._model.prob(*analyse(text[:_MAX_CHARS]))
+        # text -> score, oldest first: a dict keeps its order, so a hit is moved to the end by
+        # taking it out and putting it back, and the first key is the one to drop.
+        self._cache: dict[str, float] = {}
+        self._cache_size = max(1, cache_size)
 
     def score(self, text: str) -> float:
-        return self._cached(text)
+        return self._score(text, None)
 
     __call__ = score
 
     def score_many(self, texts: Iterable[str]) -> list[float]:
-        return [self._cached(t) for t in texts]
+        return [self._score(t, None) for t in texts]
+
+    def read(self, text: str) -> tuple[float, list[str]]:
+        """The score and the features it is read from (``sentiment_features``: letters and
+        pairs of letters marked when negated, pooled cue words), for whoever else weighs the
+        same features (the complaint gate): one analysis of the text for both. The score is
+        cached as ``score``'s is; the features are not kept (they would take many times the
+        memory of the scores)."""
+        if not _HAS_CJK.search(text):
+            return EMPTY_SCORE, []
+        analysed = analyse(text[:_MAX_CHARS])
+        return self._score(text, analysed), analysed[0]
+
+    def _score(self, text: str, analysed: tuple[list[str], list[str], bool] | None) -> float:
+        cache = self._cache
+        score = cache.pop(text, None)
+        if score is None:
+            if not _HAS_CJK.search(text):
+                # The model reads Chinese; for text with none it would only guess from noise.
+                score = EMPTY_SCORE
+            else:
+                score = self._model.prob(*(analysed or analyse(text[:_MAX_CHARS])))
+            if len(cache) >= self._cache_size:
+                cache.pop(next(iter(cache)), None)
+        cache[text] = score
+        return score
 
     label = staticmethod(label)
 

@@ -80,7 +80,12 @@ class Understander:
         if published != post.published_at:
             extras = {**extras, "published_future": format_time(post.published_at)}
         categories = self.categories.tag_normalized(whole)
-        sentiment = self.scorer.score(whole)
+        # The gate weighs the letters and pairs the sentiment model read: one analysis for both.
+        # Another scorer (a baseline, a test's) only scores; the gate then reads the text itself.
+        if isinstance(self.scorer, SentimentScorer):
+            sentiment, units = self.scorer.read(whole)
+        else:
+            sentiment, units = self.scorer.score(whole), None
         return ScoredPost(
             post=replace(
                 post, url=url, title=title, text=text, extras=extras, published_at=published
@@ -89,7 +94,7 @@ class Understander:
             categories=categories,
             sentiment=sentiment,
             collective=bool(terms),
-            complaint=self.gate.is_complaint(whole, sentiment, categories),
+            complaint=self.gate.is_complaint(whole, sentiment, categories, units),
         )
 
 

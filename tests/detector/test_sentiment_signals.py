@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from yujing.detector.sentiment import SentimentScorer
+from yujing.detector.sentiment import SentimentScorer, model_features
 from yujing.detector.signals import COLLECTIVE_TERMS, collective_terms_in, has_collective_language
 
 COMPLAINTS = [
@@ -58,6 +58,27 @@ def test_repeated_text_is_served_from_the_cache(monkeypatch):
 
     monkeypatch.setattr(mod, "analyse", boom)
     assert scorer.score(COMPLAINTS[0]) == first
+
+
+def test_read_gives_the_score_and_the_features_the_model_read(monkeypatch):
+    scorer = SentimentScorer(cache_size=8)
+    score, units = scorer.read(COMPLAINTS[0])
+    assert score == SentimentScorer().score(COMPLAINTS[0])
+    assert units == model_features(COMPLAINTS[0]) and "拒赔" in units
+    assert scorer.read("no chinese here") == (0.5, [])
+    # read again: the features anew (they are not kept), the score from the cache
+    monkeypatch.setattr(scorer._model, "prob", lambda *_: pytest.fail("scored again"))
+    assert scorer.read(COMPLAINTS[0]) == (score, units)
+
+
+def test_the_cache_keeps_the_most_recently_used_texts(monkeypatch):
+    scorer = SentimentScorer(cache_size=2)
+    a, b, c = (*COMPLAINTS, PRAISE[0])
+    for text in (a, b, a, c):  # a was used after b: b is the one dropped for c
+        scorer.score(text)
+    assert list(scorer._cache) == [a, c]
+    monkeypatch.setattr(scorer._model, "prob", lambda *_: 0.25)
+    assert scorer.score(a) != 0.25 and scorer.score(b) == 0.25
 
 
 @pytest.mark.parametrize(

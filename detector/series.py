@@ -20,7 +20,11 @@ is not that series' own (real levels are heavy-tailed: on/off jobs, spikes, plat
 the window is hot when it (its last bucket, its window mean or its slow mean) goes beyond the
 highest the series reached over the baseline's memory (``record``), with ``min_count``; the
 count model then only says how long the wave stays open. One rise, one detection: after a wave
-fired, a record waits ``RECORD_REST`` windows before it can fire again. Complaint counts, where
+fired, a record waits ``RECORD_REST`` windows before it can fire again. A window of such a series
+is also hot when it holds ``SEASONAL_RATIO`` times what the series' own hour of the day and
+weekday expect there, with a tail chance below ``p_value`` squared under its own window scatter: a
+rush at an hour that is always quiet (a night's demand at the level of an evening's) breaks no
+record, yet is plainly unusual for that hour. Complaint counts, where
 counting noise dominates, are judged as below.
 
 Why each piece is there (each was needed on real series, and each is tested):
@@ -84,6 +88,7 @@ BURSTY_MARGIN = 1.5  # a bursty series' next wave must beat its recent peaks by 
 SPIKE_WOBBLE = 1.0  # bucket-scale extra variance / counting variance needed for the spike test
 SERIES_POINTS = 24  # buckets shown in the alert's sparkline
 RECORD_REST = 12  # windows after a wave fired before a record can fire again (one per rise)
+SEASONAL_RATIO = 3.0  # a wobbly series' window this many times its usual there is a rise
 
 
 def bucket_of(ts: float, size: float) -> int:
@@ -426,7 +431,14 @@ class Series:
             # Judged whenever its last bucket has data: a reading every few buckets (an
             # irregular sensor) is still a reading, and its records are its own.
             judged = self.record.ready(bn - 1) and not self.missing[(bn - 1) % r]
-            burst, spike = record and count >= rule.min_count, False
+            # ... or its window is several times what its own hour of the day and weekday
+            # hold, far beyond its own scatter there: a rush at an hour that is always quiet
+            # stays below the peaks of the busy hours, so no record sees it.
+            # It is the count model's verdict, so the memory of earlier waves holds it as it
+            # holds a burst (an on/off job's bursts at the same hours are no news).
+            seasonal = count >= SEASONAL_RATIO * expected and p <= rule.p_value**2
+            seasonal = seasonal and count > floor
+            burst, spike = (record or seasonal) and count >= rule.min_count, False
             hot = judged and burst and rested
         if hot and self.wave is None:
             self.fired_at = ts
@@ -458,7 +470,7 @@ class Series:
             conditions = (
                 ("not judged", not judged),
                 ("min_count", count < rule.min_count),
-                (f"record (x{beyond:.2f} of it)", not record),
+                (f"record (x{beyond:.2f} of it)", not (record or seasonal)),
                 ("rest after a wave", burst and not rested),
             )
         else:

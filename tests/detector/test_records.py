@@ -188,3 +188,23 @@ def test_a_jump_smaller_than_yesterdays_spike_is_within_the_recent_range():
     assert jump not in fired(values)[0]
     values[spike] /= 5.0  # without yesterday's spike the same jump is a rise
     assert jump in fired(values)[0]
+
+
+def daily(days: int = 14, seed: int = 17) -> list[float]:
+    """Busy days (1000 from 8 am to 10 pm) and quiet nights (100), with a little wobble: two
+    weeks, for the hour-of-day pattern to be learned and its residuals to narrow."""
+    values = noisy(days * PER_DAY, 1.0, 0.05, seed=seed)
+    return [v * (1000.0 if 8 <= (i // PER_HOUR) % 24 < 22 else 100.0) for i, v in enumerate(values)]
+
+
+def test_a_series_own_daily_rhythm_does_not_fire_once_it_has_seen_a_day():
+    assert [h for h in fired(daily())[0] if h >= PER_DAY] == []
+
+
+def test_a_night_rush_below_the_days_peaks_fires_as_unusual_for_its_hour():
+    values = daily()
+    rush = 13 * PER_DAY + 2 * PER_HOUR  # 2 am: six times a night, still below a day's level
+    for i in range(rush, rush + 2 * PER_HOUR):
+        values[i] *= 6.0
+    hits = [h for h in fired(values)[0] if h >= PER_DAY]
+    assert len(hits) == 1 and rush <= hits[0] < rush + PER_HOUR  # within its first hour

@@ -12,82 +12,26 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from yujing.config import Config, FeedSource, TranscriptSource
-from yujing.detector.source_health import RunOutcome
-from yujing.printable import printable
 from yujing.records import Post, post_id, utcnow
 
+from .. import signals
+from ..runs import RunBook, RunLog, SourceReport, record_interrupted, record_run
 from . import Component, Reload
 
 if TYPE_CHECKING:
     from yujing.crawlers.run import SharedFrontier
 
-__all__ = ["RunLog", "Sources", "SourceReport"]
+__all__ = ["RunLog", "Sources", "SourceReport"]  # the run's record is ``yujing.app.runs``'s
 
 log = logging.getLogger("yujing.daemon")
 
 PREFIX = "source:"
-
-
-@dataclass(frozen=True)
-class SourceReport:
-    source: str
-    items: int
-    accepted: int
-    errors: int
-    last_error: str | None
-    problem: str | None = None  # the last error's kind, for the health alert's words
-
-
-class RunLog:
-    """What a source's runs put in the log: quiet when nothing happens, each failure once.
-
-    A run that brought posts is an INFO line; one that found nothing new is DEBUG. An error
-    is a WARNING the first time it is seen (with its traceback when the run crashed); the
-    same error again on the next runs is DEBUG, with a WARNING reminder at most every
-    ``REMIND`` seconds while it lasts, and the first good run after it says the source
-    recovered. A file quarantined is said by the inbox, once, not again here. (The spiders say
-    their errors at DEBUG: this is where a failing source is told.) ``yujing status`` and
-    ``/metrics`` keep every run's outcome.
-    """
-
-    REMIND = 3600.0
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        # source -> (the error last logged, when it was first said, when last said)
-        self._failing: dict[str, tuple[str, float, float]] = {}
-
-    def tell(self, report: SourceReport, crash: Exception | None = None) -> None:
-        name, fields = report.source, {"source": report.source}
-        error = report.last_error
-        if report.problem == "quarantined":
-            # Bad files, not a failing source: the inbox said each as it set it aside, and the
-            # next run is no recovery.
-            error = None
-        now = self.clock()
-        told = self._failing.get(name)
-        if error is not None and (told is None or told[0] != error):
-            self._failing[name] = (error, now, now)
-            log.warning("source %s: %s", name, error, exc_info=crash, extra=fields)
-        elif error is not None and told is not None and now - told[2] >= self.REMIND:
-            self._failing[name] = (error, told[1], now)
-            minutes = round((now - told[1]) / 60)
-            log.warning("source %s: still failing (%d min): %s", name, minutes, error, extra=fields)
-        elif error is not None:
-            log.debug("source %s: still %s", name, error, extra=fields)
-        elif self._failing.pop(name, None) is not None:
-            log.info("source %s recovered", name, extra=fields)
-        level = logging.INFO if report.accepted else logging.DEBUG
-        log.log(
-            level, "source %s: %d items, %d new", name, report.items, report.accepted, extra=fields
-        )
 
 
 class Sources(Component):
@@ -161,8 +105,7 @@ class Sources(Component):
         if task is not None:
             self._active.add(task)
             task.add_done_callback(self._active.discard)
-        runs = daemon.store.runs
-        run_id = runs.start(name)
+        run_id = daemon.store.runs.start(name)
         started = time.monotonic()
         crash: Exception | None = None
         try:
@@ -171,48 +114,28 @@ class Sources(Component):
             else:
                 report, interrupted = await self._crawl(source)
                 if interrupted:  # a partial run says nothing about the source's health
-                    runs.finish(
-                        run_id,
-                        report.items,
-                        report.accepted,
-                        0,
-                        "interrupted by shutdown",
-                        complete=False,
-                    )
+                    record_interrupted(RunBook.of_daemon(daemon, self._told), run_id, report)
                     return report
         except asyncio.CancelledError:
-            runs.finish(run_id, 0, 0, 0, "interrupted by shutdown", complete=False)
+            empty = SourceReport(name, 0, 0, 0, None)
+            record_interrupted(RunBook.of_daemon(daemon, self._told), run_id, empty)
             raise
         except Exception as exc:
             crash = exc
             report = SourceReport(name, 0, 0, 1, f"{type(exc).__name__}: {exc}", "other")
-        report = replace(report, last_error=self._shown(report.last_error))
-        runs.finish(run_id, report.items, report.accepted, report.errors, report.last_error)
-        daemon.metrics.source_run(report, time.monotonic() - started, time.time())
-        try:
-            daemon.pipeline.source_ran(
-                source,
-                RunOutcome(report.items, report.errors, report.last_error, report.problem),
-            )
-        except Exception:  # the run is recorded; a health alert that fails must not stop it
-            log.exception("recording the health of source %s failed", name)
-        self._told.tell(report, crash)
-        if daemon.on_source is not None:
-            daemon.on_source(report)
+        report = record_run(
+            RunBook.of_daemon(daemon, self._told),
+            source,
+            report,
+            run_id=run_id,
+            seconds=time.monotonic() - started,
+            crash=crash,
+        )
         if report.accepted:
-            from .detection import Detection
-
-            await daemon.get(Detection).detect()
+            await daemon.signals.send_catch_log_async(
+                signals.posts_accepted, source=name, count=report.accepted
+            )
         return report
-
-    def _shown(self, error: str | None) -> str | None:
-        """An error as stored and shown: it may quote a file name, a URL or what a site sent,
-        so control characters are escaped, personal data redacted like a post's, and a URL's
-        ${ENV} values written back as their references."""
-        if not error:
-            return error
-        redactor = self.daemon.pipeline.understander.redactor
-        return redactor.redact_message(printable(error, backslash=False))
 
     async def _crawl(self, source: Any) -> tuple[SourceReport, bool]:
         """One crawl; True when it was cut short by a shutdown."""

@@ -30,12 +30,16 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
-from twisted.web.resource import Resource  # imports no reactor
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.error import CannotListenError
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Site  # none of these imports the reactor
 
 from yujing.records import format_time, utcnow
 
+from ..reactor import install_asyncio_reactor
 from ..web import MAX_BODY, EarlyCheck, Handler, HttpRequest, HttpResponse, RouteTable
-from ..web_early import Early
+from ..web_early import Early, request_factory
 from . import Component, NotConfigured, Reload
 
 __all__ = ["HttpRequest", "HttpResponse", "HttpServer", "Handler", "EarlyCheck", "readiness"]
@@ -86,16 +90,11 @@ class HttpServer(Component, RouteTable):
             await closing
 
     def _listen(self, address: tuple[str, int] | None) -> None:
-        from twisted.internet.error import CannotListenError
-        from twisted.web.server import Site
-
-        from ..reactor import install_asyncio_reactor
-        from ..web_early import request_factory
-
         self._address = address
         if address is None:
             return
         install_asyncio_reactor()
+        # Imported once the asyncio reactor is installed: importing it first installs another.
         from twisted.internet import reactor
 
         if getattr(reactor, "_asyncioEventloop", None) is not _running_loop():
@@ -125,8 +124,6 @@ class HttpServer(Component, RouteTable):
         port, self._port = self._port, None
         if port is None:
             return None
-        from twisted.internet.defer import Deferred, maybeDeferred
-
         return Deferred.asFuture(maybeDeferred(port.stopListening), asyncio.get_event_loop())
 
     # ------------------------------------------------------------ the built-in routes
@@ -209,8 +206,6 @@ class _Root(Resource):
         self.server = server
 
     def render(self, request: Any) -> Any:
-        from twisted.web.server import NOT_DONE_YET
-
         gone: list[bool] = []
         request.notifyFinish().addErrback(lambda _failure: gone.append(True))
         try:

@@ -2,7 +2,7 @@
 
 Off unless ``http.push`` is set. A request carries ``Authorization: Bearer <http.push.token>``
 (401 otherwise, compared in constant time, from the headers: a body without the token is never
-read) and a body of transcript records (``yujing.app.push``
+read) and a body of transcript records (``yujing.crawlers.push``
 reads it; 400 naming the line and field of the first bad record, 413 past ``max_body_mb``).
 The posts are committed through the daemon's intake in one transaction, as an inbox file's are,
 and only then is the request answered 202 with ``{"accepted": N, "duplicates": M}``: a client
@@ -23,10 +23,10 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from yujing.config import Config, HttpPush, TranscriptSource
+from yujing.crawlers.push import PushRefused, parse_body
 from yujing.records import Post, utcnow
 
 from .. import signals
-from ..push import PushRefused, parse_body
 from ..runs import RunBook, RunLog, SourceReport, record_run
 from ..web import MAX_BODY, HttpRequest, HttpResponse, RouteTable
 from . import Component, NotConfigured, Reload

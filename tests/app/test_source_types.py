@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 import pytest
 
 from yujing.app.components.sources import Sources
 from yujing.app.daemon import Daemon
-from yujing.config import SourceBase
-from yujing.crawlers.collect import COLLECTORS, CollectContext, Collected, Collector
+from yujing.config import Source, SourceBase
+from yujing.crawlers.collect import (
+    COLLECTORS,
+    CollectContext,
+    Collected,
+    Collector,
+    collector_class,
+)
 from yujing.records import Post, post_id, utcnow
 
 CONFIG = """
@@ -77,3 +83,11 @@ def test_without_its_registry_line_the_run_fails_and_says_which_types_are_known(
     assert "no collector for sources of type 'echo'" in report.last_error
     assert "'forum'" in report.last_error and "'transcripts'" in report.last_error
     assert not daemon.store.posts.has(post_id("echo", "echo://echo/0"))
+
+
+def test_every_configurable_source_type_has_a_collector_and_a_label() -> None:
+    models = get_args(get_args(Source)[0])
+    assert set(models) == set(COLLECTORS)
+    for model in models:
+        assert issubclass(collector_class(model), Collector)
+        assert model.label != SourceBase.label, f"{model.__name__} says what it is in Chinese"

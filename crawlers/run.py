@@ -13,28 +13,29 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy import Spider
 from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
 
-from yujing.config import ApiSource, FeedSource, ForumSource, SitemapSource
-from yujing.records import Post
+from yujing.config import HttpSourceBase
+from yujing.records import Post, post_id
+from yujing.store import Store
 from yujing.store.crawls import Validators
 
 from . import settings as base_settings
+from .collect import CollectContext, Collected, Collector, collector_class
+from .incremental import StoredMemory
 from .pipelines import SinkRef
-from .spiders.api import ApiSpider
-from .spiders.feed import FeedSpider
-from .spiders.forum import ForumSpider
-from .spiders.sitemap import SitemapSpider
 
 __all__ = [
     "CrawlResult",
     "SharedFrontier",
+    "SpiderCollector",
     "crawl_settings",
     "crawl_source",
+    "known_url",
     "politeness",
     "spider_for",
     "stop_all_crawls",
@@ -96,22 +97,83 @@ class CrawlResult:
         return self.errors == 0 and self.finished_reason == "finished"
 
 
-HttpSource = ForumSource | FeedSource | ApiSource | SitemapSource
+HttpSource = HttpSourceBase
 
 
 def spider_for(
     source: HttpSource, keywords: Sequence[str] = ()
 ) -> tuple[type[Spider], dict[str, Any]]:
-    """The spider class for a source config and the kwargs to start it with."""
-    if isinstance(source, ForumSource):
-        return ForumSpider, {"source": source, "keywords": list(keywords)}
-    if isinstance(source, FeedSource):
-        return FeedSpider, {"source": source}
-    if isinstance(source, SitemapSource):
-        return SitemapSpider, {"source": source}
-    if isinstance(source, ApiSource):
-        return ApiSpider, {"source": source, "keywords": list(keywords)}
-    raise TypeError(f"no spider collects sources of type {getattr(source, 'type', source)!r}")
+    """The spider class for a source config (its collector's, ``COLLECTORS``) and the kwargs
+    to start it with."""
+    try:
+        collector = collector_class(type(source))
+    except LookupError as exc:
+        raise TypeError(str(exc)) from None
+    if not issubclass(collector, SpiderCollector):
+        raise TypeError(f"sources of type {getattr(source, 'type', source)!r} are not crawled")
+    return collector.spider, collector.spider_kwargs(source, keywords)
+
+
+class SpiderCollector(Collector):
+    """Collects a source by crawling it with ``spider`` (``crawl_source``): incremental (the
+    entries fetched, ``store.crawled``), posts already stored skipped, and shared with the other
+    daemons when the source says ``shared: true``."""
+
+    spider: ClassVar[type[Spider]]
+    searches: ClassVar[bool] = False  # started with the products' names (``keywords: true``)
+
+    @classmethod
+    def spider_kwargs(cls, source: HttpSource, keywords: Sequence[str]) -> dict[str, Any]:
+        return (
+            {"source": source, "keywords": list(keywords)} if cls.searches else {"source": source}
+        )
+
+    def settings(self, source: HttpSource, context: CollectContext) -> dict[str, Any]:
+        """Settings of this source's crawl beyond ``crawlers.settings`` and its politeness."""
+        return {
+            "LOG_LEVEL": context.scrapy_log_level,
+            "YUJING_KNOWN_URL": known_url(context.store, source.name),
+            "YUJING_CRAWL_MEMORY": StoredMemory(context.store.crawled, source.name),
+        }
+
+    def finished(self, source: HttpSource, result: CrawlResult, context: CollectContext) -> None:
+        """After the crawl, before it is recorded."""
+
+    async def collect(self, source: HttpSource, context: CollectContext) -> Collected:
+        redis = context.redis
+        result = await crawl_source(
+            source,
+            context.accept,
+            salt=context.salt,
+            timezone=context.timezone,
+            settings_overrides=self.settings(source, context),
+            keywords=context.keywords,
+            shared=SharedFrontier(redis.url, redis.key_prefix)
+            if source.shared and redis is not None
+            else None,
+        )
+        self.finished(source, result, context)
+        return Collected(
+            source.name,
+            result.items,
+            result.accepted,
+            result.errors,
+            result.last_error,
+            result.problem,
+            interrupted=result.finished_reason == "shutdown",
+        )
+
+    async def stop(self) -> None:
+        # Running crawls end with reason "shutdown" and return what they stored.
+        await stop_all_crawls()
+
+
+def known_url(store: Store, source: str) -> Callable[[str], bool]:
+    """Whether the post a native id names is stored: spiders skip it instead of fetching or
+    parsing it again. The native id is what the post id is made from: a forum thread's URL, a
+    feed entry's guid (else its link). A post linked to a stored one as its copy on another
+    channel is known too."""
+    return lambda native_id: store.posts.has(post_id(source, native_id))
 
 
 def crawl_settings(

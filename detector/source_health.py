@@ -41,13 +41,6 @@ __all__ = [
 
 KIND = "source"
 
-SOURCE_KINDS = {
-    "forum": "论坛",
-    "feed": "订阅源",
-    "api": "接口",
-    "sitemap": "网站地图",
-    "transcripts": "通话记录",
-}
 PROBLEMS = {
     "no_items": "列表页选择器 list.link 没有匹配到任何内容，可能是网站改版",
     "redirect_loop": "页面重定向循环（一直跳转，打不开），可能是网站改版或拦截了抓取",
@@ -103,8 +96,7 @@ VERBS = {"push": "推送"}  # what a run of the channel is called; a source's ow
 
 
 def _subject(source: SourceBase, channel: str = "") -> str:
-    kind = SOURCE_KINDS.get(getattr(source, "type", ""), "数据源")
-    return f"{kind} {source.name}{CHANNELS.get(channel, '')}"
+    return f"{source.label} {source.name}{CHANNELS.get(channel, '')}"
 
 
 def _health_name(source: SourceBase, run: RunOutcome) -> str:

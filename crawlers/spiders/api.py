@@ -23,9 +23,10 @@ from scrapy.http import JsonRequest, Request, Response
 from yujing.config import ApiSource
 
 from ..items import PostItem
+from ..run import SpiderCollector
 from .base import ENTRY, Problem, SourceSpider, coerce_source, search_keywords
 
-__all__ = ["ApiSpider"]
+__all__ = ["ApiCollector", "ApiSpider"]
 
 FIELDS = ("title", "author", "published", "views", "comments", "reposts", "likes")
 
@@ -185,3 +186,10 @@ class ApiSpider(SourceSpider):
             reposts=values["reposts"],
             likes=values["likes"],
         )
+
+
+class ApiCollector(SpiderCollector):
+    """A JSON API; a search (``keywords: true``) once per product name."""
+
+    spider = ApiSpider
+    searches = True

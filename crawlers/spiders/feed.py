@@ -28,14 +28,16 @@ from scrapy.http import Request, Response
 from yujing.config import FeedSource
 from yujing.records import utcnow
 
+from ..collect import CollectContext
 from ..decoding import UndecodableError, decode_text
 from ..htmltext import html_to_text
 from ..items import PostItem
 from ..limits import MARKUP_PER_CHAR
+from ..run import CrawlResult, SpiderCollector
 from ..timeparse import parse_published
 from .base import ENTRY, Problem, SourceSpider, coerce_source, declared_charsets
 
-__all__ = ["FeedSpider"]
+__all__ = ["FeedCollector", "FeedSpider"]
 
 # The encoding an XML declaration names; rewritten once the text is UTF-8.
 _XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?\bencoding\s*=\s*["'])[^"']*(["'])""")
@@ -170,3 +172,19 @@ def _entry_time(entry: Any) -> datetime | str | None:
             return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
         return str(raw)
     return None
+
+
+class FeedCollector(SpiderCollector):
+    """A feed, polled with conditional GETs: the ETag and Last-Modified of the last fetch whose
+    entries were all stored are sent again (``store.validators``), and a 304 is a quick run."""
+
+    spider = FeedSpider
+
+    def settings(self, source: FeedSource, context: CollectContext) -> dict[str, Any]:
+        validators = context.store.validators.get(source.name)
+        return {**super().settings(source, context), "YUJING_FEED_VALIDATORS": validators}
+
+    def finished(self, source: FeedSource, result: CrawlResult, context: CollectContext) -> None:
+        if result.ok and result.validators is not None:
+            # Only once every entry is stored: a 304 next time must not skip a lost one.
+            context.store.validators.set(source.name, result.validators)

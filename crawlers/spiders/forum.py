@@ -24,10 +24,11 @@ from yujing.config import ForumSource, selector_problems
 from ..extract import extract_text, select
 from ..incremental import REMEMBER, Why
 from ..items import PostItem
+from ..run import SpiderCollector
 from .base import ENTRY, IncrementalSpider, Problem, coerce_source, search_keywords
 from .detail import detail_item
 
-__all__ = ["ForumSpider"]
+__all__ = ["ForumCollector", "ForumSpider"]
 
 
 class ForumSpider(IncrementalSpider):
@@ -150,3 +151,10 @@ class ForumSpider(IncrementalSpider):
         if response is None:
             return
         yield detail_item(response, self.source.name, self.source.detail)
+
+
+class ForumCollector(SpiderCollector):
+    """A forum, crawled incrementally; a search page (``keywords: true``) once per product name."""
+
+    spider = ForumSpider
+    searches = True

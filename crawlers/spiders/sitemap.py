@@ -24,10 +24,11 @@ from yujing.patterns import compile_pattern
 
 from ..incremental import REMEMBER
 from ..items import PostItem
+from ..run import SpiderCollector
 from .base import ENTRY, IncrementalSpider, Problem, coerce_source
 from .detail import detail_item
 
-__all__ = ["SitemapSpider", "read_sitemap"]
+__all__ = ["SitemapCollector", "SitemapSpider", "read_sitemap"]
 
 MAX_SITEMAPS = 50  # sitemaps an index may send us to in one crawl
 
@@ -113,3 +114,9 @@ class SitemapSpider(IncrementalSpider):
         response = self.decoded(response, self.source.encoding)
         if response is not None:
             yield detail_item(response, self.source.name, self.source.detail)
+
+
+class SitemapCollector(SpiderCollector):
+    """A sitemap, crawled incrementally."""
+
+    spider = SitemapSpider

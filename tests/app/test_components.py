@@ -179,7 +179,7 @@ def test_spiders_are_told_which_posts_are_known_under_every_id_and_reloads_keep_
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from yujing.app.components.sources import Sources
+    from yujing.crawlers.run import known_url
     from yujing.records import Post, post_id
 
     path = write(tmp_path)
@@ -194,9 +194,8 @@ def test_spiders_are_told_which_posts_are_known_under_every_id_and_reloads_keep_
 
     assert daemon.pipeline.accept(sighting("bbs", url, "a1b2", 0))
     assert not daemon.pipeline.accept(sighting("bbs-rss", "guid-1", None, 5))  # its feed copy
-    sources = daemon.get(Sources)
-    assert sources._known_url("bbs")(url) and sources._known_url("bbs-rss")("guid-1")
-    assert not sources._known_url("bbs-rss")("guid-2")
+    assert known_url(daemon.store, "bbs")(url) and known_url(daemon.store, "bbs-rss")("guid-1")
+    assert not known_url(daemon.store, "bbs-rss")("guid-2")
 
     identity = daemon.pipeline.identity
     path.write_text(path.read_text(encoding="utf-8") + "  - id: b\n    name: b\n", "utf-8")

@@ -12,8 +12,8 @@ import pytest
 
 from testkit.fakes.elasticsearch import FakeElasticsearch
 from yujing.alerts import Alert, AlertEvent, AlertState, EventKind, Severity
-from yujing.app.components.sources import RunLog, SourceReport
 from yujing.app.logs import JsonFormatter
+from yujing.app.runs import RunLog, SourceReport
 from yujing.config import Config
 from yujing.notifier.dispatch import Notifier
 from yujing.notifier.notification import Notification

@@ -399,8 +399,8 @@ async def _call(func: Any) -> Any:
 def test_times_without_a_zone_are_in_the_sources_zone(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from yujing.app.push import parse_body
     from yujing.config import TranscriptSource
+    from yujing.crawlers.push import parse_body
 
     source = TranscriptSource(
         name="hk", type="transcripts", path=tmp_path, timezone="Europe/London"

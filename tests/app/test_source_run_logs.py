@@ -14,6 +14,7 @@ import pytest
 from yujing.app.components.detection import Detection
 from yujing.app.components.sources import Sources
 from yujing.app.daemon import Daemon
+from yujing.crawlers.inbox.collector import InboxCollector
 
 CONFIG = """
 storage: {{path: {db}}}
@@ -67,10 +68,10 @@ def test_a_run_that_found_nothing_new_logs_only_at_debug(daemon, tmp_path, caplo
 
 
 def test_a_failing_run_is_logged_once(daemon, caplog, monkeypatch) -> None:
-    def broken(source):
+    async def broken(self, source, context):
         raise RuntimeError("share unmounted")
 
-    monkeypatch.setattr(daemon.get(Sources), "_collect_inbox", broken)
+    monkeypatch.setattr(InboxCollector, "collect", broken)
     with caplog.at_level(logging.DEBUG, logger="yujing"):
         run(daemon)
     loud = [r for r in caplog.records if r.levelno >= logging.WARNING]

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from yujing.app.components.http import HttpServer
 from yujing.app.daemon import Daemon
-from yujing.app.push import PushRefused, parse_body
 from yujing.config import TranscriptSource
+from yujing.crawlers.push import PushRefused, parse_body
 
 from ..app.test_http import serving, wait_for
 from ..app.test_push import TOKEN, Stored, write_config

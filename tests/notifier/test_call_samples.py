@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from yujing.app.push import parse_body
 from yujing.config import TranscriptSource
+from yujing.crawlers.push import parse_body
 from yujing.detector.details import Details
 from yujing.notifier.render import alert_text, alert_view
 from yujing.records import ScoredPost

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from twisted.web import http as twisted_http
 
-from yujing.app.components import http_early
+from yujing.app import web_early as http_early
 from yujing.app.daemon import Daemon
 
 from ..app.test_http import serving

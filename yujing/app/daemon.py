@@ -3,7 +3,8 @@
 Scrapy runs on Twisted's asyncio reactor; APScheduler's AsyncIOScheduler runs on that reactor's
 loop. The daemon holds the config, the store and the pipeline (the stages in order) and wires
 its parts (``components``: sources, detection, delivery, indexing, config watch): it starts them,
-tells them of a reload and stops them. What each part does lives in its own module.
+tells them of a reload (its signals, ``yujing.app.signals``) and stops them. What each part does
+lives in its own module; the parts hear of each other's work through ``daemon.signals``.
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from yujing.alerts import AlertEvent
 from yujing.config import Config, ConfigError, load_config
 from yujing.store import Store
 
+from . import signals
 from .components import Component, Reload, build_components
-from .components.sources import SourceReport
 from .lock import StoreLock
 from .metrics import Metrics
 from .pipeline import Pipeline
 from .reactor import install_asyncio_reactor, run_in_reactor
+from .runs import SourceReport
 
 __all__ = ["Daemon", "SourceReport", "install_asyncio_reactor", "run_in_reactor"]
 
@@ -36,7 +38,7 @@ log = logging.getLogger("yujing.daemon")
 
 STOP_REPORT_EVERY = 10.0  # seconds between "still waiting for ..." lines while stopping
 
-C = TypeVar("C", bound=Component)
+C = TypeVar("C")
 
 
 class Daemon:
@@ -63,6 +65,9 @@ class Daemon:
         self.on_alert = on_alert
         self.on_source = on_source
         self.metrics = Metrics()  # before the parts, which report to it
+        self.signals = signals.SignalManager()  # before the parts, which connect to it
+        if on_source is not None:
+            self.signals.connect(lambda report: on_source(report), signal=signals.source_ran)
         self.scrapy_log_level = scrapy_log_level
         self.pipeline = self._build_pipeline(self.config)
         self.scheduler: AsyncIOScheduler | None = None
@@ -72,7 +77,7 @@ class Daemon:
         self.components = build_components(self, components)
 
     def get(self, kind: type[C]) -> C:
-        """The running component of this class."""
+        """The running component of this class (``RouteTable``: the HTTP server's routes)."""
         for c in self.components:
             if isinstance(c, kind):
                 return c
@@ -107,8 +112,7 @@ class Daemon:
             # The parts are stopping (or stopped): a new pipeline built now would never be closed.
             log.info("config reload skipped: yujing is stopping")
             return False
-        for c in self.components:
-            c.reload_attempted()
+        self.signals.send(signals.config_reloading)
         try:
             new = load_config(self.config_path)
         except ConfigError as exc:
@@ -125,8 +129,7 @@ class Daemon:
         pipeline = self._build_pipeline(new, previous=old_pipeline)
         self.config, self.pipeline = new, pipeline
         change = Reload(old, new, old_pipeline, pipeline)
-        for c in self.components:
-            c.reload(change)
+        self.signals.send(signals.config_reloaded, change=change)
         log.info("config reloaded from %s", self.config_path)
         return True
 
@@ -176,6 +179,7 @@ class Daemon:
     async def shutdown(self) -> None:
         """Stop scheduling, stop each part in order (collectors first), close the store."""
         self._shutting_down = True
+        self.signals.send_catch_log(signals.stopping)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.pause()  # no new runs; the ones in flight finish in their stop()
         for c in self.components:

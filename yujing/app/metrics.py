@@ -23,8 +23,8 @@ from yujing.alerts import AlertEvent, AlertState
 if TYPE_CHECKING:
     from yujing.store import Pruned
 
-    from .components.sources import SourceReport
     from .daemon import Daemon
+    from .runs import SourceReport
 
 __all__ = ["Metrics"]
 

@@ -12,7 +12,7 @@ from .base import Strict
 from .detection import Categories, Detection, Product
 from .notify import Notify
 from .services import Elasticsearch, Http, Kibana, Logging, Privacy, Redis, Storage
-from .sources import Source
+from .sources import Source, TranscriptSource
 
 __all__ = ["Config"]
 
@@ -94,7 +94,7 @@ class Config(Strict):
             raise ValueError("an elasticsearch receiver needs the top-level elasticsearch: section")
         push = self.http.push
         pushed = push.source if push is not None else None
-        folderless = [s.name for s in self.sources if s.type == "transcripts" and s.path is None]
+        folderless = [s.name for s in self.sources if not s.polled]
         if any(name != pushed for name in folderless):
             name = next(n for n in folderless if n != pushed)
             raise ValueError(
@@ -102,7 +102,7 @@ class Config(Strict):
                 "(path: var/inbox), or name it as http.push.source if it is fed by POST /ingest"
             )
         if push is not None and push.source not in {
-            s.name for s in self.sources if s.type == "transcripts"
+            s.name for s in self.sources if isinstance(s, TranscriptSource)
         }:
             raise ValueError(
                 f"http.push.source: {push.source!r} is not a transcripts source; name one of "

@@ -4,7 +4,7 @@ inboxes."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import jmespath
 from cssselect import SelectorError
@@ -58,6 +58,11 @@ class SourceHealth(Strict):
 
 
 class SourceBase(Strict):
+    """What every source has. A source type is its model's ``type`` literal (the one place its
+    name is written), its ``label`` (how people are told of it), a line in ``Source`` below and
+    one in the collectors' registry (``yujing.crawlers.collect.COLLECTORS``)."""
+
+    label: ClassVar[str] = "数据源"
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     interval: Duration = 300.0
     enabled: bool = True
@@ -65,6 +70,11 @@ class SourceBase(Strict):
     # The zone of the times this source prints without one (a site abroad, a call centre in
     # another city); default: the config's ``timezone``.
     timezone: TimeZone | None = None
+
+    @property
+    def polled(self) -> bool:
+        """Run on a schedule; False for a source fed only from outside (``POST /ingest``)."""
+        return True
 
 
 class ListSelectors(Strict):
@@ -170,6 +180,7 @@ class HttpSourceBase(SourceBase):
 
 class ForumSource(HttpSourceBase):
     type: Literal["forum"]
+    label: ClassVar[str] = "论坛"
     list: ListSelectors
     detail: DetailSelectors
     max_pages: int = Field(default=3, ge=1)
@@ -213,6 +224,7 @@ class SitemapSource(HttpSourceBase):
     threads are. A page is fetched again when its ``<lastmod>`` changes (or after ``revisit``)."""
 
     type: Literal["sitemap"]
+    label: ClassVar[str] = "网站地图"
     follow: str = ".*"  # regex on a page's URL: which pages are posts
     detail: DetailSelectors
     max_pages: int = Field(default=200, ge=1)  # pages fetched per crawl, newest lastmod first
@@ -286,6 +298,7 @@ class ApiSource(HttpSourceBase):
     """
 
     type: Literal["api"]
+    label: ClassVar[str] = "接口"
     method: Literal["GET", "POST"] = "GET"
     params: dict[str, str | int | float] = {}
     headers: dict[str, str] = {}
@@ -314,6 +327,7 @@ class ApiSource(HttpSourceBase):
 
 class FeedSource(HttpSourceBase):
     type: Literal["feed"]
+    label: ClassVar[str] = "订阅源"
 
 
 class TranscriptLimits(TextLimits):
@@ -343,6 +357,7 @@ class TranscriptRoles(Strict):
 
 class TranscriptSource(SourceBase):
     type: Literal["transcripts"]
+    label: ClassVar[str] = "通话记录"
     # The inbox folder polled for exported files. None: the source is fed by POST /ingest alone
     # (it must then be http.push.source).
     path: Path | None = None
@@ -351,6 +366,10 @@ class TranscriptSource(SourceBase):
     # The export's own header for each field: {id: 通话编号, speaker: 角色, text: 内容}
     columns: dict[str, str] = {}
     roles: TranscriptRoles = TranscriptRoles()
+
+    @property
+    def polled(self) -> bool:
+        return self.path is not None  # without a folder, fed by POST /ingest alone
 
     @field_validator("columns")
     @classmethod

@@ -3,9 +3,17 @@
 A component has one job around the pipeline (collect on schedule, detect, deliver, index, watch
 the config). The daemon builds each listed in ``COMPONENTS`` with ``from_daemon``; one the config
 does not ask for raises ``NotConfigured`` and is left out. Started in order with the scheduler,
-told of every reload, stopped in the same order (collectors first, so nothing new arrives while
-the rest finish). A new cross-cutting part (an HTTP server, metrics, source health) is a new
-module here and a line in ``COMPONENTS``, not new methods on the daemon.
+stopped in the same order (collectors first, so nothing new arrives while the rest finish).
+
+Parts never call each other, nor import each other (a contract in ``.importlinter``): each
+connects, in ``from_daemon``, to the daemon's signals (``yujing.app.signals``) it cares for, as
+Scrapy's extensions connect to ``crawler.signals``. Sources send ``posts_accepted`` and Detection
+evaluates; Detection sends ``alerts_raised`` and Delivery delivers. Every part hears of reloads
+(``config_reloading``, ``config_reloaded``: its ``reload_attempted`` and ``reload``, connected as
+it is built). The one
+thing a part looks up is the HTTP route table (``daemon.get(RouteTable)``). A new cross-cutting
+part (an HTTP server, metrics, source health) is a new module here and a line in ``COMPONENTS``,
+not new methods on the daemon.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from yujing.config import Config
+
+from .. import signals
 
 if TYPE_CHECKING:
     from ..daemon import Daemon
@@ -63,6 +73,8 @@ class Component:
 
     @classmethod
     def from_daemon(cls, daemon: Daemon) -> Component:
+        """The part for ``daemon``; one that hears signals besides the reloads (which every
+        part hears: ``build_components`` connects them) connects them here."""
         return cls(daemon)
 
     def start(self, scheduler: AsyncIOScheduler) -> None:
@@ -102,7 +114,10 @@ def build_components(
         else:
             cls = entry
         try:
-            built.append(cls.from_daemon(daemon))
+            part = cls.from_daemon(daemon)
         except NotConfigured:
             continue
+        daemon.signals.connect(part.reload_attempted, signal=signals.config_reloading)
+        daemon.signals.connect(part.reload, signal=signals.config_reloaded)
+        built.append(part)
     return built

@@ -1,4 +1,5 @@
-"""Delivering: send what the outbox holds, now and then and right after new alerts."""
+"""Delivering: send what the outbox holds, now and then and right after new alerts
+(``alerts_raised``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from .. import signals
 from . import Component, Reload
 
 __all__ = ["Delivery"]
@@ -23,6 +25,15 @@ class Delivery(Component):
         # One delivery at a time: two would send the same outbox row twice.
         self.lock = asyncio.Lock()
         self._woken: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_daemon(cls, daemon) -> Component:
+        part = super().from_daemon(daemon)
+        daemon.signals.connect(part.alerts_raised, signal=signals.alerts_raised)
+        return part
+
+    def alerts_raised(self, events: list[Any]) -> None:
+        self.wake()
 
     def wake(self) -> None:
         """Deliver soon, without making the caller wait: a collector that just brought posts

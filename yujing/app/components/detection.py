@@ -1,4 +1,5 @@
-"""Detecting: evaluate every rule now and then, and right after a source brought new posts."""
+"""Detecting: evaluate every rule now and then, and right after a source brought new posts
+(``posts_accepted``); what it raises is told as ``alerts_raised``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from yujing.alerts import AlertEvent
 from yujing.records import utcnow
 
+from .. import signals
 from . import Component, Reload
 
 __all__ = ["Detection"]
@@ -22,6 +24,16 @@ class Detection(Component):
         # two evaluations from interleaving at an await and firing the same wave twice.
         self.lock = asyncio.Lock()
         self.scheduler: AsyncIOScheduler | None = None
+
+    @classmethod
+    def from_daemon(cls, daemon) -> Component:
+        part = super().from_daemon(daemon)
+        daemon.signals.connect(part.posts_accepted, signal=signals.posts_accepted)
+        return part
+
+    async def posts_accepted(self, source: str, count: int) -> None:
+        """New posts are evaluated as soon as they are committed, not at the next tick."""
+        await self.detect()
 
     def start(self, scheduler: AsyncIOScheduler) -> None:
         self.scheduler = scheduler
@@ -42,9 +54,7 @@ class Detection(Component):
         async with self.lock:
             events = self.daemon.pipeline.detect(utcnow(), all_products=all_products)
         if events:
-            from .delivery import Delivery
-
-            self.daemon.get(Delivery).wake()
+            self.daemon.signals.send_catch_log(signals.alerts_raised, events=events)
         return events
 
     async def stop(self) -> None:

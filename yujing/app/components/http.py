@@ -6,13 +6,13 @@ the config says otherwise; ``null`` turns it off).
 
 Routes are a table of (method, path) -> handler. Another part adds its own in its ``start``::
 
-    daemon.get(HttpServer).route("POST", "/push/hotline", self.push)
+    daemon.get(RouteTable).route("POST", "/push/hotline", self.push)
 
 A handler takes an ``HttpRequest`` and returns an ``HttpResponse`` (or a coroutine of one);
 the server answers 404 and 405 itself, and 500, without details, when a handler raises. A route
 may add an ``early`` check of the headers (a token): it runs before the body is read, and a body
 over the route's ``max_body`` is refused from its ``Content-Length``, or cut where a chunked one
-passes it, never stored (``http_early``).
+passes it, never stored (``yujing.app.web_early``).
 
 ``/healthz`` is liveness: it answers while the event loop turns. ``/readyz`` is readiness:
 503 while the store cannot be written, the scheduler is not running, or a source has brought
@@ -23,73 +23,36 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.schedulers.base import STATE_RUNNING
-from twisted.web.resource import Resource  # imports no reactor
+from twisted.internet.defer import Deferred, maybeDeferred
+from twisted.internet.error import CannotListenError
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Site  # none of these imports the reactor
 
 from yujing.records import format_time, utcnow
 
+from ..reactor import install_asyncio_reactor
+from ..web import MAX_BODY, EarlyCheck, Handler, HttpRequest, HttpResponse, RouteTable
+from ..web_early import Early, request_factory
 from . import Component, NotConfigured, Reload
-from .http_early import Early
 
 __all__ = ["HttpRequest", "HttpResponse", "HttpServer", "Handler", "EarlyCheck", "readiness"]
 
 log = logging.getLogger("yujing.http")
 
 PROBE_KEY = "daemon.ready_probe"
-# Bodies past this are refused unread (from their Content-Length, or where a chunked one
-# passes it).
-MAX_BODY = 1 << 20
 
 
-@dataclass(frozen=True)
-class HttpRequest:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # lower-case names
-    body: bytes
-    client: str
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int = 200
-    body: bytes = b""
-    content_type: str = "text/plain; charset=utf-8"
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def text(cls, text: str, status: int = 200) -> HttpResponse:
-        return cls(status, text.encode("utf-8"))
-
-    @classmethod
-    def json(cls, data: Any, status: int = 200) -> HttpResponse:
-        body = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
-        return cls(status, body, "application/json; charset=utf-8")
-
-    def early(self) -> Early:
-        return Early(self.status, self.body, self.headers, self.content_type)
-
-
-Handler = Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
-# The request's lower-case headers -> an answer before its body is read, or None to read it.
-EarlyCheck = Callable[[dict[str, str]], HttpResponse | None]
-
-
-class HttpServer(Component):
+class HttpServer(Component, RouteTable):
     def __init__(self, daemon: Any):
         super().__init__(daemon)
-        self.routes: dict[tuple[str, str], Handler] = {}
-        self.max_body: dict[tuple[str, str], int] = {}
-        self.early: dict[tuple[str, str], EarlyCheck] = {}
+        RouteTable.__init__(self)
         self._port: Any = None  # Twisted's listening port, once listening
         self._address: tuple[str, int] | None = None
         daemon.metrics.watch(daemon)
@@ -101,27 +64,7 @@ class HttpServer(Component):
     def from_daemon(cls, daemon: Any) -> Component:
         if daemon.config.http.address is None:
             raise NotConfigured("http.listen is null")
-        return cls(daemon)
-
-    def route(
-        self,
-        method: str,
-        path: str,
-        handler: Handler,
-        *,
-        max_body: int = MAX_BODY,
-        early: EarlyCheck | None = None,
-    ) -> None:
-        """Serve ``method path`` with ``handler`` (a later call for the same pair replaces it);
-        a request whose body is longer than ``max_body`` bytes gets 413 without reaching it, and
-        one that ``early`` answers from its headers gets that answer before its body is read."""
-        key = (method.upper(), path)
-        self.routes[key] = handler
-        self.max_body[key] = max_body
-        if early is None:
-            self.early.pop(key, None)
-        else:
-            self.early[key] = early
+        return super().from_daemon(daemon)
 
     @property
     def port(self) -> int | None:
@@ -147,16 +90,11 @@ class HttpServer(Component):
             await closing
 
     def _listen(self, address: tuple[str, int] | None) -> None:
-        from twisted.internet.error import CannotListenError
-        from twisted.web.server import Site
-
-        from ..reactor import install_asyncio_reactor
-        from .http_early import request_factory
-
         self._address = address
         if address is None:
             return
         install_asyncio_reactor()
+        # Imported once the asyncio reactor is installed: importing it first installs another.
         from twisted.internet import reactor
 
         if getattr(reactor, "_asyncioEventloop", None) is not _running_loop():
@@ -186,8 +124,6 @@ class HttpServer(Component):
         port, self._port = self._port, None
         if port is None:
             return None
-        from twisted.internet.defer import Deferred, maybeDeferred
-
         return Deferred.asFuture(maybeDeferred(port.stopListening), asyncio.get_event_loop())
 
     # ------------------------------------------------------------ the built-in routes
@@ -270,8 +206,6 @@ class _Root(Resource):
         self.server = server
 
     def render(self, request: Any) -> Any:
-        from twisted.web.server import NOT_DONE_YET
-
         gone: list[bool] = []
         request.notifyFinish().addErrback(lambda _failure: gone.append(True))
         try:

@@ -9,6 +9,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from yujing.config import Config
 
+from .. import signals
 from . import Component, Reload
 
 __all__ = ["Indexing"]
@@ -26,6 +27,16 @@ class Indexing(Component):
         super().__init__(daemon)
         self.indexer = self._build(daemon.config)
         self._failing: str | None = None  # the error last logged, while indexing fails
+
+    @classmethod
+    def from_daemon(cls, daemon) -> Component:
+        part = super().from_daemon(daemon)
+        daemon.signals.connect(part.posts_pruning, signal=signals.posts_pruning)
+        return part
+
+    def posts_pruning(self) -> int | None:
+        """How far the indexer has copied: retention keeps the posts past it."""
+        return self.indexer.cursor if self.indexer is not None else None
 
     def _build(self, config: Config) -> Any:
         if config.elasticsearch is None:

@@ -2,7 +2,7 @@
 
 Off unless ``http.push`` is set. A request carries ``Authorization: Bearer <http.push.token>``
 (401 otherwise, compared in constant time, from the headers: a body without the token is never
-read) and a body of transcript records (``yujing.app.push``
+read) and a body of transcript records (``yujing.crawlers.push``
 reads it; 400 naming the line and field of the first bad record, 413 past ``max_body_mb``).
 The posts are committed through the daemon's intake in one transaction, as an inbox file's are,
 and only then is the request answered 202 with ``{"accepted": N, "duplicates": M}``: a client
@@ -23,14 +23,13 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from yujing.config import Config, HttpPush, TranscriptSource
-from yujing.detector.source_health import RunOutcome
-from yujing.printable import printable
+from yujing.crawlers.push import PushRefused, parse_body
 from yujing.records import Post, utcnow
 
-from ..push import PushRefused, parse_body
+from .. import signals
+from ..runs import RunBook, RunLog, SourceReport, record_run
+from ..web import MAX_BODY, HttpRequest, HttpResponse, RouteTable
 from . import Component, NotConfigured, Reload
-from .http import MAX_BODY, HttpRequest, HttpResponse, HttpServer
-from .sources import SourceReport
 
 __all__ = ["Push", "PATH"]
 
@@ -44,12 +43,20 @@ class Push(Component):
     def __init__(self, daemon: Any):
         super().__init__(daemon)
         self._detecting: set[asyncio.Task[Any]] = set()
+        self._told = RunLog()
+        self._stopping = False
 
     @classmethod
     def from_daemon(cls, daemon: Any) -> Component:
         if daemon.config.http.address is None:  # no server to take requests
             raise NotConfigured("http.listen is null")
-        return cls(daemon)
+        part = super().from_daemon(daemon)
+        daemon.signals.connect(part.stopping, signal=signals.stopping)
+        return part
+
+    def stopping(self) -> None:
+        """Shutdown has begun: requests are refused (503) from now on."""
+        self._stopping = True
 
     def start(self, scheduler: AsyncIOScheduler) -> None:
         self._route(self.daemon.config)
@@ -65,7 +72,7 @@ class Push(Component):
         # Always served, so a reload can turn it on or off: the handler reads the config.
         push = config.http.push
         limit = int(push.max_body_mb * 1024 * 1024) if push else MAX_BODY
-        server = self.daemon.get(HttpServer)
+        server = self.daemon.get(RouteTable)
         server.route("POST", PATH, self.ingest, max_body=limit, early=self._early)
 
     def _early(self, headers: dict[str, str]) -> HttpResponse | None:
@@ -87,8 +94,8 @@ class Push(Component):
             return refused
         source = next(s for s in config.sources if s.name == push.source)
         assert isinstance(source, TranscriptSource)  # the config's cross-checks say so
-        if not source.enabled or self.daemon.stopping:
-            why = "yujing is stopping" if self.daemon.stopping else f"{source.name} is disabled"
+        if not source.enabled or self._stopping:
+            why = "yujing is stopping" if self._stopping else f"{source.name} is disabled"
             return _error(503, f"POST {PATH}: {why}; send it again later", {"Retry-After": "60"})
         started = time.monotonic()
         try:
@@ -119,55 +126,28 @@ class Push(Component):
             return _error(503, f"POST {PATH}: cannot store now; send it again later")
         accepted = sum(answers)
         self._ran(source, SourceReport(source.name, len(posts), accepted, 0, None), started)
-        log.info(
-            "push to %s: %d records, %d new",
-            source.name,
-            len(posts),
-            accepted,
-            extra={"source": source.name},
-        )
         if accepted:
-            self._detect()
+            self._detect(source.name, accepted)
         return HttpResponse.json({"accepted": accepted, "duplicates": len(posts) - accepted}, 202)
 
     def _ran(
         self, source: TranscriptSource, report: SourceReport, started: float | None = None
     ) -> None:
-        """Record the request as a run of the source: status, metrics, health."""
-        daemon = self.daemon
-        if report.last_error:
-            # It quotes what was sent: escaped, and personal data redacted, as any source error.
-            redactor = daemon.pipeline.understander.redactor
-            shown = redactor.redact_message(printable(report.last_error, backslash=False))
-            report = SourceReport(report.source, 0, 0, report.errors, shown, report.problem)
-            log.warning("push to %s refused: %s", source.name, shown, extra={"source": source.name})
-        runs = daemon.store.runs
-        runs.finish(
-            runs.start(source.name), report.items, report.accepted, report.errors, report.last_error
-        )
+        """Record the request as a run of the source (its push channel): status, metrics,
+        health, the log; an error quotes what was sent, so it is recorded redacted."""
         seconds = time.monotonic() - started if started is not None else 0.0
-        daemon.metrics.source_run(report, seconds, time.time())
-        try:
-            daemon.pipeline.source_ran(
-                source,
-                RunOutcome(report.items, report.errors, report.last_error, report.problem, "push"),
-            )
-        except Exception:  # the run is recorded; a health alert that fails must not stop it
-            log.exception("recording the health of source %s failed", source.name)
+        book = RunBook.of_daemon(self.daemon, self._told)
+        record_run(book, source, report, seconds=seconds, channel="push")
 
-    def _detect(self) -> None:
+    def _detect(self, source: str, count: int) -> None:
         """Evaluate the new posts after answering: the client waits for its posts to be stored,
         not for the detector."""
-        from .detection import Detection
-
-        task = asyncio.ensure_future(self.daemon.get(Detection).detect())
+        sent = self.daemon.signals.send_catch_log_async(
+            signals.posts_accepted, source=source, count=count
+        )
+        task = asyncio.ensure_future(sent)
         self._detecting.add(task)
-        task.add_done_callback(self._detected)
-
-    def _detected(self, task: asyncio.Task[Any]) -> None:
-        self._detecting.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("detecting after a push failed", exc_info=task.exception())
+        task.add_done_callback(self._detecting.discard)
 
 
 def _unauthorised(headers: dict[str, str], push: HttpPush) -> HttpResponse | None:

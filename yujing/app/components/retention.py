@@ -2,7 +2,8 @@
 
 Only what no reader needs any more goes (``yujing.store.retention`` says what stays): the
 detector's state is saved first, so the posts it has read are not needed to rebuild it, and
-posts the Elasticsearch indexer has not copied yet stay until it has.
+posts another reader has not read yet (the Elasticsearch indexer's copy) stay until it has:
+each answers ``posts_pruning`` with how far it has read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from yujing.records import utcnow
 from yujing.store import Pruned
 
+from .. import signals
 from . import Component
 
 __all__ = ["Retention"]
@@ -35,16 +37,10 @@ class Retention(Component):
         """The lowest posts cursor of the readers that still go through posts."""
         detector = self.daemon.pipeline.detector
         detector.save_state()  # what it has read is in its saved state from now on
-        cursors = [detector.cursor]
-        from .indexing import Indexing
-
-        try:
-            indexer = self.daemon.get(Indexing).indexer
-        except LookupError:
-            indexer = None
-        if indexer is not None:
-            cursors.append(indexer.cursor)
-        return min(cursors)
+        # The other readers (the Elasticsearch indexer) answer for themselves. ``send``, not
+        # ``send_catch_log``: a reader that cannot answer must stop the prune, not be skipped.
+        answers = self.daemon.signals.send(signals.posts_pruning)
+        return min([detector.cursor, *(a for _, a in answers if a is not None)])
 
     async def prune(self) -> Pruned:
         retention = self.daemon.config.storage.retention

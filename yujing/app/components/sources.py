@@ -1,9 +1,10 @@
-"""Collecting: each enabled source is a scheduled job that runs one crawl or one inbox pass.
+"""Collecting: each enabled source is a scheduled job that runs its collector once.
 
-Crawls carry their state in the store: forum crawls are incremental (the entries fetched,
-``store.crawled``), feeds are polled with conditional GETs (``store.validators``), and every
-complete run counts toward the source's health (``Pipeline.source_ran``), which raises a
-source-health alert when a source keeps failing.
+A source's collector is found by the type of its config model (``yujing.crawlers.collect``'s
+``COLLECTORS``): a crawl for a forum, a feed, a sitemap or an API, a pass over the folder for a
+transcripts inbox. Every run is recorded (``yujing.app.runs.record_run``: ``yujing status``,
+``/metrics``, the source's health), and one that brought new posts is told as
+``posts_accepted``, so they are evaluated at once.
 """
 
 from __future__ import annotations
@@ -11,93 +12,33 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from yujing.config import Config, FeedSource, TranscriptSource
-from yujing.detector.source_health import RunOutcome
-from yujing.printable import printable
-from yujing.records import Post, post_id, utcnow
+from yujing.config import Config
+from yujing.crawlers.collect import CollectContext, Collector, collector_class
+from yujing.records import utcnow
 
+from .. import signals
+from ..runs import RunBook, RunLog, SourceReport, record_interrupted, record_run
 from . import Component, Reload
 
-if TYPE_CHECKING:
-    from yujing.crawlers.run import SharedFrontier
-
-__all__ = ["RunLog", "Sources", "SourceReport"]
+__all__ = ["RunLog", "Sources", "SourceReport"]  # the run's record is ``yujing.app.runs``'s
 
 log = logging.getLogger("yujing.daemon")
 
 PREFIX = "source:"
 
 
-@dataclass(frozen=True)
-class SourceReport:
-    source: str
-    items: int
-    accepted: int
-    errors: int
-    last_error: str | None
-    problem: str | None = None  # the last error's kind, for the health alert's words
-
-
-class RunLog:
-    """What a source's runs put in the log: quiet when nothing happens, each failure once.
-
-    A run that brought posts is an INFO line; one that found nothing new is DEBUG. An error
-    is a WARNING the first time it is seen (with its traceback when the run crashed); the
-    same error again on the next runs is DEBUG, with a WARNING reminder at most every
-    ``REMIND`` seconds while it lasts, and the first good run after it says the source
-    recovered. A file quarantined is said by the inbox, once, not again here. (The spiders say
-    their errors at DEBUG: this is where a failing source is told.) ``yujing status`` and
-    ``/metrics`` keep every run's outcome.
-    """
-
-    REMIND = 3600.0
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        # source -> (the error last logged, when it was first said, when last said)
-        self._failing: dict[str, tuple[str, float, float]] = {}
-
-    def tell(self, report: SourceReport, crash: Exception | None = None) -> None:
-        name, fields = report.source, {"source": report.source}
-        error = report.last_error
-        if report.problem == "quarantined":
-            # Bad files, not a failing source: the inbox said each as it set it aside, and the
-            # next run is no recovery.
-            error = None
-        now = self.clock()
-        told = self._failing.get(name)
-        if error is not None and (told is None or told[0] != error):
-            self._failing[name] = (error, now, now)
-            log.warning("source %s: %s", name, error, exc_info=crash, extra=fields)
-        elif error is not None and told is not None and now - told[2] >= self.REMIND:
-            self._failing[name] = (error, told[1], now)
-            minutes = round((now - told[1]) / 60)
-            log.warning("source %s: still failing (%d min): %s", name, minutes, error, extra=fields)
-        elif error is not None:
-            log.debug("source %s: still %s", name, error, extra=fields)
-        elif self._failing.pop(name, None) is not None:
-            log.info("source %s recovered", name, extra=fields)
-        level = logging.INFO if report.accepted else logging.DEBUG
-        log.log(
-            level, "source %s: %d items, %d new", name, report.items, report.accepted, extra=fields
-        )
-
-
 class Sources(Component):
     def __init__(self, daemon: Any):
         super().__init__(daemon)
         self.scheduler: AsyncIOScheduler | None = None
-        self._inboxes: dict[str, Any] = {}
+        self.collectors: dict[type[Collector], Collector] = {}  # built at their first run
         self._active: set[asyncio.Task[Any]] = set()  # source runs in progress
         self._told = RunLog()
-        self._sinks: set[_LoopSink] = set()  # inbox passes in progress, in worker threads
 
     # ------------------------------------------------------------ scheduling
 
@@ -106,7 +47,6 @@ class Sources(Component):
         self._schedule(self.daemon.config)
 
     def reload(self, change: Reload) -> None:
-        self._inboxes.clear()
         if self.scheduler is not None:
             self._schedule(change.new_config, previous=change.old_config)
 
@@ -114,12 +54,8 @@ class Sources(Component):
         """(Re)schedule the sources; on reload only those whose config changed are touched."""
         assert self.scheduler is not None
         before = {s.name: s for s in previous.sources} if previous else {}
-        # A transcripts source without a folder is fed by POST /ingest only: nothing to poll.
-        wanted = {
-            s.name: s
-            for s in config.sources
-            if s.enabled and not (isinstance(s, TranscriptSource) and s.path is None)
-        }
+        # A source fed only from outside (POST /ingest) has nothing to poll.
+        wanted = {s.name: s for s in config.sources if s.enabled and s.polled}
         for job in self.scheduler.get_jobs():
             name = job.id.removeprefix(PREFIX)
             if job.id.startswith(PREFIX) and wanted.get(name) != before.get(name):
@@ -140,14 +76,10 @@ class Sources(Component):
             )
 
     async def stop(self) -> None:
-        from yujing.crawlers.run import stop_all_crawls
-
-        # Running crawls end with reason "shutdown" and record their run before the loop goes.
-        await stop_all_crawls()
-        for sink in self._sinks:
-            sink.closed = True  # an inbox pass stores nothing more; its files stay for later
+        # Running crawls end with reason "shutdown" and inbox passes store nothing more; each
+        # run then records what it collected before the store closes.
+        await asyncio.gather(*(c.stop() for c in self.collectors.values()))
         if self._active:
-            # Let each source run record what it collected before the store closes.
             await asyncio.wait(set(self._active), timeout=30)
 
     # ------------------------------------------------------------ one run
@@ -161,170 +93,58 @@ class Sources(Component):
         if task is not None:
             self._active.add(task)
             task.add_done_callback(self._active.discard)
-        runs = daemon.store.runs
-        run_id = runs.start(name)
+        run_id = daemon.store.runs.start(name)
         started = time.monotonic()
         crash: Exception | None = None
         try:
-            if isinstance(source, TranscriptSource):
-                report = await self._collect_inbox(source)
-            else:
-                report, interrupted = await self._crawl(source)
-                if interrupted:  # a partial run says nothing about the source's health
-                    runs.finish(
-                        run_id,
-                        report.items,
-                        report.accepted,
-                        0,
-                        "interrupted by shutdown",
-                        complete=False,
-                    )
-                    return report
+            got = await self.collector(type(source)).collect(source, self.context())
+            report = SourceReport(
+                name, got.items, got.accepted, got.errors, got.last_error, got.problem
+            )
+            if got.interrupted:  # a partial run says nothing about the source's health
+                record_interrupted(RunBook.of_daemon(daemon, self._told), run_id, report)
+                return report
         except asyncio.CancelledError:
-            runs.finish(run_id, 0, 0, 0, "interrupted by shutdown", complete=False)
+            empty = SourceReport(name, 0, 0, 0, None)
+            record_interrupted(RunBook.of_daemon(daemon, self._told), run_id, empty)
             raise
         except Exception as exc:
             crash = exc
             report = SourceReport(name, 0, 0, 1, f"{type(exc).__name__}: {exc}", "other")
-        report = replace(report, last_error=self._shown(report.last_error))
-        runs.finish(run_id, report.items, report.accepted, report.errors, report.last_error)
-        daemon.metrics.source_run(report, time.monotonic() - started, time.time())
-        try:
-            daemon.pipeline.source_ran(
-                source,
-                RunOutcome(report.items, report.errors, report.last_error, report.problem),
-            )
-        except Exception:  # the run is recorded; a health alert that fails must not stop it
-            log.exception("recording the health of source %s failed", name)
-        self._told.tell(report, crash)
-        if daemon.on_source is not None:
-            daemon.on_source(report)
+        report = record_run(
+            RunBook.of_daemon(daemon, self._told),
+            source,
+            report,
+            run_id=run_id,
+            seconds=time.monotonic() - started,
+            crash=crash,
+        )
         if report.accepted:
-            from .detection import Detection
-
-            await daemon.get(Detection).detect()
+            await daemon.signals.send_catch_log_async(
+                signals.posts_accepted, source=name, count=report.accepted
+            )
         return report
 
-    def _shown(self, error: str | None) -> str | None:
-        """An error as stored and shown: it may quote a file name, a URL or what a site sent,
-        so control characters are escaped, personal data redacted like a post's, and a URL's
-        ${ENV} values written back as their references."""
-        if not error:
-            return error
-        redactor = self.daemon.pipeline.understander.redactor
-        return redactor.redact_message(printable(error, backslash=False))
+    def collector(self, model: type) -> Collector:
+        """The collector of sources configured by ``model``, built at its first run."""
+        cls = collector_class(model)
+        if cls not in self.collectors:
+            self.collectors[cls] = cls()
+        return self.collectors[cls]
 
-    async def _crawl(self, source: Any) -> tuple[SourceReport, bool]:
-        """One crawl; True when it was cut short by a shutdown."""
-        from yujing.crawlers.incremental import StoredMemory
-        from yujing.crawlers.run import crawl_source
-
+    def context(self) -> CollectContext:
+        """What a run is given: the store, and the intake and config of the moment."""
         daemon = self.daemon
-        store = daemon.store
-        feed = isinstance(source, FeedSource)
-        result = await crawl_source(
-            source,
-            daemon.pipeline.accept,
-            salt=daemon.config.privacy.salt,
-            timezone=daemon.config.timezone,  # the source's own zone, when set, comes first
-            settings_overrides={
-                "LOG_LEVEL": daemon.scrapy_log_level,
-                "YUJING_KNOWN_URL": self._known_url(source.name),
-                "YUJING_CRAWL_MEMORY": StoredMemory(store.crawled, source.name),
-                "YUJING_FEED_VALIDATORS": store.validators.get(source.name) if feed else None,
-            },
+        config = daemon.config
+        return CollectContext(
+            store=daemon.store,
+            # Looked up at each call: a reload may replace the pipeline while a run goes on.
+            accept=lambda post: daemon.pipeline.accept(post),
+            accept_many=lambda batch: daemon.pipeline.accept_many(batch),
+            salt=config.privacy.salt,
+            timezone=config.timezone,
             # A keyword source searches every product's name and aliases.
-            keywords=[t for p in daemon.config.products for t in (p.name, *p.aliases)],
-            shared=self._frontier(source),
+            keywords=[t for p in config.products for t in (p.name, *p.aliases)],
+            redis=config.redis,
+            scrapy_log_level=daemon.scrapy_log_level,
         )
-        if feed and result.ok and result.validators is not None:
-            # Only once every entry is stored: a 304 next time must not skip a lost one.
-            store.validators.set(source.name, result.validators)
-        report = SourceReport(
-            source.name,
-            result.items,
-            result.accepted,
-            result.errors,
-            result.last_error,
-            result.problem,
-        )
-        return report, result.finished_reason == "shutdown"
-
-    def _frontier(self, source: Any) -> SharedFrontier | None:
-        """Where a ``shared: true`` source's crawl is shared with the other daemons."""
-        from yujing.crawlers.run import SharedFrontier
-
-        redis = self.daemon.config.redis
-        if not source.shared or redis is None:
-            return None
-        return SharedFrontier(redis.url, redis.key_prefix)
-
-    def _known_url(self, source: str) -> Callable[[str], bool]:
-        """Whether the post a native id names is stored: spiders skip it instead of fetching
-        or parsing it again. The native id is what the post id is made from: a forum thread's
-        URL, a feed entry's guid (else its link). A post linked to a stored one as its copy on
-        another channel is known too."""
-        store = self.daemon.store
-        return lambda native_id: store.posts.has(post_id(source, native_id))
-
-    async def _collect_inbox(self, source: TranscriptSource) -> SourceReport:
-        """One pass over the inbox, off the event loop: reading, decoding and parsing files
-        (of any size) happen in a worker thread, so crawls, deliveries and signals go on
-        meanwhile; only storing, a batch at a time, comes back to the loop, which owns the
-        store and the pipeline."""
-        from yujing.crawlers.inbox import InboxSinkError
-
-        problems: list[str] = []
-        problem: str | None = None
-        sink = _LoopSink(self.daemon, asyncio.get_running_loop())
-        self._sinks.add(sink)
-        try:
-            result = await asyncio.to_thread(self._inbox(source).process, sink)
-        except InboxSinkError as exc:
-            # Files whose posts could not be stored stay in the inbox and are retried next run.
-            result = exc.result
-            problems += [f"{file}: {err}" for file, err in exc.failed]
-            problem = "store"
-        finally:
-            self._sinks.discard(sink)
-        problems += [reason for _, reason in result.quarantined]
-        if result.quarantined and problem is None:
-            problem = "quarantined"
-        return SourceReport(
-            source.name,
-            items=result.posts,
-            accepted=result.accepted,
-            errors=len(problems),
-            last_error="; ".join(problems) or None,
-            problem=problem,
-        )
-
-    def _inbox(self, source: TranscriptSource) -> Any:
-        from yujing.crawlers.inbox import TranscriptInbox
-
-        inbox = self._inboxes.get(source.name)
-        if inbox is None or inbox.source != source:
-            config = self.daemon.config
-            inbox = TranscriptInbox(source, salt=config.privacy.salt, timezone=config.timezone)
-            self._inboxes[source.name] = inbox
-        return inbox
-
-
-class _LoopSink:
-    """The inbox's sink, called from its worker thread: each batch is stored on the daemon's
-    loop (the store's connection and the copy index belong to it), and the thread waits until
-    the batch is committed, so a file is moved to done only after all its posts are."""
-
-    def __init__(self, daemon: Any, loop: asyncio.AbstractEventLoop):
-        self.daemon = daemon
-        self.loop = loop
-        self.closed = False
-
-    def accept_many(self, batch: list[Post]) -> list[bool]:
-        if self.closed:
-            raise RuntimeError("the daemon is stopping; the file is kept for the next run")
-        return asyncio.run_coroutine_threadsafe(self._store(batch), self.loop).result()
-
-    async def _store(self, batch: list[Post]) -> list[bool]:
-        # The pipeline of the moment: a reload may have replaced it since the pass began.
-        return self.daemon.pipeline.accept_many(batch)

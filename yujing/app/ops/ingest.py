@@ -15,6 +15,7 @@ from yujing.store import Store, why_unusable
 from ..ingest_workers import ParallelIntake, usable_cpus
 from ..intake import Intake
 from ..logs import safe_text
+from ..runs import RunBook, RunLog, SourceReport, record_run
 from ..zones import ZoneWatch
 
 __all__ = ["Ingested", "ingest"]
@@ -67,8 +68,22 @@ def ingest(
                     safe_text(f"{file}: could not store its transcripts: {why}", redactor)
                 )
         problems = failed + [safe_text(reason, redactor) for _, reason in result.quarantined]
-        last = problems[-1] if problems else None
-        store.runs.finish(run_id, result.posts, result.accepted, len(problems), last)
+        report = SourceReport(
+            source_name,
+            result.posts,
+            result.accepted,
+            len(problems),
+            problems[-1] if problems else None,
+            "quarantined" if result.quarantined and not failed else None,
+        )
+        # Recorded as the daemon records its runs; the source's health is the daemon's to judge.
+        book = RunBook(store, redactor, RunLog())
+        record_run(
+            book,
+            inbox or TranscriptSource(name=source_name, type="transcripts"),
+            report,
+            run_id=run_id,
+        )
     finally:
         store.close()
     return Ingested(result, len(files), problems)

@@ -128,6 +128,7 @@ class EarlyRequest(Request):
         }
         lines += [f"{name}: {value}" for name, value in fields.items()]
         transport.write("\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + answer.body)
+        # The reactor running, imported when used: imported at load, it would install the default.
         from twisted.internet import reactor
 
         half_close = getattr(transport, "loseWriteConnection", None)
@@ -141,7 +142,7 @@ class EarlyRequest(Request):
             self._refuse(TOO_SLOW)
 
     def _start_timer(self, seconds: float) -> None:
-        from twisted.internet import reactor
+        from twisted.internet import reactor  # as in _refuse
 
         self._stop_timer()
         self._timer = reactor.callLater(seconds, self._too_slow)

@@ -20,8 +20,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from yujing.config import TranscriptSource
-from yujing.crawlers.inbox import TranscriptError, iter_jsonl_text, layout_of, limits_of, to_post
 from yujing.records import Post
+
+from .inbox import TranscriptError, iter_jsonl_text, layout_of, limits_of, to_post
 
 __all__ = ["JSON_TYPES", "NDJSON_TYPES", "PushRefused", "body_kind", "parse_body"]
 

@@ -54,9 +54,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from .seasonal_sums import PRIOR_POSTS, DecayedSlots, dispersion, dispersion_step
+
 __all__ = ["SeasonalBaseline"]
 
-PRIOR_POSTS = 4.0  # pseudo-posts pulling each seasonal factor towards 1 (at least)
 PRIOR_OCCURRENCES = 1.0  # ... or this many slots' worth of posts at the usual rate
 SEASONAL_MEMORY = 3.0  # seasonal factors' half-life, in level half-lives
 HOUR_REFRESH = 3 * 3600.0  # seconds of data between refreshes of the hour factors
@@ -64,82 +65,8 @@ FACTOR_REFRESH = 3600.0  # ... and of the factors read for the expectation
 
 LOCAL_HALF_LIFE = 6 * 3600.0  # how fast the level of the day is followed
 LOCAL_PRIOR = 10.0
-DISPERSION_PRIOR = 0.05  # assumed extra variance (phi) until windows say otherwise
-DISPERSION_WEIGHT = 50.0  # ... worth this much sum of squared window means
-DISPERSION_CAP = 6.0  # a window teaches phi at most as much as one this many sd out
 STRAY_SILENCE = 10.0  # posts the series' own rate expects in a silence no real one has
 WEEKEND = (5, 6)  # days (0 = Monday) with their own hour-of-day profile
-
-
-class _Decayed:
-    """Parallel decayed sums (count, buckets) per slot, each decayed lazily from its last touch."""
-
-    __slots__ = ("lam", "s", "n", "t")
-
-    def __init__(self, slots: int, lam: float, t: int):
-        self.lam = lam
-        self.s = [0.0] * slots
-        self.n = [0.0] * slots
-        self.t = [t] * slots
-
-    def add(self, slot: int, i: int, count: float, buckets: float) -> None:
-        last = self.t[slot]
-        if i <= last:
-            w = self.lam ** (last - i)
-            self.s[slot] += count * w
-            self.n[slot] += buckets * w
-        else:
-            w = self.lam ** (i - last)
-            self.s[slot] = self.s[slot] * w + count
-            self.n[slot] = self.n[slot] * w + buckets
-            self.t[slot] = i
-
-    def at(self, slot: int, now: int) -> tuple[float, float]:
-        w = self.lam ** max(0, now - self.t[slot])
-        return self.s[slot] * w, self.n[slot] * w
-
-    def factors(
-        self,
-        now: int,
-        prior: float = PRIOR_POSTS,
-        lo: int = 0,
-        hi: int | None = None,
-        towards: list[float] | None = None,
-    ) -> list[float]:
-        """Slots ``lo``..``hi``: each one's posts over what a flat series would have had there,
-        shrunk by ``prior`` pseudo-posts towards 1 (or towards ``towards``, slot by slot)."""
-        pairs = [self.at(k, now) for k in range(lo, len(self.s) if hi is None else hi)]
-        total_s = sum(s for s, _ in pairs)
-        total_n = sum(n for _, n in pairs)
-        rate = total_s / total_n if total_n > 0 else 0.0
-        to = towards or [1.0] * len(pairs)
-        return [(s + prior * f) / (rate * n + prior) for (s, n), f in zip(pairs, to, strict=True)]
-
-    def dump(self) -> list[list[float]]:
-        return [[round(v, 6) for v in self.s], [round(v, 6) for v in self.n], list(self.t)]
-
-    def load(self, data: list[list[float]]) -> None:
-        self.s, self.n, self.t = (
-            [float(v) for v in data[0]],
-            [float(v) for v in data[1]],
-            [int(v) for v in data[2]],
-        )
-
-
-def _moments(
-    a: float, b: float, phi: float, count: float, expected: float, lam: float
-) -> tuple[float, float]:
-    """One step of the dispersion sums (see ``observe_window``)."""
-    if expected <= 0.0:
-        return a, b
-    var = expected + phi * expected * expected
-    r2 = min((count - expected) ** 2, DISPERSION_CAP * DISPERSION_CAP * var)
-    u = 1.0 / (1.0 + DISPERSION_PRIOR * expected) ** 2
-    return a * lam + u * (r2 - expected), b * lam + u * expected * expected
-
-
-def _phi(a: float, b: float) -> float:
-    return max(0.0, (a + DISPERSION_PRIOR * DISPERSION_WEIGHT) / (b + DISPERSION_WEIGHT))
 
 
 class SeasonalBaseline:
@@ -157,9 +84,9 @@ class SeasonalBaseline:
         self.n = 0.0  # decayed buckets
         # Beyond a few seasonal half-lives an empty bucket teaches nothing measurable.
         self.max_gap = int(6 * half_life * SEASONAL_MEMORY / bucket) + 1
-        self.hours = _Decayed(48, lam_s, self.t)  # weekdays' hours, then weekends'
+        self.hours = DecayedSlots(48, lam_s, self.t)  # weekdays' hours, then weekends'
 
-        self.days = _Decayed(7, lam_s, self.t)
+        self.days = DecayedSlots(7, lam_s, self.t)
         self.lam_local = 0.5 ** (bucket / LOCAL_HALF_LIFE)
         self.local_seen = 0.0
         self.local_expected = 0.0
@@ -324,13 +251,13 @@ class SeasonalBaseline:
 
         ``buckets`` is the window's length: the sums forget at the level's half-life in time.
         """
-        self.disp_a, self.disp_b = _moments(
+        self.disp_a, self.disp_b = dispersion_step(
             self.disp_a, self.disp_b, self.phi, count, expected, self.lam**buckets
         )
 
     def observe_bucket(self, count: float, expected: float) -> None:
         """The same for single buckets (the spike test's scale)."""
-        self.bdisp_a, self.bdisp_b = _moments(
+        self.bdisp_a, self.bdisp_b = dispersion_step(
             self.bdisp_a, self.bdisp_b, self.phi_bucket, count, expected, self.lam
         )
 
@@ -354,12 +281,12 @@ class SeasonalBaseline:
     @property
     def phi(self) -> float:
         """Over-dispersion of a window: its variance is ``E + phi * E**2``."""
-        return _phi(self.disp_a, self.disp_b)
+        return dispersion(self.disp_a, self.disp_b)
 
     @property
     def phi_bucket(self) -> float:
         """The same for a single bucket."""
-        return _phi(self.bdisp_a, self.bdisp_b)
+        return dispersion(self.bdisp_a, self.bdisp_b)
 
     def usual(self, b: int) -> float:
         """The long-run expectation of bucket ``b``: level x hour-of-day x weekday."""

@@ -24,7 +24,12 @@ the slow mean did). Each keeps
 A bucket is learned at the bucket and window scales once it was tested, and at the slow scale
 once it has left the detection window (as the baseline learns it): a slow climb is compared with
 where it was a window ago, not with its own last step, while the faster scales (whose values
-jump from bucket to bucket anyway) judge against everything before the tested bucket. Buckets
+jump from bucket to bucket anyway) judge against everything before the tested bucket.
+
+A bucket record whose *context* is familiar (``context``: the series reached that height, in its
+own spreads, from the same level before, lately) is not news: a series that spikes the same way
+again and again breaks its record by a little each time. The window and slow scales (a climb, not
+a shape of single buckets) and the recent-range test (a jump beyond a calm spell) are left alone. Buckets
 without data are neither tested nor learned. Everything is in the
 series' own values and in time (not rows), so resampling or rescaling a series does not change
 what is a record.
@@ -34,6 +39,8 @@ from __future__ import annotations
 
 import math
 from typing import Any
+
+from .context import FAMILIAR, Contexts
 
 __all__ = ["Record", "DAYS", "MARGIN"]
 
@@ -105,6 +112,8 @@ class Record:
         # Buckets observed, not yet learned at every scale (a window and a bit): their values.
         self.pending: dict[int, tuple[float, float | None, float]] = {}
         self.scales = (_Scale(), _Scale(), _Scale())
+        self.contexts = Contexts(self.slot / bucket)
+        self.shown: dict[int, float] = {}  # observed bucket -> how often its context was seen
 
     def _slot(self, b: int) -> int:
         return math.floor(b * self.bucket / self.slot)
@@ -127,6 +136,8 @@ class Record:
             keep = self.lam_slow ** (b - self.seen)
             self.slow = keep * self.slow + (1.0 - keep) * bucket
         self.pending[b] = (bucket, window, self.slow)
+        scale = self.scales[0]
+        self.shown[b] = self.contexts.observe(b, bucket, scale.mean, scale.dev)
         self.seen = b
 
     def beyond(self, b: int) -> tuple[bool, float]:
@@ -143,11 +154,14 @@ class Record:
         bucket, window, slow = self.scales
         wobble = window.dev if window.n > 1 else bucket.dev  # a sensor seldom read: its buckets'
         spreads = (bucket.dev, window.dev, max(wobble, slow.dev))
-        for scale, v, spread in zip(self.scales, values, spreads, strict=True):
+        # A spike of a familiar shape is no news (see the module); a climb of the window or the
+        # slow mean is not a shape of single buckets, and is judged as always.
+        familiar = self.shown.get(b, 0.0) >= FAMILIAR
+        for i, (scale, v, spread) in enumerate(zip(self.scales, values, spreads, strict=True)):
             if v is None:
                 continue
             top = scale.threshold(slot, spread)
-            if v > top:
+            if v > top and not (i == 0 and familiar):
                 hit = True
             if math.isfinite(top):
                 best = max(best, v / top if top > 0 else (math.inf if v > 0 else 0.0))
@@ -177,6 +191,8 @@ class Record:
         done = min(self.learned)
         for k in [k for k in pending if k <= done]:
             del pending[k]
+        for k in [k for k in self.shown if k <= done]:
+            del self.shown[k]
 
     def dump(self) -> dict[str, Any]:
         return {
@@ -186,6 +202,8 @@ class Record:
             "slow": self.slow,
             "p": {str(k): list(v) for k, v in self.pending.items()},
             "s": [s.dump() for s in self.scales],
+            "c": self.contexts.dump(),
+            "cs": {str(k): v for k, v in self.shown.items()},
         }
 
     def load(self, d: dict[str, Any]) -> None:
@@ -200,3 +218,6 @@ class Record:
         }
         for scale, sd in zip(self.scales, d["s"], strict=True):
             scale.load(sd)
+        if "c" in d:  # saved before contexts were kept: they are learned from now on
+            self.contexts.load(d["c"])
+            self.shown = {int(k): float(v) for k, v in d["cs"].items()}

@@ -208,3 +208,34 @@ def test_a_night_rush_below_the_days_peaks_fires_as_unusual_for_its_hour():
         values[i] *= 6.0
     hits = [h for h in fired(values)[0] if h >= PER_DAY]
     assert len(hits) == 1 and rush <= hits[0] < rush + PER_HOUR  # within its first hour
+
+
+def repeated_spikes() -> tuple[list[float], list[int]]:
+    """The same jump from calm, every 13 hours, each a little higher than the last."""
+    values = base(days=7)
+    spikes = list(range(2 * PER_DAY, len(values), 13 * PER_HOUR))
+    for n, i in enumerate(spikes):
+        values[i - 1], values[i] = 1000.0, 3000.0 * 1.03**n
+    return values, spikes
+
+
+def test_a_spike_shape_shown_again_and_again_stops_firing():
+    # Each spike breaks the record, but once the series has shown that shape lately it is not news.
+    values, spikes = repeated_spikes()
+    hits, _ = fired(values)
+    assert hits[0] == spikes[0]
+    assert set(hits) <= set(spikes[:-3])  # by then, the shape is familiar
+    assert len(hits) <= len(spikes) // 2
+
+
+def test_the_shapes_a_series_has_shown_survive_a_save_and_restore():
+    values, spikes = repeated_spikes()
+    whole, _ = fired(values)
+    cut = spikes[3] - 20
+    _, before = fired(values[:cut])
+    saved = json.loads(json.dumps(before.series["burst:p"].dump()))
+    restored = BurstDetector(Detection(burst=BurstRule(bucket=300, window=3600)), None)
+    restored.observe_count("p", T0, 0)
+    assert restored.series["burst:p"].load(saved)
+    rest, _ = fired(values, detector=restored, start=cut)
+    assert rest == [h for h in whole if h >= cut]

@@ -62,25 +62,23 @@ Why each piece is there (each was needed on real series, and each is tested):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from yujing.alerts import Alert
 from yujing.config import BurstRule
-from yujing.records import format_time
 
 from .baseline import SeasonalBaseline
-from .countmodel import tail, upper_bound
+from .countmodel import tail
 from .details import Details
+from .look import Look, Wave, bucket_of
 from .record import Record
+from .series_counts import Counting
+from .series_state import SeriesState
 
 __all__ = ["Look", "Series", "Wave", "bucket_of", "EXPECTED_FLOOR", "SERIES_POINTS"]
 
 EXPECTED_FLOOR = 0.5  # posts per window assumed for a series with too little history
 COLD_PHI = 0.25  # over-dispersion assumed while the baseline is still being learned
 RESOLVE_P = 0.01  # a firing wave stays open while its window is at least this unusual
-LASTING = 3  # windows a wave stays elevated before its level becomes the usual
 TAIL_HALF_LIFE = 6.0  # windows: how fast a resolved wave's peak stops covering its tail
 BURSTY_HALF_LIFE = 48.0  # windows: the memory of how many waves there were
 BURSTY_WAVES = 1.5  # waves in that memory (decayed) that make a series bursty
@@ -91,55 +89,7 @@ RECORD_REST = 12  # windows after a wave fired before a record can fire again (o
 SEASONAL_RATIO = 3.0  # a wobbly series' window this many times its usual there is a rise
 
 
-def bucket_of(ts: float, size: float) -> int:
-    return math.floor(ts / size)
-
-
-@dataclass(slots=True)
-class Wave:
-    """An open alert of one series, with everything seen since it fired."""
-
-    alert: Alert
-    peak: int
-    details: Details
-    quiet_since: datetime | None = None  # not even mildly unusual since
-    cool_since: datetime | None = None  # not a burst since
-
-    @property
-    def window_start(self) -> datetime:
-        burst = self.alert.burst
-        return burst.window_start if burst is not None else self.alert.started_at
-
-
-# ---------------------------------------------------------------- one series
-
-
-@dataclass(frozen=True, slots=True)
-class Look:
-    """One evaluation of one series."""
-
-    bucket: int
-    count: int
-    expected: float
-    p: float  # chance of the window (or, if stronger, of its last bucket) under the baseline
-    hot: bool
-    elevated: bool
-    cold: bool
-    growth: float
-    previous: int  # posts in the window before this one
-    window: Details
-    series: tuple[int, ...]
-    window_start: datetime
-    judged: bool = True  # False: too little history (or data) in the window to judge it
-    # The conditions of the test that did not hold, in the order the module states them
-    # ("not judged", "min_count", "ratio", "p_value", "floor"); empty when hot. "cold" is not a
-    # condition but says the expectation was the cold-start floor. For people and tools asking
-    # why a window did not fire (``Series.last``), not read by the detector itself.
-    held: tuple[str, ...] = ()
-    floor: float = 0.0  # what the window had to exceed after earlier waves (see ``Series.floor``)
-
-
-class Series:
+class Series(Counting, SeriesState):
     """Counts of one product (or product x category) in buckets, and its learned baseline."""
 
     def __init__(
@@ -186,149 +136,6 @@ class Series:
         # Its values are measurements (fractional readings, scaled to whole units): their
         # counting noise is an artefact of the scale, so they are judged by their records.
         self.measurement = False
-
-    # ------------------------------------------------------------ data in
-
-    def add(self, b: int, n: int) -> bool:
-        """Count ``n`` posts in bucket ``b``; False when it is too old to be held in the ring."""
-        if b > self.head:
-            self.advance(b)
-        if b <= self.head - self.ring_len:
-            self._note_late(b, n)
-            self.baseline.add_late(b, n)
-            return False
-        self.counts[b % self.ring_len] += n
-        self.missing[b % self.ring_len] = 0
-        if b <= self.baseline.t:  # already in the baseline: add it there too, clipped in a wave
-            if b >= self.head - self.w:
-                # A young series' clock starts at its first post: a late post dated just before
-                # it is in the window being judged, and joins the baseline only once it leaves
-                # the window, as every bucket does (else late calls would pass for the usual).
-                self.unfolded.add(b)
-                return True
-            self._note_late(b, n)
-            n = self._learnable(b, n, held=self.counts[b % self.ring_len] - n)
-            if n:
-                self.baseline.add_late(b, n)
-        return True
-
-    def _note_late(self, b: int, n: int) -> None:
-        base = self.baseline
-        count, expected, phi = self.learned_late.get(b, (0, -1.0, base.phi))
-        if expected < 0.0:
-            expected = max(base.local, 1.0) * base.usual(b)
-        self.learned_late[b] = (count + n, expected, phi)
-
-    def _learnable(self, b: int, n: int, held: int = 0) -> int:
-        """Of ``n`` late posts in bucket ``b``, what the baseline learns: while a wave is open,
-        no more than an ordinary high count for the bucket (``held``: what it already has)."""
-        if self.wave is None:
-            return n
-        cap = math.floor(upper_bound(self.baseline.expected(b), self.baseline.phi_bucket))
-        return max(0, min(n, cap - held))
-
-    def advance(self, b: int) -> None:
-        """Move the ring's head to bucket ``b``, folding what left the window into the baseline."""
-        if b <= self.head:
-            return
-        r = self.ring_len
-        target = b - self.w - 1  # buckets up to here are wholly before the window
-        first = max(self.baseline.t + 1, self.head - r + 1)
-        for i in range(first, min(target, self.head) + 1):
-            if self.missing[i % r]:
-                self.baseline.skip_missing(i)
-            else:
-                self._fold(i, self.counts[i % r])
-        for i in sorted(k for k in self.unfolded if k <= target):
-            self.unfolded.discard(i)
-            self.baseline.add_late(i, self._learnable(i, self.counts[i % r]))
-        self.baseline.skip_to(target)
-        for i in range(max(self.head + 1, b - r + 1), b + 1):
-            self.counts[i % r] = 0
-            self.missing[i % r] = 0
-        self.head = b
-        for old in [k for k in self.details if k < b - self.w - 1]:
-            del self.details[old]
-
-    def take_back(self, b: int) -> None:
-        """One post counted in bucket ``b`` was another record of a post counted already (two
-        records of one post merged): uncounted while the baseline has not learned it."""
-        r = self.ring_len
-        learned = b <= self.baseline.t and b not in self.unfolded
-        if self.head - r < b <= self.head and not learned and self.counts[b % r] > 0:
-            self.counts[b % r] -= 1
-
-    def gap(self, b0: int, b1: int) -> None:
-        """Buckets ``b0``..``b1`` have no data: not zeros, nothing at all (a sensor's outage).
-
-        Buckets already in the ring (evaluation moves the clock ahead of the data) and not yet
-        folded are marked where they are, unless something was counted there. A gap longer than
-        the ring is walked only at its two ends: in between there is nothing to fold, so the
-        baseline just moves its clock past it.
-        """
-        r = self.ring_len
-        for b in range(max(b0, self.head - r + 1, self.baseline.t + 1), min(b1, self.head) + 1):
-            if self.counts[b % r] == 0:
-                self.missing[b % r] = 1
-        b0 = max(b0, self.head + 1)
-        if b1 < b0:
-            return
-        far = b1 - 2 * r
-        if far > b0 + r:
-            self.gap(b0, b0 + r)  # the window before the gap folds as usual
-            self.head = far
-            for i in range(far - r + 1, far + 1):
-                self.counts[i % r] = 0
-                self.missing[i % r] = 1
-            self.baseline.skip_missing(far - self.w - 1)
-            self.details.clear()
-            b0 = far + 1
-        for b in range(b0, b1 + 1):
-            self.advance(b)
-            self.missing[b % r] = 1
-
-    def _fold(self, i: int, c: int) -> None:
-        base = self.baseline
-        expected = base.expected(i)
-        if base.span >= self.w:
-            base.observe_bucket(c, expected)
-        # The dispersion is learned on a grid of whole windows, each measured against what its
-        # buckets were expected to hold before they were folded: a window's own posts must not
-        # be in the expectation its scatter is measured against.
-        if self._win[0] != i // self.w:
-            self._win = [i // self.w, 0.0, 0.0, 0]
-        self._win[1] += c
-        self._win[2] += expected
-        self._win[3] += 1
-        if self.wave is not None:
-            c = min(c, upper_bound(expected, base.phi_bucket))
-        base.fold(i, c)
-        if (i + 1) % self.w == 0 and base.span >= self.w and 2 * self._win[3] > self.w:
-            base.observe_window(self._win[1], self._win[2], self.w)
-
-    # ------------------------------------------------------------ shifts and waves
-
-    def _track_shift(self, bn: int, elevated: bool) -> None:
-        """Adopt the level of a wave that has stayed elevated for ``LASTING`` windows.
-
-        The new level of the day is what the ring's already folded buckets saw, raw (the wave's
-        clipping undone), shrunk to the long-run level by the local prior as any level of the
-        day is: a quiet product's two posts do not make a new normal.
-        """
-        if self.wave is None or not elevated:
-            self.elevated_since = None
-            return
-        if self.elevated_since is None:
-            self.elevated_since = bn
-        if bn - self.elevated_since < LASTING * self.w:
-            return
-        base, r = self.baseline, self.ring_len
-        ks = range(max(self.head - r + 1, base.origin), min(base.t, bn - self.w - 1) + 1)
-        ks = [k for k in ks if not self.missing[k % r]]
-        usual = sum(base.usual(k) for k in ks)
-        if usual > 0.0:
-            base.rebase(sum(self.counts[k % r] for k in ks), usual)
-        self.elevated_since = bn
 
     def floor(self, ts: float) -> float:
         """What a new wave's window must exceed, from the waves before it (see the module)."""
@@ -523,67 +330,3 @@ class Series:
         """When the series will have a window of history before its window, to judge it by."""
         first = self.baseline.origin + 2 * self.w
         return datetime.fromtimestamp(first * self.size, UTC)
-
-    # ------------------------------------------------------------ persistence
-
-    def dump(self) -> dict[str, Any]:
-        wave = None
-        if self.wave is not None:
-            wave = {
-                "id": self.wave.alert.id,
-                "peak": self.wave.peak,
-                "d": self.wave.details.dump(),
-                "quiet": format_time(self.wave.quiet_since) if self.wave.quiet_since else None,
-            }
-        r = self.ring_len
-        return {
-            "rule": [self.size, self.w],
-            "head": self.head,
-            "counts": [self.counts[k % r] for k in range(self.head - r + 1, self.head + 1)],
-            "missing": [k for k in range(self.head - r + 1, self.head + 1) if self.missing[k % r]],
-            "details": {str(k): d.dump() for k, d in self.details.items()},
-            "baseline": self.baseline.dump(),
-            "memory": [
-                self.tail_peak,
-                self.tail_at,
-                round(self.waves, 6),
-                self.waves_peak,
-                self.waves_at,
-                self.elevated_since,
-                self.fired_at if math.isfinite(self.fired_at) else None,
-            ],
-            "record": self.record.dump(),
-            "measurement": self.measurement,
-            "wave": wave,
-            "unfolded": sorted(self.unfolded),
-        }
-
-    def load(self, d: dict[str, Any]) -> bool:
-        if d.get("rule") != [self.size, self.w]:
-            return False  # bucket or window changed: this state measures something else
-        self.head = int(d["head"])
-        counts = list(d["counts"])[-self.ring_len :]
-        for j, v in enumerate(counts):
-            k = self.head - len(counts) + 1 + j
-            self.counts[k % self.ring_len] = int(v)
-        for k in d.get("missing", ()):
-            if int(k) > self.head - self.ring_len:
-                self.missing[int(k) % self.ring_len] = 1
-        self.details = {int(k): Details.load(v) for k, v in d["details"].items()}
-        self.unfolded = {int(k) for k in d.get("unfolded", ())}
-        self.baseline.load(d["baseline"])
-        memory = d.get("memory")
-        if memory:
-            self.tail_peak, self.tail_at, self.waves, self.waves_peak, self.waves_at = (
-                float(v) for v in memory[:5]
-            )
-            self.elevated_since = int(memory[5]) if memory[5] is not None else None
-            if len(memory) > 6 and memory[6] is not None:
-                self.fired_at = float(memory[6])
-        self.measurement = bool(d.get("measurement", False))
-        if "record" in d:  # saved before records were kept: they are learned from now on
-            self.record.load(d["record"])
-        return True
-
-
-# ---------------------------------------------------------------- the detector

@@ -277,7 +277,7 @@ class Series(Counting, SeriesState):
             conditions = (
                 ("not judged", not judged),
                 ("min_count", count < rule.min_count),
-                (f"record (x{beyond:.2f} of it)", not (record or seasonal)),
+                (_record_held(beyond), not (record or seasonal)),
                 ("rest after a wave", burst and not rested),
             )
         else:
@@ -330,3 +330,10 @@ class Series(Counting, SeriesState):
         """When the series will have a window of history before its window, to judge it by."""
         first = self.baseline.origin + 2 * self.w
         return datetime.fromtimestamp(first * self.size, UTC)
+
+
+def _record_held(beyond: float) -> str:
+    """Why no record fired: how close the strongest scale came; beyond its record and still held,
+    a spike of a shape the series showed lately (``record``)."""
+    said = f"record (x{beyond:.2f} of it"
+    return said + (", a spike of a shape seen lately)" if beyond >= 1.0 else ")")

@@ -226,6 +226,9 @@ def test_a_spike_shape_shown_again_and_again_stops_firing():
     assert hits[0] == spikes[0]
     assert set(hits) <= set(spikes[:-3])  # by then, the shape is familiar
     assert len(hits) <= len(spikes) // 2
+    # Asked why the last one did not fire, the series says so.
+    _, det = fired(values[: spikes[-1] + 1])
+    assert any("shape seen lately" in h for h in det.series["burst:p"].last.held)
 
 
 def test_the_shapes_a_series_has_shown_survive_a_save_and_restore():

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from yujing.config import SourceBase
+from yujing.crawlers.collect import Collected
 from yujing.detector.source_health import RunOutcome
 from yujing.printable import printable
 from yujing.store import Store
@@ -42,14 +43,9 @@ log = logging.getLogger("yujing.daemon")
 INTERRUPTED = "interrupted by shutdown"
 
 
-@dataclass(frozen=True)
-class SourceReport:
-    source: str
-    items: int
-    accepted: int
-    errors: int
-    last_error: str | None
-    problem: str | None = None  # the last error's kind, for the health alert's words
+# What a run of a source brought and what went wrong: what a collector returns, and what a push
+# or ``yujing ingest`` says of its own run alike.
+SourceReport = Collected
 
 
 def shown_error(error: str | None, redactor: Redactor) -> str | None:

@@ -97,11 +97,8 @@ class Sources(Component):
         started = time.monotonic()
         crash: Exception | None = None
         try:
-            got = await self.collector(type(source)).collect(source, self.context())
-            report = SourceReport(
-                name, got.items, got.accepted, got.errors, got.last_error, got.problem
-            )
-            if got.interrupted:  # a partial run says nothing about the source's health
+            report = await self.collector(type(source)).collect(source, self.context())
+            if report.interrupted:  # a partial run says nothing about the source's health
                 record_interrupted(RunBook.of_daemon(daemon, self._told), run_id, report)
                 return report
         except asyncio.CancelledError:

@@ -25,8 +25,8 @@ T = datetime(2026, 1, 1, tzinfo=UTC)
 
 # Measured by benchmarks/complaint_gate.py on the held-out part; the floors sit a little under
 # so that a change making the gate worse fails here.
-HELD_PRECISION_FLOOR = 0.93  # measured 0.943 (786 held-out texts)
-HELD_RECALL_FLOOR = 0.88  # measured 0.897
+HELD_PRECISION_FLOOR = 0.94  # measured 0.961 (1,084 held-out texts, 298 of a newer batch)
+HELD_RECALL_FLOOR = 0.86  # measured 0.877
 TAGGING_PRECISION_FLOOR = 0.98
 
 

@@ -68,9 +68,11 @@ def _segment(text: str) -> list[str]:
     return _SEGMENTER.lcut(text, HMM=True)
 
 
-def terms(text: str, exclude: Iterable[str] | frozenset[str] = ()) -> set[str]:
-    """The distinct words and two-word phrases of ``text`` worth counting; none that is part of
-    (or contains) one of the ``exclude`` terms, the product's own names."""
+def terms(
+    text: str, exclude: Iterable[str] | frozenset[str] = (), phrases: bool = True
+) -> set[str]:
+    """The distinct words and (with ``phrases``) two-word phrases of ``text`` worth counting;
+    none that is part of (or contains) one of the ``exclude`` terms, the product's own names."""
     names = exclude if isinstance(exclude, frozenset) else _names(exclude)
     text = text[:MAX_TEXT].lower()
     # The product's names go first: jieba does not know them and would cut "安心e生后" into
@@ -80,6 +82,8 @@ def terms(text: str, exclude: Iterable[str] | frozenset[str] = ()) -> set[str]:
     tokens = _segment(text)
     content = [bool(_WORD.match(t)) and t not in _STOP for t in tokens]
     out = {t for t, keep in zip(tokens, content, strict=True) if keep}
+    if not phrases:
+        return {t for t in out if not _named(t, names)} if names else out
     pairs = zip(tokens, content, tokens[1:], content[1:], strict=False)
     out |= {a + b for a, ka, b, kb in pairs if ka and kb and len(a) + len(b) <= MAX_PHRASE}
     return {t for t in out if not _named(t, names)} if names else out

@@ -5,6 +5,7 @@ own specification (tests/data/alertmanager/openapi.yaml)."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import urllib.error
@@ -388,3 +389,56 @@ def test_writes_are_served_only_on_the_loopback_and_only_from_here(
     assert checked.returncode == 0, checked.stderr
     assert "Alertmanager API at http://0.0.0.0:0/api/v2/" in checked.stdout
     assert "ANYONE" in checked.stdout and "refused (403)" in checked.stdout
+
+
+# On the PATH, or where scripts/test puts it (taken out of Debian's prometheus-alertmanager).
+AMTOOL = shutil.which("amtool") or shutil.which("amtool", path=str(Path(sys.executable).parent))
+
+
+def amtool(base: str, *args: str) -> subprocess.CompletedProcess:
+    assert AMTOOL is not None
+    return subprocess.run(
+        [AMTOOL, f"--alertmanager.url={base}", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+    )
+
+
+@pytest.mark.skipif(
+    AMTOOL is None, reason="amtool (Debian's prometheus-alertmanager) not installed"
+)
+def test_amtool_reads_the_waves_and_adds_queries_and_expires_silences(
+    served: tuple[Daemon, str], reactor_thread: Any, tmp_path: Path
+) -> None:
+    daemon, base = served
+    waves = [AlertEvent(EventKind.FIRING, wave(p)) for p in ("anxin-e", "kangning")]
+    on_loop(reactor_thread, daemon, *waves)
+
+    queried = amtool(base, "alert", "query", "product=anxin-e", "-o", "json")
+    assert queried.returncode == 0, queried.stderr
+    [found] = json.loads(queried.stdout)
+    assert found["labels"] == {"kind": "burst", "product": "anxin-e", "severity": "orange"}
+    assert found["annotations"]["summary"] == "【橙色预警】安心e生医疗险 群体投诉苗头"
+
+    added = amtool(
+        base, "silence", "add", "product=anxin-e", "--comment=系统故障", "--author=李四", "-d", "1h"
+    )
+    assert added.returncode == 0, added.stderr
+    sid = added.stdout.strip()
+    listed = amtool(base, "silence", "query", "-o", "json")
+    assert [(s["id"], s["createdBy"], s["comment"]) for s in json.loads(listed.stdout)] == [
+        (sid, "李四", "系统故障")
+    ]
+    # amtool leaves silenced alerts out unless asked: the silence is honoured where it reads.
+    shown = amtool(base, "alert", "query", "-o", "simple")
+    assert "【橙色预警】康宁" in shown.stdout and "安心e生" not in shown.stdout, shown.stdout
+    assert "安心e生" in amtool(base, "alert", "query", "--silenced", "-o", "simple").stdout
+
+    expired = amtool(base, "silence", "expire", sid)
+    assert expired.returncode == 0, expired.stderr
+    assert amtool(base, "silence", "query", "-q").stdout.strip() == ""
+    assert sid in amtool(base, "silence", "query", "--expired", "-q").stdout
+    status = amtool(base, "cluster", "show")
+    assert status.returncode == 0 and "disabled" in status.stdout

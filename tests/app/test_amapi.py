@@ -225,6 +225,9 @@ def test_open_waves_and_the_notifiers_groups_read_as_alertmanager_shows_them(
 
     status = api(base, "GET", "/api/v2/status")
     assert status["cluster"] == {"status": "disabled"}
+    # What karma chooses its dialect by (a semantic version, 0.17 or later); yujing's own beside.
+    assert status["versionInfo"]["version"] == "0.25.0"
+    assert status["versionInfo"]["revision"].startswith("yujing ")
     assert "receiver: file" in status["config"]["original"]
     assert "token" not in status["config"]["original"]
     assert api(base, "GET", "/api/v2/receivers") == [{"name": "file"}]
@@ -442,3 +445,5 @@ def test_amtool_reads_the_waves_and_adds_queries_and_expires_silences(
     assert sid in amtool(base, "silence", "query", "--expired", "-q").stdout
     status = amtool(base, "cluster", "show")
     assert status.returncode == 0 and "disabled" in status.stdout
+    if "version 0.25.0" in amtool(base, "--version").stdout + amtool(base, "--version").stderr:
+        assert "are different" not in status.stderr  # the version it speaks as is amtool's own

@@ -38,9 +38,13 @@ from ..amapi.silences import (
 from ..web import HttpRequest, HttpResponse, RouteTable
 from . import Component, NotConfigured
 
-__all__ = ["AlertmanagerApi", "BASE", "MAX_SILENCE_BODY"]
+__all__ = ["AlertmanagerApi", "BASE", "MAX_SILENCE_BODY", "SPEAKS_AS"]
 
 BASE = "/api/v2"
+# The Alertmanager whose API this answers as, in /status's version: clients choose how to talk
+# by it (karma needs a semantic version of 0.17 or later, negative matchers came with 0.22, and
+# amtool warns when it differs from its own). yujing's own version is given as the revision.
+SPEAKS_AS = "0.25.0"
 MAX_SILENCE_BODY = 64 * 1024  # a silence is a few matchers and a comment
 
 Handler = Callable[[HttpRequest], HttpResponse]
@@ -147,8 +151,8 @@ class AlertmanagerApi(Component):
             {
                 "cluster": cluster,
                 "versionInfo": {
-                    "version": _version(),
-                    "revision": "",
+                    "version": SPEAKS_AS,
+                    "revision": f"yujing {_version()}",
                     "branch": "",
                     "buildUser": "",
                     "buildDate": "",

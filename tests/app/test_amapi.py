@@ -32,7 +32,7 @@ from .test_http import serving
 STARTED = utcnow().replace(microsecond=0) - timedelta(minutes=40)
 
 
-def write(tmp_path: Path, listen: str = "127.0.0.1:0") -> Path:
+def write(tmp_path: Path, listen: str | None = "127.0.0.1:0") -> Path:
     path = tmp_path / "yujing.yaml"
     config = {
         "storage": {"path": str(tmp_path / "y.db")},
@@ -349,6 +349,8 @@ def test_a_silence_is_replaced_by_its_id_and_bad_ones_are_refused(
     assert got == 404
     amspec.schema_for("GET", "/api/v2/silence/x", 404)  # defined, without a body schema
     assert [s["id"] for s in api(base, "GET", "/api/v2/silences")] == [second, first["silenceID"]]
+    assert api(base, "GET", "/api/v2/silences?creator=%E6%9D%8E%E5%9B%9B") == []  # 李四
+    assert len(api(base, "GET", "/api/v2/silences?creator=%E5%BC%A0%E4%B8%89")) == 2  # 张三
 
 
 def test_writes_are_served_only_on_the_loopback_and_only_from_here(
@@ -448,3 +450,16 @@ def test_amtool_reads_the_waves_and_adds_queries_and_expires_silences(
     own = amtool(base, "--version")
     if "version 0.25.0" in own.stdout + own.stderr:
         assert "are different" not in status.stderr  # the version it speaks as is amtool's own
+
+
+def test_a_failure_is_answered_as_alertmanager_answers_it(
+    served: tuple[Daemon, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, base = served
+
+    def broken(*args: Any) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr("yujing.app.components.alertmanager.Waves", broken)
+    assert "internal error" in api(base, "GET", "/api/v2/alerts", status=500)
+    assert api(base, "GET", "/api/v2/silences") == []  # the rest still answers

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from yujing.alerts import Silence
 from yujing.app import ops
-from yujing.app.amapi.guard import is_loopback, read_refusal, write_refusal
+from yujing.app.amapi.guard import api_exposure, is_loopback, read_refusal, write_refusal
 from yujing.app.amapi.silences import (
     BadRequest,
     filter_matchers,
@@ -127,6 +127,12 @@ def test_who_may_write_and_read(tmp_path: Path) -> None:
     assert refused is not None and refused.status == 403
     assert "read-only" in json.loads(refused.body)
     assert read_refusal(wide, {"host": "yujing.example.cn"}) is None  # reads are open there
+    # What check-config says of each.
+    said_here, said_wide = api_exposure(here), api_exposure(wide)
+    assert said_here is not None and said_wide is not None
+    assert "http://127.0.0.1:9414/api/v2/" in said_here and "added and expired" in said_here
+    assert "ANYONE" in said_wide and "403" in said_wide
+    assert api_exposure(load_config(write(tmp_path, listen=None))) is None
 
 
 def test_silences_are_journalled_with_where_they_were_made(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ what they talk to. A refused or bad request is answered as Alertmanager answers:
 
 from __future__ import annotations
 
+import logging
 import platform
 from collections.abc import Callable
 from importlib.metadata import PackageNotFoundError, version
@@ -48,6 +49,8 @@ SPEAKS_AS = "0.25.0"
 MAX_SILENCE_BODY = 64 * 1024  # a silence is a few matchers and a comment
 
 Handler = Callable[[HttpRequest], HttpResponse]
+
+log = logging.getLogger("yujing.http")
 
 
 def _error(message: str, status: int) -> HttpResponse:
@@ -115,24 +118,11 @@ class AlertmanagerApi(Component):
         return None
 
     def _reading(self, handler: Handler) -> Handler:
-        def checked(request: HttpRequest) -> HttpResponse:
-            refused = self._read_early(request.headers)
-            if refused is not None:
-                return refused
-            try:
-                return handler(request)
-            except BadRequest as exc:
-                return _error(str(exc), 400)
-
-        return checked
+        return _guarded(self._read_early, handler)
 
     def _writing(self, handler: Handler) -> Handler:
-        def checked(request: HttpRequest) -> HttpResponse:
-            # Asked again: the server's address may have changed since the headers came in.
-            refused = self._write_early(request.headers)
-            return refused if refused is not None else handler(request)
-
-        return checked
+        # Asked again with the body: the server's address may have changed since the headers.
+        return _guarded(self._write_early, handler)
 
     # ------------------------------------------------------------ reads
 
@@ -188,9 +178,14 @@ class AlertmanagerApi(Component):
 
     def silences(self, request: HttpRequest) -> HttpResponse:
         matchers = filter_matchers(request.query.get("filter", []))
+        creators = set(request.query.get("creator", []))
         store, now = self.daemon.store, utcnow()
         created = store.silences.created()
-        kept = [s for s in store.silences.all() if matches_filter(s, matchers)]
+        kept = [
+            s
+            for s in store.silences.all()
+            if matches_filter(s, matchers) and (not creators or s.author in creators)
+        ]
         return HttpResponse.json(
             [silence_doc(s, now, created.get(s.id)) for s in silences_in_order(kept, now)]
         )
@@ -235,6 +230,25 @@ class AlertmanagerApi(Component):
                 return _error(str(exc), 404)
             # Over already: what was asked is so.
         return HttpResponse(200, b"", "application/json")
+
+
+def _guarded(refusal: Callable[[dict[str, str]], HttpResponse | None], handler: Handler) -> Handler:
+    """``handler`` behind ``refusal``; what it cannot answer is answered as Alertmanager does,
+    with a JSON string (400 for a bad request, 500 for a failure, logged)."""
+
+    def answer(request: HttpRequest) -> HttpResponse:
+        refused = refusal(request.headers)
+        if refused is not None:
+            return refused
+        try:
+            return handler(request)
+        except BadRequest as exc:
+            return _error(str(exc), 400)
+        except Exception:
+            log.exception("http: %s %s failed", request.method, request.path)
+            return _error("internal error (yujing's log says more)", 500)
+
+    return answer
 
 
 def _last_segment(request: HttpRequest) -> str:

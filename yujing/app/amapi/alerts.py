@@ -3,8 +3,8 @@
 An alert is one open wave (a firing alert in the store). Its labels are what routes match: the
 alert's own (kind, product, category, source, ...) and its severity; ``state`` and ``event``
 describe a notification, not the wave, and are left out. Its annotations are what people read:
-the Chinese title, the reasons, the counts, samples with their links, the Discover link and the
-id ``yujing alert ack`` takes. Its fingerprint stands for the wave (its id), so it stays the same
+the Chinese title, the reasons, the counts, samples with their links, the Discover link, who
+handles it (as ``yujing status`` says) and the id ``yujing alert ack`` takes. Its fingerprint stands for the wave (its id), so it stays the same
 when the wave escalates.
 
 Its status is the notifier's verdict as the next look at its group would give it: silenced by
@@ -31,6 +31,8 @@ from yujing.notifier.stages import Rule, inhibitors, silencing
 from yujing.patterns import Pattern
 from yujing.records import format_time
 from yujing.store import Store
+
+from ..status import handled
 
 __all__ = ["AlertFilter", "Waves", "fingerprint", "api_labels"]
 
@@ -77,6 +79,7 @@ class Waves:
         self.config = config
         self.now = now
         self._waves = {a.id: _Wave(a) for a in store.alerts.all(AlertState.FIRING)}
+        self._handling = store.handling
         # (receiver, group key) -> the group's labels and its open waves, in the order they joined
         self.groups: dict[tuple[str, str], tuple[dict[str, str], list[str]]] = {}
         labels_of = {(g.receiver, g.key): g.labels for g in store.groups.all()}
@@ -160,6 +163,7 @@ class Waves:
             "samples": "\n".join(f"{s.title} {s.where}".strip() for s in view.samples),
             "discover_url": view.discover_url,
             "alert_id": alert.id,
+            "handling": handled(self._handling.times(alert.id), alert.started_at) or "未确认",
         }
         extra = {k: v for k, v in alert.annotations.items() if k not in said}
         return {k: v for k, v in {**said, **extra}.items() if v}

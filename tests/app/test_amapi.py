@@ -361,7 +361,10 @@ def test_a_silence_is_replaced_by_its_id_and_bad_ones_are_refused(
 
 
 def test_writes_are_served_only_on_the_loopback_and_only_from_here(
-    tmp_path: Path, reactor_thread: Any, served: tuple[Daemon, str]
+    tmp_path: Path,
+    reactor_thread: Any,
+    served: tuple[Daemon, str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     _, base = served
     body = json.dumps(silence_body(("product", "kangning"))).encode()
@@ -392,6 +395,7 @@ def test_writes_are_served_only_on_the_loopback_and_only_from_here(
         refused(wide, "DELETE", "/api/v2/silence/abc", 403)
         assert api(wide, "GET", "/api/v2/silences") == []
         assert api(wide, "GET", "/api/v2/alerts") == []
+    assert any("ANYONE" in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
     checked = subprocess.run(
         [sys.executable, "-m", "yujing", "check-config", str(path)],
         capture_output=True,

@@ -25,7 +25,7 @@ from yujing.records import format_time, utcnow
 
 from .. import ops
 from ..amapi.alerts import AlertFilter, Waves
-from ..amapi.guard import read_refusal, write_refusal
+from ..amapi.guard import api_exposure, is_loopback, read_refusal, write_refusal
 from ..amapi.silences import (
     BadRequest,
     boolean,
@@ -69,6 +69,10 @@ class AlertmanagerApi(Component):
         return super().from_daemon(daemon)
 
     def start(self, scheduler: AsyncIOScheduler) -> None:
+        config = self.daemon.config
+        address = config.http.address
+        if address is not None and not is_loopback(address[0]):  # said once, where it is seen
+            log.warning("http: %s", api_exposure(config))
         table = self.daemon.get(RouteTable)
         reads: dict[str, Handler] = {
             "/status": self.status,

@@ -5,159 +5,23 @@ own specification (tests/data/alertmanager/openapi.yaml)."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from yujing.alerts import Action, Alert, AlertEvent, AlertState, BurstFacts, EventKind, Severity
+from yujing.alerts import Action, AlertEvent, EventKind, Severity
 from yujing.app import ops
-from yujing.app.components.delivery import Delivery
 from yujing.app.components.http import HttpServer
 from yujing.app.daemon import Daemon
 from yujing.records import format_time, utcnow
 from yujing.store import Store
 
-from . import amspec
+from .amapi_kit import STARTED, api, on_loop, refused, silence_body, told, wave, write
 from .test_http import serving
-
-STARTED = utcnow().replace(microsecond=0) - timedelta(minutes=40)
-
-
-def write(tmp_path: Path, listen: str | None = "127.0.0.1:0") -> Path:
-    path = tmp_path / "yujing.yaml"
-    config = {
-        "storage": {"path": str(tmp_path / "y.db")},
-        "alerts_file": None,
-        "http": {"listen": listen},
-        "products": [
-            {"id": "anxin-e", "name": "安心e生医疗险"},
-            {"id": "kangning", "name": "康宁"},
-        ],
-        "categories": [{"id": "claims", "name": "理赔", "keywords": ["理赔"]}],
-        "notify": {
-            "receivers": [{"name": "file", "type": "file", "path": str(tmp_path / "out.jsonl")}],
-            "route": {"receiver": "file", "group_by": ["product"], "group_wait": "0s"},
-            "inhibit_rules": [
-                {
-                    "source_matchers": ["kind=burst", 'category=""'],
-                    "target_matchers": ["kind=burst", "category=~.+"],
-                    "equal": ["product"],
-                }
-            ],
-        },
-    }
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def wave(product: str, category: str | None = None, severity: Severity = Severity.ORANGE) -> Alert:
-    key = f"burst:{product}" + (f"/{category}" if category else "")
-    labels = {"kind": "burst", "product": product} | ({"category": category} if category else {})
-    return Alert(
-        key=key,
-        id=f"{key}@{STARTED:%Y%m%dT%H%M%SZ}",
-        severity=severity,
-        state=AlertState.FIRING,
-        started_at=STARTED,
-        updated_at=STARTED,
-        labels=labels,
-        reasons=("1小时内 23 条投诉，平时约 2 条",),
-        burst=BurstFacts(
-            window_start=STARTED - timedelta(hours=1),
-            window_end=STARTED,
-            count=23,
-            baseline=2.0,
-            complainants=15,
-            samples=(
-                {"id": "p1", "title": "理赔被拒，客服推脱", "url": "https://bbs.example.cn/t/1"},
-            ),
-        ),
-    )
-
-
-@pytest.fixture
-def served(tmp_path: Path, reactor_thread: Any) -> Iterator[tuple[Daemon, str]]:
-    daemon = Daemon(write(tmp_path))
-    with serving(daemon, reactor_thread):
-        yield daemon, f"http://127.0.0.1:{daemon.get(HttpServer).port}"
-
-
-def on_loop(reactor_thread: Any, daemon: Daemon, *events: AlertEvent, later: float = 0) -> None:
-    """As the daemon's detection does: store each alert and put its event in its groups; then
-    deliver, ``later`` seconds on (past group_interval, so each changed group is looked at)."""
-
-    async def run() -> None:
-        now = utcnow()
-        with daemon.store.transaction():
-            for event in events:
-                daemon.store.alerts.save(event.alert)
-                daemon.pipeline.notifier.submit(event, now)
-        async with daemon.get(Delivery).lock:
-            await daemon.pipeline.notifier.deliver_due_async(now + timedelta(seconds=later))
-
-    reactor_thread.run(run())
-
-
-def call(
-    base: str, method: str, path: str, body: bytes | None = None, headers: dict | None = None
-) -> tuple[int, bytes]:
-    request = urllib.request.Request(base + path, data=body, method=method, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-
-
-def api(base: str, method: str, path: str, data: Any = None, status: int = 200) -> Any:
-    """The answer's JSON, checked against the specification."""
-    body = json.dumps(data).encode() if data is not None else None
-    headers = {"Content-Type": "application/json"} if data is not None else {}
-    got, answer = call(base, method, path, body, headers)
-    assert got == status, answer
-    return amspec.check(method, path, got, answer)
-
-
-def refused(base: str, method: str, path: str, status: int, **kwargs: Any) -> str:
-    """An answer the specification has no entry for (403, 413, ...): Alertmanager's error
-    shape, a JSON string, saying why."""
-    got, answer = call(base, method, path, **kwargs)
-    assert got == status, answer
-    message = json.loads(answer)
-    assert isinstance(message, str) and message
-    return message
-
-
-def told(tmp_path: Path) -> list[tuple[str, str]]:
-    """(product, event) of each alert the file receiver has been told of."""
-    out = tmp_path / "out.jsonl"
-    lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
-    return [(a["product"], a["event"]) for n in map(json.loads, lines) for a in n["alerts"]]
-
-
-def silence_body(*matchers: tuple[str, str], hours: float = 2) -> dict[str, Any]:
-    now = utcnow()
-    body = {
-        "matchers": [
-            {"name": n, "value": v, "isRegex": False, "isEqual": True} for n, v in matchers
-        ],
-        "startsAt": now.isoformat().replace("+00:00", "Z"),
-        "endsAt": (now + timedelta(hours=hours)).isoformat().replace("+00:00", "Z"),
-        "createdBy": "张三",
-        "comment": "理赔系统故障，已知",
-    }
-    amspec.check_request("postableSilence", body)
-    return body
 
 
 def test_open_waves_and_the_notifiers_groups_read_as_alertmanager_shows_them(
@@ -313,53 +177,6 @@ def test_a_silence_posted_through_the_api_mutes_the_waves_next_notification(
     ]
 
 
-def test_a_silence_is_replaced_by_its_id_and_bad_ones_are_refused(
-    served: tuple[Daemon, str],
-) -> None:
-    _, base = served
-    first = api(base, "POST", "/api/v2/silences", silence_body(("product", "kangning")))
-    replacement = silence_body(("product", "kangning"), hours=4) | {"id": first["silenceID"]}
-    second = api(base, "POST", "/api/v2/silences", replacement)["silenceID"]
-    assert second != first["silenceID"]
-    states = {s["id"]: s["status"]["state"] for s in api(base, "GET", "/api/v2/silences")}
-    assert states == {first["silenceID"]: "expired", second: "active"}
-
-    unknown = silence_body(("product", "kangning")) | {"id": "0000dead"}
-    assert "0000dead" in api(base, "POST", "/api/v2/silences", unknown, status=404)
-    typo = api(base, "POST", "/api/v2/silences", silence_body(("produkt", "kangning")), status=400)
-    assert "produkt" in typo and "product" in typo
-    backwards = silence_body(("product", "kangning"), hours=-1)
-    assert "end" in api(base, "POST", "/api/v2/silences", backwards, status=400)
-    for body in (b"{not json", b"[]", b'{"matchers": []}'):
-        got, answer = call(
-            base, "POST", "/api/v2/silences", body, {"Content-Type": "application/json"}
-        )
-        assert got == 400
-        assert isinstance(amspec.check("POST", "/api/v2/silences", got, answer), str)
-    # A body that is not JSON by its type, or too large, is refused before it is read.
-    as_form = json.dumps(silence_body(("product", "kangning"))).encode()
-    got, answer = call(base, "POST", "/api/v2/silences", as_form, {"Content-Type": "text/plain"})
-    assert got == 400 and "application/json" in amspec.check(
-        "POST", "/api/v2/silences", got, answer
-    )
-    huge = b'{"comment": "' + b"x" * 100_000 + b'"}'
-    message = refused(
-        base,
-        "POST",
-        "/api/v2/silences",
-        413,
-        body=huge,
-        headers={"Content-Type": "application/json"},
-    )
-    assert "64" in message
-    assert "0000dead" in refused(base, "DELETE", "/api/v2/silence/0000dead", 404)
-    got, answer = call(base, "GET", "/api/v2/silence/0000dead")
-    assert got == 404 and "0000dead" in amspec.check("GET", "/api/v2/silence/x", got, answer)
-    assert [s["id"] for s in api(base, "GET", "/api/v2/silences")] == [second, first["silenceID"]]
-    assert api(base, "GET", "/api/v2/silences?creator=%E6%9D%8E%E5%9B%9B") == []  # 李四
-    assert len(api(base, "GET", "/api/v2/silences?creator=%E5%BC%A0%E4%B8%89")) == 2  # 张三
-
-
 def test_writes_are_served_only_on_the_loopback_and_only_from_here(
     tmp_path: Path,
     reactor_thread: Any,
@@ -405,62 +222,6 @@ def test_writes_are_served_only_on_the_loopback_and_only_from_here(
     assert checked.returncode == 0, checked.stderr
     assert "Alertmanager API at http://0.0.0.0:0/api/v2/" in checked.stdout
     assert "ANYONE" in checked.stdout and "refused (403)" in checked.stdout
-
-
-# On the PATH, or where scripts/test puts it (taken out of Debian's prometheus-alertmanager).
-AMTOOL = shutil.which("amtool") or shutil.which("amtool", path=str(Path(sys.executable).parent))
-
-
-def amtool(base: str, *args: str) -> subprocess.CompletedProcess:
-    assert AMTOOL is not None
-    return subprocess.run(
-        [AMTOOL, f"--alertmanager.url={base}", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
-    )
-
-
-@pytest.mark.skipif(
-    AMTOOL is None, reason="amtool (Debian's prometheus-alertmanager) not installed"
-)
-def test_amtool_reads_the_waves_and_adds_queries_and_expires_silences(
-    served: tuple[Daemon, str], reactor_thread: Any, tmp_path: Path
-) -> None:
-    daemon, base = served
-    waves = [AlertEvent(EventKind.FIRING, wave(p)) for p in ("anxin-e", "kangning")]
-    on_loop(reactor_thread, daemon, *waves)
-
-    queried = amtool(base, "alert", "query", "product=anxin-e", "-o", "json")
-    assert queried.returncode == 0, queried.stderr
-    [found] = json.loads(queried.stdout)
-    assert found["labels"] == {"kind": "burst", "product": "anxin-e", "severity": "orange"}
-    assert found["annotations"]["summary"] == "【橙色预警】安心e生医疗险 群体投诉苗头"
-
-    added = amtool(
-        base, "silence", "add", "product=anxin-e", "--comment=系统故障", "--author=李四", "-d", "1h"
-    )
-    assert added.returncode == 0, added.stderr
-    sid = added.stdout.strip()
-    listed = amtool(base, "silence", "query", "-o", "json")
-    assert [(s["id"], s["createdBy"], s["comment"]) for s in json.loads(listed.stdout)] == [
-        (sid, "李四", "系统故障")
-    ]
-    # amtool leaves silenced alerts out unless asked: the silence is honoured where it reads.
-    shown = amtool(base, "alert", "query", "-o", "simple")
-    assert "【橙色预警】康宁" in shown.stdout and "安心e生" not in shown.stdout, shown.stdout
-    assert "安心e生" in amtool(base, "alert", "query", "--silenced", "-o", "simple").stdout
-
-    expired = amtool(base, "silence", "expire", sid)
-    assert expired.returncode == 0, expired.stderr
-    assert amtool(base, "silence", "query", "-q").stdout.strip() == ""
-    assert sid in amtool(base, "silence", "query", "--expired", "-q").stdout
-    status = amtool(base, "cluster", "show")
-    assert status.returncode == 0 and "disabled" in status.stdout
-    own = amtool(base, "--version")
-    if "version 0.25.0" in own.stdout + own.stderr:
-        assert "are different" not in status.stderr  # the version it speaks as is amtool's own
 
 
 def test_a_failure_is_answered_as_alertmanager_answers_it(

@@ -26,7 +26,7 @@ from yujing.matchers import matcher_text, parse_matcher
 from yujing.records import utcnow
 from yujing.store import Store
 
-from .test_amapi import write
+from .amapi_kit import write
 
 
 @settings(max_examples=300, deadline=None)

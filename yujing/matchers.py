@@ -13,8 +13,10 @@ from functools import lru_cache
 
 from .patterns import Pattern, compile_pattern
 
-__all__ = ["Matcher", "parse_matcher"]
+__all__ = ["Matcher", "matcher_text", "parse_matcher"]
 
+# A value written bare in a matcher's text: anything else is quoted, so it reads back the same.
+_BARE = re.compile(r"^[\w.:/@+-]*$")
 _MATCHER = re.compile(r"^\s*([A-Za-z_]\w*)\s*(=~|!~|!=|=)\s*(.*?)\s*$")
 
 
@@ -56,3 +58,14 @@ def parse_matcher(text: str) -> Matcher:
     except ValueError as exc:
         raise ValueError(f"matcher {text!r}: {exc}") from None
     return Matcher(label, op, value, regex)
+
+
+def matcher_text(label: str, op: str, value: str) -> str:
+    """The text ``parse_matcher`` reads back as this matcher: ``product=anxin-e``, or the value
+    quoted (``comment="a b"``) when it has spaces, quotes or signs that would read otherwise."""
+    if op not in ("=", "!=", "=~", "!~"):
+        raise ValueError(f"matcher operator {op!r} is none of =, !=, =~, !~")
+    if not re.fullmatch(r"[A-Za-z_]\w*", label):
+        raise ValueError(f"label name {label!r}: letters, digits and _ only, not first a digit")
+    shown = value if _BARE.match(value) and value else f'"{value}"'
+    return f"{label}{op}{shown}"

@@ -12,10 +12,10 @@ from yujing.store import Store
 from .base import Group, Notice, Stage, run
 from .dedup import DedupStage, NotificationLog, Sent
 from .group import GroupStage, GroupStore, group_key
-from .inhibit import FiringAlerts, InhibitStage
+from .inhibit import FiringAlerts, InhibitStage, Rule, inhibitors
 from .outbox import Log, Outbox, OutboxStage, StoreLog
 from .route import RouteStage
-from .silence import Silence, Silences, SilenceStage, no_silences
+from .silence import Silence, Silences, SilenceStage, no_silences, silencing
 
 __all__ = [
     "DedupStage",
@@ -30,6 +30,7 @@ __all__ = [
     "Outbox",
     "OutboxStage",
     "RouteStage",
+    "Rule",
     "Sent",
     "Silence",
     "SilenceStage",
@@ -39,8 +40,10 @@ __all__ = [
     "intake_stages",
     "flush_stages",
     "group_key",
+    "inhibitors",
     "no_silences",
     "run",
+    "silencing",
 ]
 
 

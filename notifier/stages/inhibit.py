@@ -24,7 +24,7 @@ from yujing.matchers import Matcher, parse_matcher
 
 from .base import Notice, mutable
 
-__all__ = ["InhibitStage", "Rule", "FiringAlerts"]
+__all__ = ["InhibitStage", "Rule", "FiringAlerts", "inhibitors"]
 
 log = logging.getLogger("yujing.notifier")
 
@@ -76,6 +76,21 @@ class Rule:
         return None
 
 
+def inhibitors(
+    rules: Sequence[Rule], key: str, labels: Labels, sources: Iterable[Alert]
+) -> list[Alert]:
+    """The firing alerts that mute an event of series ``key`` with ``labels``: the first
+    source of each rule that targets it, each once."""
+    found: dict[str, Alert] = {}
+    firing = list(sources)
+    for rule in rules:
+        if rule.targets(labels):
+            by = rule.inhibitor(key, labels, firing)
+            if by is not None:
+                found.setdefault(by.id, by)
+    return list(found.values())
+
+
 class InhibitStage:
     def __init__(self, rules: Iterable[InhibitRule], firing: FiringAlerts):
         self.rules = [Rule.from_config(r) for r in rules]
@@ -89,11 +104,8 @@ class InhibitStage:
             rules = [r for r in self.rules if r.targets(labels)] if mutable(notice) else []
             if rules and sources is None:
                 sources = list(self.firing())
-            by = None
-            for rule in rules:
-                by = rule.inhibitor(notice.event.alert.key, labels, sources or ())
-                if by is not None:
-                    break
+            found = inhibitors(rules, notice.event.alert.key, labels, sources or ())
+            by = found[0] if found else None
             if by is None:
                 out.append(notice)
                 continue

@@ -17,7 +17,7 @@ from yujing.records import utcnow
 
 from .base import Notice, mutable
 
-__all__ = ["Silence", "SilenceStage", "Silences", "no_silences"]
+__all__ = ["Silence", "SilenceStage", "Silences", "no_silences", "silencing"]
 
 log = logging.getLogger("yujing.notifier")
 
@@ -27,6 +27,12 @@ Silences = Callable[[], Iterable[Silence]]
 
 def no_silences() -> list[Silence]:
     return []
+
+
+def silencing(silences: Iterable[Silence], labels: dict[str, str], now: datetime) -> list[Silence]:
+    """The silences active at ``now`` that mute an event with ``labels`` (an event's
+    ``labels()``: the alert's, its severity and state, and the event)."""
+    return [s for s in silences if s.active(now) and s.mutes(labels)]
 
 
 class SilenceStage:
@@ -41,7 +47,7 @@ class SilenceStage:
             return list(notices)
         out: list[Notice] = []
         for notice in notices:
-            by = next((s for s in active if s.mutes(notice.event.labels())), None)
+            by = next(iter(silencing(active, notice.event.labels(), now)), None)
             if by is None or not mutable(notice):
                 out.append(notice)
                 continue

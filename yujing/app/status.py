@@ -23,6 +23,7 @@ from yujing.store import (
     Alerts,
     Groups,
     Handlings,
+    HandlingTimes,
     Outbox,
     Posts,
     Runs,
@@ -32,7 +33,7 @@ from yujing.store import (
     TimeNotices,
 )
 
-__all__ = ["health", "print_status"]
+__all__ = ["handled", "health", "print_status", "took"]
 
 SEVERITY_STYLE = {
     "red": "bold red",
@@ -230,16 +231,21 @@ def _products(posts: Posts, config: Config, console: Console) -> None:
     console.print(table)
 
 
-def _handled(handling: Handlings, alert: Alert) -> str:
-    """Who has the alert and how long it took: "李四 负责 · 确认用时 12 分钟"."""
-    times = handling.times(alert.id)
+def handled(times: HandlingTimes, started: datetime) -> str | None:
+    """Who has an alert that began at ``started`` and how long it took: "李四 负责 · 确认用时 12
+    分钟"; None while nobody has taken it up."""
     if times.acknowledged_at is None:
-        return "[yellow]未确认[/]"
+        return None
     who = times.assignee or times.acknowledged_by or ""
-    text = f"{who} 负责 · 确认用时 {took(alert.started_at, times.acknowledged_at)}"
+    text = f"{who} 负责 · 确认用时 {took(started, times.acknowledged_at)}"
     if times.resolved_at is not None:
-        text += f" · 处理用时 {took(alert.started_at, times.resolved_at)}"
-    return _shown(text)
+        text += f" · 处理用时 {took(started, times.resolved_at)}"
+    return text
+
+
+def _handled(handling: Handlings, alert: Alert) -> str:
+    text = handled(handling.times(alert.id), alert.started_at)
+    return "[yellow]未确认[/]" if text is None else _shown(text)
 
 
 def _alerts(alerts: Alerts, handling: Handlings, config: Config, console: Console) -> None:

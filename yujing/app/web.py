@@ -55,14 +55,38 @@ Handler = Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
 EarlyCheck = Callable[[dict[str, str]], HttpResponse | None]
 
 
+def _fits(template: str, path: str) -> bool:
+    """Whether ``path`` is one of ``template``'s: a ``{name}`` segment stands for any one."""
+    want, have = template.split("/"), path.split("/")
+    return len(want) == len(have) and all(
+        w == h or (w.startswith("{") and w.endswith("}") and h != "")
+        for w, h in zip(want, have, strict=True)
+    )
+
+
 class RouteTable:
     """Where parts add their routes: (method, path) -> handler, with each route's body limit and
-    its early check (the daemon's HTTP server is one)."""
+    its early check (the daemon's HTTP server is one). A path may hold ``{name}`` segments
+    (``/api/v2/silence/{id}``): the handler reads them from ``request.path``."""
 
     def __init__(self) -> None:
         self.routes: dict[tuple[str, str], Handler] = {}
         self.max_body: dict[tuple[str, str], int] = {}
         self.early: dict[tuple[str, str], EarlyCheck] = {}
+        self._templates: set[tuple[str, str]] = set()
+
+    def find(self, method: str, path: str) -> tuple[str, str] | None:
+        """The route (method, path as added) that serves ``method path``, or None."""
+        key = (method.upper(), path)
+        if key in self.routes:
+            return key
+        return next(
+            (k for k in sorted(self._templates) if k[0] == key[0] and _fits(k[1], path)), None
+        )
+
+    def methods(self, path: str) -> list[str]:
+        """The methods some route serves ``path`` with."""
+        return sorted({m for m, p in self.routes if p == path or ("{" in p and _fits(p, path))})
 
     def route(
         self,
@@ -77,6 +101,8 @@ class RouteTable:
         a request whose body is longer than ``max_body`` bytes gets 413 without reaching it, and
         one that ``early`` answers from its headers gets that answer before its body is read."""
         key = (method.upper(), path)
+        if "{" in path:
+            self._templates.add(key)
         self.routes[key] = handler
         self.max_body[key] = max_body
         if early is None:

@@ -1,4 +1,5 @@
-"""The audit journal: alert events and handling actions, append-only and hash-chained.
+"""The audit journal: alert events, handling actions and silences added or expired (kind
+``silence``, about no one alert), append-only and hash-chained.
 
 Each entry holds the hash of the entry before it (``prev``) and its own hash over that and its
 content, so the journal is one chain from the first entry on. ``verify`` walks it and names the
@@ -35,7 +36,7 @@ HEAD = "audit.head"
 class AuditEntry:
     seq: int
     at: str
-    kind: str  # "alert" (an alert event) or "handling"
+    kind: str  # "alert" (an alert event), "handling" or "silence"
     alert_id: str
     body: str  # canonical JSON
     prev: str

@@ -117,6 +117,15 @@ class Groups:
         ).fetchall()
         return [Member(r[0], json.loads(r[1]), bool(r[2])) for r in rows]
 
+    def memberships(self) -> list[tuple[str, str, Member]]:
+        """(receiver, group key, member) of every group, each group's alerts in the order they
+        joined it."""
+        rows = self._db.execute(
+            "SELECT receiver, key, alert_id, payload, pending FROM alert_group_members"
+            " ORDER BY receiver, key, seq"
+        ).fetchall()
+        return [(r[0], r[1], Member(r[2], json.loads(r[3]), bool(r[4]))) for r in rows]
+
     def get(self, receiver: str, key: str) -> GroupRow | None:
         row = self._db.execute(
             f"SELECT {_GROUP} FROM alert_groups WHERE receiver=? AND key=?", (receiver, key)

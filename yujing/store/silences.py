@@ -59,6 +59,17 @@ class Silences:
         rows = self._db.execute(f"SELECT {_COLUMNS} FROM silences ORDER BY starts_at").fetchall()
         return [_silence(r) for r in rows]
 
+    def get(self, silence_id: str) -> Silence | None:
+        row = self._db.execute(
+            f"SELECT {_COLUMNS} FROM silences WHERE id=?", (silence_id,)
+        ).fetchone()
+        return _silence(row) if row else None
+
+    def created(self) -> dict[str, datetime]:
+        """When each silence was kept, by id."""
+        rows = self._db.execute("SELECT id, created_at FROM silences").fetchall()
+        return {r[0]: parse_time(r[1]) for r in rows}
+
     def merge(self, silence: Silence) -> bool:
         """Keep a peer daemon's ``silence`` (``notify.peers``): added when new here, shortened
         when it ends earlier there (it was expired there). True when anything changed."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from yujing.config import ConfigError, load_config
 
+from ..amapi.guard import api_exposure
 from ..paths import default_config
 
 __all__ = ["register"]
@@ -30,6 +31,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     }
     summary = ", ".join(f"{n} {word}{'' if n == 1 else 's'}" for word, n in counts.items())
     print(f"{path}: OK — {summary}")
+    exposed = api_exposure(config)
+    if exposed is not None:
+        print(f"http.listen: {exposed}")
     return 0
 
 

@@ -43,6 +43,8 @@ COMPONENTS = [
     "yujing.app.components.sources:Sources",
     # Before Detection: evaluations of pushed posts finish before it saves its state.
     "yujing.app.components.push:Push",
+    # Alertmanager's API (/api/v2/) over the waves and silences: routes only, nothing to stop.
+    "yujing.app.components.alertmanager:AlertmanagerApi",
     "yujing.app.components.detection:Detection",
     "yujing.app.components.delivery:Delivery",
     "yujing.app.components.indexing:Indexing",

@@ -142,15 +142,16 @@ class HttpServer(Component, RouteTable):
     # ------------------------------------------------------------ dispatching
 
     def body_limit(self, method: str, path: str) -> int:
-        return self.max_body.get(("GET" if method == "HEAD" else method, path), MAX_BODY)
+        key = self.find("GET" if method == "HEAD" else method, path)
+        return self.max_body.get(key, MAX_BODY) if key is not None else MAX_BODY
 
     def answer_early(
         self, method: str, path: str, headers: dict[str, str], length: int | None
     ) -> Early | None:
         """The answer to a request that can be given from its headers: no route (when it comes
         with a body, which is then never read), or the route's own check refusing it."""
-        key = ("GET" if method == "HEAD" else method, path)
-        if key not in self.routes:
+        key = self.find("GET" if method == "HEAD" else method, path)
+        if key is None:
             return self._missing(path).early() if length != 0 else None
         check = self.early.get(key)
         answer = check(headers) if check is not None else None
@@ -158,13 +159,13 @@ class HttpServer(Component, RouteTable):
 
     def dispatch(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         method = "GET" if request.method == "HEAD" else request.method
-        handler = self.routes.get((method, request.path))
-        if handler is not None:
-            return handler(request)
+        key = self.find(method, request.path)
+        if key is not None:
+            return self.routes[key](request)
         return self._missing(request.path)
 
     def _missing(self, path: str) -> HttpResponse:
-        allowed = sorted(m for m, p in self.routes if p == path)
+        allowed = self.methods(path)
         if allowed:
             return HttpResponse(405, b"method not allowed\n", headers={"Allow": ", ".join(allowed)})
         return HttpResponse.text("not found\n", 404)

@@ -1,7 +1,7 @@
 """What people do to alerts, one way whoever asks: the command line, a console, an HTTP API.
 
 ``ingest`` (transcript files stored once) is the module ``ops.ingest``: it loads the whole
-understanding stack, which the other operations do without.
+understanding stack, which the other operations do without. Silences are ``ops.silences``.
 
 Each operation checks what it is given, does its work in the store in one transaction (the
 record, the audit journal, the notifications it causes) and returns what happened; it prints
@@ -12,16 +12,16 @@ asked and the exit code a command gives for it.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from yujing.alerts import Action, Alert, Handling, Silence
-from yujing.config import Config, parse_duration
-from yujing.config.labels import matcher_problem
-from yujing.detector.redact import redactor_for
+from yujing.alerts import Action, Alert, Handling
+from yujing.config import Config
 from yujing.notifier.handling import tell_handling
-from yujing.printable import printable
 from yujing.records import utcnow
 from yujing.store import HandlingTimes, Store
+
+from .common import OpsError, user_text
+from .silences import MAX_SILENCE, add_silence, expire_silence, keep_silence
 
 __all__ = [
     "OpsError",
@@ -31,20 +31,10 @@ __all__ = [
     "handle",
     "record_of",
     "add_silence",
+    "keep_silence",
     "expire_silence",
     "MAX_SILENCE",
 ]
-
-MAX_SILENCE = 366 * 86400.0  # seconds; past it a silence is a route written in the wrong place
-
-
-class OpsError(ValueError):
-    """A request that cannot be done; ``code`` is the exit status a command gives for it (1:
-    nothing to act on, 2: the request itself is wrong)."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,13 +78,7 @@ def handle(
     """Ack, assign, note or resolve an alert (``false_alarm``: resolved as one, and why): kept in
     the store with the alert's times, written to the audit journal (with ``via``, where it was
     done) and queued for the receivers that were told of the alert."""
-    # Names and reasons are user text, as posts are: they reach receivers, the file receiver
-    # and the audit journal, so personal numbers are redacted and control characters escaped.
-    redactor = redactor_for(config)
-
-    def clean(text: str) -> str:
-        return redactor.redact(printable(text, backslash=False))[0]
-
+    clean = user_text(config)
     if false_alarm is not None and not false_alarm.strip():
         raise OpsError("say why it was a false alarm (--false-alarm REASON)")
     reason = clean(false_alarm) if false_alarm is not None else None
@@ -122,44 +106,3 @@ def record_of(store: Store, ref: str) -> Record:
     """The alert ``ref`` names, its handling actions and its times."""
     alert = find_alert(store, ref)
     return Record(alert, store.handling.of(alert.id), store.handling.times(alert.id))
-
-
-def add_silence(
-    store: Store,
-    config: Config,
-    matchers: list[str],
-    *,
-    duration: str,
-    author: str,
-    comment: str,
-    at: datetime | None = None,
-) -> Silence:
-    """A silence of ``matchers`` from now for ``duration`` ("2h"), kept in the store (the running
-    daemon honours it at once); each matcher checked against the labels alerts carry, since a
-    typo would silence nothing and nobody would notice."""
-    problems = [f"{m}: {p}" for m in matchers if (p := matcher_problem(m, config))]
-    if problems:
-        raise OpsError("\n".join(problems))
-    try:
-        seconds = parse_duration(duration)
-    except ValueError as exc:
-        raise OpsError(f"--duration: {exc}") from None
-    if seconds > MAX_SILENCE:
-        raise OpsError(
-            f"--duration: {duration} is longer than a year; a silence is for a while: to mute "
-            "alerts for good, route them to no receiver (notify.route) instead"
-        )
-    now = at or utcnow()
-    silence = Silence(
-        matchers=tuple(matchers),
-        starts_at=now,
-        ends_at=now + timedelta(seconds=seconds),
-        author=author,
-        comment=comment,
-    )
-    return replace(silence, id=store.silences.add(silence))
-
-
-def expire_silence(store: Store, silence_id: str, at: datetime | None = None) -> None:
-    if not store.silences.expire(silence_id, at or utcnow()):
-        raise OpsError(f"no active silence {silence_id!r} (yujing silence list)", 1)

@@ -11,10 +11,13 @@ A bucket is also a rise when it leaves the *recent* range (the last ``RECENT_DAY
 ``RECENT_MARGIN`` of its ordinary spread, once the series has a week of history: a rise smaller
 than a spike earlier in the week, in a series calm since, is still far beyond what it did lately.
 
-Three time scales are watched, so a sharp spike and a slow climb are both rises: the last bucket,
-the mean of the detection window's buckets, and a decayed mean of the buckets with a half-life of
-``SLOW_WINDOWS`` windows (a lasting shift smaller than a recent spike is still beyond anything
-the slow mean did). Each keeps
+Two time scales are tested, so a sharp spike and a slow climb are both rises: the last bucket, and
+a decayed mean of the buckets with a half-life of ``SLOW_WINDOWS`` windows (a lasting shift
+smaller than a recent spike is still beyond anything the slow mean did). A third, the mean of the
+detection window's buckets, is kept as the slow mean's yardstick of ordinary wobble but is not a
+test of its own: between a bucket's spike and the slow mean's climb it saw only what one of them
+saw already, and on real series its records were false alarms (seven on the development series,
+no rise among them). Each scale keeps
 
 * the highest value of each of the last ``DAYS`` slots of ``baseline / DAYS`` (a day for a week
   of baseline): a sliding maximum over the baseline's memory, in a bounded ring;
@@ -26,10 +29,11 @@ once it has left the detection window (as the baseline learns it): a slow climb 
 where it was a window ago, not with its own last step, while the faster scales (whose values
 jump from bucket to bucket anyway) judge against everything before the tested bucket.
 
-A bucket record whose *context* is familiar (``context``: the series reached that height, in its
-own spreads, from the same level before, lately) is not news: a series that spikes the same way
-again and again breaks its record by a little each time. The window and slow scales (a climb, not
-a shape of single buckets) and the recent-range test (a jump beyond a calm spell) are left alone. Buckets
+A bucket whose *context* is familiar (``context``: the series reached that height, in its own
+spreads, from the same level before, lately) is not news, neither as a record nor as a jump
+beyond the recent range: a series that spikes the same way again and again breaks its record by
+a little each time, and leaves its calm spells the same way. The slow scale (a climb, not a shape
+of single buckets) is left alone. Buckets
 without data are neither tested nor learned. Everything is in the
 series' own values and in time (not rows), so resampling or rescaling a series does not change
 what is a record.
@@ -50,6 +54,7 @@ HISTORY_SLOTS = 1.0  # slots of history before records are judged (a day for a w
 SLOW_WINDOWS = 3.0  # half-life of the slow scale's decayed mean, in windows
 RECENT_DAYS = 2  # slots of the recent range (this one and the one before)
 RECENT_MARGIN = 6.0  # a bucket beyond the recent range by this many spreads is a rise
+WINDOW_SCALE = 1  # the scales are (bucket, window, slow); the window's is kept, not tested
 
 
 class _Scale:
@@ -93,7 +98,8 @@ class _Scale:
 
 
 class Record:
-    """Records of one series at three scales: its last bucket, its window's mean and a slow mean.
+    """Records of one series at three scales: its last bucket, its window's mean (the slow mean's
+    yardstick) and a slow mean.
 
     ``observe`` each complete bucket in order; ``beyond`` says whether one beats the records;
     ``learn_until`` folds observed buckets into the records (see the module for when).
@@ -154,11 +160,11 @@ class Record:
         bucket, window, slow = self.scales
         wobble = window.dev if window.n > 1 else bucket.dev  # a sensor seldom read: its buckets'
         spreads = (bucket.dev, window.dev, max(wobble, slow.dev))
-        # A spike of a familiar shape is no news (see the module); a climb of the window or the
-        # slow mean is not a shape of single buckets, and is judged as always.
+        # A spike of a familiar shape is no news (see the module); a climb of the slow mean is
+        # not a shape of single buckets, and is judged as always.
         familiar = self.shown.get(b, 0.0) >= FAMILIAR
         for i, (scale, v, spread) in enumerate(zip(self.scales, values, spreads, strict=True)):
-            if v is None:
+            if v is None or i == WINDOW_SCALE:  # the slow mean's yardstick, not a test
                 continue
             top = scale.threshold(slot, spread)
             if v > top and not (i == 0 and familiar):
@@ -167,7 +173,7 @@ class Record:
                 best = max(best, v / top if top > 0 else (math.inf if v > 0 else 0.0))
         # A jump far beyond the recent days, in a series that has a week behind it, is a rise
         # even where an older spike was higher: a calm series' spread is small, its jump large.
-        if len(bucket.top) >= DAYS - 1 and values[0] > bucket.threshold(
+        if not familiar and len(bucket.top) >= DAYS - 1 and values[0] > bucket.threshold(
             slot, bucket.dev, RECENT_DAYS, RECENT_MARGIN
         ):
             hit = True

@@ -31,10 +31,11 @@ from multiprocessing.connection import Connection, wait
 from yujing.config import Config
 from yujing.detector.understand import understander_for
 from yujing.records import Post, ScoredPost
+from yujing.store import Store
 
 from .intake import Intake
 
-__all__ = ["ParallelIntake", "START_AFTER", "usable_cpus"]
+__all__ = ["ParallelIntake", "START_AFTER", "Worker", "new_posts", "start_workers", "usable_cpus"]
 
 log = logging.getLogger("yujing.ingest")
 
@@ -65,7 +66,7 @@ class ParallelIntake:
         self.intake = intake
         self.config = config
         self.jobs = max(1, jobs)
-        self.workers: list[_Worker] = []
+        self.workers: list[Worker] = []
         self._seen = 0  # batches taken
         self._lost = False
 
@@ -80,7 +81,7 @@ class ParallelIntake:
 
     def accept_stream(self, batches: Iterable[Sequence[Post]]) -> Iterator[list[bool]]:
         """The answers of each batch, in order, each once that batch is committed."""
-        ahead: deque[tuple[Sequence[Post], _Worker]] = deque()  # sent, in order
+        ahead: deque[tuple[Sequence[Post], Worker]] = deque()  # sent, in order
         for batch in batches:
             self._seen += 1
             if self._seen > START_AFTER:
@@ -105,18 +106,13 @@ class ParallelIntake:
     def _start(self) -> None:
         if self.workers or self.jobs < 2 or self._lost:
             return
-        # Forked from a bare fork server, never from this process, which holds the store
-        # open: each worker imports yujing and builds its understander itself, beside this
-        # process, which goes on meanwhile. (Spawned where there is no fork server.)
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        self.workers = [_Worker(context, self.config) for _ in range(self.jobs - 1)]
+        self.workers = start_workers(self.config, self.jobs - 1)
         n = len(self.workers)
         log.info(
             "%d worker%s posts beside this process", n, " understands" if n == 1 else "s understand"
         )
 
-    def _place(self, batch: Sequence[Post], ahead: deque[tuple[Sequence[Post], _Worker]]) -> bool:
+    def _place(self, batch: Sequence[Post], ahead: deque[tuple[Sequence[Post], Worker]]) -> bool:
         """Send ``batch`` to an idle worker, if one is; True when sent."""
         new: list[Post] | None = None  # asked of the store once, whichever worker takes it
         for worker in self.workers:
@@ -129,7 +125,7 @@ class ParallelIntake:
         return False
 
     def _receive(
-        self, batch: Sequence[Post], worker: _Worker
+        self, batch: Sequence[Post], worker: Worker
     ) -> tuple[Sequence[Post], dict[str, ScoredPost]]:
         """``batch`` and its posts as ``worker`` understood them, by id (none if it died)."""
         understood: dict[str, ScoredPost] = {}
@@ -139,18 +135,33 @@ class ParallelIntake:
         return batch, understood
 
     def _new(self, batch: Sequence[Post]) -> list[Post]:
-        # Posts stored already are not sent to be understood: a file ingested twice costs its
-        # second time no understanding. Asked again, in its transaction, when it is committed.
-        known = self.intake.store.posts.known({post.id for post in batch})
-        return [post for post in batch if post.id not in known]
+        return new_posts(self.intake.store, batch)
 
-    def _note(self, worker: _Worker) -> None:
+    def _note(self, worker: Worker) -> None:
         if worker.dead and not self._lost:
             self._lost = True  # never restarted: what failed once may fail again
             log.warning("an ingest worker stopped; its posts are understood in this process")
 
 
-class _Worker:
+def new_posts(store: Store, batch: Sequence[Post]) -> list[Post]:
+    """The posts of ``batch`` not stored yet: only they are sent to be understood (a file
+    ingested twice, a thread fetched again, costs no understanding). Asked again, in its
+    transaction, when the batch is committed."""
+    known = store.posts.known({post.id for post in batch})
+    return [post for post in batch if post.id not in known]
+
+
+def start_workers(config: Config, n: int) -> list[Worker]:
+    """``n`` workers, starting; each says when it is ready (``Worker.idle``)."""
+    # Forked from a bare fork server, never from this process, which holds the store open:
+    # each worker imports yujing and builds its understander itself, beside this process,
+    # which goes on meanwhile. (Spawned where there is no fork server.)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    return [Worker(context, config) for _ in range(n)]
+
+
+class Worker:
     """One worker process and its pipe: up to ``IN_FLIGHT`` batches sent, answered in the order
     sent. The worker reads its pipe in a thread of its own, so a batch sent never waits on
     an answer this process has yet to read (both writing to a full pipe would stop both)."""

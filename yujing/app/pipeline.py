@@ -9,7 +9,7 @@ detection, source health, ...), built from their registry and driven alike.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -24,7 +24,7 @@ from yujing.detector.understand import understander_for
 from yujing.notifier.dispatch import Notifier
 from yujing.notifier.journal import Journal
 from yujing.notifier.kibana import with_discover_link
-from yujing.records import Post, utcnow
+from yujing.records import Post, ScoredPost, utcnow
 from yujing.store import Store
 
 from .intake import Intake
@@ -97,9 +97,12 @@ class Pipeline:
         """The collectors' sink. True when the post is new and committed."""
         return self.intake.accept(post)
 
-    def accept_many(self, batch: Sequence[Post]) -> list[bool]:
-        """``accept`` for a batch, committed in one transaction before this returns."""
-        return self.intake.accept_many(batch)
+    def accept_many(
+        self, batch: Sequence[Post], understood: Mapping[str, ScoredPost] | None = None
+    ) -> list[bool]:
+        """``accept`` for a batch, committed in one transaction before this returns;
+        ``understood``: posts of it understood already (in a worker process), by id."""
+        return self.intake.accept_many(batch, understood)
 
     def detect(
         self, now: datetime | None = None, *, all_products: bool = False

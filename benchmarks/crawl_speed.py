@@ -11,7 +11,8 @@ The board of ``repeat_crawl`` (list pages linking the next, one page per thread)
 * yujing's forum spider through ``crawl_source`` into the daemon's own intake (understanding,
   identity and copies, and the store, a batch per commit), as the daemon runs it: its posts in
   batches, understood in a worker process where the machine has more than one CPU (the
-  worker's start-up is in the time).
+  worker's start-up is in the time; the daemon's own understander has understood a post
+  before, as a running daemon's has: its tables load at the first post, once per process).
 
 Both share the local server, so what it costs weighs on both alike. The goal is at least 0.9 of
 the baseline's pages per second.
@@ -32,16 +33,27 @@ from repeat_crawl import QUIET, Board
 from scrapy.crawler import AsyncCrawlerRunner
 from scrapy.http import Request, Response
 
+from yujing.app.ingest_workers import usable_cpus
 from yujing.app.intake import Intake
 from yujing.app.reactor import run_in_reactor
 from yujing.app.understanding import Understanding
 from yujing.config import ForumSource, load_config
 from yujing.crawlers.run import crawl_settings, crawl_source
 from yujing.detector.understand import understander_for
-from yujing.records import Post
+from yujing.records import Post, utcnow
 from yujing.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
+WARM_UP = Post(
+    source="warm-up",
+    url="http://127.0.0.1/warm-up",
+    id="warm-up",
+    author=None,
+    title="安心e生医疗险",
+    text="理赔被拒，客服推脱。",
+    published_at=utcnow(),
+    fetched_at=utcnow(),
+)
 
 
 class BareSpider(scrapy.Spider):
@@ -97,24 +109,26 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "bench.db")
-        intake = Intake(understander_for(config), store)
+        understander = understander_for(config)
+        intake = Intake(understander, store)
+        understander.understand(WARM_UP)  # a running daemon's has loaded its tables
 
         async def bare() -> tuple[float, int]:
             settings = crawl_settings(None, salt="s", timezone="Asia/Shanghai", overrides=same)
             settings.set("ITEM_PIPELINES", {}, priority="cmdline")
             runner = AsyncCrawlerRunner(settings)
             crawler = runner.create_crawler(BareSpider)
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.process_time()
             await runner.crawl(crawler, first=first)
-            took = time.perf_counter() - t
-            return took, int(crawler.stats.get_value("item_scraped_count", 0))
+            took, cpu = time.perf_counter() - t, time.process_time() - cpu
+            return took, cpu, int(crawler.stats.get_value("item_scraped_count", 0))
 
-        async def ours() -> tuple[float, int]:
-            t = time.perf_counter()
+        async def ours() -> tuple[float, float, int]:
+            t, cpu = time.perf_counter(), time.process_time()
             understanding = Understanding(config)
 
             async def accept_crawled(batch: list[Post]) -> list[bool]:  # as the daemon's
-                return intake.accept_many(batch, await understanding.new_of(store, batch))
+                return intake.accept_many(batch, *await understanding.new_of(store, batch))
 
             try:
                 result = await crawl_source(
@@ -126,13 +140,14 @@ def main() -> int:
                 )
             finally:
                 understanding.close()
-            print(f"batches understood by a worker: {understanding.batches}", file=sys.stderr)
-            return time.perf_counter() - t, result.accepted
+            nonlocal offloaded
+            offloaded = understanding.batches
+            return time.perf_counter() - t, time.process_time() - cpu, result.accepted
 
-        async def both() -> list[tuple[str, float, int]]:
-            base_s, base_n = await bare()
-            ours_s, ours_n = await ours()
-            return [("bare Scrapy spider (baseline)", base_s, base_n), ("yujing", ours_s, ours_n)]
+        async def both() -> list[tuple[str, float, float, int]]:
+            return [("bare Scrapy spider (baseline)", *await bare()), ("yujing", *await ours())]
+
+        offloaded = 0
 
         try:
             rows = run_in_reactor(both)
@@ -141,11 +156,14 @@ def main() -> int:
             server.shutdown()
     pages = args.threads + board.pages()
     print(f"board: {args.threads:,} threads, {board.pages()} list pages, served on 127.0.0.1\n")
-    print(f"{'crawl':<32}{'seconds':>9}{'pages/s':>10}{'posts':>8}")
-    for name, seconds, posts in rows:
-        print(f"{name:<32}{seconds:>9.1f}{pages / seconds:>10,.0f}{posts:>8,}")
+    # CPU seconds of this process (a worker's aside): what the crawl costs the event loop,
+    # less swayed than the wall clock by what else the machine runs.
+    print(f"{'crawl':<32}{'seconds':>9}{'pages/s':>10}{'posts':>8}{'cpu s':>8}")
+    for name, seconds, cpu, posts in rows:
+        print(f"{name:<32}{seconds:>9.1f}{pages / seconds:>10,.0f}{posts:>8,}{cpu:>8.1f}")
+    print(f"\nbatches understood by a worker: {offloaded} (CPUs usable: {usable_cpus()})")
     ratio = rows[0][1] / rows[1][1]
-    print(f"\nyujing at {ratio:.2f} of the bare spider's pages/s (goal: at least 0.9)")
+    print(f"yujing at {ratio:.2f} of the bare spider's pages/s (goal: at least 0.9)")
     return 0
 
 

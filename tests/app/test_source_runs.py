@@ -283,7 +283,7 @@ def test_a_feed_whose_posts_failed_to_store_is_fetched_in_full_next_time(
         daemon = Daemon(write_config(tmp_path, [source]))
         try:
 
-            def disk_full(batch, understood=None):
+            def disk_full(batch, understood=None, sketches=None):
                 raise OSError("database or disk is full")
 
             monkeypatch.setattr(daemon.pipeline, "accept_many", disk_full)

@@ -55,7 +55,7 @@ def crawl_into(
     understanding = Understanding(config, jobs)
 
     async def accept_crawled(batch: list[Post]) -> list[bool]:  # as the daemon's
-        return intake.accept_many(batch, await understanding.new_of(store, batch))
+        return intake.accept_many(batch, *await understanding.new_of(store, batch))
 
     async def scenario() -> int:
         if jobs > 1:

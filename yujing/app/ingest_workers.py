@@ -29,13 +29,24 @@ from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 
 from yujing.config import Config
+from yujing.detector.copies import Sketch
+from yujing.detector.identity import sketches_of
 from yujing.detector.understand import understander_for
 from yujing.records import Post, ScoredPost
 from yujing.store import Store
 
 from .intake import Intake
 
-__all__ = ["ParallelIntake", "START_AFTER", "Worker", "new_posts", "start_workers", "usable_cpus"]
+__all__ = [
+    "ParallelIntake",
+    "START_AFTER",
+    "Answer",
+    "Worker",
+    "by_id",
+    "new_posts",
+    "start_workers",
+    "usable_cpus",
+]
 
 log = logging.getLogger("yujing.ingest")
 
@@ -126,13 +137,11 @@ class ParallelIntake:
 
     def _receive(
         self, batch: Sequence[Post], worker: Worker
-    ) -> tuple[Sequence[Post], dict[str, ScoredPost]]:
+    ) -> tuple[Sequence[Post], dict[str, ScoredPost], dict[str, Sketch]]:
         """``batch`` and its posts as ``worker`` understood them, by id (none if it died)."""
-        understood: dict[str, ScoredPost] = {}
-        for scored in worker.receive():
-            understood.setdefault(scored.post.id, scored)  # an id twice: its first post, as here
+        understood, sketches = by_id(worker.receive())
         self._note(worker)
-        return batch, understood
+        return batch, understood, sketches
 
     def _new(self, batch: Sequence[Post]) -> list[Post]:
         return new_posts(self.intake.store, batch)
@@ -141,6 +150,21 @@ class ParallelIntake:
         if worker.dead and not self._lost:
             self._lost = True  # never restarted: what failed once may fail again
             log.warning("an ingest worker stopped; its posts are understood in this process")
+
+
+# A worker's answer: each post of its batch understood, with its copy sketch.
+Answer = list[tuple[ScoredPost, Sketch]]
+
+
+def by_id(answer: Answer) -> tuple[dict[str, ScoredPost], dict[str, Sketch]]:
+    """A worker's answer as ``Intake.accept_many`` takes it: understood posts and sketches."""
+    understood: dict[str, ScoredPost] = {}
+    sketches: dict[str, Sketch] = {}
+    for scored, sk in answer:
+        if scored.post.id not in understood:  # an id twice: its first post, as in one process
+            understood[scored.post.id] = scored
+            sketches[scored.post.id] = sk
+    return understood, sketches
 
 
 def new_posts(store: Store, batch: Sequence[Post]) -> list[Post]:
@@ -190,7 +214,7 @@ class Worker:
         self.sent += 1
         return True
 
-    def receive(self) -> list[ScoredPost]:
+    def receive(self) -> Answer:
         """The answer to the oldest batch sent; none when the worker died first."""
         self.sent -= 1
         if not self.dead:
@@ -226,7 +250,9 @@ def _serve(conn: Connection, config: Config) -> None:
     try:
         conn.send(_READY)
         while (batch := batches.get()) is not None:
-            conn.send([understander.understand(post) for post in batch])
+            # Their copy sketches too, made here as the intake would make them.
+            scored = [understander.understand(post) for post in batch]
+            conn.send(list(zip(scored, sketches_of(s.post for s in scored), strict=True)))
     except BrokenPipeError:
         return  # this process closed the pipe: stopped, whatever the worker was doing
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from yujing.alerts import AlertEvent, AlertState
 from yujing.config import Config, SourceBase
 from yujing.detector.burst import BurstDetector
+from yujing.detector.copies import Sketch
 from yujing.detector.identity import Identity
 from yujing.detector.lifecycle import Change
 from yujing.detector.rule import Rule, RuleContext, StoredPosts, build_rules
@@ -98,11 +99,15 @@ class Pipeline:
         return self.intake.accept(post)
 
     def accept_many(
-        self, batch: Sequence[Post], understood: Mapping[str, ScoredPost] | None = None
+        self,
+        batch: Sequence[Post],
+        understood: Mapping[str, ScoredPost] | None = None,
+        sketches: Mapping[str, Sketch] | None = None,
     ) -> list[bool]:
         """``accept`` for a batch, committed in one transaction before this returns;
-        ``understood``: posts of it understood already (in a worker process), by id."""
-        return self.intake.accept_many(batch, understood)
+        ``understood``: posts of it understood already (in a worker process), and
+        ``sketches`` their copy sketches, by id."""
+        return self.intake.accept_many(batch, understood, sketches)
 
     def detect(
         self, now: datetime | None = None, *, all_products: bool = False

@@ -23,14 +23,18 @@ import logging
 from collections.abc import Sequence
 
 from yujing.config import Config
+from yujing.detector.copies import Sketch
 from yujing.records import Post, ScoredPost
 from yujing.store import Store
 
-from .ingest_workers import Worker, new_posts, start_workers, usable_cpus
+from .ingest_workers import Worker, by_id, new_posts, start_workers, usable_cpus
 
-__all__ = ["Understanding"]
+__all__ = ["Understanding", "Understood"]
 
 log = logging.getLogger("yujing.understanding")
+
+# Posts understood by a worker, and their copy sketches, by id (``Intake.accept_many``'s).
+Understood = tuple[dict[str, ScoredPost], dict[str, Sketch]]
 
 # New posts understood in this process before workers start.
 START_AFTER = 200
@@ -70,24 +74,24 @@ class Understanding:
             await asyncio.sleep(0.05)
         return True
 
-    async def new_of(self, store: Store, batch: Sequence[Post]) -> dict[str, ScoredPost]:
-        """The posts of ``batch`` not stored yet, understood by a worker (``understand``), by
-        id; for ``Intake.accept_many``, which understands the rest itself."""
+    async def new_of(self, store: Store, batch: Sequence[Post]) -> Understood:
+        """The posts of ``batch`` not stored yet, understood by a worker (``understand``), and
+        their sketches, by id; for ``Intake.accept_many``, which understands the rest itself."""
         if not self.parallel:
-            return {}
+            return {}, {}
         new = new_posts(store, batch)
         if not self.workers and self.taken < START_AFTER:
             self.taken += len(new)
-            return {}
+            return {}, {}
         return await self.understand(new)
 
-    async def understand(self, posts: Sequence[Post]) -> dict[str, ScoredPost]:
+    async def understand(self, posts: Sequence[Post]) -> Understood:
         """``posts`` understood by a worker, by id (the workers start at the first call); none
         when no worker is free (the caller understands them itself)."""
         self.start()
         worker = next((w for w in self.workers if w not in self._busy and w.idle()), None)
         if worker is None or not posts:
-            return {}
+            return {}, {}
         self._busy.add(worker)
         try:
             if not worker.send(list(posts)):
@@ -99,19 +103,16 @@ class Understanding:
         if worker.dead:
             return self._note(worker)
         self.batches += 1
-        understood: dict[str, ScoredPost] = {}
-        for scored in answer:
-            understood.setdefault(scored.post.id, scored)  # an id twice: its first post
-        return understood
+        return by_id(answer)
 
-    def _note(self, worker: Worker) -> dict[str, ScoredPost]:
+    def _note(self, worker: Worker) -> Understood:
         if worker in self.workers:  # not closed meanwhile: it died
             # Never restarted: what failed once may fail again.
             log.warning("a worker understanding crawled posts stopped; they are understood here")
             self.workers.remove(worker)
             worker.stop()
         self._lost = True
-        return {}
+        return {}, {}
 
     def close(self) -> None:
         """Stop the workers; a batch one was understanding is understood by its caller."""

@@ -140,9 +140,9 @@ class Sources(Component):
 
     async def accept_crawled(self, batch: list[Post]) -> list[bool]:
         """A crawl's batch, understood by a worker where there is one, committed here."""
-        understood = await self.understanding.new_of(self.daemon.store, batch)
+        understood, sketches = await self.understanding.new_of(self.daemon.store, batch)
         # The pipeline of the moment: a reload may have replaced it meanwhile.
-        return self.daemon.pipeline.accept_many(batch, understood)
+        return self.daemon.pipeline.accept_many(batch, understood, sketches)
 
     def context(self) -> CollectContext:
         """What a run is given: the store, and the intake and config of the moment."""

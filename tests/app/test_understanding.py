@@ -3,6 +3,7 @@ daemon's own process leaves it, and a worker that dies costs no post."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from testkit.fakes.board import Board, board_config
+from yujing.app.components.sources import Sources
+from yujing.app.daemon import Daemon
 from yujing.app.intake import Intake
 from yujing.app.understanding import Understanding
 from yujing.config import ForumSource, load_config
@@ -103,3 +106,39 @@ def test_with_one_cpu_no_worker_starts(in_reactor, board: Board, tmp_path: Path)
     _, understanding = crawl_into(in_reactor, board, tmp_path / "one.db", jobs=1)
     assert not understanding.parallel and understanding.workers == []
     assert understanding.batches == 0
+
+
+def test_the_daemon_starts_new_workers_when_its_config_changes_and_stops_them_with_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "yujing.yaml"
+    config = (
+        f"storage: {{path: {tmp_path / 'y.db'}}}\nalerts_file: null\n"
+        "products:\n  - {id: anxin-e, name: 安心e生医疗险}\n"
+    )
+    path.write_text(config, encoding="utf-8")
+    daemon = Daemon(path, components=[Sources])
+    sources = daemon.get(Sources)
+    first = sources.understanding
+    first.jobs = 2  # as on a machine with two CPUs, whatever this one has
+
+    started: list = []
+    running: list = []
+
+    async def scenario() -> Understanding:
+        assert await first.ready(), "a worker started"
+        started.extend(w.process for w in first.workers)
+        path.write_text(config + "timezone: UTC\n", encoding="utf-8")
+        assert daemon.reload() is True
+        second = sources.understanding
+        second.jobs = 2
+        assert await second.ready()
+        running.extend(w.process for w in second.workers)
+        await daemon.shutdown()
+        return second
+
+    second = asyncio.run(scenario())
+    assert started and running
+    assert second is not first and second.config.timezone == "UTC"
+    assert first.workers == [] and not any(p.is_alive() for p in started), "old ones stopped"
+    assert second.workers == [] and not any(p.is_alive() for p in running), "stopped with it"

@@ -31,8 +31,8 @@ from multiprocessing.connection import Connection, wait
 from yujing.config import Config
 from yujing.detector.copies import Sketch
 from yujing.detector.identity import sketches_of
-from yujing.detector.understand import understander_for
-from yujing.records import Post, ScoredPost
+from yujing.detector.understand import Understander, understander_for
+from yujing.records import Post, ScoredPost, utcnow
 from yujing.store import Store
 
 from .intake import Intake
@@ -241,10 +241,23 @@ class Worker:
             return None
 
 
+def warm_up(understander: Understander) -> None:
+    """Build what understanding and copy sketches build at their first post (tables over every
+    code point, a second or two): a worker does it before it says it is ready, so its first
+    batch is not held up meanwhile while this process waits for it."""
+    now = utcnow()
+    post = Post(
+        source="warm-up", url="", id="warm-up", author=None, title="安心e生",
+        text="理赔被拒，客服推脱。", published_at=now, fetched_at=now,
+    )  # fmt: skip
+    sketches_of([understander.understand(post).post])
+
+
 def _serve(conn: Connection, config: Config) -> None:
     """A worker: understand each batch received, until the pipe ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     understander = understander_for(config)
+    warm_up(understander)
     batches: queue.SimpleQueue[list[Post] | None] = queue.SimpleQueue()
     threading.Thread(target=_read, args=(conn, batches), daemon=True).start()
     try:

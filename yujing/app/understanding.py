@@ -37,7 +37,7 @@ log = logging.getLogger("yujing.understanding")
 Understood = tuple[dict[str, ScoredPost], dict[str, Sketch]]
 
 # New posts understood in this process before workers start.
-START_AFTER = 200
+START_AFTER = 100  # a full crawl batch
 
 
 class Understanding:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -30,8 +29,6 @@ from scrapy.crawler import Crawler
 from yujing.records import Post
 
 __all__ = ["PostBatches", "PostsSink", "QUIET_POLL"]
-
-log = logging.getLogger(__name__)
 
 # The answers for a batch, in its order (True: a new post, now committed), or an awaitable of
 # them; raises when nothing of the batch was stored.
@@ -61,7 +58,6 @@ class PostBatches:
         self._committing: asyncio.Task[None] | None = None  # the batch the sink has now
         self._held_out = 0  # posts of that batch
         self._room = asyncio.Event()  # set whenever a commit ends
-        self.batches = 0  # handed to the sink
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, sink: PostsSink) -> PostBatches:
@@ -112,7 +108,6 @@ class PostBatches:
             return  # the commit in progress sends the open batch when it ends
         batch, self._open = self._open, []
         self._held_out = len(batch)
-        self.batches += 1
         self._committing = asyncio.ensure_future(self._commit(batch))
 
     async def _commit(self, batch: list[tuple[Post, asyncio.Future[bool]]]) -> None:
@@ -122,12 +117,14 @@ class PostBatches:
                 answers = await answers
             if len(answers) != len(batch):
                 raise RuntimeError(f"the sink answered {len(answers)} posts of {len(batch)}")
-        except BaseException as exc:
+        except Exception as exc:
             for _, answer in batch:
                 if not answer.done():
                     answer.set_exception(exc)
-            if not isinstance(exc, Exception):
-                raise
+        except BaseException:  # cancelled (the loop is closing): so are the batch's posts
+            for _, answer in batch:
+                answer.cancel()
+            raise
         else:
             for (_, answer), new in zip(batch, answers, strict=True):
                 if not answer.done():  # a post's item may have been cancelled meanwhile

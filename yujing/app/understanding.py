@@ -8,12 +8,11 @@ this one) while the loop goes on crawling; the batch is then committed here with
 understood (``Intake.accept_many``), so the answers and the store are those of understanding in
 this process (a test holds them equal). With one CPU there is no worker.
 
-Workers start once crawls have brought ``START_AFTER`` new posts (a worker needs a second or two
+Workers start once crawls have brought ``START_AFTER`` new posts (a worker needs a few seconds
 to start, which a few posts do not repay: most crawls of a running daemon bring a handful) and
-serve the daemon's life (a reload of the config
-starts new ones: understanding depends on it). Until one is ready, while all are busy with other
-crawls' batches, or once one has died, a batch is understood in this process, as before: a
-worker costs no post.
+serve the daemon's life; a reload of the config starts new ones, since understanding depends on
+it. Until one is ready, while all are busy with other crawls' batches, or once one has died, a
+batch is understood in this process, as before: a worker costs no post.
 """
 
 from __future__ import annotations

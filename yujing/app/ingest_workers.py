@@ -12,8 +12,8 @@ alone. Workers are started by a fork server (never forked from this process,
 which holds the store open), each builds its own ``Understander`` from the config, and they
 leave Ctrl-C to this process, which stops them. Each has one batch at a time, over a pipe of
 its own; a worker that dies (killed, out of memory), even halfway through sending its answer,
-costs no post: its batch and the rest are understood in this process. The daemon's own
-inbox stays in the daemon's one process.
+costs no post: its batch and the rest are understood in this process. The daemon's crawls
+use these workers too (``understanding``); its own inbox stays in the daemon's one process.
 """
 
 from __future__ import annotations

@@ -15,11 +15,11 @@ from testkit.fakes.board import Board, board_config
 from yujing.app.components.sources import Sources
 from yujing.app.daemon import Daemon
 from yujing.app.intake import Intake
-from yujing.app.understanding import Understanding
+from yujing.app.understanding import Understanding, Understood
 from yujing.config import ForumSource, load_config
 from yujing.crawlers.run import crawl_source
 from yujing.detector.understand import understander_for
-from yujing.records import Post
+from yujing.records import Post, utcnow
 from yujing.store import Store
 
 from .test_ingest_workers import COMPLAINTS, ROOT, stored
@@ -142,3 +142,32 @@ def test_the_daemon_starts_new_workers_when_its_config_changes_and_stops_them_wi
     assert second is not first and second.config.timezone == "UTC"
     assert first.workers == [] and not any(p.is_alive() for p in started), "old ones stopped"
     assert second.workers == [] and not any(p.is_alive() for p in running), "stopped with it"
+
+
+def test_workers_closed_while_they_understand_a_batch_leave_it_to_the_daemon(in_reactor) -> None:
+    config = load_config(ROOT / "config" / "demo.yaml")
+    understanding = Understanding(config, 2)
+    posts = [
+        Post(
+            source="s",
+            url=f"http://x/{i}",
+            id=f"p{i}",
+            author=None,
+            title="",
+            text=f"{COMPLAINTS[i % len(COMPLAINTS)]}，第{i}帖",
+            published_at=utcnow(),
+            fetched_at=utcnow(),
+        )  # fmt: skip
+        for i in range(2000)
+    ]
+
+    async def scenario() -> tuple[Understood, Understood]:
+        assert await understanding.ready()
+        first = asyncio.ensure_future(understanding.understand(posts))
+        await asyncio.sleep(0.05)  # sent, and being understood
+        understanding.close()  # as a reload does
+        return await first, await understanding.understand(posts)
+
+    cut_short, after = in_reactor(scenario(), timeout=60)
+    assert cut_short == ({}, {}) and after == ({}, {}), "left to the caller, no error"
+    assert understanding.workers == []

@@ -218,11 +218,13 @@ class Worker:
         """The answer to the oldest batch sent; none when the worker died first."""
         self.sent -= 1
         if not self.dead:
-            wait([self.conn, self.process.sentinel])
-            if self.conn.poll():
-                answer = self._recv()
-                if isinstance(answer, list):
-                    return answer
+            try:
+                wait([self.conn, self.process.sentinel])
+                answer = self._recv() if self.conn.poll() else None
+            except OSError:  # stopped meanwhile (the daemon's config reloaded, or it stops)
+                answer = None
+            if isinstance(answer, list):
+                return answer
             self.dead = True
         return []
 

@@ -1,6 +1,6 @@
 """Taking a collected post in: understand it, say which post it is, then store it or link it.
 
-The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
+The one sink of every collector (``Pipeline.accept``, ``accept_many``) and of ``yujing ingest``:
 
 1. A post whose id is stored, or linked to a stored post, is the same post again: skipped
    before any work (re-crawled threads, re-polled feeds, a transcript file dropped twice),
@@ -27,7 +27,7 @@ The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
      the row already it corrects who posted it from the replacement's amendment
      (``store.posts.amendments_after``), else it reads the richer record.
 
-``accept_many`` takes a batch in one transaction (``yujing ingest``, the transcript inbox): one
+``accept_many`` takes a batch in one transaction (``yujing ingest``, the inbox, crawls): one
 commit per batch instead of one per post, and the answers hold only once it is committed. It
 decides every post as taking them one by one would, but in stages over the whole batch (which
 ids are stored, understanding, copy sketches, then identity and storage post by post), since

@@ -1,8 +1,8 @@
 """From collected post to delivered alert: understand -> store -> detect -> notify.
 
-The pipeline owns the order of the stages, not their insides. ``accept`` is the sink every
-collector calls (``intake``: understand, identify, store); a post counts as accepted once the
-store has committed it. Detection is the rules the config holds (``detector.rule``: burst
+The pipeline owns the order of the stages, not their insides. ``accept`` and ``accept_many`` (a
+batch, as crawls and the inbox hand them) are the sink every collector calls (``intake``:
+understand, identify, store); a post counts as accepted once the store has committed it. Detection is the rules the config holds (``detector.rule``: burst
 detection, source health, ...), built from their registry and driven alike.
 """
 

@@ -4,8 +4,8 @@ A source's collector is found by the type of its config model (``yujing.crawlers
 ``COLLECTORS``): a crawl for a forum, a feed, a sitemap or an API, a pass over the folder for a
 transcripts inbox. A crawl's posts come in batches (``accept_crawled``), understood in worker
 processes where the machine has more than one CPU (``yujing.app.understanding``), each batch
-committed on the event loop. Every run is recorded (``yujing.app.runs.record_run``: ``yujing status``,
-``/metrics``, the source's health), and one that brought new posts is told as
+committed on the event loop. Every run is recorded (``yujing.app.runs.record_run``: ``yujing
+status``, ``/metrics``, the source's health), and one that brought new posts is told as
 ``posts_accepted``, so they are evaluated at once.
 """
 
@@ -42,7 +42,7 @@ class Sources(Component):
         self.collectors: dict[type[Collector], Collector] = {}  # built at their first run
         self._active: set[asyncio.Task[Any]] = set()  # source runs in progress
         self._told = RunLog()
-        # Workers start at the first crawled batch; none with one CPU.
+        # Workers start once crawls have brought a batch; none with one CPU.
         self.understanding = Understanding(daemon.config)
 
     # ------------------------------------------------------------ scheduling

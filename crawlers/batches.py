@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -57,7 +58,10 @@ class PostBatches:
         self._timer: asyncio.TimerHandle | None = None
         self._committing: asyncio.Task[None] | None = None  # the batch the sink has now
         self._held_out = 0  # posts of that batch
-        self._room = asyncio.Event()  # set whenever a commit ends
+        # Posts waiting for room, first come first served: only as many are woken as fit, since
+        # waking every one at each commit costs a crawl with many pages in hand dearly.
+        self._waiting: deque[asyncio.Future[None]] = deque()
+        self._reserved = 0  # posts woken, not yet in the open batch
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, sink: PostsSink) -> PostBatches:
@@ -74,15 +78,24 @@ class PostBatches:
     @property
     def held(self) -> int:
         """Posts handed in and not yet answered."""
-        return len(self._open) + self._held_out
+        return len(self._open) + self._held_out + self._reserved
 
     async def add(self, post: Post) -> bool:
         """True once ``post`` is committed as new, False once it is known; raises what the sink
         raised for its batch."""
-        while self.held >= self.size:  # a full batch is being committed: wait for it
-            self._room.clear()
-            await self._room.wait()
         loop = asyncio.get_running_loop()
+        if self.held >= self.size or self._waiting:
+            # A full batch is being committed: wait for it, after the posts waiting already.
+            room = loop.create_future()
+            self._waiting.append(room)
+            try:
+                await room
+            except asyncio.CancelledError:
+                if room.done() and not room.cancelled():  # given room it no longer takes
+                    self._reserved -= 1
+                    self._wake()
+                raise
+            self._reserved -= 1
         answer = loop.create_future()
         self._open.append((post, answer))
         if len(self._open) >= self.size:
@@ -132,9 +145,17 @@ class PostBatches:
         finally:
             self._committing = None
             self._held_out = 0
-            self._room.set()
+            self._wake()
             if len(self._open) >= self.size or (self._open and self._timer is None):
                 self.flush()
+
+    def _wake(self) -> None:
+        """Give the room there is to the posts waiting longest."""
+        while self._waiting and self.held < self.size:
+            room = self._waiting.popleft()
+            if not room.done():  # not cancelled meanwhile
+                room.set_result(None)
+                self._reserved += 1
 
     async def closed(self, spider: Any, reason: str) -> None:
         """The spider closed: commit what is left (Scrapy waits for its items first, so this is

@@ -147,3 +147,24 @@ def test_a_page_is_remembered_only_once_its_batch_is_committed(
         assert time.monotonic() - started < 15
     finally:
         store.close()
+
+
+def test_posts_waiting_for_room_go_in_the_order_they_came_and_a_cancelled_one_gives_its_turn_up(
+    in_reactor,
+) -> None:
+    sink = SlowSink()
+    batches = PostBatches(sink, size=2, seconds=0.05)
+
+    async def scenario() -> list[object]:
+        adds = [asyncio.ensure_future(batches.add(post(n))) for n in range(6)]
+        await asyncio.sleep(0)  # the first two fill a batch; the rest wait for room
+        adds[3].cancel()
+        done = await asyncio.gather(*adds, return_exceptions=True)
+        await batches.closed(spider=None, reason="finished")
+        return done
+
+    done = in_reactor(scenario())
+    assert isinstance(done[3], asyncio.CancelledError)
+    assert [d for i, d in enumerate(done) if i != 3] == [True] * 5
+    assert sink.taken == [[0, 1], [2, 4], [5]]
+    assert batches.held == 0

@@ -14,7 +14,7 @@ there), its collector's module (a spider and its ``SpiderCollector`` subclass, a
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,9 @@ class CollectContext:
     # The daemon's intake of the moment (a reload may replace it); call them on the event loop.
     accept: Callable[[Post], bool]
     accept_many: Callable[[list[Post]], list[bool]]
+    # A crawl's batches: understood in worker processes where the machine has more than one
+    # CPU (``yujing.app.understanding``), committed on the event loop; answers as accept_many.
+    accept_crawled: Callable[[list[Post]], Awaitable[list[bool]]]
     salt: str
     timezone: str  # the config's; a source's own ``timezone`` comes first
     keywords: Sequence[str] = ()  # every product's name and aliases, for searching sources

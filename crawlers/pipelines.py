@@ -1,14 +1,16 @@
 """Turns what spiders extract into ``yujing.records.Post`` and hands it to the daemon.
 
 All normalisation lives here (ids, hashed authors, UTC times, reach counts) so spiders stay
-declarative. The sink is whatever the caller puts in ``YUJING_POST_SINK``; without one the item is
-only passed on, which keeps ``scrapy crawl -o posts.jsonl`` useful for trying a new source.
+declarative. The sink is whatever the caller puts in ``YUJING_POST_SINK``: it takes the posts in
+batches (``batches.PostBatches``), and an item is done once its batch is committed. Without a
+sink the item is only passed on, which keeps ``scrapy crawl -o posts.jsonl`` useful for trying a
+new source.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,6 +20,7 @@ from scrapy.utils.misc import load_object
 
 from yujing.records import Post, Reach, hash_author, post_id, utcnow
 
+from .batches import PostBatches, PostsSink
 from .counts import parse_count
 from .items import PostItem
 from .limits import bounded
@@ -27,8 +30,6 @@ __all__ = ["PostPipeline", "SinkRef", "to_post"]
 
 logger = logging.getLogger(__name__)
 
-Sink = Callable[[Post], bool]
-
 
 class SinkRef:
     """Carries the sink through Scrapy's settings unchanged.
@@ -37,11 +38,11 @@ class SinkRef:
     along with the store (or fail to copy, holding an SQLite connection). This keeps one object.
     """
 
-    def __init__(self, sink: Sink):
+    def __init__(self, sink: PostsSink):
         self.sink = sink
 
-    def __call__(self, post: Post) -> bool:
-        return self.sink(post)
+    def __call__(self, posts: list[Post]) -> Sequence[bool] | Awaitable[Sequence[bool]]:
+        return self.sink(posts)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SinkRef:
         return self
@@ -93,7 +94,8 @@ class PostPipeline:
         self.salt: str = settings.get("YUJING_AUTHOR_SALT") or "yujing-default-salt"
         self.tz = ZoneInfo(settings.get("YUJING_TIMEZONE") or "Asia/Shanghai")
         sink = settings.get("YUJING_POST_SINK")
-        self.sink: Sink | None = load_object(sink) if isinstance(sink, str) else sink
+        sink = load_object(sink) if isinstance(sink, str) else sink
+        self.batches = PostBatches.from_crawler(crawler, sink) if sink is not None else None
         # Only feed exports (`scrapy crawl -o`) read what the pipeline returns; the daemon's
         # crawls throw it away, so the Post is turned into a dict only for an export.
         self.exporting = bool(settings.getdict("FEEDS"))
@@ -102,15 +104,15 @@ class PostPipeline:
     def from_crawler(cls, crawler: Crawler) -> PostPipeline:
         return cls(crawler)
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PostItem):
             return item
         post = to_post(item, salt=self.salt, tz=self.tz)
         limits = getattr(getattr(self.crawler.spider, "source", None), "limits", None)
         if limits is not None:
             post = self._within(post, limits)
-        if self.sink is not None:
-            if self.sink(post):
+        if self.batches is not None:
+            if await self.batches.add(post):
                 self.stats.inc_value("yujing/accepted")
             else:
                 self.stats.inc_value("yujing/duplicates")

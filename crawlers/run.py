@@ -20,11 +20,12 @@ from scrapy.crawler import AsyncCrawlerRunner, Crawler
 from scrapy.settings import Settings
 
 from yujing.config import HttpSourceBase
-from yujing.records import Post, post_id
+from yujing.records import post_id
 from yujing.store import Store
 from yujing.store.crawls import Validators
 
 from . import settings as base_settings
+from .batches import PostsSink
 from .collect import CollectContext, Collected, Collector, collector_class
 from .incremental import StoredMemory
 from .pipelines import SinkRef
@@ -143,7 +144,7 @@ class SpiderCollector(Collector):
         redis = context.redis
         result = await crawl_source(
             source,
-            context.accept,
+            context.accept_crawled,
             salt=context.salt,
             timezone=context.timezone,
             settings_overrides=self.settings(source, context),
@@ -177,7 +178,7 @@ def known_url(store: Store, source: str) -> Callable[[str], bool]:
 
 
 def crawl_settings(
-    sink: Callable[[Post], bool] | None,
+    sink: PostsSink | None,
     *,
     salt: str,
     timezone: str,
@@ -268,7 +269,7 @@ def politeness(source: HttpSource) -> dict[str, Any]:
 
 async def crawl_source(
     source: HttpSource,
-    sink: Callable[[Post], bool] | None,
+    sink: PostsSink | None,
     *,
     salt: str,
     timezone: str,
@@ -276,7 +277,8 @@ async def crawl_source(
     keywords: Sequence[str] = (),
     shared: SharedFrontier | None = None,
 ) -> CrawlResult:
-    """Crawl ``source`` once, handing each post to ``sink``; must run on the reactor's loop.
+    """Crawl ``source`` once, handing its posts to ``sink`` in batches (``crawlers.batches``);
+    must run on the reactor's loop.
 
     Download and parse failures do not raise: they are counted in the result, with the last one
     as a sentence for the operator. Bad configuration (an unknown source type) does raise.

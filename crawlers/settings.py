@@ -43,7 +43,13 @@ ITEM_PIPELINES = {
 }
 
 # Set per crawl by yujing.crawlers.run; the defaults keep `scrapy crawl` usable on its own.
-YUJING_POST_SINK = None  # callable(Post) -> bool, or an import path to one
+# callable(list[Post]) -> list[bool] (or an awaitable of it), or an import path to one: takes a
+# batch of posts and commits it (crawlers.batches).
+YUJING_POST_SINK = None
+# A batch goes to the sink at this many posts, or this many seconds after its first post. At
+# most one batch is held uncommitted: what a crash can cost the next crawl in pages fetched again.
+YUJING_BATCH_SIZE = 100
+YUJING_BATCH_SECONDS = 1.0
 YUJING_AUTHOR_SALT = "yujing-default-salt"
 YUJING_TIMEZONE = "Asia/Shanghai"
 # callable(native id) -> bool: the post is stored already, so spiders neither fetch nor parse it

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from yujing.app import ingest_workers
-from yujing.app.ingest_workers import ParallelIntake, _Worker
+from yujing.app.ingest_workers import ParallelIntake, Worker
 from yujing.app.intake import Intake
 from yujing.config import load_config
 from yujing.crawlers.inbox import BATCH, ingest_files
@@ -54,14 +54,14 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Workers from the second batch on, waited for until started (they take a second or two,
     during which batches are taken in this process); the posts sent to them, per batch."""
     monkeypatch.setattr(ingest_workers, "START_AFTER", 1)
-    real_idle = _Worker.idle
+    real_idle = Worker.idle
 
-    def idle(self: _Worker) -> bool:
+    def idle(self: Worker) -> bool:
         if not self.ready and not self.dead:
             wait([self.conn, self.process.sentinel])  # started, or failed to
         return real_idle(self)
 
-    monkeypatch.setattr(_Worker, "idle", idle)
+    monkeypatch.setattr(Worker, "idle", idle)
     counts: list[int] = []
     real_new = ParallelIntake._new
 

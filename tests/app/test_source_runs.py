@@ -283,10 +283,10 @@ def test_a_feed_whose_posts_failed_to_store_is_fetched_in_full_next_time(
         daemon = Daemon(write_config(tmp_path, [source]))
         try:
 
-            def disk_full(post):
+            def disk_full(batch, understood=None, sketches=None):
                 raise OSError("database or disk is full")
 
-            monkeypatch.setattr(daemon.pipeline, "accept", disk_full)
+            monkeypatch.setattr(daemon.pipeline, "accept_many", disk_full)
             failed = run(in_reactor, daemon, "tousu")
             assert failed.errors == 1 and daemon.store.posts.count() == 0
             # Kept now, the validators would make the next poll a 304 and the entry lost.

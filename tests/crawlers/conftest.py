@@ -50,6 +50,8 @@ TEST_SETTINGS = {
     "DOWNLOAD_DELAY": 0,
     "DOWNLOAD_TIMEOUT": 10,
     "LOG_LEVEL": "WARNING",
+    # A crawl's last batch goes to the sink at once, not a second later.
+    "YUJING_BATCH_SECONDS": 0.01,
 }
 
 
@@ -126,11 +128,17 @@ def closed_port() -> int:
 
 @dataclass
 class Collector:
-    """A sink like the daemon's store: keeps new posts, answers False for ones it has."""
+    """A sink like the daemon's store: takes a batch, keeps its new posts, answers False for
+    ones it has; ``batches`` are their sizes, in the order taken."""
 
     posts: dict[str, Post] = field(default_factory=dict)
+    batches: list[int] = field(default_factory=list)
 
-    def __call__(self, post: Post) -> bool:
+    def __call__(self, batch: list[Post]) -> list[bool]:
+        self.batches.append(len(batch))
+        return [self.take(post) for post in batch]
+
+    def take(self, post: Post) -> bool:
         if post.id in self.posts:
             return False
         self.posts[post.id] = post

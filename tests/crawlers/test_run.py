@@ -157,7 +157,7 @@ def test_without_a_sink_the_crawl_still_runs(site, crawl) -> None:
 
 
 def test_a_failing_sink_is_counted_as_an_error(site, crawl) -> None:
-    def sink(post: Post) -> bool:
+    def sink(posts: list[Post]) -> list[bool]:
         raise OSError("disk full")
 
     url = site.url("/feeds/rss.xml")

@@ -1,7 +1,8 @@
 """kill -9 at random moments: the real daemon, in its own process, loses nothing and repeats
-nothing. Calls in an inbox are stored once each however often the ingest is cut short; alerts
-queued for a Slack that is down are delivered once each when it is back, after the daemon was
-killed meanwhile."""
+nothing. Calls in an inbox are stored once each however often the ingest is cut short; a crawl
+cut short keeps every post it stored, and the next crawl fetches again at most the batch that
+was not committed; alerts queued for a Slack that is down are delivered once each when it is
+back, after the daemon was killed meanwhile."""
 
 from __future__ import annotations
 
@@ -16,9 +17,15 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
+from testkit.fakes._http import Recorded, Response
+from testkit.fakes.board import Board, board_config
 from testkit.fakes.slack import FakeSlack
 from yujing.alerts import AlertEvent, EventKind
+from yujing.app.ingest_workers import usable_cpus
 from yujing.config import load_config
+from yujing.crawlers import settings as crawl_settings
 from yujing.notifier.dispatch import Notifier
 from yujing.store import Store
 
@@ -160,6 +167,70 @@ def test_kill_9_during_ingest_stores_every_call_once(tmp_path: Path) -> None:
         f"calls-{f:02d}.jsonl" for f in range(20)
     ]
     assert not (inbox / "quarantine").exists() or not any((inbox / "quarantine").iterdir())
+
+
+class SlowBoard(Board):
+    """A board whose thread pages take a moment, as a real site's do: the crawl lasts long
+    enough to be cut short half-way."""
+
+    def handle(self, request: Recorded) -> Response:
+        if "/t-" in request.path:
+            time.sleep(0.01)
+        return super().handle(request)
+
+
+# Killed after the first batch, while the daemon understands posts itself; or after five, when
+# (on a machine with two CPUs) a worker understands them while the crawl goes on.
+@pytest.mark.parametrize("batches_before_kill", [1, 5])
+def test_kill_9_during_a_crawl_keeps_every_stored_post_and_refetches_at_most_a_batch(
+    tmp_path: Path, batches_before_kill: int
+) -> None:
+    rng = random.Random()
+    batch = crawl_settings.YUJING_BATCH_SIZE
+    threads = 8 * batch
+    db = tmp_path / "y.db"
+    stored = "SELECT id FROM posts"
+    with SlowBoard(per_page=50) as board:
+        for i in range(threads):
+            board.add(f"帖子{i}", f"第{i}位投诉人：安心e生医疗险理赔被拒，单号{i:05d}。")
+        source = board_config(board, max_pages=100, concurrency=4, interval="1h")
+        (tmp_path / "yujing.yaml").write_text(
+            CONFIG.format(dir=tmp_path) + f"sources:\n  - {json.dumps(source)}\n",
+            encoding="utf-8",
+        )
+        daemon = Daemon(tmp_path)
+        try:
+            daemon.start()
+            # Killed some time after that many posts are committed, at random.
+            wait_for(
+                lambda: count(db, "SELECT count(*) FROM posts") >= batches_before_kill * batch - 10,
+                what="batches stored",
+            )
+            time.sleep(rng.uniform(0, 0.5))
+            daemon.kill()
+            at_kill = {r[0] for r in db_rows(db, stored)}
+            first_crawl = board.paths("/board/t-")
+            daemon.start()
+            wait_for(
+                lambda: (
+                    count(db, "SELECT count(*) FROM source_runs WHERE finished_at IS NOT NULL") > 0
+                ),
+                what="the next crawl to finish",
+            )
+        finally:
+            code = daemon.stop()
+        assert code == 0, daemon.output()
+    again = board.paths("/board/t-")[len(first_crawl) :]  # requests of the second crawl
+    after = [r[0] for r in db_rows(db, stored)]
+    assert 0 < len(at_kill) < threads, "the crawl was cut short"
+    assert at_kill <= set(after), "every post stored before the kill is still stored"
+    assert len(after) == len(set(after)) == threads, "each thread stored once, all of them"
+    refetched = set(first_crawl) & set(again)
+    if batches_before_kill > 1 and usable_cpus() > 1:
+        assert "understood in 1 worker" in daemon.log.read_text(), "a worker took part"
+    # Pages whose posts were not committed: the batch held, and what Scrapy was still
+    # downloading or parsing (at most a few per request slot).
+    assert len(refetched) <= batch + 4 * 4, f"{len(refetched)} pages fetched again"
 
 
 def test_kill_9_during_a_slack_outage_delivers_every_alert_once(

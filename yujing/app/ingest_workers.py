@@ -12,8 +12,8 @@ alone. Workers are started by a fork server (never forked from this process,
 which holds the store open), each builds its own ``Understander`` from the config, and they
 leave Ctrl-C to this process, which stops them. Each has one batch at a time, over a pipe of
 its own; a worker that dies (killed, out of memory), even halfway through sending its answer,
-costs no post: its batch and the rest are understood in this process. The daemon's own
-inbox stays in the daemon's one process.
+costs no post: its batch and the rest are understood in this process. The daemon's crawls
+use these workers too (``understanding``); its own inbox stays in the daemon's one process.
 """
 
 from __future__ import annotations
@@ -29,12 +29,24 @@ from collections.abc import Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 
 from yujing.config import Config
-from yujing.detector.understand import understander_for
-from yujing.records import Post, ScoredPost
+from yujing.detector.copies import Sketch
+from yujing.detector.identity import sketches_of
+from yujing.detector.understand import Understander, understander_for
+from yujing.records import Post, ScoredPost, utcnow
+from yujing.store import Store
 
 from .intake import Intake
 
-__all__ = ["ParallelIntake", "START_AFTER", "usable_cpus"]
+__all__ = [
+    "ParallelIntake",
+    "START_AFTER",
+    "Answer",
+    "Worker",
+    "by_id",
+    "new_posts",
+    "start_workers",
+    "usable_cpus",
+]
 
 log = logging.getLogger("yujing.ingest")
 
@@ -65,7 +77,7 @@ class ParallelIntake:
         self.intake = intake
         self.config = config
         self.jobs = max(1, jobs)
-        self.workers: list[_Worker] = []
+        self.workers: list[Worker] = []
         self._seen = 0  # batches taken
         self._lost = False
 
@@ -80,7 +92,7 @@ class ParallelIntake:
 
     def accept_stream(self, batches: Iterable[Sequence[Post]]) -> Iterator[list[bool]]:
         """The answers of each batch, in order, each once that batch is committed."""
-        ahead: deque[tuple[Sequence[Post], _Worker]] = deque()  # sent, in order
+        ahead: deque[tuple[Sequence[Post], Worker]] = deque()  # sent, in order
         for batch in batches:
             self._seen += 1
             if self._seen > START_AFTER:
@@ -105,18 +117,13 @@ class ParallelIntake:
     def _start(self) -> None:
         if self.workers or self.jobs < 2 or self._lost:
             return
-        # Forked from a bare fork server, never from this process, which holds the store
-        # open: each worker imports yujing and builds its understander itself, beside this
-        # process, which goes on meanwhile. (Spawned where there is no fork server.)
-        methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        self.workers = [_Worker(context, self.config) for _ in range(self.jobs - 1)]
+        self.workers = start_workers(self.config, self.jobs - 1)
         n = len(self.workers)
         log.info(
             "%d worker%s posts beside this process", n, " understands" if n == 1 else "s understand"
         )
 
-    def _place(self, batch: Sequence[Post], ahead: deque[tuple[Sequence[Post], _Worker]]) -> bool:
+    def _place(self, batch: Sequence[Post], ahead: deque[tuple[Sequence[Post], Worker]]) -> bool:
         """Send ``batch`` to an idle worker, if one is; True when sent."""
         new: list[Post] | None = None  # asked of the store once, whichever worker takes it
         for worker in self.workers:
@@ -129,28 +136,56 @@ class ParallelIntake:
         return False
 
     def _receive(
-        self, batch: Sequence[Post], worker: _Worker
-    ) -> tuple[Sequence[Post], dict[str, ScoredPost]]:
+        self, batch: Sequence[Post], worker: Worker
+    ) -> tuple[Sequence[Post], dict[str, ScoredPost], dict[str, Sketch]]:
         """``batch`` and its posts as ``worker`` understood them, by id (none if it died)."""
-        understood: dict[str, ScoredPost] = {}
-        for scored in worker.receive():
-            understood.setdefault(scored.post.id, scored)  # an id twice: its first post, as here
+        understood, sketches = by_id(worker.receive())
         self._note(worker)
-        return batch, understood
+        return batch, understood, sketches
 
     def _new(self, batch: Sequence[Post]) -> list[Post]:
-        # Posts stored already are not sent to be understood: a file ingested twice costs its
-        # second time no understanding. Asked again, in its transaction, when it is committed.
-        known = self.intake.store.posts.known({post.id for post in batch})
-        return [post for post in batch if post.id not in known]
+        return new_posts(self.intake.store, batch)
 
-    def _note(self, worker: _Worker) -> None:
+    def _note(self, worker: Worker) -> None:
         if worker.dead and not self._lost:
             self._lost = True  # never restarted: what failed once may fail again
             log.warning("an ingest worker stopped; its posts are understood in this process")
 
 
-class _Worker:
+# A worker's answer: each post of its batch understood, with its copy sketch.
+Answer = list[tuple[ScoredPost, Sketch]]
+
+
+def by_id(answer: Answer) -> tuple[dict[str, ScoredPost], dict[str, Sketch]]:
+    """A worker's answer as ``Intake.accept_many`` takes it: understood posts and sketches."""
+    understood: dict[str, ScoredPost] = {}
+    sketches: dict[str, Sketch] = {}
+    for scored, sk in answer:
+        if scored.post.id not in understood:  # an id twice: its first post, as in one process
+            understood[scored.post.id] = scored
+            sketches[scored.post.id] = sk
+    return understood, sketches
+
+
+def new_posts(store: Store, batch: Sequence[Post]) -> list[Post]:
+    """The posts of ``batch`` not stored yet: only they are sent to be understood (a file
+    ingested twice, a thread fetched again, costs no understanding). Asked again, in its
+    transaction, when the batch is committed."""
+    known = store.posts.known({post.id for post in batch})
+    return [post for post in batch if post.id not in known]
+
+
+def start_workers(config: Config, n: int) -> list[Worker]:
+    """``n`` workers, starting; each says when it is ready (``Worker.idle``)."""
+    # Forked from a bare fork server, never from this process, which holds the store open:
+    # each worker imports yujing and builds its understander itself, beside this process,
+    # which goes on meanwhile. (Spawned where there is no fork server.)
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+    return [Worker(context, config) for _ in range(n)]
+
+
+class Worker:
     """One worker process and its pipe: up to ``IN_FLIGHT`` batches sent, answered in the order
     sent. The worker reads its pipe in a thread of its own, so a batch sent never waits on
     an answer this process has yet to read (both writing to a full pipe would stop both)."""
@@ -179,15 +214,17 @@ class _Worker:
         self.sent += 1
         return True
 
-    def receive(self) -> list[ScoredPost]:
+    def receive(self) -> Answer:
         """The answer to the oldest batch sent; none when the worker died first."""
         self.sent -= 1
         if not self.dead:
-            wait([self.conn, self.process.sentinel])
-            if self.conn.poll():
-                answer = self._recv()
-                if isinstance(answer, list):
-                    return answer
+            try:
+                wait([self.conn, self.process.sentinel])
+                answer = self._recv() if self.conn.poll() else None
+            except OSError:  # stopped meanwhile (the daemon's config reloaded, or it stops)
+                answer = None
+            if isinstance(answer, list):
+                return answer
             self.dead = True
         return []
 
@@ -206,16 +243,31 @@ class _Worker:
             return None
 
 
+def warm_up(understander: Understander) -> None:
+    """Build what understanding and copy sketches build at their first post (tables over every
+    code point, a second or two): a worker does it before it says it is ready, so its first
+    batch is not held up meanwhile while this process waits for it."""
+    now = utcnow()
+    post = Post(
+        source="warm-up", url="", id="warm-up", author=None, title="安心e生",
+        text="理赔被拒，客服推脱。", published_at=now, fetched_at=now,
+    )  # fmt: skip
+    sketches_of([understander.understand(post).post])
+
+
 def _serve(conn: Connection, config: Config) -> None:
     """A worker: understand each batch received, until the pipe ends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     understander = understander_for(config)
+    warm_up(understander)
     batches: queue.SimpleQueue[list[Post] | None] = queue.SimpleQueue()
     threading.Thread(target=_read, args=(conn, batches), daemon=True).start()
     try:
         conn.send(_READY)
         while (batch := batches.get()) is not None:
-            conn.send([understander.understand(post) for post in batch])
+            # Their copy sketches too, made here as the intake would make them.
+            scored = [understander.understand(post) for post in batch]
+            conn.send(list(zip(scored, sketches_of(s.post for s in scored), strict=True)))
     except BrokenPipeError:
         return  # this process closed the pipe: stopped, whatever the worker was doing
 

@@ -1,6 +1,6 @@
 """Taking a collected post in: understand it, say which post it is, then store it or link it.
 
-The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
+The one sink of every collector (``Pipeline.accept``, ``accept_many``) and of ``yujing ingest``:
 
 1. A post whose id is stored, or linked to a stored post, is the same post again: skipped
    before any work (re-crawled threads, re-polled feeds, a transcript file dropped twice),
@@ -27,7 +27,7 @@ The one sink of every collector (``Pipeline.accept``) and of ``yujing ingest``:
      the row already it corrects who posted it from the replacement's amendment
      (``store.posts.amendments_after``), else it reads the richer record.
 
-``accept_many`` takes a batch in one transaction (``yujing ingest``, the transcript inbox): one
+``accept_many`` takes a batch in one transaction (``yujing ingest``, the inbox, crawls): one
 commit per batch instead of one per post, and the answers hold only once it is committed. It
 decides every post as taking them one by one would, but in stages over the whole batch (which
 ids are stored, understanding, copy sketches, then identity and storage post by post), since
@@ -96,12 +96,16 @@ class Intake:
         return self.accept_many([post])[0]
 
     def accept_many(
-        self, batch: Sequence[Post], understood: Mapping[str, ScoredPost] | None = None
+        self,
+        batch: Sequence[Post],
+        understood: Mapping[str, ScoredPost] | None = None,
+        sketches: Mapping[str, Sketch] | None = None,
     ) -> list[bool]:
         """``accept`` for each post, all committed in one transaction before this returns.
 
         ``understood``: posts of the batch understood already, by id (understanding in worker
         processes: ``ingest_workers``); the others are understood here when they are new.
+        ``sketches``: the copy sketches of those understood posts, made with them.
 
         On failure nothing of the batch is stored, and the copy index, which may have learned
         posts of it, is rebuilt from the store, so no post is ever linked to one that was
@@ -110,7 +114,7 @@ class Intake:
         counts = (self.accepted, self.known, self.linked, self.updated, self.merged)
         try:
             with self.store.transaction():
-                answers = self._accept_batch(batch, understood or {})
+                answers = self._accept_batch(batch, understood or {}, sketches or {})
         except BaseException:
             self.accepted, self.known, self.linked, self.updated, self.merged = counts
             self.identity = Identity()
@@ -123,7 +127,12 @@ class Intake:
                 log.exception("checking the times of the batch's posts failed")
         return answers
 
-    def _accept_batch(self, batch: Sequence[Post], given: Mapping[str, ScoredPost]) -> list[bool]:
+    def _accept_batch(
+        self,
+        batch: Sequence[Post],
+        given: Mapping[str, ScoredPost],
+        given_sketches: Mapping[str, Sketch],
+    ) -> list[bool]:
         # The transaction holds the store's write lock: no other process commits until it
         # ends, so what is stored is asked once for the whole batch, and the posts committed
         # by others are read in once, before the first decision.
@@ -132,14 +141,17 @@ class Intake:
         # batch on its own, with its tables warm in the processor's caches, which makes the two
         # interleaved post by post markedly slower. Understanding depends on the post alone.
         understood: dict[str, ScoredPost] = {}
+        sketches: dict[str, Sketch] = {}
         for post in batch:
             if post.id not in stored and post.id not in understood:
                 scored = given.get(post.id)
                 understood[post.id] = scored or self.understander.understand(post)
-        # Likewise their sketches for copy detection, all in one go.
-        sketches = dict(
-            zip(understood, sketches_of(s.post for s in understood.values()), strict=True)
-        )
+                if scored is not None and post.id in given_sketches:
+                    sketches[post.id] = given_sketches[post.id]
+        # Likewise their sketches for copy detection (those not made with them), all in one go.
+        unsketched = [pid for pid in understood if pid not in sketches]
+        made = sketches_of(understood[pid].post for pid in unsketched)
+        sketches.update(zip(unsketched, made, strict=True))
         self._behind = True
         answers = []
         for post in batch:

@@ -1,21 +1,22 @@
 """From collected post to delivered alert: understand -> store -> detect -> notify.
 
-The pipeline owns the order of the stages, not their insides. ``accept`` is the sink every
-collector calls (``intake``: understand, identify, store); a post counts as accepted once the
-store has committed it. Detection is the rules the config holds (``detector.rule``: burst
+The pipeline owns the order of the stages, not their insides. ``accept`` and ``accept_many`` (a
+batch, as crawls and the inbox hand them) are the sink every collector calls (``intake``:
+understand, identify, store); a post counts as accepted once the store has committed it. Detection is the rules the config holds (``detector.rule``: burst
 detection, source health, ...), built from their registry and driven alike.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from yujing.alerts import AlertEvent, AlertState
 from yujing.config import Config, SourceBase
 from yujing.detector.burst import BurstDetector
+from yujing.detector.copies import Sketch
 from yujing.detector.identity import Identity
 from yujing.detector.lifecycle import Change
 from yujing.detector.rule import Rule, RuleContext, StoredPosts, build_rules
@@ -24,7 +25,7 @@ from yujing.detector.understand import understander_for
 from yujing.notifier.dispatch import Notifier
 from yujing.notifier.journal import Journal
 from yujing.notifier.kibana import with_discover_link
-from yujing.records import Post, utcnow
+from yujing.records import Post, ScoredPost, utcnow
 from yujing.store import Store
 
 from .intake import Intake
@@ -97,9 +98,16 @@ class Pipeline:
         """The collectors' sink. True when the post is new and committed."""
         return self.intake.accept(post)
 
-    def accept_many(self, batch: Sequence[Post]) -> list[bool]:
-        """``accept`` for a batch, committed in one transaction before this returns."""
-        return self.intake.accept_many(batch)
+    def accept_many(
+        self,
+        batch: Sequence[Post],
+        understood: Mapping[str, ScoredPost] | None = None,
+        sketches: Mapping[str, Sketch] | None = None,
+    ) -> list[bool]:
+        """``accept`` for a batch, committed in one transaction before this returns;
+        ``understood``: posts of it understood already (in a worker process), and
+        ``sketches`` their copy sketches, by id."""
+        return self.intake.accept_many(batch, understood, sketches)
 
     def detect(
         self, now: datetime | None = None, *, all_products: bool = False

@@ -21,6 +21,7 @@ import sqlite3
 from array import array
 from collections.abc import Iterable, Iterator
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -54,6 +55,9 @@ _TRACKING = frozenset({"spm", "from", "share", "share_from", "scene", "isappinst
 Amendment = tuple[int, int, dict[str, Any], dict[str, Any]]
 
 
+# A new post's address is asked twice (is a post of another source stored there? then its own
+# row): the second time comes from here.
+@lru_cache(maxsize=1024)
 def web_address(url: str) -> str | None:
     """The address two sightings of one web page share: scheme, ``www.``, a trailing slash and
     tracking parameters left out, host in lower case. None for what is not a web page (a call's

@@ -2,8 +2,10 @@
 
 A source's collector is found by the type of its config model (``yujing.crawlers.collect``'s
 ``COLLECTORS``): a crawl for a forum, a feed, a sitemap or an API, a pass over the folder for a
-transcripts inbox. Every run is recorded (``yujing.app.runs.record_run``: ``yujing status``,
-``/metrics``, the source's health), and one that brought new posts is told as
+transcripts inbox. A crawl's posts come in batches (``accept_crawled``), understood in worker
+processes where the machine has more than one CPU (``yujing.app.understanding``), each batch
+committed on the event loop. Every run is recorded (``yujing.app.runs.record_run``: ``yujing
+status``, ``/metrics``, the source's health), and one that brought new posts is told as
 ``posts_accepted``, so they are evaluated at once.
 """
 
@@ -19,10 +21,11 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from yujing.config import Config
 from yujing.crawlers.collect import CollectContext, Collector, collector_class
-from yujing.records import utcnow
+from yujing.records import Post, utcnow
 
 from .. import signals
 from ..runs import RunBook, RunLog, SourceReport, record_interrupted, record_run
+from ..understanding import Understanding
 from . import Component, Reload
 
 __all__ = ["RunLog", "Sources", "SourceReport"]  # the run's record is ``yujing.app.runs``'s
@@ -39,6 +42,8 @@ class Sources(Component):
         self.collectors: dict[type[Collector], Collector] = {}  # built at their first run
         self._active: set[asyncio.Task[Any]] = set()  # source runs in progress
         self._told = RunLog()
+        # Workers start once crawls have brought a batch; none with one CPU.
+        self.understanding = Understanding(daemon.config)
 
     # ------------------------------------------------------------ scheduling
 
@@ -47,6 +52,9 @@ class Sources(Component):
         self._schedule(self.daemon.config)
 
     def reload(self, change: Reload) -> None:
+        if change.new_config != change.old_config:  # understanding depends on the config
+            old, self.understanding = self.understanding, Understanding(change.new_config)
+            old.close()
         if self.scheduler is not None:
             self._schedule(change.new_config, previous=change.old_config)
 
@@ -81,6 +89,7 @@ class Sources(Component):
         await asyncio.gather(*(c.stop() for c in self.collectors.values()))
         if self._active:
             await asyncio.wait(set(self._active), timeout=30)
+        self.understanding.close()
 
     # ------------------------------------------------------------ one run
 
@@ -129,6 +138,12 @@ class Sources(Component):
             self.collectors[cls] = cls()
         return self.collectors[cls]
 
+    async def accept_crawled(self, batch: list[Post]) -> list[bool]:
+        """A crawl's batch, understood by a worker where there is one, committed here."""
+        understood, sketches = await self.understanding.new_of(self.daemon.store, batch)
+        # The pipeline of the moment: a reload may have replaced it meanwhile.
+        return self.daemon.pipeline.accept_many(batch, understood, sketches)
+
     def context(self) -> CollectContext:
         """What a run is given: the store, and the intake and config of the moment."""
         daemon = self.daemon
@@ -138,6 +153,7 @@ class Sources(Component):
             # Looked up at each call: a reload may replace the pipeline while a run goes on.
             accept=lambda post: daemon.pipeline.accept(post),
             accept_many=lambda batch: daemon.pipeline.accept_many(batch),
+            accept_crawled=self.accept_crawled,
             salt=config.privacy.salt,
             timezone=config.timezone,
             # A keyword source searches every product's name and aliases.

@@ -173,8 +173,10 @@ class Record:
                 best = max(best, v / top if top > 0 else (math.inf if v > 0 else 0.0))
         # A jump far beyond the recent days, in a series that has a week behind it, is a rise
         # even where an older spike was higher: a calm series' spread is small, its jump large.
-        if not familiar and len(bucket.top) >= DAYS - 1 and values[0] > bucket.threshold(
-            slot, bucket.dev, RECENT_DAYS, RECENT_MARGIN
+        if (
+            not familiar
+            and len(bucket.top) >= DAYS - 1
+            and values[0] > bucket.threshold(slot, bucket.dev, RECENT_DAYS, RECENT_MARGIN)
         ):
             hit = True
         return hit, best

@@ -147,8 +147,17 @@ def test_each_number_is_the_one_planted_and_its_recount(store: Store) -> None:
     assert report.complaints == Change(3, 1)  # posts 1-3; post 6 the day before
     assert report.people == Change(2, 1)  # a1 twice, and a call without a number
     assert report.complaints.words() == "较上期 +2（+200%）"
-    assert report.per_product == {"anxin-e": {DAY: 3}, "kangning": {DAY: 1}}
-    assert report.per_channel == {"feed": {DAY: 1}, "forum": {DAY: 1}, "hotline": {DAY: 1}}
+    assert len(report.per_product["anxin-e"]) == 24, "a day's trend goes hour by hour"
+    nine, ten, late = local(DAY, 9), local(DAY, 10), local(DAY, 23)
+    assert {k: {h: n for h, n in v.items() if n} for k, v in report.per_product.items()} == {
+        "anxin-e": {nine: 1, ten: 1, late: 1},
+        "kangning": {late: 1},
+    }
+    assert {k: {h: n for h, n in v.items() if n} for k, v in report.per_channel.items()} == {
+        "feed": {ten: 1},
+        "forum": {nine: 1},
+        "hotline": {late: 1},
+    }
     assert report.sentiment == {"负面": 3, "中性": 1, "正面": 1}
     assert report.disputes == {
         "医疗险": {"理赔纠纷": 1, "销售纠纷": 1, "退保纠纷": 1},
@@ -188,7 +197,10 @@ def test_a_weekly_report_and_one_product(store: Store) -> None:
     )
     report = build_report(store, cfg, period, "kangning")
     assert report.complaints == Change(2, 0)  # posts 3 and 6 name it
-    assert set(report.per_product) == {"kangning"} and len(report.per_product["kangning"]) == 7
+    assert set(report.per_product) == {"kangning"}
+    assert list(report.per_product["kangning"]) == [
+        datetime.combine(DAY - timedelta(days=6 - i), datetime.min.time(), TZ) for i in range(7)
+    ]
     assert [w.product for w in report.waves] == ["kangning"]
     assert_matches(
         report,

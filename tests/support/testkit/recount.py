@@ -86,7 +86,11 @@ def recount(
         if start <= at:
             out["complaints"] += 1
             people.add(person)
-            day = at.astimezone(tz).date()
+            local = at.astimezone(tz)
+            if days == 1:
+                day = local.replace(minute=0, second=0, microsecond=0)
+            else:
+                day = datetime.combine(local.date(), datetime.min.time(), tz)
             out["per_channel"][source][day] += 1
             kinds = {disputes.get(c, "other") for c in cats}
             kind = next((k for k in ("claims", "sales", "surrender") if k in kinds), "other")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from yujing.config import DISPUTES, Config
@@ -84,8 +84,9 @@ class PostTally:
     people: int = 0
     previous_complaints: int = 0
     previous_people: int = 0
-    per_product: dict[str, Counter[date]] = field(default_factory=lambda: defaultdict(Counter))
-    per_channel: dict[str, Counter[date]] = field(default_factory=lambda: defaultdict(Counter))
+    # Complaints per product and per channel, by the trend's step (``Period.bucket_of``).
+    per_product: dict[str, Counter[datetime]] = field(default_factory=lambda: defaultdict(Counter))
+    per_channel: dict[str, Counter[datetime]] = field(default_factory=lambda: defaultdict(Counter))
     # Posts naming a watched product in the period, complaints or not, by tone.
     sentiment: Counter[str] = field(default_factory=Counter)
     # Line -> dispute type -> complaints (a complaint naming two products counts in each line).
@@ -126,13 +127,13 @@ def tally_posts(
         if now:
             out.complaints += 1
             people.add(person_of(doc))
-            day = period.day_of(at)
+            step = period.bucket_of(at)
             for product in named:
-                out.per_product[product][day] += 1
+                out.per_product[product][step] += 1
                 out.disputes[lines.get(product, NO_LINE)][
                     dispute_of(scored.categories, disputes)
                 ] += 1
-            out.per_channel[scored.post.source][day] += 1
+            out.per_channel[scored.post.source][step] += 1
         elif previous.holds(at):
             out.previous_complaints += 1
             previous_people.add(person_of(doc))

@@ -59,6 +59,27 @@ class Period:
     def days(self) -> list[date]:
         return [self.first + timedelta(days=i) for i in range(self.length)]
 
+    @property
+    def step(self) -> timedelta:
+        """A trend's step: an hour in a day's report, a day in a week's."""
+        return timedelta(hours=1) if self.length == 1 else timedelta(days=1)
+
+    def buckets(self) -> list[datetime]:
+        """The local start of each step of the trend, in order (a day of 23 or 25 hours where
+        the zone changes its clock)."""
+        out, at = [], self.start
+        while at < self.end:
+            out.append(self.bucket_of(at))
+            at += self.step
+        return sorted(set(out))
+
+    def bucket_of(self, at: datetime) -> datetime:
+        """The local start of the step ``at`` falls in."""
+        local = at.astimezone(self.tz)
+        if self.length == 1:
+            return local.replace(minute=0, second=0, microsecond=0)
+        return datetime.combine(local.date(), time(), self.tz)
+
     def previous(self) -> Period:
         return Period(self.kind, self.first - timedelta(days=1), self.tz)
 

@@ -6,7 +6,7 @@ The renderers (HTML, PDF, chat summaries) only lay these out: none counts anythi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 
 from yujing.config import Config
 from yujing.store import Store
@@ -49,8 +49,9 @@ class Report:
     names: dict[str, str]  # product id -> name
     complaints: Change
     people: Change
-    per_product: dict[str, dict[date, int]]  # complaints per product per local day
-    per_channel: dict[str, dict[date, int]]  # complaints per source per local day
+    # Complaints per product and per source, by the trend's step (an hour, or a day in a week).
+    per_product: dict[str, dict[datetime, int]]
+    per_channel: dict[str, dict[datetime, int]]
     sentiment: dict[str, int]  # posts naming the products, by tone (SENTIMENTS)
     disputes: dict[str, dict[str, int]]  # line -> dispute type -> complaints
     waves: list[WaveRow]
@@ -73,9 +74,10 @@ class Report:
         return [w for w in self.waves if not w.open]
 
 
-def _days(counts: dict, period: Period) -> dict[str, dict[date, int]]:
-    """Every day of the period, zero where nothing came, in a stable order of names."""
-    return {name: {d: counts[name].get(d, 0) for d in period.days()} for name in sorted(counts)}
+def _steps(counts: dict, period: Period) -> dict[str, dict[datetime, int]]:
+    """Every step of the period, zero where nothing came, in a stable order of names."""
+    steps = period.buckets()
+    return {name: {s: counts[name].get(s, 0) for s in steps} for name in sorted(counts)}
 
 
 def build_report(store: Store, config: Config, period: Period, product: str | None) -> Report:
@@ -97,8 +99,8 @@ def build_report(store: Store, config: Config, period: Period, product: str | No
         names=names,
         complaints=Change(tally.complaints, tally.previous_complaints),
         people=Change(tally.people, tally.previous_people),
-        per_product=_days(tally.per_product, period),
-        per_channel=_days(tally.per_channel, period),
+        per_product=_steps(tally.per_product, period),
+        per_channel=_steps(tally.per_channel, period),
         sentiment={tone: tally.sentiment.get(tone, 0) for tone in SENTIMENTS},
         disputes={line: dict(counts) for line, counts in sorted(tally.disputes.items())},
         waves=waves,

@@ -220,3 +220,35 @@ def test_a_weekly_report_and_one_product(store: Store) -> None:
 def test_the_day_a_morning_report_is_about_is_yesterday_in_the_teams_zone() -> None:
     # 2026-12-08 01:00 in Shanghai is still 12-07 in UTC: the report is about 12-07 local.
     assert last_complete_day(local(date(2026, 12, 8), 1), TZ) == date(2026, 12, 7)
+
+
+def test_the_report_command_writes_html_and_pdf_or_says_what_is_wrong(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    from yujing.app.cli import main
+
+    cfg = config().model_dump(mode="json", exclude_defaults=True)
+    cfg.update(storage={"path": str(store.path)}, alerts_file=None)
+    path = tmp_path / "yujing.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "reports"
+    args = ["report", "daily", "-c", str(path), "--date", DAY.isoformat(), "--out", str(out)]
+    assert main([*args, "--product", "nope"]) == 1
+    assert "unknown product 'nope'" in capsys.readouterr().err
+    assert main(args) == 0
+    said = capsys.readouterr().out
+    assert "日报 2026-12-07: 投诉 3 条，2 人，预警 2 起" in said
+    assert (out / "daily-2026-12-07.pdf").read_bytes().startswith(b"%PDF")
+    html = (out / "daily-2026-12-07.html").read_text(encoding="utf-8")
+    assert "本期投诉 3 条，较上期 +2（+200%）" in html
+    assert "康宁重疾险 / 拒赔" in html, "a category wave is named by product and category"
+    gone = tmp_path / "gone.yaml"
+    gone.write_text(
+        yaml.safe_dump({**cfg, "storage": {"path": str(tmp_path / "none.db")}}), encoding="utf-8"
+    )
+    with pytest.raises(SystemExit) as exited:
+        main(["report", "weekly", "-c", str(gone)])
+    assert exited.value.code == 1
+    assert "none.db does not exist" in capsys.readouterr().err

@@ -47,6 +47,8 @@ class Report:
     period: Period
     product: str | None  # the one product asked for, or None: every watched product
     names: dict[str, str]  # product id -> name
+    lines: dict[str, str | None]  # product id -> line of insurance, when the config gives one
+    category_names: dict[str, str]  # complaint category id -> name
     complaints: Change
     people: Change
     # Complaints per product and per source, by the trend's step (an hour, or a day in a week).
@@ -97,6 +99,8 @@ def build_report(store: Store, config: Config, period: Period, product: str | No
         period=period,
         product=product,
         names=names,
+        lines={p.id: p.line for p in config.products},
+        category_names={c.id: c.name for c in config.categories},
         complaints=Change(tally.complaints, tally.previous_complaints),
         people=Change(tally.people, tally.previous_people),
         per_product=_steps(tally.per_product, period),

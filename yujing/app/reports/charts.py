@@ -143,7 +143,7 @@ def share_chart(parts: Mapping[str, int], *, title: str, colours: Mapping[str, s
         left = 0
         for name, value in parts.items():
             ax.barh([0], [value], left=left, color=colours.get(name, "#9e9e9e"), height=0.6)
-            if value:
+            if value >= total * 0.1:  # a narrow part's label would spill out; the text says it
                 ax.text(
                     left + value / 2, 0, f"{name} {value}", ha="center", va="center",
                     color="white", fontsize=9,

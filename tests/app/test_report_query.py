@@ -3,7 +3,7 @@ store's raw rows (``testkit.recount``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -252,3 +252,65 @@ def test_the_report_command_writes_html_and_pdf_or_says_what_is_wrong(
         main(["report", "weekly", "-c", str(gone)])
     assert exited.value.code == 1
     assert "none.db does not exist" in capsys.readouterr().err
+
+
+def test_a_waves_special_report_tells_its_story_in_order(
+    store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import sqlite3
+
+    from yujing.app.cli import main
+    from yujing.app.reports.wave_document import render_wave_html
+    from yujing.app.reports.wave_query import build_wave_report
+
+    cfg = config()
+    # Another wave of the product than the fixture's, its window opening at 08:35.
+    alert = wave("anxin-e", local(DAY, 9, 35), ended=local(DAY, 23, 45))
+    store.alerts.save(alert)
+    act(store, alert, Action.ACK, local(DAY, 9, 40))
+    store.handling.add(
+        Handling(
+            alert_id=alert.id, action=Action.ASSIGN, by="王敏", at=local(DAY, 9, 41), to="李雷"
+        )
+    )
+    w = build_wave_report(store, cfg, alert.id)
+    assert (w.posts, w.people) == (3, 2)  # posts 1-3; post 4 is praise, post 7 came after
+    assert w.first is not None and (w.first.source, w.first.author) == ("forum", "a1")
+    assert w.first.published_at == local(DAY, 9)
+    assert list(w.first_by_channel) == ["forum", "feed", "hotline"], "in the order it spread"
+    assert w.per_channel == {"forum": 1, "feed": 1, "hotline": 1}
+    assert w.tone == {"负面": 3, "中性": 0, "正面": 0}
+    assert w.categories == {"拒赔": 1, "误导": 1, "态度": 1, "退保": 1}
+    assert [h.action for h in w.handling] == [Action.ACK, Action.ASSIGN]
+    assert w.times.assignee == "李雷"
+    assert sum(sum(c.values()) for c in w.timeline.values()) == 3
+    # Counted again from the raw rows: complaints naming the product inside the wave's span.
+    db = sqlite3.connect(store.path)
+    rows = db.execute(
+        "SELECT p.author, p.id, p.doc FROM posts p JOIN post_products pp ON pp.post_id = p.id"
+        " WHERE pp.product = 'anxin-e' AND p.published_at BETWEEN ? AND ?",
+        (
+            local(DAY, 8, 30).astimezone(UTC).isoformat(),
+            local(DAY, 23, 45).astimezone(UTC).isoformat(),
+        ),
+    ).fetchall()
+    db.close()
+    complaints = [(a or i) for a, i, doc in rows if json.loads(doc)["complaint"]]
+    assert (w.posts, w.people) == (len(complaints), len(set(complaints)))
+
+    html = render_wave_html(w, cfg.tz)
+    order = [html.index(h) for h in ("一、概况", "二、传播", "三、内容与情感", "四、处置")]
+    assert order == sorted(order)
+    assert "首发</b>：12-07 09:00，forum" in html and "王敏 已指派给 李雷" in html
+
+    path = tmp_path / "yujing.yaml"
+    cfg_doc = cfg.model_dump(mode="json", exclude_defaults=True)
+    cfg_doc.update(storage={"path": str(store.path)}, alerts_file=None)
+    path.write_text(json.dumps(cfg_doc, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "reports"
+    assert main(["report", "wave", "nope", "-c", str(path), "--out", str(out)]) == 1
+    assert "'nope': no such alert" in capsys.readouterr().err
+    assert main(["report", "wave", alert.id, "-c", str(path), "--out", str(out)]) == 0
+    assert "投诉 3 条，2 人，3 个渠道" in capsys.readouterr().out
+    assert (out / "wave-anxin-e-20261207-0935.pdf").read_bytes().startswith(b"%PDF")

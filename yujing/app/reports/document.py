@@ -20,7 +20,7 @@ from .complaints import DEADLINES, NO_LINE
 from .query import Report
 from .waves import WaveRow
 
-__all__ = ["render_html", "summary_line", "title_of"]
+__all__ = ["b64", "render_html", "summary_line", "templates", "title_of"]
 
 TONE_COLOURS = {"负面": "#c62828", "中性": "#9e9e9e", "正面": "#2e7d32"}
 
@@ -41,8 +41,16 @@ def summary_line(report: Report) -> str:
     )
 
 
-def _b64(png: bytes) -> str:
+def b64(png: bytes) -> str:
+    """A PNG for a data: URI."""
     return base64.b64encode(png).decode("ascii")
+
+
+def templates() -> Environment:
+    return Environment(
+        loader=PackageLoader("yujing.app.reports", "templates"),
+        autoescape=select_autoescape(default=True),
+    )
 
 
 def _when(at: datetime | None, report: Report) -> str:
@@ -105,17 +113,17 @@ def _charts(report: Report) -> tuple[list[str], str]:
     charts = []
     if named:
         charts.append(
-            _b64(trend_chart(named, title=f"各产品投诉（{unit}）", step=step, stacked=False))
+            b64(trend_chart(named, title=f"各产品投诉（{unit}）", step=step, stacked=False))
         )
     if report.per_channel:
         charts.append(
-            _b64(
+            b64(
                 trend_chart(
                     report.per_channel, title=f"各渠道投诉（{unit}）", step=step, stacked=True
                 )
             )
         )
-    tone = _b64(share_chart(report.sentiment, title="情感分布", colours=TONE_COLOURS))
+    tone = b64(share_chart(report.sentiment, title="情感分布", colours=TONE_COLOURS))
     return charts, tone
 
 
@@ -124,44 +132,44 @@ def _total(counts: dict[datetime, int]) -> int:
 
 
 def render_html(report: Report, *, made_at: datetime | None = None) -> str:
-    env = Environment(
-        loader=PackageLoader("yujing.app.reports", "templates"),
-        autoescape=select_autoescape(default=True),
-    )
     trend, tone = _charts(report)
     tz = report.period.tz
-    return env.get_template("report.html.j2").render(
-        title=title_of(report),
-        font_stack=FONT_STACK,
-        period=report.period.label,
-        zone=str(tz),
-        scope=report.names[report.product] if report.product else "全部监测产品",
-        made_at=(made_at or utcnow()).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-        summary=summary_line(report),
-        trend_charts=trend,
-        products=[
-            {
-                "name": report.names.get(p, p),
-                "line": report.lines.get(p) or NO_LINE,
-                "count": _total(c),
-            }
-            for p, c in report.per_product.items()
-        ],
-        channels=[{"name": s, "count": _total(c)} for s, c in report.per_channel.items()],
-        sentiment_chart=tone,
-        mentions=sum(report.sentiment.values()),
-        sentiment=list(report.sentiment.items()),
-        disputes=list(DISPUTES.values()),
-        dispute_rows=_dispute_rows(report),
-        wave_groups=[
-            {"title": "未办结", "rows": [_wave(w, report) for w in report.open_waves]},
-            {"title": "已办结", "rows": [_wave(w, report) for w in report.resolved_waves]},
-        ],
-        overdue=list(report.overdue.items()),
-        first_deadline=DEADLINES[0],
-        overdue_products=[
-            (report.names.get(p, p), n) for p, n in report.overdue_by_product.items()
-        ],
-        sources=[_source(s, report) for s in report.sources],
-        new_terms=report.new_terms,
+    return (
+        templates()
+        .get_template("report.html.j2")
+        .render(
+            title=title_of(report),
+            font_stack=FONT_STACK,
+            period=report.period.label,
+            zone=str(tz),
+            scope=report.names[report.product] if report.product else "全部监测产品",
+            made_at=(made_at or utcnow()).astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            summary=summary_line(report),
+            trend_charts=trend,
+            products=[
+                {
+                    "name": report.names.get(p, p),
+                    "line": report.lines.get(p) or NO_LINE,
+                    "count": _total(c),
+                }
+                for p, c in report.per_product.items()
+            ],
+            channels=[{"name": s, "count": _total(c)} for s, c in report.per_channel.items()],
+            sentiment_chart=tone,
+            mentions=sum(report.sentiment.values()),
+            sentiment=list(report.sentiment.items()),
+            disputes=list(DISPUTES.values()),
+            dispute_rows=_dispute_rows(report),
+            wave_groups=[
+                {"title": "未办结", "rows": [_wave(w, report) for w in report.open_waves]},
+                {"title": "已办结", "rows": [_wave(w, report) for w in report.resolved_waves]},
+            ],
+            overdue=list(report.overdue.items()),
+            first_deadline=DEADLINES[0],
+            overdue_products=[
+                (report.names.get(p, p), n) for p, n in report.overdue_by_product.items()
+            ],
+            sources=[_source(s, report) for s in report.sources],
+            new_terms=report.new_terms,
+        )
     )

@@ -13,8 +13,10 @@ from .document import render_html
 from .pdf import write_pdf
 from .period import Period
 from .query import Report, build_report
+from .wave_document import render_wave_html
+from .wave_query import WaveReport, build_wave_report
 
-__all__ = ["Written", "write_report"]
+__all__ = ["Written", "WrittenWave", "write_report", "write_wave_report"]
 
 
 @dataclass(frozen=True)
@@ -30,9 +32,29 @@ def write_report(
     """``daily-2026-12-08.html`` and ``.pdf`` (``-anxin-e`` added for one product) in ``out``."""
     report = build_report(store, config, Period.of(kind, day, config.tz), product)
     stem = f"{kind}-{day.isoformat()}" + (f"-{product}" if product else "")
+    html_path, pdf_path = _write(render_html(report), out, stem)
+    return Written(report, html_path, pdf_path)
+
+
+@dataclass(frozen=True)
+class WrittenWave:
+    report: WaveReport
+    html: Path
+    pdf: Path
+
+
+def write_wave_report(store: Store, config: Config, alert_ref: str, out: Path) -> WrittenWave:
+    """``wave-<product>-<start>.html`` and ``.pdf`` in ``out``: the 专报 of one wave."""
+    report = build_wave_report(store, config, alert_ref)
+    start = report.alert.started_at.astimezone(config.tz).strftime("%Y%m%d-%H%M")
+    key = report.alert.product + (f"-{report.alert.category}" if report.alert.category else "")
+    html_path, pdf_path = _write(render_wave_html(report, config.tz), out, f"wave-{key}-{start}")
+    return WrittenWave(report, html_path, pdf_path)
+
+
+def _write(html: str, out: Path, stem: str) -> tuple[Path, Path]:
     out.mkdir(parents=True, exist_ok=True)
-    html = render_html(report)
     html_path, pdf_path = out / f"{stem}.html", out / f"{stem}.pdf"
     html_path.write_text(html, encoding="utf-8")
     write_pdf(html, pdf_path)
-    return Written(report, html_path, pdf_path)
+    return html_path, pdf_path

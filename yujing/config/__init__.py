@@ -37,6 +37,7 @@ from .notify import (
     WebhookReceiver,
     WeComReceiver,
 )
+from .reports import WEEKDAYS, ReportSchedule
 from .services import (
     PUBLIC_SALTS,
     Elasticsearch,
@@ -72,6 +73,8 @@ from .sources import (
 )
 
 __all__ = [
+    "WEEKDAYS",
+    "ReportSchedule",
     "DISPUTES",
     "LINES",
     "ApiFields",

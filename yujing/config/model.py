@@ -11,6 +11,7 @@ from pydantic import PrivateAttr, field_validator, model_validator
 from .base import Strict
 from .detection import Categories, Detection, Product
 from .notify import Notify
+from .reports import ReportSchedule
 from .services import Elasticsearch, Http, Kibana, Logging, Privacy, Redis, Storage
 from .sources import Source, TranscriptSource
 
@@ -28,6 +29,7 @@ class Config(Strict):
     categories: Categories = []
     detection: Detection = Detection()
     notify: Notify = Notify()
+    reports: list[ReportSchedule] = []
     elasticsearch: Elasticsearch | None = None
     kibana: Kibana | None = None
     redis: Redis | None = None
@@ -76,6 +78,12 @@ class Config(Strict):
                 f"source {searching[0]} searches product names (keywords: true), "
                 "but no product is configured under products:"
             )
+        for report in self.reports:
+            if report.product is not None and report.product not in known:
+                raise ValueError(
+                    f"reports: a {report.kind} report names unknown product {report.product!r}; "
+                    f"products: has {', '.join(sorted(known)) or 'none'}"
+                )
         shared = [s.name for s in self.sources if getattr(s, "shared", False)]
         if shared and self.redis is None:
             raise ValueError(

@@ -16,7 +16,7 @@ from .query import Report, build_report
 from .wave_document import render_wave_html
 from .wave_query import WaveReport, build_wave_report
 
-__all__ = ["Written", "WrittenWave", "write_report", "write_wave_report"]
+__all__ = ["Written", "WrittenWave", "write_built", "write_report", "write_wave_report"]
 
 
 @dataclass(frozen=True)
@@ -30,8 +30,14 @@ def write_report(
     store: Store, config: Config, kind: str, day: date, product: str | None, out: Path
 ) -> Written:
     """``daily-2026-12-08.html`` and ``.pdf`` (``-anxin-e`` added for one product) in ``out``."""
-    report = build_report(store, config, Period.of(kind, day, config.tz), product)
-    stem = f"{kind}-{day.isoformat()}" + (f"-{product}" if product else "")
+    return write_built(build_report(store, config, Period.of(kind, day, config.tz), product), out)
+
+
+def write_built(report: Report, out: Path) -> Written:
+    """A report already built, written as ``write_report`` names it."""
+    period = report.period
+    stem = f"{period.kind}-{period.last.isoformat()}"
+    stem += f"-{report.product}" if report.product else ""
     html_path, pdf_path = _write(render_html(report), out, stem)
     return Written(report, html_path, pdf_path)
 

@@ -1,0 +1,109 @@
+"""Reports on a schedule: due at their hour in the config's zone, written once per schedule
+across a restart, skipped when empty if asked."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from yujing.app.components.reports import Reports
+from yujing.app.daemon import Daemon
+from yujing.app.reports.schedule import covers, latest_slot
+from yujing.config import ConfigError, ReportSchedule, load_config
+from yujing.records import Post, ScoredPost
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 12, day, hour, minute, tzinfo=TZ)
+
+
+def test_the_latest_slot_is_the_last_hour_passed_in_the_zone() -> None:
+    daily = ReportSchedule(kind="daily", at="8:30")
+    assert latest_slot(daily, at(8, 8, 30), TZ) == at(8, 8, 30)
+    assert latest_slot(daily, at(8, 8, 29), TZ) == at(7, 8, 30)
+    assert covers(at(8, 8, 30)) == date(2026, 12, 7)
+    weekly = ReportSchedule(kind="weekly", at="09:00", weekday="mon")  # 2026-12-07 is a Monday
+    assert latest_slot(weekly, at(9, 12), TZ) == at(7, 9)
+    assert latest_slot(weekly, at(7, 8, 59), TZ) == datetime(2026, 11, 30, 9, tzinfo=TZ)
+
+
+def test_a_bad_schedule_is_named_at_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "yujing.yaml"
+    path.write_text(
+        "products:\n  - {id: a, name: 甲产品}\nreports:\n  - {kind: daily, at: '25:00'}\n"
+        "  - {kind: monthly}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    found = info.value.problems
+    assert found[0].startswith(f"{path}:4: reports[0].at: expected a time of day like 08:30")
+    assert found[1].startswith(f"{path}:5: reports[1].kind: ")
+    path.write_text(
+        "products:\n  - {id: a, name: 甲产品}\nreports:\n  - {kind: daily, product: b}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "a daily report names unknown product 'b'" in " ".join(info.value.problems)
+
+
+CONFIG = """
+storage: {{path: {db}}}
+alerts_file: null
+products:
+  - {{id: anxin-e, name: 安心e生医疗险, line: 医疗险}}
+reports:
+  - {{kind: daily, at: "08:30", out: {daily}}}
+  - {{kind: weekly, at: "09:00", weekday: mon, skip_empty: true, out: {weekly}}}
+"""
+
+
+def complaint(published: datetime) -> ScoredPost:
+    post = Post(
+        source="forum", url="https://bbs.example.cn/t/1", id="p1", author="a1", title="拒赔",
+        text="安心e生拒赔", published_at=published, fetched_at=published,
+    )  # fmt: skip
+    return ScoredPost(
+        post=post, products=("anxin-e",), categories=(), sentiment=0.1, complaint=True
+    )
+
+
+def test_each_report_is_written_once_when_due_a_restart_included(tmp_path: Path) -> None:
+    daily, weekly = tmp_path / "daily", tmp_path / "weekly"
+    path = tmp_path / "yujing.yaml"
+    path.write_text(CONFIG.format(db=tmp_path / "y.db", daily=daily, weekly=weekly), "utf-8")
+
+    def check(daemon: Daemon, now: datetime) -> list[str]:
+        [part] = [c for c in daemon.components if isinstance(c, Reports)]
+        return [w.pdf.name for w in asyncio.run(part.check(now))]
+
+    daemon = Daemon(path, components=[Reports])
+    daemon.store.posts.accept(complaint(at(7, 10)))
+    # Tuesday 08:31: Monday's 日报 is due; the 周报 of the week before Monday has nothing in it.
+    assert check(daemon, at(8, 8, 31)) == ["daily-2026-12-07.pdf"]
+    assert sorted(p.name for p in daily.iterdir()) == [
+        "daily-2026-12-07.html",
+        "daily-2026-12-07.pdf",
+    ]
+    assert not weekly.exists(), "an empty week with skip_empty writes nothing"
+    assert check(daemon, at(8, 8, 32)) == []
+    daemon.close()
+
+    daemon = Daemon(path, components=[Reports])  # restarted: nothing is written again
+    assert check(daemon, at(8, 9, 0)) == []
+    # Down over Wednesday's hour, back on Thursday: the latest one missed, once.
+    assert check(daemon, at(10, 7, 0)) == ["daily-2026-12-08.pdf"]
+    assert check(daemon, at(10, 8, 30)) == ["daily-2026-12-09.pdf"]
+    # The next Monday: that week held the complaint, so its 周报 is written.
+    assert check(daemon, at(14, 9, 0) + timedelta(minutes=1)) == [
+        "daily-2026-12-13.pdf",
+        "weekly-2026-12-13.pdf",
+    ]
+    daemon.close()

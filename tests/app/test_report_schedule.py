@@ -54,15 +54,19 @@ def test_a_bad_schedule_is_named_at_its_line(tmp_path: Path) -> None:
     assert "a daily report names unknown product 'b'" in " ".join(info.value.problems)
 
 
-CONFIG = """
+STORE = """
 storage: {{path: {db}}}
 alerts_file: null
 products:
   - {{id: anxin-e, name: 安心e生医疗险, line: 医疗险}}
-reports:
+"""
+CONFIG = (
+    STORE
+    + """reports:
   - {{kind: daily, at: "08:30", out: {daily}}}
   - {{kind: weekly, at: "09:00", weekday: mon, skip_empty: true, out: {weekly}}}
 """
+)
 
 
 def complaint(published: datetime) -> ScoredPost:
@@ -82,7 +86,7 @@ def test_each_report_is_written_once_when_due_a_restart_included(tmp_path: Path)
 
     def check(daemon: Daemon, now: datetime) -> list[str]:
         [part] = [c for c in daemon.components if isinstance(c, Reports)]
-        return [w.pdf.name for w in asyncio.run(part.check(now))]
+        return [pdf.name for pdf in asyncio.run(part.check(now))]
 
     daemon = Daemon(path, components=[Reports])
     daemon.store.posts.accept(complaint(at(7, 10)))
@@ -107,3 +111,74 @@ def test_each_report_is_written_once_when_due_a_restart_included(tmp_path: Path)
         "weekly-2026-12-13.pdf",
     ]
     daemon.close()
+
+
+MAILED = (
+    STORE
+    + """notify:
+  receivers:
+    - {{name: mail, type: email, host: 127.0.0.1, port: {port}, tls: starttls, ca_file: {ca},
+       sender: yujing@insurer.example.cn, to: [pr@insurer.example.cn]}}
+  route: {{receiver: mail}}
+reports:
+  - {{kind: daily, at: "08:30", out: {out}, receivers: [mail]}}
+"""
+)
+
+
+def test_a_scheduled_report_reaches_the_mail_once_across_a_restart(tmp_path: Path) -> None:
+    from testkit.fakes.smtp import FakeSMTP
+
+    with FakeSMTP(tmp_path / "tls") as smtp:
+        path = tmp_path / "yujing.yaml"
+        path.write_text(
+            MAILED.format(
+                db=tmp_path / "y.db", port=smtp.port, ca=smtp.ca_file, out=tmp_path / "out"
+            ),
+            "utf-8",
+        )
+
+        def check(daemon: Daemon, now: datetime) -> None:
+            [part] = [c for c in daemon.components if isinstance(c, Reports)]
+            asyncio.run(part.check(now))
+
+        daemon = Daemon(path, components=[Reports])
+        daemon.store.posts.accept(complaint(at(7, 10)))
+        smtp.defer()  # the first try is turned away for now: tried again a minute later
+        check(daemon, at(8, 8, 31))
+        assert smtp.messages == []
+        check(daemon, at(8, 8, 32))
+        check(daemon, at(8, 8, 33))
+        daemon.close()
+        daemon = Daemon(path, components=[Reports])
+        check(daemon, at(8, 9, 0))
+        daemon.close()
+    [got] = smtp.messages
+    msg = got.message
+    assert msg["Subject"] == "舆情日报 2026-12-07"
+    assert "本期投诉 1 条" in msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",))
+    assert "cid:chart1@yujing" in html.get_content() and "data:image" not in html.get_content()
+    parts = {p.get_content_type() for p in msg.walk()}
+    assert {"image/png", "application/pdf"} <= parts
+    [pdf] = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert pdf.get_filename() == "daily-2026-12-07.pdf"
+    assert pdf.get_content().startswith(b"%PDF")
+
+
+def test_reports_go_to_email_receivers_only(tmp_path: Path) -> None:
+    path = tmp_path / "yujing.yaml"
+    path.write_text(
+        "products:\n  - {id: a, name: 甲产品}\nnotify:\n  receivers:\n"
+        "    - {name: chat, type: file, path: out.jsonl}\n  route: {receiver: chat}\n"
+        "reports:\n  - {kind: daily, receivers: [chat]}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    said = " ".join(info.value.problems)
+    assert "receiver 'chat' is a file receiver; reports are sent by e-mail receivers only" in said
+    path.write_text(path.read_text("utf-8").replace("[chat]", "[nobody]"), "utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "a daily report goes to unknown receiver 'nobody'" in " ".join(info.value.problems)

@@ -78,12 +78,24 @@ class Config(Strict):
                 f"source {searching[0]} searches product names (keywords: true), "
                 "but no product is configured under products:"
             )
+        receivers = {r.name: r.type for r in self.notify.receivers}
         for report in self.reports:
             if report.product is not None and report.product not in known:
                 raise ValueError(
                     f"reports: a {report.kind} report names unknown product {report.product!r}; "
                     f"products: has {', '.join(sorted(known)) or 'none'}"
                 )
+            for name in report.receivers:
+                if name not in receivers:
+                    raise ValueError(
+                        f"reports: a {report.kind} report goes to unknown receiver {name!r}; "
+                        f"notify.receivers has: {', '.join(receivers)}"
+                    )
+                if receivers[name] != "email":
+                    raise ValueError(
+                        f"reports: receiver {name!r} is a {receivers[name]} receiver; reports "
+                        "are sent by e-mail receivers only (the others get alerts)"
+                    )
         shared = [s.name for s in self.sources if getattr(s, "shared", False)]
         if shared and self.redis is None:
             raise ValueError(

@@ -119,21 +119,28 @@ MAILED = (
   receivers:
     - {{name: mail, type: email, host: 127.0.0.1, port: {port}, tls: starttls, ca_file: {ca},
        sender: yujing@insurer.example.cn, to: [pr@insurer.example.cn]}}
+    - {{name: slack, type: slack, token: "${{SLACK_BOT_TOKEN}}", channel: "#预警",
+       base_url: "{slack}"}}
   route: {{receiver: mail}}
 reports:
-  - {{kind: daily, at: "08:30", out: {out}, receivers: [mail]}}
+  - {{kind: daily, at: "08:30", out: {out}, receivers: [mail, slack]}}
 """
 )
 
 
-def test_a_scheduled_report_reaches_the_mail_once_across_a_restart(tmp_path: Path) -> None:
+def test_a_scheduled_report_reaches_mail_and_slack_once_across_a_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testkit.fakes.slack import DEFAULT_TOKEN, FakeSlack
     from testkit.fakes.smtp import FakeSMTP
 
-    with FakeSMTP(tmp_path / "tls") as smtp:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", DEFAULT_TOKEN)
+    with FakeSMTP(tmp_path / "tls") as smtp, FakeSlack() as slack:
         path = tmp_path / "yujing.yaml"
+        out = tmp_path / "out"
         path.write_text(
             MAILED.format(
-                db=tmp_path / "y.db", port=smtp.port, ca=smtp.ca_file, out=tmp_path / "out"
+                db=tmp_path / "y.db", port=smtp.port, ca=smtp.ca_file, out=out, slack=slack.api_url
             ),
             "utf-8",
         )
@@ -147,12 +154,19 @@ def test_a_scheduled_report_reaches_the_mail_once_across_a_restart(tmp_path: Pat
         smtp.defer()  # the first try is turned away for now: tried again a minute later
         check(daemon, at(8, 8, 31))
         assert smtp.messages == []
+        [shared] = [m for m in slack.channel_messages() if m.get("subtype") == "file_share"]
+        assert shared["files"][0]["name"] == "daily-2026-12-07.pdf"
+        assert shared["text"].startswith("*舆情日报 2026-12-07*\n本期投诉 1 条")
+        assert (
+            slack.uploads[shared["files"][0]["id"]] == (out / "daily-2026-12-07.pdf").read_bytes()
+        )
         check(daemon, at(8, 8, 32))
         check(daemon, at(8, 8, 33))
         daemon.close()
         daemon = Daemon(path, components=[Reports])
         check(daemon, at(8, 9, 0))
         daemon.close()
+        assert len([m for m in slack.channel_messages() if m.get("subtype") == "file_share"]) == 1
     [got] = smtp.messages
     msg = got.message
     assert msg["Subject"] == "舆情日报 2026-12-07"
@@ -166,7 +180,7 @@ def test_a_scheduled_report_reaches_the_mail_once_across_a_restart(tmp_path: Pat
     assert pdf.get_content().startswith(b"%PDF")
 
 
-def test_reports_go_to_email_receivers_only(tmp_path: Path) -> None:
+def test_reports_go_to_email_and_slack_receivers_only(tmp_path: Path) -> None:
     path = tmp_path / "yujing.yaml"
     path.write_text(
         "products:\n  - {id: a, name: 甲产品}\nnotify:\n  receivers:\n"
@@ -177,7 +191,7 @@ def test_reports_go_to_email_receivers_only(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     said = " ".join(info.value.problems)
-    assert "receiver 'chat' is a file receiver; reports are sent by e-mail receivers only" in said
+    assert "receiver 'chat' is a file receiver; reports go to e-mail receivers and Slack" in said
     path.write_text(path.read_text("utf-8").replace("[chat]", "[nobody]"), "utf-8")
     with pytest.raises(ConfigError) as info:
         load_config(path)

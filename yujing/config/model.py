@@ -78,7 +78,12 @@ class Config(Strict):
                 f"source {searching[0]} searches product names (keywords: true), "
                 "but no product is configured under products:"
             )
-        receivers = {r.name: r.type for r in self.notify.receivers}
+        # What can carry a report: e-mail (the HTML and the PDF), Slack with a bot token (the
+        # PDF as a file; an incoming webhook takes no files).
+        receivers = {
+            r.name: "slack webhook" if getattr(r, "webhook_url", None) else r.type
+            for r in self.notify.receivers
+        }
         for report in self.reports:
             if report.product is not None and report.product not in known:
                 raise ValueError(
@@ -91,10 +96,10 @@ class Config(Strict):
                         f"reports: a {report.kind} report goes to unknown receiver {name!r}; "
                         f"notify.receivers has: {', '.join(receivers)}"
                     )
-                if receivers[name] != "email":
+                if receivers[name] not in ("email", "slack"):
                     raise ValueError(
                         f"reports: receiver {name!r} is a {receivers[name]} receiver; reports "
-                        "are sent by e-mail receivers only (the others get alerts)"
+                        "go to e-mail receivers and Slack ones with a bot token only"
                     )
         shared = [s.name for s in self.sources if getattr(s, "shared", False)]
         if shared and self.redis is None:

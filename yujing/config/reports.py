@@ -26,8 +26,8 @@ class ReportSchedule(Strict):
     product: str | None = None  # one product's report; none: every product
     skip_empty: bool = False  # no complaint and no wave in the period: write nothing
     out: Path = Path("var/reports")
-    # Names from notify.receivers to send it to: e-mail receivers (the HTML as the mail, the PDF
-    # attached); the other kinds do not carry reports yet.
+    # Names from notify.receivers to send it to: e-mail (the HTML as the mail, the PDF attached)
+    # or Slack with a bot token (the PDF as a file); the other kinds do not carry reports yet.
     receivers: list[str] = []
 
     @field_validator("at")

@@ -1,5 +1,6 @@
 """Reports on a schedule (``reports:`` in the config): each written once when it falls due, and
-sent once to each of its receivers.
+sent once to each of its receivers (e-mail: the HTML with the PDF attached; Slack: the PDF as a
+file in the channel).
 
 Every minute each schedule's latest due time (``reports.schedule.latest_slot``, in the config's
 zone) is compared with the one the store says was last written for it; a newer one is written
@@ -114,6 +115,7 @@ class Reports(Component):
             if name in done["delivered"] or name not in confs:
                 continue
             conf = confs[name]
+            receiver = None
             try:
                 receiver = receiver_class(type(conf)).from_config(conf, context)
                 mail = _mail(done, schedule.key, name)
@@ -121,6 +123,9 @@ class Reports(Component):
             except Exception as exc:  # any receiver's failure: said, and tried again later
                 log.error("report %s: receiver %s: %s", schedule.kind, name, exc)
                 continue
+            finally:
+                if hasattr(receiver, "close"):  # Slack's connection to the store
+                    receiver.close()
             done["delivered"].append(name)
             self.daemon.store.state.set(schedule.key, done)
             log.info("report %s sent to %s", schedule.kind, name)

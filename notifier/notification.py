@@ -95,3 +95,4 @@ class ReportMail:
     html: str
     pdf: bytes
     pdf_name: str
+    link: str | None = None  # where the PDF can be read, for the chat apps (``reports: url``)

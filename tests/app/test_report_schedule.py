@@ -180,7 +180,53 @@ def test_a_scheduled_report_reaches_mail_and_slack_once_across_a_restart(
     assert pdf.get_content().startswith(b"%PDF")
 
 
-def test_reports_go_to_email_and_slack_receivers_only(tmp_path: Path) -> None:
+CHATS = (
+    STORE
+    + """
+notify:
+  receivers:
+    - {{name: ding, type: dingtalk, webhook: "${{DINGTALK_WEBHOOK}}"}}
+    - {{name: wecom, type: wecom, webhook: "${{WECOM_WEBHOOK}}"}}
+    - {{name: feishu, type: feishu, webhook: "${{FEISHU_WEBHOOK}}"}}
+  route: {{receiver: ding}}
+reports:
+  - {{kind: daily, at: "08:30", out: {out}, url: "https://intranet.example.cn/reports/",
+     receivers: [ding, wecom, feishu]}}
+"""
+)
+
+
+def test_the_chat_apps_get_the_figures_and_a_link_to_the_pdf(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from testkit.fakes.dingtalk import FakeDingTalk
+    from testkit.fakes.feishu import FakeFeishu
+    from testkit.fakes.wecom import FakeWeCom
+
+    with FakeDingTalk() as ding, FakeWeCom() as wecom, FakeFeishu() as feishu:
+        monkeypatch.setenv("DINGTALK_WEBHOOK", ding.webhook)
+        monkeypatch.setenv("WECOM_WEBHOOK", wecom.webhook)
+        monkeypatch.setenv("FEISHU_WEBHOOK", feishu.webhook)
+        path = tmp_path / "yujing.yaml"
+        path.write_text(CHATS.format(db=tmp_path / "y.db", out=tmp_path / "out"), "utf-8")
+        daemon = Daemon(path, components=[Reports])
+        daemon.store.posts.accept(complaint(at(7, 10)))
+        [part] = [c for c in daemon.components if isinstance(c, Reports)]
+        for minute in (31, 32):
+            asyncio.run(part.check(at(8, 8, minute)))
+        daemon.close()
+    link = "(https://intranet.example.cn/reports/daily-2026-12-07.pdf)"
+    [d] = ding.messages
+    assert d["markdown"]["title"] == "舆情日报 2026-12-07"
+    assert "本期投诉 1 条" in d["markdown"]["text"] and link in d["markdown"]["text"]
+    [w] = wecom.messages
+    assert "本期投诉 1 条" in w["markdown"]["content"] and link in w["markdown"]["content"]
+    [f] = feishu.messages
+    assert f["card"]["header"]["title"]["content"] == "舆情日报 2026-12-07"
+    assert link in f["card"]["elements"][0]["text"]["content"]
+
+
+def test_reports_go_only_to_receivers_that_can_carry_them(tmp_path: Path) -> None:
     path = tmp_path / "yujing.yaml"
     path.write_text(
         "products:\n  - {id: a, name: 甲产品}\nnotify:\n  receivers:\n"
@@ -191,7 +237,7 @@ def test_reports_go_to_email_and_slack_receivers_only(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     said = " ".join(info.value.problems)
-    assert "receiver 'chat' is a file receiver; reports go to e-mail receivers and Slack" in said
+    assert "receiver 'chat' is a file receiver; reports go to e-mail, Slack (with a bot" in said
     path.write_text(path.read_text("utf-8").replace("[chat]", "[nobody]"), "utf-8")
     with pytest.raises(ConfigError) as info:
         load_config(path)

@@ -79,7 +79,7 @@ class Config(Strict):
                 "but no product is configured under products:"
             )
         # What can carry a report: e-mail (the HTML and the PDF), Slack with a bot token (the
-        # PDF as a file; an incoming webhook takes no files).
+        # PDF as a file; an incoming webhook takes no files), the chat apps' robots (a summary).
         receivers = {
             r.name: "slack webhook" if getattr(r, "webhook_url", None) else r.type
             for r in self.notify.receivers
@@ -96,10 +96,10 @@ class Config(Strict):
                         f"reports: a {report.kind} report goes to unknown receiver {name!r}; "
                         f"notify.receivers has: {', '.join(receivers)}"
                     )
-                if receivers[name] not in ("email", "slack"):
+                if receivers[name] not in ("email", "slack", "dingtalk", "wecom", "feishu"):
                     raise ValueError(
                         f"reports: receiver {name!r} is a {receivers[name]} receiver; reports "
-                        "go to e-mail receivers and Slack ones with a bot token only"
+                        "go to e-mail, Slack (with a bot token), DingTalk, WeCom and Feishu"
                     )
         shared = [s.name for s in self.sources if getattr(s, "shared", False)]
         if shared and self.redis is None:

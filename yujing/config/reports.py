@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import field_validator
 
-from .base import Strict
+from .base import HttpUrl, Strict
 
 __all__ = ["ReportSchedule", "WEEKDAYS"]
 
@@ -26,9 +26,13 @@ class ReportSchedule(Strict):
     product: str | None = None  # one product's report; none: every product
     skip_empty: bool = False  # no complaint and no wave in the period: write nothing
     out: Path = Path("var/reports")
-    # Names from notify.receivers to send it to: e-mail (the HTML as the mail, the PDF attached)
-    # or Slack with a bot token (the PDF as a file); the other kinds do not carry reports yet.
+    # Names from notify.receivers to send it to: e-mail (the HTML as the mail, the PDF attached),
+    # Slack with a bot token (the PDF as a file), DingTalk, WeCom or Feishu (its figures, and a
+    # link to the PDF when ``url`` is set).
     receivers: list[str] = []
+    # Where ``out`` is served (https://intranet.example.cn/reports/): the chat apps' link is this
+    # and the file's name.
+    url: HttpUrl | None = None
 
     @field_validator("at")
     @classmethod

@@ -1,6 +1,6 @@
 """Reports on a schedule (``reports:`` in the config): each written once when it falls due, and
 sent once to each of its receivers (e-mail: the HTML with the PDF attached; Slack: the PDF as a
-file in the channel).
+file in the channel; DingTalk, WeCom, Feishu: its figures, and a link when ``url`` is set).
 
 Every minute each schedule's latest due time (``reports.schedule.latest_slot``, in the config's
 zone) is compared with the one the store says was last written for it; a newer one is written
@@ -62,10 +62,11 @@ def _write(path: Path, config: Config, schedule: ReportSchedule, slot: datetime)
     return done | {"title": title, "summary": summary_line(report), "html": str(written.html)}
 
 
-def _mail(done: dict[str, Any], key: str, receiver: str) -> ReportMail:
+def _mail(done: dict[str, Any], schedule: ReportSchedule, receiver: str) -> ReportMail:
     html = Path(done["html"])
     pdf = html.with_suffix(".pdf")
-    digest = hashlib.sha256(f"{key}|{done['slot']}|{receiver}".encode()).hexdigest()[:32]
+    key = f"{schedule.key}|{done['slot']}|{receiver}"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
     return ReportMail(
         key=digest,
         title=done["title"],
@@ -73,6 +74,7 @@ def _mail(done: dict[str, Any], key: str, receiver: str) -> ReportMail:
         html=html.read_text(encoding="utf-8"),
         pdf=pdf.read_bytes(),
         pdf_name=pdf.name,
+        link=f"{schedule.url.rstrip('/')}/{pdf.name}" if schedule.url else None,
     )
 
 
@@ -118,7 +120,7 @@ class Reports(Component):
             receiver = None
             try:
                 receiver = receiver_class(type(conf)).from_config(conf, context)
-                mail = _mail(done, schedule.key, name)
+                mail = _mail(done, schedule, name)
                 await asyncio.to_thread(receiver.send_report, mail)
             except Exception as exc:  # any receiver's failure: said, and tried again later
                 log.error("report %s: receiver %s: %s", schedule.kind, name, exc)

@@ -52,6 +52,14 @@ def test_a_bad_schedule_is_named_at_its_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert "a daily report names unknown product 'b'" in " ".join(info.value.problems)
+    path.write_text(
+        "products:\n  - {id: a, name: 甲产品}\nreports:\n  - {kind: daily}\n"
+        "  - {kind: daily, at: '8:30', out: elsewhere}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert "two entries write the same report (daily.*.08:30)" in " ".join(info.value.problems)
 
 
 STORE = """

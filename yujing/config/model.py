@@ -84,6 +84,13 @@ class Config(Strict):
             r.name: "slack webhook" if getattr(r, "webhook_url", None) else r.type
             for r in self.notify.receivers
         }
+        keys = [r.key for r in self.reports]
+        twice = next((k for k in keys if keys.count(k) > 1), None)
+        if twice is not None:
+            raise ValueError(
+                f"reports: two entries write the same report ({twice.removeprefix('reports.')}); "
+                "make them one, with all its receivers"
+            )
         for report in self.reports:
             if report.product is not None and report.product not in known:
                 raise ValueError(

@@ -33,33 +33,25 @@ def test_the_latest_slot_is_the_last_hour_passed_in_the_zone() -> None:
     assert latest_slot(weekly, at(7, 8, 59), TZ) == datetime(2026, 11, 30, 9, tzinfo=TZ)
 
 
+def problems(path: Path, reports: str, receivers: str = "") -> list[str]:
+    """What check-config says of a config with one product, ``receivers`` and ``reports``."""
+    path.write_text(
+        f"products:\n  - {{id: a, name: 甲产品}}\n{receivers}reports:\n{reports}", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return info.value.problems
+
+
 def test_a_bad_schedule_is_named_at_its_line(tmp_path: Path) -> None:
     path = tmp_path / "yujing.yaml"
-    path.write_text(
-        "products:\n  - {id: a, name: 甲产品}\nreports:\n  - {kind: daily, at: '25:00'}\n"
-        "  - {kind: monthly}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    found = info.value.problems
+    found = problems(path, "  - {kind: daily, at: '25:00'}\n  - {kind: monthly}\n")
     assert found[0].startswith(f"{path}:4: reports[0].at: expected a time of day like 08:30")
     assert found[1].startswith(f"{path}:5: reports[1].kind: ")
-    path.write_text(
-        "products:\n  - {id: a, name: 甲产品}\nreports:\n  - {kind: daily, product: b}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert "a daily report names unknown product 'b'" in " ".join(info.value.problems)
-    path.write_text(
-        "products:\n  - {id: a, name: 甲产品}\nreports:\n  - {kind: daily}\n"
-        "  - {kind: daily, at: '8:30', out: elsewhere}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert "two entries write the same report (daily.*.08:30)" in " ".join(info.value.problems)
+    found = problems(path, "  - {kind: daily, product: b}\n")
+    assert "a daily report names unknown product 'b'" in " ".join(found)
+    found = problems(path, "  - {kind: daily}\n  - {kind: daily, at: '8:30', out: elsewhere}\n")
+    assert "two entries write the same report (daily.*.08:30)" in " ".join(found)
 
 
 STORE = """
@@ -236,17 +228,11 @@ def test_the_chat_apps_get_the_figures_and_a_link_to_the_pdf(
 
 def test_reports_go_only_to_receivers_that_can_carry_them(tmp_path: Path) -> None:
     path = tmp_path / "yujing.yaml"
-    path.write_text(
-        "products:\n  - {id: a, name: 甲产品}\nnotify:\n  receivers:\n"
-        "    - {name: chat, type: file, path: out.jsonl}\n  route: {receiver: chat}\n"
-        "reports:\n  - {kind: daily, receivers: [chat]}\n",
-        encoding="utf-8",
+    receivers = (
+        "notify:\n  receivers:\n    - {name: chat, type: file, path: out.jsonl}\n"
+        "  route: {receiver: chat}\n"
     )
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    said = " ".join(info.value.problems)
+    said = " ".join(problems(path, "  - {kind: daily, receivers: [chat]}\n", receivers))
     assert "receiver 'chat' is a file receiver; reports go to e-mail, Slack (with a bot" in said
-    path.write_text(path.read_text("utf-8").replace("[chat]", "[nobody]"), "utf-8")
-    with pytest.raises(ConfigError) as info:
-        load_config(path)
-    assert "a daily report goes to unknown receiver 'nobody'" in " ".join(info.value.problems)
+    said = " ".join(problems(path, "  - {kind: daily, receivers: [nobody]}\n", receivers))
+    assert "a daily report goes to unknown receiver 'nobody'" in said

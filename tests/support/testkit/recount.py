@@ -66,6 +66,7 @@ def recount(
         "per_channel": defaultdict(Counter),
         "disputes": defaultdict(Counter),
         "overdue": Counter(),
+        "overdue_by_product": Counter(),
     }
     people, previous_people = set(), set()
     for post_id, author, source, published, doc_text in db.execute(
@@ -108,8 +109,12 @@ def recount(
         for limit in (15, 30, 60):
             if not answered and end - at > timedelta(days=limit):
                 out["overdue"][limit] += 1
+        if not answered and end - at > timedelta(days=15):
+            for p in mine:
+                out["overdue_by_product"][p] += 1
     out["people"], out["previous_people"] = len(people), len(previous_people)
     waves = {}
+    terms: Counter[str] = Counter()
     for alert_id, doc_text in db.execute("SELECT id, doc FROM alerts"):
         a = json.loads(doc_text)
         started, ended = _t(a["started_at"]), _t(a["resolved_at"])
@@ -122,7 +127,14 @@ def recount(
         ).fetchone() or (None, None)
         ack, res = (_t(v) if v and _t(v) < end else None for v in row)
         waves[alert_id] = (ack - started if ack else None, res - started if res else None)
+        terms.update(t for t in (a["labels"].get("new_terms") or "").split(",") if t)
     out["waves"] = waves
+    out["new_terms"] = sorted(terms.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+    out["failing"] = {
+        source: failures
+        for source, failures in db.execute("SELECT source, failures FROM source_health")
+        if failures > 0
+    }
     runs: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for source, items, accepted, errors in db.execute(
         "SELECT source, items, accepted, errors FROM source_runs WHERE complete=1"
@@ -154,3 +166,6 @@ def assert_matches(report: Any, counted: dict[str, Any]) -> None:
     assert {
         s.source: (s.runs, s.failed_runs, s.accepted) for s in report.sources if s.runs
     } == counted["runs"]
+    assert report.overdue_by_product == dict(counted["overdue_by_product"])
+    assert report.new_terms == counted["new_terms"]
+    assert {s.source: s.failures for s in report.sources if s.failing} == counted["failing"]

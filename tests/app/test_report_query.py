@@ -303,6 +303,12 @@ def test_a_waves_special_report_tells_its_story_in_order(
     order = [html.index(h) for h in ("一、概况", "二、传播", "三、内容与情感", "四、处置")]
     assert order == sorted(order)
     assert "首发</b>：12-07 09:00，forum" in html and "王敏 已指派给 李雷" in html
+    # An address from outside is a link only when it is a web page's.
+    from dataclasses import replace
+
+    trap = replace(w.first, url="javascript:alert(1)", title="<b>点我</b>")
+    html = render_wave_html(replace(w, first=trap, representative=[trap]), cfg.tz)
+    assert "javascript:" not in html and "<b>点我</b>" not in html and "&lt;b&gt;点我" in html
 
     path = tmp_path / "yujing.yaml"
     cfg_doc = cfg.model_dump(mode="json", exclude_defaults=True)

@@ -6,6 +6,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from yujing.alerts import Severity
+from yujing.notifier.render.view import is_http
 from yujing.records import utcnow
 
 from ..status import took
@@ -34,7 +35,8 @@ def _cited(s: Sighting, tz: tzinfo) -> dict[str, Any]:
         "when": _when(s.published_at, tz),
         "source": s.source,
         "author": s.author or "（未留）",
-        "url": s.url,
+        # A link only to a web page: a post's address comes from outside (javascript: is not).
+        "url": s.url if is_http(s.url) else None,
         "title": s.title or "（无标题）",
         "reach": s.reach,
     }

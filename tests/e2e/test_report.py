@@ -42,11 +42,10 @@ def yujing(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     )
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture
+def demo_dir(demo_once: tuple[subprocess.CompletedProcess, Path]) -> Path:
     """The demo's store, as ``yujing demo --once`` leaves it (its wave alerted)."""
-    workdir = tmp_path_factory.mktemp("report") / "demo"
-    result = yujing("demo", "--once", "--deadline", "90", "--dir", str(workdir))
+    result, workdir = demo_once
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return workdir
 

@@ -18,7 +18,7 @@ from typing import Any
 from yujing.config import DISPUTES, Config
 from yujing.detector.mentions import is_complaint
 from yujing.detector.sentiment import label
-from yujing.records import ScoredPost
+from yujing.records import ScoredPost, format_time
 
 from .period import Period
 
@@ -111,14 +111,16 @@ def tally_posts(
     people: set[str] = set()
     previous_people: set[str] = set()
     out = PostTally()
+    end = format_time(period.end)  # stored times are written so: they compare as text
     for doc in docs:
-        scored = ScoredPost.from_dict(doc)
-        at = scored.post.published_at
-        if at >= period.end:
+        if doc["published_at"] >= end:
             break
-        named = [p for p in scored.products if p in products]
+        # Read as a record only when it names a watched product: most posts of a store do not.
+        named = [p for p in doc.get("products") or () if p in products]
         if not named:
             continue
+        scored = ScoredPost.from_dict(doc)
+        at = scored.post.published_at
         now = period.holds(at)
         if now:
             out.sentiment[tone_of(scored.sentiment)] += 1

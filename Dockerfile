@@ -17,7 +17,12 @@ COPY --from=build /wheels /wheels
 COPY constraints.txt /wheels/constraints.txt
 # The daemon runs as its own unprivileged user: it reads files others drop into its inbox and
 # pages from the web, and needs to write nothing but /app/var (store, alerts, inbox).
-RUN pip install --no-cache-dir --constraint /wheels/constraints.txt /wheels/*.whl \
+# Reports need Pango and HarfBuzz's subsetter (WeasyPrint's PDF) and a font with Chinese glyphs.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir --constraint /wheels/constraints.txt /wheels/*.whl \
     && rm -rf /wheels \
     && groupadd --system --gid 10001 yujing \
     && useradd --system --uid 10001 --gid yujing --home-dir /app --no-create-home \

@@ -20,7 +20,7 @@ from typing import Any
 from yujing.alerts import AlertEvent, EventKind, Handling
 from yujing.records import format_time, parse_time
 
-__all__ = ["Notification"]
+__all__ = ["Notification", "ReportMail"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +81,18 @@ class Notification:
             repeat_interval=float(d.get("repeat_interval") or 0.0),
             false_alarm=str(d["false_alarm"]) if d.get("false_alarm") is not None else None,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMail:
+    """A written report for a receiver that carries files (e-mail): its title, a summary in a
+    sentence or two, the HTML (charts as data: URIs) and the PDF. ``key`` is the same for every
+    try of one report to one receiver, so a resend is recognisably a copy."""
+
+    key: str
+    title: str
+    summary: str
+    html: str
+    pdf: bytes
+    pdf_name: str
+    link: str | None = None  # where the PDF can be read, for the chat apps (``reports: url``)

@@ -19,8 +19,16 @@ from urllib.parse import quote_plus
 
 from yujing import config as cfg
 
-from ..notification import Notification
-from ..render import MARKDOWN, SHANGHAI, fit, md_escape, notification_view, template_for
+from ..notification import Notification, ReportMail
+from ..render import (
+    MARKDOWN,
+    SHANGHAI,
+    fit,
+    md_escape,
+    notification_view,
+    report_markdown,
+    template_for,
+)
 from . import ReceiverContext, Refused, RetryLater
 from ._http import TIMEOUT, RateWindow, Reply, post_json
 
@@ -67,16 +75,7 @@ class DingTalkReceiver:
 
     def payload(self, notification: Notification) -> dict:
         f = notification_view(notification, tz=self.tz, names=self.names).fields()
-        return {
-            "msgtype": "markdown",
-            # The title is what the notification and the chat list show.
-            "markdown": {
-                "title": md_escape(f["title"]),
-                "text": fit(self.template.render(f), MAX_BYTES),
-            },
-            # Nobody is mentioned: an alert must not page a whole group because a post said @all.
-            "at": {"isAtAll": False, "atMobiles": [], "atUserIds": []},
-        }
+        return _markdown(f["title"], self.template.render(f))
 
     def url(self) -> str:
         if not self.conf.secret:
@@ -86,7 +85,12 @@ class DingTalkReceiver:
         return f"{self.conf.webhook}&timestamp={timestamp}&sign={signature}"
 
     def send(self, notification: Notification) -> None:
-        payload = self.payload(notification)
+        self._post(self.payload(notification))
+
+    def send_report(self, mail: ReportMail) -> None:
+        self._post(_markdown(mail.title, report_markdown(mail.title, mail.summary, mail.link)))
+
+    def _post(self, payload: dict) -> None:
         self.window.take(self.what)
         self.check(post_json(self.url(), payload, what=self.what, timeout=self.timeout))
 
@@ -110,6 +114,16 @@ class DingTalkReceiver:
                 "webhook URL again from the robot's settings"
             )
         raise RuntimeError(f"{self.what}: DingTalk errcode {code}: {message}")
+
+
+def _markdown(title: str, text: str) -> dict:
+    return {
+        "msgtype": "markdown",
+        # The title is what the notification and the chat list show.
+        "markdown": {"title": md_escape(title), "text": fit(text, MAX_BYTES)},
+        # Nobody is mentioned: an alert must not page a whole group because a post said @all.
+        "at": {"isAtAll": False, "atMobiles": [], "atUserIds": []},
+    }
 
 
 def _why(message: str) -> str:

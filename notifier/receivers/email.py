@@ -7,7 +7,9 @@ reported as what to fix.
 
 from __future__ import annotations
 
+import base64
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -17,7 +19,7 @@ from email.utils import formatdate
 
 from yujing import config as cfg
 
-from ..notification import Notification
+from ..notification import Notification, ReportMail
 from ..render import PLAIN, SHANGHAI, notification_view, template_for
 from . import ReceiverContext, Refused, RetryLater, delivery_id
 
@@ -85,8 +87,37 @@ class EmailReceiver:
                 raise
         return smtp
 
+    def report_message(self, mail: ReportMail) -> EmailMessage:
+        """The report as a mail: the summary as text, the HTML beside it with its charts as
+        inline parts (mail clients show cid: images, not data: ones), the PDF attached."""
+        msg = EmailMessage()
+        msg["Subject"] = " ".join(mail.title.split())
+        msg["From"] = self.conf.sender
+        msg["To"] = ", ".join(self.conf.to)
+        msg["Date"] = formatdate()
+        msg["Message-ID"] = f"<{mail.key}@yujing>"
+        msg.set_content(mail.summary + "\n", charset="utf-8")
+        images: list[bytes] = []
+
+        def inline(match: re.Match[str]) -> str:
+            images.append(base64.b64decode(match[1]))
+            return f'src="cid:chart{len(images)}@yujing"'
+
+        html = _DATA_PNG.sub(inline, mail.html)
+        msg.add_alternative(html, subtype="html", charset="utf-8")
+        html_part = msg.get_payload()[1]
+        for i, png in enumerate(images, start=1):
+            html_part.add_related(png, maintype="image", subtype="png", cid=f"<chart{i}@yujing>")
+        msg.add_attachment(mail.pdf, maintype="application", subtype="pdf", filename=mail.pdf_name)
+        return msg
+
+    def send_report(self, mail: ReportMail) -> None:
+        self._deliver(self.report_message(mail))
+
     def send(self, notification: Notification) -> None:
-        msg = self.message(notification)
+        self._deliver(self.message(notification))
+
+    def _deliver(self, msg: EmailMessage) -> None:
         try:
             with self._connect() as smtp:
                 if self.conf.username:
@@ -129,6 +160,9 @@ class EmailReceiver:
         if all(400 <= c < 500 for c in codes):
             raise RetryLater(f"{self.what}: recipients deferred ({detail})", TEMPORARY_WAIT)
         raise Refused(f"{self.what}: every recipient was refused ({detail}); check 'to'")
+
+
+_DATA_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"')
 
 
 def _text(value: bytes | str) -> str:

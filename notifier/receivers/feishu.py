@@ -19,8 +19,8 @@ from typing import Any
 
 from yujing import config as cfg
 
-from ..notification import Notification
-from ..render import MARKDOWN, SHANGHAI, fit, notification_view, template_for
+from ..notification import Notification, ReportMail
+from ..render import MARKDOWN, SHANGHAI, fit, notification_view, report_markdown, template_for
 from . import ReceiverContext, Refused, RetryLater
 from ._http import TIMEOUT, RateWindow, Reply, post_json, retry_after
 
@@ -72,21 +72,21 @@ class FeishuReceiver:
     def payload(self, notification: Notification) -> dict[str, Any]:
         f = notification_view(notification, tz=self.tz, names=self.names).fields()
         colour = "green" if f["resolved"] else HEADER.get(f["severity"], "grey")
+        return self._card(f["title"], self.template.render(f), colour)
+
+    def _card(self, title: str, text: str, colour: str) -> dict[str, Any]:
         body: dict[str, Any] = {
             "msg_type": "interactive",
             "card": {
                 "config": {"wide_screen_mode": True},
                 # plain_text: the title is shown as it is, never read as markup
-                "header": {
-                    "title": {"tag": "plain_text", "content": f["title"]},
-                    "template": colour,
-                },
+                "header": {"title": {"tag": "plain_text", "content": title}, "template": colour},
                 "elements": [
                     {
                         "tag": "div",
                         "text": {
                             "tag": "lark_md",
-                            "content": fit(self.template.render(f), MAX_BYTES),
+                            "content": fit(text, MAX_BYTES),
                         },
                     }
                 ],
@@ -99,12 +99,16 @@ class FeishuReceiver:
         return body
 
     def send(self, notification: Notification) -> None:
+        self._post(self.payload(notification))
+
+    def send_report(self, mail: ReportMail) -> None:
+        """The report's figures in a card, with a link to the PDF when one is known."""
+        text = report_markdown(mail.title, mail.summary, mail.link)
+        self._post(self._card(mail.title, text, "blue"))
+
+    def _post(self, payload: dict[str, Any]) -> None:
         self.window.take(self.what)
-        self.check(
-            post_json(
-                self.conf.webhook, self.payload(notification), what=self.what, timeout=self.timeout
-            )
-        )
+        self.check(post_json(self.conf.webhook, payload, what=self.what, timeout=self.timeout))
 
     def check(self, reply: Reply) -> None:
         body = reply.body if isinstance(reply.body, dict) else {}

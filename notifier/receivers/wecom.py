@@ -13,8 +13,8 @@ from datetime import tzinfo
 
 from yujing import config as cfg
 
-from ..notification import Notification
-from ..render import MARKDOWN, SHANGHAI, fit, notification_view, template_for
+from ..notification import Notification, ReportMail
+from ..render import MARKDOWN, SHANGHAI, fit, notification_view, report_markdown, template_for
 from . import ReceiverContext, Refused, RetryLater
 from ._http import TIMEOUT, RateWindow, Reply, post_json
 
@@ -52,13 +52,15 @@ class WeComReceiver:
         f = notification_view(notification, tz=self.tz, names=self.names).fields()
         # No mentioned_list: markdown messages cannot page anyone, and the text cannot either
         # (a "<@all>" in a post is escaped).
-        return {
-            "msgtype": "markdown",
-            "markdown": {"content": fit(self.template.render(f), MAX_BYTES)},
-        }
+        return _markdown(self.template.render(f))
 
     def send(self, notification: Notification) -> None:
-        payload = self.payload(notification)
+        self._post(self.payload(notification))
+
+    def send_report(self, mail: ReportMail) -> None:
+        self._post(_markdown(report_markdown(mail.title, mail.summary, mail.link)))
+
+    def _post(self, payload: dict) -> None:
         self.window.take(self.what)
         self.check(post_json(self.conf.webhook, payload, what=self.what, timeout=self.timeout))
 
@@ -79,3 +81,7 @@ class WeComReceiver:
                 "webhook URL again from the robot's settings (群机器人 → Webhook地址)"
             )
         raise RuntimeError(f"{self.what}: WeCom errcode {code}: {message}")
+
+
+def _markdown(text: str) -> dict:
+    return {"msgtype": "markdown", "markdown": {"content": fit(text, MAX_BYTES)}}

@@ -5,7 +5,7 @@ markdown or plain text (``template``, ``markdown``). Receivers only send what th
 
 from __future__ import annotations
 
-from .markdown import MARKDOWN, PLAIN, md_escape, md_url
+from .markdown import MARKDOWN, PLAIN, md_escape, md_url, report_markdown
 from .template import MessageTemplate, fit, template_for
 from .text import alert_text, notification_line, one_line, plain_text
 from .view import SHANGHAI, alert_view, notification_view
@@ -24,5 +24,6 @@ __all__ = [
     "PLAIN",
     "md_escape",
     "md_url",
+    "report_markdown",
     "SHANGHAI",
 ]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .view import is_http
 
-__all__ = ["Safe", "Markup", "MARKDOWN", "PLAIN", "md_escape", "md_url"]
+__all__ = ["Safe", "Markup", "MARKDOWN", "PLAIN", "md_escape", "md_url", "report_markdown"]
 
 
 # Markup characters of the chat apps' markdown (DingTalk, WeCom, Feishu lark_md) and their
@@ -83,3 +83,11 @@ def _plain(text: str) -> str:
 
 MARKDOWN = Markup(md_escape, _md_link)
 PLAIN = Markup(_plain, _plain_link)
+
+
+def report_markdown(title: str, summary: str, link: str | None) -> str:
+    """A written report in a chat app: its title, its figures in a sentence, and a link to the
+    PDF when one is known (there is no file to attach through a robot's webhook)."""
+    text = f"**{md_escape(title)}**\n\n{md_escape(summary)}"
+    url = md_url(link) if link else None
+    return text + (f"\n\n[查看报告（PDF）]({url})" if url else "")

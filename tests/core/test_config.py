@@ -327,3 +327,38 @@ def test_peers_decide_through_the_redis_section(tmp_path: Path) -> None:
     )
     [problem] = problems(path)
     assert f"{path}:2: notify.peers.lease:" in problem
+
+
+def test_a_products_line_and_a_categorys_dispute_are_the_regulators(tmp_path: Path) -> None:
+    good = load_config(
+        write(
+            tmp_path,
+            """\
+            products:
+              - {id: a, name: 甲产品, line: 重疾险}
+              - {id: b, name: 乙产品}
+            categories:
+              - {id: claims, name: 拒赔, keywords: [拒赔], dispute: claims}
+              - {id: rude, name: 态度差, keywords: [态度差]}
+            """,
+            "good.yaml",
+        )
+    )
+    assert [p.line for p in good.products] == ["重疾险", None]
+    assert [c.dispute for c in good.categories] == ["claims", "other"]
+    path = write(
+        tmp_path,
+        """\
+        products:
+          - {id: a, name: 甲产品, line: 重大疾病}
+        categories:
+          - {id: claims, name: 拒赔, keywords: [拒赔], dispute: 理赔}
+        """,
+    )
+    found = problems(path)
+    assert len(found) == 2, found
+    assert found[0].startswith(
+        f"{path}:2: products[0].line: unknown line '重大疾病'; use one of: 车险"
+    )
+    assert found[1].startswith(f"{path}:4: categories[0].dispute: ")
+    assert "'claims'" in found[1] and "'other'" in found[1]

@@ -28,3 +28,12 @@ def yujing(
 @pytest.fixture
 def run_yujing():
     return yujing
+
+
+@pytest.fixture(scope="session")
+def demo_once(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path]:
+    """``yujing demo --once`` run once for the session: what it said, and its folder (the store,
+    the alerts), which the tests only read."""
+    workdir = tmp_path_factory.mktemp("demo-once") / "demo"
+    result = yujing("demo", "--once", "--deadline", "90", "--dir", str(workdir), cwd=ROOT)
+    return result, workdir

@@ -21,9 +21,8 @@ def alert_events(workdir: Path) -> list[dict]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-def test_demo_once_tells_the_whole_wave_in_at_most_four_events(tmp_path: Path, run_yujing) -> None:
-    workdir = tmp_path / "demo"
-    result = run_yujing("demo", "--once", "--deadline", "90", "--dir", str(workdir), cwd=ROOT)
+def test_demo_once_tells_the_whole_wave_in_at_most_four_events(demo_once) -> None:
+    result, workdir = demo_once
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "演示完成" in result.stdout
     assert "指标与健康检查：http://127.0.0.1:" in result.stdout  # a free port, said

@@ -8,7 +8,16 @@ files. This package is a seam: it imports no stage and no part of the applicatio
 """
 
 from .base import Duration, HttpUrl, Secret, Strict, Term, Wait, http_url, parse_duration
-from .detection import BurstOverride, BurstRule, Categories, Category, Detection, Product
+from .detection import (
+    DISPUTES,
+    LINES,
+    BurstOverride,
+    BurstRule,
+    Categories,
+    Category,
+    Detection,
+    Product,
+)
 from .grouping import ROOT_OPTS, RouteOpts, route_opts, walk_opts
 from .loader import ConfigError, format_validation, load_config
 from .model import Config
@@ -28,6 +37,7 @@ from .notify import (
     WebhookReceiver,
     WeComReceiver,
 )
+from .reports import WEEKDAYS, ReportSchedule
 from .services import (
     PUBLIC_SALTS,
     Elasticsearch,
@@ -63,6 +73,10 @@ from .sources import (
 )
 
 __all__ = [
+    "WEEKDAYS",
+    "ReportSchedule",
+    "DISPUTES",
+    "LINES",
     "ApiFields",
     "ApiPaging",
     "ApiSource",

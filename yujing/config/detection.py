@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +16,8 @@ from pydantic import (
 from .base import Duration, Strict, Term, fold
 
 __all__ = [
+    "DISPUTES",
+    "LINES",
     "Product",
     "Category",
     "Categories",
@@ -23,6 +25,36 @@ __all__ = [
     "BurstOverride",
     "Detection",
 ]
+
+
+# Complaints as the regulator counts them: by dispute type (a category's ``dispute``) and by line
+# of insurance (a product's ``line``). A dispute type's id in the config, and its name in reports.
+DISPUTES: dict[str, str] = {
+    "claims": "理赔纠纷",
+    "sales": "销售纠纷",
+    "surrender": "退保纠纷",
+    "other": "其他",
+}
+Dispute = Literal["claims", "sales", "surrender", "other"]
+# The lines a product may name (``line:``), in the words of the regulator's complaint statistics
+# (property lines first, then life and health).
+LINES: tuple[str, ...] = (
+    "车险",
+    "企业财产险",
+    "家庭财产险",
+    "责任险",
+    "信用保证保险",
+    "农业保险",
+    "普通寿险",
+    "分红险",
+    "万能险",
+    "投连险",
+    "年金险",
+    "重疾险",
+    "医疗险",
+    "意外险",
+    "其他",
+)
 
 
 class Product(Strict):
@@ -34,6 +66,15 @@ class Product(Strict):
     # The company alone never tags the product (a company sells many products). Its name only
     # settles an alias shared across companies and keeps aliases from firing inside it.
     company: str | None = None
+    # The line of insurance it is counted under in reports (one of ``LINES``); none: 未分类.
+    line: str | None = None
+
+    @field_validator("line")
+    @classmethod
+    def _known_line(cls, line: str | None) -> str | None:
+        if line is not None and line not in LINES:
+            raise ValueError(f"unknown line {line!r}; use one of: {'、'.join(LINES)}")
+        return line
 
     @field_validator("aliases", "abbreviations")
     @classmethod
@@ -59,6 +100,8 @@ class Category(Strict):
     name: str = Field(min_length=1)
     keywords: list[Term] = Field(min_length=1)
     negations: list[Term] = []
+    # The dispute type its complaints count under in reports (``DISPUTES``).
+    dispute: Dispute = "other"
 
     @field_validator("negations")
     @classmethod

@@ -11,6 +11,7 @@ from pydantic import PrivateAttr, field_validator, model_validator
 from .base import Strict
 from .detection import Categories, Detection, Product
 from .notify import Notify
+from .reports import ReportSchedule
 from .services import Elasticsearch, Http, Kibana, Logging, Privacy, Redis, Storage
 from .sources import Source, TranscriptSource
 
@@ -28,6 +29,7 @@ class Config(Strict):
     categories: Categories = []
     detection: Detection = Detection()
     notify: Notify = Notify()
+    reports: list[ReportSchedule] = []
     elasticsearch: Elasticsearch | None = None
     kibana: Kibana | None = None
     redis: Redis | None = None
@@ -76,6 +78,36 @@ class Config(Strict):
                 f"source {searching[0]} searches product names (keywords: true), "
                 "but no product is configured under products:"
             )
+        # What can carry a report: e-mail (the HTML and the PDF), Slack with a bot token (the
+        # PDF as a file; an incoming webhook takes no files), the chat apps' robots (a summary).
+        receivers = {
+            r.name: "slack webhook" if getattr(r, "webhook_url", None) else r.type
+            for r in self.notify.receivers
+        }
+        keys = [r.key for r in self.reports]
+        twice = next((k for k in keys if keys.count(k) > 1), None)
+        if twice is not None:
+            raise ValueError(
+                f"reports: two entries write the same report ({twice.removeprefix('reports.')}); "
+                "make them one, with all its receivers"
+            )
+        for report in self.reports:
+            if report.product is not None and report.product not in known:
+                raise ValueError(
+                    f"reports: a {report.kind} report names unknown product {report.product!r}; "
+                    f"products: has {', '.join(sorted(known)) or 'none'}"
+                )
+            for name in report.receivers:
+                if name not in receivers:
+                    raise ValueError(
+                        f"reports: a {report.kind} report goes to unknown receiver {name!r}; "
+                        f"notify.receivers has: {', '.join(receivers)}"
+                    )
+                if receivers[name] not in ("email", "slack", "dingtalk", "wecom", "feishu"):
+                    raise ValueError(
+                        f"reports: receiver {name!r} is a {receivers[name]} receiver; reports "
+                        "go to e-mail, Slack (with a bot token), DingTalk, WeCom and Feishu"
+                    )
         shared = [s.name for s in self.sources if getattr(s, "shared", False)]
         if shared and self.redis is None:
             raise ValueError(

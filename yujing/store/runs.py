@@ -84,19 +84,32 @@ class Runs:
     def latest(self) -> dict[str, SourceRun]:
         """Each source's latest finished run that was not cut short by a shutdown."""
         rows = self._db.execute(
-            "SELECT source, started_at, finished_at, items, accepted, errors, last_error"
-            " FROM source_runs WHERE id IN (SELECT max(id) FROM source_runs"
+            f"SELECT {_RUN} FROM source_runs WHERE id IN (SELECT max(id) FROM source_runs"
             " WHERE complete=1 AND finished_at IS NOT NULL GROUP BY source)"
         ).fetchall()
-        return {
-            r[0]: SourceRun(
-                source=r[0],
-                started_at=parse_time(r[1]),
-                finished_at=parse_time(r[2]) if r[2] else None,
-                items=r[3],
-                accepted=r[4],
-                errors=r[5],
-                last_error=r[6],
-            )
-            for r in rows
-        }
+        return {r[0]: _source_run(r) for r in rows}
+
+    def between(self, since: datetime, until: datetime) -> list[SourceRun]:
+        """The finished runs, not cut short by a shutdown, that started in [since, until),
+        oldest first: what a report says about each source's period."""
+        rows = self._db.execute(
+            f"SELECT {_RUN} FROM source_runs WHERE complete=1 AND finished_at IS NOT NULL"
+            " AND started_at >= ? AND started_at < ? ORDER BY id",
+            (format_time(since), format_time(until)),
+        ).fetchall()
+        return [_source_run(r) for r in rows]
+
+
+_RUN = "source, started_at, finished_at, items, accepted, errors, last_error"
+
+
+def _source_run(r: tuple) -> SourceRun:
+    return SourceRun(
+        source=r[0],
+        started_at=parse_time(r[1]),
+        finished_at=parse_time(r[2]) if r[2] else None,
+        items=r[3],
+        accepted=r[4],
+        errors=r[5],
+        last_error=r[6],
+    )

@@ -43,7 +43,7 @@ from yujing.records import format_time
 from yujing.store import ChatMessage, ChatMessages, Store
 from yujing.views import AlertView, NotificationView
 
-from ...notification import Notification
+from ...notification import Notification, ReportMail
 from ...render import SHANGHAI, alert_view, notification_view
 from ...render import slack as render
 from .. import ReceiverContext, RetryLater
@@ -120,8 +120,24 @@ class SlackReceiver:
             self._store = None
 
     def send(self, notification: Notification) -> None:
+        self._rate_limited(lambda: self._deliver(notification))
+
+    def send_report(self, mail: ReportMail) -> None:
+        """The report's PDF as a file in the channel, its summary as the file's comment."""
+        self._rate_limited(
+            lambda: self.client.files_upload_v2(
+                channel=self.search.channel_id(),
+                file=mail.pdf,
+                filename=mail.pdf_name,
+                title=mail.title,
+                initial_comment=f"*{mail.title}*\n{mail.summary}",
+            )
+        )
+
+    def _rate_limited(self, call: Callable[[], Any]) -> None:
+        """``call``; Slack's rate limit raised as ``RetryLater``, with when to try again."""
         try:
-            self._deliver(notification)
+            call()
         except SlackApiError as exc:
             if rate_limited(exc):
                 raise RetryLater(

@@ -1,5 +1,5 @@
 """The ``yujing`` command, one module per command: run | check-config | ingest | status | demo |
-replay | route | silence | alert | audit | sentiment | kibana.
+replay | route | silence | alert | audit | report | sentiment | kibana.
 
 Each module has ``register(subparsers)``, adding its command and the function that runs it; the
 work is done below (``yujing.app.ops`` for what people do to alerts and files, the stages for the
@@ -24,6 +24,7 @@ from . import (
     ingest,
     kibana,
     replay,
+    report,
     route,
     run,
     sentiment,
@@ -45,6 +46,7 @@ COMMANDS = (
     silence,
     alert,
     audit,
+    report,
     kibana,
     demo,
 )

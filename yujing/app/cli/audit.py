@@ -13,20 +13,14 @@ from typing import Any
 
 from yujing.store import Store
 
-from .common import config_arg, load_or_exit
+from .common import config_arg, load_or_exit, store_or_exit
 
 __all__ = ["register"]
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     _, config = load_or_exit(args.config)
-    if not config.storage.path.exists():
-        print(
-            f"error: {config.storage.path} does not exist (has `yujing run` started?)",
-            file=sys.stderr,
-        )
-        return 1
-    store = Store(config.storage.path)
+    store = Store(store_or_exit(config))
     try:
         problems = store.audit.verify()
         entries = store.audit.entries()

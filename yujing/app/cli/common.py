@@ -14,7 +14,7 @@ from yujing.detector.redact import redactor_for
 from ..logs import setup_logging
 from ..paths import default_config
 
-__all__ = ["config_arg", "load_or_exit", "setup", "duration_arg", "positive_int"]
+__all__ = ["config_arg", "load_or_exit", "store_or_exit", "setup", "duration_arg", "positive_int"]
 
 
 def config_arg(p: argparse.ArgumentParser) -> None:
@@ -32,6 +32,15 @@ def load_or_exit(path: str | None) -> tuple[Path, Config]:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def store_or_exit(config: Config) -> Path:
+    """The store's path; when there is no store yet, say so and exit 1."""
+    path = config.storage.path
+    if not path.exists():
+        print(f"error: {path} does not exist (has `yujing run` started?)", file=sys.stderr)
+        raise SystemExit(1)
+    return path
 
 
 def setup(verbose: bool, config: Config | None = None, fmt: str | None = None) -> None:

@@ -49,6 +49,7 @@ COMPONENTS = [
     "yujing.app.components.delivery:Delivery",
     "yujing.app.components.indexing:Indexing",
     "yujing.app.components.retention:Retention",
+    "yujing.app.components.reports:Reports",
     "yujing.app.components.config_watch:ConfigWatch",
 ]
 

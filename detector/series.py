@@ -17,8 +17,9 @@ The test, per series and rule (``Detection.rule_for``; times cut into ``bucket``
 Where a series' buckets wobble far more than counting noise (``phi_bucket * rate >=
 SPIKE_WOBBLE``: measurements replayed by ``--counts``, very busy streams), the count model's tail
 is not that series' own (real levels are heavy-tailed: on/off jobs, spikes, plateaus), so there
-the window is hot when it (its last bucket, its window mean or its slow mean) goes beyond the
-highest the series reached over the baseline's memory (``record``), with ``min_count``; the
+the window is hot when its last bucket or its slow mean goes beyond the highest the series
+reached over the baseline's memory, or its last bucket far beyond the recent range
+(``record``), with ``min_count``; the
 count model then only says how long the wave stays open. One rise, one detection: after a wave
 fired, a record waits ``RECORD_REST`` windows before it can fire again. A window of such a series
 is also hot when it holds ``SEASONAL_RATIO`` times what the series' own hour of the day and

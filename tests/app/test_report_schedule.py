@@ -113,6 +113,57 @@ def test_each_report_is_written_once_when_due_a_restart_included(tmp_path: Path)
     daemon.close()
 
 
+def test_a_schedule_first_seen_hours_after_its_time_waits_for_the_next(tmp_path: Path) -> None:
+    daily, weekly = tmp_path / "daily", tmp_path / "weekly"
+    path = tmp_path / "yujing.yaml"
+    path.write_text(CONFIG.format(db=tmp_path / "y.db", daily=daily, weekly=weekly), "utf-8")
+    daemon = Daemon(path, components=[Reports])
+    [part] = [c for c in daemon.components if isinstance(c, Reports)]
+    daemon.store.posts.accept(complaint(at(7, 10)))
+    # Started at 11:00: the 08:30 report of today is old news; a restart changes nothing.
+    assert asyncio.run(part.check(at(8, 11))) == []
+    assert not daily.exists()
+    daemon.close()
+    daemon = Daemon(path, components=[Reports])
+    [part] = [c for c in daemon.components if isinstance(c, Reports)]
+    assert asyncio.run(part.check(at(8, 12))) == []
+    assert [p.name for p in asyncio.run(part.check(at(9, 8, 30)))] == ["daily-2026-12-08.pdf"]
+    # The same schedule at another time is a new one: it does not send 8 December's again.
+    text = path.read_text("utf-8").replace('at: "08:30"', 'at: "09:00"')
+    path.write_text(text, "utf-8")
+    daemon.close()
+    daemon = Daemon(path, components=[Reports])
+    [part] = [c for c in daemon.components if isinstance(c, Reports)]
+    assert asyncio.run(part.check(at(9, 10))) == []
+    daemon.close()
+
+
+def test_a_schedule_that_fails_does_not_stop_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from yujing.app.components import reports as component
+
+    daily, weekly = tmp_path / "daily", tmp_path / "weekly"
+    path = tmp_path / "yujing.yaml"
+    path.write_text(CONFIG.format(db=tmp_path / "y.db", daily=daily, weekly=weekly), "utf-8")
+    daemon = Daemon(path, components=[Reports])
+    [part] = [c for c in daemon.components if isinstance(c, Reports)]
+    daemon.store.posts.accept(complaint(at(3, 10)))  # in the week the 周报 tells
+    write = component._write
+
+    def failing_daily(store_path, config, schedule, slot):
+        if schedule.kind == "daily":
+            raise KeyError("a fault in the daily report")
+        return write(store_path, config, schedule, slot)
+
+    monkeypatch.setattr(component, "_write", failing_daily)
+    assert asyncio.run(part.check(at(7, 8, 20))) == []  # both seen, neither due
+    # Monday 09:01: both due; the daily fails, the weekly is still written.
+    assert [p.name for p in asyncio.run(part.check(at(7, 9, 1)))] == ["weekly-2026-12-06.pdf"]
+    assert "report daily due at 2026-12-07T08:30:00+08:00 failed" in caplog.text
+    daemon.close()
+
+
 MAILED = (
     STORE
     + """notify:

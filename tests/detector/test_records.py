@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from yujing.alerts import AlertState
 from yujing.config import BurstRule, Detection
 from yujing.detector.burst import BurstDetector
+from yujing.detector.record import Record
 
 from .test_calibration import PER_DAY, PER_HOUR, noisy
 
@@ -242,3 +243,37 @@ def test_the_shapes_a_series_has_shown_survive_a_save_and_restore():
     assert restored.series["burst:p"].load(saved)
     rest, _ = fired(values, detector=restored, start=cut)
     assert rest == [h for h in whole if h >= cut]
+
+
+def test_a_spike_shape_seen_lately_is_not_news_after_a_calm_spell_either():
+    # A steady wobble (the same spread all along) and the same jump from calm every two and a
+    # half days, two buckets apart each time: after a week each pair leaves a calm spell longer
+    # than the recent range, and still it is the series' own habit.
+    values = [100000.0 + (3000.0 if i % 2 else -3000.0) for i in range(10 * PER_DAY)]
+    starts = [int(d * PER_DAY) + 5 * PER_HOUR for d in (1.5, 4.0, 6.5, 9.0)]
+    for i in starts:
+        values[i] = values[i + 2] = 300000.0
+    hits, _ = fired(values)
+    assert starts[-1] not in hits and starts[-1] + 2 not in hits
+    # A jump of a shape never seen, after the same calm, is a rise.
+    values[starts[-1]] = 900000.0
+    assert starts[-1] in fired(values)[0]
+
+
+def test_a_window_mean_beyond_its_own_highest_is_not_a_rise_by_itself():
+    # Between a bucket's spike and the slow mean's climb, the window's mean saw only what one of
+    # them saw already: it is the slow mean's yardstick of wobble, not a record of its own.
+    def record_of_a_calm_day(last: float) -> tuple[Record, int]:
+        rec = Record(bucket=300, memory=7 * 86400, window=12, origin=0)
+        for b in range(PER_DAY + 1):
+            rec.observe(b, 1000.0 + (30.0 if b % 2 else -30.0), 1000.0)
+            rec.learn_until(b, b - 12)
+        rec.observe(PER_DAY + 1, last, 1000.0)
+        return rec, PER_DAY + 1
+
+    rec, b = record_of_a_calm_day(1000.0)
+    bucket, window, slow = rec.pending[b]
+    rec.pending[b] = (bucket, 10.0 * window, slow)  # only the window's mean is beyond all else
+    assert rec.beyond(b)[0] is False
+    rec, b = record_of_a_calm_day(10000.0)  # the same jump in the bucket is a rise
+    assert rec.beyond(b)[0] is True

@@ -7,7 +7,9 @@ zone) is compared with the one the store says was last written for it; a newer o
 (yesterday's 日报, or the week's 周报) to the schedule's folder and recorded, so a restart neither
 writes it again nor, after downtime over the hour, forgets the latest one it missed. Then each of
 its receivers not yet sent that report gets it; one that fails is tried again a minute later,
-from the files, until it takes it or the next report is due.
+from the files, until it takes it or the next report is due. A schedule seen for the first time
+(new, or its time changed) writes the report then due only within ``FIRST_GRACE`` of its time;
+otherwise it starts with the next one.
 
 The report reads the store through a connection of its own in a worker thread, and the mail
 goes out in one too: collection and detection go on meanwhile.
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,9 @@ __all__ = ["Reports"]
 log = logging.getLogger("yujing.daemon")
 
 EVERY = 60.0
+# How late after its due time a schedule seen for the first time still writes that report: a
+# daemon started just after the hour writes it, one started hours later waits for the next.
+FIRST_GRACE = timedelta(minutes=15)
 
 
 def _write(path: Path, config: Config, schedule: ReportSchedule, slot: datetime) -> dict[str, Any]:
@@ -88,16 +93,28 @@ class Reports(Component):
         """Write every report that fell due and was not written yet, and send each to the
         receivers that have not had it; the PDFs written."""
         config, store = self.daemon.config, self.daemon.store
+        now = now or utcnow()
         written = []
         for schedule in config.reports:
-            slot = latest_slot(schedule, now or utcnow(), config.tz)
+            slot = latest_slot(schedule, now, config.tz)
             done = store.state.get(schedule.key)
+            if done is None and now - slot > FIRST_GRACE:
+                # A schedule seen for the first time (new, or its time changed) starts with its
+                # next due time: an old report mailed at once, or one sent again under the new
+                # time, is not what its receivers asked for.
+                store.state.set(schedule.key, {"slot": slot.isoformat()})
+                continue
             if not isinstance(done, dict) or done.get("slot") != slot.isoformat():
                 try:
                     done = await asyncio.to_thread(_write, store.path, config, schedule, slot)
                 except (OSError, ValueError, NoCjkFont) as exc:
                     # Said at each try (every minute until it works): the folder, the font.
                     log.error("report %s due at %s: %s", schedule.kind, slot.isoformat(), exc)
+                    continue
+                except Exception:
+                    # Not this schedule's folder or font: a fault to fix. Logged with its trace
+                    # at each try, and the schedules after it are still written.
+                    log.exception("report %s due at %s failed", schedule.kind, slot.isoformat())
                     continue
                 store.state.set(schedule.key, done)
                 if "html" not in done:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,6 +143,32 @@ def test_the_daemon_starts_new_workers_when_its_config_changes_and_stops_them_wi
     assert second is not first and second.config.timezone == "UTC"
     assert first.workers == [] and not any(p.is_alive() for p in started), "old ones stopped"
     assert second.workers == [] and not any(p.is_alive() for p in running), "stopped with it"
+
+
+def test_a_reload_stops_the_old_workers_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stopping a worker waits for it to exit: on the loop, HTTP and crawls would wait with it.
+    path = tmp_path / "yujing.yaml"
+    config = f"storage: {{path: {tmp_path / 'y.db'}}}\nalerts_file: null\n"
+    path.write_text(config, encoding="utf-8")
+    daemon = Daemon(path, components=[Sources])
+    first = daemon.get(Sources).understanding
+    closed_in: list[threading.Thread] = []
+    monkeypatch.setattr(
+        Understanding, "close", lambda self: closed_in.append(threading.current_thread())
+    )
+
+    async def scenario() -> threading.Thread:
+        path.write_text(config + "timezone: UTC\n", encoding="utf-8")
+        assert daemon.reload() is True
+        await daemon.shutdown()
+        return threading.current_thread()
+
+    loop_thread = asyncio.run(scenario())
+    assert daemon.get(Sources).understanding is not first
+    assert len(closed_in) == 2, "the old workers at the reload, the new ones at shutdown"
+    assert all(t is not loop_thread for t in closed_in)
 
 
 def test_workers_closed_while_they_understand_a_batch_leave_it_to_the_daemon(in_reactor) -> None:

@@ -41,6 +41,7 @@ class Sources(Component):
         self.scheduler: AsyncIOScheduler | None = None
         self.collectors: dict[type[Collector], Collector] = {}  # built at their first run
         self._active: set[asyncio.Task[Any]] = set()  # source runs in progress
+        self._retiring: set[asyncio.Future[None]] = set()  # earlier configs' workers stopping
         self._told = RunLog()
         # Workers start once crawls have brought a batch; none with one CPU.
         self.understanding = Understanding(daemon.config)
@@ -54,7 +55,7 @@ class Sources(Component):
     def reload(self, change: Reload) -> None:
         if change.new_config != change.old_config:  # understanding depends on the config
             old, self.understanding = self.understanding, Understanding(change.new_config)
-            old.close()
+            self._retire(old)
         if self.scheduler is not None:
             self._schedule(change.new_config, previous=change.old_config)
 
@@ -89,7 +90,21 @@ class Sources(Component):
         await asyncio.gather(*(c.stop() for c in self.collectors.values()))
         if self._active:
             await asyncio.wait(set(self._active), timeout=30)
-        self.understanding.close()
+        if self._retiring:
+            await asyncio.wait(set(self._retiring))
+        await asyncio.to_thread(self.understanding.close)
+
+    def _retire(self, old: Understanding) -> None:
+        """Stop the workers of an earlier config off the loop: each is given seconds to exit, and
+        HTTP, crawls and detection go on meanwhile."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # reloaded outside the daemon's loop (a test, a tool)
+            old.close()
+            return
+        done = loop.run_in_executor(None, old.close)
+        self._retiring.add(done)
+        done.add_done_callback(self._retiring.discard)
 
     # ------------------------------------------------------------ one run
 

@@ -12,7 +12,7 @@ news clustering does: the posts are never read twice).
 
 A post is compared only with the events that share a word with it (an inverted index from word
 to events), so the cost is a few dictionary look-ups per word however many events are open. An
-event not joined for ``QUIET_DAYS`` is closed: later posts open a new one. Everything is in
+event not joined for ``QUIET_DAYS`` is closed and forgotten: later posts open a new one. Everything is in
 arrival order and plain numbers, so the same posts give the same events after a restart
 (``to_dict`` / ``from_dict``) and in a replay.
 """
@@ -36,6 +36,7 @@ __all__ = ["Event", "EventClusters", "FirstPost", "JOIN", "QUIET_DAYS"]
 JOIN = 0.15  # cosine similarity to an event's centroid at which a post joins it
 QUIET_DAYS = 14.0  # an event not joined for this long is closed
 MAX_SAMPLES = 5  # representative posts kept per event: the most typical ones
+PRUNE_EVERY = 256  # complaints between sweeps for events gone quiet
 MIN_DF = 2  # complaints that must use a word before it ties posts together
 MAX_CENTROID = 200  # words kept in a centroid: its weight is in its top words, the rest is noise
 
@@ -144,12 +145,27 @@ class EventClusters:
             best = self._open(post, product, at)
             similarity = 1.0
         self._join(best, post, words, vector, similarity, at)
+        if self.documents % PRUNE_EVERY == 0:
+            self.close_quiet(at)
         return best
 
-    def open_events(self, product: str) -> list[Event]:
-        """The product's open events, most people first."""
+    def close_quiet(self, now: datetime) -> list[Event]:
+        """Close (and forget) every event not joined for ``quiet_days`` before ``now``: the
+        saved state holds the open events only. Done every ``PRUNE_EVERY`` complaints; an event
+        met by a new post is closed then too."""
+        closed = [e for e in self.events.values() if now - e.last_at > self.quiet]
+        for event in closed:
+            self._unindex(event, list(event.centroid))
+            del self.events[event.id]
+        return closed
+
+    def open_events(self, product: str, now: datetime | None = None) -> list[Event]:
+        """The product's open events (joined within ``quiet_days`` of ``now``, when given), most
+        people first."""
         ids = set().union(*self._index.get(product, {}).values()) if product in self._index else ()
         found = [self.events[i] for i in ids]
+        if now is not None:
+            found = [e for e in found if now - e.last_at <= self.quiet]
         return sorted(found, key=lambda e: (-len(e.people), -e.posts, e.first.at, e.id))
 
     def _vector(self, words: set[str]) -> dict[str, float]:

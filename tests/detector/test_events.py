@@ -146,3 +146,16 @@ def test_the_labelled_set_names_file_and_line_of_a_bad_row(tmp_path):
     )
     with pytest.raises(ValueError, match=r"events\.tsv:4: not five fields"):
         read_events(bad)
+
+
+def test_events_gone_quiet_are_closed_and_leave_the_saved_state():
+    clusters = _clusters()
+    first = clusters.add(_post(0, THYROID[0], T0), "kangning")
+    assert [e.id for e in clusters.open_events("kangning", T0 + timedelta(days=30))] == []
+    # A month of posts of another story: the thyroid event, never met again, is forgotten.
+    for n in range(1, 300):
+        at = T0 + timedelta(days=30, minutes=n)
+        clusters.add(_post(n, SURRENDER[n % len(SURRENDER)], at), "kangning")
+    assert first.id not in clusters.events
+    assert first.id not in json.dumps(clusters.to_dict())
+    assert clusters.open_events("kangning", T0 + timedelta(days=31))

@@ -29,6 +29,11 @@ def test_a_silence_is_replaced_by_its_id_and_bad_ones_are_refused(
     assert second != first["silenceID"]
     states = {s["id"]: s["status"]["state"] for s in api(base, "GET", "/api/v2/silences")}
     assert states == {first["silenceID"]: "expired", second: "active"}
+    # Posting with the id of one that is over adds a new one, as Alertmanager does.
+    again = silence_body(("product", "kangning"), hours=1) | {"id": first["silenceID"]}
+    third = api(base, "POST", "/api/v2/silences", again)["silenceID"]
+    assert third not in (first["silenceID"], second)
+    assert api(base, "DELETE", f"/api/v2/silence/{third}") is None
 
     unknown = silence_body(("product", "kangning")) | {"id": "0000dead"}
     assert "0000dead" in api(base, "POST", "/api/v2/silences", unknown, status=404)
@@ -61,9 +66,10 @@ def test_a_silence_is_replaced_by_its_id_and_bad_ones_are_refused(
     assert "0000dead" in refused(base, "DELETE", "/api/v2/silence/0000dead", 404)
     got, answer = call(base, "GET", "/api/v2/silence/0000dead")
     assert got == 404 and "0000dead" in amspec.check("GET", "/api/v2/silence/x", got, answer)
-    assert [s["id"] for s in api(base, "GET", "/api/v2/silences")] == [second, first["silenceID"]]
+    listed = [s["id"] for s in api(base, "GET", "/api/v2/silences")]
+    assert listed[0] == second and set(listed) == {second, first["silenceID"], third}
     assert api(base, "GET", "/api/v2/silences?creator=%E6%9D%8E%E5%9B%9B") == []  # 李四
-    assert len(api(base, "GET", "/api/v2/silences?creator=%E5%BC%A0%E4%B8%89")) == 2  # 张三
+    assert len(api(base, "GET", "/api/v2/silences?creator=%E5%BC%A0%E4%B8%89")) == 3  # 张三
 
 
 def test_a_silence_made_with_yujing_silence_add_reads_as_alertmanagers(

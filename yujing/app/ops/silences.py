@@ -96,7 +96,8 @@ def keep_silence(
     except ValueError as exc:
         raise OpsError(str(exc)) from None
     with store.transaction():
-        if replaces is not None:
+        # Replacing a silence that is over already just adds the new one, as Alertmanager does.
+        if replaces is not None and not _over(store, replaces, now):
             _expire(store, replaces, now, via, replaced=True)
         silence = replace(draft, id=store.silences.add(draft))
         _journal(store, "add", silence, now, via, replaces=replaces)
@@ -122,6 +123,11 @@ def _expire(
     assert silence is not None  # just expired
     _journal(store, "expire", silence, now, via)
     return silence
+
+
+def _over(store: Store, silence_id: str, now: datetime) -> bool:
+    silence = store.silences.get(silence_id)
+    return silence is not None and silence.ends_at <= now
 
 
 def _journal(

@@ -118,7 +118,8 @@ def test_the_open_waves_show_in_the_notifiers_groups_with_post_text_as_text(
     policy = headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "script-src" not in policy
     assert "unsafe-inline" not in policy and "form-action 'self'" in policy
-    assert page(base, "/wave/nothing-such", 404)
+    assert "【橙色预警】安心e生医疗险·理赔" in page(base, link(claims))  # an id with a slash
+    assert "没有这条预警" in page(base, "/wave/nothing-such", 404)
 
 
 def test_handling_through_the_console_is_journalled_with_via_console(

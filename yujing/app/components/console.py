@@ -34,11 +34,11 @@ from . import Component, NotConfigured
 __all__ = ["Console", "MAX_FORM"]
 
 MAX_FORM = 64 * 1024  # a note or a silence's matchers and comment
-# What the wave page offers: (action, button, whether it needs a note).
+# What the wave page offers: (action, its button); all but an ack need a note.
 ACTIONS = [
-    (Action.ACK.value, "确认（我来跟进）", False),
-    (Action.NOTE.value, "添加备注", True),
-    (Action.RESOLVE.value, "处理完毕", True),
+    (Action.ACK.value, "确认（我来跟进）"),
+    (Action.NOTE.value, "添加备注"),
+    (Action.RESOLVE.value, "处理完毕"),
 ]
 STATES = {"active": "生效中", "pending": "未开始", "expired": "已结束"}
 
@@ -158,7 +158,7 @@ class Console(Component):
         ref = _last_segment(request)
         form = _form(request)
         action, by, why = _first(form, "action"), _first(form, "by"), _first(form, "why")
-        if action not in {a for a, _, _ in ACTIONS}:
+        if action not in {a for a, _ in ACTIONS}:
             return self._wave_page(ref, 400, "不认识的操作。", by)
         if not by.strip():
             return self._wave_page(ref, 400, "请填写姓名：处理记录里写明是谁做的。", by)

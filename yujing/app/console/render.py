@@ -32,7 +32,6 @@ def _headers(nonce: str) -> dict[str, str]:
     policy = (
         "default-src 'none'; "
         f"style-src 'nonce-{nonce}'; "
-        "img-src 'self'; "
         "form-action 'self'; "
         "base-uri 'none'; "
         "frame-ancestors 'none'"

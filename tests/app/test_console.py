@@ -8,6 +8,7 @@ import html
 import json
 import re
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -87,8 +88,9 @@ def test_the_open_waves_show_in_the_notifiers_groups_with_post_text_as_text(
     daemon, base = served
     anxin = hostile(wave("anxin-e", severity=Severity.RED))
     claims, kangning = wave("anxin-e", "claims"), wave("kangning", severity=Severity.YELLOW)
+    claims = replace(claims, updated_at=claims.updated_at + timedelta(seconds=20))
     on_loop(reactor_thread, daemon, *(AlertEvent(EventKind.FIRING, a) for a in (anxin, claims)))
-    later = replace(kangning, updated_at=kangning.updated_at.replace(second=59))
+    later = replace(kangning, updated_at=kangning.updated_at + timedelta(seconds=40))
     on_loop(reactor_thread, daemon, AlertEvent(EventKind.FIRING, later))
 
     code, body = call(base, "GET", "/")
@@ -96,8 +98,10 @@ def test_the_open_waves_show_in_the_notifiers_groups_with_post_text_as_text(
     assert code == 200
     # One heading per notifier group (group_by: product), the latest changed group first.
     assert listing.index("product=kangning") < listing.index("product=anxin-e")
-    assert "【红色预警】安心e生医疗险 群体投诉苗头" in listing
-    assert "【橙色预警】安心e生医疗险·理赔 群体投诉苗头" in listing
+    # In a group, the latest changed wave first (the category's, though it joined second).
+    assert listing.index("【橙色预警】安心e生医疗险·理赔 群体投诉苗头") < listing.index(
+        "【红色预警】安心e生医疗险 群体投诉苗头"
+    )
     assert "sev-red" in listing and "sev-yellow" in listing
     assert html.escape(link(anxin)) in listing
     assert "被抑制" in listing  # the category wave, kept quiet by its product's
@@ -136,6 +140,9 @@ def test_handling_through_the_console_is_journalled_with_via_console(
         base, link(anxin), {"csrf": form, "action": "resolve", "by": "李四", "why": " "}, 400
     )
     assert "请写明说明" in refused
+    note = {"csrf": form, "action": "note", "by": "李四", "why": ""}
+    assert "请写明说明" in post(base, link(anxin), note, 400)
+    assert "请填写姓名" in post(base, link(anxin), note | {"by": " ", "why": "x"}, 400)
     post(base, link(anxin), {"csrf": form, "action": "resolve", "by": "李四", "why": "已回复客户"})
 
     entries = journal(tmp_path, "handling")

@@ -203,7 +203,10 @@ def test_a_silence_made_from_a_wave_previews_and_mutes_it(
 
 
 def test_foreign_hosts_pages_and_forms_without_the_token_are_refused(
-    opened: tuple[str, Alert, str], reactor_thread: Any, tmp_path: Path
+    opened: tuple[str, Alert, str],
+    reactor_thread: Any,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     base, anxin, form = opened
     ack = {"action": "ack", "by": "李四"}
@@ -227,3 +230,18 @@ def test_foreign_hosts_pages_and_forms_without_the_token_are_refused(
         assert "0.0.0.0:0" in refused and "127.0.0.1" in refused and "<form" not in refused
         assert "0.0.0.0:0" in post(there, "/silences", {"csrf": form}, 403)
     assert "console at http://0.0.0.0:0/ is OFF" in check_config(path)
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("console at http://0.0.0.0:0/ is OFF" in m for m in warned)
+
+
+def test_a_failing_page_says_so_and_the_others_still_answer(
+    opened: tuple[str, Alert, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base, anxin, _ = opened
+
+    def broken(*args: Any) -> None:
+        raise OSError("disk gone")
+
+    monkeypatch.setattr("yujing.app.console.pages.open_groups", broken)
+    assert "内部错误" in page(base, "/", 500)
+    assert "群体投诉苗头" in page(base, link(anxin))

@@ -26,7 +26,13 @@ from yujing.records import utcnow
 from .. import ops
 from ..amapi.silences import BadRequest, filter_matchers
 from ..console import pages
-from ..console.guard import CSRF_FIELD, origin_refusal, refusal, token_refusal
+from ..console.guard import (
+    CSRF_FIELD,
+    console_exposure,
+    origin_refusal,
+    refusal,
+    token_refusal,
+)
 from ..console.render import page, redirect
 from ..web import HttpRequest, HttpResponse, RouteTable
 from . import Component, NotConfigured
@@ -73,6 +79,9 @@ class Console(Component):
         return super().from_daemon(daemon)
 
     def start(self, scheduler: AsyncIOScheduler) -> None:
+        config = self.daemon.config
+        if refusal(config, {"host": "localhost"}):  # said once, where it is seen
+            log.warning("http: %s", console_exposure(config))
         table = self.daemon.get(RouteTable)
         for path, handler in {
             "/": self.waves,

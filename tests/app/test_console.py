@@ -195,8 +195,12 @@ def test_a_silence_made_from_a_wave_previews_and_mutes_it(
     on_loop(reactor_thread, daemon, *grown, later=600)
     assert told(tmp_path)[2:] == [("kangning", "escalated")]
 
+    typo = post(base, "/silences", fields | {"matchers": "produkt=anxin-e", "step": "preview"})
+    assert "静默规则有误：produkt=anxin-e" in typo and "（0 条）" in typo
     bad = post(base, "/silences", fields | {"matchers": "produkt=x", "step": "save"}, 400)
-    assert "produkt" in bad
+    assert "produkt" in bad and len(journal(tmp_path, "silence")) == 1
+    late = post(base, "/silences", fields | {"duration": "soon", "step": "preview"}, 400)
+    assert "静默规则有误" in late and "soon" in late
     post(base, f"/silences/{added['id']}/expire", {"csrf": token(listed)})
     assert [e["action"] for e in journal(tmp_path, "silence")] == ["add", "expire"]
     assert "已结束" in page(base, "/silences")

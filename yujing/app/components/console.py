@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from yujing.alerts import Action, Silence
 from yujing.config import parse_duration
+from yujing.config.labels import matcher_problem
 from yujing.records import utcnow
 
 from .. import ops
@@ -206,13 +207,16 @@ class Console(Component):
         self, form: dict[str, str], *, preview: bool, status: int = 200, error: str = ""
     ) -> HttpResponse:
         muted = None
-        if preview and not error:
+        if preview:  # with what is wrong in it, before it is saved: a typo would mute nothing
+            config = self.daemon.config
+            lines = _lines(form["matchers"])
+            problems = [f"{m}：{p}" for m in lines if (p := matcher_problem(m, config))]
             try:
-                muted = pages.muted_rows(
-                    self.daemon.store, self.daemon.config, self._draft(form), utcnow()
-                )
+                muted = pages.muted_rows(self.daemon.store, config, self._draft(form), utcnow())
             except ValueError as exc:
-                status, error = 400, f"静默规则有误：{exc}"
+                status, problems = 400, problems or [str(exc)]
+            if problems and not error:
+                error = "静默规则有误：" + "；".join(problems)
         return page(
             "silence_new.html.j2", status, form=form, preview=muted, csrf=self.token, error=error
         )

@@ -136,6 +136,7 @@ def test_handling_through_the_console_is_journalled_with_via_console(
 
     after = post(base, link(anxin), {"csrf": form, "action": "ack", "by": "李四"})
     assert "李四 已确认" in after and "经 console" in after
+    assert 'name="by" required value="李四"' in after  # the next action's name, given already
     refused = post(
         base, link(anxin), {"csrf": form, "action": "resolve", "by": "李四", "why": " "}, 400
     )

@@ -15,7 +15,7 @@ import secrets
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlencode
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -162,7 +162,8 @@ class Console(Component):
         )
 
     def wave(self, request: HttpRequest) -> HttpResponse:
-        return self._wave_page(_last_segment(request))
+        # The name given with the last action, for the next one (there is no sign-in yet).
+        return self._wave_page(_last_segment(request), by=" ".join(request.query.get("by", [])))
 
     def act(self, request: HttpRequest) -> HttpResponse:
         ref = _last_segment(request)
@@ -186,7 +187,7 @@ class Console(Component):
             )
         except ops.OpsError as exc:
             return self._wave_page(ref, 400 if exc.code == 2 else 404, str(exc), by)
-        return redirect(pages.wave_link(done.alert.id))
+        return redirect(f"{pages.wave_link(done.alert.id)}?{urlencode({'by': by})}")
 
     # ------------------------------------------------------------ silences
 

@@ -5,7 +5,7 @@ silences, and the waves a silence would mute."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -74,7 +74,7 @@ class WavePage:
     acknowledged: str
     resolved: str
     silence_link: str
-    open: bool = field(default=True)
+    open: bool = True
 
 
 @dataclass(frozen=True)
@@ -131,8 +131,8 @@ def open_groups(
     for g in groups:
         docs = sorted(g["alerts"], key=lambda d: d["updatedAt"], reverse=True)
         labels = " · ".join(f"{k}={v}" for k, v in sorted(g["labels"].items())) or "全部"
-        out.append((docs[0]["updatedAt"], GroupRow(labels, g["receiver"]["name"], [])))
-        out[-1][1].waves.extend(_row(d, config) for d in docs)
+        row = GroupRow(labels, g["receiver"]["name"], [_row(d, config) for d in docs])
+        out.append((docs[0]["updatedAt"], row))
     return [row for _, row in sorted(out, key=lambda pair: pair[0], reverse=True)]
 
 
@@ -145,7 +145,7 @@ def _timeline_row(kind: str, at: str, body: dict[str, Any], config: Config) -> T
         return TimelineRow(when, line, str(body.get("via", "")))
     event = str(body.get("event", ""))
     severity = str(body.get("severity", ""))
-    label = Severity(severity).label + "色" if severity in Severity.__members__.values() else ""
+    label = f"{Severity(severity).label}色" if severity in {v.value for v in Severity} else ""
     return TimelineRow(when, f"{EVENTS.get(event, event)} {label}".strip(), "")
 
 

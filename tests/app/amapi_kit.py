@@ -4,6 +4,8 @@ asking the API over real HTTP with every answer checked against the specificatio
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 from datetime import timedelta
@@ -75,14 +77,15 @@ def wave(product: str, category: str | None = None, severity: Severity = Severit
 
 
 def on_loop(reactor_thread: Any, daemon: Daemon, *events: AlertEvent, later: float = 0) -> None:
-    """As the daemon's detection does: store each alert and put its event in its groups; then
-    deliver, ``later`` seconds on (past group_interval, so each changed group is looked at)."""
+    """As the daemon's detection does: store each alert, journal its event and put it in its
+    groups; then deliver, ``later`` seconds on (past group_interval, so each changed group is looked at)."""
 
     async def run() -> None:
         now = utcnow()
         with daemon.store.transaction():
             for event in events:
                 daemon.store.alerts.save(event.alert)
+                daemon.store.audit.append("alert", event.id, event.to_dict(), now)
                 daemon.pipeline.notifier.submit(event, now)
         async with daemon.get(Delivery).lock:
             await daemon.pipeline.notifier.deliver_due_async(now + timedelta(seconds=later))
@@ -140,3 +143,15 @@ def silence_body(*matchers: tuple[str, str], hours: float = 2) -> dict[str, Any]
     }
     amspec.check_request("postableSilence", body)
     return body
+
+
+def check_config(path: Path) -> str:
+    """What ``yujing check-config`` prints of the config at ``path`` (which it finds valid)."""
+    checked = subprocess.run(
+        [sys.executable, "-m", "yujing", "check-config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert checked.returncode == 0, checked.stderr
+    return checked.stdout

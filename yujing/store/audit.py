@@ -91,6 +91,15 @@ class Audit:
         ).fetchall()
         return [AuditEntry(*r) for r in rows]
 
+    def about(self, alert_id: str) -> list[AuditEntry]:
+        """The entries of one alert (its events and handling), oldest first."""
+        rows = self._db.execute(
+            "SELECT seq, at, kind, alert_id, body, prev, hash FROM audit WHERE alert_id = ?"
+            " ORDER BY seq",
+            (alert_id,),
+        ).fetchall()
+        return [AuditEntry(*r) for r in rows]
+
     def head(self) -> dict[str, Any] | None:
         """{"seq", "hash"} of the last entry written."""
         return self._state.get(HEAD)

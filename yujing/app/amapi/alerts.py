@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from yujing.alerts import Alert, AlertEvent, AlertState, EventKind
+from yujing.alerts import Alert, AlertEvent, AlertState, EventKind, Silence
 from yujing.config import Config
 from yujing.matchers import Matcher
 from yujing.notifier.render import alert_view
@@ -123,6 +123,15 @@ class Waves:
             if docs:
                 out.append({"labels": dict(labels), "receiver": {"name": receiver}, "alerts": docs})
         return out
+
+    def muted_by(self, silence: Silence) -> list[str]:
+        """The ids of the open waves ``silence`` would mute from its start, as the notifier's
+        next look at their groups would judge (the labels of the event each group holds)."""
+        return [
+            w.alert.id
+            for w in self._waves.values()
+            if silencing([silence], AlertEvent(w.event, w.alert).labels(), silence.starts_at)
+        ]
 
     # ------------------------------------------------------------ one wave
 

@@ -17,7 +17,7 @@ from yujing.config import Config
 
 from ..web import HttpResponse
 
-__all__ = ["is_loopback", "read_refusal", "write_refusal", "api_exposure"]
+__all__ = ["host_of", "is_loopback", "read_refusal", "write_refusal", "api_exposure", "served_at"]
 
 LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 
@@ -32,7 +32,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _host_of(header: str) -> str:
+def host_of(header: str) -> str:
     """The host of a ``Host`` header (``127.0.0.1:9414``, ``[::1]:9414``, ``localhost``)."""
     return urlsplit(f"//{header.strip()}").hostname or ""
 
@@ -42,7 +42,7 @@ def _refused(message: str) -> HttpResponse:
 
 
 def _foreign(headers: dict[str, str]) -> HttpResponse | None:
-    if not is_loopback(_host_of(headers.get("host", ""))):
+    if not is_loopback(host_of(headers.get("host", ""))):
         return _refused(
             "yujing's Alertmanager API listens on this machine only: ask it by a loopback "
             "address (http://127.0.0.1:PORT/api/v2/), not by another name"
@@ -74,15 +74,24 @@ def write_refusal(config: Config, headers: dict[str, str]) -> HttpResponse | Non
     return _foreign(headers)
 
 
-def api_exposure(config: Config) -> str | None:
-    """What the API exposes under ``config``, for ``check-config``; None with no HTTP server."""
+def served_at(config: Config) -> tuple[str, bool] | None:
+    """The HTTP server's address as a URL (``http://127.0.0.1:9414/``) and whether it is a
+    loopback one; None with no HTTP server."""
     address = config.http.address
     if address is None:
         return None
     host, port = address
     shown = f"[{host}]" if ":" in host else host
-    base = f"http://{shown}:{port}/api/v2/"
-    if is_loopback(host):
+    return f"http://{shown}:{port}/", is_loopback(host)
+
+
+def api_exposure(config: Config) -> str | None:
+    """What the API exposes under ``config``, for ``check-config``; None with no HTTP server."""
+    served = served_at(config)
+    if served is None:
+        return None
+    base, loopback = served[0] + "api/v2/", served[1]
+    if loopback:
         return (
             f"Alertmanager API at {base} (no sign-in): open alerts, silences, receivers and "
             "status to anyone on this machine; silences may be added and expired from here"

@@ -10,6 +10,7 @@ from typing import Any
 from yujing.config import ConfigError, load_config
 
 from ..amapi.guard import api_exposure
+from ..console.guard import console_exposure
 from ..paths import default_config
 
 __all__ = ["register"]
@@ -34,6 +35,7 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     exposed = api_exposure(config)
     if exposed is not None:
         print(f"http.listen: {exposed}")
+        print(f"http.listen: {console_exposure(config)}")
     return 0
 
 

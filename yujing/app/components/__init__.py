@@ -45,6 +45,8 @@ COMPONENTS = [
     "yujing.app.components.push:Push",
     # Alertmanager's API (/api/v2/) over the waves and silences: routes only, nothing to stop.
     "yujing.app.components.alertmanager:AlertmanagerApi",
+    # The console (/, /wave/..., /silences) for people in a browser: routes only.
+    "yujing.app.components.console:Console",
     "yujing.app.components.detection:Detection",
     "yujing.app.components.delivery:Delivery",
     "yujing.app.components.indexing:Indexing",

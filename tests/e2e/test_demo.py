@@ -26,6 +26,9 @@ def test_demo_once_tells_the_whole_wave_in_at_most_four_events(demo_once) -> Non
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "演示完成" in result.stdout
     assert "指标与健康检查：http://127.0.0.1:" in result.stdout  # a free port, said
+    # The console's address on a line of its own, the same port.
+    console = re.search(r"^http://127\.0\.0\.1:(\d+)/$", result.stdout, re.M)
+    assert console and f"127.0.0.1:{console[1]}/metrics" in result.stdout
     every = alert_events(workdir)
     assert {e["product"] for e in every} == {"anxin-e"}, "no other product may alert"
     # The product's own series; a category of it may rise too, which the chat never gets apart

@@ -140,6 +140,9 @@ async def demo_session(
                 port_told = True
                 port = _http_port(daemon)
                 if port is not None:
+                    # The console's address alone on its line: a terminal makes it a link.
+                    console.print("控制台（在浏览器中处理预警、静默）：")
+                    console.print(f"http://127.0.0.1:{port}/", soft_wrap=True, highlight=False)
                     console.print(f"指标与健康检查：http://127.0.0.1:{port}/metrics  /healthz")
             stats = world.stats()
             wave = stats["wave"]
